@@ -1,0 +1,49 @@
+/**
+ * Typed errors. Every error names the offending argument and states what was
+ * expected and what was received, so a user can fix the call without reading our code.
+ */
+
+export class SsmError extends Error {
+  constructor(
+    message: string,
+    /** Name of the argument or option at fault, e.g. `"delta"` or `"config.dState"`. */
+    readonly argument: string,
+    readonly expected: string,
+    readonly actual: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** A tensor has the wrong rank or dimensions. */
+export class ShapeError extends SsmError {}
+/** A tensor has the wrong dtype (all ssm-core math is float32). */
+export class DTypeError extends SsmError {}
+/** A value is out of range or not finite. */
+export class ValueError extends SsmError {}
+/** A configuration or option is invalid. */
+export class ConfigError extends SsmError {}
+/** A weight file is corrupt or does not match the model it is loaded into. */
+export class CheckpointError extends SsmError {}
+
+type Ctor = new (m: string, a: string, e: string, r: string) => SsmError;
+
+function make(Cls: Ctor, argument: string, expected: string, actual: string, hint = ''): SsmError {
+  const msg = `${argument}: expected ${expected}, got ${actual}${hint ? ` (${hint})` : ''}`;
+  return new Cls(msg, argument, expected, actual);
+}
+
+export const shapeError = (arg: string, expected: string, actual: string, hint?: string) =>
+  make(ShapeError, arg, expected, actual, hint) as ShapeError;
+export const dtypeError = (arg: string, expected: string, actual: string) =>
+  make(DTypeError, arg, expected, actual) as DTypeError;
+export const valueError = (arg: string, expected: string, actual: string, hint?: string) =>
+  make(ValueError, arg, expected, actual, hint) as ValueError;
+export const configError = (arg: string, expected: string, actual: string, hint?: string) =>
+  make(ConfigError, arg, expected, actual, hint) as ConfigError;
+export const checkpointError = (arg: string, expected: string, actual: string, hint?: string) =>
+  make(CheckpointError, arg, expected, actual, hint) as CheckpointError;
+
+/** `[2, 3, 4]` → `"[2,3,4]"`, used in messages. */
+export const fmtShape = (s: readonly (number | string)[]) => `[${s.join(',')}]`;

@@ -1,0 +1,85 @@
+/**
+ * Selective-scan contract, identical to `mamba_ssm.ops.selective_scan_interface.selective_scan_ref`.
+ *
+ * Shape glossary
+ *   batch  b    dInner  d (channels, "D" in mamba_ssm)    dState  n (state size, "N")    L  sequence length
+ *
+ *   u, z          [b, d, L]        input and (optional) gate branch
+ *   delta         [b, d, L]        Δ per channel (Mamba, Eq. 14c)             deltaAlong: 'channel' (default)
+ *                 [b, n, L]        Δ per state (Mamba-Δ⊤, Eq. 15)              deltaAlong: 'state'
+ *                 [b, d, n, L]     Δ per channel and state                     (rank 4, inferred)
+ *   deltaBias     [d] | [n] | [d, n]   matching delta's non-batch, non-time axes
+ *   A             [d, n]           continuous-time state matrix (diagonal), usually −exp(A_log)
+ *   B, C          [b, n, L]        input-dependent (S6)      or  [d, n]  fixed (S4D)
+ *   D             [d]              skip connection
+ *   out           [b, d, L]        lastState  [b, d, n]
+ *
+ * Recurrence (Eq. 14f with the reference's sign convention, Λ = A):
+ *   Δ̄ = softplus(delta + deltaBias)            (torch softplus: x for x > 20)
+ *   h_t = exp(Δ̄_t ⊙ A) ⊙ h_{t−1} + B̄_t u_t     with B̄_t = Δ̄_t B_t               ('euler', the reference)
+ *                                                     B̄_t = (exp(Δ̄_t A) − 1)/A ⊙ B_t ('zoh')
+ *                                                     B̄_t = B_t                      ('identity', Eq. 15)
+ *   y_t = Σ_n h_t C_t + D u_t ;  out_t = y_t ⊙ silu(z_t)
+ */
+import type { Tensor } from '@tensorflow/tfjs';
+
+export type DeltaAlong = 'channel' | 'state' | 'full';
+/** How B is discretised: Euler `Δ·B` (mamba_ssm), exact ZOH `(e^{ΔA}−1)/A·B`, or `B` unchanged (Eq. 15). */
+export type BDiscretization = 'euler' | 'zoh' | 'identity';
+
+export interface SelectiveScanArgs {
+  u: Tensor;
+  delta: Tensor;
+  A: Tensor;
+  B: Tensor;
+  C: Tensor;
+  D?: Tensor;
+  z?: Tensor;
+  deltaBias?: Tensor;
+  /** Apply torch's softplus to `delta + deltaBias` (default false, as in the reference). */
+  deltaSoftplus?: boolean;
+  returnLastState?: boolean;
+  /** For a rank-3 delta: does its middle axis index channels (d, default) or states (n)? */
+  deltaAlong?: 'channel' | 'state';
+  /** Discretisation of B (default 'euler', as in the reference). */
+  bDiscretization?: BDiscretization;
+  /** 'fused' typed-array kernel (CPU/wasm), 'tensor' log-depth tf-op scan (GPU), 'auto' per backend. */
+  impl?: 'auto' | 'fused' | 'tensor';
+  /** Check that inputs are finite (default: true on the fused path, where it is free). */
+  checkFinite?: boolean;
+}
+
+export interface SelectiveScanResult {
+  /** [b, d, L] */
+  out: Tensor;
+  /** [b, d, n], present when `returnLastState`. */
+  lastState?: Tensor;
+}
+
+/** Sizes and layout facts derived from validated arguments. */
+export interface ScanDims {
+  batch: number;
+  dInner: number;
+  dState: number;
+  L: number;
+  deltaAlong: DeltaAlong;
+  bFixed: boolean;
+  cFixed: boolean;
+  hasD: boolean;
+  hasZ: boolean;
+  hasBias: boolean;
+  softplus: boolean;
+  disc: BDiscretization;
+}
+
+/** Raw data of a scan problem (any float precision), same layout as the tensors. */
+export interface ScanArrays<T extends Float32Array | Float64Array = Float32Array | Float64Array> {
+  u: T;
+  delta: T;
+  A: T;
+  B: T;
+  C: T;
+  D?: T;
+  z?: T;
+  deltaBias?: T;
+}

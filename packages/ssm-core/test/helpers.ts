@@ -1,0 +1,75 @@
+/** Test helpers: random scan problems and a tolerance check with a useful failure message. */
+import { expect } from 'vitest';
+import { Rng, tf, type ScanArrays, type ScanDims, type SelectiveScanArgs } from '../src/index.js';
+
+/** |a − g| ≤ atol + rtol·|g| everywhere, else fail naming the worst index. */
+export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, atol = 1e-5, rtol = 1e-4): void {
+  expect(actual.length, `${what}: length`).toBe(expected.length);
+  let worst = -1;
+  let worstExcess = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i];
+    const g = expected[i];
+    const excess = Math.abs(a - g) - (atol + rtol * Math.abs(g));
+    if (!(excess <= 0) && (worst < 0 || !(excess <= worstExcess))) {
+      worst = i;
+      worstExcess = excess;
+    }
+  }
+  if (worst >= 0) {
+    expect.fail(`${what}: index ${worst}: got ${actual[worst]}, expected ${expected[worst]} (|a−g| exceeds ${atol} + ${rtol}·|g|)`);
+  }
+}
+
+export interface ScanCase {
+  batch: number;
+  dInner: number;
+  dState: number;
+  L: number;
+  deltaAlong?: 'channel' | 'state' | 'full';
+  bFixed?: boolean;
+  cFixed?: boolean;
+  D?: boolean;
+  z?: boolean;
+  bias?: boolean;
+  softplus?: boolean;
+  disc?: ScanDims['disc'];
+  /** Range of raw delta values and of A's entries. */
+  deltaRange?: [number, number];
+  aRange?: [number, number];
+}
+
+export function randomScan(c: ScanCase, seed: number) {
+  const rng = new Rng(seed);
+  const { batch: b, dInner: d, dState: n, L } = c;
+  const along = c.deltaAlong ?? 'channel';
+  const [dlo, dhi] = c.deltaRange ?? (c.softplus ? [-3, 2] : [0.01, 1.5]);
+  const [alo, ahi] = c.aRange ?? [-3, -0.05];
+  const deltaShape = along === 'channel' ? [b, d, L] : along === 'state' ? [b, n, L] : [b, d, n, L];
+  const biasShape = along === 'channel' ? [d] : along === 'state' ? [n] : [d, n];
+  const size = (s: number[]) => s.reduce((x, y) => x * y, 1);
+  const mk = (shape: number[], f: (r: Rng) => number) => ({ shape, data: rng.fill(size(shape), f) });
+  const raw = {
+    u: mk([b, d, L], (r) => r.normal()),
+    delta: mk(deltaShape, (r) => r.range(dlo, dhi)),
+    A: mk([d, n], (r) => r.range(alo, ahi)),
+    B: mk(c.bFixed ? [d, n] : [b, n, L], (r) => r.normal()),
+    C: mk(c.cFixed ? [d, n] : [b, n, L], (r) => r.normal()),
+    D: c.D ? mk([d], (r) => r.normal()) : undefined,
+    z: c.z ? mk([b, d, L], (r) => r.normal()) : undefined,
+    deltaBias: c.bias ? mk(biasShape, (r) => r.range(-0.5, 0.5)) : undefined,
+  };
+  const t = (x?: { shape: number[]; data: Float32Array }) => (x ? tf.tensor(x.data, x.shape) : undefined);
+  const args: SelectiveScanArgs = {
+    u: t(raw.u)!, delta: t(raw.delta)!, A: t(raw.A)!, B: t(raw.B)!, C: t(raw.C)!, D: t(raw.D), z: t(raw.z), deltaBias: t(raw.deltaBias),
+    deltaSoftplus: c.softplus, bDiscretization: c.disc, deltaAlong: along === 'state' ? 'state' : undefined,
+  };
+  const f64 = (x?: { data: Float32Array }) => (x ? Float64Array.from(x.data) : undefined);
+  const arrays64: ScanArrays<Float64Array> = {
+    u: f64(raw.u)!, delta: f64(raw.delta)!, A: f64(raw.A)!, B: f64(raw.B)!, C: f64(raw.C)!, D: f64(raw.D), z: f64(raw.z), deltaBias: f64(raw.deltaBias),
+  };
+  const dispose = () => tf.dispose(Object.values(args).filter((v) => v instanceof tf.Tensor) as tf.Tensor[]);
+  return { args, arrays64, dispose, rng };
+}
+
+export const read = (t: tf.Tensor) => t.dataSync() as Float32Array;
