@@ -11,3 +11,4 @@ export { fusedForward, fusedBackward } from './scan/fusedKernel.js';
 export { hillisSteeleScan, softplusTorch } from './scan/tensorScan.js';
 export { validateScanArgs } from './scan/validate.js';
 export { Rng } from './random.js';
+export { ssdMinimal, ssdMinimalRef64, validateSsdArgs, type SsdArgs, type SsdDims } from './scan/ssd.js';
