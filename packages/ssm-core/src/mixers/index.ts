@@ -1,0 +1,9 @@
+import { linearAttention } from './linearAttention.js';
+import { mamba2 } from './mamba2.js';
+import { mambaDeltaT } from './mambaDeltaT.js';
+import { s4d } from './s4d.js';
+import { s6 } from './s6.js';
+import type { Mixer, MixerKind } from './types.js';
+
+export const MIXERS: Record<MixerKind, Mixer> = { s4d, s6, mamba2, mambaDeltaT, linearAttention };
+export type { Mixer, MixerContext, MixerInternals, MixerKind } from './types.js';

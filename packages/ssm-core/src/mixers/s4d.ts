@@ -1,0 +1,36 @@
+/**
+ * S4D (Tab. 2, Δ^{S4D} = 1, fixed B and C): the LTI special case of S6.
+ *   h_t = e^{A} ⊙ h_{t−1} + x̂_t ⊗ B ,   y_t = h_t C + D ⊙ x̂_t      (Eq. 6 / 14f with Δ ≡ 1)
+ * Parameters: A_log [d, N] (A = −exp(A_log)), B [N] shared by all channels (as B^{S4D} ∈ R^N
+ * in Tab. 2), C [d, N] per channel, D [d]. This lands the Tab. 1 / Tab. A.1 parameter counts.
+ */
+import { tf } from '../backend.js';
+import { toChannelsFirst, toTimeFirst } from '../nn/layers.js';
+import { init, type ParamSpec } from '../nn/params.js';
+import { selectiveScan } from '../scan/selectiveScan.js';
+import type { Mixer, MixerContext } from './types.js';
+
+export const s4d: Mixer = {
+  kind: 's4d',
+  ownsConv: false,
+  specs({ d, N, skip }: MixerContext): ParamSpec[] {
+    return [
+      { name: 'A_log', shape: [d, N], init: init.aLogS4DReal(d, N) },
+      { name: 'B', shape: [N], init: init.constant([N], 1) },
+      { name: 'C', shape: [d, N], init: init.normal([d, N], 1 / Math.sqrt(N)) },
+      ...(skip ? [{ name: 'D', shape: [d], init: init.constant([d], 1) }] : []),
+    ];
+  },
+  forward(p, xhat, _x, ctx, withInternals) {
+    const { d, N } = ctx;
+    const [b, L] = xhat.shape;
+    const A = tf.exp(p('A_log')).neg();
+    const B = tf.broadcastTo(p('B').reshape([1, N]), [d, N]);
+    const r = selectiveScan({
+      u: toChannelsFirst(xhat), delta: tf.ones([b, d, L]), A, B, C: p('C'),
+      D: ctx.skip ? p('D') : undefined, bDiscretization: ctx.disc, impl: ctx.impl, returnLastState: withInternals,
+    });
+    const internals = withInternals ? { B: p('B'), C: p('C'), decay: tf.exp(A), lastState: r.lastState } : {};
+    return { y: toTimeFirst(r.out), internals };
+  },
+};

@@ -1,0 +1,308 @@
+/**
+ * The 1-layer Mamba model of the paper (Sec. 5, Tab. 2):
+ *
+ *   tokens ─ embedding (+ PE in the last coordinate) ─ x ─┬─ short causal conv, σ ─ x̂ ─ mixer ─ y ─┬─ ⊙ ─ output layer ─ logits
+ *                                                         └──────────── gate σ(Linear(x)) ────────────┘
+ *
+ * Shape glossary: b batch, L length, V vocabulary, d model width (= SSM channels, expand 1),
+ * N state size, k conv kernel size.  tokens [b, L] → x, x̂, y [b, L, d] → logits [b, L, V].
+ * Every piece is optional as in the paper's ablations: conv off (x̂ = x), gate off, PE on/off.
+ * Parameters are plain named tf.Variables (see `paramNames()`), settable by hand.
+ */
+import type { Tensor } from '@tensorflow/tfjs';
+import { tf } from './backend.js';
+import { checkpointError, configError, fmtShape, shapeError, valueError } from './errors.js';
+import { decodeSafetensors, encodeSafetensors, type NamedArray } from './io/safetensors.js';
+import { MIXERS, type MixerContext, type MixerInternals, type MixerKind } from './mixers/index.js';
+import { activate, causalConv1d, embeddingLookup, linear, type Activation } from './nn/layers.js';
+import { convSpecs, init, linearSpecs, type ParamSpec } from './nn/params.js';
+import { Rng } from './random.js';
+import type { BDiscretization } from './scan/types.js';
+
+export interface MambaConfig {
+  /** |V|, the vocabulary size. */
+  vocabSize: number;
+  /** d, the embedding size (also the SSM's channel count). */
+  dModel: number;
+  /** N, the state size. */
+  dState: number;
+  /** Default 's6' (Mamba). */
+  mixer?: MixerKind;
+  /** Short causal conv (default kernel 4, silu); false turns it off (x̂ = x). */
+  conv?: false | { kernelSize?: number; activation?: Activation };
+  /** Gate σ(Linear(x)) ⊙ y (Eq. 14g; default silu); false turns it off. */
+  gate?: false | { activation?: Activation };
+  /** Write the position t = 1..L (times `scale`) into the last embedding coordinate (Tab. 1). */
+  positionalEncoding?: boolean | { scale?: number };
+  /** Discretisation of B: 'euler' (mamba_ssm), 'zoh', or 'identity' (Eq. 15; Mamba-Δ⊤'s default). */
+  discretization?: BDiscretization;
+  /** Rank of S6's Δ projection; 'auto' = ⌈d/16⌉ as in mamba_ssm. */
+  dtRank?: number | 'auto';
+  /** D skip term (default true). */
+  skip?: boolean;
+  /** Bias in the output layer (default true). */
+  outputBias?: boolean;
+  /** Seed for the initial weights (default 0). */
+  seed?: number;
+  /** Selective-scan implementation (default 'auto': fused on CPU/wasm, tensor ops on GPU). */
+  impl?: 'auto' | 'fused' | 'tensor';
+}
+
+export interface ResolvedMambaConfig {
+  vocabSize: number;
+  dModel: number;
+  dState: number;
+  mixer: MixerKind;
+  conv: false | { kernelSize: number; activation: Activation };
+  gate: false | { activation: Activation };
+  positionalEncoding: false | { scale: number };
+  discretization: BDiscretization;
+  dtRank: number;
+  skip: boolean;
+  outputBias: boolean;
+  seed: number;
+  impl: 'auto' | 'fused' | 'tensor';
+}
+
+export interface ForwardInternals {
+  /** Embedding (with PE) [b, L, d]. */
+  x: Tensor;
+  /** Mixer input after conv and σ [b, L, d]. */
+  xhat: Tensor;
+  /** Mixer output before the gate [b, L, d]. */
+  y: Tensor;
+  /** Gate values σ(Linear(x)) [b, L, d], when the gate is on. */
+  gate?: Tensor;
+  mixer: MixerInternals;
+  logits: Tensor;
+}
+
+const ACTS: Activation[] = ['silu', 'relu', 'identity', 'sigmoid'];
+const posInt = (v: unknown, name: string) => {
+  if (!Number.isInteger(v) || (v as number) < 1) throw configError(`config.${name}`, 'a positive integer', JSON.stringify(v));
+};
+
+export function resolveConfig(c: MambaConfig): ResolvedMambaConfig {
+  if (c == null || typeof c !== 'object') throw configError('config', 'an object {vocabSize, dModel, dState, ...}', String(c));
+  posInt(c.vocabSize, 'vocabSize');
+  posInt(c.dModel, 'dModel');
+  posInt(c.dState, 'dState');
+  const mixer = c.mixer ?? 's6';
+  if (!(mixer in MIXERS)) throw configError('config.mixer', Object.keys(MIXERS).join(' | '), JSON.stringify(mixer));
+  const act = (a: unknown, name: string): Activation => {
+    if (a === undefined) return 'silu';
+    if (!ACTS.includes(a as Activation)) throw configError(name, ACTS.join(' | '), JSON.stringify(a));
+    return a as Activation;
+  };
+  const conv = c.conv === false ? false : { kernelSize: c.conv?.kernelSize ?? 4, activation: act(c.conv?.activation, 'config.conv.activation') };
+  if (conv) posInt(conv.kernelSize, 'conv.kernelSize');
+  const gate = c.gate === false ? false : { activation: act(c.gate?.activation, 'config.gate.activation') };
+  const pe = c.positionalEncoding ? { scale: typeof c.positionalEncoding === 'object' ? (c.positionalEncoding.scale ?? 1) : 1 } : false;
+  if (pe && c.dModel < 2) throw configError('config.dModel', '≥ 2 when positionalEncoding is on (the last coordinate holds t)', String(c.dModel));
+  if (pe && !Number.isFinite(pe.scale)) throw configError('config.positionalEncoding.scale', 'a finite number', String(pe.scale));
+  const discretization = c.discretization ?? (mixer === 'mambaDeltaT' ? 'identity' : 'euler');
+  if (!['euler', 'zoh', 'identity'].includes(discretization)) throw configError('config.discretization', "'euler' | 'zoh' | 'identity'", JSON.stringify(discretization));
+  const dtRank = c.dtRank === undefined || c.dtRank === 'auto' ? Math.ceil(c.dModel / 16) : c.dtRank;
+  posInt(dtRank, 'dtRank');
+  const impl = c.impl ?? 'auto';
+  if (!['auto', 'fused', 'tensor'].includes(impl)) throw configError('config.impl', "'auto' | 'fused' | 'tensor'", JSON.stringify(impl));
+  const seed = c.seed ?? 0;
+  if (!Number.isInteger(seed)) throw configError('config.seed', 'an integer', JSON.stringify(seed));
+  return {
+    vocabSize: c.vocabSize, dModel: c.dModel, dState: c.dState, mixer, conv, gate, positionalEncoding: pe,
+    discretization, dtRank, skip: c.skip ?? true, outputBias: c.outputBias ?? true, seed, impl,
+  };
+}
+
+const mixerContext = (c: ResolvedMambaConfig): MixerContext => ({
+  d: c.dModel, N: c.dState, dtRank: c.dtRank, disc: c.discretization, conv: c.conv, skip: c.skip, impl: c.impl,
+});
+
+/** Every parameter of a model with config `c`: name, shape, initialiser — in a fixed order. */
+export function modelParamSpecs(c: ResolvedMambaConfig): ParamSpec[] {
+  const { vocabSize: V, dModel: d } = c;
+  const mixer = MIXERS[c.mixer];
+  const embDim = c.positionalEncoding ? d - 1 : d;
+  const prefix = (s: ParamSpec): ParamSpec => ({ ...s, name: `mixer.${s.name}` });
+  return [
+    { name: 'embedding.weight', shape: [V, embDim], init: init.normal([V, embDim]) },
+    ...(c.conv && !mixer.ownsConv ? convSpecs('mixer.conv1d', d, c.conv.kernelSize) : []),
+    ...mixer.specs(mixerContext(c)).map(prefix),
+    ...(c.gate ? linearSpecs('mixer.gate', d, d, true) : []),
+    ...linearSpecs('lm_head', V, d, c.outputBias),
+  ];
+}
+
+export type TokenInput = number[][] | Tensor;
+
+export class MambaModel {
+  readonly config: ResolvedMambaConfig;
+  readonly params: Record<string, tf.Variable>;
+
+  constructor(config: MambaConfig) {
+    this.config = resolveConfig(config);
+    const rng = new Rng(this.config.seed);
+    this.params = {};
+    for (const s of modelParamSpecs(this.config)) {
+      this.params[s.name] = tf.variable(tf.tensor(s.init(rng), s.shape, 'float32'), true);
+    }
+  }
+
+  paramNames(): string[] {
+    return Object.keys(this.params);
+  }
+
+  getParam(name: string): tf.Variable {
+    const v = this.params[name];
+    if (!v) throw configError('name', `one of ${this.paramNames().join(', ')}`, JSON.stringify(name));
+    return v;
+  }
+
+  /** Overwrite a parameter by hand (the analytic constructions do this). NaN is refused; ±∞ allowed (A_log = −∞ ⇒ Λ = 0). */
+  setParam(name: string, value: Tensor | ArrayLike<number> | number[][] | number[][][]): void {
+    const v = this.getParam(name);
+    const t = value instanceof tf.Tensor ? value.cast('float32') : tf.tensor(value as number[], undefined, 'float32');
+    try {
+      if (t.size !== v.size || (value instanceof tf.Tensor || Array.isArray((value as number[][])[0])) && !shapesEqual(t.shape, v.shape)) {
+        throw shapeError(`params["${name}"]`, fmtShape(v.shape), fmtShape(t.shape));
+      }
+      const data = t.dataSync();
+      for (let i = 0; i < data.length; i++) if (Number.isNaN(data[i])) throw valueError(`params["${name}"]`, 'no NaN', `NaN at flat index ${i}`);
+      tf.tidy(() => v.assign(t.reshape(v.shape)));
+    } finally {
+      if (t !== value) t.dispose();
+    }
+  }
+
+  /** Total number of scalar parameters. */
+  numParams(): number {
+    return Object.values(this.params).reduce((a, v) => a + v.size, 0);
+  }
+
+  /** Parameter counts per component: embedding, conv, ssm, gate, output. */
+  paramCounts(): Record<'embedding' | 'conv' | 'ssm' | 'gate' | 'output' | 'total', number> {
+    const c = { embedding: 0, conv: 0, ssm: 0, gate: 0, output: 0, total: 0 };
+    for (const [name, v] of Object.entries(this.params)) {
+      const group = name.startsWith('embedding') ? 'embedding' : name.startsWith('lm_head') ? 'output'
+        : name.startsWith('mixer.gate') ? 'gate' : /^mixer\.conv/.test(name) ? 'conv' : 'ssm';
+      c[group] += v.size;
+      c.total += v.size;
+    }
+    return c;
+  }
+
+  /** tokens [b, L] (ints in [0, V)) → logits [b, L, V]. */
+  forward(tokens: TokenInput): Tensor {
+    return tf.tidy(() => this.run(tokens, false).logits);
+  }
+
+  /** Forward pass that also returns what each stage produced (for plots and analysis). Caller disposes. */
+  forwardWithInternals(tokens: TokenInput): ForwardInternals {
+    return tf.tidy(() => this.run(tokens, true) as unknown as tf.TensorContainerObject) as unknown as ForwardInternals;
+  }
+
+  dispose(): void {
+    tf.dispose(Object.values(this.params));
+  }
+
+  /** All weights as safetensors bytes; the resolved config travels in `__metadata__.config`. */
+  toSafetensors(extraMetadata: Record<string, string> = {}): Uint8Array {
+    const tensors: Record<string, NamedArray> = {};
+    for (const [name, v] of Object.entries(this.params)) tensors[name] = { shape: v.shape, data: v.dataSync() as Float32Array };
+    return encodeSafetensors(tensors, { ...extraMetadata, format: 'ssm-core', config: JSON.stringify(this.config) });
+  }
+
+  /**
+   * Load weights saved by `toSafetensors` (or converted from PyTorch with the same names).
+   * All-or-nothing: names, shapes and finiteness are checked before any parameter changes.
+   */
+  loadSafetensors(bytes: Uint8Array, source = 'checkpoint'): void {
+    const { tensors } = decodeSafetensors(bytes, source);
+    const want = this.paramNames();
+    const missing = want.filter((n) => !(n in tensors));
+    const extra = Object.keys(tensors).filter((n) => !(n in this.params));
+    if (missing.length || extra.length) {
+      throw checkpointError(source, `exactly the tensors of this model (${want.length})`, `missing [${missing.join(', ')}], unexpected [${extra.join(', ')}]`, 'was it saved from a model with another config?');
+    }
+    for (const n of want) {
+      const t = tensors[n];
+      if (!shapesEqual(t.shape, this.params[n].shape)) throw checkpointError(`${source}: tensor "${n}"`, `shape ${fmtShape(this.params[n].shape)}`, fmtShape(t.shape));
+      const bad = t.data.findIndex((v) => Number.isNaN(v));
+      if (bad >= 0) throw checkpointError(`${source}: tensor "${n}"`, 'no NaN values', `NaN at flat index ${bad}`);
+    }
+    for (const n of want) tf.tidy(() => this.params[n].assign(tf.tensor(tensors[n].data, tensors[n].shape, 'float32')));
+  }
+
+  /** A new model with the config and weights stored in safetensors bytes. */
+  static fromSafetensors(bytes: Uint8Array, source = 'checkpoint'): MambaModel {
+    const { metadata } = decodeSafetensors(bytes, source);
+    let config: MambaConfig;
+    try {
+      config = JSON.parse(metadata.config ?? '');
+    } catch {
+      throw checkpointError(`${source}: __metadata__.config`, 'the JSON model config written by ssm-core', JSON.stringify(metadata.config ?? null));
+    }
+    const model = new MambaModel(config);
+    try {
+      model.loadSafetensors(bytes, source);
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+    return model;
+  }
+
+  private embed(tok: Tensor): Tensor {
+    const [b, L] = tok.shape;
+    const e = embeddingLookup(this.params['embedding.weight'], tok); // [b, L, d or d−1]
+    const pe = this.config.positionalEncoding;
+    if (!pe) return e;
+    const t = tf.range(1, L + 1, 1, 'float32').mul(pe.scale).reshape([1, L, 1]); // position t = 1..L
+    return tf.concat([e, tf.broadcastTo(t, [b, L, 1])], 2);
+  }
+
+  private run(tokens: TokenInput, withInternals: boolean): ForwardInternals {
+    const c = this.config;
+    const mixer = MIXERS[c.mixer];
+    const p = (n: string) => this.params[`mixer.${n}`];
+    const tok = this.tokenTensor(tokens);
+    const x = this.embed(tok); // [b, L, d]
+    const xhat = c.conv && !mixer.ownsConv
+      ? activate(causalConv1d(x, p('conv1d.weight'), p('conv1d.bias')), c.conv.activation) // (14b)
+      : x;
+    const { y, internals } = mixer.forward(p, xhat, x, mixerContext(c), withInternals);
+    const g = c.gate ? activate(linear(x, p('gate.weight'), p('gate.bias')), c.gate.activation) : undefined; // (14g)
+    const logits = linear(g ? y.mul(g) : y, this.params['lm_head.weight'], this.params['lm_head.bias']);
+    return { x, xhat, y, gate: g, mixer: internals, logits };
+  }
+
+  private tokenTensor(tokens: TokenInput): Tensor {
+    const V = this.config.vocabSize;
+    let t: Tensor;
+    if (tokens instanceof tf.Tensor) {
+      if (tokens.rank !== 2) throw shapeError('tokens', 'rank 2 [batch, L]', fmtShape(tokens.shape));
+      t = tokens.dtype === 'int32' ? tokens : tokens.cast('int32');
+      if (tokens.dtype !== 'int32') {
+        const raw = tokens.dataSync();
+        const i = raw.findIndex((v) => !Number.isInteger(v));
+        if (i >= 0) throw valueError('tokens', 'integer token ids', `${raw[i]} at flat index ${i}`);
+      }
+    } else {
+      if (!Array.isArray(tokens) || tokens.length === 0 || !tokens.every((r) => Array.isArray(r) && r.length === tokens[0].length)) {
+        throw shapeError('tokens', 'a non-empty rectangular number[][] [batch, L]', Array.isArray(tokens) ? `rows of lengths ${tokens.map((r) => (Array.isArray(r) ? r.length : typeof r)).join(',')}` : typeof tokens);
+      }
+      const flat = tokens.flat();
+      const i = flat.findIndex((v) => !Number.isInteger(v));
+      if (i >= 0) throw valueError('tokens', 'integer token ids', `${flat[i]} at flat index ${i}`);
+      t = tf.tensor2d(flat, [tokens.length, tokens[0].length], 'int32');
+    }
+    if (t.shape[1] === 0) throw shapeError('tokens', 'L ≥ 1', fmtShape(t.shape));
+    const data = t.dataSync();
+    for (let i = 0; i < data.length; i++) {
+      if (data[i] < 0 || data[i] >= V) throw valueError('tokens', `ids in [0, ${V}) (vocabSize)`, `${data[i]} at flat index ${i}`);
+    }
+    return t;
+  }
+}
+
+const shapesEqual = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, i) => x === b[i]);

@@ -1,0 +1,69 @@
+/**
+ * Small functional layers on [batch, L, channels] tensors, with torch's parameter layouts
+ * (Linear weight [out, in], depthwise Conv1d weight [channels, k]) so weights map 1:1 to
+ * PyTorch checkpoints.
+ */
+import type { Tensor } from '@tensorflow/tfjs';
+import { tf } from '../backend.js';
+
+export type Activation = 'silu' | 'relu' | 'identity' | 'sigmoid';
+
+/** σ ∈ {silu, relu, identity, sigmoid} (Tab. 2's pointwise nonlinearity). */
+export function activate(x: Tensor, act: Activation): Tensor {
+  switch (act) {
+    case 'silu':
+      return x.mul(tf.sigmoid(x));
+    case 'relu':
+      return tf.relu(x);
+    case 'sigmoid':
+      return tf.sigmoid(x);
+    case 'identity':
+      return x;
+  }
+}
+
+/** y = x Wᵀ + b.  x [..., in], W [out, in], b [out] → [..., out]. */
+export function linear(x: Tensor, W: Tensor, b?: Tensor): Tensor {
+  const [out, inp] = W.shape;
+  const lead = x.shape.slice(0, -1);
+  const y = x.reshape([-1, inp]).matMul(W, false, true);
+  return (b ? y.add(b) : y).reshape([...lead, out]);
+}
+
+/**
+ * Causal depthwise conv, torch `Conv1d(c, c, k, groups=c, padding=k−1)[..., :L]`:
+ * y[b, t, c] = Σ_j W[c, j] · x[b, t − (k−1) + j, c] + bias[c].   x [b, L, c], W [c, k].
+ */
+export function causalConv1d(x: Tensor, W: Tensor, bias?: Tensor): Tensor {
+  const [b, L, c] = x.shape;
+  const k = W.shape[1] as number;
+  const xp = tf.pad(x, [[0, 0], [k - 1, 0], [0, 0]]);
+  let y: Tensor | undefined;
+  for (let j = 0; j < k; j++) {
+    const term = xp.slice([0, j, 0], [b, L, c]).mul(W.slice([0, j], [c, 1]).reshape([c]));
+    y = y ? y.add(term) : term;
+  }
+  return bias ? y!.add(bias) : y!;
+}
+
+/** [b, L, c] ↔ [b, c, L] (model layout ↔ selective-scan layout). */
+export const toChannelsFirst = (x: Tensor) => x.transpose([0, 2, 1]);
+export const toTimeFirst = (x: Tensor) => x.transpose([0, 2, 1]);
+
+/**
+ * Embedding lookup W[tokens]: W [V, e], tokens int32 [b, L] → [b, L, e]. The forward is a
+ * gather; the backward is onehot(tokens)ᵀ·dy as a matMul, because the wasm backend has no
+ * UnsortedSegmentSum kernel (tfjs's own gather gradient) and this stays on-device on GPUs.
+ */
+export function embeddingLookup(W: Tensor, tokens: Tensor): Tensor {
+  const [V, e] = W.shape as [number, number];
+  const [b, L] = tokens.shape as [number, number];
+  const op = tf.customGrad(((w: Tensor, save: (ts: Tensor[]) => void) => {
+    save([tokens]); // kept alive for the backward pass even after the caller's tidy ends
+    return {
+      value: tf.gather(w, tokens),
+      gradFunc: (dy: Tensor, [tok]: Tensor[]) => tf.matMul(tf.oneHot(tok.reshape([b * L]), V), dy.reshape([b * L, e]), true, false),
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return op(W) as Tensor;
+}
