@@ -1,0 +1,40 @@
+/** Backend selection: default choice, SSM_BACKEND override, and a clear error for an unavailable backend. */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { backendInfo, ready, tf } from '../src/index.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const probe = (env: Record<string, string>) =>
+  execFileSync(process.execPath, ['--import', 'tsx', '-e', "import('./src/index.ts').then(async (m) => { try { const i = await m.ready(); console.log(JSON.stringify(i)); } catch (e) { console.log(JSON.stringify({ error: e.message, argument: e.argument })); } })"], {
+    cwd: root, env: { ...process.env, ...env }, encoding: 'utf8',
+  });
+
+describe('backend selection', () => {
+  it('picks wasm here (no tfjs-node installed) and says why, listing what it tried', async () => {
+    const info = await ready();
+    expect(info).toBe(backendInfo());
+    expect(tf.getBackend()).toBe(info.name);
+    if (!process.env.SSM_BACKEND) {
+      const nativeMissing = info.tried.filter((t) => t.candidate.startsWith('@tensorflow/tfjs-node')).every((t) => t.why === 'not installed');
+      if (nativeMissing) {
+        expect(info.name).toBe('wasm');
+        expect(info.tried.map((t) => t.candidate)).toEqual(['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node', 'wasm']);
+      }
+    }
+    expect(info.scanImpl).toBe(info.gpu ? 'tensor' : 'fused');
+    expect(info.reason.length).toBeGreaterThan(10);
+  });
+
+  it('honours SSM_BACKEND=cpu in a fresh process', () => {
+    const info = JSON.parse(probe({ SSM_BACKEND: 'cpu' }).trim().split('\n').pop()!);
+    expect(info.name).toBe('cpu');
+    expect(info.reason).toBe('forced by SSM_BACKEND=cpu');
+  });
+
+  it('rejects an unknown SSM_BACKEND naming the variable and the choices', () => {
+    const r = JSON.parse(probe({ SSM_BACKEND: 'cuda' }).trim().split('\n').pop()!);
+    expect(r.argument).toBe('SSM_BACKEND');
+    expect(r.error).toMatch(/SSM_BACKEND: expected one of .*wasm.*got "cuda"/);
+  });
+});
