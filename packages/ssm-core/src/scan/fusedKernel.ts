@@ -7,7 +7,7 @@
  * Shapes: see ./types.ts. `states` is [b, d, L, n] (time-major per channel, so the inner
  * loop over n is contiguous).
  */
-import { deltaSize, scanLayout, softplus, softplusGrad, zohCoef, zohCoefGradA } from './layout.js';
+import { deltaSize, scanLayout, type ScanLayout, softplus, softplusGrad, zohCoef, zohCoefGradA } from './layout.js';
 import type { ScanArrays, ScanDims } from './types.js';
 
 export interface FusedForward {
@@ -47,6 +47,27 @@ function discretizedDelta(s: ScanDims, x: ScanArrays): Float64Array {
   return dt;
 }
 
+/**
+ * Start offsets of row (b, d) in every array, and the per-state / per-time strides used by the
+ * inner loops (t has stride 1 in u, z and delta in every layout).
+ */
+function rowOffsets(s: ScanDims, lay: ScanLayout, b: number, d: number) {
+  const { dInner: Dn, dState: N, L } = s;
+  return {
+    uo: (b * Dn + d) * L, // u, z, out
+    dto: b * lay.delta[0] + d * lay.delta[1],
+    dtN: lay.delta[2],
+    bo: b * lay.B[0] + d * lay.B[1],
+    bN: lay.B[2],
+    bT: lay.B[3],
+    co: b * lay.C[0] + d * lay.C[1],
+    cN: lay.C[2],
+    cT: lay.C[3],
+    ao: d * N, // A
+    so: (b * Dn + d) * L * N, // stored states [b, d, L, n]
+  };
+}
+
 export function fusedForward(s: ScanDims, x: ScanArrays, keepForBackward: boolean): FusedForward {
   const { batch, dInner: Dn, dState: N, L } = s;
   const lay = scanLayout(s);
@@ -58,18 +79,11 @@ export function fusedForward(s: ScanDims, x: ScanArrays, keepForBackward: boolea
   const h = new Float64Array(N);
   const disc = DISC[s.disc];
   const { u, A, B, C, D, z } = x;
-  const [dtB, dtD, dtN] = lay.delta;
-  const [bB, bD, bN, bT] = lay.B;
-  const [cB, cD, cN, cT] = lay.C;
   for (let b = 0; b < batch; b++) {
     for (let d = 0; d < Dn; d++) {
-      const uo = b * Dn * L + d * L;
-      const dto = b * dtB + d * dtD;
-      const bo = b * bB + d * bD;
-      const co = b * cB + d * cD;
-      const ao = d * N;
+      const { uo, dto, dtN, bo, bN, bT, co, cN, cT, ao, so: so0 } = rowOffsets(s, lay, b, d);
+      let so = so0;
       const Dd = D ? D[d] : 0;
-      let so = (b * Dn + d) * L * N;
       h.fill(0);
       for (let t = 0; t < L; t++) {
         const ut = u[uo + t];
@@ -121,18 +135,10 @@ export function fusedBackward(s: ScanDims, x: ScanArrays, f: FusedForward, gOut:
   const gD = D ? new Float64Array(D.length) : undefined;
   const gh = new Float64Array(N);
   const disc = DISC[s.disc];
-  const [dtB, dtD, dtN] = lay.delta;
-  const [bB, bD, bN, bT] = lay.B;
-  const [cB, cD, cN, cT] = lay.C;
   for (let b = 0; b < batch; b++) {
     for (let d = 0; d < Dn; d++) {
-      const uo = b * Dn * L + d * L;
-      const dto = b * dtB + d * dtD;
-      const bo = b * bB + d * bD;
-      const co = b * cB + d * cD;
-      const ao = d * N;
+      const { uo, dto, dtN, bo, bN, bT, co, cN, cT, ao, so: sBase } = rowOffsets(s, lay, b, d);
       const Dd = D ? D[d] : 0;
-      const sBase = (b * Dn + d) * L * N;
       for (let n = 0; n < N; n++) gh[n] = gLast ? gLast[(b * Dn + d) * N + n] : 0;
       let gDacc = 0;
       for (let t = L - 1; t >= 0; t--) {
