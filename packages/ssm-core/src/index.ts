@@ -18,3 +18,7 @@ export { activate, causalConv1d, linear, type Activation } from './nn/layers.js'
 export type { ParamSpec } from './nn/params.js';
 export { encodeSafetensors, decodeSafetensors, type NamedArray } from './io/safetensors.js';
 export { saveModel, loadModel, writeFileAtomic } from './io/file.js';
+export type { SequenceModel } from './models/types.js';
+export { tokenTensor } from './models/tokens.js';
+export { paramsToSafetensors, loadParamsStrict, assignParamsStrict, configFromSafetensors } from './models/weights.js';
+export { IGNORE, rows, type TaskData } from './tasks/types.js';

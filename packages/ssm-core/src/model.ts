@@ -11,17 +11,21 @@
  */
 import type { Tensor } from '@tensorflow/tfjs';
 import { tf } from './backend.js';
-import { checkpointError, configError, fmtShape, shapeError, valueError } from './errors.js';
-import { decodeSafetensors, encodeSafetensors, type NamedArray } from './io/safetensors.js';
+import { configError, fmtShape, shapeError, valueError } from './errors.js';
+import { tokenTensor } from './models/tokens.js';
+import { configFromSafetensors, loadParamsStrict, paramsToSafetensors, shapesEqual } from './models/weights.js';
 import { MIXERS, type MixerContext, type MixerInternals, type MixerKind } from './mixers/index.js';
 import { activate, causalConv1d, embeddingLookup, linear, type Activation } from './nn/layers.js';
 import { convSpecs, init, linearSpecs, type ParamSpec } from './nn/params.js';
 import { Rng } from './random.js';
 import type { BDiscretization } from './scan/types.js';
+import type { SequenceModel, TokenInput } from './models/types.js';
 
 export interface MambaConfig {
-  /** |V|, the vocabulary size. */
+  /** |V|, the vocabulary size (rows of the embedding). */
   vocabSize: number;
+  /** Width of the output layer (default vocabSize), e.g. |V| values for MQAR over κ + |V| input ids. */
+  numClasses?: number;
   /** d, the embedding size (also the SSM's channel count). */
   dModel: number;
   /** N, the state size. */
@@ -50,6 +54,7 @@ export interface MambaConfig {
 
 export interface ResolvedMambaConfig {
   vocabSize: number;
+  numClasses: number;
   dModel: number;
   dState: number;
   mixer: MixerKind;
@@ -85,6 +90,8 @@ const posInt = (v: unknown, name: string) => {
 export function resolveConfig(c: MambaConfig): ResolvedMambaConfig {
   if (c == null || typeof c !== 'object') throw configError('config', 'an object {vocabSize, dModel, dState, ...}', String(c));
   posInt(c.vocabSize, 'vocabSize');
+  const numClasses = c.numClasses ?? c.vocabSize;
+  posInt(numClasses, 'numClasses');
   posInt(c.dModel, 'dModel');
   posInt(c.dState, 'dState');
   const mixer = c.mixer ?? 's6';
@@ -109,7 +116,7 @@ export function resolveConfig(c: MambaConfig): ResolvedMambaConfig {
   const seed = c.seed ?? 0;
   if (!Number.isInteger(seed)) throw configError('config.seed', 'an integer', JSON.stringify(seed));
   return {
-    vocabSize: c.vocabSize, dModel: c.dModel, dState: c.dState, mixer, conv, gate, positionalEncoding: pe,
+    vocabSize: c.vocabSize, numClasses, dModel: c.dModel, dState: c.dState, mixer, conv, gate, positionalEncoding: pe,
     discretization, dtRank, skip: c.skip ?? true, outputBias: c.outputBias ?? true, seed, impl,
   };
 }
@@ -129,13 +136,14 @@ export function modelParamSpecs(c: ResolvedMambaConfig): ParamSpec[] {
     ...(c.conv && !mixer.ownsConv ? convSpecs('mixer.conv1d', d, c.conv.kernelSize) : []),
     ...mixer.specs(mixerContext(c)).map(prefix),
     ...(c.gate ? linearSpecs('mixer.gate', d, d, true) : []),
-    ...linearSpecs('lm_head', V, d, c.outputBias),
+    ...linearSpecs('lm_head', c.numClasses, d, c.outputBias),
   ];
 }
 
-export type TokenInput = number[][] | Tensor;
+export type { TokenInput } from './models/types.js';
 
-export class MambaModel {
+export class MambaModel implements SequenceModel {
+  readonly kind = 'mamba' as const;
   readonly config: ResolvedMambaConfig;
   readonly params: Record<string, tf.Variable>;
 
@@ -191,7 +199,7 @@ export class MambaModel {
     return c;
   }
 
-  /** tokens [b, L] (ints in [0, V)) → logits [b, L, V]. */
+  /** tokens [b, L] (ints in [0, vocabSize)) → logits [b, L, numClasses]. */
   forward(tokens: TokenInput): Tensor {
     return tf.tidy(() => this.run(tokens, false).logits);
   }
@@ -207,9 +215,7 @@ export class MambaModel {
 
   /** All weights as safetensors bytes; the resolved config travels in `__metadata__.config`. */
   toSafetensors(extraMetadata: Record<string, string> = {}): Uint8Array {
-    const tensors: Record<string, NamedArray> = {};
-    for (const [name, v] of Object.entries(this.params)) tensors[name] = { shape: v.shape, data: v.dataSync() as Float32Array };
-    return encodeSafetensors(tensors, { ...extraMetadata, format: 'ssm-core', config: JSON.stringify(this.config) });
+    return paramsToSafetensors(this.params, { ...extraMetadata, model: this.kind, config: JSON.stringify(this.config) });
   }
 
   /**
@@ -217,32 +223,12 @@ export class MambaModel {
    * All-or-nothing: names, shapes and finiteness are checked before any parameter changes.
    */
   loadSafetensors(bytes: Uint8Array, source = 'checkpoint'): void {
-    const { tensors } = decodeSafetensors(bytes, source);
-    const want = this.paramNames();
-    const missing = want.filter((n) => !(n in tensors));
-    const extra = Object.keys(tensors).filter((n) => !(n in this.params));
-    if (missing.length || extra.length) {
-      throw checkpointError(source, `exactly the tensors of this model (${want.length})`, `missing [${missing.join(', ')}], unexpected [${extra.join(', ')}]`, 'was it saved from a model with another config?');
-    }
-    for (const n of want) {
-      const t = tensors[n];
-      if (!shapesEqual(t.shape, this.params[n].shape)) throw checkpointError(`${source}: tensor "${n}"`, `shape ${fmtShape(this.params[n].shape)}`, fmtShape(t.shape));
-      const bad = t.data.findIndex((v) => Number.isNaN(v));
-      if (bad >= 0) throw checkpointError(`${source}: tensor "${n}"`, 'no NaN values', `NaN at flat index ${bad}`);
-    }
-    for (const n of want) tf.tidy(() => this.params[n].assign(tf.tensor(tensors[n].data, tensors[n].shape, 'float32')));
+    loadParamsStrict(this.params, bytes, source);
   }
 
   /** A new model with the config and weights stored in safetensors bytes. */
   static fromSafetensors(bytes: Uint8Array, source = 'checkpoint'): MambaModel {
-    const { metadata } = decodeSafetensors(bytes, source);
-    let config: MambaConfig;
-    try {
-      config = JSON.parse(metadata.config ?? '');
-    } catch {
-      throw checkpointError(`${source}: __metadata__.config`, 'the JSON model config written by ssm-core', JSON.stringify(metadata.config ?? null));
-    }
-    const model = new MambaModel(config);
+    const model = new MambaModel(configFromSafetensors(bytes, source) as unknown as MambaConfig);
     try {
       model.loadSafetensors(bytes, source);
     } catch (e) {
@@ -265,7 +251,7 @@ export class MambaModel {
     const c = this.config;
     const mixer = MIXERS[c.mixer];
     const p = (n: string) => this.params[`mixer.${n}`];
-    const tok = this.tokenTensor(tokens);
+    const tok = tokenTensor(tokens, c.vocabSize);
     const x = this.embed(tok); // [b, L, d]
     const xhat = c.conv && !mixer.ownsConv
       ? activate(causalConv1d(x, p('conv1d.weight'), p('conv1d.bias')), c.conv.activation) // (14b)
@@ -275,34 +261,5 @@ export class MambaModel {
     const logits = linear(g ? y.mul(g) : y, this.params['lm_head.weight'], this.params['lm_head.bias']);
     return { x, xhat, y, gate: g, mixer: internals, logits };
   }
-
-  private tokenTensor(tokens: TokenInput): Tensor {
-    const V = this.config.vocabSize;
-    let t: Tensor;
-    if (tokens instanceof tf.Tensor) {
-      if (tokens.rank !== 2) throw shapeError('tokens', 'rank 2 [batch, L]', fmtShape(tokens.shape));
-      t = tokens.dtype === 'int32' ? tokens : tokens.cast('int32');
-      if (tokens.dtype !== 'int32') {
-        const raw = tokens.dataSync();
-        const i = raw.findIndex((v) => !Number.isInteger(v));
-        if (i >= 0) throw valueError('tokens', 'integer token ids', `${raw[i]} at flat index ${i}`);
-      }
-    } else {
-      if (!Array.isArray(tokens) || tokens.length === 0 || !tokens.every((r) => Array.isArray(r) && r.length === tokens[0].length)) {
-        throw shapeError('tokens', 'a non-empty rectangular number[][] [batch, L]', Array.isArray(tokens) ? `rows of lengths ${tokens.map((r) => (Array.isArray(r) ? r.length : typeof r)).join(',')}` : typeof tokens);
-      }
-      const flat = tokens.flat();
-      const i = flat.findIndex((v) => !Number.isInteger(v));
-      if (i >= 0) throw valueError('tokens', 'integer token ids', `${flat[i]} at flat index ${i}`);
-      t = tf.tensor2d(flat, [tokens.length, tokens[0].length], 'int32');
-    }
-    if (t.shape[1] === 0) throw shapeError('tokens', 'L ≥ 1', fmtShape(t.shape));
-    const data = t.dataSync();
-    for (let i = 0; i < data.length; i++) {
-      if (data[i] < 0 || data[i] >= V) throw valueError('tokens', `ids in [0, ${V}) (vocabSize)`, `${data[i]} at flat index ${i}`);
-    }
-    return t;
-  }
 }
 
-const shapesEqual = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, i) => x === b[i]);

@@ -1,0 +1,32 @@
+/**
+ * Synthetic tasks (paper App. D) as flat int arrays, ready to batch.
+ *
+ * Shape glossary: S samples, T sequence length.
+ *   inputs  [S, T]  token ids in [0, vocabSize)
+ *   targets [S, T]  class ids in [0, numClasses), or IGNORE where no loss/accuracy is taken
+ */
+export const IGNORE = -1;
+
+export interface TaskData {
+  inputs: Int32Array;
+  targets: Int32Array;
+  numSamples: number;
+  T: number;
+  /** Input vocabulary size (embedding rows). */
+  vocabSize: number;
+  /** Output classes (logit width). */
+  numClasses: number;
+  /** Task name and the options that generated it (incl. seed), for results files. */
+  meta: { task: string; seed: number; [k: string]: unknown };
+}
+
+/** Rows [start, start + count) of a dataset as nested arrays (for model.forward). */
+export function rows(data: TaskData, start: number, count: number): { inputs: number[][]; targets: number[][] } {
+  const inputs: number[][] = [];
+  const targets: number[][] = [];
+  for (let s = start; s < Math.min(start + count, data.numSamples); s++) {
+    inputs.push(Array.from(data.inputs.subarray(s * data.T, (s + 1) * data.T)));
+    targets.push(Array.from(data.targets.subarray(s * data.T, (s + 1) * data.T)));
+  }
+  return { inputs, targets };
+}
