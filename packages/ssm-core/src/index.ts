@@ -22,3 +22,9 @@ export type { SequenceModel } from './models/types.js';
 export { tokenTensor } from './models/tokens.js';
 export { paramsToSafetensors, loadParamsStrict, assignParamsStrict, configFromSafetensors } from './models/weights.js';
 export { IGNORE, rows, type TaskData } from './tasks/types.js';
+export {
+  TransformerModel, resolveTransformerConfig, transformerParamSpecs,
+  type TransformerConfig, type ResolvedTransformerConfig, type TransformerInternals,
+} from './models/transformer.js';
+export { createModel, modelFromSafetensors, type ModelSpec } from './models/index.js';
+export * as tasks from './tasks/index.js';

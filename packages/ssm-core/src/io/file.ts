@@ -3,7 +3,8 @@
  * bundles of ssm-core never touch `node:fs`). Writes are atomic: a crash mid-save leaves the
  * previous file intact.
  */
-import { MambaModel } from '../model.js';
+import { modelFromSafetensors } from '../models/index.js';
+import type { SequenceModel } from '../models/types.js';
 
 export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
   const fs = await import('node:fs/promises');
@@ -19,12 +20,12 @@ export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<
 }
 
 /** Save weights and config to `path` (conventionally `*.safetensors`). */
-export async function saveModel(model: MambaModel, path: string, metadata: Record<string, string> = {}): Promise<void> {
+export async function saveModel(model: SequenceModel, path: string, metadata: Record<string, string> = {}): Promise<void> {
   await writeFileAtomic(path, model.toSafetensors(metadata));
 }
 
-/** Load a model saved with `saveModel`. Throws CheckpointError on corrupt or mismatched files. */
-export async function loadModel(path: string): Promise<MambaModel> {
+/** Load a model (Mamba or Transformer) saved with `saveModel`. Throws CheckpointError on corrupt or mismatched files. */
+export async function loadModel(path: string): Promise<SequenceModel> {
   const fs = await import('node:fs/promises');
-  return MambaModel.fromSafetensors(new Uint8Array(await fs.readFile(path)), path);
+  return modelFromSafetensors(new Uint8Array(await fs.readFile(path)), path);
 }

@@ -18,6 +18,8 @@ export interface SequenceModel {
   forward(tokens: TokenInput): Tensor;
   numParams(): number;
   paramNames(): string[];
+  /** The parameter called `name`; throws a ConfigError listing the names otherwise. */
+  getParam(name: string): Variable;
   /** Weights as safetensors bytes (config in `__metadata__.config`, kind in `__metadata__.model`). */
   toSafetensors(extraMetadata?: Record<string, string>): Uint8Array;
   /** All-or-nothing load; throws CheckpointError on mismatch. */

@@ -22,11 +22,27 @@ export function activate(x: Tensor, act: Activation): Tensor {
   }
 }
 
-/** y = x Wᵀ + b.  x [..., in], W [out, in], b [out] → [..., out]. */
+/**
+ * 2-D a·b whose forward and backward only use untransposed matMuls (explicit transposes
+ * instead): tfjs-wasm's matMul is 10–30× slower with transposeA/transposeB set, and the
+ * built-in matMul gradient uses exactly those flags.
+ */
+export function matMul2d(a: Tensor, b: Tensor): Tensor {
+  const op = tf.customGrad(((x: Tensor, y: Tensor, save: (ts: Tensor[]) => void) => {
+    save([x, y]);
+    return {
+      value: tf.matMul(x, y),
+      gradFunc: (dy: Tensor, [xs, ys]: Tensor[]) => [tf.matMul(dy, ys.transpose()), tf.matMul(xs.transpose(), dy)],
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return op(a, b) as Tensor;
+}
+
+/** y = x Wᵀ + b.  x [..., in], W [out, in] (torch layout), b [out] → [..., out]. */
 export function linear(x: Tensor, W: Tensor, b?: Tensor): Tensor {
   const [out, inp] = W.shape;
   const lead = x.shape.slice(0, -1);
-  const y = x.reshape([-1, inp]).matMul(W, false, true);
+  const y = matMul2d(x.reshape([-1, inp]), W.transpose());
   return (b ? y.add(b) : y).reshape([...lead, out]);
 }
 
@@ -62,7 +78,7 @@ export function embeddingLookup(W: Tensor, tokens: Tensor): Tensor {
     save([tokens]); // kept alive for the backward pass even after the caller's tidy ends
     return {
       value: tf.gather(w, tokens),
-      gradFunc: (dy: Tensor, [tok]: Tensor[]) => tf.matMul(tf.oneHot(tok.reshape([b * L]), V), dy.reshape([b * L, e]), true, false),
+      gradFunc: (dy: Tensor, [tok]: Tensor[]) => tf.matMul(tf.oneHot(tok.reshape([b * L]), V).transpose(), dy.reshape([b * L, e])),
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return op(W) as Tensor;
