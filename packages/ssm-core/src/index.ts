@@ -28,3 +28,7 @@ export {
 } from './models/transformer.js';
 export { createModel, modelFromSafetensors, type ModelSpec } from './models/index.js';
 export * as tasks from './tasks/index.js';
+export { train, evaluate, type TrainConfig, type TrainHooks, type TrainResult, type StopReason, type StepInfo, type EvalResult, type EpochMetrics } from './train/trainer.js';
+export { Adam, cosineLr, type AdamOptions } from './train/adam.js';
+export { maskedCrossEntropy, lossAndAccuracy } from './train/loss.js';
+export { dataFingerprint } from './train/checkpoint.js';

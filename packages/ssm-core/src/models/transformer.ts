@@ -191,7 +191,7 @@ export class TransformerModel implements SequenceModel {
     const rng = new Rng(this.config.seed);
     this.params = {};
     for (const s of transformerParamSpecs(this.config)) {
-      this.params[s.name] = tf.variable(tf.tensor(s.init(rng), s.shape, 'float32'), true);
+      this.params[s.name] = tf.tidy(() => tf.variable(tf.tensor(s.init(rng), s.shape, 'float32'), true)); // tidy frees the initial value
     }
   }
 

@@ -1,0 +1,64 @@
+/**
+ * Adam (Kingma & Ba, 2014), the update of torch.optim.Adam:
+ *   m ← β₁m + (1−β₁)g,  v ← β₂v + (1−β₂)g²,  p ← p − η_t · (m/(1−β₁ᵗ)) / (√(v/(1−β₂ᵗ)) + ε)
+ * Written out instead of tf.train.adam for two reasons: the learning rate changes every step
+ * (cosine annealing; tfjs optimizers have no schedule API), and a resumed run must continue
+ * bit-for-bit — tf.train.adam recomputes β^t with pow() on restore, which rounds differently
+ * from its running product. Here the bias corrections come from the step count in float64.
+ */
+import type { Tensor, Variable } from '@tensorflow/tfjs';
+import { tf } from '../backend.js';
+
+export interface AdamOptions {
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+}
+
+export class Adam {
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  /** Number of updates applied so far. */
+  step = 0;
+  readonly m: Record<string, Variable> = {};
+  readonly v: Record<string, Variable> = {};
+
+  constructor(readonly params: Record<string, Variable>, o: AdamOptions = {}) {
+    this.beta1 = o.beta1 ?? 0.9;
+    this.beta2 = o.beta2 ?? 0.999;
+    this.epsilon = o.epsilon ?? 1e-8;
+    for (const [name, p] of Object.entries(params)) {
+      this.m[name] = tf.tidy(() => tf.variable(tf.zerosLike(p), false)); // tidy frees the initial value
+      this.v[name] = tf.tidy(() => tf.variable(tf.zerosLike(p), false));
+    }
+  }
+
+  /** Apply one update with learning rate `lr` from gradients keyed by parameter name. */
+  apply(grads: Record<string, Tensor>, lr: number): void {
+    this.step += 1;
+    const bc1 = 1 - this.beta1 ** this.step;
+    const bc2 = 1 - this.beta2 ** this.step;
+    tf.tidy(() => {
+      for (const [name, p] of Object.entries(this.params)) {
+        const g = grads[name];
+        if (!g) continue;
+        const m = this.m[name].mul(this.beta1).add(g.mul(1 - this.beta1));
+        const v = this.v[name].mul(this.beta2).add(g.square().mul(1 - this.beta2));
+        this.m[name].assign(m);
+        this.v[name].assign(v);
+        p.assign(p.sub(m.div(bc1).div(v.div(bc2).sqrt().add(this.epsilon)).mul(lr)));
+      }
+    });
+  }
+
+  dispose(): void {
+    tf.dispose([...Object.values(this.m), ...Object.values(this.v)]);
+  }
+}
+
+/** Cosine annealing from η to η_min over `total` steps (SGDR without restarts), at step s ∈ [0, total]. */
+export function cosineLr(s: number, total: number, lr: number, lrMin: number): number {
+  const frac = total <= 0 ? 1 : Math.min(1, s / total);
+  return lrMin + 0.5 * (lr - lrMin) * (1 + Math.cos(Math.PI * frac));
+}

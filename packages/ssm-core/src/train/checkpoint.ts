@@ -1,0 +1,112 @@
+/**
+ * Trainer checkpoints: one safetensors file holding the model weights (`model.<name>`), the
+ * Adam moments (`adam.m.<name>`, `adam.v.<name>`) and, in `__metadata__`, the model config,
+ * the trainer state, the training config and a fingerprint of the data. Written atomically;
+ * loading checks everything before touching a single weight.
+ */
+import { checkpointError } from '../errors.js';
+import { decodeSafetensors, encodeSafetensors, type NamedArray } from '../io/safetensors.js';
+import { assignParamsStrict, configFromMetadata } from '../models/weights.js';
+import type { SequenceModel } from '../models/types.js';
+import type { TaskData } from '../tasks/types.js';
+import type { Adam } from './adam.js';
+
+export interface EpochMetrics {
+  epoch: number;
+  step: number;
+  lr: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  valLoss: number;
+  valAccuracy: number;
+  /** Wall-clock seconds since training started (summed over resumed sessions). */
+  seconds: number;
+}
+
+export interface TrainerState {
+  /** Completed epochs. */
+  epoch: number;
+  /** Steps already taken inside epoch `epoch + 1` (non-zero after an interrupt). */
+  stepInEpoch: number;
+  globalStep: number;
+  elapsedSeconds: number;
+  history: EpochMetrics[];
+  /** Running train statistics of the unfinished epoch. */
+  partial: { lossSum: number; correct: number; count: number };
+  /** Set when training ended (not interrupted): resuming a finished run is a no-op. */
+  finished?: string;
+}
+
+/** FNV-1a over a dataset's ids plus its shape and meta: equal data ⇔ equal fingerprint (in practice). */
+export function dataFingerprint(d: TaskData): string {
+  let h = 0x811c9dc5;
+  const mix = (arr: Int32Array) => {
+    for (let i = 0; i < arr.length; i++) h = Math.imul(h ^ (arr[i] & 0xffff) ^ ((arr[i] >>> 16) << 3), 0x01000193) >>> 0;
+  };
+  mix(d.inputs);
+  mix(d.targets);
+  return `${d.meta.task}:${d.numSamples}x${d.T}:${h.toString(16)}`;
+}
+
+export function encodeCheckpoint(model: SequenceModel, adam: Adam, state: TrainerState, trainConfig: object, fingerprint: object): Uint8Array {
+  const tensors: Record<string, NamedArray> = {};
+  for (const [name, v] of Object.entries(model.params)) {
+    tensors[`model.${name}`] = { shape: v.shape, data: v.dataSync() as Float32Array };
+    tensors[`adam.m.${name}`] = { shape: v.shape, data: adam.m[name].dataSync() as Float32Array };
+    tensors[`adam.v.${name}`] = { shape: v.shape, data: adam.v[name].dataSync() as Float32Array };
+  }
+  return encodeSafetensors(tensors, {
+    format: 'ssm-core-trainer',
+    model: model.kind,
+    config: JSON.stringify(model.config),
+    trainer: JSON.stringify(state),
+    adam: JSON.stringify({ step: adam.step, beta1: adam.beta1, beta2: adam.beta2, epsilon: adam.epsilon }),
+    trainConfig: JSON.stringify(trainConfig),
+    data: JSON.stringify(fingerprint),
+  });
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** Restore model, optimizer and trainer state; refuse (unchanged) if anything does not match. */
+export function restoreCheckpoint(bytes: Uint8Array, source: string, model: SequenceModel, adam: Adam, trainConfig: object, fingerprint: object): TrainerState {
+  const { tensors, metadata } = decodeSafetensors(bytes, source);
+  if (metadata.format !== 'ssm-core-trainer') throw checkpointError(`${source}: __metadata__.format`, '"ssm-core-trainer"', JSON.stringify(metadata.format ?? null));
+  const cfg = configFromMetadata(metadata, source);
+  const { kind, ...config } = cfg;
+  if (kind !== model.kind || !same(config, model.config)) {
+    throw checkpointError(`${source}: model`, `${model.kind} ${JSON.stringify(model.config)}`, `${kind} ${JSON.stringify(config)}`, 'the checkpoint belongs to another model');
+  }
+  if (metadata.trainConfig !== JSON.stringify(trainConfig)) {
+    throw checkpointError(`${source}: trainConfig`, JSON.stringify(trainConfig), metadata.trainConfig ?? 'none', 'resume with the options the run was started with');
+  }
+  if (metadata.data !== JSON.stringify(fingerprint)) {
+    throw checkpointError(`${source}: data`, JSON.stringify(fingerprint), metadata.data ?? 'none', 'the training or validation data differ (task options or seeds changed?)');
+  }
+  let state: TrainerState;
+  let adamMeta: { step: number };
+  try {
+    state = JSON.parse(metadata.trainer);
+    adamMeta = JSON.parse(metadata.adam);
+  } catch {
+    throw checkpointError(`${source}: __metadata__.trainer`, 'JSON trainer state', JSON.stringify(metadata.trainer ?? null));
+  }
+  // validate all three groups first, then assign (assignParamsStrict checks before it writes)
+  const pick = (prefix: string) => Object.fromEntries(Object.entries(tensors).filter(([n]) => n.startsWith(prefix)));
+  const m = pick('adam.m.'), v = pick('adam.v.'), w = pick('model.');
+  const probe = (group: Record<string, NamedArray>, prefix: string) => {
+    const names = Object.keys(model.params);
+    const missing = names.filter((n) => !(prefix + n in group));
+    if (missing.length || Object.keys(group).length !== names.length) {
+      throw checkpointError(source, `tensors ${prefix}<${names.length} parameters>`, `missing [${missing.map((n) => prefix + n).join(', ')}] of ${Object.keys(group).length}`);
+    }
+  };
+  probe(w, 'model.');
+  probe(m, 'adam.m.');
+  probe(v, 'adam.v.');
+  assignParamsStrict(model.params, w, source, 'model.');
+  assignParamsStrict(adam.m, m, source, 'adam.m.');
+  assignParamsStrict(adam.v, v, source, 'adam.v.');
+  adam.step = adamMeta.step;
+  return state;
+}

@@ -1,0 +1,30 @@
+/**
+ * Masked cross-entropy and accuracy over positions whose target is not IGNORE.
+ * logits [b, L, C], targets int32 [b, L] → mean loss over counted positions.
+ */
+import type { Scalar, Tensor } from '@tensorflow/tfjs';
+import { tf } from '../backend.js';
+
+export function maskedCrossEntropy(logits: Tensor, targets: Tensor): Scalar {
+  return tf.tidy(() => {
+    const C = logits.shape[2] as number;
+    const mask = targets.greaterEqual(0).cast('float32'); // [b, L]
+    const onehot = tf.oneHot(tf.relu(targets) as Tensor, C); // IGNORE → class 0, masked out below
+    const nll = onehot.mul(tf.logSoftmax(logits)).sum(2).neg(); // [b, L]
+    return nll.mul(mask).sum().div(tf.maximum(mask.sum(), 1)) as Scalar;
+  });
+}
+
+/** Sum of losses, number of correct argmax predictions, and counted positions (for exact aggregation). */
+export function lossAndAccuracy(logits: Tensor, targets: Tensor): { lossSum: number; correct: number; count: number } {
+  const packed = tf.tidy(() => {
+    const C = logits.shape[2] as number;
+    const mask = targets.greaterEqual(0).cast('float32');
+    const nll = tf.oneHot(tf.relu(targets) as Tensor, C).mul(tf.logSoftmax(logits)).sum(2).neg();
+    const hit = logits.argMax(2).equal(targets).cast('float32');
+    return tf.stack([nll.mul(mask).sum(), hit.mul(mask).sum(), mask.sum()]);
+  });
+  const [lossSum, correct, count] = packed.dataSync() as Float32Array;
+  packed.dispose();
+  return { lossSum, correct, count };
+}

@@ -1,0 +1,272 @@
+/**
+ * The trainer of App. D.1: Adam, cosine annealing from η to η_min, mini-batches, epochs,
+ * early stopping (validation loss threshold, validation accuracy, wall-clock budget),
+ * masked cross-entropy — with a progress bar, callbacks for notebooks, JSONL metrics, and a
+ * checkpoint every epoch and on interrupt from which a resumed run continues bit-for-bit.
+ *
+ * Determinism: batch k of epoch e is rows perm_e[kB … (k+1)B) with perm_e a shuffle seeded by
+ * (seed, e); everything else is a function of the weights and the Adam state, both checkpointed.
+ */
+import type { Tensor } from '@tensorflow/tfjs';
+import { tf } from '../backend.js';
+import { configError } from '../errors.js';
+import { writeFileAtomic } from '../io/file.js';
+import type { SequenceModel } from '../models/types.js';
+import { Rng } from '../random.js';
+import type { TaskData } from '../tasks/types.js';
+import { Adam, cosineLr, type AdamOptions } from './adam.js';
+import { dataFingerprint, encodeCheckpoint, restoreCheckpoint, type EpochMetrics, type TrainerState } from './checkpoint.js';
+import { lossAndAccuracy, maskedCrossEntropy } from './loss.js';
+import { Progress, type ProgressMode } from './progress.js';
+
+export type { EpochMetrics, TrainerState } from './checkpoint.js';
+
+export interface TrainConfig {
+  epochs: number;
+  batchSize: number;
+  /** Initial learning rate η (paper: 0.03). */
+  lr: number;
+  /** Final learning rate of the cosine schedule (paper: 1e-6). */
+  lrMin: number;
+  /** Seed of the batch order. */
+  seed: number;
+  /** Steps per epoch (default ⌈train samples / batch size⌉; more wraps around the data). */
+  stepsPerEpoch?: number;
+  /** Stop when the validation loss falls below this (paper: 1e-6). */
+  stopValLoss?: number;
+  /** Stop when the validation accuracy reaches this. */
+  stopValAccuracy?: number;
+  /** Wall-clock budget in seconds (paper: 6 h), summed over resumed sessions. */
+  maxSeconds?: number;
+  evalBatchSize?: number;
+  adam?: AdamOptions;
+}
+
+export interface StepInfo {
+  epoch: number;
+  step: number;
+  stepInEpoch: number;
+  loss: number;
+  lr: number;
+}
+
+export interface TrainHooks {
+  /** Save here after every epoch and on interrupt; resume from it when `resume` is set and it exists. */
+  checkpointPath?: string;
+  resume?: boolean;
+  /** Append one JSON line per epoch. */
+  metricsPath?: string;
+  progress?: ProgressMode;
+  /** Label shown on the progress line. */
+  label?: string;
+  onStep?: (s: StepInfo) => void;
+  onEpochEnd?: (m: EpochMetrics) => void | Promise<void>;
+  /** Abort (e.g. on SIGINT): the trainer checkpoints the exact step and returns `stopReason: 'interrupted'`. */
+  signal?: AbortSignal;
+}
+
+export type StopReason = 'epochs' | 'valLoss' | 'valAccuracy' | 'time' | 'interrupted';
+
+export interface TrainResult {
+  stopReason: StopReason;
+  epochs: number;
+  steps: number;
+  seconds: number;
+  history: EpochMetrics[];
+  final?: EpochMetrics;
+  /** Where a resumed run picked up (epoch, step), if it did. */
+  resumedFrom?: { epoch: number; step: number };
+}
+
+export interface EvalResult {
+  loss: number;
+  accuracy: number;
+  correct: number;
+  count: number;
+}
+
+function checkConfig(c: TrainConfig, train: TaskData): void {
+  const pos = (k: keyof TrainConfig, int = true) => {
+    const v = c[k] as number;
+    if (typeof v !== 'number' || !(v > 0) || (int && !Number.isInteger(v))) throw configError(`trainConfig.${k}`, int ? 'a positive integer' : 'a positive number', String(v));
+  };
+  pos('epochs');
+  pos('batchSize');
+  pos('lr', false);
+  if (!(c.lrMin >= 0 && c.lrMin <= c.lr)) throw configError('trainConfig.lrMin', `a number in [0, lr=${c.lr}]`, String(c.lrMin));
+  if (!Number.isInteger(c.seed)) throw configError('trainConfig.seed', 'an integer', String(c.seed));
+  if (c.stepsPerEpoch !== undefined) pos('stepsPerEpoch');
+  if (c.batchSize > train.numSamples && c.stepsPerEpoch === undefined) {
+    throw configError('trainConfig.batchSize', `≤ the ${train.numSamples} training samples (or set stepsPerEpoch)`, String(c.batchSize));
+  }
+}
+
+function checkData(model: SequenceModel, d: TaskData, name: string): void {
+  if (d.vocabSize > model.config.vocabSize) throw configError(`${name}.vocabSize`, `≤ the model's vocabSize ${model.config.vocabSize}`, String(d.vocabSize));
+  if (d.numClasses !== model.config.numClasses) throw configError(`${name}.numClasses`, `the model's numClasses ${model.config.numClasses}`, String(d.numClasses));
+}
+
+/** Rows `idx` of a dataset as int32 [b, T] tensors. */
+function batchTensors(d: TaskData, idx: ArrayLike<number>): { x: Tensor; y: Tensor } {
+  const x = new Int32Array(idx.length * d.T);
+  const y = new Int32Array(idx.length * d.T);
+  for (let i = 0; i < idx.length; i++) {
+    x.set(d.inputs.subarray(idx[i] * d.T, (idx[i] + 1) * d.T), i * d.T);
+    y.set(d.targets.subarray(idx[i] * d.T, (idx[i] + 1) * d.T), i * d.T);
+  }
+  return { x: tf.tensor2d(x, [idx.length, d.T], 'int32'), y: tf.tensor2d(y, [idx.length, d.T], 'int32') };
+}
+
+/** Fisher–Yates shuffle of 0..n−1 seeded by (seed, epoch). */
+function epochOrder(n: number, seed: number, epoch: number): Int32Array {
+  const rng = new Rng((Math.imul(seed, 0x9e3779b1) ^ Math.imul(epoch + 1, 0x85ebca6b)) >>> 0);
+  const p = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [p[i], p[j]] = [p[j], p[i]];
+  }
+  return p;
+}
+
+/** Loss and accuracy of `model` on every counted position of `data`. */
+export function evaluate(model: SequenceModel, data: TaskData, batchSize = 256): EvalResult {
+  let lossSum = 0, correct = 0, count = 0;
+  for (let s = 0; s < data.numSamples; s += batchSize) {
+    const idx = Int32Array.from({ length: Math.min(batchSize, data.numSamples - s) }, (_, i) => s + i);
+    const { x, y } = batchTensors(data, idx);
+    const logits = model.forward(x);
+    const r = lossAndAccuracy(logits, y);
+    tf.dispose([x, y, logits]);
+    lossSum += r.lossSum;
+    correct += r.correct;
+    count += r.count;
+  }
+  return { loss: count ? lossSum / count : NaN, accuracy: count ? correct / count : NaN, correct, count };
+}
+
+const yieldToEventLoop = () => new Promise<void>((r) => setTimeout(r, 0));
+
+async function readIfExists(path: string): Promise<Uint8Array | undefined> {
+  const fs = await import('node:fs/promises');
+  try {
+    return new Uint8Array(await fs.readFile(path));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+/** Train `model` in place. */
+export async function train(model: SequenceModel, data: { train: TaskData; val: TaskData }, config: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
+  checkConfig(config, data.train);
+  checkData(model, data.train, 'data.train');
+  checkData(model, data.val, 'data.val');
+  const B = config.batchSize;
+  const stepsPerEpoch = config.stepsPerEpoch ?? Math.ceil(data.train.numSamples / B);
+  const totalSteps = config.epochs * stepsPerEpoch;
+  const adam = new Adam(model.params, config.adam);
+  const fingerprint = { train: dataFingerprint(data.train), val: dataFingerprint(data.val) };
+  const progress = new Progress(hooks.progress ?? 'auto');
+  const label = hooks.label ?? model.kind;
+  let state: TrainerState = { epoch: 0, stepInEpoch: 0, globalStep: 0, elapsedSeconds: 0, history: [], partial: { lossSum: 0, correct: 0, count: 0 } };
+  let resumedFrom: TrainResult['resumedFrom'];
+  try {
+    if (hooks.resume && hooks.checkpointPath) {
+      const bytes = await readIfExists(hooks.checkpointPath);
+      if (bytes) {
+        state = restoreCheckpoint(bytes, hooks.checkpointPath, model, adam, config, fingerprint);
+        resumedFrom = { epoch: state.epoch, step: state.globalStep };
+        progress.line(`${label}: resumed from ${hooks.checkpointPath} at epoch ${state.epoch}, step ${state.globalStep}`);
+        if (hooks.metricsPath) await writeFileAtomic(hooks.metricsPath, new TextEncoder().encode(state.history.map((h) => JSON.stringify(h) + '\n').join('')));
+      }
+    }
+    if (state.finished) return result(state.finished as StopReason);
+    if (hooks.metricsPath && !resumedFrom) await writeFileAtomic(hooks.metricsPath, new Uint8Array());
+
+    const started = Date.now() - state.elapsedSeconds * 1000;
+    const elapsed = () => (Date.now() - started) / 1000;
+    const save = async () => {
+      state.elapsedSeconds = elapsed();
+      if (hooks.checkpointPath) await writeFileAtomic(hooks.checkpointPath, encodeCheckpoint(model, adam, state, config, fingerprint));
+    };
+    const names = Object.keys(model.params);
+    const vars = names.map((n) => model.params[n]);
+    const nameOf = new Map(vars.map((v, i) => [v.name, names[i]]));
+
+    while (state.epoch < config.epochs) {
+      const order = epochOrder(data.train.numSamples, config.seed, state.epoch);
+      while (state.stepInEpoch < stepsPerEpoch) {
+        const k = state.stepInEpoch;
+        const idx = Int32Array.from({ length: B }, (_, i) => order[(k * B + i) % order.length]);
+        const lr = cosineLr(state.globalStep, totalSteps, config.lr, config.lrMin);
+        const { x, y } = batchTensors(data.train, idx);
+        let logits: Tensor | undefined;
+        const { value, grads } = tf.variableGrads(() => {
+          logits = tf.keep(model.forward(x));
+          return maskedCrossEntropy(logits, y);
+        }, vars);
+        const stats = lossAndAccuracy(logits!, y);
+        const byName: Record<string, Tensor> = {};
+        for (const [vn, g] of Object.entries(grads)) byName[nameOf.get(vn)!] = g;
+        adam.apply(byName, lr);
+        const loss = value.dataSync()[0];
+        tf.dispose([x, y, logits!, value, ...Object.values(grads)]);
+        if (!Number.isFinite(loss)) throw configError('trainConfig.lr', 'a learning rate that keeps the loss finite', `${config.lr} (loss became ${loss} at step ${state.globalStep})`);
+        state.partial.lossSum += stats.lossSum;
+        state.partial.correct += stats.correct;
+        state.partial.count += stats.count;
+        state.stepInEpoch += 1;
+        state.globalStep += 1;
+        hooks.onStep?.({ epoch: state.epoch + 1, step: state.globalStep, stepInEpoch: state.stepInEpoch, loss, lr });
+        const perStep = elapsed() / Math.max(1, state.globalStep - (resumedFrom?.step ?? 0));
+        progress.step({
+          label, epoch: state.epoch + 1, epochs: config.epochs, stepInEpoch: state.stepInEpoch, stepsPerEpoch,
+          loss: state.partial.lossSum / state.partial.count, accuracy: state.partial.correct / state.partial.count, lr,
+          etaSeconds: perStep * (totalSteps - state.globalStep),
+        });
+        await yieldToEventLoop(); // lets SIGINT handlers and UIs run
+        if (hooks.signal?.aborted) {
+          await save();
+          progress.line(`${label}: interrupted at epoch ${state.epoch + 1}, step ${state.globalStep}; checkpoint saved${hooks.checkpointPath ? ` to ${hooks.checkpointPath}` : ''}`);
+          return result('interrupted');
+        }
+        if (config.maxSeconds !== undefined && elapsed() >= config.maxSeconds) break;
+      }
+      const outOfTime = state.stepInEpoch < stepsPerEpoch;
+      const val = evaluate(model, data.val, config.evalBatchSize);
+      const m: EpochMetrics = {
+        epoch: state.epoch + 1, step: state.globalStep, lr: cosineLr(state.globalStep, totalSteps, config.lr, config.lrMin),
+        trainLoss: state.partial.lossSum / state.partial.count, trainAccuracy: state.partial.correct / state.partial.count,
+        valLoss: val.loss, valAccuracy: val.accuracy, seconds: elapsed(),
+      };
+      state.history.push(m);
+      state.epoch += 1;
+      state.stepInEpoch = 0;
+      state.partial = { lossSum: 0, correct: 0, count: 0 };
+      progress.line(`${label} epoch ${m.epoch}/${config.epochs}: train loss ${m.trainLoss.toFixed(4)} acc ${m.trainAccuracy.toFixed(3)} · val loss ${m.valLoss.toFixed(4)} acc ${m.valAccuracy.toFixed(3)} · ${m.seconds.toFixed(0)} s`);
+      let stop: StopReason | undefined;
+      if (outOfTime || (config.maxSeconds !== undefined && elapsed() >= config.maxSeconds)) stop = 'time';
+      else if (config.stopValLoss !== undefined && m.valLoss < config.stopValLoss) stop = 'valLoss';
+      else if (config.stopValAccuracy !== undefined && m.valAccuracy >= config.stopValAccuracy) stop = 'valAccuracy';
+      else if (state.epoch >= config.epochs) stop = 'epochs';
+      if (stop) state.finished = stop;
+      await save();
+      if (hooks.metricsPath) {
+        const fs = await import('node:fs/promises');
+        await fs.appendFile(hooks.metricsPath, JSON.stringify(m) + '\n');
+      }
+      await hooks.onEpochEnd?.(m);
+      if (stop) return result(stop);
+    }
+    return result('epochs');
+  } finally {
+    adam.dispose();
+  }
+
+  function result(stopReason: StopReason): TrainResult {
+    return {
+      stopReason, epochs: state.epoch, steps: state.globalStep, seconds: state.elapsedSeconds, history: state.history,
+      final: state.history[state.history.length - 1], resumedFrom,
+    };
+  }
+}
