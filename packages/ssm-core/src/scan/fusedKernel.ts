@@ -2,19 +2,23 @@
  * Fused selective scan over typed arrays (CPU / wasm fast path): one pass over (b, d),
  * state kept in float64 registers, softplus, B-discretisation, D-skip and silu(z) gate fused.
  * The backward pass is the analytic reverse-mode recurrence (as in mamba_ssm's CUDA
- * `selective_scan_bwd_kernel`), using the hidden states stored by the forward.
+ * `selective_scan_bwd_kernel`), using the hidden states and decays stored by the forward.
  *
- * Shapes: see ./types.ts. `states` is [b, d, L, n] (time-major per channel, so the inner
- * loop over n is contiguous).
+ * Internally everything indexed by the state n is made time-major ([…, L, n]) so that the
+ * inner loop over n reads and writes contiguous memory:
+ *   Bt, Ct   [b, L, n] (input-dependent) or [d, n] (fixed)
+ *   dtT      Δ̄ as [b, d, L] (Δ per channel: one value per step) | [b, L, n] (per state) | [b, d, L, n]
+ *   states, decay   [b, d, L, n]
  */
-import { deltaSize, scanLayout, type ScanLayout, softplus, softplusGrad, zohCoef, zohCoefGradA } from './layout.js';
+import { deltaSize, softplus, softplusGrad, zohCoef, zohCoefGradA } from './layout.js';
 import type { ScanArrays, ScanDims } from './types.js';
 
 export interface FusedForward {
   out: Float32Array; // [b, d, L]
   lastState: Float32Array; // [b, d, n]
-  dt: Float64Array; // Δ̄ = softplus(delta + bias), delta's shape
+  dtT: Float64Array; // Δ̄ in the time-major layout above
   states?: Float32Array; // [b, d, L, n], kept for backward
+  decay?: Float32Array; // [b, d, L, n], e^{Δ̄A}, kept for backward
   yPre?: Float32Array; // [b, d, L], output before the gate (only with z)
 }
 
@@ -31,88 +35,110 @@ export interface FusedGrads {
 
 const DISC = { euler: 0, zoh: 1, identity: 2 } as const;
 
-/**
- * Δ̄ = softplus?(delta + deltaBias) over delta's own shape. Per batch item delta is [X, L]
- * with X = d, n or d·n, and deltaBias is exactly [X] — so the bias index is ⌊(i mod X·L)/L⌋.
- */
-const biasIndex = (i: number, per: number, L: number) => Math.floor((i % per) / L);
-
-function discretizedDelta(s: ScanDims, x: ScanArrays): Float64Array {
-  const dt = new Float64Array(deltaSize(s));
-  const per = dt.length / s.batch;
-  for (let i = 0; i < dt.length; i++) {
-    const v = x.delta[i] + (x.deltaBias ? x.deltaBias[biasIndex(i, per, s.L)] : 0);
-    dt[i] = s.softplus ? softplus(v) : v;
+/** [rows, n, L] → [rows, L, n] (and back with `inverse`), as float64. */
+function swapLastTwo(src: ArrayLike<number>, rows: number, n: number, L: number, out: Float64Array | Float32Array, inverse = false): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * n * L;
+    for (let i = 0; i < n; i++) {
+      for (let t = 0; t < L; t++) {
+        if (inverse) out[o + i * L + t] = src[o + t * n + i];
+        else out[o + t * n + i] = src[o + i * L + t];
+      }
+    }
   }
-  return dt;
 }
 
-/**
- * Start offsets of row (b, d) in every array, and the per-state / per-time strides used by the
- * inner loops (t has stride 1 in u, z and delta in every layout).
- */
-function rowOffsets(s: ScanDims, lay: ScanLayout, b: number, d: number) {
+/** Where row (b, d) starts in each time-major array, and the step per t. */
+function rowLayout(s: ScanDims, b: number, d: number) {
   const { dInner: Dn, dState: N, L } = s;
+  const chan = s.deltaAlong === 'channel';
   return {
-    uo: (b * Dn + d) * L, // u, z, out
-    dto: b * lay.delta[0] + d * lay.delta[1],
-    dtN: lay.delta[2],
-    bo: b * lay.B[0] + d * lay.B[1],
-    bN: lay.B[2],
-    bT: lay.B[3],
-    co: b * lay.C[0] + d * lay.C[1],
-    cN: lay.C[2],
-    cT: lay.C[3],
-    ao: d * N, // A
-    so: (b * Dn + d) * L * N, // stored states [b, d, L, n]
+    uo: (b * Dn + d) * L, // u, z, out; Δ̄ too when Δ is per channel
+    dBase: chan ? (b * Dn + d) * L : s.deltaAlong === 'state' ? b * L * N : (b * Dn + d) * L * N,
+    dT: chan ? 1 : N, // step of Δ̄ per t
+    dN: chan ? 0 : 1, // step of Δ̄ per n
+    bBase: s.bFixed ? d * N : b * L * N,
+    bT: s.bFixed ? 0 : N,
+    cBase: s.cFixed ? d * N : b * L * N,
+    cT: s.cFixed ? 0 : N,
+    so: (b * Dn + d) * L * N, // states, decay
   };
+}
+
+/** Δ̄ = softplus?(delta + deltaBias), time-major. deltaBias is [X] for delta [b, X, L]. */
+function discretizedDelta(s: ScanDims, x: ScanArrays): Float64Array {
+  const size = deltaSize(s);
+  const X = size / (s.batch * s.L);
+  const raw = new Float64Array(size);
+  for (let i = 0; i < size; i++) {
+    const v = x.delta[i] + (x.deltaBias ? x.deltaBias[Math.floor(i / s.L) % X] : 0);
+    raw[i] = s.softplus ? softplus(v) : v;
+  }
+  if (s.deltaAlong === 'channel') return raw;
+  const out = new Float64Array(size);
+  swapLastTwo(raw, size / (s.dState * s.L), s.dState, s.L, out);
+  return out;
+}
+
+/** B or C as float64, time-major when input-dependent. */
+function timeMajor(s: ScanDims, v: ArrayLike<number>, fixed: boolean): Float64Array {
+  const out = new Float64Array(v.length);
+  if (fixed) out.set(v);
+  else swapLastTwo(v, s.batch, s.dState, s.L, out);
+  return out;
 }
 
 export function fusedForward(s: ScanDims, x: ScanArrays, keepForBackward: boolean): FusedForward {
   const { batch, dInner: Dn, dState: N, L } = s;
-  const lay = scanLayout(s);
-  const dt = discretizedDelta(s, x);
+  const dtT = discretizedDelta(s, x);
+  const Bt = timeMajor(s, x.B, s.bFixed);
+  const Ct = timeMajor(s, x.C, s.cFixed);
   const out = new Float32Array(batch * Dn * L);
   const lastState = new Float32Array(batch * Dn * N);
   const states = keepForBackward ? new Float32Array(batch * Dn * L * N) : undefined;
+  const decay = keepForBackward ? new Float32Array(batch * Dn * L * N) : undefined;
   const yPre = keepForBackward && x.z ? new Float32Array(out.length) : undefined;
   const h = new Float64Array(N);
   const disc = DISC[s.disc];
-  const { u, A, B, C, D, z } = x;
+  const { u, A, D, z } = x;
   for (let b = 0; b < batch; b++) {
     for (let d = 0; d < Dn; d++) {
-      const { uo, dto, dtN, bo, bN, bT, co, cN, cT, ao, so: so0 } = rowOffsets(s, lay, b, d);
-      let so = so0;
+      const r = rowLayout(s, b, d);
+      const ao = d * N;
       const Dd = D ? D[d] : 0;
       h.fill(0);
       for (let t = 0; t < L; t++) {
-        const ut = u[uo + t];
+        const ut = u[r.uo + t];
+        const di = r.dBase + t * r.dT;
+        const bi = r.bBase + t * r.bT;
+        const ci = r.cBase + t * r.cT;
+        const so = r.so + t * N;
         let y = 0;
         for (let n = 0; n < N; n++) {
-          const dl = dt[dto + n * dtN + t];
+          const dl = dtT[di + n * r.dN];
           const a = A[ao + n];
-          const bu = B[bo + n * bN + t * bT] * ut;
-          const bx = disc === 0 ? dl * bu : disc === 1 ? zohCoef(dl, a) * bu : bu;
-          const hn = Math.exp(dl * a) * h[n] + bx; // Eq. 14f
+          const dA = Math.exp(dl * a);
+          const bu = Bt[bi + n] * ut;
+          const hn = dA * h[n] + (disc === 0 ? dl * bu : disc === 1 ? zohCoef(dl, a) * bu : bu); // Eq. 14f
           h[n] = hn;
-          y += hn * C[co + n * cN + t * cT]; // Eq. 14g, y_t = h_t C_t
-        }
-        if (states) {
-          for (let n = 0; n < N; n++) states[so + n] = h[n];
-          so += N;
+          y += hn * Ct[ci + n]; // Eq. 14g, y_t = h_t C_t
+          if (states) {
+            states[so + n] = hn;
+            decay![so + n] = dA;
+          }
         }
         y += Dd * ut;
         if (z) {
-          if (yPre) yPre[uo + t] = y;
-          const zt = z[uo + t];
+          if (yPre) yPre[r.uo + t] = y;
+          const zt = z[r.uo + t];
           y *= zt / (1 + Math.exp(-zt));
         }
-        out[uo + t] = y;
+        out[r.uo + t] = y;
       }
       for (let n = 0; n < N; n++) lastState[(b * Dn + d) * N + n] = h[n];
     }
   }
-  return { out, lastState, dt, states, yPre };
+  return { out, lastState, dtT, states, decay, yPre };
 }
 
 /**
@@ -121,88 +147,111 @@ export function fusedForward(s: ScanDims, x: ScanArrays, keepForBackward: boolea
  */
 export function fusedBackward(s: ScanDims, x: ScanArrays, f: FusedForward, gOut: Float32Array, gLast?: Float32Array): FusedGrads {
   const { batch, dInner: Dn, dState: N, L } = s;
-  const lay = scanLayout(s);
-  const states = f.states ?? fusedForward(s, x, true).states!;
-  const yPre = x.z ? (f.yPre ?? fusedForward(s, x, true).yPre!) : undefined;
-  const { u, A, B, C, D, z } = x;
-  const dt = f.dt;
+  const full = f.states && f.decay && (!x.z || f.yPre) ? f : fusedForward(s, x, true);
+  const { states, decay, yPre, dtT } = full as Required<FusedForward>;
+  const Bt = timeMajor(s, x.B, s.bFixed);
+  const Ct = timeMajor(s, x.C, s.cFixed);
+  const { u, A, D, z } = x;
   const gu = new Float32Array(u.length);
   const gz = z ? new Float32Array(z.length) : undefined;
-  const gdt = new Float64Array(dt.length);
+  const gdtT = new Float64Array(dtT.length);
   const gA = new Float64Array(A.length);
-  const gB = new Float64Array(B.length);
-  const gC = new Float64Array(C.length);
+  const gBt = new Float64Array(Bt.length);
+  const gCt = new Float64Array(Ct.length);
   const gD = D ? new Float64Array(D.length) : undefined;
   const gh = new Float64Array(N);
+  const gaRow = new Float64Array(N);
   const disc = DISC[s.disc];
+  const chan = s.deltaAlong === 'channel';
   for (let b = 0; b < batch; b++) {
     for (let d = 0; d < Dn; d++) {
-      const { uo, dto, dtN, bo, bN, bT, co, cN, cT, ao, so: sBase } = rowOffsets(s, lay, b, d);
+      const r = rowLayout(s, b, d);
+      const ao = d * N;
       const Dd = D ? D[d] : 0;
       for (let n = 0; n < N; n++) gh[n] = gLast ? gLast[(b * Dn + d) * N + n] : 0;
+      gaRow.fill(0);
       let gDacc = 0;
       for (let t = L - 1; t >= 0; t--) {
-        const ut = u[uo + t];
-        let gy = gOut[uo + t];
-        if (z && gz && yPre) {
-          const zt = z[uo + t];
+        const ut = u[r.uo + t];
+        let gy = gOut[r.uo + t];
+        if (gz) {
+          const zt = z![r.uo + t];
           const sg = 1 / (1 + Math.exp(-zt));
-          gz[uo + t] = gy * yPre[uo + t] * sg * (1 + zt * (1 - sg)); // d silu(z)/dz
+          gz[r.uo + t] = gy * yPre[r.uo + t] * sg * (1 + zt * (1 - sg)); // d silu(z)/dz
           gy *= zt * sg;
         }
         gDacc += gy * ut;
         let gut = gy * Dd;
-        const sT = sBase + t * N;
+        let gdlRow = 0; // Σ_n ∂L/∂Δ̄ when Δ is per channel
+        const di = r.dBase + t * r.dT;
+        const bi = r.bBase + t * r.bT;
+        const ci = r.cBase + t * r.cT;
+        const so = r.so + t * N;
         for (let n = 0; n < N; n++) {
-          const di = dto + n * dtN + t;
-          const dl = dt[di];
+          const dl = dtT[di + n * r.dN];
           const a = A[ao + n];
-          const bi = bo + n * bN + t * bT;
-          const ci = co + n * cN + t * cT;
-          const dA = Math.exp(dl * a);
-          const hp = t > 0 ? states[sT - N + n] : 0;
-          gC[ci] += gy * states[sT + n];
-          const ghn = gh[n] + gy * C[ci];
+          const dA = decay[so + n];
+          const hp = t > 0 ? states[so - N + n] : 0;
+          gCt[ci + n] += gy * states[so + n];
+          const ghn = gh[n] + gy * Ct[ci + n];
           const gdA = ghn * hp;
           let gdl = gdA * dA * a;
           let ga = gdA * dA * dl;
-          const Bv = B[bi];
+          const Bv = Bt[bi + n];
           if (disc === 0) {
             gdl += ghn * Bv * ut;
-            gB[bi] += ghn * dl * ut;
+            gBt[bi + n] += ghn * dl * ut;
             gut += ghn * dl * Bv;
           } else if (disc === 1) {
             const phi = zohCoef(dl, a);
             gdl += ghn * Bv * ut * dA; // ∂φ/∂Δ = e^{Δa}
             ga += ghn * Bv * ut * zohCoefGradA(dl, a);
-            gB[bi] += ghn * phi * ut;
+            gBt[bi + n] += ghn * phi * ut;
             gut += ghn * phi * Bv;
           } else {
-            gB[bi] += ghn * ut;
+            gBt[bi + n] += ghn * ut;
             gut += ghn * Bv;
           }
-          gdt[di] += gdl;
-          gA[ao + n] += ga;
+          if (chan) gdlRow += gdl;
+          else gdtT[di + n] += gdl;
+          gaRow[n] += ga;
           gh[n] = ghn * dA;
         }
-        gu[uo + t] = gut;
+        if (chan) gdtT[di] = gdlRow;
+        gu[r.uo + t] = gut;
       }
+      for (let n = 0; n < N; n++) gA[ao + n] += gaRow[n];
       if (gD) gD[d] += gDacc;
     }
   }
-  // Chain through Δ̄ = softplus(delta + bias); the bias gradient sums over its broadcast axes.
-  const gdelta = new Float32Array(dt.length);
+  return { ...chainDelta(s, x, gdtT), u: gu, z: gz, A: Float32Array.from(gA), B: fromTimeMajor(s, gBt, s.bFixed), C: fromTimeMajor(s, gCt, s.cFixed), D: gD && Float32Array.from(gD) };
+}
+
+function fromTimeMajor(s: ScanDims, g: Float64Array, fixed: boolean): Float32Array {
+  const out = new Float32Array(g.length);
+  if (fixed) out.set(g);
+  else swapLastTwo(g, s.batch, s.dState, s.L, out, true);
+  return out;
+}
+
+/** ∂L/∂delta and ∂L/∂deltaBias from ∂L/∂Δ̄ through Δ̄ = softplus(delta + bias). */
+function chainDelta(s: ScanDims, x: ScanArrays, gdtT: Float64Array): { delta: Float32Array; deltaBias?: Float32Array } {
+  const size = gdtT.length;
+  const X = size / (s.batch * s.L);
+  let gdt: ArrayLike<number> = gdtT;
+  if (s.deltaAlong !== 'channel') {
+    const g = new Float64Array(size);
+    swapLastTwo(gdtT, size / (s.dState * s.L), s.dState, s.L, g, true);
+    gdt = g;
+  }
+  const gdelta = new Float32Array(size);
   const gbias = x.deltaBias ? new Float64Array(x.deltaBias.length) : undefined;
-  const per = dt.length / batch;
-  for (let i = 0; i < dt.length; i++) {
-    const bi = biasIndex(i, per, L);
+  for (let i = 0; i < size; i++) {
+    const bi = Math.floor(i / s.L) % X;
     const raw = x.delta[i] + (x.deltaBias ? x.deltaBias[bi] : 0);
     const g = s.softplus ? gdt[i] * softplusGrad(raw) : gdt[i];
     gdelta[i] = g;
     if (gbias) gbias[bi] += g;
   }
-  return {
-    u: gu, delta: gdelta, A: Float32Array.from(gA), B: Float32Array.from(gB), C: Float32Array.from(gC),
-    D: gD && Float32Array.from(gD), z: gz, deltaBias: gbias && Float32Array.from(gbias),
-  };
+  return { delta: gdelta, deltaBias: gbias && Float32Array.from(gbias) };
 }
