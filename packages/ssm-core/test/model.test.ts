@@ -91,6 +91,16 @@ describe('MambaModel forward = float64 loop of Eq. 14a–14g / 15', () => {
     expect(tf.memory().numTensors).toBe(before);
     m.dispose();
   });
+
+  it('internals are copies: disposing them leaves every model usable (S4D returns its fixed B, C)', () => {
+    for (const mixer of ['s4d', 's6', 'mamba2', 'mambaDeltaT', 'linearAttention'] as const) {
+      const m = new MambaModel({ vocabSize: 10, dModel: 4, dState: 3, mixer });
+      tf.dispose(m.forwardWithInternals([[1, 2, 3]]) as unknown as tf.TensorContainer);
+      for (const n of m.paramNames()) expect(m.getParam(n).isDisposed, `${mixer}: ${n}`).toBe(false);
+      m.forward([[1, 2, 3]]).dispose();
+      m.dispose();
+    }
+  });
 });
 
 describe('MambaModel gradients = finite differences of the float64 loop', () => {

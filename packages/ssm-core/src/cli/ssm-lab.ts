@@ -264,6 +264,7 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`ssm-lab: ${e.message}`);
       return 2;
     }
-    throw e;
+    console.error(`ssm-lab: ${(e as Error).message}${process.env.SSM_DEBUG ? `\n${(e as Error).stack}` : ' (set SSM_DEBUG=1 for the stack)'}`);
+    return 1;
   }
 }

@@ -30,7 +30,8 @@ export const s4d: Mixer = {
       u: toChannelsFirst(xhat), delta: tf.ones([b, d, L]), A, B, C: p('C'),
       D: ctx.skip ? p('D') : undefined, bDiscretization: ctx.disc, impl: ctx.impl, returnLastState: withInternals,
     });
-    const internals = withInternals ? { B: p('B'), C: p('C'), decay: tf.exp(A), lastState: r.lastState } : {};
+    // clones: the caller disposes internals, and these must not be the parameters themselves
+    const internals = withInternals ? { B: p('B').clone(), C: p('C').clone(), decay: tf.exp(A), lastState: r.lastState } : {};
     return { y: toTimeFirst(r.out), internals };
   },
 };

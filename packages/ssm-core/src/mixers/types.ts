@@ -32,7 +32,7 @@ export interface MixerInternals {
   /** B_t, C_t: [b, L, N] (input-dependent) or [d, N] / [N] (fixed). */
   B?: Tensor;
   C?: Tensor;
-  /** Decay exp(Δ̄ ⊙ A): the factor multiplying h_{t−1}. [b, L, d, N] (S6, Δ⊤) or [b, L] (Mamba-2 scalar). */
+  /** Decay exp(Δ̄ ⊙ A): the factor multiplying h_{t−1}. [b, L, d, N] (S6, Δ⊤), [b, L] (Mamba-2, scalar), [d, N] (S4D, time-invariant). */
   decay?: Tensor;
   /** Final hidden state [b, d, N]. */
   lastState?: Tensor;
