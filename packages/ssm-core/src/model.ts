@@ -11,15 +11,15 @@
  */
 import type { Tensor } from '@tensorflow/tfjs';
 import { tf } from './backend.js';
-import { configError, fmtShape, shapeError, valueError } from './errors.js';
+import { configError } from './errors.js';
 import { tokenTensor } from './models/tokens.js';
-import { configFromSafetensors, loadParamsStrict, paramsToSafetensors, shapesEqual } from './models/weights.js';
+import { ParamModel, withWeights } from './models/base.js';
+import { configFromSafetensors } from './models/weights.js';
 import { MIXERS, type MixerContext, type MixerInternals, type MixerKind } from './mixers/index.js';
 import { activate, causalConv1d, embeddingLookup, linear, type Activation } from './nn/layers.js';
 import { convSpecs, init, linearSpecs, type ParamSpec } from './nn/params.js';
-import { Rng } from './random.js';
 import type { BDiscretization } from './scan/types.js';
-import type { SequenceModel, TokenInput } from './models/types.js';
+import type { TokenInput } from './models/types.js';
 
 export interface MambaConfig {
   /** |V|, the vocabulary size (rows of the embedding). */
@@ -142,61 +142,19 @@ export function modelParamSpecs(c: ResolvedMambaConfig): ParamSpec[] {
 
 export type { TokenInput } from './models/types.js';
 
-export class MambaModel implements SequenceModel {
+export class MambaModel extends ParamModel<ResolvedMambaConfig> {
   readonly kind = 'mamba' as const;
-  readonly config: ResolvedMambaConfig;
-  readonly params: Record<string, tf.Variable>;
 
   constructor(config: MambaConfig) {
-    this.config = resolveConfig(config);
-    const rng = new Rng(this.config.seed);
-    this.params = {};
-    for (const s of modelParamSpecs(this.config)) {
-      this.params[s.name] = tf.tidy(() => tf.variable(tf.tensor(s.init(rng), s.shape, 'float32'), true)); // tidy frees the initial value
-    }
-  }
-
-  paramNames(): string[] {
-    return Object.keys(this.params);
-  }
-
-  getParam(name: string): tf.Variable {
-    const v = this.params[name];
-    if (!v) throw configError('name', `one of ${this.paramNames().join(', ')}`, JSON.stringify(name));
-    return v;
-  }
-
-  /** Overwrite a parameter by hand (the analytic constructions do this). NaN is refused; ±∞ allowed (A_log = −∞ ⇒ Λ = 0). */
-  setParam(name: string, value: Tensor | ArrayLike<number> | number[][] | number[][][]): void {
-    const v = this.getParam(name);
-    const t = value instanceof tf.Tensor ? value.cast('float32') : tf.tensor(value as number[], undefined, 'float32');
-    try {
-      if (t.size !== v.size || (value instanceof tf.Tensor || Array.isArray((value as number[][])[0])) && !shapesEqual(t.shape, v.shape)) {
-        throw shapeError(`params["${name}"]`, fmtShape(v.shape), fmtShape(t.shape));
-      }
-      const data = t.dataSync();
-      for (let i = 0; i < data.length; i++) if (Number.isNaN(data[i])) throw valueError(`params["${name}"]`, 'no NaN', `NaN at flat index ${i}`);
-      tf.tidy(() => v.assign(t.reshape(v.shape)));
-    } finally {
-      if (t !== value) t.dispose();
-    }
-  }
-
-  /** Total number of scalar parameters. */
-  numParams(): number {
-    return Object.values(this.params).reduce((a, v) => a + v.size, 0);
+    const c = resolveConfig(config);
+    super(c, modelParamSpecs(c));
   }
 
   /** Parameter counts per component: embedding, conv, ssm, gate, output. */
-  paramCounts(): Record<'embedding' | 'conv' | 'ssm' | 'gate' | 'output' | 'total', number> {
-    const c = { embedding: 0, conv: 0, ssm: 0, gate: 0, output: 0, total: 0 };
-    for (const [name, v] of Object.entries(this.params)) {
-      const group = name.startsWith('embedding') ? 'embedding' : name.startsWith('lm_head') ? 'output'
-        : name.startsWith('mixer.gate') ? 'gate' : /^mixer\.conv/.test(name) ? 'conv' : 'ssm';
-      c[group] += v.size;
-      c.total += v.size;
-    }
-    return c;
+  paramCounts() {
+    return this.countBy(['embedding', 'conv', 'ssm', 'gate', 'output'] as const, (name) =>
+      name.startsWith('embedding') ? 'embedding' : name.startsWith('lm_head') ? 'output'
+        : name.startsWith('mixer.gate') ? 'gate' : /^mixer\.conv/.test(name) ? 'conv' : 'ssm');
   }
 
   /** tokens [b, L] (ints in [0, vocabSize)) → logits [b, L, numClasses]. */
@@ -209,33 +167,9 @@ export class MambaModel implements SequenceModel {
     return tf.tidy(() => this.run(tokens, true) as unknown as tf.TensorContainerObject) as unknown as ForwardInternals;
   }
 
-  dispose(): void {
-    tf.dispose(Object.values(this.params));
-  }
-
-  /** All weights as safetensors bytes; the resolved config travels in `__metadata__.config`. */
-  toSafetensors(extraMetadata: Record<string, string> = {}): Uint8Array {
-    return paramsToSafetensors(this.params, { ...extraMetadata, model: this.kind, config: JSON.stringify(this.config) });
-  }
-
-  /**
-   * Load weights saved by `toSafetensors` (or converted from PyTorch with the same names).
-   * All-or-nothing: names, shapes and finiteness are checked before any parameter changes.
-   */
-  loadSafetensors(bytes: Uint8Array, source = 'checkpoint'): void {
-    loadParamsStrict(this.params, bytes, source);
-  }
-
   /** A new model with the config and weights stored in safetensors bytes. */
   static fromSafetensors(bytes: Uint8Array, source = 'checkpoint'): MambaModel {
-    const model = new MambaModel(configFromSafetensors(bytes, source) as unknown as MambaConfig);
-    try {
-      model.loadSafetensors(bytes, source);
-    } catch (e) {
-      model.dispose();
-      throw e;
-    }
-    return model;
+    return withWeights(new MambaModel(configFromSafetensors(bytes, source) as unknown as MambaConfig), bytes, source);
   }
 
   private embed(tok: Tensor): Tensor {

@@ -33,13 +33,13 @@
  */
 import type { Tensor } from '@tensorflow/tfjs';
 import { tf } from '../backend.js';
-import { checkpointError, configError, fmtShape, shapeError, valueError } from '../errors.js';
+import { checkpointError, configError, fmtShape, shapeError } from '../errors.js';
 import { embeddingLookup, linear } from '../nn/layers.js';
 import { init, linearSpecs, type ParamSpec } from '../nn/params.js';
-import { Rng } from '../random.js';
 import { tokenTensor } from './tokens.js';
-import type { SequenceModel, TokenInput } from './types.js';
-import { configFromSafetensors, loadParamsStrict, paramsToSafetensors, shapesEqual } from './weights.js';
+import { ParamModel, withWeights } from './base.js';
+import type { TokenInput } from './types.js';
+import { configFromSafetensors } from './weights.js';
 
 export type TransformerActivation = 'gelu' | 'relu';
 
@@ -181,61 +181,19 @@ function causalMask(L: number): Tensor {
   return tf.tensor2d(m, [L, L]);
 }
 
-export class TransformerModel implements SequenceModel {
+export class TransformerModel extends ParamModel<ResolvedTransformerConfig> {
   readonly kind = 'transformer' as const;
-  readonly config: ResolvedTransformerConfig;
-  readonly params: Record<string, tf.Variable>;
 
   constructor(config: TransformerConfig) {
-    this.config = resolveTransformerConfig(config);
-    const rng = new Rng(this.config.seed);
-    this.params = {};
-    for (const s of transformerParamSpecs(this.config)) {
-      this.params[s.name] = tf.tidy(() => tf.variable(tf.tensor(s.init(rng), s.shape, 'float32'), true)); // tidy frees the initial value
-    }
-  }
-
-  paramNames(): string[] {
-    return Object.keys(this.params);
-  }
-
-  getParam(name: string): tf.Variable {
-    const v = this.params[name];
-    if (!v) throw configError('name', `one of ${this.paramNames().join(', ')}`, JSON.stringify(name));
-    return v;
-  }
-
-  /** Overwrite a parameter by hand. Shapes are checked; NaN is refused. */
-  setParam(name: string, value: Tensor | ArrayLike<number> | number[][]): void {
-    const v = this.getParam(name);
-    const t = value instanceof tf.Tensor ? value.cast('float32') : tf.tensor(value as number[], undefined, 'float32');
-    try {
-      if (t.size !== v.size || ((value instanceof tf.Tensor || Array.isArray((value as number[][])[0])) && !shapesEqual(t.shape, v.shape))) {
-        throw shapeError(`params["${name}"]`, fmtShape(v.shape), fmtShape(t.shape));
-      }
-      const data = t.dataSync();
-      for (let i = 0; i < data.length; i++) if (Number.isNaN(data[i])) throw valueError(`params["${name}"]`, 'no NaN', `NaN at flat index ${i}`);
-      tf.tidy(() => v.assign(t.reshape(v.shape)));
-    } finally {
-      if (t !== value) t.dispose();
-    }
-  }
-
-  /** Total number of scalar parameters. */
-  numParams(): number {
-    return Object.values(this.params).reduce((a, v) => a + v.size, 0);
+    const c = resolveTransformerConfig(config);
+    super(c, transformerParamSpecs(c));
   }
 
   /** Parameter counts per component. */
-  paramCounts(): Record<'embedding' | 'position' | 'attention' | 'norm' | 'mlp' | 'output' | 'total', number> {
-    const c = { embedding: 0, position: 0, attention: 0, norm: 0, mlp: 0, output: 0, total: 0 };
-    for (const [name, v] of Object.entries(this.params)) {
-      const group = name.startsWith('embedding') ? 'embedding' : name.startsWith('pos_embedding') ? 'position'
-        : name.startsWith('attn.') ? 'attention' : name.startsWith('ln_') ? 'norm' : name.startsWith('mlp.') ? 'mlp' : 'output';
-      c[group] += v.size;
-      c.total += v.size;
-    }
-    return c;
+  paramCounts() {
+    return this.countBy(['embedding', 'position', 'attention', 'norm', 'mlp', 'output'] as const, (name) =>
+      name.startsWith('embedding') ? 'embedding' : name.startsWith('pos_embedding') ? 'position'
+        : name.startsWith('attn.') ? 'attention' : name.startsWith('ln_') ? 'norm' : name.startsWith('mlp.') ? 'mlp' : 'output');
   }
 
   /** tokens [b, L] (ints in [0, vocabSize), L ≤ maxLen) → logits [b, L, numClasses]. */
@@ -248,34 +206,13 @@ export class TransformerModel implements SequenceModel {
     return tf.tidy(() => this.run(tokens) as unknown as tf.TensorContainerObject) as unknown as TransformerInternals;
   }
 
-  dispose(): void {
-    tf.dispose(Object.values(this.params));
-  }
-
-  /** All weights as safetensors bytes; the resolved config travels in `__metadata__.config`, 'transformer' in `model`. */
-  toSafetensors(extraMetadata: Record<string, string> = {}): Uint8Array {
-    return paramsToSafetensors(this.params, { ...extraMetadata, model: this.kind, config: JSON.stringify(this.config) });
-  }
-
-  /** All-or-nothing load: names, shapes and finiteness are checked before any parameter changes. */
-  loadSafetensors(bytes: Uint8Array, source = 'checkpoint'): void {
-    loadParamsStrict(this.params, bytes, source);
-  }
-
   /** A new model with the config and weights stored in safetensors bytes (written by `toSafetensors`). */
   static fromSafetensors(bytes: Uint8Array, source = 'checkpoint'): TransformerModel {
     const { kind, ...config } = configFromSafetensors(bytes, source);
     if (kind !== 'transformer') {
       throw checkpointError(`${source}: __metadata__.model`, "'transformer'", JSON.stringify(kind), 'load it with the class of that model');
     }
-    const model = new TransformerModel(config as unknown as TransformerConfig);
-    try {
-      model.loadSafetensors(bytes, source);
-    } catch (e) {
-      model.dispose();
-      throw e;
-    }
-    return model;
+    return withWeights(new TransformerModel(config as unknown as TransformerConfig), bytes, source);
   }
 
   private run(tokens: TokenInput): TransformerInternals {
