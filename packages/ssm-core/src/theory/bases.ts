@@ -1,0 +1,75 @@
+/**
+ * Basis functions of a linear RNN seen as a time projection h(t) = ⟨g, x⟩ (Sec. 4.1), in
+ * continuous time: the Mamba basis (Eq. 8) for any Δ(·), the S4D basis (Eq. 9), and the
+ * Heaviside-shaped Mamba basis of the Thm 1 construction (App. A.2, Eq. 19–22).
+ *
+ * Notation (1-D input, one state component n, dropped from names)
+ *   s ∈ [0, t]              the time the basis is evaluated at;  t  the read-out time (Thm 1: t = 1)
+ *   Δ(x_r) ≥ 0              input-dependent step; passed as the function r ↦ Δ(x(r))
+ *   λ ≥ 0, B                decay rate (Λ = −λ) and input weight
+ *   g^M(s; t, x)   = B·exp(−λ ∫_s^t Δ(x_r) dr)                               (8)
+ *   g^S4D(s; t)    = B·e^{−λ(t−s)}                                          (9)
+ *   Δ(s) = softplus(w_Δ s + b_Δ),  b_Δ = −w_Δ t̂,  w_Δ → −∞  ⇒  g^M → B·H(s − t̂)   (21–22)
+ */
+import { integralsToEnd } from './quadrature.js';
+import { finite, fn, nonNegative, wDelta as checkW } from './validate.js';
+import { valueError } from '../errors.js';
+
+/** r ↦ Δ(x(r)) ≥ 0. */
+export type DeltaFunction = (r: number) => number;
+
+export interface BasisOptions {
+  /** Read-out time t (default 1). */
+  t?: number;
+  /** λ ≥ 0 (default 1). */
+  lambda?: number;
+  /** B (default 1). */
+  B?: number;
+  /** Points in (0, t) where Δ is not smooth; the quadrature splits there. */
+  breakpoints?: number[];
+}
+
+/** Exact softplus log(1 + e^z), stable for all z (no threshold, unlike torch's). */
+export const softplus = (z: number): number => (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z)));
+
+/** Finite points sorted ascending, with their original indices. */
+const sorted = (s: ArrayLike<number>) => {
+  for (let i = 0; i < s.length; i++) if (!Number.isFinite(s[i])) throw valueError('s', 'finite times', `${s[i]} at index ${i}`);
+  const idx = Array.from({ length: s.length }, (_, i) => i).sort((a, b) => s[a] - s[b]);
+  return { idx, pts: idx.map((i) => s[i]) };
+};
+
+/** g^M(s; t, x) = B·exp(−λ∫_s^t Δ(x_r) dr) at each s ≤ t, by adaptive quadrature  (Eq. 8). */
+export function mambaBasis(delta: DeltaFunction, s: ArrayLike<number>, opts: BasisOptions = {}): Float64Array {
+  fn(delta, 'delta');
+  const t = finite(opts.t ?? 1, 'options.t'), lambda = nonNegative(opts.lambda ?? 1, 'options.lambda'), B = finite(opts.B ?? 1, 'options.B');
+  const { idx, pts } = sorted(s);
+  const checked = (r: number) => {
+    const v = delta(r);
+    if (!(v >= 0) || !Number.isFinite(v)) throw valueError('delta', 'Δ(r) finite and ≥ 0', `Δ(${r}) = ${v}`);
+    return v;
+  };
+  const I = integralsToEnd(checked, pts, t, opts.breakpoints ?? []);
+  const out = new Float64Array(s.length);
+  idx.forEach((orig, i) => (out[orig] = B * Math.exp(-lambda * I[i])));
+  return out;
+}
+
+/** g^S4D(s; t) = B·e^{−λ(t−s)}  (Eq. 9; the Mamba basis with Δ ≡ 1). */
+export function s4dBasis(s: ArrayLike<number>, opts: Omit<BasisOptions, 'breakpoints'> = {}): Float64Array {
+  const t = finite(opts.t ?? 1, 'options.t'), lambda = nonNegative(opts.lambda ?? 1, 'options.lambda'), B = finite(opts.B ?? 1, 'options.B');
+  return Float64Array.from(s, (x) => B * Math.exp(-lambda * (t - x)));
+}
+
+/** Δ(s) = softplus(w_Δ s + b_Δ) with b_Δ = −w_Δ t̂: ∞ before t̂, 0 after, as w_Δ → −∞  (Eq. 21–22). */
+export function heavisideDelta(tHat: number, w: number): DeltaFunction {
+  finite(tHat, 'tHat');
+  checkW(w, 'wDelta');
+  return (r) => softplus(w * (r - tHat));
+}
+
+/** g^M(s; 1, x̃) with λ = 1 and Δ of (22): → B·H(s − t̂) as w_Δ → −∞  (Eq. 22). */
+export function heavisideBasis(tHat: number, w: number, s: ArrayLike<number>, B = 1): Float64Array {
+  const bp = tHat > 0 && tHat < 1 ? [tHat] : [];
+  return mambaBasis(heavisideDelta(tHat, w), s, { t: 1, lambda: 1, B, breakpoints: bp });
+}
