@@ -59,6 +59,18 @@ describe('ssm-lab', () => {
     expect(JSON.parse(e.stdout).accuracy).toBe(result.accuracy);
   });
 
+  it('constructions: every analytic construction scores 100% against brute force, with d, N beside the bounds', () => {
+    const r = run(['constructions', '--keys', '4', '--vocab', '16', '--instances', '200', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const { rows } = JSON.parse(r.stdout);
+    expect(rows.length).toBeGreaterThanOrEqual(9);
+    for (const row of rows) {
+      expect(row.accuracy, JSON.stringify(row)).toBe(1);
+      expect(row.d).toBeGreaterThan(0);
+      expect(row.N).toBeGreaterThan(0);
+    }
+  });
+
   it('a run killed with SIGINT and resumed ends exactly like an uninterrupted run', async () => {
     const ref = run([...SMALL, '--out', join(dir, 'ref'), '--json']);
     expect(ref.status, ref.stderr).toBe(0);

@@ -36,3 +36,4 @@ export { runJob, makeTask, type JobSpec, type JobResult } from './lab/jobs.js';
 export { table1Jobs, fig1Jobs, table1Models, trainConfigFor, FIG1_T, type Preset } from './lab/presets.js';
 export { decayStatistics, type DecayStatistics } from './lab/decay.js';
 export * as theory from './theory/index.js';
+export * as constructions from './constructions/index.js';

@@ -13,6 +13,7 @@ import { modelFromSafetensors } from '../models/index.js';
 import { configFromMetadata } from '../models/weights.js';
 import { decodeSafetensors } from '../io/safetensors.js';
 import { evaluate } from '../train/trainer.js';
+import { constructionsReport } from '../constructions/index.js';
 import { Opts } from './args.js';
 import { runJobs } from './pool.js';
 
@@ -23,6 +24,9 @@ Usage
   ssm-lab eval <run-dir | model.safetensors> [task options] [--test-samples N] [--seed S]
   ssm-lab reproduce table1 [--preset quick|paper] [--out FILE.json] [--workers N] [--seed S] [--resume]
   ssm-lab reproduce fig1   [--preset quick|paper] [--out FILE.json] [--workers N] [--seed S] [--resume]
+  ssm-lab constructions [--keys 8] [--vocab 64] [--T 32] [--instances 2000] [--tightness] [--remark7] [--json]
+                    the paper's analytic weights (Cor. 2, Prop. 1, Thm 2–4, Lem. 3) in the ordinary block:
+                    d and N used vs. each theorem's bound, and accuracy on random instances
   ssm-lab --help
 
 Tasks (App. D) and their options
@@ -78,7 +82,7 @@ const OPTIONS = {
   'steps-per-epoch': { type: 'string' }, 'stop-val-loss': { type: 'string' }, 'stop-val-acc': { type: 'string' },
   'max-seconds': { type: 'string' }, 'train-samples': { type: 'string' }, 'val-samples': { type: 'string' },
   'test-samples': { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, preset: { type: 'string' },
-  workers: { type: 'string' },
+  workers: { type: 'string' }, instances: { type: 'string' }, tightness: { type: 'boolean' }, remark7: { type: 'boolean' },
 } as const;
 
 const MODELS = ['mamba+pe', 'mamba', 's4d', 's4d+pe', 'transformer', 'mamba-block', 's4d-block', 'mamba2', 'mamba-dt', 'linear-attention'] as const;
@@ -231,6 +235,16 @@ async function cmdReproduce(what: string, o: Opts): Promise<void> {
   }
 }
 
+function cmdConstructions(o: Opts): void {
+  const K = o.num('keys', 8, { int: true, min: 1 });
+  const r = constructionsReport({
+    numKeys: K, vocabSize: o.num('vocab', 64, { int: true, min: 2 }), T: o.num('T', 4 * K, { int: true, min: 1 }),
+    instances: o.num('instances', 2000, { int: true, min: 1 }), seed: o.num('seed', 1, { int: true, min: 0 }),
+    tightness: o.flag('tightness') || undefined, remark7: o.flag('remark7') || undefined,
+  } as Parameters<typeof constructionsReport>[0]);
+  console.log(o.flag('json') ? JSON.stringify({ rows: r.rows, tightness: r.tightness, remark7: r.remark7 }, null, 2) : r.text);
+}
+
 export async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
@@ -250,6 +264,7 @@ export async function main(argv: string[]): Promise<number> {
     if (cmd === 'train' && arg) await cmdTrain(arg, o);
     else if (cmd === 'eval' && arg) await cmdEval(arg, o);
     else if (cmd === 'reproduce' && arg) await cmdReproduce(arg, o);
+    else if (cmd === 'constructions') cmdConstructions(o);
     else {
       console.error(`ssm-lab: unknown or incomplete command "${parsed.positionals.join(' ')}". Run ssm-lab --help.`);
       return 2;

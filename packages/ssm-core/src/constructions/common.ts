@@ -1,0 +1,256 @@
+/**
+ * What every analytic construction shares: a hand-written weight set for the ordinary 1-layer
+ * block (`MambaModel`, src/model.ts — the same forward code trained models run), a decoder from
+ * logits to per-position predictions, and the sizes used next to the paper's bound.
+ *
+ * Notation / shape glossary (paper Sec. 5, Tab. 2; arrays count from 0, the paper from 1)
+ *   κ      number of keys (MQAR)            |V|  number of values / tokens
+ *   d      embedding size = SSM channels     N    state size           p  a JL dimension (Lem. 4)
+ *   b, L   batch and sequence length          tokens [b, L] → logits [b, L, numClasses]
+ *   Weights are torch-layout Float32Arrays, row-major: Linear [out, in], depthwise conv [channels, k],
+ *   A_log [d, N] (S6/S4D/Δ⊤) or [1] (Mamba-2), keyed by `MambaModel.paramNames()`.
+ */
+import { tf } from '../backend.js';
+import { configError } from '../errors.js';
+import { MambaModel, modelParamSpecs, resolveConfig, type MambaConfig } from '../model.js';
+
+/** How logits become one number per position. */
+export type Decoder =
+  /** argmax over the classes. */
+  | 'argmax'
+  /** argmax, but the last class is the blank × and decodes to −1 (INDUCTION HEADS, App. C.2). */
+  | 'argmaxBlank'
+  /** the single logit itself (Prop. 1's clock reads the state value t). */
+  | 'value';
+
+/** A size used by a construction next to what the paper states. */
+export interface SizeBound {
+  /** The statement as written in the paper, e.g. 'O(κ + log|V|)' or 'κ'. */
+  expr: string;
+  /** That expression evaluated at the construction's sizes with constant 1 and log₂ (nominal), or null if the paper states no size. */
+  nominal: number | null;
+}
+
+export interface JlInfo {
+  /** Dimension p of the JL embedding. */
+  p: number;
+  /** Seed the ±1/√p matrix was drawn from (Lem. 4). */
+  seed: number;
+  /** ε = max over pairs i ≠ j of |⟨M e_i, M e_j⟩| for the embedded vectors (Lem. 4, eq. (48)). */
+  epsilon: number;
+  /** max over pairs i ≠ j of the signed ⟨M e_i, M e_j⟩: < 1 iff no two codes coincide (antipodal codes are fine for argmax). */
+  maxInner: number;
+}
+
+export interface ConstructionDims {
+  /** Embedding size used (= SSM channels). */
+  d: number;
+  /** State size used. */
+  N: number;
+  bound: { d: SizeBound; N: SizeBound };
+  /** JL matrices, when the construction uses them (keys: Mamba-2 only). */
+  jl?: { keys?: JlInfo; values?: JlInfo };
+}
+
+/** An analytic solution as real weights of the ordinary block. */
+export interface Construction {
+  /** The paper result it realises, e.g. 'Thm. 2'. */
+  theorem: string;
+  /** Human-readable description, e.g. 'MQAR · Mamba (S6) · one-hot'. */
+  name: string;
+  /** Config of the ordinary block; `new MambaModel(config)` has exactly the names in `params`. */
+  config: MambaConfig;
+  /** Every parameter of that block (flat, row-major), ready for `model.setParam(name, values)`. */
+  params: Record<string, Float32Array>;
+  dims: ConstructionDims;
+  decoder: Decoder;
+  /** tokens [b][L] → one decoded number per position [b][L]. */
+  predict(tokens: number[][]): number[][];
+  /** Same as `predict` on a flat row-major [numSeqs, T] array; returns [numSeqs·T]. */
+  predictFlat(tokens: Int32Array, numSeqs: number, T: number): Float64Array;
+  /** A fresh `MambaModel` holding these weights (the caller disposes it). */
+  createModel(): MambaModel;
+  /** Free the model `predict` builds on first use (predict rebuilds it if called again). */
+  dispose(): void;
+}
+
+// ── option checking ───────────────────────────────────────────────────────────────────────────────
+
+const show = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v));
+
+/** An integer option in [lo, hi]; otherwise a ConfigError naming `options.<name>`. */
+export function intOption(name: string, v: unknown, lo: number, hi = Number.MAX_SAFE_INTEGER, expected = `an integer ≥ ${lo}`): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) throw configError(`options.${name}`, expected, show(v));
+  return v;
+}
+
+export function choiceOption<T extends string>(name: string, v: unknown, choices: readonly T[]): T {
+  if (!choices.includes(v as T)) throw configError(`options.${name}`, choices.map((c) => `'${c}'`).join(' | '), show(v));
+  return v as T;
+}
+
+export function optionsObject<T>(o: T, expected: string): T {
+  if (o == null || typeof o !== 'object') throw configError('options', expected, show(o));
+  return o;
+}
+
+export const SEED_MAX = 2 ** 32 - 1;
+
+/** Largest weight count a construction may allocate (the S4D one-hot gate alone is (κ|V|)²). */
+export const MAX_WEIGHTS = 2 ** 26;
+
+/** Refuse sizes whose weights would not fit in memory, naming the options that set them. */
+export function checkWeightCount(config: MambaConfig, options: string): void {
+  const total = modelParamSpecs(resolveConfig(config)).reduce((a, s) => a + s.shape.reduce((x, y) => x * y, 1), 0);
+  if (total > MAX_WEIGHTS) {
+    throw configError(options, `sizes giving at most 2^26 weights`, `${total} weights (d = ${config.dModel}, N = ${config.dState})`, "use embedding 'jl' or smaller sizes");
+  }
+}
+
+// ── weights ───────────────────────────────────────────────────────────────────────────────────────
+
+/** Zero-initialised weights for every parameter of `config`, with 2-D setters. */
+export class Weights {
+  readonly values: Record<string, Float32Array> = {};
+  readonly shapes: Record<string, number[]> = {};
+
+  constructor(config: MambaConfig) {
+    for (const s of modelParamSpecs(resolveConfig(config))) {
+      this.values[s.name] = new Float32Array(s.shape.reduce((a, b) => a * b, 1));
+      this.shapes[s.name] = s.shape;
+    }
+  }
+
+  private get(name: string): Float32Array {
+    const v = this.values[name];
+    if (!v) throw new Error(`internal: construction sets unknown parameter ${name} (have ${Object.keys(this.values).join(', ')})`);
+    return v;
+  }
+
+  /** W[r, c] = v for a [rows, cols] parameter (c = 0 for 1-D ones). */
+  set(name: string, r: number, c: number, v: number): void {
+    const shape = this.shapes[name];
+    const cols = shape && shape.length > 1 ? shape[1] : 1;
+    this.get(name)[r * cols + c] = v;
+  }
+
+  fill(name: string, v: number): void {
+    this.get(name).fill(v);
+  }
+}
+
+// ── the construction object ───────────────────────────────────────────────────────────────────────
+
+/** Logits elements per forward call when predicting (keeps memory bounded for 10⁴-sequence evaluations). */
+const BATCH_ELEMENTS = 1 << 22;
+
+/** Wrap weights into a Construction whose predict runs the ordinary block. */
+export function makeConstruction(o: {
+  theorem: string;
+  name: string;
+  config: MambaConfig;
+  weights: Weights;
+  dims: ConstructionDims;
+  decoder: Decoder;
+}): Construction {
+  const { config, decoder } = o;
+  const params = o.weights.values;
+  const resolved = resolveConfig(config);
+  const createModel = () => {
+    const m = new MambaModel(config);
+    try {
+      const names = m.paramNames();
+      if (names.length !== Object.keys(params).length || names.some((n) => !params[n])) {
+        throw new Error(`internal: weights ${Object.keys(params).join(',')} do not match the block's ${names.join(',')}`);
+      }
+      for (const n of names) m.setParam(n, params[n]);
+    } catch (e) {
+      m.dispose();
+      throw e;
+    }
+    return m;
+  };
+  let model: MambaModel | undefined;
+  const width = Math.max(resolved.numClasses, resolved.dModel);
+
+  const predictFlat = (tokens: Int32Array, numSeqs: number, T: number): Float64Array => {
+    if (!(tokens instanceof Int32Array) || !Number.isInteger(numSeqs) || numSeqs < 1 || !Number.isInteger(T) || T < 1 || tokens.length !== numSeqs * T) {
+      throw configError('tokens', `an Int32Array of numSeqs·T = ${numSeqs}·${T} ids`, tokens instanceof Int32Array ? `length ${tokens.length}` : typeof tokens);
+    }
+    model ??= createModel();
+    const out = new Float64Array(numSeqs * T);
+    const rows = Math.max(1, Math.floor(BATCH_ELEMENTS / (T * width)));
+    for (let s = 0; s < numSeqs; s += rows) {
+      const b = Math.min(rows, numSeqs - s);
+      const decoded = decodeBatch(model, tokens.subarray(s * T, (s + b) * T), b, T, decoder, resolved.numClasses);
+      out.set(decoded, s * T);
+    }
+    return out;
+  };
+
+  const predict = (tokens: number[][]): number[][] => {
+    if (!Array.isArray(tokens) || tokens.length === 0 || !tokens.every((r) => Array.isArray(r) && r.length === tokens[0].length) || tokens[0].length === 0) {
+      throw configError('tokens', 'a non-empty rectangular number[][] [batch, L]', Array.isArray(tokens) ? `rows of lengths ${tokens.map((r) => (Array.isArray(r) ? r.length : typeof r)).join(',')}` : typeof tokens);
+    }
+    const b = tokens.length;
+    const T = tokens[0].length;
+    const flat = new Int32Array(b * T);
+    for (let i = 0; i < b; i++) {
+      for (let t = 0; t < T; t++) {
+        const v = tokens[i][t];
+        if (!Number.isInteger(v) || v < 0 || v >= resolved.vocabSize) {
+          throw configError('tokens', `integer token ids in [0, ${resolved.vocabSize})`, `${show(v)} at [${i}][${t}]`);
+        }
+        flat[i * T + t] = v;
+      }
+    }
+    const dec = predictFlat(flat, b, T);
+    return Array.from({ length: b }, (_, i) => Array.from(dec.subarray(i * T, (i + 1) * T)));
+  };
+
+  return {
+    theorem: o.theorem,
+    name: o.name,
+    config,
+    params,
+    dims: o.dims,
+    decoder,
+    predict,
+    predictFlat,
+    createModel,
+    dispose: () => {
+      model?.dispose();
+      model = undefined;
+    },
+  };
+}
+
+/** One forward pass of the block on [b, T] tokens and the decoded [b·T] predictions. */
+function decodeBatch(model: MambaModel, tokens: Int32Array, b: number, T: number, decoder: Decoder, numClasses: number): Float64Array {
+  const input = tf.tensor2d(tokens, [b, T], 'int32');
+  try {
+    const logits = model.forward(input);
+    try {
+      if (decoder === 'value') return Float64Array.from(logits.dataSync());
+      const idx = tf.argMax(logits, 2);
+      try {
+        const cls = idx.dataSync();
+        const out = Float64Array.from(cls);
+        if (decoder === 'argmaxBlank') for (let i = 0; i < out.length; i++) if (out[i] === numClasses - 1) out[i] = -1;
+        return out;
+      } finally {
+        idx.dispose();
+      }
+    } finally {
+      logits.dispose();
+    }
+  } finally {
+    input.dispose();
+  }
+}
+
+/** softplus⁻¹(y) = log(e^y − 1): the Δ bias that makes softplus(bias) = y (Δ = 1 in Thm. 2/3). */
+export const softplusInverse = (y: number) => y + Math.log(-Math.expm1(-y));
+
+/** ⌈log₂ n⌉ (at least 1): the nominal value of a log in an O(·) bound. */
+export const log2ceil = (n: number) => Math.max(1, Math.ceil(Math.log2(n)));

@@ -1,0 +1,148 @@
+/**
+ * `constructionsReport` — what `ssm-lab constructions [--json]` prints: for each analytic result of
+ * the paper, the construction's embedding size d and state size N beside the stated bound, and its
+ * accuracy on random instances of the task against brute-force answers (./evaluate.ts). Optionally
+ * appends the tightness explorer (./tightness.ts) and Remark 7's adversarial demo (./remark7.ts).
+ *
+ * Rows: Cor. 2 (KEEP n-TH), Prop. 1 (clock), Thm. 2 / 3 / 4 (MQAR, one-hot Step 1 and JL Step 2 with
+ * Lem. 4's default dimensions), Lem. 3 (INDUCTION HEADS, standard and hard settings).
+ */
+import { intOption, optionsObject, SEED_MAX, type Construction, type SizeBound } from './common.js';
+import { clockConstruction } from './clock.js';
+import { scoreInductionHeads, scoreKeepNth, scoreMqar, type Score } from './evaluate.js';
+import { inductionHeadsConstruction } from './inductionHeads.js';
+import { keepNthConstruction } from './keepNth.js';
+import { mqarConstruction } from './mqar.js';
+import type { MqarEmbedding, MqarMixer } from './mqarOptions.js';
+import { remark7Demo, type Remark7Options, type Remark7Result } from './remark7.js';
+import { mqarTightness, table, type TightnessOptions, type TightnessResult } from './tightness.js';
+
+export interface ConstructionsReportOptions {
+  /** MQAR κ (default 8). */
+  numKeys?: number;
+  /** MQAR |V| (default 64). */
+  vocabSize?: number;
+  /** MQAR sequence length (default 4κ). */
+  T?: number;
+  /** Random instances per row (default 2000). */
+  instances?: number;
+  /** Seed of the task instances (default 1). */
+  seed?: number;
+  /** KEEP n-TH sizes (default n = 5, |V| = 16, T = 64). */
+  keepNth?: { n?: number; vocabSize?: number; T?: number };
+  /** INDUCTION HEADS sizes (default |V| = 10, T = 100, the paper's T). */
+  inductionHeads?: { vocabSize?: number; T?: number };
+  /** Length of the clock's all-ones input (default 2048). */
+  clockT?: number;
+  /** Append the tightness explorer (true: same κ, |V|, T and instances). */
+  tightness?: boolean | Partial<TightnessOptions>;
+  /** Append Remark 7's adversarial demo. */
+  remark7?: boolean | Remark7Options;
+}
+
+export interface ConstructionsReportRow {
+  theorem: string;
+  task: string;
+  construction: string;
+  d: number;
+  N: number;
+  bound: { d: SizeBound; N: SizeBound };
+  /** JL dimensions, when used. */
+  jl?: { keys?: number; values?: number };
+  instances: number;
+  correct: number;
+  total: number;
+  accuracy: number;
+  seconds: number;
+}
+
+export interface ConstructionsReport {
+  rows: ConstructionsReportRow[];
+  tightness?: TightnessResult;
+  remark7?: Remark7Result;
+  text: string;
+}
+
+/** Build, score, dispose; one report row. */
+function scoreRow(c: Construction, task: string, score: (c: Construction) => Score): ConstructionsReportRow {
+  try {
+    const s = score(c);
+    const jl = c.dims.jl ? { keys: c.dims.jl.keys?.p, values: c.dims.jl.values?.p } : undefined;
+    return {
+      theorem: c.theorem, task, construction: c.name, d: c.dims.d, N: c.dims.N, bound: c.dims.bound, jl,
+      instances: s.instances, correct: s.correct, total: s.total, accuracy: s.accuracy, seconds: s.seconds,
+    };
+  } finally {
+    c.dispose();
+  }
+}
+
+/** Prop. 1: fraction of positions t of all-ones inputs where the block outputs exactly t. */
+function clockRow(T: number): ConstructionsReportRow {
+  const c = clockConstruction();
+  return scoreRow(c, `all-ones input, T=${T}`, () => {
+    const t0 = performance.now();
+    const out = c.predictFlat(new Int32Array(4 * T), 4, T);
+    let correct = 0;
+    for (let i = 0; i < out.length; i++) if (out[i] === (i % T) + 1) correct++;
+    return { correct, total: out.length, accuracy: correct / out.length, instances: 4, seconds: (performance.now() - t0) / 1000 };
+  });
+}
+
+function mqarRows(K: number, V: number, T: number, o: { instances: number; seed: number }): ConstructionsReportRow[] {
+  const rows: ConstructionsReportRow[] = [];
+  const mixers: MqarMixer[] = ['mamba', 'mamba2', 's4d'];
+  const embeddings: MqarEmbedding[] = ['onehot', 'jl'];
+  for (const mixer of mixers) {
+    for (const embedding of embeddings) {
+      const c = mqarConstruction({ mixer, numKeys: K, vocabSize: V, embedding });
+      rows.push(scoreRow(c, `MQAR κ=${K}, |V|=${V}, T=${T}`, (x) => scoreMqar(x, { numKeys: K, vocabSize: V, T }, o)));
+    }
+  }
+  return rows;
+}
+
+const fmtBound = (b: SizeBound) => (b.nominal === null ? b.expr : `${b.expr} = ${b.nominal}`);
+
+function formatRows(rows: ConstructionsReportRow[]): string {
+  const head = ['result', 'task', 'construction', 'd', 'bound d', 'N', 'bound N', 'accuracy', 'instances', 'time'];
+  const body = rows.map((r) => [
+    r.theorem, r.task, r.construction, String(r.d), fmtBound(r.bound.d), String(r.N), fmtBound(r.bound.N),
+    `${(100 * r.accuracy).toFixed(r.accuracy === 1 ? 0 : 3)}% (${r.correct}/${r.total})`, String(r.instances), `${r.seconds.toFixed(1)}s`,
+  ]);
+  return table(head, body, 'Analytic constructions of Huang et al. (ICML 2025) as weights of the ssm-core block — d, N vs. the paper, accuracy vs. brute force');
+}
+
+/** The report printed by `ssm-lab constructions`: rows and a text table (plus optional explorer / Remark 7 sections). */
+export function constructionsReport(options: ConstructionsReportOptions = {}): ConstructionsReport {
+  const o = optionsObject(options, 'an object {numKeys?, vocabSize?, T?, instances?, seed?, keepNth?, inductionHeads?, clockT?, tightness?, remark7?}');
+  const K = intOption('numKeys', o.numKeys ?? 8, 1, 4096, 'an integer in [1, 4096]');
+  const V = intOption('vocabSize', o.vocabSize ?? 64, 2, 1 << 16, 'an integer in [2, 65536]');
+  const T = intOption('T', o.T ?? 4 * K, 3 * K, 1 << 16, `an integer ≥ 3·numKeys = ${3 * K}`);
+  const instances = intOption('instances', o.instances ?? 2000, 1, 1e7, 'an integer ≥ 1');
+  const seed = intOption('seed', o.seed ?? 1, 0, SEED_MAX, 'an integer in [0, 2^32)');
+  const kn = { n: o.keepNth?.n ?? 5, vocabSize: o.keepNth?.vocabSize ?? 16, T: o.keepNth?.T ?? 64 };
+  const ih = { vocabSize: o.inductionHeads?.vocabSize ?? 10, T: o.inductionHeads?.T ?? 100 };
+  const clockT = intOption('clockT', o.clockT ?? 2048, 1, 1 << 24, 'an integer in [1, 2^24]');
+  const so = { instances, seed };
+
+  const rows: ConstructionsReportRow[] = [
+    scoreRow(keepNthConstruction(kn), `KEEP ${kn.n}-TH |V|=${kn.vocabSize}, T=${kn.T}`, (c) => scoreKeepNth(c, kn, so)),
+    clockRow(clockT),
+    ...mqarRows(K, V, T, so),
+    scoreRow(inductionHeadsConstruction({ vocabSize: ih.vocabSize }), `IH |V|=${ih.vocabSize}, T=${ih.T}`, (c) => scoreInductionHeads(c, ih, so)),
+    scoreRow(inductionHeadsConstruction({ vocabSize: ih.vocabSize }), `IH hard |V|=${ih.vocabSize}, T=${ih.T}`, (c) => scoreInductionHeads(c, { ...ih, setting: 'hard' }, so)),
+  ];
+  const parts = [formatRows(rows)];
+  let tightness: TightnessResult | undefined;
+  if (o.tightness) {
+    tightness = mqarTightness({ numKeys: K, vocabSize: V, T, instances, taskSeed: seed, ...(o.tightness === true ? {} : o.tightness) });
+    parts.push(tightness.text);
+  }
+  let remark7: Remark7Result | undefined;
+  if (o.remark7) {
+    remark7 = remark7Demo(o.remark7 === true ? {} : o.remark7);
+    parts.push(remark7.text);
+  }
+  return { rows, tightness, remark7, text: parts.join('\n\n') };
+}
