@@ -1,0 +1,91 @@
+/**
+ * Shared by `npm run lab` and `npm run notebooks`: the repo's tslab kernel spec and finding a
+ * Python that has the Jupyter pieces we need.
+ *
+ * The kernel spec lives in build/jupyter/share/jupyter/kernels/tslab (never the user's global
+ * Jupyter directory); callers put build/jupyter/share/jupyter first on JUPYTER_PATH. It starts
+ * this workspace's tslab (node_modules/tslab) with the Node that runs npm, so notebooks resolve
+ * `ssm-core` and `ssm-plot` from this repo's node_modules.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { delimiter, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const NOTEBOOK_DIR = join(ROOT, 'notebooks');
+export const JUPYTER_PREFIX = join(ROOT, 'build', 'jupyter');
+export const KERNEL_NAME = 'tslab';
+
+/** Write the tslab kernel spec under build/jupyter; returns the JUPYTER_PATH entry to use. */
+export function registerKernel(): { jupyterPath: string; specFile: string } {
+  const tslab = join(ROOT, 'node_modules', 'tslab', 'bin', 'tslab');
+  if (!existsSync(tslab)) throw new Error(`tslab is not installed (${tslab} missing): run \`npm install\` at the repo root`);
+  const jupyterPath = join(JUPYTER_PREFIX, 'share', 'jupyter');
+  const dir = join(jupyterPath, 'kernels', KERNEL_NAME);
+  mkdirSync(dir, { recursive: true });
+  const spec = {
+    // What `tslab install` writes, with this workspace's tslab and this Node pinned.
+    argv: [process.execPath, tslab, 'kernel', '--config-path', '{connection_file}'],
+    display_name: 'TypeScript (tslab)',
+    language: 'typescript',
+  };
+  const specFile = join(dir, 'kernel.json');
+  writeFileSync(specFile, JSON.stringify(spec, null, 2) + '\n');
+  return { jupyterPath, specFile };
+}
+
+/** Environment with our kernel dir first on JUPYTER_PATH. */
+export function jupyterEnv(jupyterPath: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const prev = process.env.JUPYTER_PATH;
+  return { ...process.env, JUPYTER_PATH: prev ? `${jupyterPath}${delimiter}${prev}` : jupyterPath, ...extra };
+}
+
+/** Pythons to try, in order: $JUPYTER_PYTHON, python3 on PATH, Debian's /usr/bin/python3. */
+function candidates(): string[] {
+  const list = [process.env.JUPYTER_PYTHON, 'python3', '/usr/bin/python3'].filter((p): p is string => Boolean(p));
+  return [...new Set(list)];
+}
+
+/** The first Python that can import every module in `modules`, or undefined. */
+export function findPython(modules: string[]): string | undefined {
+  for (const py of candidates()) {
+    const r = spawnSync(py, ['-c', `import ${modules.join(', ')}`], { stdio: 'ignore' });
+    if (r.status === 0) return py;
+  }
+  return undefined;
+}
+
+/** True when `py` can import `module`. */
+export function hasModule(py: string, module: string): boolean {
+  return spawnSync(py, ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** The Debian packages that provide headless execution (what .ci/run installs). */
+export const DEBIAN_PACKAGES = ['jupyter-nbconvert', 'python3-ipykernel', 'jupyter-client', 'python3-notebook', 'jupyter-notebook'];
+
+/** The parts of an .ipynb file we read. */
+export interface NotebookCell {
+  cell_type: string;
+  source: string | string[];
+  outputs?: { output_type: string; data?: Record<string, unknown> }[];
+  execution_count?: number | null;
+  metadata?: Record<string, unknown>;
+}
+export interface Notebook {
+  cells: NotebookCell[];
+  metadata: { kernelspec?: { name?: string } } & Record<string, unknown>;
+}
+
+/** Problems that make a stored notebook unfit to commit: outputs, execution counts, another kernel. */
+export function storedProblems(nb: Notebook): string[] {
+  const p: string[] = [];
+  nb.cells.forEach((c, i) => {
+    if (c.cell_type !== 'code') return;
+    if (c.outputs && c.outputs.length) p.push(`cell ${i + 1} has ${c.outputs.length} output(s)`);
+    if (c.execution_count != null) p.push(`cell ${i + 1} has execution_count ${c.execution_count}`);
+  });
+  if (nb.metadata.kernelspec?.name !== KERNEL_NAME) p.push(`kernelspec is ${JSON.stringify(nb.metadata.kernelspec?.name)}, not "${KERNEL_NAME}"`);
+  return p;
+}
+
