@@ -4,22 +4,12 @@
  * no shared code with the library except reading parameter values.
  */
 import type { MambaModel } from '../src/index.js';
+import { matvec } from './helpers.js';
 
 type Arr = Float64Array;
 const sig = (v: number) => 1 / (1 + Math.exp(-v));
 const act = (v: number, a: string) => (a === 'silu' ? v * sig(v) : a === 'relu' ? Math.max(0, v) : a === 'sigmoid' ? sig(v) : v);
 const softplus = (v: number) => (v > 20 ? v : Math.log1p(Math.exp(v)));
-
-/** W [out, in] · v [in] (+ b) */
-function matvec(W: Arr, out: number, inp: number, v: ArrayLike<number>, b?: Arr): Float64Array {
-  const r = new Float64Array(out);
-  for (let o = 0; o < out; o++) {
-    let s = b ? b[o] : 0;
-    for (let i = 0; i < inp; i++) s += W[o * inp + i] * v[i];
-    r[o] = s;
-  }
-  return r;
-}
 
 /** Causal depthwise conv over a sequence of vectors: y_t[c] = Σ_j W[c,j] x_{t−(k−1)+j}[c] + b[c]. */
 function conv(xs: Float64Array[], W: Arr, b: Arr, k: number, a: string): Float64Array[] {

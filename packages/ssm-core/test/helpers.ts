@@ -73,3 +73,44 @@ export function randomScan(c: ScanCase, seed: number) {
 }
 
 export const read = (t: tf.Tensor) => t.dataSync() as Float32Array;
+
+/** W [out, in] · v [in] (+ b), in float64 — for the tests' independent reference loops. */
+export function matvec(W: ArrayLike<number>, out: number, inp: number, v: ArrayLike<number>, b?: ArrayLike<number>): Float64Array {
+  const r = new Float64Array(out);
+  for (let o = 0; o < out; o++) {
+    let s = b ? b[o] : 0;
+    for (let i = 0; i < inp; i++) s += W[o * inp + i] * v[i];
+    r[o] = s;
+  }
+  return r;
+}
+
+/**
+ * Compare autodiff gradients `grads` (keyed by variable name) of a model with central finite
+ * differences of `loss64` (a float64 reference), at 3 random entries of every parameter. The
+ * perturbation is applied in the parameter's float32 storage and divided by what was stored.
+ */
+export function expectGradsMatchFiniteDifferences(
+  m: { paramNames(): string[]; getParam(n: string): tf.Variable; setParam(n: string, v: tf.Tensor): void },
+  grads: Record<string, tf.Tensor>,
+  loss64: () => number,
+): void {
+  const rng = new Rng(1);
+  for (const pname of m.paramNames()) {
+    const v = m.getParam(pname);
+    const g = read(grads[v.name]);
+    const data = Float32Array.from(v.dataSync());
+    for (let k = 0; k < 3; k++) {
+      const i = rng.int(data.length);
+      const eps = 1e-3 * Math.max(1, Math.abs(data[i]));
+      const orig = data[i];
+      data[i] = orig + eps; m.setParam(pname, tf.tensor(data, v.shape));
+      const [up, lp] = [data[i], loss64()]; // data[i] holds the float32-rounded perturbation
+      data[i] = orig - eps; m.setParam(pname, tf.tensor(data, v.shape));
+      const [dn, lm] = [data[i], loss64()];
+      data[i] = orig; m.setParam(pname, tf.tensor(data, v.shape));
+      const fd = (lp - lm) / (up - dn);
+      expect(Math.abs(g[i] - fd), `${pname}[${i}]: autodiff ${g[i]} vs finite difference ${fd}`).toBeLessThanOrEqual(2e-3 + 2e-2 * Math.abs(fd));
+    }
+  }
+}

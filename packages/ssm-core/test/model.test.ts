@@ -6,7 +6,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, MambaModel, Rng, ShapeError, ValueError, ready, tf, type MambaConfig } from '../src/index.js';
 import { blockRef64 } from './blockReference.js';
-import { expectClose, read } from './helpers.js';
+import { expectClose, expectGradsMatchFiniteDifferences, read } from './helpers.js';
 
 beforeAll(async () => {
   await ready();
@@ -113,25 +113,7 @@ describe('MambaModel gradients = finite differences of the float64 loop', () => 
       const Wt = tf.tensor3d(W, [2, 6, cfg.vocabSize]);
       const { grads } = tf.variableGrads(() => m.forward(tokens).mul(Wt).sum() as tf.Scalar);
       const loss64 = () => blockRef64(m, tokens).reduce((s, v, i) => s + v * W[i], 0);
-      const rng = new Rng(1);
-      for (const pname of m.paramNames()) {
-        const v = m.getParam(pname);
-        const g = read(grads[v.name]);
-        const data = Float32Array.from(v.dataSync());
-        for (let k = 0; k < 3; k++) {
-          const i = rng.int(data.length);
-          // central difference in float64 on the reference (parameter perturbed in float32 storage)
-          const eps = 1e-3 * Math.max(1, Math.abs(data[i]));
-          const orig = data[i];
-          data[i] = orig + eps; m.setParam(pname, tf.tensor(data, v.shape));
-          const [up, lp] = [data[i], loss64()]; // data[i] holds the float32-rounded perturbation
-          data[i] = orig - eps; m.setParam(pname, tf.tensor(data, v.shape));
-          const [dn, lm] = [data[i], loss64()];
-          data[i] = orig; m.setParam(pname, tf.tensor(data, v.shape));
-          const fd = (lp - lm) / (up - dn);
-          expect(Math.abs(g[i] - fd), `${pname}[${i}]: autodiff ${g[i]} vs finite difference ${fd}`).toBeLessThanOrEqual(2e-3 + 2e-2 * Math.abs(fd));
-        }
-      }
+      expectGradsMatchFiniteDifferences(m, grads, loss64);
       tf.dispose([Wt, ...Object.values(grads)]);
       m.dispose();
     });

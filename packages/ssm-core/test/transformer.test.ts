@@ -7,7 +7,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointError, ConfigError, MambaModel, Rng, ShapeError, ValueError, backendInfo, ready, tf } from '../src/index.js';
 import { TransformerModel, type TransformerConfig } from '../src/models/transformer.js';
-import { expectClose, read } from './helpers.js';
+import { expectClose, expectGradsMatchFiniteDifferences, matvec, read } from './helpers.js';
 
 beforeAll(async () => {
   await ready();
@@ -57,16 +57,6 @@ function erf64(u: number): number {
   }
   const erfc = Math.exp(-a * a) / Math.sqrt(Math.PI) / f;
   return Math.sign(u) * (1 - erfc);
-}
-
-function matvec(W: Float64Array, out: number, inp: number, v: ArrayLike<number>, b?: Float64Array): Float64Array {
-  const r = new Float64Array(out);
-  for (let o = 0; o < out; o++) {
-    let s = b ? b[o] : 0;
-    for (let i = 0; i < inp; i++) s += W[o * inp + i] * v[i];
-    r[o] = s;
-  }
-  return r;
 }
 
 function layerNorm64(v: Float64Array, w: Float64Array, b: Float64Array): Float64Array {
@@ -248,25 +238,7 @@ describe('TransformerModel gradients = finite differences of the float64 loop', 
       const { value, grads } = tf.variableGrads(() => m.forward(tokens).mul(Wt).sum() as tf.Scalar);
       expect(Object.keys(grads).length).toBe(m.paramNames().length); // every parameter gets a gradient
       const loss64 = () => transformerRef64(m, tokens).logits.reduce((s, v, i) => s + v * Wl[i], 0);
-      const rng = new Rng(1);
-      for (const pname of m.paramNames()) {
-        const v = m.getParam(pname);
-        const g = read(grads[v.name]);
-        const data = Float32Array.from(v.dataSync());
-        for (let k = 0; k < 3; k++) {
-          const i = rng.int(data.length);
-          // central difference in float64 on the reference (parameter perturbed in float32 storage)
-          const eps = 1e-3 * Math.max(1, Math.abs(data[i]));
-          const orig = data[i];
-          data[i] = orig + eps; m.setParam(pname, tf.tensor(data, v.shape));
-          const [up, lp] = [data[i], loss64()]; // data[i] holds the float32-rounded perturbation
-          data[i] = orig - eps; m.setParam(pname, tf.tensor(data, v.shape));
-          const [dn, lm] = [data[i], loss64()];
-          data[i] = orig; m.setParam(pname, tf.tensor(data, v.shape));
-          const fd = (lp - lm) / (up - dn);
-          expect(Math.abs(g[i] - fd), `${pname}[${i}]: autodiff ${g[i]} vs finite difference ${fd}`).toBeLessThanOrEqual(2e-3 + 2e-2 * Math.abs(fd));
-        }
-      }
+      expectGradsMatchFiniteDifferences(m, grads, loss64);
       tf.dispose([Wt, value, ...Object.values(grads)]);
       m.dispose();
     });
