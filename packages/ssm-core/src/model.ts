@@ -11,12 +11,12 @@
  */
 import type { Tensor } from '@tensorflow/tfjs';
 import { tf } from './backend.js';
-import { configError } from './errors.js';
+import { configError, valueError } from './errors.js';
 import { tokenTensor } from './models/tokens.js';
 import { ParamModel, withWeights } from './models/base.js';
 import { configFromSafetensors } from './models/weights.js';
 import { MIXERS, type MixerContext, type MixerInternals, type MixerKind } from './mixers/index.js';
-import { activate, causalConv1d, embeddingLookup, linear, type Activation } from './nn/layers.js';
+import { activate, causalConv1d, embeddingLookup, gatherRows, linear, type Activation } from './nn/layers.js';
 import { convSpecs, init, linearSpecs, type ParamSpec } from './nn/params.js';
 import type { BDiscretization } from './scan/types.js';
 import type { TokenInput } from './models/types.js';
@@ -162,6 +162,25 @@ export class MambaModel extends ParamModel<ResolvedMambaConfig> {
     return tf.tidy(() => this.run(tokens, false).logits);
   }
 
+  /**
+   * Logits only where they are read: tokens [b, L], positions int32 [m] of flat indices i·L + t → logits
+   * [m, numClasses]. The same block as `forward` (every layer up to the gate runs on all positions, since the
+   * scan needs them); only the output layer (14g → lm_head) is restricted — e.g. to MQAR's query positions,
+   * a quarter of a sequence. Inference only: on CPU backends no gradient flows through the selection.
+   */
+  logitsAt(tokens: TokenInput, positions: Int32Array): Tensor {
+    return tf.tidy(() => {
+      const tok = tokenTensor(tokens, this.config.vocabSize);
+      const [b, L] = tok.shape;
+      const bad = positions.findIndex((p) => !(p >= 0 && p < b * L));
+      if (bad >= 0) throw valueError('positions', `flat indices in [0, ${b * L}) (batch·L)`, `${positions[bad]} at index ${bad}`);
+      const { y, gate } = this.features(tok, false);
+      const d = this.config.dModel;
+      const z = gatherRows((gate ? y.mul(gate) : y).reshape([b * L, d]), tf.tensor1d(positions, 'int32')); // [m, d]
+      return linear(z, this.params['lm_head.weight'], this.params['lm_head.bias']);
+    });
+  }
+
   /** Forward pass that also returns what each stage produced (for plots and analysis). Caller disposes. */
   forwardWithInternals(tokens: TokenInput): ForwardInternals {
     return tf.tidy(() => this.run(tokens, true) as unknown as tf.TensorContainerObject) as unknown as ForwardInternals;
@@ -181,19 +200,24 @@ export class MambaModel extends ParamModel<ResolvedMambaConfig> {
     return tf.concat([e, tf.broadcastTo(t, [b, L, 1])], 2);
   }
 
-  private run(tokens: TokenInput, withInternals: boolean): ForwardInternals {
+  /** Everything before the output layer: embedding, conv (14b), mixer (14c–14g), gate. */
+  private features(tok: Tensor, withInternals: boolean): Omit<ForwardInternals, 'logits'> {
     const c = this.config;
     const mixer = MIXERS[c.mixer];
     const p = (n: string) => this.params[`mixer.${n}`];
-    const tok = tokenTensor(tokens, c.vocabSize);
     const x = this.embed(tok); // [b, L, d]
     const xhat = c.conv && !mixer.ownsConv
       ? activate(causalConv1d(x, p('conv1d.weight'), p('conv1d.bias')), c.conv.activation) // (14b)
       : x;
     const { y, internals } = mixer.forward(p, xhat, x, mixerContext(c), withInternals);
-    const g = c.gate ? activate(linear(x, p('gate.weight'), p('gate.bias')), c.gate.activation) : undefined; // (14g)
-    const logits = linear(g ? y.mul(g) : y, this.params['lm_head.weight'], this.params['lm_head.bias']);
-    return { x, xhat, y, gate: g, mixer: internals, logits };
+    const gate = c.gate ? activate(linear(x, p('gate.weight'), p('gate.bias')), c.gate.activation) : undefined; // (14g)
+    return { x, xhat, y, gate, mixer: internals };
+  }
+
+  private run(tokens: TokenInput, withInternals: boolean): ForwardInternals {
+    const f = this.features(tokenTensor(tokens, this.config.vocabSize), withInternals);
+    const logits = linear(f.gate ? f.y.mul(f.gate) : f.y, this.params['lm_head.weight'], this.params['lm_head.bias']);
+    return { ...f, logits };
   }
 }
 

@@ -66,8 +66,12 @@ export interface Construction {
   decoder: Decoder;
   /** tokens [b][L] → one decoded number per position [b][L]. */
   predict(tokens: number[][]): number[][];
-  /** Same as `predict` on a flat row-major [numSeqs, T] array; returns [numSeqs·T]. */
-  predictFlat(tokens: Int32Array, numSeqs: number, T: number): Float64Array;
+  /**
+   * Same as `predict` on a flat row-major [numSeqs, T] array; returns [numSeqs·T]. With `readAt` [numSeqs·T]
+   * (e.g. 1 at MQAR's query positions) only those positions are decoded — the output layer runs there only —
+   * and the rest are NaN.
+   */
+  predictFlat(tokens: Int32Array, numSeqs: number, T: number, readAt?: Uint8Array): Float64Array;
   /** A fresh `MambaModel` holding these weights (the caller disposes it). */
   createModel(): MambaModel;
   /** Free the model `predict` builds on first use (predict rebuilds it if called again). */
@@ -173,16 +177,19 @@ export function makeConstruction(o: {
   let model: MambaModel | undefined;
   const width = Math.max(resolved.numClasses, resolved.dModel);
 
-  const predictFlat = (tokens: Int32Array, numSeqs: number, T: number): Float64Array => {
+  const predictFlat = (tokens: Int32Array, numSeqs: number, T: number, readAt?: Uint8Array): Float64Array => {
     if (!(tokens instanceof Int32Array) || !Number.isInteger(numSeqs) || numSeqs < 1 || !Number.isInteger(T) || T < 1 || tokens.length !== numSeqs * T) {
       throw configError('tokens', `an Int32Array of numSeqs·T = ${numSeqs}·${T} ids`, tokens instanceof Int32Array ? `length ${tokens.length}` : typeof tokens);
+    }
+    if (readAt !== undefined && !(readAt instanceof Uint8Array && readAt.length === tokens.length)) {
+      throw configError('readAt', `a Uint8Array of numSeqs·T = ${tokens.length} flags`, readAt instanceof Uint8Array ? `length ${readAt.length}` : typeof readAt);
     }
     model ??= createModel();
     const out = new Float64Array(numSeqs * T);
     const rows = Math.max(1, Math.floor(BATCH_ELEMENTS / (T * width)));
     for (let s = 0; s < numSeqs; s += rows) {
       const b = Math.min(rows, numSeqs - s);
-      const decoded = decodeBatch(model, tokens.subarray(s * T, (s + b) * T), b, T, decoder, resolved.numClasses);
+      const decoded = decodeBatch(model, tokens.subarray(s * T, (s + b) * T), b, T, decoder, resolved.numClasses, readAt?.subarray(s * T, (s + b) * T));
       out.set(decoded, s * T);
     }
     return out;
@@ -225,28 +232,27 @@ export function makeConstruction(o: {
   };
 }
 
-/** One forward pass of the block on [b, T] tokens and the decoded [b·T] predictions. */
-function decodeBatch(model: MambaModel, tokens: Int32Array, b: number, T: number, decoder: Decoder, numClasses: number): Float64Array {
-  const input = tf.tensor2d(tokens, [b, T], 'int32');
-  try {
-    const logits = model.forward(input);
-    try {
-      if (decoder === 'value') return Float64Array.from(logits.dataSync());
-      const idx = tf.argMax(logits, 2);
-      try {
-        const cls = idx.dataSync();
-        const out = Float64Array.from(cls);
-        if (decoder === 'argmaxBlank') for (let i = 0; i < out.length; i++) if (out[i] === numClasses - 1) out[i] = -1;
-        return out;
-      } finally {
-        idx.dispose();
-      }
-    } finally {
-      logits.dispose();
-    }
-  } finally {
-    input.dispose();
+/**
+ * One forward pass of the block on [b, T] tokens and the decoded [b·T] predictions. With `readAt` [b·T]
+ * (nonzero = decode here) only those positions go through the output layer; the others are NaN.
+ */
+function decodeBatch(model: MambaModel, tokens: Int32Array, b: number, T: number, decoder: Decoder, numClasses: number, readAt?: Uint8Array): Float64Array {
+  const out = new Float64Array(b * T);
+  const pos = readAt ? Int32Array.from(readAt.keys()).filter((i) => readAt[i] !== 0) : undefined;
+  if (pos) out.fill(NaN);
+  if (pos?.length === 0) return out;
+  const scores = tf.tidy(() => {
+    const input = tf.tensor2d(tokens, [b, T], 'int32');
+    const logits = pos ? model.logitsAt(input, pos) : model.forward(input).reshape([b * T, numClasses]); // [m, C]
+    return decoder === 'value' ? logits : tf.argMax(logits, 1);
+  });
+  const v = scores.dataSync();
+  scores.dispose();
+  for (let k = 0; k < v.length; k++) {
+    const y = decoder === 'argmaxBlank' && v[k] === numClasses - 1 ? -1 : v[k];
+    out[pos ? pos[k] : k] = y;
   }
+  return out;
 }
 
 /** softplus⁻¹(y) = log(e^y − 1): the Δ bias that makes softplus(bias) = y (Δ = 1 in Thm. 2/3). */

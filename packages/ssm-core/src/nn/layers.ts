@@ -66,6 +66,27 @@ export function causalConv1d(x: Tensor, W: Tensor, bias?: Tensor): Tensor {
 export const toChannelsFirst = (x: Tensor) => x.transpose([0, 2, 1]);
 export const toTimeFirst = (x: Tensor) => x.transpose([0, 2, 1]);
 
+/** Backends computing in this process's memory, where tfjs's Gather kernel is the slow path (wasm: ~20× a copy loop). */
+const HOST_BACKENDS = new Set(['wasm', 'cpu']);
+
+/**
+ * Rows of a 2-D tensor: x [n, e], idx int32 [...] → [..., e]. Copies on the host for wasm/cpu (fast), tf.gather
+ * elsewhere. For inference: on host backends the result is a new tensor, so no gradient flows back to x.
+ */
+export function gatherRows(x: Tensor, idx: Tensor): Tensor {
+  return HOST_BACKENDS.has(tf.getBackend()) ? hostGather(x, idx) : tf.gather(x, idx);
+}
+
+/** W[tokens] by copying rows on the host: W [V, e], tokens int32 [...] → [..., e]. */
+function hostGather(W: Tensor, tokens: Tensor): Tensor {
+  const [, e] = W.shape as [number, number];
+  const w = W.dataSync() as Float32Array;
+  const ids = tokens.dataSync() as Int32Array;
+  const out = new Float32Array(ids.length * e);
+  for (let i = 0; i < ids.length; i++) out.set(w.subarray(ids[i] * e, ids[i] * e + e), i * e);
+  return tf.tensor(out, [...tokens.shape, e], 'float32');
+}
+
 /**
  * Embedding lookup W[tokens]: W [V, e], tokens int32 [b, L] → [b, L, e]. The forward is a
  * gather; the backward is onehot(tokens)ᵀ·dy as a matMul, because the wasm backend has no
@@ -77,7 +98,7 @@ export function embeddingLookup(W: Tensor, tokens: Tensor): Tensor {
   const op = tf.customGrad(((w: Tensor, save: (ts: Tensor[]) => void) => {
     save([tokens]); // kept alive for the backward pass even after the caller's tidy ends
     return {
-      value: tf.gather(w, tokens),
+      value: HOST_BACKENDS.has(tf.getBackend()) ? hostGather(w, tokens) : tf.gather(w, tokens),
       gradFunc: (dy: Tensor, [tok]: Tensor[]) => tf.matMul(tf.oneHot(tok.reshape([b * L]), V).transpose(), dy.reshape([b * L, e])),
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);

@@ -52,8 +52,13 @@ function swapLastTwo(src: ArrayLike<number>, rows: number, n: number, L: number,
 function rowLayout(s: ScanDims, b: number, d: number) {
   const { dInner: Dn, dState: N, L } = s;
   const chan = s.deltaAlong === 'channel';
+  if (s.timeMajor) {
+    const uo = b * L * Dn + d; // u, z, out and Δ̄, all [b, L, d]
+    return { uo, uT: Dn, dBase: uo, dT: Dn, dN: 0, bBase: b * L * N, bT: N, cBase: b * L * N, cT: N, so: (b * Dn + d) * L * N };
+  }
   return {
     uo: (b * Dn + d) * L, // u, z, out; Δ̄ too when Δ is per channel
+    uT: 1, // step of u, z, out per t
     dBase: chan ? (b * Dn + d) * L : s.deltaAlong === 'state' ? b * L * N : (b * Dn + d) * L * N,
     dT: chan ? 1 : N, // step of Δ̄ per t
     dN: chan ? 0 : 1, // step of Δ̄ per n
@@ -65,14 +70,39 @@ function rowLayout(s: ScanDims, b: number, d: number) {
   };
 }
 
+const softplusIf = (s: ScanDims, v: number) => (s.softplus ? softplus(v) : v);
+
 /** Δ̄ = softplus?(delta + deltaBias), time-major. deltaBias is [X] for delta [b, X, L]. */
 function discretizedDelta(s: ScanDims, x: ScanArrays): Float64Array {
   const size = deltaSize(s);
   const X = size / (s.batch * s.L);
   const raw = new Float64Array(size);
-  for (let i = 0; i < size; i++) {
-    const v = x.delta[i] + (x.deltaBias ? x.deltaBias[Math.floor(i / s.L) % X] : 0);
-    raw[i] = s.softplus ? softplus(v) : v;
+  if (s.timeMajor) {
+    const Dn = s.dInner; // [b, L, d]: runs of equal Δ are along t, i.e. per channel
+    const lastIn = new Float64Array(Dn).fill(NaN);
+    const lastOut = new Float64Array(Dn);
+    for (let o = 0; o < size; o += Dn) {
+      for (let c = 0; c < Dn; c++) {
+        const v = x.delta[o + c] + (x.deltaBias ? x.deltaBias[c] : 0);
+        if (v !== lastIn[c]) {
+          lastIn[c] = v;
+          lastOut[c] = softplusIf(s, v);
+        }
+        raw[o + c] = lastOut[c];
+      }
+    }
+    return raw;
+  }
+  for (let row = 0; row < size / s.L; row++) {
+    const bias = x.deltaBias ? x.deltaBias[row % X] : 0;
+    let last = NaN;
+    let lastOut = 0;
+    for (let i = row * s.L; i < (row + 1) * s.L; i++) {
+      const v = x.delta[i] + bias;
+      if (v !== last) lastOut = s.softplus ? softplus(v) : v; // runs of equal Δ (constant-Δ layers) cost one softplus
+      last = v;
+      raw[i] = lastOut;
+    }
   }
   if (s.deltaAlong === 'channel') return raw;
   const out = new Float64Array(size);
@@ -80,19 +110,29 @@ function discretizedDelta(s: ScanDims, x: ScanArrays): Float64Array {
   return out;
 }
 
-/** B or C as float64, time-major when input-dependent. */
-function timeMajor(s: ScanDims, v: ArrayLike<number>, fixed: boolean): Float64Array {
-  const out = new Float64Array(v.length);
+type Floats = Float32Array | Float64Array;
+
+/** B or C, time-major when input-dependent, in the input's precision (a float64 copy of float32 data only costs memory). */
+function timeMajor(s: ScanDims, v: Floats, fixed: boolean): Floats {
+  const out = v instanceof Float64Array ? new Float64Array(v.length) : new Float32Array(v.length);
   if (fixed) out.set(v);
   else swapLastTwo(v, s.batch, s.dState, s.L, out);
   return out;
 }
 
+/**
+ * Forward pass. `keepForBackward` stores states and decays for {@link fusedBackward} (and disables the Λ = 0
+ * sparse path). With `s.timeMajor` (the S6 host path, ../mixers/s6Host.ts) u, Δ, z and out are [b, L, d]
+ * and B, C [b, L, n]; the backward pass only takes the reference layout.
+ */
 export function fusedForward(s: ScanDims, x: ScanArrays, keepForBackward: boolean): FusedForward {
   const { batch, dInner: Dn, dState: N, L } = s;
+  if (s.timeMajor && (s.deltaAlong !== 'channel' || s.bFixed || s.cFixed || keepForBackward)) {
+    throw new Error('internal: the time-major layout is for inference with Δ per channel and input-dependent B, C');
+  }
   const dtT = discretizedDelta(s, x);
-  const Bt = timeMajor(s, x.B, s.bFixed);
-  const Ct = timeMajor(s, x.C, s.cFixed);
+  const Bt = s.timeMajor ? x.B : timeMajor(s, x.B, s.bFixed);
+  const Ct = s.timeMajor ? x.C : timeMajor(s, x.C, s.cFixed);
   const out = new Float32Array(batch * Dn * L);
   const lastState = new Float32Array(batch * Dn * N);
   const states = keepForBackward ? new Float32Array(batch * Dn * L * N) : undefined;
@@ -101,14 +141,27 @@ export function fusedForward(s: ScanDims, x: ScanArrays, keepForBackward: boolea
   const h = new Float64Array(N);
   const disc = DISC[s.disc];
   const { u, A, D, z } = x;
+  const free = keepForBackward ? undefined : decayFreeRows(A, Dn, N);
+  const shared = free && !s.bFixed && !s.cFixed && s.deltaAlong === 'channel'; // B_t, C_t shared by every channel d
+  const freeRows = shared ? Int32Array.from(free.keys()).filter((d) => free[d] === 1) : undefined;
+  const scratch = freeRows && sharedScratch(s, freeRows.length);
   for (let b = 0; b < batch; b++) {
+    if (freeRows) decayFreeShared(s, b, freeRows, x, dtT, Bt, Ct, out, lastState, scratch!);
     for (let d = 0; d < Dn; d++) {
       const r = rowLayout(s, b, d);
       const ao = d * N;
       const Dd = D ? D[d] : 0;
       h.fill(0);
+      if (free?.[d]) {
+        if (shared) continue;
+        const pb = nonzeros(Bt, r.bBase, r.bT ? L : 1, N);
+        const pc = nonzeros(Ct, r.cBase, r.cT ? L : 1, N);
+        decayFreeRow(s, r, x, Dd, dtT, Bt, Ct, pb, pc, h, out);
+        for (let n = 0; n < N; n++) lastState[(b * Dn + d) * N + n] = h[n];
+        continue;
+      }
       for (let t = 0; t < L; t++) {
-        const ut = u[r.uo + t];
+        const ut = u[r.uo + t * r.uT];
         const di = r.dBase + t * r.dT;
         const bi = r.bBase + t * r.bT;
         const ci = r.cBase + t * r.cT;
@@ -129,16 +182,159 @@ export function fusedForward(s: ScanDims, x: ScanArrays, keepForBackward: boolea
         }
         y += Dd * ut;
         if (z) {
-          if (yPre) yPre[r.uo + t] = y;
-          const zt = z[r.uo + t];
+          if (yPre) yPre[r.uo + t * r.uT] = y;
+          const zt = z[r.uo + t * r.uT];
           y *= zt / (1 + Math.exp(-zt));
         }
-        out[r.uo + t] = y;
+        out[r.uo + t * r.uT] = y;
       }
       for (let n = 0; n < N; n++) lastState[(b * Dn + d) * N + n] = h[n];
     }
   }
   return { out, lastState, dtT, states, decay, yPre };
+}
+
+/** Rows d whose A[d, :] is all zero: e^{Δ̄A} = 1 exactly there for every finite Δ̄ (Λ = 0, as in Prop. 1 / Thm. 2–4). */
+function decayFreeRows(A: ArrayLike<number>, Dn: number, N: number): Uint8Array | undefined {
+  const free = new Uint8Array(Dn);
+  let any = false;
+  for (let d = 0; d < Dn; d++) {
+    let z = 1;
+    for (let n = 0; n < N && z; n++) if (A[d * N + n] !== 0) z = 0;
+    free[d] = z;
+    any ||= z === 1;
+  }
+  return any ? free : undefined;
+}
+
+/** Sparsity pattern (CSR: row starts, column ids) of `rows` length-N rows of `v` starting at `base`. */
+interface Pattern {
+  start: Int32Array; // [rows + 1]
+  idx: Int32Array; // column n of every nonzero
+}
+
+function nonzeros(v: Floats, base: number, rows: number, N: number): Pattern {
+  const start = new Int32Array(rows + 1);
+  let count = 0;
+  for (let i = 0; i < rows * N; i++) if (v[base + i] !== 0) count++;
+  const idx = new Int32Array(count);
+  let k = 0;
+  for (let t = 0; t < rows; t++) {
+    start[t] = k;
+    for (let n = 0; n < N; n++) if (v[base + t * N + n] !== 0) idx[k++] = n;
+  }
+  start[rows] = k;
+  return { start, idx };
+}
+
+/**
+ * One (b, d) row with Λ = 0 (inference only): h_t = h_{t−1} + Δ̄_t B_t x_t (14f with e^{Δ̄A} = 1, and
+ * ZOH's (e^{Δ̄a} − 1)/a = Δ̄ at a = 0) touches only the n where B_t ≠ 0, and y_t = h_t C_t (14g) reads only
+ * the n where C_t ≠ 0 — the same float64 operations as the dense loop minus exact no-ops (h + 0, y + 0),
+ * so the output equals the dense loop's exactly. Cost O(L·(nnz B + nnz C)) instead of O(L·N) exponentials.
+ */
+function decayFreeRow(
+  s: ScanDims, r: ReturnType<typeof rowLayout>, x: ScanArrays, Dd: number, dtT: Float64Array, Bt: Floats, Ct: Floats,
+  pb: Pattern, pc: Pattern, h: Float64Array, out: Float32Array,
+): void {
+  const { u, z } = x;
+  const identity = DISC[s.disc] === 2;
+  for (let t = 0; t < s.L; t++) {
+    const ut = u[r.uo + t * r.uT];
+    const di = r.dBase + t * r.dT;
+    const bi = r.bBase + t * r.bT;
+    const ci = r.cBase + t * r.cT;
+    const tb = r.bT ? t : 0;
+    const tc = r.cT ? t : 0;
+    for (let k = pb.start[tb]; k < pb.start[tb + 1]; k++) {
+      const n = pb.idx[k];
+      const bu = Bt[bi + n] * ut;
+      h[n] += identity ? bu : dtT[di + n * r.dN] * bu;
+    }
+    let y = 0;
+    for (let k = pc.start[tc]; k < pc.start[tc + 1]; k++) {
+      const n = pc.idx[k];
+      y += h[n] * Ct[ci + n];
+    }
+    y += Dd * ut;
+    if (z) {
+      const zt = z[r.uo + t * r.uT];
+      y *= zt / (1 + Math.exp(-zt));
+    }
+    out[r.uo + t * r.uT] = y;
+  }
+}
+
+/**
+ * All Λ = 0 rows of batch b at once when B_t, C_t are shared by the channels and Δ̄ is per channel (S6,
+ * Mamba-2): the same arithmetic as {@link decayFreeRow}, looped as t → nonzero n → channel over time-major
+ * copies, so B_t's and C_t's patterns are read once per t and every inner loop is contiguous.
+ *   uT, dT, Y [L, R] / [R]: x̂ and Δ̄ of the R free rows;   H [N, R]: their states.
+ */
+interface SharedScratch {
+  uT: Float64Array; // [L, R]
+  dT: Float64Array; // [L, R]
+  H: Float64Array; // [N, R]
+  Y: Float64Array; // [R]
+}
+
+const sharedScratch = (s: ScanDims, R: number): SharedScratch => ({
+  uT: new Float64Array(s.L * R), dT: new Float64Array(s.L * R), H: new Float64Array(s.dState * R), Y: new Float64Array(R),
+});
+
+function decayFreeShared(
+  s: ScanDims, b: number, rows: Int32Array, x: ScanArrays, dtT: Float64Array, Bt: Floats, Ct: Floats,
+  out: Float32Array, lastState: Float32Array, scratch: SharedScratch,
+): void {
+  const { dState: N, L, dInner: Dn } = s;
+  const { u, D, z } = x;
+  const R = rows.length;
+  const { uT, dT, H, Y } = scratch;
+  const uo = new Int32Array(R); // row start in u, z, out and Δ̄ (per channel: the same layout)
+  const step = rowLayout(s, b, 0).uT;
+  for (let j = 0; j < R; j++) uo[j] = rowLayout(s, b, rows[j]).uo;
+  if (s.timeMajor && R === Dn) {
+    uT.set(u.subarray(b * L * Dn, (b + 1) * L * Dn)); // already [L, d]
+    dT.set(dtT.subarray(b * L * Dn, (b + 1) * L * Dn));
+  } else {
+    for (let j = 0; j < R; j++) {
+      for (let t = 0; t < L; t++) {
+        uT[t * R + j] = u[uo[j] + t * step];
+        dT[t * R + j] = dtT[uo[j] + t * step];
+      }
+    }
+  }
+  H.fill(0);
+  const coef = DISC[s.disc] === 2 ? undefined : dT; // identity B: h += B x; else h += Δ̄ (B x) (ZOH at a = 0 is Δ̄ too)
+  const base = b * L * N;
+  const pb = nonzeros(Bt, base, L, N);
+  const pc = nonzeros(Ct, base, L, N);
+  const Dr = Float64Array.from(rows, (d) => (D ? D[d] : 0));
+  for (let t = 0; t < L; t++) {
+    const bt = base + t * N;
+    const tr = t * R;
+    for (let k = pb.start[t]; k < pb.start[t + 1]; k++) {
+      const n = pb.idx[k];
+      const Bv = Bt[bt + n];
+      const hn = n * R;
+      if (coef) for (let j = 0; j < R; j++) H[hn + j] += coef[tr + j] * (Bv * uT[tr + j]); // (14f), e^{Δ̄A} = 1
+      else for (let j = 0; j < R; j++) H[hn + j] += Bv * uT[tr + j];
+    }
+    Y.fill(0);
+    for (let k = pc.start[t]; k < pc.start[t + 1]; k++) {
+      const n = pc.idx[k];
+      const Cv = Ct[bt + n];
+      const hn = n * R;
+      for (let j = 0; j < R; j++) Y[j] += H[hn + j] * Cv; // (14g)
+    }
+    for (let j = 0; j < R; j++) {
+      const o = uo[j] + t * step;
+      let y = Y[j] + Dr[j] * uT[tr + j];
+      if (z) y *= z[o] / (1 + Math.exp(-z[o]));
+      out[o] = y;
+    }
+  }
+  for (let j = 0; j < R; j++) for (let n = 0; n < N; n++) lastState[(b * Dn + rows[j]) * N + n] = H[n * R + j];
 }
 
 /**
@@ -147,6 +343,7 @@ export function fusedForward(s: ScanDims, x: ScanArrays, keepForBackward: boolea
  */
 export function fusedBackward(s: ScanDims, x: ScanArrays, f: FusedForward, gOut: Float32Array, gLast?: Float32Array): FusedGrads {
   const { batch, dInner: Dn, dState: N, L } = s;
+  if (s.timeMajor) throw new Error('internal: fusedBackward takes the reference layout only');
   const full = f.states && f.decay && (!x.z || f.yPre) ? f : fusedForward(s, x, true);
   const { states, decay, yPre, dtT } = full as Required<FusedForward>;
   const Bt = timeMajor(s, x.B, s.bFixed);

@@ -70,6 +70,8 @@ export interface ScanDims {
   hasBias: boolean;
   softplus: boolean;
   disc: BDiscretization;
+  /** Internal (S6 host path): u, Δ, z, out as [b, L, d] and B, C as [b, L, n] instead of the reference layout. */
+  timeMajor?: boolean;
 }
 
 /** Raw data of a scan problem (any float precision), same layout as the tensors. */
