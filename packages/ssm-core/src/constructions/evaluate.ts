@@ -83,7 +83,8 @@ export function scoreAgainst(c: Construction, inputs: Int32Array, answers: Int32
   let chunk = o.chunk ?? (o.stopAtFirstError ? 64 : 500);
   while (done < S && !(o.stopAtFirstError && firstError)) {
     const b = Math.min(chunk, S - done);
-    const pred = c.predictFlat(inputs.subarray(done * T, (done + b) * T), b, T);
+    const readAt = Uint8Array.from(answers.subarray(done * T, (done + b) * T), (a) => (a === -2 ? 0 : 1)); // decode scored positions only
+    const pred = c.predictFlat(inputs.subarray(done * T, (done + b) * T), b, T, readAt);
     for (let i = 0; i < b * T; i++) {
       const a = answers[done * T + i];
       if (a === -2) continue;
