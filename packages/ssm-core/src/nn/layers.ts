@@ -51,6 +51,7 @@ export function linear(x: Tensor, W: Tensor, b?: Tensor): Tensor {
  * y[b, t, c] = Σ_j W[c, j] · x[b, t − (k−1) + j, c] + bias[c].   x [b, L, c], W [c, k].
  */
 export function causalConv1d(x: Tensor, W: Tensor, bias?: Tensor): Tensor {
+  if (hostInference()) return hostCausalConv1d(x, W, bias);
   const [b, L, c] = x.shape;
   const k = W.shape[1] as number;
   const xp = tf.pad(x, [[0, 0], [k - 1, 0], [0, 0]]);
@@ -62,12 +63,38 @@ export function causalConv1d(x: Tensor, W: Tensor, bias?: Tensor): Tensor {
   return bias ? y!.add(bias) : y!;
 }
 
+/** The same sum as {@link causalConv1d} in one host pass (wasm/cpu, no gradient tape): taps in order, then the bias. */
+function hostCausalConv1d(x: Tensor, W: Tensor, bias?: Tensor): Tensor {
+  const [b, L, c] = x.shape as [number, number, number];
+  const k = W.shape[1] as number;
+  const xs = x.dataSync() as Float32Array;
+  const w = W.dataSync() as Float32Array; // [c, k]
+  const bs = bias ? (bias.dataSync() as Float32Array) : undefined;
+  const y = new Float32Array(b * L * c);
+  for (let i = 0; i < b; i++) {
+    for (let t = 0; t < L; t++) {
+      const o = (i * L + t) * c;
+      for (let ch = 0; ch < c; ch++) {
+        let acc = 0;
+        for (let j = Math.max(0, k - 1 - t); j < k; j++) acc += w[ch * k + j] * xs[o + (j - (k - 1)) * c + ch]; // x[t − (k−1) + j]
+        y[o + ch] = bs ? acc + bs[ch] : acc;
+      }
+    }
+  }
+  return tf.tensor3d(y, [b, L, c]);
+}
+
 /** [b, L, c] ↔ [b, c, L] (model layout ↔ selective-scan layout). */
 export const toChannelsFirst = (x: Tensor) => x.transpose([0, 2, 1]);
 export const toTimeFirst = (x: Tensor) => x.transpose([0, 2, 1]);
 
 /** Backends computing in this process's memory, where tfjs's Gather kernel is the slow path (wasm: ~20× a copy loop). */
 const HOST_BACKENDS = new Set(['wasm', 'cpu']);
+
+/** Inference on a host backend: a typed-array loop beats a chain of small tf ops, and no gradient is needed. */
+export function hostInference(): boolean {
+  return HOST_BACKENDS.has(tf.getBackend()) && !(tf.engine() as unknown as { isTapeOn(): boolean }).isTapeOn();
+}
 
 /**
  * Rows of a 2-D tensor: x [n, e], idx int32 [...] → [..., e]. Copies on the host for wasm/cpu (fast), tf.gather
