@@ -41,10 +41,21 @@ export interface Layout {
   [key: string]: unknown;
 }
 
+/** One animation frame (Plotly `frames`): traces (indices `traces` of `data`) and layout changes. */
+export interface Frame {
+  name?: string;
+  data?: Trace[];
+  traces?: number[];
+  layout?: Layout;
+  [key: string]: unknown;
+}
+
 export interface Figure {
   data: Trace[];
   layout?: Layout;
   config?: Record<string, unknown>;
+  /** Animation frames, played by layout `updatemenus` / `sliders` with `method: 'animate'`. */
+  frames?: Frame[];
 }
 
 /** The figure as it travels: JSON only (typed arrays → arrays, ±∞/NaN → null, numbers rounded). */
@@ -52,6 +63,7 @@ export interface FigureJSON {
   data: Record<string, unknown>[];
   layout: Record<string, unknown>;
   config: Record<string, unknown>;
+  frames?: Record<string, unknown>[];
 }
 
 export interface ShowOptions {
@@ -117,10 +129,14 @@ export function figureJSON(fig: Figure, options: ShowOptions = {}): FigureJSON {
   checkFigure(fig);
   const digits = options.precision ?? 6;
   if (!Number.isInteger(digits) || digits < 1 || digits > 17) throw new RangeError(`ssm-plot: precision must be an integer in [1, 17]; got ${digits}`);
+  if (fig.frames !== undefined && (!Array.isArray(fig.frames) || !fig.frames.every(isPlainObject))) {
+    throw new TypeError('ssm-plot: frames must be an array of frame objects {name?, data?, traces?, layout?}');
+  }
   return {
     data: fig.data.map((t) => toJSONValue(t, digits) as Record<string, unknown>),
     layout: toJSONValue(merge(DEFAULT_LAYOUT, (fig.layout ?? {}) as Record<string, unknown>), digits) as Record<string, unknown>,
     config: toJSONValue(merge(DEFAULT_CONFIG, fig.config ?? {}), digits) as Record<string, unknown>,
+    ...(fig.frames ? { frames: fig.frames.map((f) => toJSONValue(f, digits) as Record<string, unknown>) } : {}),
   };
 }
 
@@ -136,7 +152,8 @@ export function describeFigure(json: FigureJSON): string {
   const title = titleOf(json.layout).replace(/<[^>]*>/g, '');
   const names = json.data.map((t, i) => (typeof t.name === 'string' ? t.name : `${t.type ?? 'scatter'} ${i + 1}`));
   const list = names.length > 6 ? `${names.slice(0, 6).join(', ')}, …` : names.join(', ');
-  return `[Plotly figure]${title ? ` ${title}` : ''} — ${json.data.length} trace${json.data.length === 1 ? '' : 's'}${list ? `: ${list}` : ''}`;
+  const frames = json.frames ? ` · ${json.frames.length} frame${json.frames.length === 1 ? '' : 's'}` : '';
+  return `[Plotly figure]${title ? ` ${title}` : ''} — ${json.data.length} trace${json.data.length === 1 ? '' : 's'}${list ? `: ${list}` : ''}${frames}`;
 }
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -164,7 +181,7 @@ export function figureHTML(json: FigureJSON, options: ShowOptions = {}): string 
     '(function () {',
     `  var fig = ${scriptJSON(json)}, url = ${scriptJSON(url)};`,
     `  var el = document.getElementById(${scriptJSON(id)});`,
-    '  function draw(P) { if (!el || !P) return; el.innerHTML = ""; P.newPlot(el, fig.data, fig.layout, fig.config); }',
+    '  function draw(P) { if (!el || !P) return; el.innerHTML = ""; P.newPlot(el, fig); }', // the figure object form keeps frames
     '  if (window.Plotly) return draw(window.Plotly);',
     '  if (typeof window.requirejs === "function") {',
     '    window.requirejs.config({ paths: { plotly: url.replace(/\\.js$/, "") } });',

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { describeFigure, figureJSON, liveFigure, mimeBundle, PLOTLY_MIME, setDisplaySink, show, type DisplayMessage } from 'ssm-plot';
+import { describeFigure, figureHTML, figureJSON, liveFigure, mimeBundle, PLOTLY_MIME, setDisplaySink, show, type DisplayMessage } from 'ssm-plot';
 
 const fig = {
   data: [{ type: 'scatter', name: 'S6 Δ_t', x: [1, 2, 3], y: new Float32Array([0.1, Number.NaN, 1 / 3]) }],
@@ -24,6 +24,19 @@ describe('figure JSON', () => {
     expect(j.layout.height).toBe(380);
     expect(j.config.displaylogo).toBe(false);
     expect(JSON.parse(JSON.stringify(j))).toEqual(j);
+  });
+
+  it('keeps animation frames (converted like data) and draws them with the figure-object form of newPlot', () => {
+    const fig = {
+      data: [{ type: 'heatmap', z: [Float32Array.from([1, 2])] }],
+      frames: [{ name: 't=1', data: [{ z: [Float64Array.from([0.5, NaN])] }] }, { name: 't=2', data: [{ z: [[3, 4]] }] }],
+    };
+    const json = figureJSON(fig);
+    expect(json.frames).toEqual([{ name: 't=1', data: [{ z: [[0.5, null]] }] }, { name: 't=2', data: [{ z: [[3, 4]] }] }]);
+    expect(describeFigure(json)).toMatch(/2 frames$/);
+    expect(figureHTML(json)).toContain('P.newPlot(el, fig)');
+    expect(figureJSON({ data: [] }).frames).toBeUndefined();
+    expect(() => figureJSON({ data: [], frames: [1] as never })).toThrow(/frames must be an array of frame objects/);
   });
 
   it('refuses what is not a figure, naming what it got', () => {
