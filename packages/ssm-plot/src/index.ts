@@ -185,7 +185,7 @@ export function figureHTML(json: FigureJSON, options: ShowOptions = {}): string 
     '  if (window.Plotly) return draw(window.Plotly);',
     '  if (typeof window.requirejs === "function") {',
     '    window.requirejs.config({ paths: { plotly: url.replace(/\\.js$/, "") } });',
-    '    return window.requirejs(["plotly"], draw);',
+    '    return window.requirejs(["plotly"], function (P) { draw(P || window.Plotly); }); // some builds set window.Plotly instead of an AMD value',
     '  }',
     '  var s = document.createElement("script"); s.src = url; s.onload = function () { draw(window.Plotly); };',
     '  document.head.appendChild(s);',
