@@ -10,12 +10,15 @@
  *   npm run notebooks -- --strip               remove outputs from the stored notebooks (after saving in Lab)
  *
  * Options: --quick (same as NOTEBOOK_QUICK=1), --jobs N (notebooks at a time, default 1),
- * --timeout S (per cell, default 1800), --out DIR (default build/notebooks).
+ * --timeout S (per cell, default 1800), --out DIR (default build/notebooks),
+ * --cached (skip a notebook whose executed copy was made from the same notebook, notebooks/lib/*.ts, built
+ * ssm-core / ssm-plot and mode — the key is a SHA-256 kept in DIR/cache.json; `npm start` uses this).
  * Needs nbconvert + ipykernel in some Python ($JUPYTER_PYTHON, python3, or Debian's /usr/bin/python3):
  *   apt-get install -y --no-install-recommends jupyter-nbconvert python3-ipykernel jupyter-client python3-notebook jupyter-notebook
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { DEBIAN_PACKAGES, findPython, jupyterEnv, KERNEL_NAME, NOTEBOOK_DIR, registerKernel, ROOT, storedProblems, type Notebook } from './jupyter.js';
 
@@ -30,7 +33,7 @@ interface Summary {
 }
 
 function parseArgs(argv: string[]) {
-  const o = { quick: process.env.NOTEBOOK_QUICK === '1', jobs: 1, timeout: 1800, out: join(ROOT, 'build', 'notebooks'), check: false, strip: false, filters: [] as string[] };
+  const o = { quick: process.env.NOTEBOOK_QUICK === '1', jobs: 1, timeout: 1800, out: join(ROOT, 'build', 'notebooks'), check: false, strip: false, cached: false, filters: [] as string[] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (name: string) => {
@@ -41,6 +44,7 @@ function parseArgs(argv: string[]) {
     if (a === '--quick') o.quick = true;
     else if (a === '--check') o.check = true;
     else if (a === '--strip') o.strip = true;
+    else if (a === '--cached') o.cached = true;
     else if (a === '--jobs') o.jobs = num('--jobs');
     else if (a === '--timeout') o.timeout = num('--timeout');
     else if (a === '--out') o.out = resolve(argv[++i] ?? '');
@@ -54,6 +58,27 @@ function parseArgs(argv: string[]) {
 }
 
 const readNotebook = (path: string): Notebook => JSON.parse(readFileSync(path, 'utf8')) as Notebook;
+
+/** What an executed copy depends on: the notebook, its local helpers, the built libraries it imports, the mode. */
+function cacheKey(file: string, quick: boolean): string {
+  const h = createHash('sha256').update(`quick=${quick}\n`);
+  const lib = join(NOTEBOOK_DIR, 'lib');
+  const deps = [
+    join(NOTEBOOK_DIR, file),
+    ...(existsSync(lib) ? readdirSync(lib).filter((f) => f.endsWith('.ts')).sort().map((f) => join(lib, f)) : []),
+    ...['ssm-core', 'ssm-plot'].map((p) => join(ROOT, 'packages', p, 'dist', 'index.cjs')),
+  ];
+  for (const d of deps) h.update(`${relative(ROOT, d)}\n`).update(existsSync(d) ? readFileSync(d) : 'missing');
+  return h.digest('hex');
+}
+
+const readCache = (out: string): Record<string, string> => {
+  try {
+    return JSON.parse(readFileSync(join(out, 'cache.json'), 'utf8')) as Record<string, string>;
+  } catch {
+    return {};
+  }
+};
 
 function strip(path: string): boolean {
   const nb = readNotebook(path);
@@ -129,15 +154,25 @@ async function main(): Promise<number> {
   console.log(`  python ${py}, kernel spec ${relative(ROOT, jupyterPath)}/kernels/${KERNEL_NAME}, output ${relative(ROOT, o.out)}/`);
 
   const t0 = Date.now();
-  const results = new Map<string, { summary: Summary; plots: number }>();
+  const results = new Map<string, { summary: Summary; plots: number; cached?: boolean }>();
+  const cache = readCache(o.out);
+  const plotsIn = (path: string) => readNotebook(path).cells.flatMap((c) => c.outputs ?? []).filter((x) => x.data && PLOTLY_MIME in x.data).length;
   const queue = [...files];
   const lane = async () => {
     for (let f = queue.shift(); f; f = queue.shift()) {
       const dst = join(o.out, f);
+      const key = cacheKey(f, o.quick);
+      if (o.cached && cache[f] === key && existsSync(dst)) {
+        results.set(f, { summary: { ok: true, seconds: 0, cells: [], failed: null, error: null }, plots: plotsIn(dst), cached: true });
+        console.log(`ok   ${f}  cached (notebook, helpers, libraries and mode unchanged)`);
+        continue;
+      }
+      delete cache[f];
       const summary = await run(py, join(NOTEBOOK_DIR, f), dst, env, o.timeout);
-      const executed = readNotebook(dst);
-      const plots = executed.cells.flatMap((c) => c.outputs ?? []).filter((x) => x.data && PLOTLY_MIME in x.data).length;
+      const plots = plotsIn(dst);
       results.set(f, { summary, plots });
+      if (summary.ok) cache[f] = key;
+      writeFileSync(join(o.out, 'cache.json'), JSON.stringify(cache, null, 2) + '\n');
       console.log(`${summary.ok ? 'ok  ' : 'FAIL'} ${f}  ${fmt(summary.seconds)}  (${summary.cells.length} code cells, ${plots} Plotly figure${plots === 1 ? '' : 's'})`);
       if (!summary.ok) {
         const x = summary.failed;
@@ -158,7 +193,7 @@ async function main(): Promise<number> {
   console.log('\n| notebook | time | code cells | Plotly figures | status |\n|---|---|---|---|---|');
   for (const f of files) {
     const r = results.get(f)!;
-    console.log(`| ${f} | ${fmt(r.summary.seconds)} | ${r.summary.cells.length} | ${r.plots} | ${r.summary.ok ? 'ok' : 'FAILED'} |`);
+    console.log(`| ${f} | ${r.cached ? 'cached' : fmt(r.summary.seconds)} | ${r.cached ? '—' : r.summary.cells.length} | ${r.plots} | ${r.summary.ok ? 'ok' : 'FAILED'} |`);
   }
   const failed = files.filter((f) => !results.get(f)!.summary.ok);
   console.log(`\nTotal: ${fmt(total)} for ${files.length} notebook(s)${o.quick ? ' (quick mode)' : ''}; executed copies in ${relative(ROOT, o.out)}/`);
