@@ -1,5 +1,5 @@
 /**
- * Tab. 1 end to end, as `npm start` and users run it: `ssm-lab reproduce table1 --preset quick`
+ * Tab. 1 end to end, as `npm run reproduce` and users run it: `ssm-lab reproduce table1 --preset quick`
  * must reach the paper's verdicts — Mamba+PE and the Transformer solve KEEP FIFTH (≥ 0.99),
  * Mamba without PE, S4D and S4D+PE stay near chance (≤ 0.15) — and write the documented JSON.
  */

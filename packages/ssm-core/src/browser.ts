@@ -1,0 +1,18 @@
+/**
+ * ssm-core for the browser (`import … from 'ssm-core/browser'`): the model, the mixers, the task generators
+ * and the analytic constructions, without the Node-only parts (file I/O, checkpoints, the trainer's
+ * metrics files, worker-thread jobs, the CLI). Backend selection is the same as in Node minus the native
+ * packages: wasm (call `setWasmPaths` from '@tensorflow/tfjs-backend-wasm' before importing this module
+ * if the .wasm files are not next to the page), then WebGL, then cpu. Everything here is also exported
+ * by the main entry.
+ */
+export { tf, ready, backendInfo, preferredScanImpl, type BackendInfo, type BackendAttempt, type ScanImpl } from './backend.js';
+export * from './errors.js';
+export * from './scan/types.js';
+export { selectiveScan } from './scan/selectiveScan.js';
+export { Rng } from './random.js';
+export { MambaModel, resolveConfig, modelParamSpecs, type MambaConfig, type ResolvedMambaConfig, type ForwardInternals, type TokenInput } from './model.js';
+export { MIXERS, type Mixer, type MixerContext, type MixerInternals, type MixerKind } from './mixers/index.js';
+export { IGNORE, rows, type TaskData } from './tasks/types.js';
+export * as tasks from './tasks/index.js';
+export * as constructions from './constructions/index.js';

@@ -1,0 +1,41 @@
+/**
+ * `npm run build:site` — the static explainer site in build/site/ (ready for any static host):
+ *   1. executed notebooks (build/notebooks/*.ipynb) → MDX pages, vendor files, ssm-core's TSDoc → API
+ *      reference (TypeDoc)                                       (scripts/site/prepare.ts)
+ *   2. docusaurus build --out-dir build/site
+ * It does not execute notebooks (`npm run notebooks`) or build the packages (`npm run build`); run those first.
+ * Prints the time of each step. Extra arguments go to `docusaurus build` (e.g. --no-minify).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const SITE_OUT = join(ROOT, 'build', 'site');
+
+function step(label: string, cmd: string, args: string[]): number {
+  const t0 = Date.now();
+  console.log(`\n▸ ${label}`);
+  const r = spawnSync(cmd, args, { cwd: ROOT, stdio: 'inherit', env: process.env });
+  const s = (Date.now() - t0) / 1000;
+  if (r.status !== 0) {
+    console.error(`✗ ${label} failed (exit ${r.status ?? r.signal}) after ${s.toFixed(1)} s`);
+    process.exit(r.status ?? 1);
+  }
+  console.log(`✓ ${label}: ${s.toFixed(1)} s`);
+  return s;
+}
+
+if (!existsSync(join(ROOT, 'packages', 'ssm-core', 'dist', 'browser.js'))) {
+  console.error('packages/ssm-core/dist/browser.js is missing (the playground bundles it): run `npm run build` first');
+  process.exit(1);
+}
+const t0 = Date.now();
+const bin = (name: string) => join(ROOT, 'node_modules', '.bin', name);
+const times: [string, number][] = [];
+times.push(['prepare', step('notebooks → MDX, vendor files, API reference', process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/site/prepare.ts')])]);
+times.push(['docusaurus build', step('docusaurus build → build/site/', bin('docusaurus'), ['build', '--out-dir', SITE_OUT, ...process.argv.slice(2)])]);
+const total = (Date.now() - t0) / 1000;
+console.log(`\nSite built in ${total.toFixed(1)} s (${times.map(([l, s]) => `${l} ${s.toFixed(1)} s`).join(', ')}) → build/site/`);
+console.log('Serve it: npm run serve:site');
