@@ -37,3 +37,4 @@ export { table1Jobs, fig1Jobs, table1Models, trainConfigFor, FIG1_T, type Preset
 export { decayStatistics, type DecayStatistics } from './lab/decay.js';
 export * as theory from './theory/index.js';
 export * as constructions from './constructions/index.js';
+export * as sweep from './sweep/index.js';

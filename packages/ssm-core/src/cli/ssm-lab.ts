@@ -16,6 +16,7 @@ import { evaluate } from '../train/trainer.js';
 import { constructionsReport } from '../constructions/index.js';
 import { Opts } from './args.js';
 import { runJobs } from './pool.js';
+import { sweepMain } from '../sweep/cli.js';
 
 const HELP = `ssm-lab — Selectivity Lab command line (paper: Understanding Input Selectivity in Mamba)
 
@@ -27,6 +28,8 @@ Usage
   ssm-lab constructions [--keys 8] [--vocab 64] [--T 32] [--instances 2000] [--tightness] [--remark7] [--json]
                     the paper's analytic weights (Cor. 2, Prop. 1, Thm 2–4, Lem. 3) in the ordinary block:
                     d and N used vs. each theorem's bound, and accuracy on random instances
+  ssm-lab sweep run <spec.json|preset> [--out FILE.jsonl] [--workers N] [--shard i/n]   (also: sweep list | merge | report;
+                    Fig. 2 / Fig. 3 grids, resumable, sharded for Slurm / Kubernetes — ssm-lab sweep --help)
   ssm-lab --help
 
 Tasks (App. D) and their options
@@ -39,7 +42,8 @@ Model options
   --model NAME      mamba+pe | mamba | s4d | s4d+pe   Tab. 1 models: embedding → SSM → linear (no conv, no gate)
                     transformer                        1-layer causal softmax attention (positional table of length T)
                     mamba-block | s4d-block | mamba2 | mamba-dt | linear-attention
-                                                       full blocks (conv k=4 silu; gate silu except mamba2)
+                                                       full blocks (conv k=4 silu; gate silu except mamba2 and
+                                                       mamba-dt, whose App. C.1/D.4 experiments disable the gate)
                     default: mamba+pe
   --d D  --N N      embedding and state size (default 32 and 8; transformer d 16)
   --conv K | off    short causal conv kernel size;  --conv-act silu|relu|identity
@@ -116,7 +120,7 @@ function modelSpec(o: Opts, T: number): ModelSpec {
   const onOff = (k: string, on: () => unknown, def: unknown) => (!o.has(k) ? def : o.str(k) === 'off' ? false : on());
   const conv = onOff('conv', () => ({ kernelSize: o.num('conv', 4, { int: true, min: 1 }), activation: o.oneOf('conv-act', ['silu', 'relu', 'identity'] as const, 'silu') }),
     tab1 ? false : { kernelSize: 4, activation: o.oneOf('conv-act', ['silu', 'relu', 'identity'] as const, 'silu') });
-  const gate = onOff('gate', () => ({ activation: o.oneOf('gate', ['silu', 'relu', 'sigmoid', 'identity'] as const, 'silu') }), tab1 || name === 'mamba2' ? false : { activation: 'silu' });
+  const gate = onOff('gate', () => ({ activation: o.oneOf('gate', ['silu', 'relu', 'sigmoid', 'identity'] as const, 'silu') }), tab1 || name === 'mamba2' || name === 'mamba-dt' ? false : { activation: 'silu' });
   const pe = onOff('pe', () => ({ scale: o.num('pe', 0.1) }), name.endsWith('+pe') ? { scale: 0.1 } : false);
   return {
     kind: 'mamba', vocabSize: 1, mixer, dModel: o.num('d', 32, { int: true, min: 1 }), dState: o.num('N', 8, { int: true, min: 1 }), conv, gate,
@@ -246,6 +250,7 @@ function cmdConstructions(o: Opts): void {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'sweep') return sweepMain(argv.slice(1));
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
