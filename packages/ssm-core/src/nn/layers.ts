@@ -71,14 +71,19 @@ function hostCausalConv1d(x: Tensor, W: Tensor, bias?: Tensor): Tensor {
   const w = W.dataSync() as Float32Array; // [c, k]
   const bs = bias ? (bias.dataSync() as Float32Array) : undefined;
   const y = new Float32Array(b * L * c);
+  const wT = new Float64Array(k * c); // [k, c]: tap-major, so the inner loop runs over contiguous channels
+  for (let ch = 0; ch < c; ch++) for (let j = 0; j < k; j++) wT[j * c + ch] = w[ch * k + j];
+  const acc = new Float64Array(c);
   for (let i = 0; i < b; i++) {
     for (let t = 0; t < L; t++) {
       const o = (i * L + t) * c;
-      for (let ch = 0; ch < c; ch++) {
-        let acc = 0;
-        for (let j = Math.max(0, k - 1 - t); j < k; j++) acc += w[ch * k + j] * xs[o + (j - (k - 1)) * c + ch]; // x[t − (k−1) + j]
-        y[o + ch] = bs ? acc + bs[ch] : acc;
+      acc.fill(0);
+      for (let j = Math.max(0, k - 1 - t); j < k; j++) {
+        const xo = o + (j - (k - 1)) * c; // x[t − (k−1) + j]
+        for (let ch = 0; ch < c; ch++) acc[ch] += wT[j * c + ch] * xs[xo + ch];
       }
+      if (bs) for (let ch = 0; ch < c; ch++) y[o + ch] = acc[ch] + bs[ch];
+      else y.set(acc, o);
     }
   }
   return tf.tensor3d(y, [b, L, c]);
