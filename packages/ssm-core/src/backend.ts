@@ -132,6 +132,11 @@ export function ready(): Promise<BackendInfo> {
   return pending;
 }
 
+/** True while a gradient tape records (inside tf.grad / valueAndGrads): inference-only shortcuts must not run. */
+export function isRecording(): boolean {
+  return (tf.engine() as unknown as { isTapeOn(): boolean }).isTapeOn();
+}
+
 /** Scan implementation that suits the live backend: 'tensor' on GPU backends, else 'fused'. */
 export function preferredScanImpl(): ScanImpl {
   const name = tf.getBackend();

@@ -9,7 +9,7 @@
  * Shapes: xhat = u [b, L, d] → xdbl [b·L, R + 2N] = [Δ_low | B | C] → Δ [b, L, d]; B, C [b, L, N] → y [b, L, d].
  */
 import type { Tensor } from '@tensorflow/tfjs';
-import { preferredScanImpl, tf } from '../backend.js';
+import { isRecording, preferredScanImpl, tf } from '../backend.js';
 import { linear } from '../nn/layers.js';
 import { fusedForward } from '../scan/fusedKernel.js';
 import type { ScanDims } from '../scan/types.js';
@@ -19,7 +19,7 @@ import type { MixerContext } from './types.js';
 /** The host path applies when the fused kernel would run anyway and no gradient is being recorded. */
 export function s6HostApplies(ctx: MixerContext): boolean {
   const impl = !ctx.impl || ctx.impl === 'auto' ? preferredScanImpl() : ctx.impl;
-  return impl === 'fused' && !(tf.engine() as unknown as { isTapeOn(): boolean }).isTapeOn();
+  return impl === 'fused' && !isRecording();
 }
 
 export function s6HostForward(p: (name: string) => Tensor, xhat: Tensor, ctx: MixerContext): Tensor {

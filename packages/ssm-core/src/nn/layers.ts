@@ -4,7 +4,7 @@
  * PyTorch checkpoints.
  */
 import type { Tensor } from '@tensorflow/tfjs';
-import { tf } from '../backend.js';
+import { isRecording, tf } from '../backend.js';
 
 export type Activation = 'silu' | 'relu' | 'identity' | 'sigmoid';
 
@@ -98,7 +98,7 @@ const HOST_BACKENDS = new Set(['wasm', 'cpu']);
 
 /** Inference on a host backend: a typed-array loop beats a chain of small tf ops, and no gradient is needed. */
 export function hostInference(): boolean {
-  return HOST_BACKENDS.has(tf.getBackend()) && !(tf.engine() as unknown as { isTapeOn(): boolean }).isTapeOn();
+  return HOST_BACKENDS.has(tf.getBackend()) && !isRecording();
 }
 
 /**
@@ -130,7 +130,7 @@ export function embeddingLookup(W: Tensor, tokens: Tensor): Tensor {
   const op = tf.customGrad(((w: Tensor, save: (ts: Tensor[]) => void) => {
     save([tokens]); // kept alive for the backward pass even after the caller's tidy ends
     return {
-      value: HOST_BACKENDS.has(tf.getBackend()) ? hostGather(w, tokens) : tf.gather(w, tokens),
+      value: gatherRows(w, tokens),
       gradFunc: (dy: Tensor, [tok]: Tensor[]) => tf.matMul(tf.oneHot(tok.reshape([b * L]), V).transpose(), dy.reshape([b * L, e])),
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);

@@ -35,6 +35,9 @@ export interface FusedGrads {
 
 const DISC = { euler: 0, zoh: 1, identity: 2 } as const;
 
+/** The gate of the reference: out = y · silu(z) = y · z / (1 + e^{−z}). */
+const silu = (z: number) => z / (1 + Math.exp(-z));
+
 /** [rows, n, L] → [rows, L, n] (and back with `inverse`), as float64. */
 function swapLastTwo(src: ArrayLike<number>, rows: number, n: number, L: number, out: Float64Array | Float32Array, inverse = false): void {
   for (let r = 0; r < rows; r++) {
@@ -187,7 +190,7 @@ export function fusedForward(s: ScanDims, x: ScanArrays, keepForBackward: boolea
         if (z) {
           if (yPre) yPre[r.uo + t * r.uT] = y;
           const zt = z[r.uo + t * r.uT];
-          y *= zt / (1 + Math.exp(-zt));
+          y *= silu(zt);
         }
         out[r.uo + t * r.uT] = y;
       }
@@ -262,7 +265,7 @@ function decayFreeRow(
     y += Dd * ut;
     if (z) {
       const zt = z[r.uo + t * r.uT];
-      y *= zt / (1 + Math.exp(-zt));
+      y *= silu(zt);
     }
     out[r.uo + t * r.uT] = y;
   }
@@ -338,7 +341,7 @@ function decayFreeShared(
     for (let j = 0; j < R; j++) {
       const o = uo[j] + t * step;
       let y = Y[j] + Dr[j] * uT[tr + j];
-      if (z) y *= z[o] / (1 + Math.exp(-z[o]));
+      if (z) y *= silu(z[o]);
       out[o] = y;
     }
   }

@@ -6,7 +6,7 @@
  *   'tensor' log-depth scan of tf ops (GPU backends; never downloads data)
  */
 import type { Tensor } from '@tensorflow/tfjs';
-import { preferredScanImpl, tf } from '../backend.js';
+import { isRecording, preferredScanImpl, tf } from '../backend.js';
 import { fusedBackward, fusedForward, type FusedGrads } from './fusedKernel.js';
 import { readScanArrays } from './reference.js';
 import { tensorScan } from './tensorScan.js';
@@ -63,7 +63,7 @@ function unpack(s: ScanDims, p: Float32Array): { out: Float32Array; last: Float3
 function fusedScan(s: ScanDims, args: SelectiveScanArgs): SelectiveScanResult {
   const keys = KEYS.filter((k) => args[k] !== undefined);
   const inputs = keys.map((k) => args[k] as Tensor);
-  const recording = (tf.engine() as unknown as { isTapeOn(): boolean }).isTapeOn();
+  const recording = isRecording();
   const { batch: b, dInner: D, dState: N, L } = s;
   const withLast = Boolean(args.returnLastState);
   const op = tf.customGrad(((...xs: unknown[]) => {
