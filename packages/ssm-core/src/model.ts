@@ -207,7 +207,7 @@ export class MambaModel extends ParamModel<ResolvedMambaConfig> {
     const p = (n: string) => this.params[`mixer.${n}`];
     const x = this.embed(tok); // [b, L, d]
     const xhat = c.conv && !mixer.ownsConv
-      ? activate(causalConv1d(x, p('conv1d.weight'), p('conv1d.bias')), c.conv.activation) // (14b)
+      ? causalConv1d(x, p('conv1d.weight'), p('conv1d.bias'), c.conv.activation) // (14b)
       : x;
     const { y, internals } = mixer.forward(p, xhat, x, mixerContext(c), withInternals);
     const gate = c.gate ? activate(linear(x, p('gate.weight'), p('gate.bias')), c.gate.activation) : undefined; // (14g)

@@ -72,26 +72,51 @@ describe('Λ = 0 fast path of the fused scan', () => {
 });
 
 describe('S6 block on the host path (time-major kernel) with Λ = 0 rows', () => {
-  for (const rows of ['all', 'some'] as const) {
-    it(`${rows} rows Λ = 0, sparse x_proj: logits = float64 block loop, and = the tensor-op path`, () => {
-      const cfg = { vocabSize: 9, dModel: 6, dState: 5, conv: { kernelSize: 2, activation: 'relu' as const }, gate: false as const, seed: 2 };
-      const fused = new MambaModel({ ...cfg, impl: 'fused' });
-      const r = new Rng(9);
-      const A = fused.getParam('mixer.A_log').dataSync().slice();
-      for (let i = 0; i < A.length; i++) if (rows === 'all' || Math.floor(i / 5) % 2 === 0) A[i] = -Infinity; // A = −e^{−∞} = 0
-      fused.setParam('mixer.A_log', A);
-      const xp = Float32Array.from(fused.getParam('mixer.x_proj.weight').dataSync(), (v) => (r.uniform() < 0.6 ? 0 : v));
-      fused.setParam('mixer.x_proj.weight', xp);
-      const tokens = Array.from({ length: 3 }, () => Array.from({ length: 30 }, () => r.int(cfg.vocabSize)));
-      const tensor = new MambaModel({ ...cfg, impl: 'tensor' });
-      for (const n of fused.paramNames()) tensor.setParam(n, fused.getParam(n).dataSync());
-      const [a, b] = [fused.forward(tokens), tensor.forward(tokens)];
-      const ref = blockRef64(fused, tokens);
-      expectClose(read(a), ref, 'host path', 2e-5, 2e-4);
-      expectClose(read(b), ref, 'tensor path', 2e-5, 2e-4);
-      tf.dispose([a, b]);
-      fused.dispose();
-      tensor.dispose();
-    });
+  /** Λ = 0 on all or half of the rows; 'random' zeroes 60% of x_proj, 'construction' shapes it like Thm. 2. */
+  function hostCase(rows: 'all' | 'some', weights: 'random' | 'construction') {
+    const construction = weights === 'construction';
+    const cfg = construction
+      ? { vocabSize: 12, dModel: 16, dState: 8, dtRank: 1, conv: { kernelSize: 2, activation: 'relu' as const }, gate: false as const, skip: false, seed: 4 }
+      : { vocabSize: 9, dModel: 6, dState: 5, conv: { kernelSize: 2, activation: 'relu' as const }, gate: false as const, seed: 2 };
+    const { dModel: d, dState: N } = cfg;
+    const fused = new MambaModel({ ...cfg, impl: 'fused' });
+    const r = new Rng(9);
+    const A = fused.getParam('mixer.A_log').dataSync().slice();
+    for (let i = 0; i < A.length; i++) if (rows === 'all' || Math.floor(i / N) % 2 === 0) A[i] = -Infinity; // A = −e^{−∞} = 0
+    fused.setParam('mixer.A_log', A);
+    const xp = fused.getParam('mixer.x_proj.weight').dataSync().slice(); // [R + 2N, d]
+    if (construction) {
+      // B_t = C_t = one channel each (≤ 1/16 of x_proj nonzero: the scatter path), dt_proj ≡ 0 (constant Δ),
+      // an output layer reading only the second half of the channels (the column path)
+      xp.fill(0);
+      for (let n = 0; n < N; n++) {
+        xp[(1 + n) * d + n] = 1 + r.uniform();
+        xp[(1 + N + n) * d + n] = 1 + r.uniform();
+      }
+      fused.setParam('mixer.dt_proj.weight', new Float32Array(d));
+      const head = fused.getParam('lm_head.weight').dataSync().slice();
+      for (let i = 0; i < head.length; i++) if (i % d < d / 2) head[i] = 0;
+      fused.setParam('lm_head.weight', head);
+    } else for (let i = 0; i < xp.length; i++) if (r.uniform() < 0.6) xp[i] = 0;
+    fused.setParam('mixer.x_proj.weight', xp);
+    const tokens = Array.from({ length: 3 }, () => Array.from({ length: 30 }, () => r.int(cfg.vocabSize)));
+    const tensor = new MambaModel({ ...cfg, impl: 'tensor' });
+    for (const n of fused.paramNames()) tensor.setParam(n, fused.getParam(n).dataSync());
+    return { fused, tensor, tokens };
+  }
+
+  for (const weights of ['random', 'construction'] as const) {
+    for (const rows of ['all', 'some'] as const) {
+      it(`${rows} rows Λ = 0, ${weights} sparse x_proj: logits = float64 block loop, and = the tensor-op path`, () => {
+        const { fused, tensor, tokens } = hostCase(rows, weights);
+        const [a, b] = [fused.forward(tokens), tensor.forward(tokens)];
+        const ref = blockRef64(fused, tokens);
+        expectClose(read(a), ref, 'host path', 2e-5, 2e-4);
+        expectClose(read(b), ref, 'tensor path', 2e-5, 2e-4);
+        tf.dispose([a, b]);
+        fused.dispose();
+        tensor.dispose();
+      });
+    }
   }
 });

@@ -9,7 +9,7 @@
  * With the conv off, x̂, B, C are the plain projections (no σ).
  */
 import { tf } from '../backend.js';
-import { activate, causalConv1d, linear, toChannelsFirst, toTimeFirst } from '../nn/layers.js';
+import { causalConv1d, linear, toChannelsFirst, toTimeFirst } from '../nn/layers.js';
 import { convSpecs, init, linearSpecs, type ParamSpec } from '../nn/params.js';
 import { selectiveScan } from '../scan/selectiveScan.js';
 import { softplusTorch } from '../scan/tensorScan.js';
@@ -36,7 +36,7 @@ export const mamba2: Mixer = {
     const [b, L] = x.shape;
     const branch = (name: string) => {
       const z = linear(x, p(`in_proj_${name}.weight`));
-      return conv ? activate(causalConv1d(z, p(`conv_${name}.weight`), p(`conv_${name}.bias`)), conv.activation) : z;
+      return conv ? causalConv1d(z, p(`conv_${name}.weight`), p(`conv_${name}.bias`), conv.activation) : z;
     };
     const xu = branch('x'); // [b, L, d]
     const B = branch('B'); // [b, L, N]

@@ -5,6 +5,8 @@
  */
 import type { Tensor } from '@tensorflow/tfjs';
 import { isRecording, tf } from '../backend.js';
+import { allFinite } from '../scan/validate.js';
+import { sparseLinear, sparsePlan } from './sparseLinear.js';
 
 export type Activation = 'silu' | 'relu' | 'identity' | 'sigmoid';
 
@@ -42,16 +44,21 @@ export function matMul2d(a: Tensor, b: Tensor): Tensor {
 export function linear(x: Tensor, W: Tensor, b?: Tensor): Tensor {
   const [out, inp] = W.shape;
   const lead = x.shape.slice(0, -1);
+  const plan = hostInference() ? sparsePlan(W) : undefined; // mostly-zero W (the analytic constructions): skip its zeros
+  if (plan) {
+    const xs = x.dataSync() as Float32Array;
+    if (allFinite(xs)) return tf.tidy(() => sparseLinear(plan, xs, xs.length / inp, b?.dataSync() as Float32Array | undefined).reshape([...lead, out]));
+  }
   const y = matMul2d(x.reshape([-1, inp]), W.transpose());
   return (b ? y.add(b) : y).reshape([...lead, out]);
 }
 
 /**
- * Causal depthwise conv, torch `Conv1d(c, c, k, groups=c, padding=k−1)[..., :L]`:
- * y[b, t, c] = Σ_j W[c, j] · x[b, t − (k−1) + j, c] + bias[c].   x [b, L, c], W [c, k].
+ * Causal depthwise conv and its activation (14b), torch `σ(Conv1d(c, c, k, groups=c, padding=k−1)[..., :L])`:
+ * y[b, t, c] = σ(Σ_j W[c, j] · x[b, t − (k−1) + j, c] + bias[c]).   x [b, L, c], W [c, k].
  */
-export function causalConv1d(x: Tensor, W: Tensor, bias?: Tensor): Tensor {
-  if (hostInference()) return hostCausalConv1d(x, W, bias);
+export function causalConv1d(x: Tensor, W: Tensor, bias?: Tensor, act: Activation = 'identity'): Tensor {
+  if (hostInference()) return hostCausalConv1d(x, W, bias, act);
   const [b, L, c] = x.shape;
   const k = W.shape[1] as number;
   const xp = tf.pad(x, [[0, 0], [k - 1, 0], [0, 0]]);
@@ -60,33 +67,67 @@ export function causalConv1d(x: Tensor, W: Tensor, bias?: Tensor): Tensor {
     const term = xp.slice([0, j, 0], [b, L, c]).mul(W.slice([0, j], [c, 1]).reshape([c]));
     y = y ? y.add(term) : term;
   }
-  return bias ? y!.add(bias) : y!;
+  return activate(bias ? y!.add(bias) : y!, act);
 }
 
-/** The same sum as {@link causalConv1d} in one host pass (wasm/cpu, no gradient tape): taps in order, then the bias. */
-function hostCausalConv1d(x: Tensor, W: Tensor, bias?: Tensor): Tensor {
+/** σ on one value, as {@link activate} (NaN stays NaN). */
+const HOST_ACT: Record<Activation, (v: number) => number> = {
+  silu: (v) => v / (1 + Math.exp(-v)),
+  relu: (v) => (v < 0 ? 0 : v),
+  sigmoid: (v) => 1 / (1 + Math.exp(-v)),
+  identity: (v) => v,
+};
+
+/**
+ * The same sum as {@link causalConv1d} on the host (wasm/cpu, no gradient tape): taps in order, the bias, then σ,
+ * in float64. When x is mostly exact zeros (a one-hot or JL embedding: ~90 %), every output starts as σ(bias) — the
+ * value of the sum when all its k inputs are 0 — and only the outputs a nonzero input reaches are computed.
+ */
+function hostCausalConv1d(x: Tensor, W: Tensor, bias: Tensor | undefined, act: Activation): Tensor {
   const [b, L, c] = x.shape as [number, number, number];
   const k = W.shape[1] as number;
   const xs = x.dataSync() as Float32Array;
-  const w = W.dataSync() as Float32Array; // [c, k]
-  const bs = bias ? (bias.dataSync() as Float32Array) : undefined;
+  const w = Float64Array.from(W.dataSync()); // [c, k]
+  const bs = bias ? Float64Array.from(bias.dataSync()) : new Float64Array(c);
+  const f = HOST_ACT[act];
   const y = new Float32Array(b * L * c);
-  const wT = new Float64Array(k * c); // [k, c]: tap-major, so the inner loop runs over contiguous channels
-  for (let ch = 0; ch < c; ch++) for (let j = 0; j < k; j++) wT[j * c + ch] = w[ch * k + j];
-  const acc = new Float64Array(c);
+  const at = (o: number, t: number, ch: number) => { // y at flat offset o = (i·L + t)·c, channel ch
+    let acc = 0;
+    for (let j = Math.max(0, k - 1 - t); j < k; j++) acc += w[ch * k + j] * xs[o + (j - (k - 1)) * c + ch]; // x[t − (k−1) + j]; before t = 0: padding
+    y[o + ch] = f(acc + bs[ch]);
+  };
+  if (!mostlyZero(xs) || !allFinite(w)) { // dense (or 0 · ∞ possible): every output
+    for (let o = 0, r = 0; r < b * L; r++, o += c) {
+      const j0 = Math.max(0, k - 1 - (r % L));
+      for (let ch = 0; ch < c; ch++) {
+        let acc = 0;
+        for (let j = j0; j < k; j++) acc += w[ch * k + j] * xs[o + (j - (k - 1)) * c + ch]; // as in at()
+        y[o + ch] = f(acc + bs[ch]);
+      }
+    }
+    return tf.tensor3d(y, [b, L, c]);
+  }
+  const rest = Float32Array.from(bs, (v) => f(0 + v)); // σ(0 + bias), as the sum of zeros gives it
+  for (let r = 0; r < b * L; r++) y.set(rest, r * c);
   for (let i = 0; i < b; i++) {
     for (let t = 0; t < L; t++) {
       const o = (i * L + t) * c;
-      acc.fill(0);
-      for (let j = Math.max(0, k - 1 - t); j < k; j++) {
-        const xo = o + (j - (k - 1)) * c; // x[t − (k−1) + j]
-        for (let ch = 0; ch < c; ch++) acc[ch] += wT[j * c + ch] * xs[xo + ch];
+      for (let ch = 0; ch < c; ch++) {
+        if (xs[o + ch] === 0) continue;
+        for (let t2 = t; t2 < Math.min(L, t + k); t2++) at(o + (t2 - t) * c, t2, ch); // the outputs x[t] feeds
       }
-      if (bs) for (let ch = 0; ch < c; ch++) y[o + ch] = acc[ch] + bs[ch];
-      else y.set(acc, o);
     }
   }
   return tf.tensor3d(y, [b, L, c]);
+}
+
+/** Are ≥ 3/4 of x exact zeros, judging by ≤ 4096 evenly spaced entries? (Only speed depends on the answer.) */
+function mostlyZero(xs: Float32Array): boolean {
+  const step = Math.max(1, Math.floor(xs.length / 4096));
+  let zeros = 0;
+  let seen = 0;
+  for (let i = 0; i < xs.length; i += step, seen++) if (xs[i] === 0) zeros++;
+  return zeros >= 0.75 * seen;
 }
 
 /** [b, L, c] ↔ [b, c, L] (model layout ↔ selective-scan layout). */

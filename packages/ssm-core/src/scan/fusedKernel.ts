@@ -9,6 +9,7 @@
  *   Bt, Ct   [b, L, n] (input-dependent) or [d, n] (fixed)
  *   dtT      Δ̄ as [b, d, L] (Δ per channel: one value per step) | [b, L, n] (per state) | [b, d, L, n]
  *   states, decay   [b, d, L, n]
+ * The S6 host path passes its own layout instead (ScanDims.timeMajor, see types.ts): nothing is copied.
  */
 import { deltaSize, softplus, softplusGrad, zohCoef, zohCoefGradA } from './layout.js';
 import type { ScanArrays, ScanDims } from './types.js';
@@ -55,9 +56,14 @@ function swapLastTwo(src: ArrayLike<number>, rows: number, n: number, L: number,
 function rowLayout(s: ScanDims, b: number, d: number) {
   const { dInner: Dn, dState: N, L } = s;
   const chan = s.deltaAlong === 'channel';
-  if (s.timeMajor) {
-    const uo = b * L * Dn + d; // u, z, out and Δ̄, all [b, L, d]
-    return { uo, uT: Dn, dBase: uo, dT: Dn, dN: 0, bBase: b * L * N, bT: N, cBase: b * L * N, cT: N, so: (b * Dn + d) * L * N };
+  const tm = s.timeMajor;
+  if (tm) {
+    const uo = b * L * Dn + d; // u, z, out and Δ̄, all [b, L, d]; Δ̄ [d] when constant
+    const row = b * L * tm.stride; // B and C: columns of x_proj's rows
+    return {
+      uo, uT: Dn, dBase: tm.deltaConstant ? d : uo, dT: tm.deltaConstant ? 0 : Dn, dN: 0,
+      bBase: row + tm.bOffset, bT: tm.stride, cBase: row + tm.cOffset, cT: tm.stride, so: (b * Dn + d) * L * N,
+    };
   }
   return {
     uo: (b * Dn + d) * L, // u, z, out; Δ̄ too when Δ is per channel
@@ -79,6 +85,7 @@ const softplusIf = (s: ScanDims, v: number) => (s.softplus ? softplus(v) : v);
 function discretizedDelta(s: ScanDims, x: ScanArrays): Float64Array {
   const size = deltaSize(s);
   const X = size / (s.batch * s.L);
+  if (s.timeMajor?.deltaConstant) return Float64Array.from(x.delta, (v, c) => softplusIf(s, v + (x.deltaBias ? x.deltaBias[c] : 0))); // [d]
   const raw = new Float64Array(size);
   if (s.timeMajor) {
     const Dn = s.dInner; // [b, L, d]: runs of equal Δ are along t, i.e. per channel
@@ -213,21 +220,20 @@ function decayFreeRows(A: ArrayLike<number>, Dn: number, N: number): Uint8Array 
   return any ? free : undefined;
 }
 
-/** Sparsity pattern (CSR: row starts, column ids) of `rows` length-N rows of `v` starting at `base`. */
+/** Sparsity pattern (CSR: row starts, column ids) of `rows` length-N rows of `v`, the first at `base`, `stride` apart. */
 interface Pattern {
   start: Int32Array; // [rows + 1]
   idx: Int32Array; // column n of every nonzero
 }
 
-function nonzeros(v: Floats, base: number, rows: number, N: number): Pattern {
-  const start = new Int32Array(rows + 1);
-  let count = 0;
-  for (let i = 0; i < rows * N; i++) if (v[base + i] !== 0) count++;
-  const idx = new Int32Array(count);
+function nonzeros(v: Floats, base: number, rows: number, N: number, stride = N, into?: Pattern): Pattern {
+  const start = into?.start ?? new Int32Array(rows + 1);
+  const idx = into?.idx ?? new Int32Array(rows * N); // room for every entry: one pass, no counting
   let k = 0;
   for (let t = 0; t < rows; t++) {
     start[t] = k;
-    for (let n = 0; n < N; n++) if (v[base + t * N + n] !== 0) idx[k++] = n;
+    const o = base + t * stride;
+    for (let n = 0; n < N; n++) if (v[o + n] !== 0) idx[k++] = n;
   }
   start[rows] = k;
   return { start, idx };
@@ -274,19 +280,31 @@ function decayFreeRow(
 /**
  * All Λ = 0 rows of batch b at once when B_t, C_t are shared by the channels and Δ̄ is per channel (S6,
  * Mamba-2): the same arithmetic as {@link decayFreeRow}, looped as t → nonzero n → channel over time-major
- * copies, so B_t's and C_t's patterns are read once per t and every inner loop is contiguous.
- *   uT, dT, Y [L, R] / [R]: x̂ and Δ̄ of the R free rows;   H [N, R]: their states.
+ * [L, R] data, so B_t's and C_t's patterns are read once per t and every inner loop is contiguous. In the
+ * S6 host layout with every row free, x̂ and Δ̄ are read in place; otherwise the free rows are copied.
+ *   uT, dT [L, R]: x̂ and Δ̄ of the R free rows;   H [N, R]: their states;   Y [R]: y_t.
  */
 interface SharedScratch {
-  uT: Float64Array; // [L, R]
-  dT: Float64Array; // [L, R]
+  uT?: Float64Array; // [L, R], unless read in place
+  dT?: Float64Array; // [L, R], unless read in place or constant
   H: Float64Array; // [N, R]
   Y: Float64Array; // [R]
+  pb: Pattern; // B_t's and C_t's nonzeros, reused for every b
+  pc: Pattern;
 }
 
-const sharedScratch = (s: ScanDims, R: number): SharedScratch => ({
-  uT: new Float64Array(s.L * R), dT: new Float64Array(s.L * R), H: new Float64Array(s.dState * R), Y: new Float64Array(R),
-});
+const inPlace = (s: ScanDims, R: number) => s.timeMajor !== undefined && R === s.dInner;
+
+function sharedScratch(s: ScanDims, R: number): SharedScratch {
+  const { L, dState: N } = s;
+  const copied = !inPlace(s, R);
+  const pattern = () => ({ start: new Int32Array(L + 1), idx: new Int32Array(L * N) });
+  return {
+    uT: copied ? new Float64Array(L * R) : undefined,
+    dT: copied && !s.timeMajor?.deltaConstant ? new Float64Array(L * R) : undefined,
+    H: new Float64Array(N * R), Y: new Float64Array(R), pb: pattern(), pc: pattern(),
+  };
+}
 
 function decayFreeShared(
   s: ScanDims, b: number, rows: Int32Array, x: ScanArrays, dtT: Float64Array, Bt: Floats, Ct: Floats,
@@ -295,52 +313,59 @@ function decayFreeShared(
   const { dState: N, L, dInner: Dn } = s;
   const { u, D, z } = x;
   const R = rows.length;
-  const { uT, dT, H, Y } = scratch;
-  const uo = new Int32Array(R); // row start in u, z, out and Δ̄ (per channel: the same layout)
-  const step = rowLayout(s, b, 0).uT;
-  for (let j = 0; j < R; j++) uo[j] = rowLayout(s, b, rows[j]).uo;
-  if (s.timeMajor && R === Dn) {
-    uT.set(u.subarray(b * L * Dn, (b + 1) * L * Dn)); // already [L, d]
-    dT.set(dtT.subarray(b * L * Dn, (b + 1) * L * Dn));
-  } else {
-    for (let j = 0; j < R; j++) {
-      for (let t = 0; t < L; t++) {
-        uT[t * R + j] = u[uo[j] + t * step];
-        dT[t * R + j] = dtT[uo[j] + t * step];
-      }
+  const { H, Y } = scratch;
+  const lay = rowLayout(s, b, 0);
+  const step = lay.uT; // of u, z, out per t
+  const uo = Int32Array.from(rows, (d) => rowLayout(s, b, d).uo); // row start in u, z, out (and Δ̄ unless constant)
+  // x̂ and Δ̄ as [L, R] (xs[x0 + t·R + j], ds[d0 + t·dStep + j]): in place, or copied from the free rows
+  let xs: Floats = u;
+  let x0 = lay.uo;
+  let ds: Float64Array = dtT;
+  let d0 = lay.dBase;
+  const dStep = lay.dT === 0 ? 0 : R; // constant Δ̄: the same [R] row at every t
+  if (!inPlace(s, R)) {
+    xs = scratch.uT!;
+    x0 = 0;
+    for (let j = 0; j < R; j++) for (let t = 0; t < L; t++) xs[t * R + j] = u[uo[j] + t * step];
+    if (dStep === 0) ds = Float64Array.from(rows, (d) => dtT[d]);
+    else {
+      ds = scratch.dT!;
+      for (let j = 0; j < R; j++) for (let t = 0; t < L; t++) ds[t * R + j] = dtT[uo[j] + t * step];
     }
+    d0 = 0;
   }
   H.fill(0);
-  const coef = DISC[s.disc] === 2 ? undefined : dT; // identity B: h += B x; else h += Δ̄ (B x) (ZOH at a = 0 is Δ̄ too)
-  const base = b * L * N;
-  const pb = nonzeros(Bt, base, L, N);
-  const pc = nonzeros(Ct, base, L, N);
+  const identity = DISC[s.disc] === 2; // identity B: h += B x; else h += Δ̄ (B x) (ZOH at a = 0 is Δ̄ too)
+  const pb = nonzeros(Bt, lay.bBase, L, N, lay.bT, scratch.pb);
+  const pc = nonzeros(Ct, lay.cBase, L, N, lay.cT, scratch.pc);
   const Dr = Float64Array.from(rows, (d) => (D ? D[d] : 0));
-  const contiguous = s.timeMajor && R === Dn && !D && !z; // out row t of batch b is exactly Y
+  const contiguous = inPlace(s, R) && !D && !z; // out row t of batch b is exactly Y
   for (let t = 0; t < L; t++) {
-    const bt = base + t * N;
-    const tr = t * R;
+    const xt = x0 + t * R;
+    const dt = d0 + t * dStep;
+    const bt = lay.bBase + t * lay.bT;
     for (let k = pb.start[t]; k < pb.start[t + 1]; k++) {
       const n = pb.idx[k];
       const Bv = Bt[bt + n];
       const hn = n * R;
-      if (coef) for (let j = 0; j < R; j++) H[hn + j] += coef[tr + j] * (Bv * uT[tr + j]); // (14f), e^{Δ̄A} = 1
-      else for (let j = 0; j < R; j++) H[hn + j] += Bv * uT[tr + j];
+      if (identity) for (let j = 0; j < R; j++) H[hn + j] += Bv * xs[xt + j];
+      else for (let j = 0; j < R; j++) H[hn + j] += ds[dt + j] * (Bv * xs[xt + j]); // (14f), e^{Δ̄A} = 1
     }
     Y.fill(0);
+    const ct = lay.cBase + t * lay.cT;
     for (let k = pc.start[t]; k < pc.start[t + 1]; k++) {
       const n = pc.idx[k];
-      const Cv = Ct[bt + n];
+      const Cv = Ct[ct + n];
       const hn = n * R;
       for (let j = 0; j < R; j++) Y[j] += H[hn + j] * Cv; // (14g)
     }
     if (contiguous) {
-      out.set(Y, uo[0] + t * step); // no D, no gate: y_t is Y (float64 → float32 as below)
+      out.set(Y, lay.uo + t * step); // no D, no gate: y_t is Y (float64 → float32 as below)
       continue;
     }
     for (let j = 0; j < R; j++) {
       const o = uo[j] + t * step;
-      let y = Y[j] + Dr[j] * uT[tr + j];
+      let y = Y[j] + Dr[j] * xs[xt + j];
       if (z) y *= silu(z[o]);
       out[o] = y;
     }

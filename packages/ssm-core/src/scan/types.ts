@@ -70,8 +70,20 @@ export interface ScanDims {
   hasBias: boolean;
   softplus: boolean;
   disc: BDiscretization;
-  /** Internal (S6 host path): u, Δ, z, out as [b, L, d] and B, C as [b, L, n] instead of the reference layout. */
-  timeMajor?: boolean;
+  /** Internal (S6 host path, inference): the model's own layout instead of the reference's, see {@link TimeMajor}. */
+  timeMajor?: TimeMajor;
+}
+
+/**
+ * The S6 host path's layout: u, z, out as [b, L, d]; B and C read in place from x_proj's output rows
+ * [b, L, stride] at columns bOffset … bOffset + n and cOffset … cOffset + n (B and C are the same array);
+ * Δ as [b, L, d], or as [d] when `deltaConstant` (dt_proj ≡ 0: Δ̄ = softplus(bias) at every b, t, as in Thm. 2/3).
+ */
+export interface TimeMajor {
+  stride: number;
+  bOffset: number;
+  cOffset: number;
+  deltaConstant: boolean;
 }
 
 /** Raw data of a scan problem (any float precision), same layout as the tensors. */

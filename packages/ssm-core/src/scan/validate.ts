@@ -87,7 +87,7 @@ export function validateScanArgs(a: SelectiveScanArgs): ScanDims {
 }
 
 /** Σ x·0 is 0 iff every x is finite (±∞·0 and NaN·0 are NaN); four accumulators keep the adds independent. */
-function allFinite(a: ArrayLike<number>): boolean {
+export function allFinite(a: ArrayLike<number>): boolean {
   let s0 = 0;
   let s1 = 0;
   let s2 = 0;
