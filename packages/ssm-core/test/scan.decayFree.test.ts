@@ -105,6 +105,31 @@ describe('S6 block on the host path (time-major kernel) with Λ = 0 rows', () =>
     return { fused, tensor, tokens };
   }
 
+  for (const decay of [0, 0.7]) {
+    it(`Mamba-2 (Thm. 3 shape: dt_proj ≡ 0, one-channel B and C rows), a = ${-decay}: logits = float64 block loop, and = the tensor-op path`, () => {
+      const cfg = { vocabSize: 10, dModel: 8, dState: 4, mixer: 'mamba2' as const, conv: { kernelSize: 2, activation: 'relu' as const }, gate: false as const, seed: 6 };
+      const fused = new MambaModel({ ...cfg, impl: 'fused' });
+      const r = new Rng(12);
+      fused.setParam('mixer.A_log', Float32Array.of(decay === 0 ? -Infinity : Math.log(decay))); // a = −exp(A_log)
+      fused.setParam('mixer.dt_proj.weight', new Float32Array(cfg.dModel));
+      for (const w of ['B', 'C']) {
+        const W = new Float32Array(cfg.dState * cfg.dModel); // [N, d]: B_n, C_n read channel n
+        for (let n = 0; n < cfg.dState; n++) W[n * cfg.dModel + n] = 1 + r.uniform();
+        fused.setParam(`mixer.in_proj_${w}.weight`, W);
+      }
+      const tokens = Array.from({ length: 3 }, () => Array.from({ length: 25 }, () => r.int(cfg.vocabSize)));
+      const tensor = new MambaModel({ ...cfg, impl: 'tensor' });
+      for (const n of fused.paramNames()) tensor.setParam(n, fused.getParam(n).dataSync());
+      const [a, b] = [fused.forward(tokens), tensor.forward(tokens)];
+      const ref = blockRef64(fused, tokens);
+      expectClose(read(a), ref, 'host path', 2e-5, 2e-4);
+      expectClose(read(b), ref, 'tensor path', 2e-5, 2e-4);
+      tf.dispose([a, b]);
+      fused.dispose();
+      tensor.dispose();
+    });
+  }
+
   for (const weights of ['random', 'construction'] as const) {
     for (const rows of ['all', 'some'] as const) {
       it(`${rows} rows Λ = 0, ${weights} sparse x_proj: logits = float64 block loop, and = the tensor-op path`, () => {

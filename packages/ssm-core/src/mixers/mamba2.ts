@@ -13,6 +13,8 @@ import { causalConv1d, linear, toChannelsFirst, toTimeFirst } from '../nn/layers
 import { convSpecs, init, linearSpecs, type ParamSpec } from '../nn/params.js';
 import { selectiveScan } from '../scan/selectiveScan.js';
 import { softplusTorch } from '../scan/tensorScan.js';
+import { mamba2HostForward } from './mamba2Host.js';
+import { hostScanApplies } from './s6Host.js';
 import type { Mixer, MixerContext } from './types.js';
 
 export const mamba2: Mixer = {
@@ -42,6 +44,7 @@ export const mamba2: Mixer = {
     const B = branch('B'); // [b, L, N]
     const C = branch('C');
     const dtRaw = linear(x, p('dt_proj.weight')); // [b, L, 1]
+    if (!withInternals && hostScanApplies(ctx)) return { y: mamba2HostForward(p, xu, B, C, dtRaw, ctx), internals: {} }; // same math, fewer copies
     const a = tf.exp(p('A_log')).neg(); // [1]
     const r = selectiveScan({
       u: toChannelsFirst(xu),

@@ -13,7 +13,7 @@ import { linear, toChannelsFirst, toTimeFirst } from '../nn/layers.js';
 import { init, linearSpecs, type ParamSpec } from '../nn/params.js';
 import { selectiveScan } from '../scan/selectiveScan.js';
 import { softplusTorch } from '../scan/tensorScan.js';
-import { s6HostApplies, s6HostForward } from './s6Host.js';
+import { hostScanApplies, s6HostForward } from './s6Host.js';
 import type { Mixer, MixerContext, MixerInternals } from './types.js';
 
 export const s6: Mixer = {
@@ -29,7 +29,7 @@ export const s6: Mixer = {
     ];
   },
   forward(p, xhat, _x, ctx, withInternals) {
-    if (!withInternals && s6HostApplies(ctx)) return { y: s6HostForward(p, xhat, ctx), internals: {} }; // same math, fewer copies
+    if (!withInternals && hostScanApplies(ctx)) return { y: s6HostForward(p, xhat, ctx), internals: {} }; // same math, fewer copies
     const { d, N, dtRank: R } = ctx;
     const [b, L] = xhat.shape;
     const xdbl = linear(xhat, p('x_proj.weight')); // [b, L, R + 2N]

@@ -17,8 +17,8 @@ import type { ScanDims } from '../scan/types.js';
 import { assertFinite } from '../scan/validate.js';
 import type { MixerContext } from './types.js';
 
-/** The host path applies when the fused kernel would run anyway and no gradient is being recorded. */
-export function s6HostApplies(ctx: MixerContext): boolean {
+/** The host paths (S6 here, Mamba-2 in mamba2Host.ts) apply when the fused kernel would run anyway and no gradient is being recorded. */
+export function hostScanApplies(ctx: MixerContext): boolean {
   const impl = !ctx.impl || ctx.impl === 'auto' ? preferredScanImpl() : ctx.impl;
   return impl === 'fused' && !isRecording();
 }

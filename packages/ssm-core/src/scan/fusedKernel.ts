@@ -9,7 +9,7 @@
  *   Bt, Ct   [b, L, n] (input-dependent) or [d, n] (fixed)
  *   dtT      Δ̄ as [b, d, L] (Δ per channel: one value per step) | [b, L, n] (per state) | [b, d, L, n]
  *   states, decay   [b, d, L, n]
- * The S6 host path passes its own layout instead (ScanDims.timeMajor, see types.ts): nothing is copied.
+ * The host paths of S6 and Mamba-2 pass the model's layout instead (ScanDims.timeMajor, see types.ts): nothing is copied.
  */
 import { deltaSize, softplus, softplusGrad, zohCoef, zohCoefGradA } from './layout.js';
 import type { ScanArrays, ScanDims } from './types.js';
@@ -135,8 +135,8 @@ function timeMajor(s: ScanDims, v: Floats, fixed: boolean): Floats {
 
 /**
  * Forward pass. `keepForBackward` stores states and decays for {@link fusedBackward} (and disables the Λ = 0
- * sparse path). With `s.timeMajor` (the S6 host path, ../mixers/s6Host.ts) u, Δ, z and out are [b, L, d]
- * and B, C [b, L, n]; the backward pass only takes the reference layout.
+ * sparse path). With `s.timeMajor` (the S6 and Mamba-2 host paths, ../mixers/s6Host.ts and mamba2Host.ts) u, Δ,
+ * z and out are [b, L, d] and B, C rows of [b, L, ·] (types.ts); the backward pass only takes the reference layout.
  */
 export function fusedForward(s: ScanDims, x: ScanArrays, keepForBackward: boolean): FusedForward {
   const { batch, dInner: Dn, dState: N, L } = s;

@@ -75,9 +75,10 @@ export interface ScanDims {
 }
 
 /**
- * The S6 host path's layout: u, z, out as [b, L, d]; B and C read in place from x_proj's output rows
- * [b, L, stride] at columns bOffset … bOffset + n and cOffset … cOffset + n (B and C are the same array);
- * Δ as [b, L, d], or as [d] when `deltaConstant` (dt_proj ≡ 0: Δ̄ = softplus(bias) at every b, t, as in Thm. 2/3).
+ * The host paths' layout (mixers/s6Host.ts, mixers/mamba2Host.ts): u, z, out as [b, L, d]; B and C read in place
+ * from rows [b, L, stride] at columns bOffset … bOffset + n and cOffset … cOffset + n (S6: both are x_proj's
+ * output; Mamba-2: their own [b, L, n] with stride n); Δ as [b, L, d], or as [d] when `deltaConstant`
+ * (dt_proj ≡ 0: Δ̄ = softplus(bias) at every b, t, as in Thm. 2/3).
  */
 export interface TimeMajor {
   stride: number;
