@@ -158,6 +158,7 @@ export function fusedForward(s: ScanDims, x: ScanArrays, keepForBackward: boolea
   const shared = free && !s.bFixed && !s.cFixed && s.deltaAlong === 'channel'; // B_t, C_t shared by every channel d
   const freeRows = shared ? Int32Array.from(free.keys()).filter((d) => free[d] === 1) : undefined;
   const scratch = freeRows && sharedScratch(s, freeRows.length);
+  const rowPatterns = free && !shared ? { pb: emptyPattern(L, N), pc: emptyPattern(L, N) } : undefined; // reused by every row
   for (let b = 0; b < batch; b++) {
     if (freeRows) decayFreeShared(s, b, freeRows, x, dtT, Bt, Ct, out, lastState, scratch!);
     for (let d = 0; d < Dn; d++) {
@@ -167,8 +168,8 @@ export function fusedForward(s: ScanDims, x: ScanArrays, keepForBackward: boolea
       h.fill(0);
       if (free?.[d]) {
         if (shared) continue;
-        const pb = nonzeros(Bt, r.bBase, r.bT ? L : 1, N);
-        const pc = nonzeros(Ct, r.cBase, r.cT ? L : 1, N);
+        const pb = nonzeros(Bt, r.bBase, r.bT ? L : 1, N, N, rowPatterns!.pb);
+        const pc = nonzeros(Ct, r.cBase, r.cT ? L : 1, N, N, rowPatterns!.pc);
         decayFreeRow(s, r, x, Dd, dtT, Bt, Ct, pb, pc, h, out);
         for (let n = 0; n < N; n++) lastState[(b * Dn + d) * N + n] = h[n];
         continue;
@@ -226,9 +227,11 @@ interface Pattern {
   idx: Int32Array; // column n of every nonzero
 }
 
-function nonzeros(v: Floats, base: number, rows: number, N: number, stride = N, into?: Pattern): Pattern {
-  const start = into?.start ?? new Int32Array(rows + 1);
-  const idx = into?.idx ?? new Int32Array(rows * N); // room for every entry: one pass, no counting
+/** Room for the pattern of `rows` length-N rows: every entry nonzero, so one pass fills it without counting. */
+const emptyPattern = (rows: number, N: number): Pattern => ({ start: new Int32Array(rows + 1), idx: new Int32Array(rows * N) });
+
+function nonzeros(v: Floats, base: number, rows: number, N: number, stride: number, into: Pattern): Pattern {
+  const { start, idx } = into;
   let k = 0;
   for (let t = 0; t < rows; t++) {
     start[t] = k;
@@ -298,11 +301,10 @@ const inPlace = (s: ScanDims, R: number) => s.timeMajor !== undefined && R === s
 function sharedScratch(s: ScanDims, R: number): SharedScratch {
   const { L, dState: N } = s;
   const copied = !inPlace(s, R);
-  const pattern = () => ({ start: new Int32Array(L + 1), idx: new Int32Array(L * N) });
   return {
     uT: copied ? new Float64Array(L * R) : undefined,
     dT: copied && !s.timeMajor?.deltaConstant ? new Float64Array(L * R) : undefined,
-    H: new Float64Array(N * R), Y: new Float64Array(R), pb: pattern(), pc: pattern(),
+    H: new Float64Array(N * R), Y: new Float64Array(R), pb: emptyPattern(L, N), pc: emptyPattern(L, N),
   };
 }
 
