@@ -5,7 +5,7 @@
  * selective_scan_ref transcription (tolerance), over every layout and sparsity pattern.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MambaModel, Rng, ready, selectiveScan, selectiveScanRef64, tf, validateScanArgs, type ScanArrays, type SelectiveScanArgs } from '../src/index.js';
+import { MambaModel, Rng, ready, selectiveScan, selectiveScanRef64, tf, validateScanArgs, type MambaConfig, type ScanArrays, type SelectiveScanArgs } from '../src/index.js';
 import { blockRef64 } from './blockReference.js';
 import { fusedForward } from '../src/scan/fusedKernel.js';
 import { expectClose, randomScan, read, type ScanCase } from './helpers.js';
@@ -100,9 +100,20 @@ describe('S6 block on the host path (time-major kernel) with Λ = 0 rows', () =>
     } else for (let i = 0; i < xp.length; i++) if (r.uniform() < 0.6) xp[i] = 0;
     fused.setParam('mixer.x_proj.weight', xp);
     const tokens = Array.from({ length: 3 }, () => Array.from({ length: 30 }, () => r.int(cfg.vocabSize)));
+    return { fused, cfg, tokens };
+  }
+
+  /** Logits of `fused` (host path) and of a tensor-path twin with its weights = the float64 block loop; disposes both. */
+  function expectHostPathMatches(fused: MambaModel, cfg: MambaConfig, tokens: number[][]) {
     const tensor = new MambaModel({ ...cfg, impl: 'tensor' });
     for (const n of fused.paramNames()) tensor.setParam(n, fused.getParam(n).dataSync());
-    return { fused, tensor, tokens };
+    const [a, b] = [fused.forward(tokens), tensor.forward(tokens)];
+    const ref = blockRef64(fused, tokens);
+    expectClose(read(a), ref, 'host path', 2e-5, 2e-4);
+    expectClose(read(b), ref, 'tensor path', 2e-5, 2e-4);
+    tf.dispose([a, b]);
+    fused.dispose();
+    tensor.dispose();
   }
 
   for (const decay of [0, 0.7]) {
@@ -118,29 +129,15 @@ describe('S6 block on the host path (time-major kernel) with Λ = 0 rows', () =>
         fused.setParam(`mixer.in_proj_${w}.weight`, W);
       }
       const tokens = Array.from({ length: 3 }, () => Array.from({ length: 25 }, () => r.int(cfg.vocabSize)));
-      const tensor = new MambaModel({ ...cfg, impl: 'tensor' });
-      for (const n of fused.paramNames()) tensor.setParam(n, fused.getParam(n).dataSync());
-      const [a, b] = [fused.forward(tokens), tensor.forward(tokens)];
-      const ref = blockRef64(fused, tokens);
-      expectClose(read(a), ref, 'host path', 2e-5, 2e-4);
-      expectClose(read(b), ref, 'tensor path', 2e-5, 2e-4);
-      tf.dispose([a, b]);
-      fused.dispose();
-      tensor.dispose();
+      expectHostPathMatches(fused, cfg, tokens);
     });
   }
 
   for (const weights of ['random', 'construction'] as const) {
     for (const rows of ['all', 'some'] as const) {
       it(`${rows} rows Λ = 0, ${weights} sparse x_proj: logits = float64 block loop, and = the tensor-op path`, () => {
-        const { fused, tensor, tokens } = hostCase(rows, weights);
-        const [a, b] = [fused.forward(tokens), tensor.forward(tokens)];
-        const ref = blockRef64(fused, tokens);
-        expectClose(read(a), ref, 'host path', 2e-5, 2e-4);
-        expectClose(read(b), ref, 'tensor path', 2e-5, 2e-4);
-        tf.dispose([a, b]);
-        fused.dispose();
-        tensor.dispose();
+        const { fused, cfg, tokens } = hostCase(rows, weights);
+        expectHostPathMatches(fused, cfg, tokens);
       });
     }
   }
