@@ -1,0 +1,19 @@
+/**
+ * Scalar functions shared by kernels, references, theory and constructions, in float64.
+ * softplus follows torch.nn.functional.softplus (β = 1, threshold 20): x for x > 20, else log(1 + eˣ).
+ */
+
+/** torch's softplus: x for x > 20, else log1p(eˣ). */
+export const softplus = (x: number): number => (x > 20 ? x : Math.log1p(Math.exp(x)));
+
+/** d softplus / dx with torch's threshold: 1 for x > 20, else σ(x). */
+export const softplusGrad = (x: number): number => (x > 20 ? 1 : 1 / (1 + Math.exp(-x)));
+
+/** The inverse of softplus for y > 0: y + log(1 − e^{−y}) (y itself above torch's threshold). */
+export const softplusInverse = (y: number): number => (y > 20 ? y : y + Math.log(-Math.expm1(-y)));
+
+/** σ(x) = 1 / (1 + e^{−x}). */
+export const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
+
+/** silu(x) = x·σ(x). */
+export const silu = (x: number): number => x / (1 + Math.exp(-x));
