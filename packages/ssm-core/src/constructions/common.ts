@@ -13,6 +13,7 @@
 import { tf } from '../backend.js';
 import { configError } from '../errors.js';
 import { MambaModel, modelParamSpecs, resolveConfig, type MambaConfig } from '../model.js';
+import { show } from '../validate.js';
 
 /** How logits become one number per position. */
 export type Decoder =
@@ -79,26 +80,6 @@ export interface Construction {
 }
 
 // ── option checking ───────────────────────────────────────────────────────────────────────────────
-
-const show = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v));
-
-/** An integer option in [lo, hi]; otherwise a ConfigError naming `options.<name>`. */
-export function intOption(name: string, v: unknown, lo: number, hi = Number.MAX_SAFE_INTEGER, expected = `an integer ≥ ${lo}`): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) throw configError(`options.${name}`, expected, show(v));
-  return v;
-}
-
-export function choiceOption<T extends string>(name: string, v: unknown, choices: readonly T[]): T {
-  if (!choices.includes(v as T)) throw configError(`options.${name}`, choices.map((c) => `'${c}'`).join(' | '), show(v));
-  return v as T;
-}
-
-export function optionsObject<T>(o: T, expected: string): T {
-  if (o == null || typeof o !== 'object') throw configError('options', expected, show(o));
-  return o;
-}
-
-export const SEED_MAX = 2 ** 32 - 1;
 
 /** Largest weight count a construction may allocate (the S4D one-hot gate alone is (κ|V|)²). */
 export const MAX_WEIGHTS = 2 ** 26;
@@ -254,9 +235,6 @@ function decodeBatch(model: MambaModel, tokens: Int32Array, b: number, T: number
   }
   return out;
 }
-
-/** softplus⁻¹(y) = log(e^y − 1): the Δ bias that makes softplus(bias) = y (Δ = 1 in Thm. 2/3). */
-export const softplusInverse = (y: number) => y + Math.log(-Math.expm1(-y));
 
 /** ⌈log₂ n⌉ (at least 1): the nominal value of a log in an O(·) bound. */
 export const log2ceil = (n: number) => Math.max(1, Math.ceil(Math.log2(n)));

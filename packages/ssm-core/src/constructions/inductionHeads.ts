@@ -21,8 +21,9 @@
  * so argmax = x_{j+1}, or the blank class |V| when x_i has not occurred before; predict reports the
  * blank as −1.
  */
-import { intOption, makeConstruction, optionsObject, Weights, checkWeightCount, type Construction } from './common.js';
 import type { MambaConfig } from '../model.js';
+import { int, object } from '../validate.js';
+import { checkWeightCount, makeConstruction, Weights, type Construction } from './common.js';
 
 export interface InductionHeadsConstructionOptions {
   /** |V|, number of token ids. */
@@ -74,8 +75,8 @@ function setOutput(w: Weights, V: number): void {
 
 /** Lem. 3: INDUCTION HEADS with Mamba-Δ⊤; predict → the token after the latest previous occurrence, or −1 (blank). */
 export function inductionHeadsConstruction(options: InductionHeadsConstructionOptions): Construction {
-  optionsObject(options, 'an object {vocabSize}');
-  const V = intOption('vocabSize', options.vocabSize, 1, 2 ** 12, 'an integer in [1, 4096]');
+  object(options, 'options', 'an object {vocabSize}');
+  const V = int(options.vocabSize, 'options.vocabSize', 1, 2 ** 12, 'an integer in [1, 4096]');
   const config = ihConfig(V);
   checkWeightCount(config, 'options.vocabSize');
   const w = new Weights(config);

@@ -27,9 +27,9 @@
  * H(· ≥ n+1) channel already holds x_n (inputs enter after the step's decay), so the difference is 0
  * at t = n, and no linear B, C can fix that step — but the task scores t = n (App. D.2, l. 4288).
  */
-import { configError } from '../errors.js';
 import type { MambaConfig } from '../model.js';
-import { intOption, makeConstruction, optionsObject, Weights, type Construction } from './common.js';
+import { int, object } from '../validate.js';
+import { makeConstruction, Weights, type Construction } from './common.js';
 
 export interface KeepNthConstructionOptions {
   /** 1-based position of the token to keep (paper: 5). */
@@ -44,12 +44,12 @@ export interface KeepNthConstructionOptions {
 export const KEEP_NTH_W = 100;
 
 function check(o: KeepNthConstructionOptions) {
-  optionsObject(o, 'an object {n, vocabSize, T?}');
-  const vocabSize = intOption('vocabSize', o.vocabSize, 1, 2 ** 24, 'an integer in [1, 2^24]');
-  const n = intOption('n', o.n, 1, 2 ** 24, 'an integer ≥ 1');
+  object(o, 'options', 'an object {n, vocabSize, T?}');
+  const vocabSize = int(o.vocabSize, 'options.vocabSize', 1, 2 ** 24, 'an integer in [1, 2^24]');
+  const n = int(o.n, 'options.n', 1, 2 ** 24, 'an integer ≥ 1');
   if (o.T !== undefined) {
-    const T = intOption('T', o.T, 1, 2 ** 24, 'an integer ≥ 1');
-    if (n > T) throw configError('options.n', `an integer in [1, T=${T}]`, String(n));
+    const T = int(o.T, 'options.T', 1, 2 ** 24, 'an integer ≥ 1');
+    int(n, 'options.n', 1, T, `an integer in [1, T=${T}]`);
   }
   return { n, V: vocabSize };
 }

@@ -10,7 +10,7 @@
  * Default JL dimensions are Lem. 4's p = ⌈4 ε⁻² ln(n/δ)⌉ with ε = δ = ½ (n = |V| values, κ keys).
  */
 import { configError } from '../errors.js';
-import { choiceOption, intOption, optionsObject, SEED_MAX } from './common.js';
+import { int, object, oneOf, seed as checkSeed, show } from '../validate.js';
 import { jlCoherence, jlLemmaDim, jlMatrix } from './jl.js';
 import type { JlInfo } from './common.js';
 
@@ -48,8 +48,10 @@ export interface ResolvedMqar {
   jlKeys?: JlEmbedding;
 }
 
-const MIXERS: readonly MqarMixer[] = ['mamba', 'mamba2', 's4d'];
-const EMBEDDINGS: readonly MqarEmbedding[] = ['onehot', 'jl'];
+/** The three MQAR constructions: Thm. 2, Thm. 3, Thm. 4. */
+export const MQAR_MIXERS: readonly MqarMixer[] = ['mamba', 'mamba2', 's4d'];
+/** Step 1 (one-hot) and Step 2 (JL) of each proof. */
+export const MQAR_EMBEDDINGS: readonly MqarEmbedding[] = ['onehot', 'jl'];
 
 /** The key JL seed is derived from `seed` so that keys and values use independent streams. */
 export const keySeed = (seed: number) => (Math.imul(seed ^ 0x5bd1e995, 0x27d4eb2d) >>> 0);
@@ -61,12 +63,12 @@ export function drawJl(p: number, n: number, seed: number): JlEmbedding {
 
 function jlDims(o: MqarConstructionOptions, mixer: MqarMixer, K: number, V: number): { pk?: number; pv: number } {
   const j = o.jlDim;
-  const dim = (name: string, v: unknown) => intOption(name, v, 1, 2 ** 16, 'an integer in [1, 65536]');
+  const dim = (name: string, v: unknown) => int(v, `options.${name}`, 1, 2 ** 16, 'an integer in [1, 65536]');
   if (j === undefined) return { pv: jlLemmaDim(V), pk: mixer === 'mamba2' ? jlLemmaDim(K) : undefined };
   if (typeof j === 'number') return { pv: dim('jlDim', j), pk: mixer === 'mamba2' ? jlLemmaDim(K) : undefined };
-  if (typeof j !== 'object' || j === null) throw configError('options.jlDim', 'an integer or {keys?, values?}', String(j));
+  if (typeof j !== 'object' || j === null) throw configError('options.jlDim', 'an integer or {keys?, values?}', show(j));
   if (j.keys !== undefined && mixer !== 'mamba2') {
-    throw configError('options.jlDim.keys', `undefined with mixer '${mixer}'`, String(j.keys), "only Thm. 3 (mixer 'mamba2') embeds keys with JL");
+    throw configError('options.jlDim.keys', `undefined with mixer '${mixer}'`, show(j.keys), "only Thm. 3 (mixer 'mamba2') embeds keys with JL");
   }
   return {
     pv: j.values === undefined ? jlLemmaDim(V) : dim('jlDim.values', j.values),
@@ -75,14 +77,14 @@ function jlDims(o: MqarConstructionOptions, mixer: MqarMixer, K: number, V: numb
 }
 
 export function checkMqarOptions(o: MqarConstructionOptions): ResolvedMqar {
-  optionsObject(o, "an object {mixer: 'mamba'|'mamba2'|'s4d', numKeys, vocabSize, embedding?, jlDim?, seed?}");
-  const mixer = choiceOption('mixer', o.mixer, MIXERS);
-  const K = intOption('numKeys', o.numKeys, 1, 2 ** 20, 'an integer in [1, 2^20]');
-  const V = intOption('vocabSize', o.vocabSize, 1, 2 ** 20, 'an integer in [1, 2^20]');
-  const embedding = choiceOption('embedding', o.embedding ?? 'onehot', EMBEDDINGS);
-  const seed = intOption('seed', o.seed ?? 0, 0, SEED_MAX, 'an integer in [0, 2^32)');
+  object(o, 'options', "an object {mixer: 'mamba'|'mamba2'|'s4d', numKeys, vocabSize, embedding?, jlDim?, seed?}");
+  const mixer = oneOf(o.mixer, 'options.mixer', MQAR_MIXERS);
+  const K = int(o.numKeys, 'options.numKeys', 1, 2 ** 20, 'an integer in [1, 2^20]');
+  const V = int(o.vocabSize, 'options.vocabSize', 1, 2 ** 20, 'an integer in [1, 2^20]');
+  const embedding = oneOf(o.embedding ?? 'onehot', 'options.embedding', MQAR_EMBEDDINGS);
+  const seed = checkSeed(o.seed ?? 0, 'options.seed');
   if (embedding === 'onehot') {
-    if (o.jlDim !== undefined) throw configError('options.jlDim', "undefined with embedding 'onehot'", JSON.stringify(o.jlDim), "set embedding: 'jl'");
+    if (o.jlDim !== undefined) throw configError('options.jlDim', "undefined with embedding 'onehot'", show(o.jlDim), "set embedding: 'jl'");
     return { mixer, K, V };
   }
   const { pk, pv } = jlDims(o, mixer, K, V);

@@ -14,8 +14,8 @@
  * Reported per p_k: ε, ε(κ−1), S_max = max_i S_i, how many special keys are answered wrongly, how many
  * have S_i > 1 (predicted wrong), and the accuracy on random instances.
  */
-import { configError } from '../errors.js';
-import { intOption, log2ceil, optionsObject, SEED_MAX } from './common.js';
+import { int, nonEmptyArray, object, seed as checkSeed } from '../validate.js';
+import { log2ceil } from './common.js';
 import { scoreMqar } from './evaluate.js';
 import { jlLemmaDim } from './jl.js';
 import { mqarConstruction } from './mqar.js';
@@ -101,15 +101,16 @@ function crossTalk(M: Float32Array, p: number, K: number): Float64Array {
 }
 
 function check(o: Remark7Options) {
-  optionsObject(o, 'an object {numKeys?, vocabSize?, valuesDim?, keyDims?, maxKeyDim?, seed?, randomInstances?}');
-  const K = intOption('numKeys', o.numKeys ?? 16, 2, 4096, 'an integer in [2, 4096]');
-  const V = intOption('vocabSize', o.vocabSize ?? 64, 2, 1 << 16, 'an integer in [2, 65536]');
-  const pv = intOption('valuesDim', o.valuesDim ?? jlLemmaDim(V), 1, 1 << 16, 'an integer in [1, 65536]');
-  const maxKeyDim = intOption('maxKeyDim', o.maxKeyDim ?? 64 * K, 1, 1 << 16, 'an integer in [1, 65536]');
-  const seed = intOption('seed', o.seed ?? 0, 0, SEED_MAX, 'an integer in [0, 2^32)');
-  const randomInstances = intOption('randomInstances', o.randomInstances ?? 200, 1, 1e7, 'an integer ≥ 1');
-  if (o.keyDims !== undefined && (!Array.isArray(o.keyDims) || o.keyDims.length === 0 || o.keyDims.some((p) => !Number.isInteger(p) || p < 1 || p > 1 << 16))) {
-    throw configError('options.keyDims', 'a non-empty array of integers in [1, 65536]', JSON.stringify(o.keyDims));
+  object(o, 'options', 'an object {numKeys?, vocabSize?, valuesDim?, keyDims?, maxKeyDim?, seed?, randomInstances?}');
+  const K = int(o.numKeys ?? 16, 'options.numKeys', 2, 4096);
+  const V = int(o.vocabSize ?? 64, 'options.vocabSize', 2, 1 << 16);
+  const pv = int(o.valuesDim ?? jlLemmaDim(V), 'options.valuesDim', 1, 1 << 16);
+  const maxKeyDim = int(o.maxKeyDim ?? 64 * K, 'options.maxKeyDim', 1, 1 << 16);
+  const seed = checkSeed(o.seed ?? 0, 'options.seed');
+  const randomInstances = int(o.randomInstances ?? 200, 'options.randomInstances', 1, 1e7, 'an integer ≥ 1');
+  if (o.keyDims !== undefined) {
+    nonEmptyArray(o.keyDims, 'options.keyDims', 'a non-empty array of integers in [1, 65536]');
+    o.keyDims.forEach((p, i) => int(p, `options.keyDims[${i}]`, 1, 1 << 16));
   }
   return { K, V, pv, maxKeyDim, seed, randomInstances, keyDims: o.keyDims };
 }

@@ -20,11 +20,11 @@
  *   Value dimensions are capped at maxValueDim (default |V|, the one-hot size).
  * "floor" is ⌈log₂ n⌉, the fewest ±1 coordinates that give n distinct codes.
  */
-import { configError } from '../errors.js';
-import { intOption, log2ceil, optionsObject, SEED_MAX, type SizeBound } from './common.js';
+import { fn, int, nonEmptyArray, object, oneOf, seed as checkSeed } from '../validate.js';
+import { log2ceil, type SizeBound } from './common.js';
 import { scoreMqar } from './evaluate.js';
 import { mqarConstruction } from './mqar.js';
-import type { MqarMixer } from './mqarOptions.js';
+import { MQAR_MIXERS, type MqarMixer } from './mqarOptions.js';
 
 export interface TightnessOptions {
   numKeys: number;
@@ -97,20 +97,18 @@ interface Ctx {
 }
 
 function check(o: TightnessOptions): Ctx & { mixers: MqarMixer[] } {
-  optionsObject(o, 'an object {numKeys, vocabSize, T?, instances?, seeds?, taskSeed?, mixers?}');
-  const K = intOption('numKeys', o.numKeys, 1, 4096, 'an integer in [1, 4096]');
-  const V = intOption('vocabSize', o.vocabSize, 2, 1 << 16, 'an integer in [2, 65536]');
-  const T = intOption('T', o.T ?? 4 * K, 3 * K, 1 << 16, `an integer ≥ 3·numKeys = ${3 * K}`);
-  const instances = intOption('instances', o.instances ?? 10_000, 1, 1e7, 'an integer ≥ 1');
-  const seeds = intOption('seeds', o.seeds ?? 4, 1, 1000, 'an integer in [1, 1000]');
-  const taskSeed = intOption('taskSeed', o.taskSeed ?? 1, 0, SEED_MAX, 'an integer in [0, 2^32)');
-  const mixers = o.mixers ?? ['mamba', 'mamba2', 's4d'];
-  if (!Array.isArray(mixers) || mixers.length === 0 || mixers.some((m) => !['mamba', 'mamba2', 's4d'].includes(m))) {
-    throw configError('options.mixers', "a non-empty array of 'mamba' | 'mamba2' | 's4d'", JSON.stringify(mixers));
-  }
-  const maxValueDim = intOption('maxValueDim', o.maxValueDim ?? V, 1, 1 << 16, 'an integer in [1, 65536]');
-  const maxKeyDim = intOption('maxKeyDim', o.maxKeyDim ?? 16 * K, 1, 1 << 16, 'an integer in [1, 65536]');
-  if (o.onCandidate !== undefined && typeof o.onCandidate !== 'function') throw configError('options.onCandidate', 'a function', typeof o.onCandidate);
+  object(o, 'options', 'an object {numKeys, vocabSize, T?, instances?, seeds?, taskSeed?, mixers?}');
+  const K = int(o.numKeys, 'options.numKeys', 1, 4096);
+  const V = int(o.vocabSize, 'options.vocabSize', 2, 1 << 16);
+  const T = int(o.T ?? 4 * K, 'options.T', 3 * K, 1 << 16, `an integer ≥ 3·numKeys = ${3 * K}`);
+  const instances = int(o.instances ?? 10_000, 'options.instances', 1, 1e7, 'an integer ≥ 1');
+  const seeds = int(o.seeds ?? 4, 'options.seeds', 1, 1000);
+  const taskSeed = checkSeed(o.taskSeed ?? 1, 'options.taskSeed');
+  const mixers = nonEmptyArray<MqarMixer>(o.mixers ?? [...MQAR_MIXERS], 'options.mixers', "a non-empty array of 'mamba' | 'mamba2' | 's4d'");
+  mixers.forEach((m, i) => oneOf(m, `options.mixers[${i}]`, MQAR_MIXERS));
+  const maxValueDim = int(o.maxValueDim ?? V, 'options.maxValueDim', 1, 1 << 16);
+  const maxKeyDim = int(o.maxKeyDim ?? 16 * K, 'options.maxKeyDim', 1, 1 << 16);
+  if (o.onCandidate !== undefined) fn(o.onCandidate, 'options.onCandidate');
   return { K, V, T, instances, seeds, taskSeed, mixers, maxValueDim, maxKeyDim, candidates: 0, onCandidate: o.onCandidate };
 }
 

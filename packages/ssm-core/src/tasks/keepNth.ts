@@ -14,9 +14,8 @@
  * Randomness: one Rng(seed) stream read in sample order (x_1 … x_T of sample 0, then sample 1, …), so the
  * data depend on the seed alone and fewer samples with the same seed are a prefix of more samples.
  */
-import { configError } from '../errors.js';
-import { int, show } from './options.js';
 import { Rng } from '../random.js';
+import { int, object, seed as checkSeed } from '../validate.js';
 import { IGNORE, type TaskData } from './types.js';
 
 export interface KeepNthOptions {
@@ -33,14 +32,13 @@ export interface KeepNthOptions {
 
 const MAX_ID = 2 ** 31 - 1;
 
-
 function check(o: KeepNthOptions): Required<KeepNthOptions> {
-  if (o == null || typeof o !== 'object') throw configError('options', 'an object {n, vocabSize, T, numSamples, seed}', show(o));
-  const T = int('T', o.T, 1, MAX_ID, 'an integer ≥ 1');
-  const n = int('n', o.n, 1, T, `an integer in [1, T=${T}]`);
-  const vocabSize = int('vocabSize', o.vocabSize, 2, MAX_ID, 'an integer ≥ 2');
-  const numSamples = int('numSamples', o.numSamples, 1, MAX_ID, 'an integer ≥ 1');
-  const seed = int('seed', o.seed, 0, 2 ** 32 - 1, 'an integer in [0, 2^32)');
+  object(o, 'options', 'an object {n, vocabSize, T, numSamples, seed}');
+  const T = int(o.T, 'options.T', 1, MAX_ID, 'an integer ≥ 1');
+  const n = int(o.n, 'options.n', 1, T, `an integer in [1, T=${T}]`);
+  const vocabSize = int(o.vocabSize, 'options.vocabSize', 2, MAX_ID, 'an integer ≥ 2');
+  const numSamples = int(o.numSamples, 'options.numSamples', 1, MAX_ID, 'an integer ≥ 1');
+  const seed = checkSeed(o.seed, 'options.seed');
   return { n, vocabSize, T, numSamples, seed };
 }
 

@@ -10,9 +10,11 @@
  */
 import { MambaModel } from '../model.js';
 import { tf } from '../backend.js';
+import { softplusInverse } from '../math.js';
 import type { BDiscretization } from '../scan/types.js';
-import { intIn } from './validate.js';
-import { configError } from '../errors.js';
+import { int, oneOf } from '../validate.js';
+
+const DISCRETIZATIONS: readonly BDiscretization[] = ['euler', 'zoh', 'identity'];
 
 export interface AbsoluteTime {
   /** t = 1..L */
@@ -26,15 +28,15 @@ export interface AbsoluteTime {
 
 /** Run the Prop. 1 model on L all-ones inputs; returns h_t for t = 1..L  (Eq. 24). */
 export function recoverAbsoluteTime(L: number, discretization: BDiscretization = 'euler'): AbsoluteTime {
-  intIn(L, 'L', 1, 1 << 16);
-  if (!['euler', 'zoh', 'identity'].includes(discretization)) throw configError('discretization', "'euler' | 'zoh' | 'identity'", String(discretization));
+  int(L, 'L', 1, 1 << 16);
+  oneOf(discretization, 'discretization', DISCRETIZATIONS);
   const model = new MambaModel({ vocabSize: 1, dModel: 1, dState: 1, mixer: 's6', conv: false, gate: false, skip: false, dtRank: 1, discretization });
   try {
     model.setParam('embedding.weight', [1]);
     model.setParam('mixer.A_log', [-Infinity]); // λ = 0
     model.setParam('mixer.x_proj.weight', [0, 1, 1]); // dtLow = 0, B_t = x_t = 1, C_t = 1
     model.setParam('mixer.dt_proj.weight', [0]);
-    model.setParam('mixer.dt_proj.bias', [Math.log(Math.E - 1)]); // Δ = softplus(ln(e − 1)) = 1
+    model.setParam('mixer.dt_proj.bias', [softplusInverse(1)]); // Δ = softplus(ln(e − 1)) = 1
     const r = model.forwardWithInternals([new Array(L).fill(0)]);
     const y = Array.from(r.y.dataSync());
     const last = r.mixer.lastState!.dataSync()[0];

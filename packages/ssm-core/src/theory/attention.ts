@@ -15,7 +15,7 @@ import { tf } from '../backend.js';
 import { TransformerModel } from '../models/transformer.js';
 import { Rng } from '../random.js';
 import { fitPowerLaw, type LineFit } from './fit.js';
-import { intIn } from './validate.js';
+import { int, seed as checkSeed } from '../validate.js';
 
 export interface AttentionSensitivityOptions {
   /** Sequence length (default 256). */
@@ -108,10 +108,10 @@ function autodiff(m: TransformerModel, tokens: number[], j: number, times: numbe
 
 /** Attention sensitivity vs t with its closed form (44) and bound (45). */
 export function attentionSensitivity(opts: AttentionSensitivityOptions = {}): AttentionSensitivity {
-  const L = intIn(opts.L ?? 256, 'options.L', 3, 4096), j = intIn(opts.j ?? 1, 'options.j', 1, L - 1);
-  const d = intIn(opts.dModel ?? 4, 'options.dModel', 1, 256), V = intIn(opts.vocabSize ?? 16, 'options.vocabSize', 1);
-  const seed = intIn(opts.seed ?? 0, 'options.seed', 0);
-  const times = (opts.times ?? Array.from({ length: L - j }, (_, i) => j + 1 + i)).map((t, i) => intIn(t, `options.times[${i}]`, j + 1, L));
+  const L = int(opts.L ?? 256, 'options.L', 3, 4096), j = int(opts.j ?? 1, 'options.j', 1, L - 1);
+  const d = int(opts.dModel ?? 4, 'options.dModel', 1, 256), V = int(opts.vocabSize ?? 16, 'options.vocabSize', 1);
+  const seed = checkSeed(opts.seed ?? 0, 'options.seed');
+  const times = (opts.times ?? Array.from({ length: L - j }, (_, i) => j + 1 + i)).map((t, i) => int(t, `options.times[${i}]`, j + 1, L));
   const rng = new Rng(seed + 1);
   const tokens = Array.from({ length: L }, () => rng.int(V));
   const m = new TransformerModel({ vocabSize: V, dModel: d, maxLen: L, numHeads: 1, layerNorm: false, mlp: false, seed });

@@ -11,9 +11,10 @@
  *   g^S4D(s; t)    = B·e^{−λ(t−s)}                                          (9)
  *   Δ(s) = softplus(w_Δ s + b_Δ),  b_Δ = −w_Δ t̂,  w_Δ → −∞  ⇒  g^M → B·H(s − t̂)   (21–22)
  */
-import { integralsToEnd } from './quadrature.js';
-import { finite, fn, nonNegative, wDelta as checkW } from './validate.js';
 import { valueError } from '../errors.js';
+import { softplus } from '../math.js';
+import { finite, finiteArray, fn, negative, nonNegative } from '../validate.js';
+import { integralsToEnd } from './quadrature.js';
 
 /** r ↦ Δ(x(r)) ≥ 0. */
 export type DeltaFunction = (r: number) => number;
@@ -29,12 +30,12 @@ export interface BasisOptions {
   breakpoints?: number[];
 }
 
-/** Exact softplus log(1 + e^z), stable for all z (no threshold, unlike torch's). */
-export const softplus = (z: number): number => (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z)));
+/** softplus(z) = log(1 + e^z) (torch's, z for z > 20; see math.ts): the Δ of Eq. 21–22. */
+export { softplus };
 
 /** Finite points sorted ascending, with their original indices. */
 const sorted = (s: ArrayLike<number>) => {
-  for (let i = 0; i < s.length; i++) if (!Number.isFinite(s[i])) throw valueError('s', 'finite times', `${s[i]} at index ${i}`);
+  finiteArray(s, 's');
   const idx = Array.from({ length: s.length }, (_, i) => i).sort((a, b) => s[a] - s[b]);
   return { idx, pts: idx.map((i) => s[i]) };
 };
@@ -64,7 +65,7 @@ export function s4dBasis(s: ArrayLike<number>, opts: Omit<BasisOptions, 'breakpo
 /** Δ(s) = softplus(w_Δ s + b_Δ) with b_Δ = −w_Δ t̂: ∞ before t̂, 0 after, as w_Δ → −∞  (Eq. 21–22). */
 export function heavisideDelta(tHat: number, w: number): DeltaFunction {
   finite(tHat, 'tHat');
-  checkW(w, 'wDelta');
+  negative(w, 'wDelta');
   return (r) => softplus(w * (r - tHat));
 }
 

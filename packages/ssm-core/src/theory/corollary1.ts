@@ -21,7 +21,7 @@ import { fourierBestNTerm } from './fourier.js';
 import { haarBestNTerm } from './haar.js';
 import { cellAverages, randomPiecewiseConstant, type PiecewiseConstant } from './piecewise.js';
 import { s6HeavisideBases, type S6HeavisideBases } from './s6Bases.js';
-import { intIn, powerOfTwo, wDelta as checkW } from './validate.js';
+import { int, negative, powerOfTwo, seed as checkSeed } from '../validate.js';
 import { configError } from '../errors.js';
 
 /** The full dictionary G_p ≈ H(s − p/L), p = 0..L, from one S6 layer (Eq. 22 on L cells). */
@@ -117,11 +117,11 @@ function curve(N: number[], rows: number[][], fitFrom: number, kind: 'base2' | '
 
 /** Cor. 1 for m discontinuities: error² curves and fitted rates (Mamba/Haar, Fourier/S4D, S6 layer). */
 export function corollary1(m: number, opts: Corollary1Options = {}): Corollary1Result {
-  intIn(m, 'm', 1, 64);
-  const T = intIn(opts.targets ?? 16, 'options.targets', 1, 10_000);
-  const NMax = intIn(opts.NMax ?? 64, 'options.NMax', 4, 3000);
-  const fitFrom = intIn(opts.fitFrom ?? 16, 'options.fitFrom', 1, NMax - 3);
-  const rng = new Rng(opts.seed ?? 0);
+  int(m, 'm', 1, 64);
+  const T = int(opts.targets ?? 16, 'options.targets', 1, 10_000);
+  const NMax = int(opts.NMax ?? 64, 'options.NMax', 4, 3000);
+  const fitFrom = int(opts.fitFrom ?? 16, 'options.fitFrom', 1, NMax - 3);
+  const rng = new Rng(checkSeed(opts.seed ?? 0, 'options.seed'));
   const rhos = Array.from({ length: T }, () => randomPiecewiseConstant(m, rng));
   const nMax = Math.floor((NMax - 1) / 3);
   const Nm = Array.from({ length: nMax + 1 }, (_, n) => 1 + 3 * n);
@@ -129,7 +129,7 @@ export function corollary1(m: number, opts: Corollary1Options = {}): Corollary1R
   const Nf = Array.from({ length: NMax }, (_, i) => i + 1);
   const fourier = curve(Nf, rhos.map((r) => fourierBestNTerm(r, NMax).error2.slice(1)), fitFrom, 'power');
   const s6 = (opts.s6 ?? []).map((cfg, i) => {
-    const dict = 'bases' in cfg ? cfg : s6HaarDictionary(cfg.L, checkW(cfg.wDelta, `options.s6[${i}].wDelta`));
+    const dict = 'bases' in cfg ? cfg : s6HaarDictionary(cfg.L, negative(cfg.wDelta, `options.s6[${i}].wDelta`));
     return { L: dict.L, wDelta: dict.wDelta, ...curve(Nm, rhos.map((r) => s6HaarBestNTerm(r, dict, nMax)), fitFrom, 'base2') };
   });
   return {

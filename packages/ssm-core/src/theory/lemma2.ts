@@ -17,7 +17,7 @@ import { s6 } from '../mixers/s6.js';
 import type { MixerContext } from '../mixers/types.js';
 import { Rng } from '../random.js';
 import { getter, param, toTensors, type Param } from './mixerParams.js';
-import { finite, finiteArray, intIn, nonNegative } from './validate.js';
+import { finite, finiteArray, int, nonNegative, seed as checkSeed } from '../validate.js';
 import { configError } from '../errors.js';
 
 export interface Lemma2Options {
@@ -105,13 +105,13 @@ function jacobianRow(P: Record<string, Tensor>, x: Float32Array, t: number): Flo
 
 /** Lemma 2 on a hand-set S6 layer: sensitivity at every t against e^{−c}-bounds  (Eq. 12–13, 42–43). */
 export function lemma2Demo(opts: Lemma2Options = {}): Lemma2Result {
-  const L = intIn(opts.L ?? 256, 'options.L', 2, 4096), lambda = nonNegative(opts.lambda ?? 1, 'options.lambda');
+  const L = int(opts.L ?? 256, 'options.L', 2, 4096), lambda = nonNegative(opts.lambda ?? 1, 'options.lambda');
   const w = finite(opts.wDelta ?? 0.5, 'options.wDelta'), b = finite(opts.bDelta ?? -8, 'options.bDelta'), beta = finite(opts.beta ?? 1, 'options.beta');
-  const x = opts.input ? Float32Array.from(opts.input) : new Rng(intIn(opts.seed ?? 0, 'options.seed', 0)).fill(L, (r) => r.normal());
+  const x = opts.input ? Float32Array.from(opts.input) : new Rng(checkSeed(opts.seed ?? 0, 'options.seed')).fill(L, (r) => r.normal());
   if (x.length !== L) throw configError('options.input', `${L} values`, `${x.length}`);
   finiteArray(x, 'options.input');
   const js = opts.js ?? [1, 2, 8, 32, Math.floor(L / 2)].filter((j) => j <= L);
-  js.forEach((j, i) => intIn(j, `options.js[${i}]`, 1, L));
+  js.forEach((j, i) => int(j, `options.js[${i}]`, 1, L));
   const P = toTensors(lemma2Params(lambda, w, b, beta));
   try {
     const { delta, dBdx } = inputTerm(P, x);

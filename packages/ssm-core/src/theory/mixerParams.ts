@@ -7,9 +7,10 @@
  */
 import type { Tensor } from '@tensorflow/tfjs';
 import { tf } from '../backend.js';
-import { configError, shapeError, fmtShape, valueError } from '../errors.js';
+import { fmtShape, shapeError, valueError } from '../errors.js';
 import { MIXERS, type MixerContext, type MixerKind } from '../mixers/index.js';
 import { Rng } from '../random.js';
+import { ownKey } from '../validate.js';
 
 export interface Param {
   data: Float32Array;
@@ -30,8 +31,7 @@ export function mixerParams(kind: MixerKind, ctx: MixerContext, seed: number, ov
   const out: Record<string, Param> = {};
   for (const s of MIXERS[kind].specs(ctx)) out[s.name] = { data: s.init(rng), shape: s.shape };
   for (const [name, v] of Object.entries(overrides)) {
-    const p = out[name];
-    if (!p) throw configError('options.params', `names among ${Object.keys(out).join(', ')}`, JSON.stringify(name));
+    const p = out[ownKey(name, 'options.params', out, `names among ${Object.keys(out).join(', ')}`)];
     if (v.length !== p.data.length) throw shapeError(`options.params["${name}"]`, `${p.data.length} values for shape ${fmtShape(p.shape)}`, `${v.length}`);
     for (let i = 0; i < v.length; i++) if (Number.isNaN(v[i])) throw valueError(`options.params["${name}"]`, 'no NaN', `NaN at index ${i}`);
     out[name] = { data: Float32Array.from(v), shape: p.shape };
@@ -49,7 +49,5 @@ export const toPlain = (ps: Record<string, Param>): PlainParams =>
 
 /** Getter for `Mixer.forward`. */
 export const getter = (ts: Record<string, Tensor>) => (name: string): Tensor => {
-  const t = ts[name];
-  if (!t) throw configError('mixer parameter', `one of ${Object.keys(ts).join(', ')}`, JSON.stringify(name));
-  return t;
+  return ts[ownKey(name, 'mixer parameter', ts, `one of ${Object.keys(ts).join(', ')}`)];
 };

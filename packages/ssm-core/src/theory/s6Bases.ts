@@ -21,7 +21,8 @@ import { s6 } from '../mixers/s6.js';
 import type { MixerContext } from '../mixers/types.js';
 import type { DeltaFunction } from './bases.js';
 import { getter, param, toPlain, toTensors, type Param, type PlainParams } from './mixerParams.js';
-import { finite, finiteArray, fn, intIn, nonNegative, powerOfTwo, wDelta as checkW } from './validate.js';
+import { softplusInverse } from '../math.js';
+import { finite, finiteArray, fn, int, negative, nonEmptyArray, nonNegative, numberIn, positive, powerOfTwo } from '../validate.js';
 import { configError, valueError } from '../errors.js';
 
 interface S6Problem {
@@ -58,8 +59,11 @@ function runReadout(pr: S6Problem): { projections: Float64Array; bases: Float64A
   }
 }
 
-/** softplus⁻¹(y) = y + log(−expm1(−y)), clamped below at −80 (softplus(−80) ≈ 2e−35 ≈ 0). */
-const softplusInv = (y: number) => (y > 30 ? y : Math.max(-80, y + Math.log(-Math.expm1(-y))));
+/**
+ * softplus⁻¹(Δ) as the layer's input: Δ = 0 (and Δ below ~1e−35) would give −∞ or a value past what
+ * float32 softplus resolves, so it is clamped at −80 (softplus(−80) ≈ 2e−35, i.e. Δ ≈ 0 to float32).
+ */
+const deltaInput = (delta: number) => Math.max(-80, softplusInverse(delta));
 
 export interface S6Basis {
   /** Right cell edges s_i = i·h, i = 1..L: the discrete basis at cell i approximates g^M(s_i). */
@@ -78,14 +82,13 @@ export interface S6Basis {
  */
 export function s6MambaBasis(delta: DeltaFunction, opts: { L: number; t?: number; lambda?: number; B?: number }): S6Basis {
   fn(delta, 'delta');
-  const L = intIn(opts?.L, 'options.L', 1, 1 << 16);
-  const t = finite(opts.t ?? 1, 'options.t'), lambda = nonNegative(opts.lambda ?? 1, 'options.lambda'), B = finite(opts.B ?? 1, 'options.B');
-  if (!(t > 0)) throw configError('options.t', 'a finite positive number', String(t));
+  const L = int(opts?.L, 'options.L', 1, 1 << 16);
+  const t = positive(opts.t ?? 1, 'options.t'), lambda = nonNegative(opts.lambda ?? 1, 'options.lambda'), B = finite(opts.B ?? 1, 'options.B');
   const h = t / L;
   const z = Float64Array.from({ length: L }, (_, i) => {
     const v = delta((i + 0.5) * h);
     if (!(v >= 0) || !Number.isFinite(v)) throw valueError('delta', 'Δ(r) finite and ≥ 0', `Δ(${(i + 0.5) * h}) = ${v}`);
-    return softplusInv(v);
+    return deltaInput(v);
   });
   const params = {
     A_log: param([3, 1], () => Math.log(lambda * h)), // A = −λ_d = −λh  (−∞ ⇒ λ = 0)
@@ -128,9 +131,9 @@ function heavisideParams(tHats: number[], L: number, w: number): Record<string, 
  * signal ends (x̂_{L+1} = 0), so that t̂ = 1 is representable too.
  */
 export function s6HeavisideBases(tHats: number[], opts: { L: number; wDelta: number; signal?: ArrayLike<number> }): S6HeavisideBases {
-  if (!Array.isArray(tHats) || tHats.length === 0) throw configError('tHats', 'a non-empty array of jump locations in [0, 1]', String(tHats));
-  tHats.forEach((t, i) => { if (!(t >= 0 && t <= 1)) throw configError(`tHats[${i}]`, 'a number in [0, 1]', String(t)); });
-  const L = powerOfTwo(opts?.L, 'options.L', 2, 1 << 13), w = checkW(opts.wDelta);
+  nonEmptyArray(tHats, 'tHats', 'a non-empty array of jump locations in [0, 1]');
+  tHats.forEach((t, i) => numberIn(t, `tHats[${i}]`, 0, 1));
+  const L = powerOfTwo(opts?.L, 'options.L', 2, 1 << 13), w = negative(opts.wDelta, 'options.wDelta');
   const signal = opts.signal ?? new Float64Array(L);
   if (signal.length !== L) throw configError('options.signal', `${L} values (one per cell)`, `${signal.length}`);
   finiteArray(signal, 'options.signal');

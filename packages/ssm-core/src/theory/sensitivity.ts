@@ -20,10 +20,12 @@ import { MIXERS, type MixerContext } from '../mixers/index.js';
 import { Rng } from '../random.js';
 import { fitExponentialRate, type LineFit } from './fit.js';
 import { getter, mixerParams, toPlain, toTensors, type Param, type PlainParams } from './mixerParams.js';
-import { finiteArray, intIn } from './validate.js';
+import { finiteArray, int, oneOf, seed as checkSeed } from '../validate.js';
 import { configError } from '../errors.js';
 
 export type SsmMixer = 's4d' | 's6' | 'mamba2';
+
+const SSM_MIXERS: readonly SsmMixer[] = ['s4d', 's6', 'mamba2'];
 
 export interface SensitivityOptions {
   /** Sequence length (default 128). */
@@ -153,16 +155,16 @@ function spread(values: number[], t: number[], j: number, lambda: number, dlt: n
 
 /** Validated options, default input and the seeded mixer parameters. */
 function setup(kind: SsmMixer, o: SensitivityOptions): Run & { j: number; times: number[] } {
-  if (!['s4d', 's6', 'mamba2'].includes(kind)) throw configError('mixer', "'s4d' | 's6' | 'mamba2'", JSON.stringify(kind));
-  const L = intIn(o.L ?? 128, 'options.L', 2, 4096), d = intIn(o.d ?? 1, 'options.d', 1, 64), N = intIn(o.N ?? 4, 'options.N', 1, 64);
-  const j = intIn(o.j ?? 1, 'options.j', 1, L - 1), seed = intIn(o.seed ?? 0, 'options.seed', 0);
+  oneOf(kind, 'mixer', SSM_MIXERS);
+  const L = int(o.L ?? 128, 'options.L', 2, 4096), d = int(o.d ?? 1, 'options.d', 1, 64), N = int(o.N ?? 4, 'options.N', 1, 64);
+  const j = int(o.j ?? 1, 'options.j', 1, L - 1), seed = checkSeed(o.seed ?? 0, 'options.seed');
   const ctx: MixerContext = { d, N, dtRank: Math.ceil(d / 16), disc: 'euler', conv: false, skip: true };
   const rng = new Rng(seed + 1);
   const x = o.input ? Float32Array.from(o.input) : rng.fill(L * d, (r) => r.normal());
   if (x.length !== L * d) throw configError('options.input', `${L * d} values ([L, d] row-major)`, `${x.length}`);
   finiteArray(x, 'options.input');
   const times = o.times ?? Array.from({ length: L - j + 1 }, (_, i) => j + i);
-  times.forEach((t, i) => intIn(t, `options.times[${i}]`, j, L));
+  times.forEach((t, i) => int(t, `options.times[${i}]`, j, L));
   return { kind, ctx, params: mixerParams(kind, ctx, seed, o.params), x, L, j, times: [...times].sort((a, b) => a - b) };
 }
 

@@ -7,7 +7,7 @@
 import { attentionSensitivity, type AttentionSensitivity } from './attention.js';
 import { corollary1, s6HaarDictionary, type Corollary1Result } from './corollary1.js';
 import { sensitivityProfile, type SensitivityProfile, type SsmMixer } from './sensitivity.js';
-import { intIn } from './validate.js';
+import { int } from '../validate.js';
 
 export interface Corollary1Row {
   m: number;
@@ -37,7 +37,7 @@ export interface Corollary1Table {
 /** Cor. 1 for each m, with S6 dictionaries built once and shared across m. */
 export function corollary1Table(opts: { ms?: number[]; NMax?: number; targets?: number; seed?: number; fitFrom?: number; s6?: { L: number; wDelta: number }[] } = {}): Corollary1Table {
   const ms = opts.ms ?? [1, 2, 4];
-  ms.forEach((m, i) => intIn(m, `options.ms[${i}]`, 1, 64));
+  ms.forEach((m, i) => int(m, `options.ms[${i}]`, 1, 64));
   const cfgs = opts.s6 ?? [{ L: 1024, wDelta: -1e4 }, { L: 1024, wDelta: -1e8 }];
   const dicts = cfgs.map((c) => s6HaarDictionary(c.L, c.wDelta));
   const results = ms.map((m) => corollary1(m, { NMax: opts.NMax, targets: opts.targets, seed: opts.seed, fitFrom: opts.fitFrom, s6: dicts }));

@@ -14,14 +14,13 @@
  */
 import { heavisideBasis } from './bases.js';
 import { haarHeavisideTerms, haarWavelet } from './haar.js';
-import { intIn, powerOfTwo, wDelta as checkW } from './validate.js';
-import { configError } from '../errors.js';
+import { int, negative, nonEmptyArray, powerOfTwo } from '../validate.js';
 
 /** ψ̂_{j,k}(s) = g1 − 2g2 + g3 at the points s, each g from (22) with B = 2^{j/2}  (Thm 1, Eq. 23). */
 export function mambaHaarWavelet(j: number, k: number, w: number, s: ArrayLike<number>): Float64Array {
   const out = new Float64Array(s.length);
   for (const { tHat, coef } of haarHeavisideTerms(j, k)) {
-    const g = heavisideBasis(tHat, checkW(w, 'wDelta'), s, 2 ** (j / 2)); // B_{j,k} = 2^{j/2}
+    const g = heavisideBasis(tHat, negative(w, 'wDelta'), s, 2 ** (j / 2)); // B_{j,k} = 2^{j/2}
     const c = coef / 2 ** (j / 2); // 1, −2, 1
     for (let i = 0; i < s.length; i++) out[i] += c * g[i];
   }
@@ -78,9 +77,9 @@ function errorsAt(j: number, k: number, w: number, grid: number) {
 
 /** Thm 1's error as a function of w_Δ, on a dyadic grid of `grid` cells (default max(4096, 2^{j+3}))  (Eq. 23). */
 export function theorem1Errors(j: number, k: number, wDeltas: number[], grid?: number): Theorem1Report {
-  intIn(j, 'j', 0, 12);
-  if (!Array.isArray(wDeltas) || wDeltas.length === 0) throw configError('wDeltas', 'a non-empty array of finite negative numbers', String(wDeltas));
-  wDeltas.forEach((w, i) => checkW(w, `wDeltas[${i}]`));
+  int(j, 'j', 0, 12);
+  nonEmptyArray(wDeltas, 'wDeltas', 'a non-empty array of finite negative numbers');
+  wDeltas.forEach((w, i) => negative(w, `wDeltas[${i}]`));
   const G = powerOfTwo(grid ?? Math.max(4096, 2 ** (j + 3)), 'grid', 2 ** (j + 1), 1 << 16);
   const r: Theorem1Report = { j, k, wDelta: [...wDeltas], supError: [], bound: [], layerWidth: [], l2Error: [], supErrorAll: [], points: 0 };
   for (const w of wDeltas) {

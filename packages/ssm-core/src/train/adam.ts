@@ -8,11 +8,21 @@
  */
 import type { Tensor, Variable } from '@tensorflow/tfjs';
 import { tf } from '../backend.js';
+import { numberWhere, object, positive } from '../validate.js';
 
 export interface AdamOptions {
   beta1?: number;
   beta2?: number;
   epsilon?: number;
+}
+
+/** β₁, β₂ ∈ [0, 1) and ε > 0 where given; errors name `<name>.beta1` etc. */
+export function checkAdamOptions(o: AdamOptions, name: string): void {
+  object(o, name, 'an object {beta1?, beta2?, epsilon?}');
+  const beta = (x: number) => x >= 0 && x < 1;
+  if (o.beta1 !== undefined) numberWhere(o.beta1, `${name}.beta1`, beta, 'a number in [0, 1)');
+  if (o.beta2 !== undefined) numberWhere(o.beta2, `${name}.beta2`, beta, 'a number in [0, 1)');
+  if (o.epsilon !== undefined) positive(o.epsilon, `${name}.epsilon`);
 }
 
 export class Adam {
@@ -25,6 +35,7 @@ export class Adam {
   readonly v: Record<string, Variable> = {};
 
   constructor(readonly params: Record<string, Variable>, o: AdamOptions = {}) {
+    checkAdamOptions(o, 'options');
     this.beta1 = o.beta1 ?? 0.9;
     this.beta2 = o.beta2 ?? 0.999;
     this.epsilon = o.epsilon ?? 1e-8;

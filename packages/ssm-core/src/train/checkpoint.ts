@@ -96,7 +96,7 @@ export function restoreCheckpoint(bytes: Uint8Array, source: string, model: Sequ
   const m = pick('adam.m.'), v = pick('adam.v.'), w = pick('model.');
   const probe = (group: Record<string, NamedArray>, prefix: string) => {
     const names = Object.keys(model.params);
-    const missing = names.filter((n) => !(prefix + n in group));
+    const missing = names.filter((n) => !Object.prototype.hasOwnProperty.call(group, prefix + n));
     if (missing.length || Object.keys(group).length !== names.length) {
       throw checkpointError(source, `tensors ${prefix}<${names.length} parameters>`, `missing [${missing.map((n) => prefix + n).join(', ')}] of ${Object.keys(group).length}`);
     }

@@ -14,7 +14,8 @@ import { writeFileAtomic } from '../io/file.js';
 import type { SequenceModel } from '../models/types.js';
 import { Rng } from '../random.js';
 import type { TaskData } from '../tasks/types.js';
-import { Adam, cosineLr, type AdamOptions } from './adam.js';
+import { int, nonNegative, numberIn, object, positive, positiveInt } from '../validate.js';
+import { Adam, checkAdamOptions, cosineLr, type AdamOptions } from './adam.js';
 import { dataFingerprint, encodeCheckpoint, restoreCheckpoint, type EpochMetrics, type TrainerState } from './checkpoint.js';
 import { lossAndAccuracy, maskedCrossEntropy } from './loss.js';
 import { Progress, type ProgressMode } from './progress.js';
@@ -85,25 +86,34 @@ export interface EvalResult {
   count: number;
 }
 
+/** Every TrainConfig rule, errors naming `trainConfig.<field>`. */
 function checkConfig(c: TrainConfig, train: TaskData): void {
-  const pos = (k: keyof TrainConfig, int = true) => {
-    const v = c[k] as number;
-    if (typeof v !== 'number' || !(v > 0) || (int && !Number.isInteger(v))) throw configError(`trainConfig.${k}`, int ? 'a positive integer' : 'a positive number', String(v));
-  };
-  pos('epochs');
-  pos('batchSize');
-  pos('lr', false);
-  if (!(c.lrMin >= 0 && c.lrMin <= c.lr)) throw configError('trainConfig.lrMin', `a number in [0, lr=${c.lr}]`, String(c.lrMin));
-  if (!Number.isInteger(c.seed)) throw configError('trainConfig.seed', 'an integer', String(c.seed));
-  if (c.stepsPerEpoch !== undefined) pos('stepsPerEpoch');
+  object(c, 'trainConfig', 'an object {epochs, batchSize, lr, lrMin, seed, ...}');
+  positiveInt(c.epochs, 'trainConfig.epochs');
+  positiveInt(c.batchSize, 'trainConfig.batchSize');
+  positive(c.lr, 'trainConfig.lr');
+  numberIn(c.lrMin, 'trainConfig.lrMin', 0, c.lr, `a number in [0, lr=${c.lr}]`);
+  int(c.seed, 'trainConfig.seed');
+  if (c.stepsPerEpoch !== undefined) positiveInt(c.stepsPerEpoch, 'trainConfig.stepsPerEpoch');
+  if (c.stopValLoss !== undefined) nonNegative(c.stopValLoss, 'trainConfig.stopValLoss');
+  if (c.stopValAccuracy !== undefined) numberIn(c.stopValAccuracy, 'trainConfig.stopValAccuracy', 0, 1);
+  if (c.maxSeconds !== undefined) nonNegative(c.maxSeconds, 'trainConfig.maxSeconds');
+  if (c.evalBatchSize !== undefined) positiveInt(c.evalBatchSize, 'trainConfig.evalBatchSize');
+  if (c.adam !== undefined) checkAdamOptions(c.adam, 'trainConfig.adam');
   if (c.batchSize > train.numSamples && c.stepsPerEpoch === undefined) {
     throw configError('trainConfig.batchSize', `≤ the ${train.numSamples} training samples (or set stepsPerEpoch)`, String(c.batchSize));
   }
 }
 
+/** A dataset the model can read: ids below its vocabSize, exactly its numClasses (errors name `<name>.<field>`). */
 function checkData(model: SequenceModel, d: TaskData, name: string): void {
-  if (d.vocabSize > model.config.vocabSize) throw configError(`${name}.vocabSize`, `≤ the model's vocabSize ${model.config.vocabSize}`, String(d.vocabSize));
-  if (d.numClasses !== model.config.numClasses) throw configError(`${name}.numClasses`, `the model's numClasses ${model.config.numClasses}`, String(d.numClasses));
+  object(d, name, 'a TaskData {inputs, targets, numSamples, T, vocabSize, numClasses, meta}');
+  if (d.vocabSize > model.config.vocabSize) {
+    throw configError(`${name}.vocabSize`, `≤ the model's vocabSize ${model.config.vocabSize}`, String(d.vocabSize));
+  }
+  if (d.numClasses !== model.config.numClasses) {
+    throw configError(`${name}.numClasses`, `the model's numClasses ${model.config.numClasses}`, String(d.numClasses));
+  }
 }
 
 /** Rows `idx` of a dataset as int32 [b, T] tensors. */
