@@ -32,6 +32,7 @@ export interface SizeBound {
   nominal: number | null;
 }
 
+/** A JL embedding as reported in `Construction.dims.jl`. */
 export interface JlInfo {
   /** Dimension p of the JL embedding. */
   p: number;
@@ -43,6 +44,7 @@ export interface JlInfo {
   maxInner: number;
 }
 
+/** The sizes a construction uses beside the paper's bound. */
 export interface ConstructionDims {
   /** Embedding size used (= SSM channels). */
   d: number;
@@ -63,7 +65,9 @@ export interface Construction {
   config: MambaConfig;
   /** Every parameter of that block (flat, row-major), ready for `model.setParam(name, values)`. */
   params: Record<string, Float32Array>;
+  /** d and N used, beside the paper's bound. */
   dims: ConstructionDims;
+  /** How `predict` turns logits [b, L, C] into one number per position. */
   decoder: Decoder;
   /** tokens [b][L] → one decoded number per position [b][L]. */
   predict(tokens: number[][]): number[][];
@@ -178,7 +182,8 @@ export function makeConstruction(o: {
 
   const predict = (tokens: number[][]): number[][] => {
     if (!Array.isArray(tokens) || tokens.length === 0 || !tokens.every((r) => Array.isArray(r) && r.length === tokens[0].length) || tokens[0].length === 0) {
-      throw configError('tokens', 'a non-empty rectangular number[][] [batch, L]', Array.isArray(tokens) ? `rows of lengths ${tokens.map((r) => (Array.isArray(r) ? r.length : typeof r)).join(',')}` : typeof tokens);
+      const got = Array.isArray(tokens) ? `rows of lengths ${tokens.map((r) => (Array.isArray(r) ? r.length : typeof r)).join(',')}` : typeof tokens;
+      throw configError('tokens', 'a non-empty rectangular number[][] [batch, L]', got);
     }
     const b = tokens.length;
     const T = tokens[0].length;

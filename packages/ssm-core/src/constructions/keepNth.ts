@@ -31,6 +31,7 @@ import type { MambaConfig } from '../model.js';
 import { int, object } from '../validate.js';
 import { makeConstruction, Weights, type Construction } from './common.js';
 
+/** Options of {@link keepNthConstruction}; errors name `options.<field>`. */
 export interface KeepNthConstructionOptions {
   /** 1-based position of the token to keep (paper: 5). */
   n: number;
@@ -88,7 +89,17 @@ function setOutput(w: Weights, V: number): void {
   for (let v = 0; v < V; v++) w.set('lm_head.weight', v, v, 1);
 }
 
-/** Cor. 2: KEEP n-TH with an S6 layer on time-PE input. predict → x_n at every t ≥ n (meaningless before n). */
+/**
+ * Cor. 2 (App. A.3): KEEP n-TH solved by an S6 layer alone (no conv, no gate) on time-PE input, d = |V| + 1, N = 1.
+ * predict(tokens [b][L]) → x_n at every t ≥ n (meaningless before n).
+ * @throws ConfigError naming `options.n`, `options.vocabSize` or `options.T`.
+ * @example
+ * ```ts
+ * const c = constructions.keepNthConstruction({ n: 2, vocabSize: 4 });
+ * c.predict([[3, 1, 0, 2]]); // [[…, 1, 1, 1]]: x_2 = 1 from t = 2 on
+ * c.dispose();
+ * ```
+ */
 export function keepNthConstruction(options: KeepNthConstructionOptions): Construction {
   const { n, V } = check(options);
   const config = keepNthConfig(V);

@@ -21,6 +21,7 @@ import { jlLemmaDim } from './jl.js';
 import { mqarConstruction } from './mqar.js';
 import { table } from './tightness.js';
 
+/** Options of {@link remark7Demo}; errors name `options.<field>`. */
 export interface Remark7Options {
   /** κ (default 16). */
   numKeys?: number;
@@ -38,6 +39,7 @@ export interface Remark7Options {
   randomInstances?: number;
 }
 
+/** Remark 7 at one key dimension p_k. */
 export interface Remark7Row {
   /** Key JL dimension p_k = N. */
   pk: number;
@@ -58,15 +60,24 @@ export interface Remark7Row {
   randomAccuracy: number;
 }
 
+/** Remark 7's demo: one row per key dimension tried, and the printed table. */
 export interface Remark7Result {
+  /** κ. */
   numKeys: number;
+  /** |V|. */
   vocabSize: number;
+  /** p_v. */
   valuesDim: number;
   rows: Remark7Row[];
+  /** The rows as a plain-text table. */
   text: string;
 }
 
-/** Adversarial inputs [κ, 3κ], one per special key, and the position of that key's query in each. */
+/**
+ * Remark 7's adversarial inputs [κ, 3κ] (token ids of `tasks.mqar` mode 'paper'), row i* = [k_0 v … k_{i*} v_1 …
+ * k_{κ−1} v | k_0 … k_{κ−1}], and the position of key i*'s query in each row.
+ * @param K - κ; v1, v - value indices of the special and the common value.
+ */
 export function remark7Inputs(K: number, v1 = 1, v = 0): { inputs: Int32Array; queryPos: Int32Array; T: number } {
   const T = 3 * K;
   const inputs = new Int32Array(K * T);
@@ -148,7 +159,11 @@ function row(K: number, V: number, pk: number, pv: number, seed: number, randomI
   }
 }
 
-/** Remark 7: the adversarial input breaking N = log κ, and recovery as ε decreases. */
+/**
+ * Remark 7 (l. 3682–3689): Thm. 3's JL construction with key dimension p_k on the adversarial inputs, for a
+ * ladder of p_k, with the cross-talk S_i = Σ_{l≠i}⟨k_l, k_i⟩ that predicts each failure (S_i > 1).
+ * @throws ConfigError naming `options.<field>`.
+ */
 export function remark7Demo(options: Remark7Options = {}): Remark7Result {
   const { K, V, pv, maxKeyDim, seed, randomInstances, keyDims } = check(options);
   const rows: Remark7Row[] = [];

@@ -18,6 +18,7 @@ import { MQAR_EMBEDDINGS, MQAR_MIXERS } from './mqarOptions.js';
 import { remark7Demo, type Remark7Options, type Remark7Result } from './remark7.js';
 import { mqarTightness, table, type TightnessOptions, type TightnessResult } from './tightness.js';
 
+/** Options of {@link constructionsReport}; errors name `options.<field>`. */
 export interface ConstructionsReportOptions {
   /** MQAR κ (default 8). */
   numKeys?: number;
@@ -41,15 +42,22 @@ export interface ConstructionsReportOptions {
   remark7?: boolean | Remark7Options;
 }
 
+/** One construction: its sizes beside the paper's bound and its accuracy on random instances. */
 export interface ConstructionsReportRow {
+  /** The paper result, e.g. 'Thm. 2'. */
   theorem: string;
+  /** The task and sizes scored, e.g. 'MQAR κ=8, |V|=64, T=32'. */
   task: string;
+  /** The construction's name, e.g. 'MQAR · Mamba (S6, no gate) · one-hot'. */
   construction: string;
+  /** Embedding size (= SSM channels). */
   d: number;
+  /** State size. */
   N: number;
   bound: { d: SizeBound; N: SizeBound };
   /** JL dimensions, when used. */
   jl?: { keys?: number; values?: number };
+  /** Instances scored and the Score fields (see evaluate.ts). */
   instances: number;
   correct: number;
   total: number;
@@ -57,10 +65,12 @@ export interface ConstructionsReportRow {
   seconds: number;
 }
 
+/** The report: rows, the optional explorer and Remark 7 sections, and the printed text. */
 export interface ConstructionsReport {
   rows: ConstructionsReportRow[];
   tightness?: TightnessResult;
   remark7?: Remark7Result;
+  /** Every section as plain-text tables. */
   text: string;
 }
 
@@ -109,10 +119,18 @@ function formatRows(rows: ConstructionsReportRow[]): string {
     r.theorem, r.task, r.construction, String(r.d), fmtBound(r.bound.d), String(r.N), fmtBound(r.bound.N),
     `${(100 * r.accuracy).toFixed(r.accuracy === 1 ? 0 : 3)}% (${r.correct}/${r.total})`, String(r.instances), `${r.seconds.toFixed(1)}s`,
   ]);
-  return table(head, body, 'Analytic constructions of Huang et al. (ICML 2025) as weights of the ssm-core block — d, N vs. the paper, accuracy vs. brute force');
+  const title =
+    'Analytic constructions of Huang et al. (ICML 2025) as weights of the ssm-core block — ' +
+    'd, N vs. the paper, accuracy vs. brute force';
+  return table(head, body, title);
 }
 
-/** The report printed by `ssm-lab constructions`: rows and a text table (plus optional explorer / Remark 7 sections). */
+/**
+ * Every analytic construction of the paper built, scored against brute force on random instances and set beside
+ * its bound: Cor. 2, Prop. 1, Thm. 2 / 3 / 4 (one-hot and JL), Lem. 3 (standard and hard); optionally the
+ * tightness explorer and Remark 7. The report `ssm-lab constructions` prints.
+ * @throws ConfigError naming `options.<field>`.
+ */
 export function constructionsReport(options: ConstructionsReportOptions = {}): ConstructionsReport {
   const o = object(options, 'options', 'an object {numKeys?, vocabSize?, T?, instances?, seed?, keepNth?, inductionHeads?, clockT?, tightness?, remark7?}');
   const K = int(o.numKeys ?? 8, 'options.numKeys', 1, 4096);

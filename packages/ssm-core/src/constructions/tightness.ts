@@ -26,8 +26,11 @@ import { scoreMqar } from './evaluate.js';
 import { mqarConstruction } from './mqar.js';
 import { MQAR_MIXERS, type MqarMixer } from './mqarOptions.js';
 
+/** Options of {@link mqarTightness}; errors name `options.<field>`. */
 export interface TightnessOptions {
+  /** κ, in [1, 4096]. */
   numKeys: number;
+  /** |V|, in [2, 65536]. */
   vocabSize: number;
   /** Sequence length (default 4κ: κ pairs, κ queries, κ noise tokens). */
   T?: number;
@@ -47,17 +50,23 @@ export interface TightnessOptions {
   onCandidate?: (c: CandidateResult) => void;
 }
 
+/** One candidate (JL dimensions and seed) of the search, as reported to `onCandidate`. */
 export interface CandidateResult {
   mixer: MqarMixer;
+  /** p_v, and p_k for Thm. 3. */
   jlDim: { keys?: number; values: number };
+  /** JL seed. */
   seed: number;
+  /** Whether every query of every instance was answered. */
   passed: boolean;
   /** Instances evaluated before the first error (or all). */
   instances: number;
   seconds: number;
 }
 
+/** The search's outcome for one construction, beside the theorem's bound. */
 export interface TightnessRow {
+  /** 'Thm. 2', 'Thm. 3' or 'Thm. 4'. */
   theorem: string;
   mixer: MqarMixer;
   /** Whether some candidate within the caps scored 100%. */
@@ -72,14 +81,19 @@ export interface TightnessRow {
   bound: { d: SizeBound; N: SizeBound };
   /** The one-hot (Step 1) sizes, exact by construction. */
   onehot: { d: number; N: number };
+  /** ⌈log₂ n⌉-based sizes: the fewest ±1 coordinates giving distinct codes. */
   floor: { d: number; N: number };
+  /** Candidates evaluated. */
   candidates: number;
   seconds: number;
 }
 
+/** The explorer's rows, the resolved options, and the printed table. */
 export interface TightnessResult {
+  /** The options with their defaults filled in. */
   options: Required<Omit<TightnessOptions, 'mixers' | 'onCandidate'>> & { mixers: MqarMixer[] };
   rows: TightnessRow[];
+  /** The rows as a plain-text table. */
   text: string;
 }
 
@@ -268,14 +282,24 @@ function formatRows(rows: TightnessRow[], ctx: Ctx): string {
   return table(head, body, `Tightness (κ=${ctx.K}, |V|=${ctx.V}, T=${ctx.T}; 100% on ${ctx.instances} instances, ${ctx.seeds} JL seeds per size)`);
 }
 
-/** Plain-text table with a title line. */
+/** Plain-text table with a title line: columns padded to their widest cell, a rule under the header. */
 export function table(head: string[], body: string[][], title: string): string {
   const w = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
   const line = (r: string[]) => r.map((c, i) => c.padEnd(w[i])).join('  ').trimEnd();
   return [title, line(head), line(w.map((x) => '─'.repeat(x))), ...body.map(line)].join('\n');
 }
 
-/** Smallest JL dimensions with 100% accuracy for each MQAR construction, beside the bounds. */
+/**
+ * Tightness explorer: for each MQAR construction (Thm. 2, 3, 4, Step 2), the smallest JL dimensions (d, and N for
+ * Thm. 3) that still score 100% on `instances` random instances, beside the theorem's bound, the one-hot sizes and
+ * the ⌈log₂⌉ floor. Every candidate is a real construction run through the block.
+ * @throws ConfigError naming `options.<field>`.
+ * @example
+ * ```ts
+ * const r = constructions.mqarTightness({ numKeys: 4, vocabSize: 16, instances: 500, mixers: ['mamba'] });
+ * r.rows[0].d; // smallest d = κ + p_v found
+ * ```
+ */
 export function mqarTightness(options: TightnessOptions): TightnessResult {
   const ctx = check(options);
   const rows = ctx.mixers.map((m) => exploreOne(ctx, m));

@@ -35,13 +35,16 @@ import { Rng } from '../random.js';
 import { int, numberIn, numberWhere, object, oneOf, seed as checkSeed, show } from '../validate.js';
 import type { TaskData } from './types.js';
 
+/** 'standard': x_t i.i.d. uniform over V. 'hard': App. D.4's Bernoulli(p) mix with hard samples (Fig. 3). */
 export type InductionHeadsSetting = 'standard' | 'hard';
 
+/** Options of {@link inductionHeads}; errors name `options.<field>`. */
 export interface InductionHeadsOptions {
   /** |V|, number of ordinary token ids (paper: 5 … 40). */
   vocabSize: number;
   /** Sequence length, T > 2|V| + 1 (paper: 100). */
   T: number;
+  /** S, number of samples (rows). */
   numSamples: number;
   /** Integer in [0, 2^32). */
   seed: number;
@@ -53,6 +56,7 @@ export interface InductionHeadsOptions {
   gamma?: number;
 }
 
+/** INDUCTION HEADS samples: TaskData with numClasses = |V| + 1 (the blank × = |V|) and the per-sample setting. */
 export interface InductionHeadsData extends TaskData {
   /** [S] 1 where the sample comes from the hard setting, 0 for standard samples. */
   hard: Uint8Array;
@@ -117,7 +121,20 @@ function fillTargets(x: Int32Array, y: Int32Array, last: Int32Array, blank: numb
   }
 }
 
-/** INDUCTION HEADS samples: inputs [S, T] over |V| ids, targets [S, T] over |V| + 1 classes (blank = |V|). */
+/**
+ * INDUCTION HEADS samples (App. C.2; generator of App. D.4): y_t = x_{j(t)+1} with j(t) the latest earlier
+ * occurrence of x_t, or the blank class |V|.
+ *
+ * @param options - |V| = vocabSize, T > 2|V| + 1, S = numSamples, seed; setting 'hard' with p, γ for Fig. 3.
+ * @returns inputs [S, T] over |V| ids, targets [S, T] over |V| + 1 classes (blank = |V|, never IGNORE),
+ *   hard [S] (1 for hard samples).
+ * @throws ConfigError naming `options.<field>` (e.g. `options.T: expected an integer > 2·vocabSize + 1 = 21 …`).
+ * @example
+ * ```ts
+ * const d = tasks.inductionHeads({ vocabSize: 10, T: 100, numSamples: 1000, seed: 0, setting: 'hard' });
+ * d.numClasses; // 11: ten tokens and the blank
+ * ```
+ */
 export function inductionHeads(options: InductionHeadsOptions): InductionHeadsData {
   const { vocabSize: V, T, numSamples: S, seed, setting, p, gamma, rMax } = check(options);
   const inputs = new Int32Array(S * T);

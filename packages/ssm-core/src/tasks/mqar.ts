@@ -46,8 +46,10 @@ import { Rng } from '../random.js';
 import { bool, int, object, oneOf, positive, seed as checkSeed, show } from '../validate.js';
 import { IGNORE, type TaskData } from './types.js';
 
+/** 'paper': the layout of eq. (46)–(47). 'zoology': HazyResearch/zoology's `multiquery_ar`. See the module header. */
 export type MqarMode = 'paper' | 'zoology';
 
+/** Options of {@link mqar}; errors name `options.<field>`. */
 export interface MqarOptions {
   /** κ, number of key–value pairs (zoology: num_kv_pairs). */
   numKeys: number;
@@ -55,6 +57,7 @@ export interface MqarOptions {
   vocabSize: number;
   /** Sequence length (zoology: input_seq_len). */
   T: number;
+  /** S, number of samples (rows). */
   numSamples: number;
   /** Integer in [0, 2^32). */
   seed: number;
@@ -254,7 +257,20 @@ function mqarZoology(o: MqarOptions): TaskData {
   };
 }
 
-/** MQAR samples: inputs [S, T], targets [S, T] set only at query positions. See the header for both layouts. */
+/**
+ * MQAR samples (Sec. 5.1, App. C.1 eq. (46)–(47), set-up of App. D.3), in the paper's or zoology's layout.
+ *
+ * @param options - κ = numKeys, |V| = vocabSize, T (≥ 3κ in mode 'paper'), S = numSamples, seed, mode.
+ * @returns inputs [S, T]; targets [S, T] set only at the query positions (the value index 0 … |V|−1 in mode
+ *   'paper', the value id in mode 'zoology'), IGNORE elsewhere. Mode 'paper': vocabSize = κ + |V|,
+ *   numClasses = |V|.
+ * @throws ConfigError naming `options.<field>`, e.g. `options.T: expected an integer ≥ 3·numKeys = 96 …`.
+ * @example
+ * ```ts
+ * const d = tasks.mqar({ numKeys: 32, vocabSize: 128, T: 100, numSamples: 1000, seed: 0 });
+ * d.vocabSize; // 160 = κ + |V| token ids; d.numClasses = 128
+ * ```
+ */
 export function mqar(options: MqarOptions): TaskData {
   object(options, 'options', 'an object {numKeys, vocabSize, T, numSamples, seed, mode?}');
   const mode = oneOf(options.mode ?? 'paper', 'options.mode', MODES);

@@ -16,6 +16,7 @@ import { int, oneOf } from '../validate.js';
 
 const DISCRETIZATIONS: readonly BDiscretization[] = ['euler', 'zoh', 'identity'];
 
+/** Prop. 1's readout: h_t = t read off a real 1-layer model. */
 export interface AbsoluteTime {
   /** t = 1..L */
   t: number[];
@@ -23,10 +24,20 @@ export interface AbsoluteTime {
   h: number[];
   /** The last hidden state h_L from the model's internals. */
   lastState: number;
+  /** The B discretisation the model ran with (all give B̄ = 1 here, since Δ = 1). */
   discretization: BDiscretization;
 }
 
-/** Run the Prop. 1 model on L all-ones inputs; returns h_t for t = 1..L  (Eq. 24). */
+/**
+ * Prop. 1 (Eq. 24): run the hand-set 1-layer MambaModel (λ = 0, B = C = 1, Δ = 1) on L all-ones inputs.
+ * @param L - sequence length, an integer in [1, 65536].
+ * @returns h_t for t = 1..L, equal to t (exactly in float32 up to 2^24).
+ * @throws ConfigError naming `L` or `discretization`.
+ * @example
+ * ```ts
+ * theory.recoverAbsoluteTime(5).h; // [1, 2, 3, 4, 5]
+ * ```
+ */
 export function recoverAbsoluteTime(L: number, discretization: BDiscretization = 'euler'): AbsoluteTime {
   int(L, 'L', 1, 1 << 16);
   oneOf(discretization, 'discretization', DISCRETIZATIONS);

@@ -19,6 +19,7 @@ import { integralsToEnd } from './quadrature.js';
 /** r ↦ Δ(x(r)) ≥ 0. */
 export type DeltaFunction = (r: number) => number;
 
+/** Read-out time and SSM constants of a basis function (Eq. 8, 9). */
 export interface BasisOptions {
   /** Read-out time t (default 1). */
   t?: number;
@@ -40,7 +41,18 @@ const sorted = (s: ArrayLike<number>) => {
   return { idx, pts: idx.map((i) => s[i]) };
 };
 
-/** g^M(s; t, x) = B·exp(−λ∫_s^t Δ(x_r) dr) at each s ≤ t, by adaptive quadrature  (Eq. 8). */
+/**
+ * The Mamba basis g^M(s; t, x) = B·exp(−λ∫_s^t Δ(x_r) dr) (Eq. 8), by adaptive Gauss–Legendre quadrature.
+ * @param delta - r ↦ Δ(x(r)) ≥ 0, finite on [min s, t].
+ * @param s - evaluation times s ≤ t (any order; the result keeps it).
+ * @returns g^M(s_i) for each s_i, float64.
+ * @throws ConfigError naming `delta` or `options.<field>`; ValueError when Δ(r) < 0, non-finite, or s_i > t.
+ * @example
+ * ```ts
+ * // Δ ≡ 1 gives the S4D basis B·e^{−λ(t−s)}:
+ * theory.mambaBasis(() => 1, [0, 0.5, 1], { lambda: 2 }); // [e^{−2}, e^{−1}, 1]
+ * ```
+ */
 export function mambaBasis(delta: DeltaFunction, s: ArrayLike<number>, opts: BasisOptions = {}): Float64Array {
   fn(delta, 'delta');
   const t = finite(opts.t ?? 1, 'options.t'), lambda = nonNegative(opts.lambda ?? 1, 'options.lambda'), B = finite(opts.B ?? 1, 'options.B');

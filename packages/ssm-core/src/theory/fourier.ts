@@ -31,6 +31,7 @@ export function fourierCoefficients2(rho: PiecewiseConstant, M: number): Float64
   return out;
 }
 
+/** Best N-term Fourier error² of ρ for N = 0..NMax (Eq. 27). */
 export interface FourierBestNTerm {
   /** N = 0..NMax basis functions kept. */
   N: number[];

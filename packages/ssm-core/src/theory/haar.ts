@@ -30,6 +30,7 @@ export function haarWavelet(j: number, k: number, s: number): number {
   return (s < mid ? 1 : -1) * 2 ** (j / 2);
 }
 
+/** One term c·H(s − t̂) of Eq. 18. */
 export interface HeavisideTerm {
   /** Jump location t̂ of H(s − t̂). */
   tHat: number;
@@ -51,6 +52,7 @@ export function haarCoefficient(rho: PiecewiseConstant, j: number, k: number): n
   return 2 ** (j / 2) * (integratePiecewise(rho, a, mid) - integratePiecewise(rho, mid, e));
 }
 
+/** A Haar coefficient c_{j,k} = ⟨ρ, ψ_{j,k}⟩ with its scale j and translation k. */
 export interface HaarTerm {
   j: number;
   k: number;
@@ -74,6 +76,7 @@ export function haarCandidates(rho: PiecewiseConstant, maxScale = 48): HaarTerm[
   return out;
 }
 
+/** Best n-term Haar error² of ρ for n = 0..nMax (Eq. 28). */
 export interface HaarBestNTerm {
   /** n = 0..nMax wavelets kept (the scaling function φ is always kept). */
   n: number[];

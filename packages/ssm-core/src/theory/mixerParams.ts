@@ -12,11 +12,13 @@ import { MIXERS, type MixerContext, type MixerKind } from '../mixers/index.js';
 import { Rng } from '../random.js';
 import { ownKey } from '../validate.js';
 
+/** One mixer parameter: float32 values, row-major, of `shape` (torch layout). */
 export interface Param {
   data: Float32Array;
   shape: number[];
 }
 
+/** Parameters by mixer-relative name as plain arrays (JSON-friendly), e.g. `params.A_log.data`. */
 export type PlainParams = Record<string, { data: number[]; shape: number[] }>;
 
 /** A parameter filled by index. */

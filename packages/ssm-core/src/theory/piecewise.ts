@@ -13,6 +13,7 @@ import type { Rng } from '../random.js';
 import { configError, valueError } from '../errors.js';
 import { finiteArray, int } from '../validate.js';
 
+/** ρ on [0, 1]: value v_p on the piece [b_p, b_{p+1}) (Cor. 1's targets). */
 export interface PiecewiseConstant {
   /** Interior discontinuities, strictly increasing in (0, 1); m = breaks.length. */
   breaks: number[];
@@ -20,7 +21,10 @@ export interface PiecewiseConstant {
   values: number[];
 }
 
-/** Validate and freeze-copy a piecewise-constant function. */
+/**
+ * A validated copy of ρ with `breaks` strictly increasing in (0, 1) and one finite value per piece.
+ * @throws ConfigError / ValueError naming `<name>.breaks` or `<name>.values`.
+ */
 export function piecewiseConstant(breaks: number[], values: number[], name = 'rho'): PiecewiseConstant {
   if (!Array.isArray(breaks) || !Array.isArray(values)) throw configError(name, '{ breaks: number[], values: number[] }', typeof breaks);
   if (values.length !== breaks.length + 1) throw configError(`${name}.values`, `${breaks.length + 1} values (one per piece)`, `${values.length}`);

@@ -22,14 +22,17 @@ import { Progress, type ProgressMode } from './progress.js';
 
 export type { EpochMetrics, TrainerState } from './checkpoint.js';
 
+/** Training options (App. D.1); errors name `trainConfig.<field>`. */
 export interface TrainConfig {
+  /** Epochs, an integer ≥ 1 (paper: 600). */
   epochs: number;
+  /** Batch size B, an integer ≥ 1 (paper: 16); at most the number of training samples unless stepsPerEpoch is set. */
   batchSize: number;
   /** Initial learning rate η (paper: 0.03). */
   lr: number;
-  /** Final learning rate of the cosine schedule (paper: 1e-6). */
+  /** Final learning rate of the cosine schedule, in [0, lr] (paper: 1e-6). */
   lrMin: number;
-  /** Seed of the batch order. */
+  /** Seed of the batch order (an integer). */
   seed: number;
   /** Steps per epoch (default ⌈train samples / batch size⌉; more wraps around the data). */
   stepsPerEpoch?: number;
@@ -39,18 +42,27 @@ export interface TrainConfig {
   stopValAccuracy?: number;
   /** Wall-clock budget in seconds (paper: 6 h), summed over resumed sessions. */
   maxSeconds?: number;
+  /** Batch size of the validation passes (default 256). */
   evalBatchSize?: number;
+  /** Adam's β₁, β₂, ε (torch's defaults). */
   adam?: AdamOptions;
 }
 
+/** Passed to `hooks.onStep` after every optimiser step. */
 export interface StepInfo {
+  /** 1-based epoch. */
   epoch: number;
+  /** Steps taken so far (all epochs). */
   step: number;
+  /** Steps taken in this epoch. */
   stepInEpoch: number;
+  /** The batch's masked cross-entropy. */
   loss: number;
+  /** Learning rate of this step. */
   lr: number;
 }
 
+/** Side channels of {@link train}: checkpoints, metrics file, progress, callbacks, interruption. */
 export interface TrainHooks {
   /** Save here after every epoch and on interrupt; resume from it when `resume` is set and it exists. */
   checkpointPath?: string;
@@ -66,23 +78,35 @@ export interface TrainHooks {
   signal?: AbortSignal;
 }
 
+/** Why training ended: all epochs, a stop threshold (stopValLoss / stopValAccuracy), maxSeconds, or the abort signal. */
 export type StopReason = 'epochs' | 'valLoss' | 'valAccuracy' | 'time' | 'interrupted';
 
+/** What {@link train} returns. */
 export interface TrainResult {
   stopReason: StopReason;
+  /** Completed epochs. */
   epochs: number;
+  /** Steps taken (all sessions). */
   steps: number;
+  /** Wall-clock seconds (all sessions). */
   seconds: number;
+  /** One entry per completed epoch. */
   history: EpochMetrics[];
+  /** The last entry of `history`. */
   final?: EpochMetrics;
   /** Where a resumed run picked up (epoch, step), if it did. */
   resumedFrom?: { epoch: number; step: number };
 }
 
+/** Masked loss and accuracy of a model on a dataset. */
 export interface EvalResult {
+  /** Mean cross-entropy over the counted positions (NaN if none). */
   loss: number;
+  /** correct / count (NaN if none). */
   accuracy: number;
+  /** Positions whose argmax equals the target. */
   correct: number;
+  /** Positions with a target (not IGNORE). */
   count: number;
 }
 
@@ -138,7 +162,15 @@ function epochOrder(n: number, seed: number, epoch: number): Int32Array {
   return p;
 }
 
-/** Loss and accuracy of `model` on every counted position of `data`. */
+/**
+ * Loss and accuracy of `model` on every counted position of `data` (targets ≠ IGNORE), in batches.
+ * @param data - TaskData, inputs/targets [S, T].
+ * @param batchSize - rows per forward pass (default 256).
+ * @example
+ * ```ts
+ * const { accuracy } = evaluate(model, tasks.keepNth({ n: 5, vocabSize: 16, T: 32, numSamples: 512, seed: 9 }));
+ * ```
+ */
 export function evaluate(model: SequenceModel, data: TaskData, batchSize = 256): EvalResult {
   let lossSum = 0, correct = 0, count = 0;
   for (let s = 0; s < data.numSamples; s += batchSize) {
@@ -166,7 +198,25 @@ async function readIfExists(path: string): Promise<Uint8Array | undefined> {
   }
 }
 
-/** Train `model` in place. */
+/**
+ * Train `model` in place with the recipe of App. D.1: Adam, cosine annealing from η = lr to η_min = lrMin,
+ * mini-batches of B rows per step (shuffled per epoch from `config.seed`), masked cross-entropy, early
+ * stopping on validation loss / accuracy / wall-clock time. With `hooks.checkpointPath` it checkpoints
+ * every epoch and on abort; with `hooks.resume` it continues such a checkpoint bit-for-bit.
+ *
+ * @param data - train and val TaskData; their vocabSize ≤ the model's, numClasses = the model's.
+ * @throws ConfigError naming `trainConfig.<field>` or `data.train.<field>`; CheckpointError when a checkpoint
+ *   to resume from belongs to another model, config or data.
+ * @example
+ * ```ts
+ * const data = {
+ *   train: tasks.keepNth({ n: 5, vocabSize: 16, T: 32, numSamples: 2048, seed: 1 }),
+ *   val: tasks.keepNth({ n: 5, vocabSize: 16, T: 32, numSamples: 256, seed: 2 }),
+ * };
+ * const r = await train(model, data, { epochs: 10, batchSize: 32, lr: 0.03, lrMin: 1e-6, seed: 0, stopValAccuracy: 1 });
+ * r.stopReason; // 'valAccuracy' once every validation position is right
+ * ```
+ */
 export async function train(model: SequenceModel, data: { train: TaskData; val: TaskData }, config: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
   checkConfig(config, data.train);
   checkData(model, data.train, 'data.train');
@@ -221,7 +271,10 @@ export async function train(model: SequenceModel, data: { train: TaskData; val: 
         adam.apply(byName, lr);
         const loss = value.dataSync()[0];
         tf.dispose([x, y, logits!, value, ...Object.values(grads)]);
-        if (!Number.isFinite(loss)) throw configError('trainConfig.lr', 'a learning rate that keeps the loss finite', `${config.lr} (loss became ${loss} at step ${state.globalStep})`);
+        if (!Number.isFinite(loss)) {
+          const got = `${config.lr} (loss became ${loss} at step ${state.globalStep})`;
+          throw configError('trainConfig.lr', 'a learning rate that keeps the loss finite', got);
+        }
         state.partial.lossSum += stats.lossSum;
         state.partial.correct += stats.correct;
         state.partial.count += stats.count;
@@ -237,7 +290,8 @@ export async function train(model: SequenceModel, data: { train: TaskData; val: 
         await yieldToEventLoop(); // lets SIGINT handlers and UIs run
         if (hooks.signal?.aborted) {
           await save();
-          progress.line(`${label}: interrupted at epoch ${state.epoch + 1}, step ${state.globalStep}; checkpoint saved${hooks.checkpointPath ? ` to ${hooks.checkpointPath}` : ''}`);
+          const where = hooks.checkpointPath ? ` to ${hooks.checkpointPath}` : '';
+          progress.line(`${label}: interrupted at epoch ${state.epoch + 1}, step ${state.globalStep}; checkpoint saved${where}`);
           return result('interrupted');
         }
         if (config.maxSeconds !== undefined && elapsed() >= config.maxSeconds) break;
@@ -253,7 +307,10 @@ export async function train(model: SequenceModel, data: { train: TaskData; val: 
       state.epoch += 1;
       state.stepInEpoch = 0;
       state.partial = { lossSum: 0, correct: 0, count: 0 };
-      progress.line(`${label} epoch ${m.epoch}/${config.epochs}: train loss ${m.trainLoss.toFixed(4)} acc ${m.trainAccuracy.toFixed(3)} · val loss ${m.valLoss.toFixed(4)} acc ${m.valAccuracy.toFixed(3)} · ${m.seconds.toFixed(0)} s`);
+      progress.line(
+        `${label} epoch ${m.epoch}/${config.epochs}: train loss ${m.trainLoss.toFixed(4)} acc ${m.trainAccuracy.toFixed(3)}` +
+          ` · val loss ${m.valLoss.toFixed(4)} acc ${m.valAccuracy.toFixed(3)} · ${m.seconds.toFixed(0)} s`,
+      );
       let stop: StopReason | undefined;
       if (outOfTime || (config.maxSeconds !== undefined && elapsed() >= config.maxSeconds)) stop = 'time';
       else if (config.stopValLoss !== undefined && m.valLoss < config.stopValLoss) stop = 'valLoss';
