@@ -1,6 +1,6 @@
 /**
  * What every analytic construction shares: a hand-written weight set for the ordinary 1-layer
- * block (`MambaModel`, src/model.ts — the same forward code trained models run), a decoder from
+ * block (`MambaModel` — the same forward code trained models run), a decoder from
  * logits to per-position predictions, and the sizes used next to the paper's bound.
  *
  * Notation / shape glossary (paper Sec. 5, Tab. 2; arrays count from 0, the paper from 1)
