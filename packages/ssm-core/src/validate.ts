@@ -27,8 +27,8 @@ export function int(v: unknown, name: string, lo = Number.MIN_SAFE_INTEGER, hi =
   return v;
 }
 
-/** An integer ≥ 1. */
-export const positiveInt = (v: unknown, name: string): number => int(v, name, 1);
+/** An integer ≥ 1, reported as "a positive integer". */
+export const positiveInt = (v: unknown, name: string): number => int(v, name, 1, Number.MAX_SAFE_INTEGER, 'a positive integer');
 
 /** A seed: an integer in [0, 2^32). */
 export const seed = (v: unknown, name: string): number => int(v, name, 0, 2 ** 32 - 1, 'an integer in [0, 2^32)');

@@ -58,7 +58,8 @@ describe('integers', () => {
 
   it('positiveInt: 1 yes, 0 no', () => {
     expect(positiveInt(1, 'c.epochs')).toBe(1);
-    expectRejects(() => positiveInt(0, 'c.epochs'), ConfigError, 'c.epochs', 'an integer ≥ 1', '0');
+    expectRejects(() => positiveInt(0, 'c.epochs'), ConfigError, 'c.epochs', 'a positive integer', '0');
+    expectRejects(() => positiveInt(1.5, 'c.epochs'), ConfigError, 'c.epochs', 'a positive integer', '1.5');
   });
 
   it('seed: [0, 2^32)', () => {

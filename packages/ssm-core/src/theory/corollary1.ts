@@ -21,7 +21,7 @@ import { fourierBestNTerm } from './fourier.js';
 import { haarBestNTerm } from './haar.js';
 import { cellAverages, randomPiecewiseConstant, type PiecewiseConstant } from './piecewise.js';
 import { s6HeavisideBases, type S6HeavisideBases } from './s6Bases.js';
-import { int, negative, powerOfTwo, seed as checkSeed } from '../validate.js';
+import { int, negative, object, powerOfTwo, seed as checkSeed } from '../validate.js';
 import { configError } from '../errors.js';
 
 /** The full dictionary G_p ≈ H(s − p/L), p = 0..L, from one S6 layer (Eq. 22 on L cells). */
@@ -148,6 +148,7 @@ export function corollary1(m: number, opts: Corollary1Options = {}): Corollary1R
   const Nf = Array.from({ length: NMax }, (_, i) => i + 1);
   const fourier = curve(Nf, rhos.map((r) => fourierBestNTerm(r, NMax).error2.slice(1)), fitFrom, 'power');
   const s6 = (opts.s6 ?? []).map((cfg, i) => {
+    object(cfg, `options.s6[${i}]`, 'an object {L, wDelta} or a dictionary from s6HaarDictionary');
     const dict = 'bases' in cfg ? cfg : s6HaarDictionary(cfg.L, negative(cfg.wDelta, `options.s6[${i}].wDelta`));
     return { L: dict.L, wDelta: dict.wDelta, ...curve(Nm, rhos.map((r) => s6HaarBestNTerm(r, dict, nMax)), fitFrom, 'base2') };
   });

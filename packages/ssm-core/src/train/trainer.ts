@@ -218,9 +218,10 @@ async function readIfExists(path: string): Promise<Uint8Array | undefined> {
  * ```
  */
 export async function train(model: SequenceModel, data: { train: TaskData; val: TaskData }, config: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
-  checkConfig(config, data.train);
+  object(data, 'data', 'an object {train, val} of TaskData');
   checkData(model, data.train, 'data.train');
   checkData(model, data.val, 'data.val');
+  checkConfig(config, data.train);
   const B = config.batchSize;
   const stepsPerEpoch = config.stepsPerEpoch ?? Math.ceil(data.train.numSamples / B);
   const totalSteps = config.epochs * stepsPerEpoch;
