@@ -3,12 +3,18 @@
  * expected and what was received, so a user can fix the call without reading our code.
  */
 
+/**
+ * Base of every ssm-core error. The message reads `<argument>: expected <expected>, got <actual>[ (<hint>)]`,
+ * and the three parts are fields, so callers can react without parsing text.
+ */
 export class SsmError extends Error {
   constructor(
     message: string,
     /** Name of the argument or option at fault, e.g. `"delta"` or `"config.dState"`. */
     readonly argument: string,
+    /** What would have been accepted, e.g. `"an integer in [1, T=50]"`. */
     readonly expected: string,
+    /** What was received, as shown by validate.ts's `show`, e.g. `"60"`. */
     readonly actual: string,
   ) {
     super(message);
@@ -34,14 +40,19 @@ function make(Cls: Ctor, argument: string, expected: string, actual: string, hin
   return new Cls(msg, argument, expected, actual);
 }
 
+/** A ShapeError naming `arg`; `hint` (optional) is appended in parentheses. The other factories alike. */
 export const shapeError = (arg: string, expected: string, actual: string, hint?: string) =>
   make(ShapeError, arg, expected, actual, hint) as ShapeError;
+/** A DTypeError naming `arg`. */
 export const dtypeError = (arg: string, expected: string, actual: string) =>
   make(DTypeError, arg, expected, actual) as DTypeError;
+/** A ValueError naming `arg` (bad data: out of range, not finite). */
 export const valueError = (arg: string, expected: string, actual: string, hint?: string) =>
   make(ValueError, arg, expected, actual, hint) as ValueError;
+/** A ConfigError naming `arg` (a bad option or argument). */
 export const configError = (arg: string, expected: string, actual: string, hint?: string) =>
   make(ConfigError, arg, expected, actual, hint) as ConfigError;
+/** A CheckpointError naming `arg` (a file that does not fit the model). */
 export const checkpointError = (arg: string, expected: string, actual: string, hint?: string) =>
   make(CheckpointError, arg, expected, actual, hint) as CheckpointError;
 

@@ -27,8 +27,8 @@ export function int(v: unknown, name: string, lo = Number.MIN_SAFE_INTEGER, hi =
   return v;
 }
 
-/** An integer ≥ 1. */
-export const positiveInt = (v: unknown, name: string): number => int(v, name, 1);
+/** An integer ≥ 1, reported as "a positive integer". */
+export const positiveInt = (v: unknown, name: string): number => int(v, name, 1, Number.MAX_SAFE_INTEGER, 'a positive integer');
 
 /** A seed: an integer in [0, 2^32). */
 export const seed = (v: unknown, name: string): number => int(v, name, 0, 2 ** 32 - 1, 'an integer in [0, 2^32)');
@@ -51,6 +51,21 @@ export function nonNegative(v: unknown, name: string): number {
   return v;
 }
 
+/** A finite number < 0. */
+export function negative(v: unknown, name: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v >= 0) throw configError(name, 'a finite negative number', show(v));
+  return v;
+}
+
+/**
+ * A finite number for which `ok` holds, for ranges `numberIn` cannot state (open or half-open
+ * intervals); `expected` states the rule, e.g. "a number in (0, 0.1]".
+ */
+export function numberWhere(v: unknown, name: string, ok: (x: number) => boolean, expected: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw configError(name, expected, show(v));
+  return v;
+}
+
 /** A finite number in [lo, hi]. */
 export function numberIn(v: unknown, name: string, lo: number, hi: number, expected = `a number in [${lo}, ${hi}]`): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi) throw configError(name, expected, show(v));
@@ -63,9 +78,14 @@ export function oneOf<T extends string | number | boolean>(v: unknown, name: str
   return v as T;
 }
 
-/** A key of `table` that is the table's own (never an inherited name such as `__proto__` or `constructor`). */
-export function ownKey<T extends object>(v: unknown, name: string, table: T): keyof T & string {
-  if (typeof v !== 'string' || !Object.prototype.hasOwnProperty.call(table, v)) throw configError(name, Object.keys(table).join(' | '), show(v));
+/**
+ * A key of `table` that is the table's own (never an inherited name such as `__proto__` or `constructor`).
+ * `expected` overrides the message's wording (default: the keys joined by ' | ').
+ */
+export function ownKey<T extends object>(v: unknown, name: string, table: T, expected?: string): keyof T & string {
+  if (typeof v !== 'string' || !Object.prototype.hasOwnProperty.call(table, v)) {
+    throw configError(name, expected ?? Object.keys(table).join(' | '), show(v));
+  }
   return v as keyof T & string;
 }
 
@@ -73,6 +93,15 @@ export function ownKey<T extends object>(v: unknown, name: string, table: T): ke
 export function object<T>(v: T, name: string, expected: string): T & object {
   if (v == null || typeof v !== 'object' || Array.isArray(v)) throw configError(name, expected, show(v));
   return v as T & object;
+}
+
+/**
+ * A non-empty array (entries unchecked: check each with its own rule, naming it `${name}[i]`);
+ * `expected` describes the entries, e.g. "a non-empty array of finite negative numbers".
+ */
+export function nonEmptyArray<T>(v: unknown, name: string, expected: string): T[] {
+  if (!Array.isArray(v) || v.length === 0) throw configError(name, expected, show(v));
+  return v as T[];
 }
 
 /** A boolean. */

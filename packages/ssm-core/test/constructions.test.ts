@@ -376,6 +376,8 @@ describe('bad input names the argument', () => {
     expect(bad({ mixer: 'mamba2', numKeys: 2, vocabSize: 4, embedding: 'jl', seed: -1 })).toThrow(/options.seed/);
     expect(bad({ mixer: 's4d', numKeys: 64, vocabSize: 512 })).toThrow(/options.numKeys\/vocabSize: expected sizes giving at most 2\^26 weights/);
     expect(bad(null)).toThrow(/options: expected an object/);
+    expect(bad({ mixer: '__proto__', numKeys: 2, vocabSize: 4 })).toThrow(/options.mixer: expected 'mamba' \| 'mamba2' \| 's4d', got "__proto__"/);
+    expect(bad({ mixer: 'constructor', numKeys: 2, vocabSize: 4 })).toThrow(/options.mixer/);
   });
 
   it('KEEP n-TH, INDUCTION HEADS options', () => {

@@ -75,7 +75,8 @@ describe('Haar / Mamba side of Cor. 1 (Eq. 28–31)', () => {
     const r = haarBestNTerm(rho, 30);
     for (const n of [0, 1, 4, 10, 20, 30]) {
       const tail = coefs.slice(n).reduce((s, v) => s + v, 0);
-      expect(Math.abs(r.error2[n] - tail), `n=${n}`).toBeLessThanOrEqual(1e-9 * tail + 5e-16); // 5e−16: the Parseval remainder beyond scale 48 is taken in double precision
+      // 5e−16: the Parseval remainder beyond scale 48 is taken in double precision
+      expect(Math.abs(r.error2[n] - tail), `n=${n}`).toBeLessThanOrEqual(1e-9 * tail + 5e-16);
     }
     expect(Math.abs(haarCoefficient(rho, 3, Math.floor(a * 8)))).toBeCloseTo(Math.abs(jump) * stepCoef(a, 3), 14);
     expect(haarCoefficient(rho, 3, 0)).toBe(0); // no break in the support ⇒ zero (Eq. 30)

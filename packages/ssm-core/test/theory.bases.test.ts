@@ -99,7 +99,8 @@ describe('Theorem 1: g1 − 2g2 + g3 → ψ_{j,k} as w_Δ → −∞ (Eq. 18, 22
     r.wDelta.forEach((w, i) => {
       expect(r.bound[i]).toBeCloseTo((4 * amp) / -w, 12);
       expect(r.supError[i], `w=${w}`).toBeLessThanOrEqual(r.bound[i]);
-      // at s = t̂_1 (off the layers once δ(w) < 2^{−(j+1)}): error ≥ 2^{j/2}(1 − g1(t̂_1)/2^{j/2}) = 2^{j/2}(1 − e^{−(F(0) − F(w(1 − t̂_1)))/|w|}) ≈ 2^{j/2}π²/(12|w|): the rate 1/|w| is attained
+      // at s = t̂_1 (off the layers once δ(w) < 2^{−(j+1)}): error ≥ 2^{j/2}(1 − g1(t̂_1)/2^{j/2})
+      //   = 2^{j/2}(1 − e^{−(F(0) − F(w(1 − t̂_1)))/|w|}) ≈ 2^{j/2}π²/(12|w|): the rate 1/|w| is attained
       const t1 = k / 2 ** j;
       if (r.layerWidth[i] < 2 ** -(j + 1)) expect(r.supError[i], `w=${w}`).toBeGreaterThanOrEqual((1 - 1e-9) * amp * (1 - Math.exp(-(F(0) - F(w * (1 - t1))) / -w)));
       expect(r.layerWidth[i]).toBeCloseTo(transitionWidth(w), 15);

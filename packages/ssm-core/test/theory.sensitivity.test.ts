@@ -94,6 +94,12 @@ describe('Lemma 1 through the real mixers (Eq. 11, 35–41)', () => {
     expect(() => sensitivityProfile('s4d', { N: 2, params: { B: [1, 2, 3] } })).toThrow(ShapeError);
     expect(() => sensitivityProfile('s4d', { L: 4, input: [1, 2] })).toThrow(/options.input: expected 4 values/);
     expect(() => sensitivityProfile('s4d', { L: 4, times: [0] })).toThrow(ConfigError);
+    // names that exist on every object's prototype are not parameters
+    expect(() => sensitivityProfile('__proto__' as 's6')).toThrow(/mixer: expected 's4d' \| 's6' \| 'mamba2', got "__proto__"/);
+    for (const name of ['__proto__', 'constructor', 'toString']) {
+      const params = JSON.parse(`{"${name}": [1]}`) as Record<string, number[]>;
+      expect(() => sensitivityProfile('s4d', { params })).toThrow(new RegExp(`options.params: expected names among .*, got "${name}"`));
+    }
   });
 });
 

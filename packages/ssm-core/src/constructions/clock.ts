@@ -19,7 +19,10 @@ function clockConfig(): MambaConfig {
   };
 }
 
-/** Prop. 1: predict(all-zero token ids) → t at position t (1-based), exactly in float32 up to 2^24. */
+/**
+ * Prop. 1 (Eq. 24): an S6 block with λ = 0, B = C = 1 on the all-ones input (token id 0) outputs absolute time.
+ * predict(all-zero token ids [b][L]) → t at position t (1-based), exactly in float32 up to 2^24.
+ */
 export function clockConstruction(): Construction {
   const config = clockConfig();
   const w = new Weights(config);

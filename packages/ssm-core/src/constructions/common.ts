@@ -1,6 +1,6 @@
 /**
  * What every analytic construction shares: a hand-written weight set for the ordinary 1-layer
- * block (`MambaModel`, src/model.ts — the same forward code trained models run), a decoder from
+ * block (`MambaModel` — the same forward code trained models run), a decoder from
  * logits to per-position predictions, and the sizes used next to the paper's bound.
  *
  * Notation / shape glossary (paper Sec. 5, Tab. 2; arrays count from 0, the paper from 1)
@@ -13,6 +13,7 @@
 import { tf } from '../backend.js';
 import { configError } from '../errors.js';
 import { MambaModel, modelParamSpecs, resolveConfig, type MambaConfig } from '../model.js';
+import { show } from '../validate.js';
 
 /** How logits become one number per position. */
 export type Decoder =
@@ -31,6 +32,7 @@ export interface SizeBound {
   nominal: number | null;
 }
 
+/** A JL embedding as reported in `Construction.dims.jl`. */
 export interface JlInfo {
   /** Dimension p of the JL embedding. */
   p: number;
@@ -42,6 +44,7 @@ export interface JlInfo {
   maxInner: number;
 }
 
+/** The sizes a construction uses beside the paper's bound. */
 export interface ConstructionDims {
   /** Embedding size used (= SSM channels). */
   d: number;
@@ -62,7 +65,9 @@ export interface Construction {
   config: MambaConfig;
   /** Every parameter of that block (flat, row-major), ready for `model.setParam(name, values)`. */
   params: Record<string, Float32Array>;
+  /** d and N used, beside the paper's bound. */
   dims: ConstructionDims;
+  /** How `predict` turns logits [b, L, C] into one number per position. */
   decoder: Decoder;
   /** tokens [b][L] → one decoded number per position [b][L]. */
   predict(tokens: number[][]): number[][];
@@ -79,26 +84,6 @@ export interface Construction {
 }
 
 // ── option checking ───────────────────────────────────────────────────────────────────────────────
-
-const show = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v));
-
-/** An integer option in [lo, hi]; otherwise a ConfigError naming `options.<name>`. */
-export function intOption(name: string, v: unknown, lo: number, hi = Number.MAX_SAFE_INTEGER, expected = `an integer ≥ ${lo}`): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) throw configError(`options.${name}`, expected, show(v));
-  return v;
-}
-
-export function choiceOption<T extends string>(name: string, v: unknown, choices: readonly T[]): T {
-  if (!choices.includes(v as T)) throw configError(`options.${name}`, choices.map((c) => `'${c}'`).join(' | '), show(v));
-  return v as T;
-}
-
-export function optionsObject<T>(o: T, expected: string): T {
-  if (o == null || typeof o !== 'object') throw configError('options', expected, show(o));
-  return o;
-}
-
-export const SEED_MAX = 2 ** 32 - 1;
 
 /** Largest weight count a construction may allocate (the S4D one-hot gate alone is (κ|V|)²). */
 export const MAX_WEIGHTS = 2 ** 26;
@@ -197,7 +182,8 @@ export function makeConstruction(o: {
 
   const predict = (tokens: number[][]): number[][] => {
     if (!Array.isArray(tokens) || tokens.length === 0 || !tokens.every((r) => Array.isArray(r) && r.length === tokens[0].length) || tokens[0].length === 0) {
-      throw configError('tokens', 'a non-empty rectangular number[][] [batch, L]', Array.isArray(tokens) ? `rows of lengths ${tokens.map((r) => (Array.isArray(r) ? r.length : typeof r)).join(',')}` : typeof tokens);
+      const got = Array.isArray(tokens) ? `rows of lengths ${tokens.map((r) => (Array.isArray(r) ? r.length : typeof r)).join(',')}` : typeof tokens;
+      throw configError('tokens', 'a non-empty rectangular number[][] [batch, L]', got);
     }
     const b = tokens.length;
     const T = tokens[0].length;
@@ -254,9 +240,6 @@ function decodeBatch(model: MambaModel, tokens: Int32Array, b: number, T: number
   }
   return out;
 }
-
-/** softplus⁻¹(y) = log(e^y − 1): the Δ bias that makes softplus(bias) = y (Δ = 1 in Thm. 2/3). */
-export const softplusInverse = (y: number) => y + Math.log(-Math.expm1(-y));
 
 /** ⌈log₂ n⌉ (at least 1): the nominal value of a log in an O(·) bound. */
 export const log2ceil = (n: number) => Math.max(1, Math.ceil(Math.log2(n)));

@@ -11,8 +11,11 @@
 import { inductionHeads, keepNth, mqar } from '../tasks/index.js';
 import type { Construction } from './common.js';
 
+/** A construction's accuracy at the scored positions of random task instances. */
 export interface Score {
+  /** Scored positions answered right. */
   correct: number;
+  /** Scored positions (MQAR: the queries; KEEP n-TH: t ≥ n; INDUCTION HEADS: every t). */
   total: number;
   /** correct / total (1 when total = 0). */
   accuracy: number;
@@ -20,9 +23,11 @@ export interface Score {
   instances: number;
   /** The first wrong answer, if any: instance, 0-based position, expected and predicted. */
   firstError?: { instance: number; t: number; expected: number; got: number };
+  /** Wall-clock seconds. */
   seconds: number;
 }
 
+/** How many instances to score, from which seed, and whether to stop at the first error. */
 export interface ScoreOptions {
   /** Number of random instances (default 10⁴). */
   instances?: number;
@@ -73,7 +78,7 @@ export function keepNthAnswers(inputs: Int32Array, S: number, T: number, n: numb
   return out;
 }
 
-/** Score `c` on inputs [S, T] against answers (−2 = position not scored). */
+/** Score `c` on inputs [S, T] against answers [S·T] (−2 = position not scored), decoding only the scored positions. */
 export function scoreAgainst(c: Construction, inputs: Int32Array, answers: Int32Array, S: number, T: number, o: ScoreOptions = {}): Score {
   const t0 = performance.now();
   let correct = 0;
@@ -98,7 +103,17 @@ export function scoreAgainst(c: Construction, inputs: Int32Array, answers: Int32
   return { correct, total, accuracy: total ? correct / total : 1, instances: done, firstError, seconds: (performance.now() - t0) / 1000 };
 }
 
-/** Score an MQAR construction on `instances` random `tasks.mqar` instances (mode 'paper'). */
+/**
+ * Score an MQAR construction on `instances` random `tasks.mqar` instances (mode 'paper', eq. (46)) against
+ * brute-force answers.
+ * @param task - κ = numKeys, |V| = vocabSize and T ≥ 3κ, as the construction was built for.
+ * @example
+ * ```ts
+ * const c = constructions.mqarConstruction({ mixer: 'mamba', numKeys: 8, vocabSize: 64 });
+ * scoreMqar(c, { numKeys: 8, vocabSize: 64, T: 32 }, { instances: 1000 }).accuracy; // 1
+ * c.dispose();
+ * ```
+ */
 export function scoreMqar(c: Construction, task: { numKeys: number; vocabSize: number; T: number }, o: ScoreOptions = {}): Score {
   const S = o.instances ?? 10_000;
   const data = mqar({ numKeys: task.numKeys, vocabSize: task.vocabSize, T: task.T, numSamples: S, seed: o.seed ?? 1 });

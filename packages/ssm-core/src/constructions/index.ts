@@ -28,7 +28,7 @@ export { mqarTightness, type CandidateResult, type TightnessOptions, type Tightn
 export { remark7Demo, remark7Inputs, type Remark7Options, type Remark7Result, type Remark7Row } from './remark7.js';
 export { constructionsReport, type ConstructionsReport, type ConstructionsReportOptions, type ConstructionsReportRow } from './report.js';
 
-/** The builders under the issue's names, for `import * as constructions` → `constructions.mqar({...})`. */
+/** Short names of the builders, so that `import * as constructions` reads `constructions.mqar({...})`. */
 export { clockConstruction as clock } from './clock.js';
 export { inductionHeadsConstruction as inductionHeads } from './inductionHeads.js';
 export { keepNthConstruction as keepNth } from './keepNth.js';

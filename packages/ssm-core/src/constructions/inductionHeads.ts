@@ -21,11 +21,13 @@
  * so argmax = x_{j+1}, or the blank class |V| when x_i has not occurred before; predict reports the
  * blank as −1.
  */
-import { intOption, makeConstruction, optionsObject, Weights, checkWeightCount, type Construction } from './common.js';
 import type { MambaConfig } from '../model.js';
+import { int, object } from '../validate.js';
+import { checkWeightCount, makeConstruction, Weights, type Construction } from './common.js';
 
+/** Options of {@link inductionHeadsConstruction}; errors name `options.<field>`. */
 export interface InductionHeadsConstructionOptions {
-  /** |V|, number of token ids. */
+  /** |V|, number of token ids, in [1, 4096]. */
   vocabSize: number;
 }
 
@@ -72,10 +74,20 @@ function setOutput(w: Weights, V: number): void {
   w.set('lm_head.bias', V, 0, 0.5);
 }
 
-/** Lem. 3: INDUCTION HEADS with Mamba-Δ⊤; predict → the token after the latest previous occurrence, or −1 (blank). */
+/**
+ * Lem. 3 (App. C.2): INDUCTION HEADS with the Mamba-Δ⊤ mixer (Eq. 15), d = 2|V|, N = |V|. predict(tokens [b][L])
+ * → the token after the latest previous occurrence of x_t, or −1 (blank) where x_t has not occurred before.
+ * @throws ConfigError naming `options.vocabSize`.
+ * @example
+ * ```ts
+ * const c = constructions.inductionHeadsConstruction({ vocabSize: 4 });
+ * c.predict([[0, 1, 2, 0, 3, 2]]); // [[-1, -1, -1, 1, -1, 0]]
+ * c.dispose();
+ * ```
+ */
 export function inductionHeadsConstruction(options: InductionHeadsConstructionOptions): Construction {
-  optionsObject(options, 'an object {vocabSize}');
-  const V = intOption('vocabSize', options.vocabSize, 1, 2 ** 12, 'an integer in [1, 4096]');
+  object(options, 'options', 'an object {vocabSize}');
+  const V = int(options.vocabSize, 'options.vocabSize', 1, 2 ** 12, 'an integer in [1, 4096]');
   const config = ihConfig(V);
   checkWeightCount(config, 'options.vocabSize');
   const w = new Weights(config);

@@ -27,10 +27,11 @@
  * H(· ≥ n+1) channel already holds x_n (inputs enter after the step's decay), so the difference is 0
  * at t = n, and no linear B, C can fix that step — but the task scores t = n (App. D.2, l. 4288).
  */
-import { configError } from '../errors.js';
 import type { MambaConfig } from '../model.js';
-import { intOption, makeConstruction, optionsObject, Weights, type Construction } from './common.js';
+import { int, object } from '../validate.js';
+import { makeConstruction, Weights, type Construction } from './common.js';
 
+/** Options of {@link keepNthConstruction}; errors name `options.<field>`. */
 export interface KeepNthConstructionOptions {
   /** 1-based position of the token to keep (paper: 5). */
   n: number;
@@ -44,12 +45,12 @@ export interface KeepNthConstructionOptions {
 export const KEEP_NTH_W = 100;
 
 function check(o: KeepNthConstructionOptions) {
-  optionsObject(o, 'an object {n, vocabSize, T?}');
-  const vocabSize = intOption('vocabSize', o.vocabSize, 1, 2 ** 24, 'an integer in [1, 2^24]');
-  const n = intOption('n', o.n, 1, 2 ** 24, 'an integer ≥ 1');
+  object(o, 'options', 'an object {n, vocabSize, T?}');
+  const vocabSize = int(o.vocabSize, 'options.vocabSize', 1, 2 ** 24, 'an integer in [1, 2^24]');
+  const n = int(o.n, 'options.n', 1, 2 ** 24, 'an integer ≥ 1');
   if (o.T !== undefined) {
-    const T = intOption('T', o.T, 1, 2 ** 24, 'an integer ≥ 1');
-    if (n > T) throw configError('options.n', `an integer in [1, T=${T}]`, String(n));
+    const T = int(o.T, 'options.T', 1, 2 ** 24, 'an integer ≥ 1');
+    int(n, 'options.n', 1, T, `an integer in [1, T=${T}]`);
   }
   return { n, V: vocabSize };
 }
@@ -88,7 +89,17 @@ function setOutput(w: Weights, V: number): void {
   for (let v = 0; v < V; v++) w.set('lm_head.weight', v, v, 1);
 }
 
-/** Cor. 2: KEEP n-TH with an S6 layer on time-PE input. predict → x_n at every t ≥ n (meaningless before n). */
+/**
+ * Cor. 2 (App. A.3): KEEP n-TH solved by an S6 layer alone (no conv, no gate) on time-PE input, d = |V| + 1, N = 1.
+ * predict(tokens [b][L]) → x_n at every t ≥ n (meaningless before n).
+ * @throws ConfigError naming `options.n`, `options.vocabSize` or `options.T`.
+ * @example
+ * ```ts
+ * const c = constructions.keepNthConstruction({ n: 2, vocabSize: 4 });
+ * c.predict([[3, 1, 0, 2]]); // [[…, 1, 1, 1]]: x_2 = 1 from t = 2 on
+ * c.dispose();
+ * ```
+ */
 export function keepNthConstruction(options: KeepNthConstructionOptions): Construction {
   const { n, V } = check(options);
   const config = keepNthConfig(V);

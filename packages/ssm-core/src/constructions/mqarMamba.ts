@@ -29,7 +29,8 @@
  * queried once (a (k_i, v×) pair after k_i's query writes v× into column i).
  */
 import type { MambaConfig } from '../model.js';
-import { checkWeightCount, log2ceil, makeConstruction, softplusInverse, Weights, type Construction } from './common.js';
+import { softplusInverse } from '../math.js';
+import { checkWeightCount, log2ceil, makeConstruction, Weights, type Construction } from './common.js';
 import { columnSums, jlInfo, type JlEmbedding, type ResolvedMqar } from './mqarOptions.js';
 
 /** (56): one-hot scales and conv parameters. */

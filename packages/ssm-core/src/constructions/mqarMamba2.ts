@@ -19,7 +19,8 @@
  * σ is the identity because (74) asks the convolutions to copy/shift signed JL vectors unchanged.
  */
 import type { MambaConfig } from '../model.js';
-import { checkWeightCount, log2ceil, makeConstruction, softplusInverse, Weights, type Construction } from './common.js';
+import { softplusInverse } from '../math.js';
+import { checkWeightCount, log2ceil, makeConstruction, Weights, type Construction } from './common.js';
 import { jlInfo, type JlEmbedding, type ResolvedMqar } from './mqarOptions.js';
 
 function mamba2Config(K: number, V: number, qk: number, qv: number): MambaConfig {

@@ -14,13 +14,14 @@
  * Reported per p_k: ε, ε(κ−1), S_max = max_i S_i, how many special keys are answered wrongly, how many
  * have S_i > 1 (predicted wrong), and the accuracy on random instances.
  */
-import { configError } from '../errors.js';
-import { intOption, log2ceil, optionsObject, SEED_MAX } from './common.js';
+import { int, nonEmptyArray, object, seed as checkSeed } from '../validate.js';
+import { log2ceil } from './common.js';
 import { scoreMqar } from './evaluate.js';
 import { jlLemmaDim } from './jl.js';
 import { mqarConstruction } from './mqar.js';
 import { table } from './tightness.js';
 
+/** Options of {@link remark7Demo}; errors name `options.<field>`. */
 export interface Remark7Options {
   /** κ (default 16). */
   numKeys?: number;
@@ -38,6 +39,7 @@ export interface Remark7Options {
   randomInstances?: number;
 }
 
+/** Remark 7 at one key dimension p_k. */
 export interface Remark7Row {
   /** Key JL dimension p_k = N. */
   pk: number;
@@ -58,15 +60,24 @@ export interface Remark7Row {
   randomAccuracy: number;
 }
 
+/** Remark 7's demo: one row per key dimension tried, and the printed table. */
 export interface Remark7Result {
+  /** κ. */
   numKeys: number;
+  /** |V|. */
   vocabSize: number;
+  /** p_v. */
   valuesDim: number;
   rows: Remark7Row[];
+  /** The rows as a plain-text table. */
   text: string;
 }
 
-/** Adversarial inputs [κ, 3κ], one per special key, and the position of that key's query in each. */
+/**
+ * Remark 7's adversarial inputs [κ, 3κ] (token ids of `tasks.mqar` mode 'paper'), row i* = [k_0 v … k_{i*} v_1 …
+ * k_{κ−1} v | k_0 … k_{κ−1}], and the position of key i*'s query in each row.
+ * @param K - κ; v1, v - value indices of the special and the common value.
+ */
 export function remark7Inputs(K: number, v1 = 1, v = 0): { inputs: Int32Array; queryPos: Int32Array; T: number } {
   const T = 3 * K;
   const inputs = new Int32Array(K * T);
@@ -101,15 +112,16 @@ function crossTalk(M: Float32Array, p: number, K: number): Float64Array {
 }
 
 function check(o: Remark7Options) {
-  optionsObject(o, 'an object {numKeys?, vocabSize?, valuesDim?, keyDims?, maxKeyDim?, seed?, randomInstances?}');
-  const K = intOption('numKeys', o.numKeys ?? 16, 2, 4096, 'an integer in [2, 4096]');
-  const V = intOption('vocabSize', o.vocabSize ?? 64, 2, 1 << 16, 'an integer in [2, 65536]');
-  const pv = intOption('valuesDim', o.valuesDim ?? jlLemmaDim(V), 1, 1 << 16, 'an integer in [1, 65536]');
-  const maxKeyDim = intOption('maxKeyDim', o.maxKeyDim ?? 64 * K, 1, 1 << 16, 'an integer in [1, 65536]');
-  const seed = intOption('seed', o.seed ?? 0, 0, SEED_MAX, 'an integer in [0, 2^32)');
-  const randomInstances = intOption('randomInstances', o.randomInstances ?? 200, 1, 1e7, 'an integer ≥ 1');
-  if (o.keyDims !== undefined && (!Array.isArray(o.keyDims) || o.keyDims.length === 0 || o.keyDims.some((p) => !Number.isInteger(p) || p < 1 || p > 1 << 16))) {
-    throw configError('options.keyDims', 'a non-empty array of integers in [1, 65536]', JSON.stringify(o.keyDims));
+  object(o, 'options', 'an object {numKeys?, vocabSize?, valuesDim?, keyDims?, maxKeyDim?, seed?, randomInstances?}');
+  const K = int(o.numKeys ?? 16, 'options.numKeys', 2, 4096);
+  const V = int(o.vocabSize ?? 64, 'options.vocabSize', 2, 1 << 16);
+  const pv = int(o.valuesDim ?? jlLemmaDim(V), 'options.valuesDim', 1, 1 << 16);
+  const maxKeyDim = int(o.maxKeyDim ?? 64 * K, 'options.maxKeyDim', 1, 1 << 16);
+  const seed = checkSeed(o.seed ?? 0, 'options.seed');
+  const randomInstances = int(o.randomInstances ?? 200, 'options.randomInstances', 1, 1e7, 'an integer ≥ 1');
+  if (o.keyDims !== undefined) {
+    nonEmptyArray(o.keyDims, 'options.keyDims', 'a non-empty array of integers in [1, 65536]');
+    o.keyDims.forEach((p, i) => int(p, `options.keyDims[${i}]`, 1, 1 << 16));
   }
   return { K, V, pv, maxKeyDim, seed, randomInstances, keyDims: o.keyDims };
 }
@@ -147,7 +159,11 @@ function row(K: number, V: number, pk: number, pv: number, seed: number, randomI
   }
 }
 
-/** Remark 7: the adversarial input breaking N = log κ, and recovery as ε decreases. */
+/**
+ * Remark 7 (l. 3682–3689): Thm. 3's JL construction with key dimension p_k on the adversarial inputs, for a
+ * ladder of p_k, with the cross-talk S_i = Σ_{l≠i}⟨k_l, k_i⟩ that predicts each failure (S_i > 1).
+ * @throws ConfigError naming `options.<field>`.
+ */
 export function remark7Demo(options: Remark7Options = {}): Remark7Result {
   const { K, V, pv, maxKeyDim, seed, randomInstances, keyDims } = check(options);
   const rows: Remark7Row[] = [];

@@ -7,16 +7,18 @@
  * Rows: Cor. 2 (KEEP n-TH), Prop. 1 (clock), Thm. 2 / 3 / 4 (MQAR, one-hot Step 1 and JL Step 2 with
  * Lem. 4's default dimensions), Lem. 3 (INDUCTION HEADS, standard and hard settings).
  */
-import { intOption, optionsObject, SEED_MAX, type Construction, type SizeBound } from './common.js';
+import { int, object, seed as checkSeed } from '../validate.js';
+import type { Construction, SizeBound } from './common.js';
 import { clockConstruction } from './clock.js';
 import { scoreInductionHeads, scoreKeepNth, scoreMqar, type Score } from './evaluate.js';
 import { inductionHeadsConstruction } from './inductionHeads.js';
 import { keepNthConstruction } from './keepNth.js';
 import { mqarConstruction } from './mqar.js';
-import type { MqarEmbedding, MqarMixer } from './mqarOptions.js';
+import { MQAR_EMBEDDINGS, MQAR_MIXERS } from './mqarOptions.js';
 import { remark7Demo, type Remark7Options, type Remark7Result } from './remark7.js';
 import { mqarTightness, table, type TightnessOptions, type TightnessResult } from './tightness.js';
 
+/** Options of {@link constructionsReport}; errors name `options.<field>`. */
 export interface ConstructionsReportOptions {
   /** MQAR κ (default 8). */
   numKeys?: number;
@@ -40,15 +42,22 @@ export interface ConstructionsReportOptions {
   remark7?: boolean | Remark7Options;
 }
 
+/** One construction: its sizes beside the paper's bound and its accuracy on random instances. */
 export interface ConstructionsReportRow {
+  /** The paper result, e.g. 'Thm. 2'. */
   theorem: string;
+  /** The task and sizes scored, e.g. 'MQAR κ=8, |V|=64, T=32'. */
   task: string;
+  /** The construction's name, e.g. 'MQAR · Mamba (S6, no gate) · one-hot'. */
   construction: string;
+  /** Embedding size (= SSM channels). */
   d: number;
+  /** State size. */
   N: number;
   bound: { d: SizeBound; N: SizeBound };
   /** JL dimensions, when used. */
   jl?: { keys?: number; values?: number };
+  /** Instances scored and the Score fields (see evaluate.ts). */
   instances: number;
   correct: number;
   total: number;
@@ -56,10 +65,12 @@ export interface ConstructionsReportRow {
   seconds: number;
 }
 
+/** The report: rows, the optional explorer and Remark 7 sections, and the printed text. */
 export interface ConstructionsReport {
   rows: ConstructionsReportRow[];
   tightness?: TightnessResult;
   remark7?: Remark7Result;
+  /** Every section as plain-text tables. */
   text: string;
 }
 
@@ -91,10 +102,8 @@ function clockRow(T: number): ConstructionsReportRow {
 
 function mqarRows(K: number, V: number, T: number, o: { instances: number; seed: number }): ConstructionsReportRow[] {
   const rows: ConstructionsReportRow[] = [];
-  const mixers: MqarMixer[] = ['mamba', 'mamba2', 's4d'];
-  const embeddings: MqarEmbedding[] = ['onehot', 'jl'];
-  for (const mixer of mixers) {
-    for (const embedding of embeddings) {
+  for (const mixer of MQAR_MIXERS) {
+    for (const embedding of MQAR_EMBEDDINGS) {
       const c = mqarConstruction({ mixer, numKeys: K, vocabSize: V, embedding });
       rows.push(scoreRow(c, `MQAR κ=${K}, |V|=${V}, T=${T}`, (x) => scoreMqar(x, { numKeys: K, vocabSize: V, T }, o)));
     }
@@ -110,20 +119,28 @@ function formatRows(rows: ConstructionsReportRow[]): string {
     r.theorem, r.task, r.construction, String(r.d), fmtBound(r.bound.d), String(r.N), fmtBound(r.bound.N),
     `${(100 * r.accuracy).toFixed(r.accuracy === 1 ? 0 : 3)}% (${r.correct}/${r.total})`, String(r.instances), `${r.seconds.toFixed(1)}s`,
   ]);
-  return table(head, body, 'Analytic constructions of Huang et al. (ICML 2025) as weights of the ssm-core block — d, N vs. the paper, accuracy vs. brute force');
+  const title =
+    'Analytic constructions of Huang et al. (ICML 2025) as weights of the ssm-core block — ' +
+    'd, N vs. the paper, accuracy vs. brute force';
+  return table(head, body, title);
 }
 
-/** The report printed by `ssm-lab constructions`: rows and a text table (plus optional explorer / Remark 7 sections). */
+/**
+ * Every analytic construction of the paper built, scored against brute force on random instances and set beside
+ * its bound: Cor. 2, Prop. 1, Thm. 2 / 3 / 4 (one-hot and JL), Lem. 3 (standard and hard); optionally the
+ * tightness explorer and Remark 7. The report `ssm-lab constructions` prints.
+ * @throws ConfigError naming `options.<field>`.
+ */
 export function constructionsReport(options: ConstructionsReportOptions = {}): ConstructionsReport {
-  const o = optionsObject(options, 'an object {numKeys?, vocabSize?, T?, instances?, seed?, keepNth?, inductionHeads?, clockT?, tightness?, remark7?}');
-  const K = intOption('numKeys', o.numKeys ?? 8, 1, 4096, 'an integer in [1, 4096]');
-  const V = intOption('vocabSize', o.vocabSize ?? 64, 2, 1 << 16, 'an integer in [2, 65536]');
-  const T = intOption('T', o.T ?? 4 * K, 3 * K, 1 << 16, `an integer ≥ 3·numKeys = ${3 * K}`);
-  const instances = intOption('instances', o.instances ?? 2000, 1, 1e7, 'an integer ≥ 1');
-  const seed = intOption('seed', o.seed ?? 1, 0, SEED_MAX, 'an integer in [0, 2^32)');
+  const o = object(options, 'options', 'an object {numKeys?, vocabSize?, T?, instances?, seed?, keepNth?, inductionHeads?, clockT?, tightness?, remark7?}');
+  const K = int(o.numKeys ?? 8, 'options.numKeys', 1, 4096);
+  const V = int(o.vocabSize ?? 64, 'options.vocabSize', 2, 1 << 16);
+  const T = int(o.T ?? 4 * K, 'options.T', 3 * K, 1 << 16, `an integer ≥ 3·numKeys = ${3 * K}`);
+  const instances = int(o.instances ?? 2000, 'options.instances', 1, 1e7, 'an integer ≥ 1');
+  const seed = checkSeed(o.seed ?? 1, 'options.seed');
   const kn = { n: o.keepNth?.n ?? 5, vocabSize: o.keepNth?.vocabSize ?? 16, T: o.keepNth?.T ?? 64 };
   const ih = { vocabSize: o.inductionHeads?.vocabSize ?? 10, T: o.inductionHeads?.T ?? 100 };
-  const clockT = intOption('clockT', o.clockT ?? 2048, 1, 1 << 24, 'an integer in [1, 2^24]');
+  const clockT = int(o.clockT ?? 2048, 'options.clockT', 1, 1 << 24, 'an integer in [1, 2^24]');
   const so = { instances, seed };
 
   const rows: ConstructionsReportRow[] = [

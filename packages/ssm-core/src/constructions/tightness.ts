@@ -20,14 +20,17 @@
  *   Value dimensions are capped at maxValueDim (default |V|, the one-hot size).
  * "floor" is ⌈log₂ n⌉, the fewest ±1 coordinates that give n distinct codes.
  */
-import { configError } from '../errors.js';
-import { intOption, log2ceil, optionsObject, SEED_MAX, type SizeBound } from './common.js';
+import { fn, int, nonEmptyArray, object, oneOf, seed as checkSeed } from '../validate.js';
+import { log2ceil, type SizeBound } from './common.js';
 import { scoreMqar } from './evaluate.js';
 import { mqarConstruction } from './mqar.js';
-import type { MqarMixer } from './mqarOptions.js';
+import { MQAR_MIXERS, type MqarMixer } from './mqarOptions.js';
 
+/** Options of {@link mqarTightness}; errors name `options.<field>`. */
 export interface TightnessOptions {
+  /** κ, in [1, 4096]. */
   numKeys: number;
+  /** |V|, in [2, 65536]. */
   vocabSize: number;
   /** Sequence length (default 4κ: κ pairs, κ queries, κ noise tokens). */
   T?: number;
@@ -47,17 +50,23 @@ export interface TightnessOptions {
   onCandidate?: (c: CandidateResult) => void;
 }
 
+/** One candidate (JL dimensions and seed) of the search, as reported to `onCandidate`. */
 export interface CandidateResult {
   mixer: MqarMixer;
+  /** p_v, and p_k for Thm. 3. */
   jlDim: { keys?: number; values: number };
+  /** JL seed. */
   seed: number;
+  /** Whether every query of every instance was answered. */
   passed: boolean;
   /** Instances evaluated before the first error (or all). */
   instances: number;
   seconds: number;
 }
 
+/** The search's outcome for one construction, beside the theorem's bound. */
 export interface TightnessRow {
+  /** 'Thm. 2', 'Thm. 3' or 'Thm. 4'. */
   theorem: string;
   mixer: MqarMixer;
   /** Whether some candidate within the caps scored 100%. */
@@ -72,14 +81,19 @@ export interface TightnessRow {
   bound: { d: SizeBound; N: SizeBound };
   /** The one-hot (Step 1) sizes, exact by construction. */
   onehot: { d: number; N: number };
+  /** ⌈log₂ n⌉-based sizes: the fewest ±1 coordinates giving distinct codes. */
   floor: { d: number; N: number };
+  /** Candidates evaluated. */
   candidates: number;
   seconds: number;
 }
 
+/** The explorer's rows, the resolved options, and the printed table. */
 export interface TightnessResult {
+  /** The options with their defaults filled in. */
   options: Required<Omit<TightnessOptions, 'mixers' | 'onCandidate'>> & { mixers: MqarMixer[] };
   rows: TightnessRow[];
+  /** The rows as a plain-text table. */
   text: string;
 }
 
@@ -97,20 +111,18 @@ interface Ctx {
 }
 
 function check(o: TightnessOptions): Ctx & { mixers: MqarMixer[] } {
-  optionsObject(o, 'an object {numKeys, vocabSize, T?, instances?, seeds?, taskSeed?, mixers?}');
-  const K = intOption('numKeys', o.numKeys, 1, 4096, 'an integer in [1, 4096]');
-  const V = intOption('vocabSize', o.vocabSize, 2, 1 << 16, 'an integer in [2, 65536]');
-  const T = intOption('T', o.T ?? 4 * K, 3 * K, 1 << 16, `an integer ≥ 3·numKeys = ${3 * K}`);
-  const instances = intOption('instances', o.instances ?? 10_000, 1, 1e7, 'an integer ≥ 1');
-  const seeds = intOption('seeds', o.seeds ?? 4, 1, 1000, 'an integer in [1, 1000]');
-  const taskSeed = intOption('taskSeed', o.taskSeed ?? 1, 0, SEED_MAX, 'an integer in [0, 2^32)');
-  const mixers = o.mixers ?? ['mamba', 'mamba2', 's4d'];
-  if (!Array.isArray(mixers) || mixers.length === 0 || mixers.some((m) => !['mamba', 'mamba2', 's4d'].includes(m))) {
-    throw configError('options.mixers', "a non-empty array of 'mamba' | 'mamba2' | 's4d'", JSON.stringify(mixers));
-  }
-  const maxValueDim = intOption('maxValueDim', o.maxValueDim ?? V, 1, 1 << 16, 'an integer in [1, 65536]');
-  const maxKeyDim = intOption('maxKeyDim', o.maxKeyDim ?? 16 * K, 1, 1 << 16, 'an integer in [1, 65536]');
-  if (o.onCandidate !== undefined && typeof o.onCandidate !== 'function') throw configError('options.onCandidate', 'a function', typeof o.onCandidate);
+  object(o, 'options', 'an object {numKeys, vocabSize, T?, instances?, seeds?, taskSeed?, mixers?}');
+  const K = int(o.numKeys, 'options.numKeys', 1, 4096);
+  const V = int(o.vocabSize, 'options.vocabSize', 2, 1 << 16);
+  const T = int(o.T ?? 4 * K, 'options.T', 3 * K, 1 << 16, `an integer ≥ 3·numKeys = ${3 * K}`);
+  const instances = int(o.instances ?? 10_000, 'options.instances', 1, 1e7, 'an integer ≥ 1');
+  const seeds = int(o.seeds ?? 4, 'options.seeds', 1, 1000);
+  const taskSeed = checkSeed(o.taskSeed ?? 1, 'options.taskSeed');
+  const mixers = nonEmptyArray<MqarMixer>(o.mixers ?? [...MQAR_MIXERS], 'options.mixers', "a non-empty array of 'mamba' | 'mamba2' | 's4d'");
+  mixers.forEach((m, i) => oneOf(m, `options.mixers[${i}]`, MQAR_MIXERS));
+  const maxValueDim = int(o.maxValueDim ?? V, 'options.maxValueDim', 1, 1 << 16);
+  const maxKeyDim = int(o.maxKeyDim ?? 16 * K, 'options.maxKeyDim', 1, 1 << 16);
+  if (o.onCandidate !== undefined) fn(o.onCandidate, 'options.onCandidate');
   return { K, V, T, instances, seeds, taskSeed, mixers, maxValueDim, maxKeyDim, candidates: 0, onCandidate: o.onCandidate };
 }
 
@@ -270,14 +282,24 @@ function formatRows(rows: TightnessRow[], ctx: Ctx): string {
   return table(head, body, `Tightness (κ=${ctx.K}, |V|=${ctx.V}, T=${ctx.T}; 100% on ${ctx.instances} instances, ${ctx.seeds} JL seeds per size)`);
 }
 
-/** Plain-text table with a title line. */
+/** Plain-text table with a title line: columns padded to their widest cell, a rule under the header. */
 export function table(head: string[], body: string[][], title: string): string {
   const w = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
   const line = (r: string[]) => r.map((c, i) => c.padEnd(w[i])).join('  ').trimEnd();
   return [title, line(head), line(w.map((x) => '─'.repeat(x))), ...body.map(line)].join('\n');
 }
 
-/** Smallest JL dimensions with 100% accuracy for each MQAR construction, beside the bounds. */
+/**
+ * Tightness explorer: for each MQAR construction (Thm. 2, 3, 4, Step 2), the smallest JL dimensions (d, and N for
+ * Thm. 3) that still score 100% on `instances` random instances, beside the theorem's bound, the one-hot sizes and
+ * the ⌈log₂⌉ floor. Every candidate is a real construction run through the block.
+ * @throws ConfigError naming `options.<field>`.
+ * @example
+ * ```ts
+ * const r = constructions.mqarTightness({ numKeys: 4, vocabSize: 16, instances: 500, mixers: ['mamba'] });
+ * r.rows[0].d; // smallest d = κ + p_v found
+ * ```
+ */
 export function mqarTightness(options: TightnessOptions): TightnessResult {
   const ctx = check(options);
   const rows = ctx.mixers.map((m) => exploreOne(ctx, m));

@@ -31,17 +31,20 @@
  * samples with the same seed are a prefix of more samples.
  */
 import { configError } from '../errors.js';
-import { int, show } from './options.js';
 import { Rng } from '../random.js';
+import { int, numberIn, numberWhere, object, oneOf, seed as checkSeed, show } from '../validate.js';
 import type { TaskData } from './types.js';
 
+/** 'standard': x_t i.i.d. uniform over V. 'hard': App. D.4's Bernoulli(p) mix with hard samples (Fig. 3). */
 export type InductionHeadsSetting = 'standard' | 'hard';
 
+/** Options of {@link inductionHeads}; errors name `options.<field>`. */
 export interface InductionHeadsOptions {
   /** |V|, number of ordinary token ids (paper: 5 … 40). */
   vocabSize: number;
   /** Sequence length, T > 2|V| + 1 (paper: 100). */
   T: number;
+  /** S, number of samples (rows). */
   numSamples: number;
   /** Integer in [0, 2^32). */
   seed: number;
@@ -53,18 +56,14 @@ export interface InductionHeadsOptions {
   gamma?: number;
 }
 
+/** INDUCTION HEADS samples: TaskData with numClasses = |V| + 1 (the blank × = |V|) and the per-sample setting. */
 export interface InductionHeadsData extends TaskData {
   /** [S] 1 where the sample comes from the hard setting, 0 for standard samples. */
   hard: Uint8Array;
 }
 
 const MAX_ID = 2 ** 31 - 2;
-
-
-function num(name: string, v: unknown, ok: (x: number) => boolean, expected: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw configError(`options.${name}`, expected, show(v));
-  return v;
-}
+const SETTINGS: readonly InductionHeadsSetting[] = ['standard', 'hard'];
 
 interface Checked {
   vocabSize: number;
@@ -79,21 +78,22 @@ interface Checked {
 }
 
 function check(o: InductionHeadsOptions): Checked {
-  if (o == null || typeof o !== 'object') throw configError('options', 'an object {vocabSize, T, numSamples, seed, setting?}', show(o));
-  const vocabSize = int('vocabSize', o.vocabSize, 2, MAX_ID, 'an integer ≥ 2');
-  const T = int('T', o.T, 2 * vocabSize + 2, MAX_ID, `an integer > 2·vocabSize + 1 = ${2 * vocabSize + 1} (App. D.4)`);
-  const numSamples = int('numSamples', o.numSamples, 1, MAX_ID, 'an integer ≥ 1');
-  const seed = int('seed', o.seed, 0, 2 ** 32 - 1, 'an integer in [0, 2^32)');
-  const setting = o.setting ?? 'standard';
-  if (setting !== 'standard' && setting !== 'hard') throw configError('options.setting', "'standard' | 'hard'", show(setting));
+  object(o, 'options', 'an object {vocabSize, T, numSamples, seed, setting?}');
+  const vocabSize = int(o.vocabSize, 'options.vocabSize', 2, MAX_ID, 'an integer ≥ 2');
+  const T = int(o.T, 'options.T', 2 * vocabSize + 2, MAX_ID, `an integer > 2·vocabSize + 1 = ${2 * vocabSize + 1} (App. D.4)`);
+  const numSamples = int(o.numSamples, 'options.numSamples', 1, MAX_ID, 'an integer ≥ 1');
+  const seed = checkSeed(o.seed, 'options.seed');
+  const setting = oneOf(o.setting ?? 'standard', 'options.setting', SETTINGS);
   if (setting === 'standard') {
     for (const k of ['p', 'gamma'] as const) {
-      if (o[k] !== undefined) throw configError(`options.${k}`, "undefined with setting 'standard'", show(o[k]), "p and gamma only apply to setting 'hard'");
+      if (o[k] !== undefined) {
+        throw configError(`options.${k}`, "undefined with setting 'standard'", show(o[k]), "p and gamma only apply to setting 'hard'");
+      }
     }
     return { vocabSize, T, numSamples, seed, setting, p: 0, gamma: 0, rMax: 0 };
   }
-  const p = num('p', o.p ?? 0.75, (x) => x >= 0 && x <= 1, 'a number in [0, 1]');
-  const gamma = num('gamma', o.gamma ?? 0.1, (x) => x > 0 && x <= 0.1, 'a number in (0, 0.1] (App. D.4)');
+  const p = numberIn(o.p ?? 0.75, 'options.p', 0, 1);
+  const gamma = numberWhere(o.gamma ?? 0.1, 'options.gamma', (x) => x > 0 && x <= 0.1, 'a number in (0, 0.1] (App. D.4)');
   const rMax = Math.floor(gamma * T + 1e-9);
   if (rMax < 1) throw configError('options.gamma', `γ·T ≥ 1 so that r ∈ {1, …, ⌊γT⌋} is not empty (T=${T})`, show(gamma));
   return { vocabSize, T, numSamples, seed, setting, p, gamma, rMax };
@@ -121,7 +121,20 @@ function fillTargets(x: Int32Array, y: Int32Array, last: Int32Array, blank: numb
   }
 }
 
-/** INDUCTION HEADS samples: inputs [S, T] over |V| ids, targets [S, T] over |V| + 1 classes (blank = |V|). */
+/**
+ * INDUCTION HEADS samples (App. C.2; generator of App. D.4): y_t = x_{j(t)+1} with j(t) the latest earlier
+ * occurrence of x_t, or the blank class |V|.
+ *
+ * @param options - |V| = vocabSize, T > 2|V| + 1, S = numSamples, seed; setting 'hard' with p, γ for Fig. 3.
+ * @returns inputs [S, T] over |V| ids, targets [S, T] over |V| + 1 classes (blank = |V|, never IGNORE),
+ *   hard [S] (1 for hard samples).
+ * @throws ConfigError naming `options.<field>` (e.g. `options.T: expected an integer > 2·vocabSize + 1 = 21 …`).
+ * @example
+ * ```ts
+ * const d = tasks.inductionHeads({ vocabSize: 10, T: 100, numSamples: 1000, seed: 0, setting: 'hard' });
+ * d.numClasses; // 11: ten tokens and the blank
+ * ```
+ */
 export function inductionHeads(options: InductionHeadsOptions): InductionHeadsData {
   const { vocabSize: V, T, numSamples: S, seed, setting, p, gamma, rMax } = check(options);
   const inputs = new Int32Array(S * T);

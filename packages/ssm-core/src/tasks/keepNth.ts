@@ -14,11 +14,11 @@
  * Randomness: one Rng(seed) stream read in sample order (x_1 … x_T of sample 0, then sample 1, …), so the
  * data depend on the seed alone and fewer samples with the same seed are a prefix of more samples.
  */
-import { configError } from '../errors.js';
-import { int, show } from './options.js';
 import { Rng } from '../random.js';
+import { int, object, seed as checkSeed } from '../validate.js';
 import { IGNORE, type TaskData } from './types.js';
 
+/** Options of {@link keepNth}; errors name `options.<field>`. */
 export interface KeepNthOptions {
   /** 1-based position of the token to keep, 1 ≤ n ≤ T (paper: n = 5). */
   n: number;
@@ -26,6 +26,7 @@ export interface KeepNthOptions {
   vocabSize: number;
   /** Sequence length. */
   T: number;
+  /** S, number of samples (rows). */
   numSamples: number;
   /** Integer in [0, 2^32). */
   seed: number;
@@ -33,18 +34,29 @@ export interface KeepNthOptions {
 
 const MAX_ID = 2 ** 31 - 1;
 
-
 function check(o: KeepNthOptions): Required<KeepNthOptions> {
-  if (o == null || typeof o !== 'object') throw configError('options', 'an object {n, vocabSize, T, numSamples, seed}', show(o));
-  const T = int('T', o.T, 1, MAX_ID, 'an integer ≥ 1');
-  const n = int('n', o.n, 1, T, `an integer in [1, T=${T}]`);
-  const vocabSize = int('vocabSize', o.vocabSize, 2, MAX_ID, 'an integer ≥ 2');
-  const numSamples = int('numSamples', o.numSamples, 1, MAX_ID, 'an integer ≥ 1');
-  const seed = int('seed', o.seed, 0, 2 ** 32 - 1, 'an integer in [0, 2^32)');
+  object(o, 'options', 'an object {n, vocabSize, T, numSamples, seed}');
+  const T = int(o.T, 'options.T', 1, MAX_ID, 'an integer ≥ 1');
+  const n = int(o.n, 'options.n', 1, T, `an integer in [1, T=${T}]`);
+  const vocabSize = int(o.vocabSize, 'options.vocabSize', 2, MAX_ID, 'an integer ≥ 2');
+  const numSamples = int(o.numSamples, 'options.numSamples', 1, MAX_ID, 'an integer ≥ 1');
+  const seed = checkSeed(o.seed, 'options.seed');
   return { n, vocabSize, T, numSamples, seed };
 }
 
-/** KEEP n-TH samples: inputs [S, T] uniform tokens, targets [S, T] = x_n from position n on. */
+/**
+ * KEEP n-TH samples (Sec. 4; set-up of App. D.2): recall x_n at every step t ≥ n.
+ *
+ * @param options - n (1-based, ≤ T), |V| = vocabSize, T, S = numSamples, seed.
+ * @returns inputs [S, T] i.i.d. uniform over |V| ids; targets [S, T] = x_n at 1-based t ≥ n, IGNORE
+ *   before; numClasses = |V|.
+ * @throws ConfigError naming `options.<field>`, e.g. `options.n: expected an integer in [1, T=50], got 60`.
+ * @example
+ * ```ts
+ * const d = tasks.keepNth({ n: 5, vocabSize: 128, T: 50, numSamples: 1000, seed: 0 });
+ * d.targets[4] === d.inputs[4]; // row 0, t = n = 5
+ * ```
+ */
 export function keepNth(options: KeepNthOptions): TaskData {
   const { n, vocabSize: V, T, numSamples: S, seed } = check(options);
   const inputs = new Int32Array(S * T);

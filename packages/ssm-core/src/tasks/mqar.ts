@@ -17,15 +17,15 @@
  *   Where the paper is ambiguous:
  *   - D.3 (l. 4491) says keys are drawn i.i.d. from {1, …, κ}, but a repeated key would make "the value of
  *     the key" ill-defined, and eq. (46) (l. 2938–2941) and eq. (60) (l. 3262–3269) show κ keys queried
- *     k_i1 … k_iκ once each. We use a random permutation of the κ keys, as the brief asks.
+ *     k_i1 … k_iκ once each. We use a random permutation of the κ keys.
  *   - How many noise tokens sit between queries is not given ("randomly interwoven", l. 3269); we place the
  *     κ queries at a uniformly random κ-subset of the query region. Noise is never required, so with
  *     T = 100 and κ = 32 the query region is 36 tokens: 32 queries and 4 noise tokens.
  *
  * ── mode 'zoology' ───────────────────────────────────────────────────────────────────────────────────
- *   Mirrors `multiquery_ar` of HazyResearch/zoology (zoology/data/associative_recall.py, now
- *   zoology/data/multiquery_ar.py), with vocabSize = vocab_size, numKeys = num_kv_pairs, T = input_seq_len,
- *   powerA = power_a, randomNonQueries = random_non_queries, numPasses = num_passes.
+ *   Mirrors `multiquery_ar` of HazyResearch/zoology (zoology/data/multiquery_ar.py; older releases
+ *   keep it in zoology/data/associative_recall.py), with vocabSize = vocab_size, numKeys = num_kv_pairs,
+ *   T = input_seq_len, powerA = power_a, randomNonQueries = random_non_queries, numPasses = num_passes.
  *   Token ids 0 … vocabSize−1, split in halves at K = ⌊vocabSize/2⌋:
  *     keys   κ distinct ids from 1 … K−1 (0 is zoology's "empty" filler)
  *     values κ distinct ids from K … vocabSize−1
@@ -42,12 +42,14 @@
  * samples with the same seed are a prefix of more samples. (Zoology's numpy stream is not reproduced.)
  */
 import { configError } from '../errors.js';
-import { int, show } from './options.js';
 import { Rng } from '../random.js';
+import { bool, int, object, oneOf, positive, seed as checkSeed, show } from '../validate.js';
 import { IGNORE, type TaskData } from './types.js';
 
+/** 'paper': the layout of eq. (46)–(47). 'zoology': HazyResearch/zoology's `multiquery_ar`. See the module header. */
 export type MqarMode = 'paper' | 'zoology';
 
+/** Options of {@link mqar}; errors name `options.<field>`. */
 export interface MqarOptions {
   /** κ, number of key–value pairs (zoology: num_kv_pairs). */
   numKeys: number;
@@ -55,6 +57,7 @@ export interface MqarOptions {
   vocabSize: number;
   /** Sequence length (zoology: input_seq_len). */
   T: number;
+  /** S, number of samples (rows). */
   numSamples: number;
   /** Integer in [0, 2^32). */
   seed: number;
@@ -70,7 +73,7 @@ export interface MqarOptions {
 
 const MAX_ID = 2 ** 31 - 1;
 const NOISE = -1;
-
+const MODES: readonly MqarMode[] = ['paper', 'zoology'];
 
 /** k distinct entries of `pool` in uniformly random order into out[0, k) (partial Fisher–Yates; pool is restored). */
 function sampleDistinct(rng: Rng, pool: Int32Array, k: number, out: Int32Array, swaps: Int32Array): void {
@@ -112,11 +115,11 @@ interface Common {
 }
 
 function checkCommon(o: MqarOptions): Common {
-  const numKeys = int('numKeys', o.numKeys, 1, MAX_ID, 'an integer ≥ 1');
-  const vocabSize = int('vocabSize', o.vocabSize, 2, MAX_ID - numKeys, 'an integer ≥ 2');
-  const T = int('T', o.T, 1, MAX_ID, 'an integer ≥ 1');
-  const numSamples = int('numSamples', o.numSamples, 1, MAX_ID, 'an integer ≥ 1');
-  const seed = int('seed', o.seed, 0, 2 ** 32 - 1, 'an integer in [0, 2^32)');
+  const numKeys = int(o.numKeys, 'options.numKeys', 1, MAX_ID, 'an integer ≥ 1');
+  const vocabSize = int(o.vocabSize, 'options.vocabSize', 2, MAX_ID - numKeys, 'an integer ≥ 2');
+  const T = int(o.T, 'options.T', 1, MAX_ID, 'an integer ≥ 1');
+  const numSamples = int(o.numSamples, 'options.numSamples', 1, MAX_ID, 'an integer ≥ 1');
+  const seed = checkSeed(o.seed, 'options.seed');
   return { numKeys, vocabSize, T, numSamples, seed };
 }
 
@@ -177,11 +180,9 @@ function checkZoology(o: MqarOptions): ZoologyOptions {
   if (c.numKeys > half - 1) {
     throw configError('options.numKeys', `an integer ≤ ⌊vocabSize/2⌋ − 1 = ${half - 1} in mode 'zoology'`, show(c.numKeys), 'keys are distinct ids from 1 … ⌊vocabSize/2⌋ − 1');
   }
-  const numPasses = int('numPasses', o.numPasses ?? 1, 1, MAX_ID, 'an integer ≥ 1');
-  const powerA = o.powerA ?? 0.01;
-  if (typeof powerA !== 'number' || !Number.isFinite(powerA) || powerA <= 0) throw configError('options.powerA', 'a finite number > 0', show(powerA));
-  const randomNonQueries = o.randomNonQueries ?? true;
-  if (typeof randomNonQueries !== 'boolean') throw configError('options.randomNonQueries', 'a boolean', show(randomNonQueries));
+  const numPasses = int(o.numPasses ?? 1, 'options.numPasses', 1, MAX_ID, 'an integer ≥ 1');
+  const powerA = positive(o.powerA ?? 0.01, 'options.powerA');
+  const randomNonQueries = bool(o.randomNonQueries ?? true, 'options.randomNonQueries');
   if (c.T % 2 !== 0) throw configError('options.T', "an even integer in mode 'zoology'", show(c.T));
   const minT = 2 * c.numKeys * numPasses + 2 * c.numKeys;
   if (c.T < minT) throw configError('options.T', `an integer ≥ 2·numKeys·numPasses + 2·numKeys = ${minT} in mode 'zoology'`, show(c.T));
@@ -256,11 +257,22 @@ function mqarZoology(o: MqarOptions): TaskData {
   };
 }
 
-/** MQAR samples: inputs [S, T], targets [S, T] set only at query positions. See the header for both layouts. */
+/**
+ * MQAR samples (Sec. 5.1, App. C.1 eq. (46)–(47), set-up of App. D.3), in the paper's or zoology's layout.
+ *
+ * @param options - κ = numKeys, |V| = vocabSize, T (≥ 3κ in mode 'paper'), S = numSamples, seed, mode.
+ * @returns inputs [S, T]; targets [S, T] set only at the query positions (the value index 0 … |V|−1 in mode
+ *   'paper', the value id in mode 'zoology'), IGNORE elsewhere. Mode 'paper': vocabSize = κ + |V|,
+ *   numClasses = |V|.
+ * @throws ConfigError naming `options.<field>`, e.g. `options.T: expected an integer ≥ 3·numKeys = 96 …`.
+ * @example
+ * ```ts
+ * const d = tasks.mqar({ numKeys: 32, vocabSize: 128, T: 100, numSamples: 1000, seed: 0 });
+ * d.vocabSize; // 160 = κ + |V| token ids; d.numClasses = 128
+ * ```
+ */
 export function mqar(options: MqarOptions): TaskData {
-  if (options == null || typeof options !== 'object') throw configError('options', 'an object {numKeys, vocabSize, T, numSamples, seed, mode?}', show(options));
-  const mode = options.mode ?? 'paper';
-  if (mode === 'paper') return mqarPaper(options);
-  if (mode === 'zoology') return mqarZoology(options);
-  throw configError('options.mode', "'paper' | 'zoology'", show(mode));
+  object(options, 'options', 'an object {numKeys, vocabSize, T, numSamples, seed, mode?}');
+  const mode = oneOf(options.mode ?? 'paper', 'options.mode', MODES);
+  return mode === 'paper' ? mqarPaper(options) : mqarZoology(options);
 }

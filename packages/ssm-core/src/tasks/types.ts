@@ -5,12 +5,18 @@
  *   inputs  [S, T]  token ids in [0, vocabSize)
  *   targets [S, T]  class ids in [0, numClasses), or IGNORE where no loss/accuracy is taken
  */
+/** Target value at positions that take no loss and no accuracy. */
 export const IGNORE = -1;
 
+/** A generated dataset: S = numSamples rows of T positions, flat and row-major. */
 export interface TaskData {
+  /** [S, T] token ids in [0, vocabSize). */
   inputs: Int32Array;
+  /** [S, T] class ids in [0, numClasses), or IGNORE where no loss/accuracy is taken. */
   targets: Int32Array;
+  /** S. */
   numSamples: number;
+  /** Sequence length. */
   T: number;
   /** Input vocabulary size (embedding rows). */
   vocabSize: number;
@@ -20,7 +26,7 @@ export interface TaskData {
   meta: { task: string; seed: number; [k: string]: unknown };
 }
 
-/** Rows [start, start + count) of a dataset as nested arrays (for model.forward). */
+/** Rows [start, start + count) of a dataset as nested arrays inputs [b][T], targets [b][T] (for model.forward). */
 export function rows(data: TaskData, start: number, count: number): { inputs: number[][]; targets: number[][] } {
   const inputs: number[][] = [];
   const targets: number[][] = [];

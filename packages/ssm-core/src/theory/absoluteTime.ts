@@ -10,10 +10,13 @@
  */
 import { MambaModel } from '../model.js';
 import { tf } from '../backend.js';
+import { softplusInverse } from '../math.js';
 import type { BDiscretization } from '../scan/types.js';
-import { intIn } from './validate.js';
-import { configError } from '../errors.js';
+import { int, oneOf } from '../validate.js';
 
+const DISCRETIZATIONS: readonly BDiscretization[] = ['euler', 'zoh', 'identity'];
+
+/** Prop. 1's readout: h_t = t read off a real 1-layer model. */
 export interface AbsoluteTime {
   /** t = 1..L */
   t: number[];
@@ -21,20 +24,30 @@ export interface AbsoluteTime {
   h: number[];
   /** The last hidden state h_L from the model's internals. */
   lastState: number;
+  /** The B discretisation the model ran with (all give B̄ = 1 here, since Δ = 1). */
   discretization: BDiscretization;
 }
 
-/** Run the Prop. 1 model on L all-ones inputs; returns h_t for t = 1..L  (Eq. 24). */
+/**
+ * Prop. 1 (Eq. 24): run the hand-set 1-layer MambaModel (λ = 0, B = C = 1, Δ = 1) on L all-ones inputs.
+ * @param L - sequence length, an integer in [1, 65536].
+ * @returns h_t for t = 1..L, equal to t (exactly in float32 up to 2^24).
+ * @throws ConfigError naming `L` or `discretization`.
+ * @example
+ * ```ts
+ * theory.recoverAbsoluteTime(5).h; // [1, 2, 3, 4, 5]
+ * ```
+ */
 export function recoverAbsoluteTime(L: number, discretization: BDiscretization = 'euler'): AbsoluteTime {
-  intIn(L, 'L', 1, 1 << 16);
-  if (!['euler', 'zoh', 'identity'].includes(discretization)) throw configError('discretization', "'euler' | 'zoh' | 'identity'", String(discretization));
+  int(L, 'L', 1, 1 << 16);
+  oneOf(discretization, 'discretization', DISCRETIZATIONS);
   const model = new MambaModel({ vocabSize: 1, dModel: 1, dState: 1, mixer: 's6', conv: false, gate: false, skip: false, dtRank: 1, discretization });
   try {
     model.setParam('embedding.weight', [1]);
     model.setParam('mixer.A_log', [-Infinity]); // λ = 0
     model.setParam('mixer.x_proj.weight', [0, 1, 1]); // dtLow = 0, B_t = x_t = 1, C_t = 1
     model.setParam('mixer.dt_proj.weight', [0]);
-    model.setParam('mixer.dt_proj.bias', [Math.log(Math.E - 1)]); // Δ = softplus(ln(e − 1)) = 1
+    model.setParam('mixer.dt_proj.bias', [softplusInverse(1)]); // Δ = softplus(ln(e − 1)) = 1
     const r = model.forwardWithInternals([new Array(L).fill(0)]);
     const y = Array.from(r.y.dataSync());
     const last = r.mixer.lastState!.dataSync()[0];

@@ -15,8 +15,9 @@ import { tf } from '../backend.js';
 import { TransformerModel } from '../models/transformer.js';
 import { Rng } from '../random.js';
 import { fitPowerLaw, type LineFit } from './fit.js';
-import { intIn } from './validate.js';
+import { int, seed as checkSeed } from '../validate.js';
 
+/** Options of {@link attentionSensitivity}; errors name `options.<field>`. */
 export interface AttentionSensitivityOptions {
   /** Sequence length (default 256). */
   L?: number;
@@ -26,14 +27,18 @@ export interface AttentionSensitivityOptions {
   dModel?: number;
   /** Vocabulary size for the random tokens (default 16). */
   vocabSize?: number;
+  /** Seed of the weights and the random tokens, in [0, 2^32) (default 0). */
   seed?: number;
   /** Times t > j (default every t = j+1..L). */
   times?: number[];
 }
 
+/** Attention's sensitivity to x_j at each t, by autodiff and by Eq. 44, with the bound (45). */
 export interface AttentionSensitivity {
   L: number;
+  /** The perturbed time (1-indexed). */
   j: number;
+  /** The times t > j evaluated. */
   t: number[];
   /** ‖∂(1ᵀy_t)/∂x_j‖ by autodiff through TransformerModel. */
   values: number[];
@@ -45,6 +50,7 @@ export interface AttentionSensitivity {
   bound: number[];
   /** ln values on ln t: the exponent (45) predicts −1. */
   fit: LineFit & { exponent: number };
+  /** −1: the O(1/t) decay of (45). */
   predictedExponent: number;
 }
 
@@ -106,12 +112,16 @@ function autodiff(m: TransformerModel, tokens: number[], j: number, times: numbe
   });
 }
 
-/** Attention sensitivity vs t with its closed form (44) and bound (45). */
+/**
+ * App. B (Eq. 44–45): ‖∂(1ᵀy_t)/∂x_j‖₂ of a real 1-head TransformerModel (no LayerNorm, no MLP) on random
+ * tokens, against the closed form (44) and the bound (C/t)·e^{s_tj − min_r s_tr} (45); decays like t^{−1}.
+ * @throws ConfigError naming `options.<field>`, e.g. `options.j: expected an integer in [1, 15] …`.
+ */
 export function attentionSensitivity(opts: AttentionSensitivityOptions = {}): AttentionSensitivity {
-  const L = intIn(opts.L ?? 256, 'options.L', 3, 4096), j = intIn(opts.j ?? 1, 'options.j', 1, L - 1);
-  const d = intIn(opts.dModel ?? 4, 'options.dModel', 1, 256), V = intIn(opts.vocabSize ?? 16, 'options.vocabSize', 1);
-  const seed = intIn(opts.seed ?? 0, 'options.seed', 0);
-  const times = (opts.times ?? Array.from({ length: L - j }, (_, i) => j + 1 + i)).map((t, i) => intIn(t, `options.times[${i}]`, j + 1, L));
+  const L = int(opts.L ?? 256, 'options.L', 3, 4096), j = int(opts.j ?? 1, 'options.j', 1, L - 1);
+  const d = int(opts.dModel ?? 4, 'options.dModel', 1, 256), V = int(opts.vocabSize ?? 16, 'options.vocabSize', 1);
+  const seed = checkSeed(opts.seed ?? 0, 'options.seed');
+  const times = (opts.times ?? Array.from({ length: L - j }, (_, i) => j + 1 + i)).map((t, i) => int(t, `options.times[${i}]`, j + 1, L));
   const rng = new Rng(seed + 1);
   const tokens = Array.from({ length: L }, () => rng.int(V));
   const m = new TransformerModel({ vocabSize: V, dModel: d, maxLen: L, numHeads: 1, layerNorm: false, mlp: false, seed });

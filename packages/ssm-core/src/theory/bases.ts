@@ -11,13 +11,15 @@
  *   g^S4D(s; t)    = B·e^{−λ(t−s)}                                          (9)
  *   Δ(s) = softplus(w_Δ s + b_Δ),  b_Δ = −w_Δ t̂,  w_Δ → −∞  ⇒  g^M → B·H(s − t̂)   (21–22)
  */
-import { integralsToEnd } from './quadrature.js';
-import { finite, fn, nonNegative, wDelta as checkW } from './validate.js';
 import { valueError } from '../errors.js';
+import { softplus } from '../math.js';
+import { finite, finiteArray, fn, negative, nonNegative } from '../validate.js';
+import { integralsToEnd } from './quadrature.js';
 
 /** r ↦ Δ(x(r)) ≥ 0. */
 export type DeltaFunction = (r: number) => number;
 
+/** Read-out time and SSM constants of a basis function (Eq. 8, 9). */
 export interface BasisOptions {
   /** Read-out time t (default 1). */
   t?: number;
@@ -29,17 +31,28 @@ export interface BasisOptions {
   breakpoints?: number[];
 }
 
-/** Exact softplus log(1 + e^z), stable for all z (no threshold, unlike torch's). */
-export const softplus = (z: number): number => (z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z)));
+/** softplus(z) = log(1 + e^z) (torch's, z for z > 20; see math.ts): the Δ of Eq. 21–22. */
+export { softplus };
 
 /** Finite points sorted ascending, with their original indices. */
 const sorted = (s: ArrayLike<number>) => {
-  for (let i = 0; i < s.length; i++) if (!Number.isFinite(s[i])) throw valueError('s', 'finite times', `${s[i]} at index ${i}`);
+  finiteArray(s, 's');
   const idx = Array.from({ length: s.length }, (_, i) => i).sort((a, b) => s[a] - s[b]);
   return { idx, pts: idx.map((i) => s[i]) };
 };
 
-/** g^M(s; t, x) = B·exp(−λ∫_s^t Δ(x_r) dr) at each s ≤ t, by adaptive quadrature  (Eq. 8). */
+/**
+ * The Mamba basis g^M(s; t, x) = B·exp(−λ∫_s^t Δ(x_r) dr) (Eq. 8), by adaptive Gauss–Legendre quadrature.
+ * @param delta - r ↦ Δ(x(r)) ≥ 0, finite on [min s, t].
+ * @param s - evaluation times s ≤ t (any order; the result keeps it).
+ * @returns g^M(s_i) for each s_i, float64.
+ * @throws ConfigError naming `delta` or `options.<field>`; ValueError when Δ(r) < 0, non-finite, or s_i > t.
+ * @example
+ * ```ts
+ * // Δ ≡ 1 gives the S4D basis B·e^{−λ(t−s)}:
+ * theory.mambaBasis(() => 1, [0, 0.5, 1], { lambda: 2 }); // [e^{−2}, e^{−1}, 1]
+ * ```
+ */
 export function mambaBasis(delta: DeltaFunction, s: ArrayLike<number>, opts: BasisOptions = {}): Float64Array {
   fn(delta, 'delta');
   const t = finite(opts.t ?? 1, 'options.t'), lambda = nonNegative(opts.lambda ?? 1, 'options.lambda'), B = finite(opts.B ?? 1, 'options.B');
@@ -64,7 +77,7 @@ export function s4dBasis(s: ArrayLike<number>, opts: Omit<BasisOptions, 'breakpo
 /** Δ(s) = softplus(w_Δ s + b_Δ) with b_Δ = −w_Δ t̂: ∞ before t̂, 0 after, as w_Δ → −∞  (Eq. 21–22). */
 export function heavisideDelta(tHat: number, w: number): DeltaFunction {
   finite(tHat, 'tHat');
-  checkW(w, 'wDelta');
+  negative(w, 'wDelta');
   return (r) => softplus(w * (r - tHat));
 }
 

@@ -21,7 +21,7 @@ import { fourierBestNTerm } from './fourier.js';
 import { haarBestNTerm } from './haar.js';
 import { cellAverages, randomPiecewiseConstant, type PiecewiseConstant } from './piecewise.js';
 import { s6HeavisideBases, type S6HeavisideBases } from './s6Bases.js';
-import { intIn, powerOfTwo, wDelta as checkW } from './validate.js';
+import { int, negative, object, powerOfTwo, seed as checkSeed } from '../validate.js';
 import { configError } from '../errors.js';
 
 /** The full dictionary G_p ≈ H(s − p/L), p = 0..L, from one S6 layer (Eq. 22 on L cells). */
@@ -71,6 +71,7 @@ export function s6HaarBestNTerm(rho: PiecewiseConstant, dict: S6HeavisideBases, 
   return out;
 }
 
+/** error² against the number of basis functions N, with its fitted rate. */
 export interface RateCurve {
   /** Number of basis functions. */
   N: number[];
@@ -80,11 +81,16 @@ export interface RateCurve {
   fit: LineFit & { rate?: number; exponent?: number };
 }
 
+/** Cor. 1 at one m: the Mamba/Haar, Fourier/S4D and S6-layer curves with fitted and predicted rates. */
 export interface Corollary1Result {
+  /** Number of discontinuities of the targets. */
   m: number;
+  /** Number of random targets averaged. */
   targets: number;
+  /** Fits use N ≥ fitFrom. */
   fitFrom: number;
   /** Haar wavelets from Mamba bases (w_Δ → −∞ limit of Thm 1), N = 1 + 3n; fit.rate per basis. */
+  /** predictedRate = 1/(3m). */
   mamba: RateCurve & { predictedRate: number };
   /** Best N-term Fourier (S4D with e^{−λ_n} on the unit circle); fit.exponent of ln error² on ln N. */
   fourier: RateCurve & { predictedExponent: number };
@@ -92,9 +98,11 @@ export interface Corollary1Result {
   s6: (RateCurve & { L: number; wDelta: number })[];
 }
 
+/** Options of {@link corollary1}; errors name `options.<field>`. */
 export interface Corollary1Options {
   /** Random targets averaged (geometric mean of error²), default 16. */
   targets?: number;
+  /** Seed of the random targets, in [0, 2^32) (default 0). */
   seed?: number;
   /** Largest number of basis functions, default 64 (N = 64 = 1 + 3·21 for Mamba). */
   NMax?: number;
@@ -115,13 +123,24 @@ function curve(N: number[], rows: number[][], fitFrom: number, kind: 'base2' | '
   return { N, error2, fit };
 }
 
-/** Cor. 1 for m discontinuities: error² curves and fitted rates (Mamba/Haar, Fourier/S4D, S6 layer). */
+/**
+ * Cor. 1 for targets ρ with m discontinuities: the best N-term L² error² with Haar wavelets from Mamba bases
+ * (predicted O(2^{−N/(3m)})), with Fourier bases (S4D, predicted O(N^{−1})) and, optionally, with the wavelets
+ * of real S6 layers, each averaged over random targets and fitted (Eq. 25–31).
+ * @param m - discontinuities, an integer in [1, 64].
+ * @throws ConfigError naming `m` or `options.<field>`.
+ * @example
+ * ```ts
+ * const r = theory.corollary1(2, { targets: 8 });
+ * r.mamba.fit.rate; // ≈ r.mamba.predictedRate = 1/6 per basis function
+ * ```
+ */
 export function corollary1(m: number, opts: Corollary1Options = {}): Corollary1Result {
-  intIn(m, 'm', 1, 64);
-  const T = intIn(opts.targets ?? 16, 'options.targets', 1, 10_000);
-  const NMax = intIn(opts.NMax ?? 64, 'options.NMax', 4, 3000);
-  const fitFrom = intIn(opts.fitFrom ?? 16, 'options.fitFrom', 1, NMax - 3);
-  const rng = new Rng(opts.seed ?? 0);
+  int(m, 'm', 1, 64);
+  const T = int(opts.targets ?? 16, 'options.targets', 1, 10_000);
+  const NMax = int(opts.NMax ?? 64, 'options.NMax', 4, 3000);
+  const fitFrom = int(opts.fitFrom ?? 16, 'options.fitFrom', 1, NMax - 3);
+  const rng = new Rng(checkSeed(opts.seed ?? 0, 'options.seed'));
   const rhos = Array.from({ length: T }, () => randomPiecewiseConstant(m, rng));
   const nMax = Math.floor((NMax - 1) / 3);
   const Nm = Array.from({ length: nMax + 1 }, (_, n) => 1 + 3 * n);
@@ -129,7 +148,8 @@ export function corollary1(m: number, opts: Corollary1Options = {}): Corollary1R
   const Nf = Array.from({ length: NMax }, (_, i) => i + 1);
   const fourier = curve(Nf, rhos.map((r) => fourierBestNTerm(r, NMax).error2.slice(1)), fitFrom, 'power');
   const s6 = (opts.s6 ?? []).map((cfg, i) => {
-    const dict = 'bases' in cfg ? cfg : s6HaarDictionary(cfg.L, checkW(cfg.wDelta, `options.s6[${i}].wDelta`));
+    object(cfg, `options.s6[${i}]`, 'an object {L, wDelta} or a dictionary from s6HaarDictionary');
+    const dict = 'bases' in cfg ? cfg : s6HaarDictionary(cfg.L, negative(cfg.wDelta, `options.s6[${i}].wDelta`));
     return { L: dict.L, wDelta: dict.wDelta, ...curve(Nm, rhos.map((r) => s6HaarBestNTerm(r, dict, nMax)), fitFrom, 'base2') };
   });
   return {

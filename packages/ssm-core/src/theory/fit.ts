@@ -9,6 +9,7 @@
  */
 import { valueError } from '../errors.js';
 
+/** A least-squares line y ≈ slope·x + intercept in the transformed coordinates. */
 export interface LineFit {
   slope: number;
   intercept: number;

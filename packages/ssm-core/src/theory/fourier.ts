@@ -10,11 +10,11 @@
  */
 import type { PiecewiseConstant } from './piecewise.js';
 import { piecewiseNormSquared } from './piecewise.js';
-import { intIn } from './validate.js';
+import { int } from '../validate.js';
 
 /** |c_n|² for n = −M..M (index n + M), from the closed form Σ_p v_p (e^{−i2πn e_p} − e^{−i2πn e_{p+1}})/(i2πn). */
 export function fourierCoefficients2(rho: PiecewiseConstant, M: number): Float64Array {
-  intIn(M, 'M', 0, 1 << 20);
+  int(M, 'M', 0, 1 << 20);
   const e = [0, ...rho.breaks, 1];
   const out = new Float64Array(2 * M + 1);
   for (let n = -M; n <= M; n++) {
@@ -31,6 +31,7 @@ export function fourierCoefficients2(rho: PiecewiseConstant, M: number): Float64
   return out;
 }
 
+/** Best N-term Fourier error² of ρ for N = 0..NMax (Eq. 27). */
 export interface FourierBestNTerm {
   /** N = 0..NMax basis functions kept. */
   N: number[];
@@ -40,7 +41,7 @@ export interface FourierBestNTerm {
 
 /** Best N-term Fourier approximation: keep the N largest |c_n| among |n| ≤ M (M ≫ N). */
 export function fourierBestNTerm(rho: PiecewiseConstant, NMax: number, M = 4096): FourierBestNTerm {
-  intIn(NMax, 'NMax', 0, 2 * M + 1);
+  int(NMax, 'NMax', 0, 2 * M + 1);
   const c2 = Array.from(fourierCoefficients2(rho, M)).sort((a, b) => b - a);
   const total = piecewiseNormSquared(rho);
   const N: number[] = [], error2: number[] = [];

@@ -10,17 +10,16 @@
  *   H(s) = 1_{s ≥ 0}           right-continuous Heaviside, so (18) equals (16)–(17) at every s
  *   c_{j,k} = ⟨ρ, ψ_{j,k}⟩      Haar coefficient;   n  number of wavelets kept
  */
-import { configError } from '../errors.js';
 import { integratePiecewise, piecewiseNormSquared, type PiecewiseConstant } from './piecewise.js';
-import { intIn } from './validate.js';
+import { int } from '../validate.js';
 
 /** H(s) = 1 for s ≥ 0, else 0 (right-continuous; see the module note). */
 export const heaviside = (s: number): number => (s >= 0 ? 1 : 0);
 
 /** j ≥ 0 and 0 ≤ k < 2^j (Eq. 10), else a ConfigError naming j or k. */
 function checkJK(j: number, k: number): void {
-  intIn(j, 'j', 0, 52);
-  if (!Number.isInteger(k) || k < 0 || k >= 2 ** j) throw configError('k', `an integer in [0, 2^j − 1] = [0, ${2 ** j - 1}]`, String(k));
+  int(j, 'j', 0, 52);
+  int(k, 'k', 0, 2 ** j - 1, `an integer in [0, 2^j − 1] = [0, ${2 ** j - 1}]`);
 }
 
 /** ψ_{j,k}(s) on [0, 1] (Eq. 16–17). */
@@ -31,6 +30,7 @@ export function haarWavelet(j: number, k: number, s: number): number {
   return (s < mid ? 1 : -1) * 2 ** (j / 2);
 }
 
+/** One term c·H(s − t̂) of Eq. 18. */
 export interface HeavisideTerm {
   /** Jump location t̂ of H(s − t̂). */
   tHat: number;
@@ -52,6 +52,7 @@ export function haarCoefficient(rho: PiecewiseConstant, j: number, k: number): n
   return 2 ** (j / 2) * (integratePiecewise(rho, a, mid) - integratePiecewise(rho, mid, e));
 }
 
+/** A Haar coefficient c_{j,k} = ⟨ρ, ψ_{j,k}⟩ with its scale j and translation k. */
 export interface HaarTerm {
   j: number;
   k: number;
@@ -63,7 +64,7 @@ export interface HaarTerm {
  * support holds a break has one (Eq. 29–30), so there are at most m per scale.
  */
 export function haarCandidates(rho: PiecewiseConstant, maxScale = 48): HaarTerm[] {
-  intIn(maxScale, 'maxScale', 0, 50);
+  int(maxScale, 'maxScale', 0, 50);
   const out: HaarTerm[] = [];
   for (let j = 0; j <= maxScale; j++) {
     const ks = new Set(rho.breaks.map((b) => Math.floor(b * 2 ** j)));
@@ -75,6 +76,7 @@ export function haarCandidates(rho: PiecewiseConstant, maxScale = 48): HaarTerm[
   return out;
 }
 
+/** Best n-term Haar error² of ρ for n = 0..nMax (Eq. 28). */
 export interface HaarBestNTerm {
   /** n = 0..nMax wavelets kept (the scaling function φ is always kept). */
   n: number[];
@@ -86,7 +88,7 @@ export interface HaarBestNTerm {
 
 /** Best n-term Haar approximation (Eq. 28): keep the n largest |c_{j,k}|; error² = energy left over. */
 export function haarBestNTerm(rho: PiecewiseConstant, nMax: number): HaarBestNTerm {
-  intIn(nMax, 'nMax', 0, 2000);
+  int(nMax, 'nMax', 0, 2000);
   const cands = haarCandidates(rho).sort((x, y) => Math.abs(y.coef) - Math.abs(x.coef));
   const mean = integratePiecewise(rho, 0, 1);
   const waveletEnergy = piecewiseNormSquared(rho) - mean * mean;

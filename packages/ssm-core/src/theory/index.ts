@@ -33,6 +33,7 @@ export { lemma2Demo, type Lemma2Options, type Lemma2Result, type Lemma2Row } fro
 export { attentionSensitivity, type AttentionSensitivityOptions, type AttentionSensitivity } from './attention.js';
 export {
   corollary1Table, sensitivityTable,
-  type Corollary1Row, type Corollary1Table, type SensitivityRow, type SensitivityTable,
+  type Corollary1Row, type Corollary1Table, type Corollary1TableOptions,
+  type SensitivityRow, type SensitivityTable, type SensitivityTableOptions,
 } from './tables.js';
 export type { PlainParams } from './mixerParams.js';

@@ -17,9 +17,10 @@ import { s6 } from '../mixers/s6.js';
 import type { MixerContext } from '../mixers/types.js';
 import { Rng } from '../random.js';
 import { getter, param, toTensors, type Param } from './mixerParams.js';
-import { finite, finiteArray, intIn, nonNegative } from './validate.js';
+import { finite, finiteArray, int, nonNegative, seed as checkSeed } from '../validate.js';
 import { configError } from '../errors.js';
 
+/** Options of {@link lemma2Demo}; errors name `options.<field>`. */
 export interface Lemma2Options {
   /** Horizon L (default 256). */
   L?: number;
@@ -33,12 +34,15 @@ export interface Lemma2Options {
   beta?: number;
   /** Input x_1..x_L (default N(0, 1) draws from `seed`). */
   input?: ArrayLike<number>;
+  /** Seed of the default input, in [0, 2^32) (default 0). */
   seed?: number;
   /** Times j to report (default 1, 2, 8, 32, L/2). */
   js?: number[];
 }
 
+/** Lemma 2 at one perturbed time j: the sensitivity curve and both bounds. */
 export interface Lemma2Row {
+  /** The perturbed time (1-indexed). */
   j: number;
   /** t = j..L */
   t: number[];
@@ -53,6 +57,7 @@ export interface Lemma2Row {
   minRatioExact: number;
 }
 
+/** Lemma 2 on one input: c = λΣΔ_r and one row per j. */
 export interface Lemma2Result {
   L: number;
   lambda: number;
@@ -103,15 +108,20 @@ function jacobianRow(P: Record<string, Tensor>, x: Float32Array, t: number): Flo
   return v;
 }
 
-/** Lemma 2 on a hand-set S6 layer: sensitivity at every t against e^{−c}-bounds  (Eq. 12–13, 42–43). */
+/**
+ * Lemma 2 (Eq. 12–13, 42–43) on a hand-set S6 layer (d = N = 1, Euler, Δ(x) = softplus(w_Δ x + b_Δ),
+ * B(x) = βx, C(x) = x): |∂h_t/∂x_j| by tf.grad at every t ≥ j against e^{−c}·|∂(B_jΔ_jx_j)/∂x_j| (13) and the
+ * exact e^{−c}·|∂h_j/∂x_j|, with c = λΣ_{r≤L}Δ_r.
+ * @throws ConfigError naming `options.<field>`; ValueError when `options.input` is not finite.
+ */
 export function lemma2Demo(opts: Lemma2Options = {}): Lemma2Result {
-  const L = intIn(opts.L ?? 256, 'options.L', 2, 4096), lambda = nonNegative(opts.lambda ?? 1, 'options.lambda');
+  const L = int(opts.L ?? 256, 'options.L', 2, 4096), lambda = nonNegative(opts.lambda ?? 1, 'options.lambda');
   const w = finite(opts.wDelta ?? 0.5, 'options.wDelta'), b = finite(opts.bDelta ?? -8, 'options.bDelta'), beta = finite(opts.beta ?? 1, 'options.beta');
-  const x = opts.input ? Float32Array.from(opts.input) : new Rng(intIn(opts.seed ?? 0, 'options.seed', 0)).fill(L, (r) => r.normal());
+  const x = opts.input ? Float32Array.from(opts.input) : new Rng(checkSeed(opts.seed ?? 0, 'options.seed')).fill(L, (r) => r.normal());
   if (x.length !== L) throw configError('options.input', `${L} values`, `${x.length}`);
   finiteArray(x, 'options.input');
   const js = opts.js ?? [1, 2, 8, 32, Math.floor(L / 2)].filter((j) => j <= L);
-  js.forEach((j, i) => intIn(j, `options.js[${i}]`, 1, L));
+  js.forEach((j, i) => int(j, `options.js[${i}]`, 1, L));
   const P = toTensors(lemma2Params(lambda, w, b, beta));
   try {
     const { delta, dBdx } = inputTerm(P, x);

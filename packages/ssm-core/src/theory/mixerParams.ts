@@ -7,15 +7,18 @@
  */
 import type { Tensor } from '@tensorflow/tfjs';
 import { tf } from '../backend.js';
-import { configError, shapeError, fmtShape, valueError } from '../errors.js';
+import { fmtShape, shapeError, valueError } from '../errors.js';
 import { MIXERS, type MixerContext, type MixerKind } from '../mixers/index.js';
 import { Rng } from '../random.js';
+import { ownKey } from '../validate.js';
 
+/** One mixer parameter: float32 values, row-major, of `shape` (torch layout). */
 export interface Param {
   data: Float32Array;
   shape: number[];
 }
 
+/** Parameters by mixer-relative name as plain arrays (JSON-friendly), e.g. `params.A_log.data`. */
 export type PlainParams = Record<string, { data: number[]; shape: number[] }>;
 
 /** A parameter filled by index. */
@@ -30,8 +33,7 @@ export function mixerParams(kind: MixerKind, ctx: MixerContext, seed: number, ov
   const out: Record<string, Param> = {};
   for (const s of MIXERS[kind].specs(ctx)) out[s.name] = { data: s.init(rng), shape: s.shape };
   for (const [name, v] of Object.entries(overrides)) {
-    const p = out[name];
-    if (!p) throw configError('options.params', `names among ${Object.keys(out).join(', ')}`, JSON.stringify(name));
+    const p = out[ownKey(name, 'options.params', out, `names among ${Object.keys(out).join(', ')}`)];
     if (v.length !== p.data.length) throw shapeError(`options.params["${name}"]`, `${p.data.length} values for shape ${fmtShape(p.shape)}`, `${v.length}`);
     for (let i = 0; i < v.length; i++) if (Number.isNaN(v[i])) throw valueError(`options.params["${name}"]`, 'no NaN', `NaN at index ${i}`);
     out[name] = { data: Float32Array.from(v), shape: p.shape };
@@ -49,7 +51,5 @@ export const toPlain = (ps: Record<string, Param>): PlainParams =>
 
 /** Getter for `Mixer.forward`. */
 export const getter = (ts: Record<string, Tensor>) => (name: string): Tensor => {
-  const t = ts[name];
-  if (!t) throw configError('mixer parameter', `one of ${Object.keys(ts).join(', ')}`, JSON.stringify(name));
-  return t;
+  return ts[ownKey(name, 'mixer parameter', ts, `one of ${Object.keys(ts).join(', ')}`)];
 };

@@ -11,8 +11,9 @@
  */
 import type { Rng } from '../random.js';
 import { configError, valueError } from '../errors.js';
-import { finiteArray, intIn } from './validate.js';
+import { finiteArray, int } from '../validate.js';
 
+/** ρ on [0, 1]: value v_p on the piece [b_p, b_{p+1}) (Cor. 1's targets). */
 export interface PiecewiseConstant {
   /** Interior discontinuities, strictly increasing in (0, 1); m = breaks.length. */
   breaks: number[];
@@ -20,7 +21,10 @@ export interface PiecewiseConstant {
   values: number[];
 }
 
-/** Validate and freeze-copy a piecewise-constant function. */
+/**
+ * A validated copy of ρ with `breaks` strictly increasing in (0, 1) and one finite value per piece.
+ * @throws ConfigError / ValueError naming `<name>.breaks` or `<name>.values`.
+ */
 export function piecewiseConstant(breaks: number[], values: number[], name = 'rho'): PiecewiseConstant {
   if (!Array.isArray(breaks) || !Array.isArray(values)) throw configError(name, '{ breaks: number[], values: number[] }', typeof breaks);
   if (values.length !== breaks.length + 1) throw configError(`${name}.values`, `${breaks.length + 1} values (one per piece)`, `${values.length}`);
@@ -34,7 +38,7 @@ export function piecewiseConstant(breaks: number[], values: number[], name = 'rh
 
 /** A random ρ with exactly m discontinuities: uniform breaks, jumps of size U(0.5, 1.5) with random sign. */
 export function randomPiecewiseConstant(m: number, rng: Rng): PiecewiseConstant {
-  intIn(m, 'm', 1, 1000);
+  int(m, 'm', 1, 1000);
   const breaks = Array.from({ length: m }, () => rng.range(0.001, 0.999)).sort((a, b) => a - b);
   for (let i = 1; i < m; i++) if (breaks[i] <= breaks[i - 1]) breaks[i] = breaks[i - 1] + 1e-6;
   const values = [rng.normal()];
@@ -71,7 +75,7 @@ export function piecewiseNormSquared(rho: PiecewiseConstant): number {
 
 /** Cell averages ρ̄_i (i = 1..L) and Σ_i ∫_cell (ρ − ρ̄_i)², the part of ‖ρ‖² no cell-constant function can capture. */
 export function cellAverages(rho: PiecewiseConstant, L: number): { averages: Float64Array; withinCellError2: number } {
-  intIn(L, 'L', 1);
+  int(L, 'L', 1);
   const e = edges(rho);
   const averages = new Float64Array(L);
   let within = 0;

@@ -21,7 +21,8 @@ import { s6 } from '../mixers/s6.js';
 import type { MixerContext } from '../mixers/types.js';
 import type { DeltaFunction } from './bases.js';
 import { getter, param, toPlain, toTensors, type Param, type PlainParams } from './mixerParams.js';
-import { finite, finiteArray, fn, intIn, nonNegative, powerOfTwo, wDelta as checkW } from './validate.js';
+import { softplusInverse } from '../math.js';
+import { finite, finiteArray, fn, int, negative, nonEmptyArray, nonNegative, numberIn, positive, powerOfTwo } from '../validate.js';
 import { configError, valueError } from '../errors.js';
 
 interface S6Problem {
@@ -58,14 +59,19 @@ function runReadout(pr: S6Problem): { projections: Float64Array; bases: Float64A
   }
 }
 
-/** softplus⁻¹(y) = y + log(−expm1(−y)), clamped below at −80 (softplus(−80) ≈ 2e−35 ≈ 0). */
-const softplusInv = (y: number) => (y > 30 ? y : Math.max(-80, y + Math.log(-Math.expm1(-y))));
+/**
+ * softplus⁻¹(Δ) as the layer's input: Δ = 0 (and Δ below ~1e−35) would give −∞ or a value past what
+ * float32 softplus resolves, so it is clamped at −80 (softplus(−80) ≈ 2e−35, i.e. Δ ≈ 0 to float32).
+ */
+const deltaInput = (delta: number) => Math.max(-80, softplusInverse(delta));
 
+/** The discrete Mamba basis read off a real S6 layer on L cells. */
 export interface S6Basis {
   /** Right cell edges s_i = i·h, i = 1..L: the discrete basis at cell i approximates g^M(s_i). */
   s: Float64Array;
   /** ĝ(s_i) = ∂y_L/∂x̂_i from the S6 layer. */
   values: Float64Array;
+  /** Number of cells (= sequence length). */
   L: number;
   /** The parameters the layer ran with (plain data). */
   params: PlainParams;
@@ -75,17 +81,23 @@ export interface S6Basis {
  * The Mamba basis of Eq. 8 for a user-given Δ(·), realised by an S6 layer: the input carries
  * z_t = softplus⁻¹(Δ(τ_t)) in a channel that x_proj routes to the Δ path (dt_proj = 1, bias 0),
  * A = −λh, B_t = B, C_t = 1. Discrete Eq. 4 at T = L approximates g^M(ih; t, x) (midpoint rule).
+ * @param delta - r ↦ Δ(x(r)) ≥ 0 on [0, t], sampled at the cell midpoints τ_i = (i − ½)h.
+ * @param opts - L cells (an integer in [1, 65536]), read-out time t > 0, λ ≥ 0, B (defaults 1).
+ * @throws ConfigError naming `delta` or `options.<field>`; ValueError when Δ(τ_i) < 0 or is not finite.
+ * @example
+ * ```ts
+ * const b = theory.s6MambaBasis(() => 1, { L: 64 }); // Δ ≡ 1: b.values[i] ≈ e^{−(1 − s_i)}
+ * ```
  */
 export function s6MambaBasis(delta: DeltaFunction, opts: { L: number; t?: number; lambda?: number; B?: number }): S6Basis {
   fn(delta, 'delta');
-  const L = intIn(opts?.L, 'options.L', 1, 1 << 16);
-  const t = finite(opts.t ?? 1, 'options.t'), lambda = nonNegative(opts.lambda ?? 1, 'options.lambda'), B = finite(opts.B ?? 1, 'options.B');
-  if (!(t > 0)) throw configError('options.t', 'a finite positive number', String(t));
+  const L = int(opts?.L, 'options.L', 1, 1 << 16);
+  const t = positive(opts.t ?? 1, 'options.t'), lambda = nonNegative(opts.lambda ?? 1, 'options.lambda'), B = finite(opts.B ?? 1, 'options.B');
   const h = t / L;
   const z = Float64Array.from({ length: L }, (_, i) => {
     const v = delta((i + 0.5) * h);
     if (!(v >= 0) || !Number.isFinite(v)) throw valueError('delta', 'Δ(r) finite and ≥ 0', `Δ(${(i + 0.5) * h}) = ${v}`);
-    return softplusInv(v);
+    return deltaInput(v);
   });
   const params = {
     A_log: param([3, 1], () => Math.log(lambda * h)), // A = −λ_d = −λh  (−∞ ⇒ λ = 0)
@@ -99,9 +111,13 @@ export function s6MambaBasis(delta: DeltaFunction, opts: { L: number; t?: number
   return { s: Float64Array.from({ length: L }, (_, i) => (i + 1) * h), values: r.bases[0], L, params: toPlain(params) };
 }
 
+/** Shifted Heavisides H(s − t̂_c) realised by one S6 layer on L cells, one channel per t̂_c. */
 export interface S6HeavisideBases {
+  /** Number of cells. */
   L: number;
+  /** w_Δ < 0 of Eq. 22. */
   wDelta: number;
+  /** Jump locations t̂_c ∈ [0, 1]. */
   tHats: number[];
   /** bases[c][i] = ∂y_{L+1}[c]/∂x̂_{i,c} for cells i = 1..L: ≈ H(τ_i − t̂_c) for large |w_Δ|. */
   bases: Float64Array[];
@@ -126,11 +142,15 @@ function heavisideParams(tHats: number[], L: number, w: number): Record<string, 
  * Shifted Heavisides H(s − t̂_c) from one S6 layer on the grid of L cells (Thm 1 / Eq. 22 with
  * time PE): channel c has Δ_t = softplus(w_Δ τ_t + b_Δ,c). The layer is read one step after the
  * signal ends (x̂_{L+1} = 0), so that t̂ = 1 is representable too.
+ * @param tHats - K jump locations in [0, 1].
+ * @param opts - L cells (a power of two in [2, 8192]), w_Δ < 0, and an optional signal [L] whose projections
+ *   Σ_i ĝ_c(i)·signal_i are returned.
+ * @throws ConfigError naming `tHats[i]` or `options.<field>`; ValueError when the signal is not finite.
  */
 export function s6HeavisideBases(tHats: number[], opts: { L: number; wDelta: number; signal?: ArrayLike<number> }): S6HeavisideBases {
-  if (!Array.isArray(tHats) || tHats.length === 0) throw configError('tHats', 'a non-empty array of jump locations in [0, 1]', String(tHats));
-  tHats.forEach((t, i) => { if (!(t >= 0 && t <= 1)) throw configError(`tHats[${i}]`, 'a number in [0, 1]', String(t)); });
-  const L = powerOfTwo(opts?.L, 'options.L', 2, 1 << 13), w = checkW(opts.wDelta);
+  nonEmptyArray(tHats, 'tHats', 'a non-empty array of jump locations in [0, 1]');
+  tHats.forEach((t, i) => numberIn(t, `tHats[${i}]`, 0, 1));
+  const L = powerOfTwo(opts?.L, 'options.L', 2, 1 << 13), w = negative(opts.wDelta, 'options.wDelta');
   const signal = opts.signal ?? new Float64Array(L);
   if (signal.length !== L) throw configError('options.signal', `${L} values (one per cell)`, `${signal.length}`);
   finiteArray(signal, 'options.signal');

@@ -20,11 +20,15 @@ import { MIXERS, type MixerContext } from '../mixers/index.js';
 import { Rng } from '../random.js';
 import { fitExponentialRate, type LineFit } from './fit.js';
 import { getter, mixerParams, toPlain, toTensors, type Param, type PlainParams } from './mixerParams.js';
-import { finiteArray, intIn } from './validate.js';
+import { finiteArray, int, oneOf, seed as checkSeed } from '../validate.js';
 import { configError } from '../errors.js';
 
+/** The SSM mixers Lemma 1 is checked on: S4D (Eq. 9), S6 (Eq. 14), Mamba-2 (scalar λ, one Δ per step). */
 export type SsmMixer = 's4d' | 's6' | 'mamba2';
 
+const SSM_MIXERS: readonly SsmMixer[] = ['s4d', 's6', 'mamba2'];
+
+/** Options of {@link sensitivityProfile}; errors name `options.<field>`. */
 export interface SensitivityOptions {
   /** Sequence length (default 128). */
   L?: number;
@@ -34,7 +38,7 @@ export interface SensitivityOptions {
   d?: number;
   /** State size N (default 4). */
   N?: number;
-  /** Seed for the parameters (as MambaModel initialises them) and the N(0, 1) input (default 0). */
+  /** Seed for the parameters (as MambaModel initialises them) and the N(0, 1) input, in [0, 2^32) (default 0). */
   seed?: number;
   /** Parameter overrides by mixer-relative name, e.g. { A_log: [...] }. */
   params?: Record<string, ArrayLike<number>>;
@@ -44,12 +48,17 @@ export interface SensitivityOptions {
   times?: number[];
 }
 
+/** An exponential fit v ≈ c·e^{−rate·t} (fit.ts). */
 export interface ExpFit extends LineFit {
+  /** −slope of ln v on t. */
   rate: number;
 }
 
+/** Lemma 1 for one state component h_t[c, n]. */
 export interface StateSensitivity {
+  /** Channel c. */
   channel: number;
+  /** State component n. */
   state: number;
   /** λ_{c,n}. */
   lambda: number;
@@ -65,17 +74,23 @@ export interface StateSensitivity {
   lemma1Spread: number;
 }
 
+/** Sensitivity of a mixer's states and output to x_j at the times t, with Lemma 1's rates. */
 export interface SensitivityProfile {
   mixer: SsmMixer;
   L: number;
+  /** The perturbed time (1-indexed). */
   j: number;
   d: number;
   N: number;
+  /** The times t ≥ j evaluated, ascending. */
   t: number[];
+  /** One entry per (c, n), in the order c·N + n. */
   states: StateSensitivity[];
+  /** ‖∂(Σ_c y_t[c])/∂x_j‖ and its fit; predictedRate is the slowest state's. */
   output: { values: number[]; fit: ExpFit | null; predictedRate: number };
   /** Δ_r for r = 1..L (channel 0; all ones for S4D). */
   delta: number[];
+  /** The mixer parameters used (plain data). */
   params: PlainParams;
 }
 
@@ -153,20 +168,30 @@ function spread(values: number[], t: number[], j: number, lambda: number, dlt: n
 
 /** Validated options, default input and the seeded mixer parameters. */
 function setup(kind: SsmMixer, o: SensitivityOptions): Run & { j: number; times: number[] } {
-  if (!['s4d', 's6', 'mamba2'].includes(kind)) throw configError('mixer', "'s4d' | 's6' | 'mamba2'", JSON.stringify(kind));
-  const L = intIn(o.L ?? 128, 'options.L', 2, 4096), d = intIn(o.d ?? 1, 'options.d', 1, 64), N = intIn(o.N ?? 4, 'options.N', 1, 64);
-  const j = intIn(o.j ?? 1, 'options.j', 1, L - 1), seed = intIn(o.seed ?? 0, 'options.seed', 0);
+  oneOf(kind, 'mixer', SSM_MIXERS);
+  const L = int(o.L ?? 128, 'options.L', 2, 4096), d = int(o.d ?? 1, 'options.d', 1, 64), N = int(o.N ?? 4, 'options.N', 1, 64);
+  const j = int(o.j ?? 1, 'options.j', 1, L - 1), seed = checkSeed(o.seed ?? 0, 'options.seed');
   const ctx: MixerContext = { d, N, dtRank: Math.ceil(d / 16), disc: 'euler', conv: false, skip: true };
   const rng = new Rng(seed + 1);
   const x = o.input ? Float32Array.from(o.input) : rng.fill(L * d, (r) => r.normal());
   if (x.length !== L * d) throw configError('options.input', `${L * d} values ([L, d] row-major)`, `${x.length}`);
   finiteArray(x, 'options.input');
   const times = o.times ?? Array.from({ length: L - j + 1 }, (_, i) => j + i);
-  times.forEach((t, i) => intIn(t, `options.times[${i}]`, j, L));
+  times.forEach((t, i) => int(t, `options.times[${i}]`, j, L));
   return { kind, ctx, params: mixerParams(kind, ctx, seed, o.params), x, L, j, times: [...times].sort((a, b) => a - b) };
 }
 
-/** Sensitivity of a real mixer's state and output to x_j as t grows, with Lemma 1's rates  (Eq. 11, 40–41). */
+/**
+ * Lemma 1 (Eq. 11, 35–41) on a real mixer (conv off): ‖∂h_t[c,n]/∂x_j‖ and ‖∂(Σ_c y_t[c])/∂x_j‖ by tf.grad for
+ * each t, with the fitted exponential rate next to λ_{c,n}·mean Δ (S4D: λ_{c,n}).
+ * @param kind - 's4d' | 's6' | 'mamba2'.
+ * @throws ConfigError naming `mixer` or `options.<field>`; ShapeError for `options.params` of the wrong size.
+ * @example
+ * ```ts
+ * const p = theory.sensitivityProfile('s6', { L: 64, N: 4 });
+ * p.states[0].fit?.rate; // ≈ p.states[0].predictedRate = λ_{0,0}·mean Δ
+ * ```
+ */
 export function sensitivityProfile(kind: SsmMixer, opts: SensitivityOptions = {}): SensitivityProfile {
   const run = setup(kind, opts);
   const { j, times, ctx } = run;

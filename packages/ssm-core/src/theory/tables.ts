@@ -7,9 +7,11 @@
 import { attentionSensitivity, type AttentionSensitivity } from './attention.js';
 import { corollary1, s6HaarDictionary, type Corollary1Result } from './corollary1.js';
 import { sensitivityProfile, type SensitivityProfile, type SsmMixer } from './sensitivity.js';
-import { intIn } from './validate.js';
+import { int } from '../validate.js';
 
+/** One row of the Cor. 1 rate table (one m). */
 export interface Corollary1Row {
+  /** Number of discontinuities. */
   m: number;
   /** Fitted / predicted rate per Mamba basis of log₂ error² (predicted 1/(3m)). */
   mambaRate: number;
@@ -25,19 +27,38 @@ export interface Corollary1Row {
   error2AtNMax: { N: number; mamba: number; fourier: number; s6: number[] };
 }
 
+/** The Cor. 1 rate table with the full results it was made from. */
 export interface Corollary1Table {
   rows: Corollary1Row[];
+  /** The S6-layer realisations (L cells, w_Δ), one rate column each. */
   s6: { L: number; wDelta: number }[];
+  /** Largest N reached by the Mamba curve (1 + 3n ≤ NMax). */
   NMax: number;
   fitFrom: number;
   targets: number;
+  /** One {@link corollary1} result per row. */
   results: Corollary1Result[];
 }
 
-/** Cor. 1 for each m, with S6 dictionaries built once and shared across m. */
-export function corollary1Table(opts: { ms?: number[]; NMax?: number; targets?: number; seed?: number; fitFrom?: number; s6?: { L: number; wDelta: number }[] } = {}): Corollary1Table {
+/** Options of {@link corollary1Table}; `NMax`, `targets`, `seed`, `fitFrom` as in Corollary1Options. */
+export interface Corollary1TableOptions {
+  /** Numbers of discontinuities, each in [1, 64] (default [1, 2, 4]). */
+  ms?: number[];
+  NMax?: number;
+  targets?: number;
+  seed?: number;
+  fitFrom?: number;
+  /** S6-layer realisations (default L = 1024 with w_Δ = −1e4 and −1e8). */
+  s6?: { L: number; wDelta: number }[];
+}
+
+/**
+ * Cor. 1 for each m (the `theory` script's first table), with the S6 dictionaries built once and shared across m.
+ * @throws ConfigError naming `options.ms[i]` or the corollary1 option at fault.
+ */
+export function corollary1Table(opts: Corollary1TableOptions = {}): Corollary1Table {
   const ms = opts.ms ?? [1, 2, 4];
-  ms.forEach((m, i) => intIn(m, `options.ms[${i}]`, 1, 64));
+  ms.forEach((m, i) => int(m, `options.ms[${i}]`, 1, 64));
   const cfgs = opts.s6 ?? [{ L: 1024, wDelta: -1e4 }, { L: 1024, wDelta: -1e8 }];
   const dicts = cfgs.map((c) => s6HaarDictionary(c.L, c.wDelta));
   const results = ms.map((m) => corollary1(m, { NMax: opts.NMax, targets: opts.targets, seed: opts.seed, fitFrom: opts.fitFrom, s6: dicts }));
@@ -51,20 +72,26 @@ export function corollary1Table(opts: { ms?: number[]; NMax?: number; targets?: 
   return { rows, s6: cfgs, NMax: results[0].mamba.N.at(-1)!, fitFrom: results[0].fitFrom, targets: results[0].targets, results };
 }
 
+/** One row of the Lem. 1 / Eq. 45 rate table. */
 export interface SensitivityRow {
   layer: 'S4D' | 'S6' | 'Mamba-2' | 'Attention';
   /** 'h_t[n]' rows for states, 'y_t' for the output. */
   quantity: string;
   /** What the prediction is: 'λ_n', 'λ_n·mean Δ', 'slowest λ_n·mean Δ', 'exponent in t'. */
   law: string;
+  /** λ_n of the state (null for outputs and attention). */
   lambda: number | null;
+  /** mean Δ after j (null for outputs and attention). */
   meanDelta: number | null;
+  /** Predicted rate (or exponent, for attention). */
   predicted: number;
+  /** Fitted rate or exponent (null when too few representable points). */
   fitted: number | null;
   /** Lemma 1's factorisation check (sensitivity·e^{λΣΔ} constant in t), null for attention/outputs. */
   lemma1Spread: number | null;
 }
 
+/** The sensitivity rate table with the profiles it was made from. */
 export interface SensitivityTable {
   rows: SensitivityRow[];
   profiles: Record<SsmMixer, SensitivityProfile>;
@@ -85,8 +112,20 @@ function ssmRows(p: SensitivityProfile): SensitivityRow[] {
   return [...states, out];
 }
 
-/** Lem. 1 rates for S4D, S6, Mamba-2 (default-initialised, d = 1) and attention's exponent (Eq. 45). */
-export function sensitivityTable(opts: { L?: number; N?: number; seed?: number; attentionL?: number } = {}): SensitivityTable {
+/** Options of {@link sensitivityTable}: L, N, seed of the SSM profiles, and attention's sequence length. */
+export interface SensitivityTableOptions {
+  L?: number;
+  N?: number;
+  seed?: number;
+  /** L of {@link attentionSensitivity} (default 256). */
+  attentionL?: number;
+}
+
+/**
+ * Lem. 1 rates for S4D, S6, Mamba-2 (default-initialised, d = 1) and attention's exponent (Eq. 45): the
+ * `theory` script's second table.
+ */
+export function sensitivityTable(opts: SensitivityTableOptions = {}): SensitivityTable {
   const profiles = Object.fromEntries((['s4d', 's6', 'mamba2'] as const).map((k) => [k, sensitivityProfile(k, { L: opts.L, N: opts.N, seed: opts.seed })])) as Record<SsmMixer, SensitivityProfile>;
   const attention = attentionSensitivity({ L: opts.attentionL, seed: opts.seed });
   const rows = [

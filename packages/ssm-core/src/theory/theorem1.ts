@@ -14,14 +14,13 @@
  */
 import { heavisideBasis } from './bases.js';
 import { haarHeavisideTerms, haarWavelet } from './haar.js';
-import { intIn, powerOfTwo, wDelta as checkW } from './validate.js';
-import { configError } from '../errors.js';
+import { int, negative, nonEmptyArray, powerOfTwo } from '../validate.js';
 
 /** ψ̂_{j,k}(s) = g1 − 2g2 + g3 at the points s, each g from (22) with B = 2^{j/2}  (Thm 1, Eq. 23). */
 export function mambaHaarWavelet(j: number, k: number, w: number, s: ArrayLike<number>): Float64Array {
   const out = new Float64Array(s.length);
   for (const { tHat, coef } of haarHeavisideTerms(j, k)) {
-    const g = heavisideBasis(tHat, checkW(w, 'wDelta'), s, 2 ** (j / 2)); // B_{j,k} = 2^{j/2}
+    const g = heavisideBasis(tHat, negative(w, 'wDelta'), s, 2 ** (j / 2)); // B_{j,k} = 2^{j/2}
     const c = coef / 2 ** (j / 2); // 1, −2, 1
     for (let i = 0; i < s.length; i++) out[i] += c * g[i];
   }
@@ -31,9 +30,11 @@ export function mambaHaarWavelet(j: number, k: number, w: number, s: ArrayLike<n
 /** δ(w) = min(1, √(2 ln max(|w|, e)/|w|)): outside [t̂ − δ, t̂) every g_i is within 2^{j/2}/|w| of 2^{j/2}H. */
 export const transitionWidth = (w: number): number => Math.min(1, Math.sqrt((2 * Math.log(Math.max(-w, Math.E))) / -w));
 
+/** Thm. 1's approximation error of ψ_{j,k} by three Mamba bases, per w_Δ. */
 export interface Theorem1Report {
   j: number;
   k: number;
+  /** The w_Δ < 0 evaluated; every array below has one entry per w_Δ. */
   wDelta: number[];
   /** sup of |ψ − ψ̂| over the evaluation points outside ∪_i [t̂_i − δ(w), t̂_i): → 0 like 1/|w|. */
   supError: number[];
@@ -76,11 +77,23 @@ function errorsAt(j: number, k: number, w: number, grid: number) {
   return { sup, supAll, l2: Math.sqrt(l2), points: s.length };
 }
 
-/** Thm 1's error as a function of w_Δ, on a dyadic grid of `grid` cells (default max(4096, 2^{j+3}))  (Eq. 23). */
+/**
+ * Thm. 1 (Eq. 18, 22–23): the error of ψ̂_{j,k} = g1 − 2g2 + g3 against ψ_{j,k} as a function of w_Δ, on a dyadic
+ * grid of `grid` cells (default max(4096, 2^{j+3})): sup off the transition layers (→ 0 like 1/|w|, under the bound
+ * 4·2^{j/2}/|w|), sup everywhere, and L².
+ * @param j - scale, an integer in [0, 12]; k - translation in [0, 2^j − 1].
+ * @param wDeltas - w_Δ values, each finite and negative.
+ * @throws ConfigError naming `j`, `k`, `wDeltas[i]` or `grid`.
+ * @example
+ * ```ts
+ * const r = theory.theorem1Errors(1, 0, [-1e2, -1e4]);
+ * r.supError; // each ≤ r.bound = 4·√2/|w|
+ * ```
+ */
 export function theorem1Errors(j: number, k: number, wDeltas: number[], grid?: number): Theorem1Report {
-  intIn(j, 'j', 0, 12);
-  if (!Array.isArray(wDeltas) || wDeltas.length === 0) throw configError('wDeltas', 'a non-empty array of finite negative numbers', String(wDeltas));
-  wDeltas.forEach((w, i) => checkW(w, `wDeltas[${i}]`));
+  int(j, 'j', 0, 12);
+  nonEmptyArray(wDeltas, 'wDeltas', 'a non-empty array of finite negative numbers');
+  wDeltas.forEach((w, i) => negative(w, `wDeltas[${i}]`));
   const G = powerOfTwo(grid ?? Math.max(4096, 2 ** (j + 3)), 'grid', 2 ** (j + 1), 1 << 16);
   const r: Theorem1Report = { j, k, wDelta: [...wDeltas], supError: [], bound: [], layerWidth: [], l2Error: [], supErrorAll: [], points: 0 };
   for (const w of wDeltas) {

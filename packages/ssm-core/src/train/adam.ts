@@ -8,23 +8,53 @@
  */
 import type { Tensor, Variable } from '@tensorflow/tfjs';
 import { tf } from '../backend.js';
+import { numberWhere, object, positive } from '../validate.js';
 
+/** Adam's constants (torch.optim.Adam's defaults). */
 export interface AdamOptions {
+  /** β₁ ∈ [0, 1), decay of the first moment (default 0.9). */
   beta1?: number;
+  /** β₂ ∈ [0, 1), decay of the second moment (default 0.999). */
   beta2?: number;
+  /** ε > 0 added to √v̂ (default 1e-8). */
   epsilon?: number;
 }
 
+/** β₁, β₂ ∈ [0, 1) and ε > 0 where given; errors name `<name>.beta1` etc. */
+export function checkAdamOptions(o: AdamOptions, name: string): void {
+  object(o, name, 'an object {beta1?, beta2?, epsilon?}');
+  const beta = (x: number) => x >= 0 && x < 1;
+  if (o.beta1 !== undefined) numberWhere(o.beta1, `${name}.beta1`, beta, 'a number in [0, 1)');
+  if (o.beta2 !== undefined) numberWhere(o.beta2, `${name}.beta2`, beta, 'a number in [0, 1)');
+  if (o.epsilon !== undefined) positive(o.epsilon, `${name}.epsilon`);
+}
+
+/**
+ * Adam over named tfjs variables, the update of torch.optim.Adam with the learning rate given per step.
+ * Moments m, v are variables of the parameters' shapes, keyed by parameter name (checkpointed by the trainer).
+ *
+ * @example
+ * ```ts
+ * const adam = new Adam(model.params);
+ * adam.apply(gradsByName, cosineLr(step, total, 0.03, 1e-6));
+ * adam.dispose();
+ * ```
+ */
 export class Adam {
   readonly beta1: number;
   readonly beta2: number;
   readonly epsilon: number;
   /** Number of updates applied so far. */
   step = 0;
+  /** First moments m, one per parameter name. */
   readonly m: Record<string, Variable> = {};
+  /** Second moments v, one per parameter name. */
   readonly v: Record<string, Variable> = {};
 
+  /** @throws ConfigError naming `options.beta1` / `options.beta2` / `options.epsilon`. */
+
   constructor(readonly params: Record<string, Variable>, o: AdamOptions = {}) {
+    checkAdamOptions(o, 'options');
     this.beta1 = o.beta1 ?? 0.9;
     this.beta2 = o.beta2 ?? 0.999;
     this.epsilon = o.epsilon ?? 1e-8;
@@ -52,12 +82,16 @@ export class Adam {
     });
   }
 
+  /** Free the moment variables (the parameters belong to the caller). */
   dispose(): void {
     tf.dispose([...Object.values(this.m), ...Object.values(this.v)]);
   }
 }
 
-/** Cosine annealing from η to η_min over `total` steps (SGDR without restarts), at step s ∈ [0, total]. */
+/**
+ * Cosine annealing (SGDR without restarts) as in App. D.1: η_s = η_min + ½(η − η_min)(1 + cos(π·s/total)),
+ * at step s ∈ [0, total] (s > total stays at η_min; total ≤ 0 gives η_min).
+ */
 export function cosineLr(s: number, total: number, lr: number, lrMin: number): number {
   const frac = total <= 0 ? 1 : Math.min(1, s / total);
   return lrMin + 0.5 * (lr - lrMin) * (1 + Math.cos(Math.PI * frac));

@@ -11,25 +11,35 @@ import type { SequenceModel } from '../models/types.js';
 import type { TaskData } from '../tasks/types.js';
 import type { Adam } from './adam.js';
 
+/** One epoch of training: the metrics line written to `metricsPath` and kept in the history. */
 export interface EpochMetrics {
+  /** 1-based epoch. */
   epoch: number;
+  /** Optimiser steps taken so far (all epochs). */
   step: number;
+  /** Learning rate after the epoch's last step. */
   lr: number;
+  /** Mean masked cross-entropy (nats) and accuracy over the epoch's training batches. */
   trainLoss: number;
   trainAccuracy: number;
+  /** The same over the whole validation set, after the epoch. */
   valLoss: number;
   valAccuracy: number;
   /** Wall-clock seconds since training started (summed over resumed sessions). */
   seconds: number;
 }
 
+/** What a trainer checkpoint stores besides weights and Adam moments: where the run stands. */
 export interface TrainerState {
   /** Completed epochs. */
   epoch: number;
   /** Steps already taken inside epoch `epoch + 1` (non-zero after an interrupt). */
   stepInEpoch: number;
+  /** Steps taken so far (all epochs). */
   globalStep: number;
+  /** Wall-clock seconds of all sessions so far. */
   elapsedSeconds: number;
+  /** One entry per completed epoch. */
   history: EpochMetrics[];
   /** Running train statistics of the unfinished epoch. */
   partial: { lossSum: number; correct: number; count: number };
@@ -48,6 +58,10 @@ export function dataFingerprint(d: TaskData): string {
   return `${d.meta.task}:${d.numSamples}x${d.T}:${h.toString(16)}`;
 }
 
+/**
+ * A trainer checkpoint as safetensors bytes: `model.<name>`, `adam.m.<name>`, `adam.v.<name>` and, in
+ * `__metadata__`, the model config, `state`, Adam's step and constants, `trainConfig` and the data fingerprint.
+ */
 export function encodeCheckpoint(model: SequenceModel, adam: Adam, state: TrainerState, trainConfig: object, fingerprint: object): Uint8Array {
   const tensors: Record<string, NamedArray> = {};
   for (const [name, v] of Object.entries(model.params)) {
@@ -96,7 +110,7 @@ export function restoreCheckpoint(bytes: Uint8Array, source: string, model: Sequ
   const m = pick('adam.m.'), v = pick('adam.v.'), w = pick('model.');
   const probe = (group: Record<string, NamedArray>, prefix: string) => {
     const names = Object.keys(model.params);
-    const missing = names.filter((n) => !(prefix + n in group));
+    const missing = names.filter((n) => !Object.prototype.hasOwnProperty.call(group, prefix + n));
     if (missing.length || Object.keys(group).length !== names.length) {
       throw checkpointError(source, `tensors ${prefix}<${names.length} parameters>`, `missing [${missing.map((n) => prefix + n).join(', ')}] of ${Object.keys(group).length}`);
     }

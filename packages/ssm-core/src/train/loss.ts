@@ -5,6 +5,12 @@
 import type { Scalar, Tensor } from '@tensorflow/tfjs';
 import { tf } from '../backend.js';
 
+/**
+ * Mean cross-entropy −log softmax(logits)[y] over the positions whose target is not IGNORE.
+ * @param logits - [b, L, C] float32.
+ * @param targets - [b, L] int32 class ids, or IGNORE (−1).
+ * @returns a scalar (0 when every target is IGNORE), differentiable in `logits`.
+ */
 export function maskedCrossEntropy(logits: Tensor, targets: Tensor): Scalar {
   return tf.tidy(() => {
     const C = logits.shape[2] as number;
@@ -15,7 +21,7 @@ export function maskedCrossEntropy(logits: Tensor, targets: Tensor): Scalar {
   });
 }
 
-/** Sum of losses, number of correct argmax predictions, and counted positions (for exact aggregation). */
+/** logits [b, L, C], targets [b, L] → summed loss, correct argmax predictions and counted (non-IGNORE) positions, for exact aggregation over batches. */
 export function lossAndAccuracy(logits: Tensor, targets: Tensor): { lossSum: number; correct: number; count: number } {
   const packed = tf.tidy(() => {
     const C = logits.shape[2] as number;

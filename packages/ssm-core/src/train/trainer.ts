@@ -14,21 +14,25 @@ import { writeFileAtomic } from '../io/file.js';
 import type { SequenceModel } from '../models/types.js';
 import { Rng } from '../random.js';
 import type { TaskData } from '../tasks/types.js';
-import { Adam, cosineLr, type AdamOptions } from './adam.js';
+import { int, nonNegative, numberIn, object, positive, positiveInt } from '../validate.js';
+import { Adam, checkAdamOptions, cosineLr, type AdamOptions } from './adam.js';
 import { dataFingerprint, encodeCheckpoint, restoreCheckpoint, type EpochMetrics, type TrainerState } from './checkpoint.js';
 import { lossAndAccuracy, maskedCrossEntropy } from './loss.js';
 import { Progress, type ProgressMode } from './progress.js';
 
 export type { EpochMetrics, TrainerState } from './checkpoint.js';
 
+/** Training options (App. D.1); errors name `trainConfig.<field>`. */
 export interface TrainConfig {
+  /** Epochs, an integer ≥ 1 (paper: 600). */
   epochs: number;
+  /** Batch size B, an integer ≥ 1 (paper: 16); at most the number of training samples unless stepsPerEpoch is set. */
   batchSize: number;
   /** Initial learning rate η (paper: 0.03). */
   lr: number;
-  /** Final learning rate of the cosine schedule (paper: 1e-6). */
+  /** Final learning rate of the cosine schedule, in [0, lr] (paper: 1e-6). */
   lrMin: number;
-  /** Seed of the batch order. */
+  /** Seed of the batch order (an integer). */
   seed: number;
   /** Steps per epoch (default ⌈train samples / batch size⌉; more wraps around the data). */
   stepsPerEpoch?: number;
@@ -38,18 +42,27 @@ export interface TrainConfig {
   stopValAccuracy?: number;
   /** Wall-clock budget in seconds (paper: 6 h), summed over resumed sessions. */
   maxSeconds?: number;
+  /** Batch size of the validation passes (default 256). */
   evalBatchSize?: number;
+  /** Adam's β₁, β₂, ε (torch's defaults). */
   adam?: AdamOptions;
 }
 
+/** Passed to `hooks.onStep` after every optimiser step. */
 export interface StepInfo {
+  /** 1-based epoch. */
   epoch: number;
+  /** Steps taken so far (all epochs). */
   step: number;
+  /** Steps taken in this epoch. */
   stepInEpoch: number;
+  /** The batch's masked cross-entropy. */
   loss: number;
+  /** Learning rate of this step. */
   lr: number;
 }
 
+/** Side channels of {@link train}: checkpoints, metrics file, progress, callbacks, interruption. */
 export interface TrainHooks {
   /** Save here after every epoch and on interrupt; resume from it when `resume` is set and it exists. */
   checkpointPath?: string;
@@ -65,45 +78,66 @@ export interface TrainHooks {
   signal?: AbortSignal;
 }
 
+/** Why training ended: all epochs, a stop threshold (stopValLoss / stopValAccuracy), maxSeconds, or the abort signal. */
 export type StopReason = 'epochs' | 'valLoss' | 'valAccuracy' | 'time' | 'interrupted';
 
+/** What {@link train} returns. */
 export interface TrainResult {
   stopReason: StopReason;
+  /** Completed epochs. */
   epochs: number;
+  /** Steps taken (all sessions). */
   steps: number;
+  /** Wall-clock seconds (all sessions). */
   seconds: number;
+  /** One entry per completed epoch. */
   history: EpochMetrics[];
+  /** The last entry of `history`. */
   final?: EpochMetrics;
   /** Where a resumed run picked up (epoch, step), if it did. */
   resumedFrom?: { epoch: number; step: number };
 }
 
+/** Masked loss and accuracy of a model on a dataset. */
 export interface EvalResult {
+  /** Mean cross-entropy over the counted positions (NaN if none). */
   loss: number;
+  /** correct / count (NaN if none). */
   accuracy: number;
+  /** Positions whose argmax equals the target. */
   correct: number;
+  /** Positions with a target (not IGNORE). */
   count: number;
 }
 
+/** Every TrainConfig rule, errors naming `trainConfig.<field>`. */
 function checkConfig(c: TrainConfig, train: TaskData): void {
-  const pos = (k: keyof TrainConfig, int = true) => {
-    const v = c[k] as number;
-    if (typeof v !== 'number' || !(v > 0) || (int && !Number.isInteger(v))) throw configError(`trainConfig.${k}`, int ? 'a positive integer' : 'a positive number', String(v));
-  };
-  pos('epochs');
-  pos('batchSize');
-  pos('lr', false);
-  if (!(c.lrMin >= 0 && c.lrMin <= c.lr)) throw configError('trainConfig.lrMin', `a number in [0, lr=${c.lr}]`, String(c.lrMin));
-  if (!Number.isInteger(c.seed)) throw configError('trainConfig.seed', 'an integer', String(c.seed));
-  if (c.stepsPerEpoch !== undefined) pos('stepsPerEpoch');
+  object(c, 'trainConfig', 'an object {epochs, batchSize, lr, lrMin, seed, ...}');
+  positiveInt(c.epochs, 'trainConfig.epochs');
+  positiveInt(c.batchSize, 'trainConfig.batchSize');
+  positive(c.lr, 'trainConfig.lr');
+  numberIn(c.lrMin, 'trainConfig.lrMin', 0, c.lr, `a number in [0, lr=${c.lr}]`);
+  int(c.seed, 'trainConfig.seed');
+  if (c.stepsPerEpoch !== undefined) positiveInt(c.stepsPerEpoch, 'trainConfig.stepsPerEpoch');
+  if (c.stopValLoss !== undefined) nonNegative(c.stopValLoss, 'trainConfig.stopValLoss');
+  if (c.stopValAccuracy !== undefined) numberIn(c.stopValAccuracy, 'trainConfig.stopValAccuracy', 0, 1);
+  if (c.maxSeconds !== undefined) nonNegative(c.maxSeconds, 'trainConfig.maxSeconds');
+  if (c.evalBatchSize !== undefined) positiveInt(c.evalBatchSize, 'trainConfig.evalBatchSize');
+  if (c.adam !== undefined) checkAdamOptions(c.adam, 'trainConfig.adam');
   if (c.batchSize > train.numSamples && c.stepsPerEpoch === undefined) {
     throw configError('trainConfig.batchSize', `≤ the ${train.numSamples} training samples (or set stepsPerEpoch)`, String(c.batchSize));
   }
 }
 
+/** A dataset the model can read: ids below its vocabSize, exactly its numClasses (errors name `<name>.<field>`). */
 function checkData(model: SequenceModel, d: TaskData, name: string): void {
-  if (d.vocabSize > model.config.vocabSize) throw configError(`${name}.vocabSize`, `≤ the model's vocabSize ${model.config.vocabSize}`, String(d.vocabSize));
-  if (d.numClasses !== model.config.numClasses) throw configError(`${name}.numClasses`, `the model's numClasses ${model.config.numClasses}`, String(d.numClasses));
+  object(d, name, 'a TaskData {inputs, targets, numSamples, T, vocabSize, numClasses, meta}');
+  if (d.vocabSize > model.config.vocabSize) {
+    throw configError(`${name}.vocabSize`, `≤ the model's vocabSize ${model.config.vocabSize}`, String(d.vocabSize));
+  }
+  if (d.numClasses !== model.config.numClasses) {
+    throw configError(`${name}.numClasses`, `the model's numClasses ${model.config.numClasses}`, String(d.numClasses));
+  }
 }
 
 /** Rows `idx` of a dataset as int32 [b, T] tensors. */
@@ -128,7 +162,15 @@ function epochOrder(n: number, seed: number, epoch: number): Int32Array {
   return p;
 }
 
-/** Loss and accuracy of `model` on every counted position of `data`. */
+/**
+ * Loss and accuracy of `model` on every counted position of `data` (targets ≠ IGNORE), in batches.
+ * @param data - TaskData, inputs/targets [S, T].
+ * @param batchSize - rows per forward pass (default 256).
+ * @example
+ * ```ts
+ * const { accuracy } = evaluate(model, tasks.keepNth({ n: 5, vocabSize: 16, T: 32, numSamples: 512, seed: 9 }));
+ * ```
+ */
 export function evaluate(model: SequenceModel, data: TaskData, batchSize = 256): EvalResult {
   let lossSum = 0, correct = 0, count = 0;
   for (let s = 0; s < data.numSamples; s += batchSize) {
@@ -156,11 +198,30 @@ async function readIfExists(path: string): Promise<Uint8Array | undefined> {
   }
 }
 
-/** Train `model` in place. */
+/**
+ * Train `model` in place with the recipe of App. D.1: Adam, cosine annealing from η = lr to η_min = lrMin,
+ * mini-batches of B rows per step (shuffled per epoch from `config.seed`), masked cross-entropy, early
+ * stopping on validation loss / accuracy / wall-clock time. With `hooks.checkpointPath` it checkpoints
+ * every epoch and on abort; with `hooks.resume` it continues such a checkpoint bit-for-bit.
+ *
+ * @param data - train and val TaskData; their vocabSize ≤ the model's, numClasses = the model's.
+ * @throws ConfigError naming `trainConfig.<field>` or `data.train.<field>`; CheckpointError when a checkpoint
+ *   to resume from belongs to another model, config or data.
+ * @example
+ * ```ts
+ * const data = {
+ *   train: tasks.keepNth({ n: 5, vocabSize: 16, T: 32, numSamples: 2048, seed: 1 }),
+ *   val: tasks.keepNth({ n: 5, vocabSize: 16, T: 32, numSamples: 256, seed: 2 }),
+ * };
+ * const r = await train(model, data, { epochs: 10, batchSize: 32, lr: 0.03, lrMin: 1e-6, seed: 0, stopValAccuracy: 1 });
+ * r.stopReason; // 'valAccuracy' once every validation position is right
+ * ```
+ */
 export async function train(model: SequenceModel, data: { train: TaskData; val: TaskData }, config: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
-  checkConfig(config, data.train);
+  object(data, 'data', 'an object {train, val} of TaskData');
   checkData(model, data.train, 'data.train');
   checkData(model, data.val, 'data.val');
+  checkConfig(config, data.train);
   const B = config.batchSize;
   const stepsPerEpoch = config.stepsPerEpoch ?? Math.ceil(data.train.numSamples / B);
   const totalSteps = config.epochs * stepsPerEpoch;
@@ -211,7 +272,10 @@ export async function train(model: SequenceModel, data: { train: TaskData; val: 
         adam.apply(byName, lr);
         const loss = value.dataSync()[0];
         tf.dispose([x, y, logits!, value, ...Object.values(grads)]);
-        if (!Number.isFinite(loss)) throw configError('trainConfig.lr', 'a learning rate that keeps the loss finite', `${config.lr} (loss became ${loss} at step ${state.globalStep})`);
+        if (!Number.isFinite(loss)) {
+          const got = `${config.lr} (loss became ${loss} at step ${state.globalStep})`;
+          throw configError('trainConfig.lr', 'a learning rate that keeps the loss finite', got);
+        }
         state.partial.lossSum += stats.lossSum;
         state.partial.correct += stats.correct;
         state.partial.count += stats.count;
@@ -227,7 +291,8 @@ export async function train(model: SequenceModel, data: { train: TaskData; val: 
         await yieldToEventLoop(); // lets SIGINT handlers and UIs run
         if (hooks.signal?.aborted) {
           await save();
-          progress.line(`${label}: interrupted at epoch ${state.epoch + 1}, step ${state.globalStep}; checkpoint saved${hooks.checkpointPath ? ` to ${hooks.checkpointPath}` : ''}`);
+          const where = hooks.checkpointPath ? ` to ${hooks.checkpointPath}` : '';
+          progress.line(`${label}: interrupted at epoch ${state.epoch + 1}, step ${state.globalStep}; checkpoint saved${where}`);
           return result('interrupted');
         }
         if (config.maxSeconds !== undefined && elapsed() >= config.maxSeconds) break;
@@ -243,7 +308,10 @@ export async function train(model: SequenceModel, data: { train: TaskData; val: 
       state.epoch += 1;
       state.stepInEpoch = 0;
       state.partial = { lossSum: 0, correct: 0, count: 0 };
-      progress.line(`${label} epoch ${m.epoch}/${config.epochs}: train loss ${m.trainLoss.toFixed(4)} acc ${m.trainAccuracy.toFixed(3)} · val loss ${m.valLoss.toFixed(4)} acc ${m.valAccuracy.toFixed(3)} · ${m.seconds.toFixed(0)} s`);
+      progress.line(
+        `${label} epoch ${m.epoch}/${config.epochs}: train loss ${m.trainLoss.toFixed(4)} acc ${m.trainAccuracy.toFixed(3)}` +
+          ` · val loss ${m.valLoss.toFixed(4)} acc ${m.valAccuracy.toFixed(3)} · ${m.seconds.toFixed(0)} s`,
+      );
       let stop: StopReason | undefined;
       if (outOfTime || (config.maxSeconds !== undefined && elapsed() >= config.maxSeconds)) stop = 'time';
       else if (config.stopValLoss !== undefined && m.valLoss < config.stopValLoss) stop = 'valLoss';
