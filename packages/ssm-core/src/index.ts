@@ -32,9 +32,5 @@ export { train, evaluate, type TrainConfig, type TrainHooks, type TrainResult, t
 export { Adam, cosineLr, type AdamOptions } from './train/adam.js';
 export { maskedCrossEntropy, lossAndAccuracy } from './train/loss.js';
 export { dataFingerprint } from './train/checkpoint.js';
-export { runJob, makeTask, type JobSpec, type JobResult } from './lab/jobs.js';
-export { table1Jobs, fig1Jobs, table1Models, trainConfigFor, FIG1_T, type Preset } from './lab/presets.js';
-export { decayStatistics, type DecayStatistics } from './lab/decay.js';
 export * as theory from './theory/index.js';
 export * as constructions from './constructions/index.js';
-export * as sweep from './sweep/index.js';
