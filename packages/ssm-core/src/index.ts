@@ -4,6 +4,7 @@
  */
 export { tf, ready, backendInfo, preferredScanImpl, type BackendInfo, type BackendAttempt, type ScanImpl } from './backend.js';
 export * from './errors.js';
+export * as validate from './validate.js';
 export * from './scan/types.js';
 export { selectiveScan } from './scan/selectiveScan.js';
 export { selectiveScanRef, selectiveScanRef64, readScanArrays } from './scan/reference.js';

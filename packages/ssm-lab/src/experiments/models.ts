@@ -18,7 +18,7 @@
  * Accepted alias: `mamba-dt` = `mamba-delta-t` (sweep specs and results files written by ssm-core 0.1).
  * Sizes: `d` and `N` are the embedding and state size (default 32 and 8; the Transformer's d is 16).
  */
-import { configError, type MambaConfig, type ModelSpec } from 'ssm-core';
+import { configError, validate, type MambaConfig, type ModelSpec } from 'ssm-core';
 
 export const MODEL_NAMES = [
   'mamba+pe', 'mamba', 's4d', 's4d+pe', 'transformer',
@@ -72,7 +72,7 @@ export function modelName(value: unknown, arg = 'model', quote = false): ModelNa
   if (typeof value === 'string' && (MODEL_NAMES as readonly string[]).includes(value)) return value as ModelName;
   if (typeof value === 'string' && Object.hasOwn(MODEL_ALIASES, value)) return MODEL_ALIASES[value];
   const q = (s: string) => (quote ? `"${s}"` : s);
-  throw configError(arg, MODEL_NAMES.map(q).join(' | '), JSON.stringify(value));
+  throw configError(arg, MODEL_NAMES.map(q).join(' | '), validate.show(value));
 }
 
 export const isModelName = (value: unknown): boolean => {

@@ -28,7 +28,7 @@
  * Every invalid field is a ConfigError naming it (`spec.task.T`, `spec.architectures[1].N`, …) with
  * the expected and the actual value.
  */
-import { configError, type MambaConfig } from 'ssm-core';
+import { configError, validate, type MambaConfig } from 'ssm-core';
 import { modelName, type ModelName } from '../experiments/models.js';
 
 export type SweepTask =
@@ -76,15 +76,11 @@ export interface SweepSpec {
   notes?: string[];
 }
 
-const show = (v: unknown) => (v === undefined ? 'undefined' : JSON.stringify(v));
+const { show } = validate;
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function int(path: string, v: unknown, lo: number, hi = Number.MAX_SAFE_INTEGER): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
-    throw configError(path, hi === Number.MAX_SAFE_INTEGER ? `an integer ≥ ${lo}` : `an integer in [${lo}, ${hi}]`, show(v));
-  }
-  return v;
-}
+/** An integer in [lo, hi] (validate.int with the spec's path first). */
+const int = (path: string, v: unknown, lo: number, hi = Number.MAX_SAFE_INTEGER): number => validate.int(v, path, lo, hi);
 
 function num(path: string, v: unknown, ok: (x: number) => boolean, expected: string): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw configError(path, expected, show(v));
