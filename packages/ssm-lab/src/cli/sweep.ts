@@ -37,6 +37,9 @@ run
   --verbose         the trainer's per-epoch lines from every worker
   --dry-run         list this shard's cells and exit
 
+spec    "arch" takes the model names of ssm-lab train --model (one table; see ssm-lab --help): Fig. 2 uses
+        mamba-conv, mamba2, mamba-s4d; Fig. 3 mamba-conv and mamba-delta-t. docs/sweeps.md lists every field.
+
 merge   one line per cell id from any number of files (shards, reruns), start/error lines dropped;
         the output does not depend on the order of the inputs
 report  heatmaps (best accuracy over seeds, κ or |V| × d) with the theorem's bound curve from the
