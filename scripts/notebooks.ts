@@ -12,7 +12,7 @@
  * Options: --quick (same as NOTEBOOK_QUICK=1), --jobs N (notebooks at a time, default 1),
  * --timeout S (per cell, default 1800), --out DIR (default build/notebooks),
  * --cached (skip a notebook whose executed copy was made from the same notebook, notebooks/lib/*.ts, built
- * ssm-core / ssm-plot and mode — the key is a SHA-256 kept in DIR/cache.json; `npm start` uses this).
+ * ssm-core / ssm-lab / ssm-plot and mode — the key is a SHA-256 kept in DIR/cache.json; `npm start` uses this).
  * Needs nbconvert + ipykernel in some Python ($JUPYTER_PYTHON, python3, or Debian's /usr/bin/python3):
  *   apt-get install -y --no-install-recommends jupyter-nbconvert python3-ipykernel jupyter-client python3-notebook jupyter-notebook
  */
@@ -66,7 +66,7 @@ function cacheKey(file: string, quick: boolean): string {
   const deps = [
     join(NOTEBOOK_DIR, file),
     ...(existsSync(lib) ? readdirSync(lib).filter((f) => f.endsWith('.ts')).sort().map((f) => join(lib, f)) : []),
-    ...['ssm-core', 'ssm-plot'].map((p) => join(ROOT, 'packages', p, 'dist', 'index.cjs')),
+    ...['ssm-core', 'ssm-lab', 'ssm-plot'].map((p) => join(ROOT, 'packages', p, 'dist', 'index.cjs')),
   ];
   for (const d of deps) h.update(`${relative(ROOT, d)}\n`).update(existsSync(d) ? readFileSync(d) : 'missing');
   return h.digest('hex');

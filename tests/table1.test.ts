@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
 
-const bin = fileURLToPath(new URL('../packages/ssm-core/bin/ssm-lab.js', import.meta.url));
+const bin = fileURLToPath(new URL('../packages/ssm-lab/bin/ssm-lab.js', import.meta.url));
 
 /** Run the CLI without blocking this worker's event loop (vitest's RPC times out on a 5-minute spawnSync). */
 function runCli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {

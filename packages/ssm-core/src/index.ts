@@ -4,6 +4,7 @@
  */
 export { tf, ready, backendInfo, preferredScanImpl, type BackendInfo, type BackendAttempt, type ScanImpl } from './backend.js';
 export * from './errors.js';
+export * as validate from './validate.js';
 export * from './scan/types.js';
 export { selectiveScan } from './scan/selectiveScan.js';
 export { selectiveScanRef, selectiveScanRef64, readScanArrays } from './scan/reference.js';
@@ -32,9 +33,5 @@ export { train, evaluate, type TrainConfig, type TrainHooks, type TrainResult, t
 export { Adam, cosineLr, type AdamOptions } from './train/adam.js';
 export { maskedCrossEntropy, lossAndAccuracy } from './train/loss.js';
 export { dataFingerprint } from './train/checkpoint.js';
-export { runJob, makeTask, type JobSpec, type JobResult } from './lab/jobs.js';
-export { table1Jobs, fig1Jobs, table1Models, trainConfigFor, FIG1_T, type Preset } from './lab/presets.js';
-export { decayStatistics, type DecayStatistics } from './lab/decay.js';
 export * as theory from './theory/index.js';
 export * as constructions from './constructions/index.js';
-export * as sweep from './sweep/index.js';
