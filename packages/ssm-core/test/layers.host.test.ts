@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng, causalConv1d, linear, ready, tf, type Activation } from '../src/index.js';
-import { sparsePlan } from '../src/nn/sparseLinear.js';
+import { sparsePlan } from '../src/ops/kernels/cpu/sparseLinear.js';
 import { expectClose, read } from './helpers.js';
 
 beforeAll(async () => {

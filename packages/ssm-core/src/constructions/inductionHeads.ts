@@ -22,7 +22,7 @@
  * blank as −1.
  */
 import { intOption, makeConstruction, optionsObject, Weights, checkWeightCount, type Construction } from './common.js';
-import type { MambaConfig } from '../model.js';
+import type { MambaConfig } from '../models/mamba.js';
 
 export interface InductionHeadsConstructionOptions {
   /** |V|, number of token ids. */

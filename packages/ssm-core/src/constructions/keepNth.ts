@@ -28,7 +28,7 @@
  * at t = n, and no linear B, C can fix that step — but the task scores t = n (App. D.2, l. 4288).
  */
 import { configError } from '../errors.js';
-import type { MambaConfig } from '../model.js';
+import type { MambaConfig } from '../models/mamba.js';
 import { intOption, makeConstruction, optionsObject, Weights, type Construction } from './common.js';
 
 export interface KeepNthConstructionOptions {

@@ -4,7 +4,7 @@
  * near 0 and near 1). For S4D (Δ ≡ 1) the decay e^{A} is the same at every t.
  */
 import { tf } from '../backend.js';
-import type { MambaModel } from '../model.js';
+import type { MambaModel } from '../models/mamba.js';
 import type { TaskData } from '../tasks/types.js';
 
 export interface DecayStatistics {

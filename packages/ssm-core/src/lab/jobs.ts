@@ -5,8 +5,9 @@
  */
 import { backendInfo, tf } from '../backend.js';
 import { configError } from '../errors.js';
-import { saveModel, writeFileAtomic } from '../io/file.js';
-import { MambaModel } from '../model.js';
+import { writeFileAtomic } from '../io/file.js';
+import { saveModel } from '../models/file.js';
+import { MambaModel } from '../models/mamba.js';
 import { createModel, type ModelSpec } from '../models/index.js';
 import type { SequenceModel } from '../models/types.js';
 import { inductionHeads, keepNth, mqar, type InductionHeadsOptions, type KeepNthOptions, type MqarOptions } from '../tasks/index.js';

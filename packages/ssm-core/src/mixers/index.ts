@@ -6,4 +6,4 @@ import { s6 } from './s6.js';
 import type { Mixer, MixerKind } from './types.js';
 
 export const MIXERS: Record<MixerKind, Mixer> = { s4d, s6, mamba2, mambaDeltaT, linearAttention };
-export type { Mixer, MixerContext, MixerInternals, MixerKind } from './types.js';
+export type { Mixer, MixerContext, MixerInternals, MixerKind, MixerOutput } from './types.js';

@@ -34,7 +34,8 @@
 import type { Tensor } from '@tensorflow/tfjs';
 import { tf } from '../backend.js';
 import { checkpointError, configError, fmtShape, shapeError } from '../errors.js';
-import { embeddingLookup, linear } from '../nn/layers.js';
+import { embeddingLookup } from '../nn/layers.js';
+import { linear } from '../ops/linear.js';
 import { init, linearSpecs, type ParamSpec } from '../nn/params.js';
 import { tokenTensor } from './tokens.js';
 import { ParamModel, withWeights } from './base.js';

@@ -5,7 +5,7 @@
  * specs, two shards or two machines gets the same id, so results can be merged and resumed by id.
  */
 import type { JobSpec, TaskSpec } from '../lab/jobs.js';
-import type { MambaConfig } from '../model.js';
+import type { MambaConfig } from '../models/mamba.js';
 import type { ModelSpec } from '../models/index.js';
 import type { TrainConfig } from '../train/trainer.js';
 import { sha256Hex } from './sha256.js';

@@ -28,7 +28,7 @@
  * the expected and the actual value.
  */
 import { configError } from '../errors.js';
-import type { MambaConfig } from '../model.js';
+import type { MambaConfig } from '../models/mamba.js';
 
 export type SweepArch = 'mamba' | 'mamba2' | 's4d' | 'mamba-dt';
 export const SWEEP_ARCHS: readonly SweepArch[] = ['mamba', 'mamba2', 's4d', 'mamba-dt'];
