@@ -58,7 +58,8 @@ function checkConv(x: Tensor, W: Tensor, bias: Tensor | undefined, act: Activati
 /** σ(causal depthwise conv(x) + bias) (14b).  x [b, L, c], W [c, k] (torch's Conv1d weight squeezed), bias [c] → [b, L, c]. */
 export function causalConv1d(x: Tensor, W: Tensor, bias?: Tensor, act: Activation = 'identity'): Tensor {
   checkConv(x, W, bias, act);
-  return resolveKernel<ConvKernel>('causalConv1d').impl(x, W, bias, act);
+  const kernel = resolveKernel<ConvKernel>('causalConv1d').impl;
+  return tf.tidy(() => kernel(x, W, bias, act));
 }
 
 /** Reference twin of {@link causalConv1d}: the dense sum in float64, float32 tensor out. Not differentiable. */

@@ -63,7 +63,8 @@ function checkLinear(x: Tensor, W: Tensor, b?: Tensor): void {
 /** y = x Wᵀ + b.  x [..., in], W [out, in] (torch layout), b [out] → [..., out]. */
 export function linear(x: Tensor, W: Tensor, b?: Tensor): Tensor {
   checkLinear(x, W, b);
-  return resolveKernel<LinearKernel>('linear').impl(x, W, b);
+  const kernel = resolveKernel<LinearKernel>('linear').impl;
+  return tf.tidy(() => kernel(x, W, b));
 }
 
 /** Reference twin of {@link linear}: the dot products in float64, float32 tensor out. Not differentiable. */

@@ -61,7 +61,8 @@ function checkMamba2(a: Mamba2InnerArgs): void {
 /** Mamba-2 mixer output y [b, L, d] from x̂, B, C and the raw Δ (14c–14g); shapes in the file comment. */
 export function mamba2Inner(args: Mamba2InnerArgs): Tensor {
   checkMamba2(args);
-  return scanKernel<Mamba2Kernel>('mamba2Inner', args.impl).impl(args);
+  const kernel = scanKernel<Mamba2Kernel>('mamba2Inner', args.impl).impl;
+  return tf.tidy(() => kernel(args));
 }
 
 /** Reference twin of {@link mamba2Inner}: the recurrence in float64, line by line. Not differentiable. */

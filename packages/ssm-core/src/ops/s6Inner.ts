@@ -77,7 +77,8 @@ function checkS6(a: S6InnerArgs): { R: number; N: number } {
 /** S6 mixer output y [b, L, d] from x̂ [b, L, d] (14c–14g); shapes in the file comment. */
 export function s6Inner(args: S6InnerArgs): Tensor {
   const { R, N } = checkS6(args);
-  return scanKernel<S6Kernel>('s6Inner', args.impl).impl(args, R, N);
+  const kernel = scanKernel<S6Kernel>('s6Inner', args.impl).impl;
+  return tf.tidy(() => kernel(args, R, N));
 }
 
 /** Reference twin of {@link s6Inner}: the recurrence (14c–14g) line by line in float64. Not differentiable. */

@@ -5,6 +5,7 @@
  *   generic  log-depth Hillis–Steele scan of tf ops (kernels/tensor/scan.ts; GPU backends: never downloads data)
  * Both are tested equal to the float64 reference {@link selectiveScanRef} (./reference.ts).
  */
+import { tf } from '../backend.js';
 import { checkScanFinite, readScanArrays, validateScanArgs } from './core/validate.js';
 import type { ScanDims, SelectiveScanArgs, SelectiveScanResult } from './core/types.js';
 import { fusedScan } from './kernels/cpu/fusedScan.js';
@@ -31,5 +32,6 @@ registerHostAndGeneric<ScanKernel>('selectiveScan', fusedScan, genericScan);
  */
 export function selectiveScan(args: SelectiveScanArgs): SelectiveScanResult {
   const s = validateScanArgs(args);
-  return scanKernel<ScanKernel>('selectiveScan', args.impl).impl(s, args);
+  const kernel = scanKernel<ScanKernel>('selectiveScan', args.impl).impl;
+  return tf.tidy(() => kernel(s, args) as unknown as tf.TensorContainerObject) as unknown as SelectiveScanResult;
 }
