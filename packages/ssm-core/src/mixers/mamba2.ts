@@ -13,7 +13,7 @@ import { tf } from '../backend.js';
 import { convSpecs, init, linearSpecs, type ParamSpec } from '../nn/params.js';
 import { causalConv1d } from '../ops/causalConv1d.js';
 import type { Mamba2InnerArgs } from '../ops/core/types.js';
-import { softplusTorch } from '../ops/kernels/tensor/scan.js';
+import { softplusTorch } from '../ops/index.js';
 import { linear } from '../ops/linear.js';
 import { mamba2Inner, mamba2Parts } from '../ops/mamba2Inner.js';
 import type { Mixer, MixerContext } from './types.js';

@@ -8,7 +8,7 @@
 import { tf } from '../backend.js';
 import { init, linearSpecs, type ParamSpec } from '../nn/params.js';
 import { toChannelsFirst, toTimeFirst } from '../ops/core/layout.js';
-import { softplusTorch } from '../ops/kernels/tensor/scan.js';
+import { softplusTorch } from '../ops/index.js';
 import { linear } from '../ops/linear.js';
 import { selectiveScan } from '../ops/selectiveScan.js';
 import { applyConv1d, conv1dSpecs } from './conv.js';

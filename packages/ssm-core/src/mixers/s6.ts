@@ -14,7 +14,7 @@
 import { tf } from '../backend.js';
 import { init, linearSpecs, type ParamSpec } from '../nn/params.js';
 import type { S6InnerArgs } from '../ops/core/types.js';
-import { softplusTorch } from '../ops/kernels/tensor/scan.js';
+import { softplusTorch } from '../ops/index.js';
 import { s6Inner, s6Parts } from '../ops/s6Inner.js';
 import { applyConv1d, conv1dSpecs } from './conv.js';
 import type { Mixer, MixerContext, MixerInternals } from './types.js';

@@ -1,12 +1,13 @@
 /**
  * The 1-layer Mamba model of the paper (Sec. 5, Tab. 2):
  *
- *   tokens ─ embedding (+ PE in the last coordinate) ─ x ─┬─ short causal conv, σ ─ x̂ ─ mixer ─ y ─┬─ ⊙ ─ output layer ─ logits
- *                                                         └──────────── gate σ(Linear(x)) ────────────┘
+ *   tokens ─ embedding (+ PE in the last coordinate) ─ x ─┬─ mixer: short causal conv, σ ─ x̂ ─ SSM ─ y ─┬─ ⊙ ─ output layer ─ logits
+ *                                                         └─────────────── gate σ(Linear(x)) ──────────────┘
  *
  * Shape glossary: b batch, L length, V vocabulary, d model width (= SSM channels, expand 1),
  * N state size, k conv kernel size.  tokens [b, L] → x, x̂, y [b, L, d] → logits [b, L, V].
- * Every piece is optional as in the paper's ablations: conv off (x̂ = x), gate off, PE on/off.
+ * Every piece is optional as in the paper's ablations: conv off (x̂ = x), gate off, PE on/off. Each mixer owns
+ * its conv (../mixers/conv.ts; Mamba-2 its three), so the block is embedding → mixer → gate → output layer.
  * Parameters are plain named tf.Variables (see `paramNames()`), settable by hand.
  */
 import type { Tensor } from '@tensorflow/tfjs';
@@ -75,7 +76,7 @@ export interface ResolvedMambaConfig {
 export interface ForwardInternals {
   /** Embedding (with PE) [b, L, d]. */
   x: Tensor;
-  /** Mixer input after conv and σ [b, L, d]. */
+  /** x̂ [b, L, d]: the SSM's input after the mixer's conv and σ (x with the conv off; x for Mamba-2, see MixerOutput). */
   xhat: Tensor;
   /** Mixer output before the gate [b, L, d]. */
   y: Tensor;
@@ -90,6 +91,7 @@ const posInt = (v: unknown, name: string) => {
   if (!Number.isInteger(v) || (v as number) < 1) throw configError(`config.${name}`, 'a positive integer', JSON.stringify(v));
 };
 
+/** Check a {@link MambaConfig} and fill in its defaults; a bad field is a ConfigError naming it. */
 export function resolveConfig(c: MambaConfig): ResolvedMambaConfig {
   if (c == null || typeof c !== 'object') throw configError('config', 'an object {vocabSize, dModel, dState, ...}', String(c));
   posInt(c.vocabSize, 'vocabSize');

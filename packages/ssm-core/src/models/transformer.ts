@@ -96,6 +96,7 @@ const posInt = (v: unknown, name: string) => {
   if (!Number.isInteger(v) || (v as number) < 1) throw configError(`config.${name}`, 'a positive integer', JSON.stringify(v));
 };
 
+/** Check a {@link TransformerConfig} and fill in its defaults; a bad field is a ConfigError naming it. */
 export function resolveTransformerConfig(c: TransformerConfig): ResolvedTransformerConfig {
   if (c == null || typeof c !== 'object') throw configError('config', 'an object {vocabSize, dModel, maxLen, ...}', String(c));
   posInt(c.vocabSize, 'vocabSize');

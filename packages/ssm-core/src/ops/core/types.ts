@@ -75,7 +75,7 @@ export interface ScanDims {
 }
 
 /**
- * The host paths' layout (mixers/s6Host.ts, mixers/mamba2Host.ts): u, z, out as [b, L, d]; B and C read in place
+ * The host kernels' layout (kernels/cpu/s6Inner.ts, kernels/cpu/mamba2Inner.ts): u, z, out as [b, L, d]; B and C read in place
  * from rows [b, L, stride] at columns bOffset … bOffset + n and cOffset … cOffset + n (S6: both are x_proj's
  * output; Mamba-2: their own [b, L, n] with stride n); Δ as [b, L, d], or as [d] when `deltaConstant`
  * (dt_proj ≡ 0: Δ̄ = softplus(bias) at every b, t, as in Thm. 2/3).

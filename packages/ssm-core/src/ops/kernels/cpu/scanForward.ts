@@ -7,7 +7,7 @@
  *   Bt, Ct   [b, L, n] (input-dependent) or [d, n] (fixed)
  *   dtT      Δ̄ as [b, d, L] (Δ per channel: one value per step) | [b, L, n] (per state) | [b, d, L, n]
  *   states, decay   [b, d, L, n]
- * The host paths of S6 and Mamba-2 pass the model's layout instead (ScanDims.timeMajor, see types.ts): nothing is copied.
+ * The S6 and Mamba-2 host kernels pass the model's layout instead (ScanDims.timeMajor, ../../core/types.ts): nothing is copied.
  */
 import { silu, softplus } from '../../../math.js'; // the gate of the reference: out = y · silu(z)
 import type { ScanArrays, ScanDims } from '../../core/types.js';
@@ -81,7 +81,7 @@ function discretizedDelta(s: ScanDims, x: ScanArrays): Float64Array {
 
 /**
  * Forward pass. `keepForBackward` stores states and decays for {@link fusedBackward} (and disables the Λ = 0
- * sparse path). With `s.timeMajor` (the S6 and Mamba-2 host paths, ../mixers/s6Host.ts and mamba2Host.ts) u, Δ,
+ * sparse path). With `s.timeMajor` (the S6 and Mamba-2 host kernels, s6Inner.ts and mamba2Inner.ts) u, Δ,
  * z and out are [b, L, d] and B, C rows of [b, L, ·] (types.ts); the backward pass only takes the reference layout.
  */
 export function fusedForward(s: ScanDims, x: ScanArrays, keepForBackward: boolean): FusedForward {
