@@ -10,6 +10,7 @@ import {
   setFlag, ssdMinimal, ssdMinimalRef, tf, type Activation, type Mamba2InnerArgs, type S6InnerArgs,
 } from '../src/index.js';
 import { weightPlan } from '../src/ops/kernels/cpu/sparseLinear.js';
+import { scanKernel } from '../src/ops/registry.js';
 import { expectClose, read } from './helpers.js';
 
 beforeAll(async () => {
@@ -76,6 +77,20 @@ describe('kernel registry', () => {
       registerKernel('linear', 'wasm', host, { inferenceOnly: true });
       registerKernel('linear', 'generic', generic);
     }
+  });
+
+  it("scan-based ops follow `impl`, then SCAN_IMPL: 'fused' the host kernel, 'tensor' the generic one", () => {
+    for (const op of ['selectiveScan', 's6Inner', 'mamba2Inner']) {
+      expect(scanKernel(op, undefined).key).toBe('wasm');
+      expect(scanKernel(op, 'tensor').key).toBe('generic');
+      setFlag('SCAN_IMPL', 'tensor');
+      expect(scanKernel(op, 'auto').key).toBe('generic');
+      expect(scanKernel(op, 'fused').key).toBe('wasm'); // an explicit impl wins over the flag
+      setFlag('HOST_KERNELS', false);
+      expect(scanKernel(op, 'fused').key).toBe('wasm'); // and over HOST_KERNELS: it is asked for by name
+      resetFlags();
+    }
+    expect(() => scanKernel('s6Inner', 'gpu' as never)).toThrow(/impl: expected 'auto' \| 'fused' \| 'tensor', got "gpu"/);
   });
 
   it('on the cpu backend the cpu kernels run and agree with wasm', async () => {

@@ -77,10 +77,14 @@ export function registerHostAndGeneric<F>(op: string, host: F, generic: F, optio
  * default 'auto' is {@link resolveKernel}.
  */
 export function scanKernel<F>(op: string, impl: 'auto' | 'fused' | 'tensor' | undefined): { key: KernelKey; impl: F } {
+  if (impl !== undefined && !['auto', 'fused', 'tensor'].includes(impl)) throw configError('impl', "'auto' | 'fused' | 'tensor'", JSON.stringify(impl));
   const choice = impl && impl !== 'auto' ? impl : getFlag('SCAN_IMPL');
   if (choice === 'auto') return resolveKernel<F>(op);
   const kernels = registry.get(op);
-  const host = kernels?.get(HOST_BACKENDS[0]);
-  if (choice === 'fused' && host && !(host.inferenceOnly && isRecording())) return { key: HOST_BACKENDS[0], impl: host.impl as F };
-  return { key: 'generic', impl: kernels?.get('generic')?.impl as F };
+  if (!kernels) throw configError('op', [...registry.keys()].join(' | '), JSON.stringify(op));
+  const backend = tf.getBackend();
+  const key = kernels.get(backend)?.host ? backend : HOST_BACKENDS[0]; // the live backend's host kernel, else the cpu one
+  const host = kernels.get(key);
+  if (choice === 'fused' && host && !(host.inferenceOnly && isRecording())) return { key, impl: host.impl as F };
+  return { key: 'generic', impl: kernels.get('generic')?.impl as F };
 }
