@@ -2,9 +2,10 @@
  * Backend selection. ssm-core re-exports the `tf` it uses, and on import starts picking
  * the best available TensorFlow.js backend:
  *
- *   tfjs-node-gpu (installed and CUDA usable) → tfjs-node → wasm → cpu
+ *   tfjs-node-gpu (installed and CUDA usable) → tfjs-node → wasm → (browser) webgl → cpu
  *
- * `SSM_BACKEND=tensorflow|wasm|cpu|webgl|webgpu` forces one (an unavailable forced
+ * in the order of the policy flag BACKEND_PREFERENCE (policy.ts). `SSM_BACKEND=tensorflow|wasm|cpu|webgl|webgpu`
+ * (flag BACKEND) forces one (an unavailable forced
  * backend is an error, not a silent fallback). `await ready()` waits for the choice and
  * returns {@link BackendInfo}; `backendInfo()` reports it afterwards.
  *
@@ -14,10 +15,11 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { configError } from './errors.js';
+import { backendUsesGpu, getFlag, HOST_BACKENDS, type ScanImpl } from './policy.js';
 
 export { tf };
 
-export type ScanImpl = 'fused' | 'tensor';
+export type { ScanImpl };
 
 export interface BackendAttempt {
   candidate: string;
@@ -40,7 +42,6 @@ export interface BackendInfo {
   tried: BackendAttempt[];
 }
 
-const GPU_BACKENDS = new Set(['webgl', 'webgpu']);
 let info: BackendInfo | undefined;
 let pending: Promise<BackendInfo> | undefined;
 
@@ -71,15 +72,11 @@ async function activate(name: string): Promise<boolean> {
   }
 }
 
-function usesGpu(name: string): boolean {
-  if (GPU_BACKENDS.has(name)) return true;
-  if (name === 'tensorflow') return Boolean((tf.backend() as unknown as { isUsingGpuDevice?: boolean }).isUsingGpuDevice);
-  return false;
-}
+const usesGpu = backendUsesGpu;
 
 function finish(name: string, pkg: string, reason: string, tried: BackendAttempt[]): BackendInfo {
   const gpu = usesGpu(name);
-  info = { name, package: pkg, gpu, scanImpl: gpu ? 'tensor' : 'fused', reason, tried };
+  info = { name, package: pkg, gpu, scanImpl: preferredScanImpl(), reason, tried };
   return info;
 }
 
@@ -106,7 +103,7 @@ async function tryNative(tried: BackendAttempt[]): Promise<string | undefined> {
 
 async function select(): Promise<BackendInfo> {
   const tried: BackendAttempt[] = [];
-  const forced = isNode() ? process.env.SSM_BACKEND?.trim() : undefined;
+  const forced = getFlag('BACKEND');
   if (forced) {
     let pkg = forced === 'wasm' ? '@tensorflow/tfjs-backend-wasm' : '@tensorflow/tfjs';
     if (forced === 'tensorflow') pkg = (await tryNative(tried)) ?? '';
@@ -114,14 +111,22 @@ async function select(): Promise<BackendInfo> {
     const available = tf.engine().backendNames().join('|');
     throw configError('SSM_BACKEND', `one of ${available}|tensorflow (tensorflow needs @tensorflow/tfjs-node or -gpu installed)`, JSON.stringify(forced));
   }
-  const nativePkg = await tryNative(tried);
-  if (nativePkg) return finish('tensorflow', nativePkg, tried[tried.length - 1].why, tried);
-  if (await activate('wasm')) {
-    tried.push({ candidate: 'wasm', ok: true, why: 'WebAssembly backend initialised' });
-    return finish('wasm', '@tensorflow/tfjs-backend-wasm', 'no native TensorFlow installed; wasm is the embedded default', tried);
+  for (const candidate of getFlag('BACKEND_PREFERENCE')) {
+    if (candidate === 'tensorflow') {
+      const nativePkg = await tryNative(tried);
+      if (nativePkg) return finish('tensorflow', nativePkg, tried[tried.length - 1].why, tried);
+    } else if (candidate === 'wasm') {
+      if (await activate('wasm')) {
+        tried.push({ candidate: 'wasm', ok: true, why: 'WebAssembly backend initialised' });
+        return finish('wasm', '@tensorflow/tfjs-backend-wasm', 'no native TensorFlow installed; wasm is the embedded default', tried);
+      }
+      tried.push({ candidate: 'wasm', ok: false, why: 'WebAssembly backend failed to initialise' });
+    } else if (candidate === 'webgl' || candidate === 'webgpu') {
+      if (!isNode() && (await activate(candidate))) return finish(candidate, '@tensorflow/tfjs', `browser ${candidate === 'webgl' ? 'WebGL' : 'WebGPU'}`, tried);
+    } else if (candidate === 'cpu') {
+      break;
+    }
   }
-  tried.push({ candidate: 'wasm', ok: false, why: 'WebAssembly backend failed to initialise' });
-  if (!isNode() && (await activate('webgl'))) return finish('webgl', '@tensorflow/tfjs', 'browser WebGL', tried);
   await activate('cpu');
   return finish('cpu', '@tensorflow/tfjs', 'fallback: pure-JS cpu backend', tried);
 }
@@ -132,15 +137,14 @@ export function ready(): Promise<BackendInfo> {
   return pending;
 }
 
-/** True while a gradient tape records (inside tf.grad / valueAndGrads): inference-only shortcuts must not run. */
-export function isRecording(): boolean {
-  return (tf.engine() as unknown as { isTapeOn(): boolean }).isTapeOn();
-}
-
-/** Scan implementation that suits the live backend: 'tensor' on GPU backends, else 'fused'. */
+/**
+ * Scan implementation that `impl: 'auto'` resolves to now: the flag SCAN_IMPL when set to 'fused' or 'tensor',
+ * else 'fused' where host kernels may run (HOST_KERNELS on wasm, cpu, tfjs-node) and 'tensor' elsewhere.
+ */
 export function preferredScanImpl(): ScanImpl {
-  const name = tf.getBackend();
-  return usesGpu(name) ? 'tensor' : 'fused';
+  const forced = getFlag('SCAN_IMPL');
+  if (forced !== 'auto') return forced;
+  return getFlag('HOST_KERNELS') && (HOST_BACKENDS as readonly string[]).includes(tf.getBackend()) ? 'fused' : 'tensor';
 }
 
 /** What `ready()` chose, and why. Throws if selection has not finished yet. */

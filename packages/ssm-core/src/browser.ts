@@ -8,10 +8,13 @@
  */
 export { tf, ready, backendInfo, preferredScanImpl, type BackendInfo, type BackendAttempt, type ScanImpl } from './backend.js';
 export * from './errors.js';
-export * from './scan/types.js';
-export { selectiveScan } from './scan/selectiveScan.js';
+export { getFlag, setFlag, resetFlag, resetFlags, listFlags, type Flags, type FlagName } from './policy.js';
+export {
+  selectiveScan, selectiveScanRef, ssdMinimal, ssdMinimalRef, linear, causalConv1d, gatherRows, s6Inner, mamba2Inner, listKernels,
+  type Activation, type BDiscretization, type DeltaAlong, type SelectiveScanArgs, type SelectiveScanResult,
+} from './ops/index.js';
 export { Rng } from './random.js';
-export { MambaModel, resolveConfig, modelParamSpecs, type MambaConfig, type ResolvedMambaConfig, type ForwardInternals, type TokenInput } from './model.js';
+export { MambaModel, resolveConfig, modelParamSpecs, type MambaConfig, type ResolvedMambaConfig, type ForwardInternals, type TokenInput } from './models/mamba.js';
 export { MIXERS, type Mixer, type MixerContext, type MixerInternals, type MixerKind } from './mixers/index.js';
 export { IGNORE, rows, type TaskData } from './tasks/types.js';
 export * as tasks from './tasks/index.js';

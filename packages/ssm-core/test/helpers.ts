@@ -1,6 +1,7 @@
 /** Test helpers: random scan problems and a tolerance check with a useful failure message. */
 import { expect } from 'vitest';
-import { Rng, tf, type ScanArrays, type ScanDims, type SelectiveScanArgs } from '../src/index.js';
+import { Rng, tf, type SelectiveScanArgs } from '../src/index.js';
+import type { ScanArrays, ScanDims } from '../src/ops/core/types.js';
 
 /** |a − g| ≤ atol + rtol·|g| everywhere, else fail naming the worst index. */
 export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, atol = 1e-5, rtol = 1e-4): void {

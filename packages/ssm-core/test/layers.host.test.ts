@@ -1,11 +1,11 @@
 /**
  * Host inference shortcuts of the layers (wasm / cpu, no gradient tape), tied to loops written from the
- * definitions: `linear` skipping a mostly-zero W's zeros (nn/sparseLinear.ts) against a float64 dot product,
+ * definitions: `linear` skipping a mostly-zero W's zeros (ops/kernels/cpu/sparseLinear.ts) against a float64 dot product,
  * and the causal conv (14b) computing only the outputs a nonzero input reaches, against the plain sum.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng, causalConv1d, linear, ready, tf, type Activation } from '../src/index.js';
-import { sparsePlan } from '../src/nn/sparseLinear.js';
+import { sparsePlan } from '../src/ops/kernels/cpu/sparseLinear.js';
 import { expectClose, read } from './helpers.js';
 
 beforeAll(async () => {

@@ -5,9 +5,10 @@
  * selective_scan_ref transcription (tolerance), over every layout and sparsity pattern.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MambaModel, Rng, ready, selectiveScan, selectiveScanRef64, tf, validateScanArgs, type MambaConfig, type ScanArrays, type SelectiveScanArgs } from '../src/index.js';
+import { MambaModel, Rng, ready, selectiveScan, selectiveScanRef64, tf, validateScanArgs, type MambaConfig, type SelectiveScanArgs } from '../src/index.js';
+import type { ScanArrays } from '../src/ops/core/types.js';
 import { blockRef64 } from './blockReference.js';
-import { fusedForward } from '../src/scan/fusedKernel.js';
+import { fusedForward } from '../src/ops/kernels/cpu/scanForward.js';
 import { expectClose, randomScan, read, type ScanCase } from './helpers.js';
 
 beforeAll(async () => {

@@ -6,8 +6,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   ConfigError, DTypeError, ShapeError, ValueError, ready, selectiveScan, selectiveScanRef, selectiveScanRef64, tf,
-  validateScanArgs, type ScanArrays, type SelectiveScanArgs,
+  validateScanArgs, type SelectiveScanArgs,
 } from '../src/index.js';
+import type { ScanArrays } from '../src/ops/core/types.js';
 import { expectClose, randomScan, read, type ScanCase } from './helpers.js';
 
 beforeAll(async () => {

@@ -9,7 +9,7 @@
  * 'identity' (B̄ = B: (24) has no Δ on the input), output = the state itself (one logit, no bias).
  * With λ = 0 the decay e^{λΔ} is 1 whatever Δ is; Δ's weights are left at 0.
  */
-import type { MambaConfig } from '../model.js';
+import type { MambaConfig } from '../models/mamba.js';
 import { makeConstruction, Weights, type Construction } from './common.js';
 
 function clockConfig(): MambaConfig {

@@ -12,7 +12,7 @@
  */
 import { tf } from '../backend.js';
 import { configError } from '../errors.js';
-import { MambaModel, modelParamSpecs, resolveConfig, type MambaConfig } from '../model.js';
+import { MambaModel, modelParamSpecs, resolveConfig, type MambaConfig } from '../models/mamba.js';
 import { show } from '../validate.js';
 
 /** How logits become one number per position. */

@@ -21,7 +21,7 @@
  * so argmax = x_{j+1}, or the blank class |V| when x_i has not occurred before; predict reports the
  * blank as −1.
  */
-import type { MambaConfig } from '../model.js';
+import type { MambaConfig } from '../models/mamba.js';
 import { int, object } from '../validate.js';
 import { checkWeightCount, makeConstruction, Weights, type Construction } from './common.js';
 

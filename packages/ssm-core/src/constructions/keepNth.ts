@@ -27,7 +27,7 @@
  * H(· ≥ n+1) channel already holds x_n (inputs enter after the step's decay), so the difference is 0
  * at t = n, and no linear B, C can fix that step — but the task scores t = n (App. D.2, l. 4288).
  */
-import type { MambaConfig } from '../model.js';
+import type { MambaConfig } from '../models/mamba.js';
 import { int, object } from '../validate.js';
 import { makeConstruction, Weights, type Construction } from './common.js';
 

@@ -28,7 +28,7 @@
  * The construction answers a key's query from the pair region; like eq. (46) it assumes each key is
  * queried once (a (k_i, v×) pair after k_i's query writes v× into column i).
  */
-import type { MambaConfig } from '../model.js';
+import type { MambaConfig } from '../models/mamba.js';
 import { softplusInverse } from '../math.js';
 import { checkWeightCount, log2ceil, makeConstruction, Weights, type Construction } from './common.js';
 import { columnSums, jlInfo, type JlEmbedding, type ResolvedMqar } from './mqarOptions.js';

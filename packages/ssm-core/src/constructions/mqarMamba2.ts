@@ -18,7 +18,7 @@
  * that cross-talk stays below the margin — Remark 7 (l. 3682–3689) gives an input where it does not.
  * σ is the identity because (74) asks the convolutions to copy/shift signed JL vectors unchanged.
  */
-import type { MambaConfig } from '../model.js';
+import type { MambaConfig } from '../models/mamba.js';
 import { softplusInverse } from '../math.js';
 import { checkWeightCount, log2ceil, makeConstruction, Weights, type Construction } from './common.js';
 import { jlInfo, type JlEmbedding, type ResolvedMqar } from './mqarOptions.js';

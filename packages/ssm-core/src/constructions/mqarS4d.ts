@@ -19,7 +19,7 @@
  * the gate passes exactly one block, so the shift is the same at every query. Then
  * logit_j = k⟨M e_j, M e_{j(i)}⟩, maximal at j(i) whenever the columns of M are distinct (ε < 1).
  */
-import type { MambaConfig } from '../model.js';
+import type { MambaConfig } from '../models/mamba.js';
 import { checkWeightCount, log2ceil, makeConstruction, Weights, type Construction } from './common.js';
 import { columnSums, jlInfo, type JlEmbedding, type ResolvedMqar } from './mqarOptions.js';
 

@@ -16,6 +16,7 @@ export interface NamedArray {
 
 const ITEMSIZE: Record<string, number> = { F32: 4, F64: 8, F16: 2, BF16: 2, I32: 4 };
 
+/** Tensors {name: {shape, data}} (written as F32, names sorted) and string metadata → safetensors bytes. */
 export function encodeSafetensors(tensors: Record<string, NamedArray>, metadata: Record<string, string> = {}): Uint8Array {
   const names = Object.keys(tensors).sort();
   const header: Record<string, unknown> = { __metadata__: metadata };
@@ -51,6 +52,7 @@ function f16ToF32(h: number): number {
   return s * (1 + m / 1024) * 2 ** (e - 15);
 }
 
+/** Safetensors bytes → tensors (F32, F64, F16, BF16, I32 read as float32) and metadata; a corrupt file is a CheckpointError naming `source`. */
 export function decodeSafetensors(bytes: Uint8Array, source = 'checkpoint'): { tensors: Record<string, NamedArray>; metadata: Record<string, string> } {
   if (bytes.length < 8) throw checkpointError(source, 'a safetensors file (≥ 8 bytes)', `${bytes.length} bytes`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

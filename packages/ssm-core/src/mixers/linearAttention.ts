@@ -4,19 +4,21 @@
  *   h_t = h_{t−1} + x̂_t ⊗ B_t ,   y_t = h_t C_t = Σ_{s ≤ t} (C_t·B_s) x̂_s
  */
 import { tf } from '../backend.js';
-import { linear, toChannelsFirst, toTimeFirst } from '../nn/layers.js';
 import { linearSpecs, type ParamSpec } from '../nn/params.js';
-import { selectiveScan } from '../scan/selectiveScan.js';
+import { toChannelsFirst, toTimeFirst } from '../ops/core/layout.js';
+import { linear } from '../ops/linear.js';
+import { selectiveScan } from '../ops/selectiveScan.js';
+import { applyConv1d, conv1dSpecs } from './conv.js';
 import type { Mixer, MixerContext } from './types.js';
 
 export const linearAttention: Mixer = {
   kind: 'linearAttention',
-  ownsConv: false,
-  specs({ d, N }: MixerContext): ParamSpec[] {
-    return linearSpecs('x_proj', 2 * N, d, false);
+  specs(ctx: MixerContext): ParamSpec[] {
+    return [...conv1dSpecs(ctx), ...linearSpecs('x_proj', 2 * ctx.N, ctx.d, false)];
   },
-  forward(p, xhat, _x, ctx, withInternals) {
+  forward(p, x, ctx, withInternals) {
     const { d, N } = ctx;
+    const xhat = applyConv1d(p, x, ctx); // (14b)
     const [b, L] = xhat.shape;
     const BC = linear(xhat, p('x_proj.weight'));
     const B = BC.slice([0, 0, 0], [b, L, N]);
@@ -25,6 +27,6 @@ export const linearAttention: Mixer = {
       u: toChannelsFirst(xhat), delta: tf.ones([b, d, L]), A: tf.zeros([d, N]), B: toChannelsFirst(B), C: toChannelsFirst(C),
       bDiscretization: 'identity', impl: ctx.impl, returnLastState: withInternals,
     });
-    return { y: toTimeFirst(r.out), internals: withInternals ? { B, C, lastState: r.lastState } : {} };
+    return { y: toTimeFirst(r.out), xhat, internals: withInternals ? { B, C, lastState: r.lastState } : {} };
   },
 };

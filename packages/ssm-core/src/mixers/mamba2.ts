@@ -6,20 +6,20 @@
  *   Δ_t = softplus(w_Δ·x_t + b_Δ) ∈ R                                        (14c: from x, not x̂)
  *   h_t = e^{Δ_t a} h_{t−1} + (Δ_t x̂_t) ⊗ B_t ,  a = −exp(A_log)            (14f)
  *   y_t = h_t C_t + D x̂_t                                                    (14g)
- * With the conv off, x̂, B, C are the plain projections (no σ).
+ * With the conv off, x̂, B, C are the plain projections (no σ). Everything after the convs is the op
+ * `mamba2Inner` (../ops/mamba2Inner.ts).
  */
 import { tf } from '../backend.js';
-import { causalConv1d, linear, toChannelsFirst, toTimeFirst } from '../nn/layers.js';
 import { convSpecs, init, linearSpecs, type ParamSpec } from '../nn/params.js';
-import { selectiveScan } from '../scan/selectiveScan.js';
-import { softplusTorch } from '../scan/tensorScan.js';
-import { mamba2HostForward } from './mamba2Host.js';
-import { hostScanApplies } from './s6Host.js';
+import { causalConv1d } from '../ops/causalConv1d.js';
+import type { Mamba2InnerArgs } from '../ops/core/types.js';
+import { softplusTorch } from '../ops/index.js';
+import { linear } from '../ops/linear.js';
+import { mamba2Inner, mamba2Parts } from '../ops/mamba2Inner.js';
 import type { Mixer, MixerContext } from './types.js';
 
 export const mamba2: Mixer = {
   kind: 'mamba2',
-  ownsConv: true,
   specs({ d, N, skip, conv }: MixerContext): ParamSpec[] {
     const k = conv ? conv.kernelSize : 0;
     return [
@@ -33,32 +33,24 @@ export const mamba2: Mixer = {
       ...(skip ? [{ name: 'D', shape: [1], init: init.constant([1], 1) }] : []),
     ];
   },
-  forward(p, _xhat, x, ctx, withInternals) {
-    const { d, N, conv } = ctx;
+  forward(p, x, ctx, withInternals) {
+    const { conv } = ctx;
     const [b, L] = x.shape;
     const branch = (name: string) => {
       const z = linear(x, p(`in_proj_${name}.weight`));
       return conv ? causalConv1d(z, p(`conv_${name}.weight`), p(`conv_${name}.bias`), conv.activation) : z;
     };
-    const xu = branch('x'); // [b, L, d]
-    const B = branch('B'); // [b, L, N]
-    const C = branch('C');
-    const dtRaw = linear(x, p('dt_proj.weight')); // [b, L, 1]
-    if (!withInternals && hostScanApplies(ctx)) return { y: mamba2HostForward(p, xu, B, C, dtRaw, ctx), internals: {} }; // same math, fewer copies
+    const args: Mamba2InnerArgs = {
+      x: branch('x'), // [b, L, d]
+      B: branch('B'), // [b, L, N]
+      C: branch('C'),
+      dt: linear(x, p('dt_proj.weight')), // [b, L, 1]
+      dtBias: p('dt_bias'), ALog: p('A_log'), D: ctx.skip ? p('D') : undefined, bDiscretization: ctx.disc, impl: ctx.impl,
+    };
+    if (!withInternals) return { y: mamba2Inner(args), xhat: x, internals: {} };
+    const r = mamba2Parts(args, true);
+    const dt = softplusTorch(args.dt.add(p('dt_bias'))).reshape([b, L]);
     const a = tf.exp(p('A_log')).neg(); // [1]
-    const r = selectiveScan({
-      u: toChannelsFirst(xu),
-      delta: toChannelsFirst(tf.broadcastTo(dtRaw, [b, L, d])),
-      deltaBias: tf.broadcastTo(p('dt_bias'), [d]),
-      deltaSoftplus: true,
-      A: tf.broadcastTo(a.reshape([1, 1]), [d, N]),
-      B: toChannelsFirst(B),
-      C: toChannelsFirst(C),
-      D: ctx.skip ? tf.broadcastTo(p('D'), [d]) : undefined,
-      bDiscretization: ctx.disc, impl: ctx.impl, returnLastState: withInternals,
-    });
-    if (!withInternals) return { y: toTimeFirst(r.out), internals: {} };
-    const dt = softplusTorch(dtRaw.add(p('dt_bias'))).reshape([b, L]);
-    return { y: toTimeFirst(r.out), internals: { delta: dt, B, C, decay: tf.exp(dt.mul(a)), lastState: r.lastState } };
+    return { y: r.y, xhat: x, internals: { delta: dt, B: args.B, C: args.C, decay: tf.exp(dt.mul(a)), lastState: r.lastState } };
   },
 };

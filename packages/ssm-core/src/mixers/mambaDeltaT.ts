@@ -6,17 +6,20 @@
  * A full-rank Δ projection: Lem. 3's construction needs Δ to single out one state column.
  */
 import { tf } from '../backend.js';
-import { linear, toChannelsFirst, toTimeFirst } from '../nn/layers.js';
 import { init, linearSpecs, type ParamSpec } from '../nn/params.js';
-import { selectiveScan } from '../scan/selectiveScan.js';
-import { softplusTorch } from '../scan/tensorScan.js';
+import { toChannelsFirst, toTimeFirst } from '../ops/core/layout.js';
+import { softplusTorch } from '../ops/index.js';
+import { linear } from '../ops/linear.js';
+import { selectiveScan } from '../ops/selectiveScan.js';
+import { applyConv1d, conv1dSpecs } from './conv.js';
 import type { Mixer, MixerContext } from './types.js';
 
 export const mambaDeltaT: Mixer = {
   kind: 'mambaDeltaT',
-  ownsConv: false,
-  specs({ d, N, skip }: MixerContext): ParamSpec[] {
+  specs(ctx: MixerContext): ParamSpec[] {
+    const { d, N, skip } = ctx;
     return [
+      ...conv1dSpecs(ctx),
       { name: 'A_log', shape: [d, N], init: init.aLogS4DReal(d, N) },
       ...linearSpecs('x_proj', 2 * N, d, false),
       { name: 'dt_proj.weight', shape: [N, d], init: init.uniformFanIn([N, d], d) },
@@ -24,8 +27,9 @@ export const mambaDeltaT: Mixer = {
       ...(skip ? [{ name: 'D', shape: [d], init: init.constant([d], 1) }] : []),
     ];
   },
-  forward(p, xhat, _x, ctx, withInternals) {
+  forward(p, x, ctx, withInternals) {
     const { d, N } = ctx;
+    const xhat = applyConv1d(p, x, ctx); // (14b)
     const [b, L] = xhat.shape;
     const BC = linear(xhat, p('x_proj.weight')); // [b, L, 2N]
     const B = BC.slice([0, 0, 0], [b, L, N]);
@@ -37,8 +41,8 @@ export const mambaDeltaT: Mixer = {
       deltaSoftplus: true, A, B: toChannelsFirst(B), C: toChannelsFirst(C), D: ctx.skip ? p('D') : undefined,
       bDiscretization: ctx.disc, impl: ctx.impl, returnLastState: withInternals,
     });
-    if (!withInternals) return { y: toTimeFirst(r.out), internals: {} };
+    if (!withInternals) return { y: toTimeFirst(r.out), xhat, internals: {} };
     const dt = softplusTorch(delta.add(p('dt_proj.bias'))); // [b, L, N]
-    return { y: toTimeFirst(r.out), internals: { delta: dt, B, C, decay: tf.exp(dt.reshape([b, L, 1, N]).mul(A)), lastState: r.lastState } };
+    return { y: toTimeFirst(r.out), xhat, internals: { delta: dt, B, C, decay: tf.exp(dt.reshape([b, L, 1, N]).mul(A)), lastState: r.lastState } };
   },
 };

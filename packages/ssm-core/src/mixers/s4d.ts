@@ -5,24 +5,27 @@
  * in Tab. 2), C [d, N] per channel, D [d]. This lands the Tab. 1 / Tab. A.1 parameter counts.
  */
 import { tf } from '../backend.js';
-import { toChannelsFirst, toTimeFirst } from '../nn/layers.js';
 import { init, type ParamSpec } from '../nn/params.js';
-import { selectiveScan } from '../scan/selectiveScan.js';
+import { toChannelsFirst, toTimeFirst } from '../ops/core/layout.js';
+import { selectiveScan } from '../ops/selectiveScan.js';
+import { applyConv1d, conv1dSpecs } from './conv.js';
 import type { Mixer, MixerContext } from './types.js';
 
 export const s4d: Mixer = {
   kind: 's4d',
-  ownsConv: false,
-  specs({ d, N, skip }: MixerContext): ParamSpec[] {
+  specs(ctx: MixerContext): ParamSpec[] {
+    const { d, N, skip } = ctx;
     return [
+      ...conv1dSpecs(ctx),
       { name: 'A_log', shape: [d, N], init: init.aLogS4DReal(d, N) },
       { name: 'B', shape: [N], init: init.constant([N], 1) },
       { name: 'C', shape: [d, N], init: init.normal([d, N], 1 / Math.sqrt(N)) },
       ...(skip ? [{ name: 'D', shape: [d], init: init.constant([d], 1) }] : []),
     ];
   },
-  forward(p, xhat, _x, ctx, withInternals) {
+  forward(p, x, ctx, withInternals) {
     const { d, N } = ctx;
+    const xhat = applyConv1d(p, x, ctx); // (14b)
     const [b, L] = xhat.shape;
     const A = tf.exp(p('A_log')).neg();
     const B = tf.broadcastTo(p('B').reshape([1, N]), [d, N]);
@@ -32,6 +35,6 @@ export const s4d: Mixer = {
     });
     // clones: the caller disposes internals, and these must not be the parameters themselves
     const internals = withInternals ? { B: p('B').clone(), C: p('C').clone(), decay: tf.exp(A), lastState: r.lastState } : {};
-    return { y: toTimeFirst(r.out), internals };
+    return { y: toTimeFirst(r.out), xhat, internals };
   },
 };

@@ -1,14 +1,14 @@
 /**
- * Mixer interface. A mixer maps the conv output x̂ [b, L, d] (and the raw embedding x, used by
- * Mamba-2's own projections) to y [b, L, d] through an SSM (paper Tab. 2, Eq. 14a–14g, 15).
+ * Mixer interface. A mixer maps the block input x [b, L, d] (the embedding) to y [b, L, d]: it applies its own
+ * short causal convolution (Eq. 14b; one `conv1d` for S6, S4D, Mamba-Δ⊤ and linear attention, three for
+ * Mamba-2) and then its SSM (paper Tab. 2, Eq. 14a–14g, 15).
  *
  * Shape glossary: b batch, L length, d model width (= SSM channels; expand factor 1 as in
  * Tab. 2), N state size, R rank of the Δ projection (mamba_ssm's dt_rank).
  */
 import type { Tensor } from '@tensorflow/tfjs';
-import type { Activation } from '../nn/layers.js';
 import type { ParamSpec } from '../nn/params.js';
-import type { BDiscretization } from '../scan/types.js';
+import type { Activation, BDiscretization } from '../ops/core/types.js';
 
 export type MixerKind = 's4d' | 's6' | 'mamba2' | 'mambaDeltaT' | 'linearAttention';
 
@@ -38,11 +38,22 @@ export interface MixerInternals {
   lastState?: Tensor;
 }
 
+/** What a mixer's forward returns. */
+export interface MixerOutput {
+  /** y [b, L, d], before the block's gate. */
+  y: Tensor;
+  /**
+   * x̂ [b, L, d], the SSM's input after the conv and σ (14b); x itself with the conv off. Mamba-2 convolves
+   * inside its three projections and reports its block input x here.
+   */
+  xhat: Tensor;
+  internals: MixerInternals;
+}
+
 export interface Mixer {
   kind: MixerKind;
-  /** True when the mixer runs its own convolutions on the raw input (Mamba-2, Eq. 14b). */
-  ownsConv: boolean;
+  /** Its parameters (conv first when on), named without the `mixer.` prefix, in a fixed order. */
   specs(ctx: MixerContext): ParamSpec[];
-  /** `p(name)` returns the parameter `mixer.<name>`. */
-  forward(p: (name: string) => Tensor, xhat: Tensor, x: Tensor, ctx: MixerContext, withInternals: boolean): { y: Tensor; internals: MixerInternals };
+  /** x [b, L, d] → y [b, L, d] (conv, then SSM). `p(name)` returns the parameter `mixer.<name>`. */
+  forward(p: (name: string) => Tensor, x: Tensor, ctx: MixerContext, withInternals: boolean): MixerOutput;
 }

@@ -1,6 +1,6 @@
 /** Model registry: build a SequenceModel by kind, or rebuild one from a checkpoint's metadata. */
 import { checkpointError, configError } from '../errors.js';
-import { MambaModel, type MambaConfig } from '../model.js';
+import { MambaModel, type MambaConfig } from './mamba.js';
 import { TransformerModel, type TransformerConfig } from './transformer.js';
 import type { SequenceModel } from './types.js';
 import { configFromSafetensors } from './weights.js';

@@ -34,7 +34,8 @@
 import type { Tensor } from '@tensorflow/tfjs';
 import { tf } from '../backend.js';
 import { checkpointError, configError, fmtShape, shapeError } from '../errors.js';
-import { embeddingLookup, linear } from '../nn/layers.js';
+import { embeddingLookup } from '../nn/layers.js';
+import { linear } from '../ops/linear.js';
 import { init, linearSpecs, type ParamSpec } from '../nn/params.js';
 import { tokenTensor } from './tokens.js';
 import { ParamModel, withWeights } from './base.js';
@@ -95,6 +96,7 @@ const posInt = (v: unknown, name: string) => {
   if (!Number.isInteger(v) || (v as number) < 1) throw configError(`config.${name}`, 'a positive integer', JSON.stringify(v));
 };
 
+/** Check a {@link TransformerConfig} and fill in its defaults; a bad field is a ConfigError naming it. */
 export function resolveTransformerConfig(c: TransformerConfig): ResolvedTransformerConfig {
   if (c == null || typeof c !== 'object') throw configError('config', 'an object {vocabSize, dModel, maxLen, ...}', String(c));
   posInt(c.vocabSize, 'vocabSize');

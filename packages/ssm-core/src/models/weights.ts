@@ -6,6 +6,7 @@ import { decodeSafetensors, encodeSafetensors, type NamedArray } from '../io/saf
 
 export const shapesEqual = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
+/** Named parameters {name: [shape] float32} as safetensors bytes with `metadata` (format 'ssm-core'). */
 export function paramsToSafetensors(params: Record<string, Variable>, metadata: Record<string, string>): Uint8Array {
   const tensors: Record<string, NamedArray> = {};
   for (const [name, v] of Object.entries(params)) tensors[name] = { shape: v.shape, data: v.dataSync() as Float32Array };
@@ -33,6 +34,7 @@ export function assignParamsStrict(params: Record<string, Variable>, tensors: Re
   for (const n of want) tf.tidy(() => params[n].assign(tf.tensor(tensors[prefix + n].data, tensors[prefix + n].shape, 'float32')));
 }
 
+/** Decode safetensors `bytes` and {@link assignParamsStrict} them to `params` (all-or-nothing). */
 export function loadParamsStrict(params: Record<string, Variable>, bytes: Uint8Array, source: string): void {
   assignParamsStrict(params, decodeSafetensors(bytes, source).tensors, source);
 }
@@ -43,6 +45,7 @@ export function configFromSafetensors(bytes: Uint8Array, source: string): Record
   return configFromMetadata(metadata, source);
 }
 
+/** The model kind and JSON config in a safetensors `__metadata__` record. */
 export function configFromMetadata(metadata: Record<string, string>, source: string): Record<string, unknown> & { kind: string } {
   try {
     const config = JSON.parse(metadata.config ?? '');

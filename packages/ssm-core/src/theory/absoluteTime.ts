@@ -8,10 +8,10 @@
  *   dt_proj = 0 with bias softplus⁻¹(1) = ln(e − 1) ⇒ Δ_t = 1 (so Euler's B̄ = Δ·B = 1 too).
  *   h_t = e^{Δ·0} h_{t−1} + B̄·1  ⇒  h_t = t;   y_t = C_t h_t = t.
  */
-import { MambaModel } from '../model.js';
+import { MambaModel } from '../models/mamba.js';
 import { tf } from '../backend.js';
 import { softplusInverse } from '../math.js';
-import type { BDiscretization } from '../scan/types.js';
+import type { BDiscretization } from '../ops/core/types.js';
 import { int, oneOf } from '../validate.js';
 
 const DISCRETIZATIONS: readonly BDiscretization[] = ['euler', 'zoh', 'identity'];

@@ -85,9 +85,9 @@ function inputTerm(P: Record<string, Tensor>, x: Float32Array): { delta: number[
   const L = x.length;
   const xt = tf.tensor3d(x, [1, L, 1]);
   const [dt, g] = tf.tidy(() => {
-    const dlt = s6.forward(getter(P), xt, xt, CTX, true).internals.delta!.clone();
+    const dlt = s6.forward(getter(P), xt, CTX, true).internals.delta!.clone();
     const grad = tf.grad((xx: Tensor) => {
-      const i = s6.forward(getter(P), xx, xx, CTX, true).internals;
+      const i = s6.forward(getter(P), xx, CTX, true).internals;
       return i.B!.mul(i.delta!).mul(xx).sum(); // Σ_r B_r Δ_r x_r: term r depends on x_r only
     })(xt);
     return [dlt, grad];
@@ -101,7 +101,7 @@ function inputTerm(P: Record<string, Tensor>, x: Float32Array): { delta: number[
 function jacobianRow(P: Record<string, Tensor>, x: Float32Array, t: number): Float32Array {
   const g = tf.tidy(() => {
     const xt = tf.tensor3d(x.subarray(0, t), [1, t, 1]);
-    return tf.grad((xx: Tensor) => s6.forward(getter(P), xx, xx, CTX, true).internals.lastState!.sum())(xt);
+    return tf.grad((xx: Tensor) => s6.forward(getter(P), xx, CTX, true).internals.lastState!.sum())(xt);
   });
   const v = g.dataSync() as Float32Array;
   g.dispose();

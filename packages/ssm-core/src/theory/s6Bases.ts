@@ -46,8 +46,8 @@ function runReadout(pr: S6Problem): { projections: Float64Array; bases: Float64A
   for (const c of pr.signal) mask[(T - 1) * d + c] = 1;
   const m = tf.tensor3d(mask, [1, T, d]);
   try {
-    const yT = tf.tidy(() => s6.forward(p, x, x, ctx, false).y.slice([0, T - 1, 0], [1, 1, d]));
-    const g = tf.tidy(() => tf.grad((xx: Tensor) => s6.forward(p, xx, xx, ctx, false).y.mul(m).sum())(x));
+    const yT = tf.tidy(() => s6.forward(p, x, ctx, false).y.slice([0, T - 1, 0], [1, 1, d]));
+    const g = tf.tidy(() => tf.grad((xx: Tensor) => s6.forward(p, xx, ctx, false).y.mul(m).sum())(x));
     const yv = yT.dataSync(), gv = g.dataSync();
     tf.dispose([yT, g]);
     return {

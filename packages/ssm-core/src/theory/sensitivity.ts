@@ -117,7 +117,7 @@ function deltas(run: Run): number[][] {
   if (kind === 's4d') return Array.from({ length: L }, () => new Array(ctx.d).fill(1));
   const P = toTensors(run.params);
   const x = tf.tensor3d(run.x, [1, L, ctx.d]);
-  const dt = tf.tidy(() => MIXERS[kind].forward(getter(P), x, x, ctx, true).internals.delta!.clone());
+  const dt = tf.tidy(() => MIXERS[kind].forward(getter(P), x, ctx, true).internals.delta!.clone());
   const v = dt.dataSync();
   tf.dispose([dt, x, ...Object.values(P)]);
   return Array.from({ length: L }, (_, r) => Array.from({ length: ctx.d }, (_, c) => (kind === 'mamba2' ? v[r] : v[r * ctx.d + c])));
@@ -136,7 +136,7 @@ function gradsAt(run: Run, P: Record<string, Tensor>, t: number, j: number): { s
     const x = tf.tensor3d(xs, [Bt, t, d]);
     const m = tf.tensor3d(sel, [Bt, d, N]);
     return tf.grad((xx: Tensor) => {
-      const r = MIXERS[kind].forward(getter(P), xx, xx, ctx, true);
+      const r = MIXERS[kind].forward(getter(P), xx, ctx, true);
       const yLast = r.y.slice([Bt - 1, t - 1, 0], [1, 1, d]).sum();
       return r.internals.lastState!.mul(m).sum().add(yLast);
     })(x).slice([0, j - 1, 0], [Bt, 1, d]);

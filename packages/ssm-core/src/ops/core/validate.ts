@@ -1,8 +1,9 @@
-/** Argument checking for the selective scan: shapes, dtypes, option values. */
+/** Argument checking shared by the ops: tensors, shapes, dtypes, option values, finiteness of host data. */
 import type { Tensor } from '@tensorflow/tfjs';
-import { tf } from '../backend.js';
-import { configError, dtypeError, fmtShape, shapeError, valueError } from '../errors.js';
-import type { ScanDims, SelectiveScanArgs } from './types.js';
+import { tf } from '../../backend.js';
+import { configError, dtypeError, fmtShape, shapeError, valueError } from '../../errors.js';
+import { allFinite } from '../../validate.js';
+import type { ScanArrays, ScanDims, SelectiveScanArgs } from './types.js';
 
 export function assertTensor(x: unknown, name: string, rank?: number[]): asserts x is Tensor {
   if (!(x instanceof tf.Tensor)) {
@@ -86,23 +87,6 @@ export function validateScanArgs(a: SelectiveScanArgs): ScanDims {
   };
 }
 
-/** Σ x·0 is 0 iff every x is finite (±∞·0 and NaN·0 are NaN); four accumulators keep the adds independent. */
-export function allFinite(a: ArrayLike<number>): boolean {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  const n = a.length - (a.length % 4);
-  for (let i = 0; i < n; i += 4) {
-    s0 += a[i] * 0;
-    s1 += a[i + 1] * 0;
-    s2 += a[i + 2] * 0;
-    s3 += a[i + 3] * 0;
-  }
-  for (let i = n; i < a.length; i++) s0 += a[i] * 0;
-  return s0 + s1 + s2 + s3 === 0;
-}
-
 /** Throw a ValueError naming the first non-finite element of `data` (shape `shape`). */
 export function assertFinite(data: ArrayLike<number>, name: string, shape: readonly number[]): void {
   if (allFinite(data)) return;
@@ -117,5 +101,22 @@ export function assertFinite(data: ArrayLike<number>, name: string, shape: reado
       }
       throw valueError(name, 'finite values', `${x} at index ${fmtShape(idx)}`);
     }
+  }
+}
+
+/** The scan's tensor arguments, in a fixed order. */
+export const SCAN_KEYS = ['u', 'delta', 'A', 'B', 'C', 'D', 'z', 'deltaBias'] as const;
+
+/** Read the data of the scan's tensors (float32) into arrays. */
+export function readScanArrays(a: SelectiveScanArgs): ScanArrays<Float32Array> {
+  const r = (t?: { dataSync(): unknown }) => (t ? (t.dataSync() as Float32Array) : undefined);
+  return { u: r(a.u)!, delta: r(a.delta)!, A: r(a.A)!, B: r(a.B)!, C: r(a.C)!, D: r(a.D), z: r(a.z), deltaBias: r(a.deltaBias) };
+}
+
+/** Throw a ValueError naming the first non-finite element of any scan argument. */
+export function checkScanFinite(x: ScanArrays, args: SelectiveScanArgs): void {
+  for (const k of SCAN_KEYS) {
+    const t = args[k];
+    if (t) assertFinite(x[k]!, k, t.shape);
   }
 }

@@ -5,8 +5,8 @@
  * gradients come from tfjs autodiff. O(b·d·n·L·log L) work, so it is the slow choice on CPU.
  */
 import type { Tensor } from '@tensorflow/tfjs';
-import { tf } from '../backend.js';
-import type { ScanDims, SelectiveScanArgs } from './types.js';
+import { tf } from '../../../backend.js';
+import type { ScanDims, SelectiveScanArgs } from '../../core/types.js';
 
 /**
  * softplus(x) = max(x, 0) + log1p(e^{−|x|}): overflow-free, and equal in float32 to torch's

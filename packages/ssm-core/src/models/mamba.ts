@@ -1,25 +1,29 @@
 /**
  * The 1-layer Mamba model of the paper (Sec. 5, Tab. 2):
  *
- *   tokens ─ embedding (+ PE in the last coordinate) ─ x ─┬─ short causal conv, σ ─ x̂ ─ mixer ─ y ─┬─ ⊙ ─ output layer ─ logits
- *                                                         └──────────── gate σ(Linear(x)) ────────────┘
+ *   tokens ─ embedding (+ PE in the last coordinate) ─ x ─┬─ mixer: short causal conv, σ ─ x̂ ─ SSM ─ y ─┬─ ⊙ ─ output layer ─ logits
+ *                                                         └─────────────── gate σ(Linear(x)) ──────────────┘
  *
  * Shape glossary: b batch, L length, V vocabulary, d model width (= SSM channels, expand 1),
  * N state size, k conv kernel size.  tokens [b, L] → x, x̂, y [b, L, d] → logits [b, L, V].
- * Every piece is optional as in the paper's ablations: conv off (x̂ = x), gate off, PE on/off.
+ * Every piece is optional as in the paper's ablations: conv off (x̂ = x), gate off, PE on/off. Each mixer owns
+ * its conv (../mixers/conv.ts; Mamba-2 its three), so the block is embedding → mixer → gate → output layer.
  * Parameters are plain named tf.Variables (see `paramNames()`), settable by hand.
  */
 import type { Tensor } from '@tensorflow/tfjs';
-import { tf } from './backend.js';
-import { configError, valueError } from './errors.js';
-import { tokenTensor } from './models/tokens.js';
-import { ParamModel, withWeights } from './models/base.js';
-import { configFromSafetensors } from './models/weights.js';
-import { MIXERS, type MixerContext, type MixerInternals, type MixerKind } from './mixers/index.js';
-import { activate, causalConv1d, embeddingLookup, gatherRows, linear, type Activation } from './nn/layers.js';
-import { convSpecs, init, linearSpecs, type ParamSpec } from './nn/params.js';
-import type { BDiscretization } from './scan/types.js';
-import type { TokenInput } from './models/types.js';
+import { tf } from '../backend.js';
+import { configError, valueError } from '../errors.js';
+import { MIXERS, type MixerContext, type MixerInternals, type MixerKind } from '../mixers/index.js';
+import { embeddingLookup } from '../nn/layers.js';
+import { init, linearSpecs, type ParamSpec } from '../nn/params.js';
+import { activate } from '../ops/causalConv1d.js';
+import type { Activation, BDiscretization } from '../ops/core/types.js';
+import { gatherRows } from '../ops/gatherRows.js';
+import { linear } from '../ops/linear.js';
+import { ParamModel, withWeights } from './base.js';
+import { tokenTensor } from './tokens.js';
+import type { TokenInput } from './types.js';
+import { configFromSafetensors } from './weights.js';
 
 export interface MambaConfig {
   /** |V|, the vocabulary size (rows of the embedding). */
@@ -72,7 +76,7 @@ export interface ResolvedMambaConfig {
 export interface ForwardInternals {
   /** Embedding (with PE) [b, L, d]. */
   x: Tensor;
-  /** Mixer input after conv and σ [b, L, d]. */
+  /** x̂ [b, L, d]: the SSM's input after the mixer's conv and σ (x with the conv off; x for Mamba-2, see MixerOutput). */
   xhat: Tensor;
   /** Mixer output before the gate [b, L, d]. */
   y: Tensor;
@@ -87,6 +91,7 @@ const posInt = (v: unknown, name: string) => {
   if (!Number.isInteger(v) || (v as number) < 1) throw configError(`config.${name}`, 'a positive integer', JSON.stringify(v));
 };
 
+/** Check a {@link MambaConfig} and fill in its defaults; a bad field is a ConfigError naming it. */
 export function resolveConfig(c: MambaConfig): ResolvedMambaConfig {
   if (c == null || typeof c !== 'object') throw configError('config', 'an object {vocabSize, dModel, dState, ...}', String(c));
   posInt(c.vocabSize, 'vocabSize');
@@ -128,19 +133,17 @@ const mixerContext = (c: ResolvedMambaConfig): MixerContext => ({
 /** Every parameter of a model with config `c`: name, shape, initialiser — in a fixed order. */
 export function modelParamSpecs(c: ResolvedMambaConfig): ParamSpec[] {
   const { vocabSize: V, dModel: d } = c;
-  const mixer = MIXERS[c.mixer];
   const embDim = c.positionalEncoding ? d - 1 : d;
   const prefix = (s: ParamSpec): ParamSpec => ({ ...s, name: `mixer.${s.name}` });
   return [
     { name: 'embedding.weight', shape: [V, embDim], init: init.normal([V, embDim]) },
-    ...(c.conv && !mixer.ownsConv ? convSpecs('mixer.conv1d', d, c.conv.kernelSize) : []),
-    ...mixer.specs(mixerContext(c)).map(prefix),
+    ...MIXERS[c.mixer].specs(mixerContext(c)).map(prefix), // the conv first (mixer.conv1d.*, or Mamba-2's three)
     ...(c.gate ? linearSpecs('mixer.gate', d, d, true) : []),
     ...linearSpecs('lm_head', c.numClasses, d, c.outputBias),
   ];
 }
 
-export type { TokenInput } from './models/types.js';
+export type { TokenInput } from './types.js';
 
 export class MambaModel extends ParamModel<ResolvedMambaConfig> {
   readonly kind = 'mamba' as const;
@@ -206,10 +209,7 @@ export class MambaModel extends ParamModel<ResolvedMambaConfig> {
     const mixer = MIXERS[c.mixer];
     const p = (n: string) => this.params[`mixer.${n}`];
     const x = this.embed(tok); // [b, L, d]
-    const xhat = c.conv && !mixer.ownsConv
-      ? causalConv1d(x, p('conv1d.weight'), p('conv1d.bias'), c.conv.activation) // (14b)
-      : x;
-    const { y, internals } = mixer.forward(p, xhat, x, mixerContext(c), withInternals);
+    const { y, xhat, internals } = mixer.forward(p, x, mixerContext(c), withInternals); // conv (14b), SSM (14c–14g)
     const gate = c.gate ? activate(linear(x, p('gate.weight'), p('gate.bias')), c.gate.activation) : undefined; // (14g)
     return { x, xhat, y, gate, mixer: internals };
   }

@@ -4,26 +4,55 @@
  * dt_proj none, its output layer reads 16 of 80 channels. Trained weights are dense and keep the
  * ordinary matMul. Two shortcuts, both skipping only terms W[o, i] · x[·, i] with W[o, i] = 0, which are
  * exactly 0 for finite x (callers check x; 0 · ∞ would be NaN):
- *   scatter  ≤ 1/16 of W nonzero: per row of x, each nonzero x[i] times the nonzeros of W's column i,
+ *   scatter  ≤ 1/16 of W nonzero (flag SPARSE_SCATTER_DENSITY): per row of x, each nonzero x[i] times the nonzeros of W's column i,
  *            summed per output in float64 in the order of i (the dot product's order; x = 0 adds nothing)
- *   columns  ≤ 1/2 of W's input columns used: drop the unused columns of x and W, then the ordinary matMul
+ *   columns  ≤ 1/2 of W's input columns used (flag SPARSE_COLUMN_SHARE): drop the unused columns of x and W, then the ordinary matMul
  *
  * Shapes: x [m, in] (row-major Float32Array), W [out, in] (torch layout), b [out] → y [m, out].
  */
 import type { Tensor } from '@tensorflow/tfjs';
-import { tf } from '../backend.js';
+import { tf } from '../../../backend.js';
+import { getFlag } from '../../../policy.js';
 
 export type SparsePlan =
   | { kind: 'scatter'; out: number; inp: number; start: Int32Array; row: Int32Array; val: Float64Array } // W's columns (CSC)
   | { kind: 'columns'; out: number; inp: number; cols: Int32Array; wT: Float32Array }; // wT [k, out]: W's used columns, transposed
 
-const SCATTER_DENSITY = 1 / 16;
-const COLUMN_SHARE = 1 / 2;
+/** What one scan of a weight found: its shortcut (undefined: dense) and whether it is all zeros. */
+export interface WeightPlan {
+  plan: SparsePlan | undefined;
+  allZero: boolean;
+  /** The thresholds the plan was made with (a flag change re-plans). */
+  density: number;
+  share: number;
+}
 
-/** The shortcut W's zeros allow, or undefined when W is dense enough for the ordinary matMul. */
-export function sparsePlan(W: Tensor): SparsePlan | undefined {
-  const [out, inp] = W.shape as [number, number];
+/**
+ * Plans per weight value, keyed by the tensor's dataId: tfjs gives a Variable a new dataId on every `assign`
+ * (tfjs-core Variable.assign: `this.dataId = newValue.dataId`), so a reassigned weight is planned again and an
+ * unchanged one is scanned once, however many forwards read it.
+ */
+const plans = new WeakMap<object, WeightPlan>();
+
+/** The cached {@link WeightPlan} of W [out, in] for its current value. */
+export function weightPlan(W: Tensor): WeightPlan {
+  const key = (W as unknown as { dataId: object }).dataId;
+  const density = getFlag('SPARSE_SCATTER_DENSITY');
+  const share = getFlag('SPARSE_COLUMN_SHARE');
+  const hit = plans.get(key);
+  if (hit && hit.density === density && hit.share === share) return hit;
   const w = W.dataSync() as Float32Array;
+  const made = { ...planOf(w, W.shape as [number, number], density, share), density, share };
+  plans.set(key, made);
+  return made;
+}
+
+/** The shortcut W's zeros allow, or undefined when W is dense enough for the ordinary matMul (cached per value of W). */
+export function sparsePlan(W: Tensor): SparsePlan | undefined {
+  return weightPlan(W).plan;
+}
+
+function planOf(w: Float32Array, [out, inp]: [number, number], density: number, share: number): { plan: SparsePlan | undefined; allZero: boolean } {
   let nnz = 0;
   const used = new Uint8Array(inp);
   for (let o = 0; o < out; o++) {
@@ -34,14 +63,15 @@ export function sparsePlan(W: Tensor): SparsePlan | undefined {
       }
     }
   }
-  if (nnz <= out * inp * SCATTER_DENSITY) return scatterPlan(w, out, inp, nnz);
+  const allZero = nnz === 0;
+  if (nnz <= out * inp * density) return { plan: scatterPlan(w, out, inp, nnz), allZero };
   const cols = Int32Array.from(used.keys()).filter((i) => used[i] === 1);
-  if (cols.length > inp * COLUMN_SHARE) return undefined;
+  if (cols.length > inp * share) return { plan: undefined, allZero };
   const wT = new Float32Array(cols.length * out);
   cols.forEach((i, k) => {
     for (let o = 0; o < out; o++) wT[k * out + o] = w[o * inp + i];
   });
-  return { kind: 'columns', out, inp, cols, wT };
+  return { plan: { kind: 'columns', out, inp, cols, wT }, allZero };
 }
 
 /** W's nonzeros column by column (CSC). */

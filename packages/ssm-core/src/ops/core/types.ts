@@ -75,7 +75,7 @@ export interface ScanDims {
 }
 
 /**
- * The host paths' layout (mixers/s6Host.ts, mixers/mamba2Host.ts): u, z, out as [b, L, d]; B and C read in place
+ * The host kernels' layout (kernels/cpu/s6Inner.ts, kernels/cpu/mamba2Inner.ts): u, z, out as [b, L, d]; B and C read in place
  * from rows [b, L, stride] at columns bOffset … bOffset + n and cOffset … cOffset + n (S6: both are x_proj's
  * output; Mamba-2: their own [b, L, n] with stride n); Δ as [b, L, d], or as [d] when `deltaConstant`
  * (dt_proj ≡ 0: Δ̄ = softplus(bias) at every b, t, as in Thm. 2/3).
@@ -97,4 +97,41 @@ export interface ScanArrays<T extends Float32Array | Float64Array = Float32Array
   D?: T;
   z?: T;
   deltaBias?: T;
+}
+
+/** σ ∈ {silu, relu, identity, sigmoid}: Tab. 2's pointwise nonlinearity (conv activation, gate). */
+export type Activation = 'silu' | 'relu' | 'identity' | 'sigmoid';
+
+/**
+ * Arguments of the S6 inner op (the mixer after its conv, Eq. 14c–14g; mamba_ssm's `mamba_inner_fn` without
+ * the in/out projections and conv), in the model's layout:
+ *   x [b, L, d] (x̂)   xProjWeight [R + 2N, d]   dtProjWeight [d, R]   dtProjBias [d]   ALog [d, N]   D [d]
+ */
+export interface S6InnerArgs {
+  x: Tensor;
+  xProjWeight: Tensor;
+  dtProjWeight: Tensor;
+  dtProjBias: Tensor;
+  ALog: Tensor;
+  D?: Tensor;
+  /** Discretisation of B (default 'euler'). */
+  bDiscretization?: BDiscretization;
+  /** 'fused' host kernel, 'tensor' generic kernel, 'auto' per policy and backend. */
+  impl?: 'auto' | 'fused' | 'tensor';
+}
+
+/**
+ * Arguments of the Mamba-2 inner op (single head, after its three convs, Eq. 14c–14g with scalar Δ_t, a, D):
+ *   x [b, L, d] (x̂)   B, C [b, L, N]   dt [b, L, 1] (w_Δ·x_t, before its bias)   dtBias [1]   ALog [1]   D [1]
+ */
+export interface Mamba2InnerArgs {
+  x: Tensor;
+  B: Tensor;
+  C: Tensor;
+  dt: Tensor;
+  dtBias: Tensor;
+  ALog: Tensor;
+  D?: Tensor;
+  bDiscretization?: BDiscretization;
+  impl?: 'auto' | 'fused' | 'tensor';
 }

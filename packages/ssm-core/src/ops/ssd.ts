@@ -11,7 +11,8 @@
 import type { Tensor } from '@tensorflow/tfjs';
 import { tf } from '../backend.js';
 import { configError, fmtShape, shapeError } from '../errors.js';
-import { assertTensor, expectShape } from './validate.js';
+import { assertTensor, expectShape } from './core/validate.js';
+import { registerKernel, resolveKernel } from './registry.js';
 
 export interface SsdArgs {
   X: Tensor;
@@ -66,9 +67,20 @@ function segsum(x: Tensor): Tensor {
   return cs.add(tf.where(lowerOrDiag.cast('bool'), tf.zerosLike(lowerOrDiag), tf.fill([T, T], -Infinity)));
 }
 
-/** Mamba-2 SSD in chunks of `blockLen` (lengths need not be a multiple: the tail is padded with identity steps). */
+/**
+ * Mamba-2's SSD in chunks of `blockLen` (lengths need not be a multiple: the tail is padded with identity steps):
+ * X [b, l, h, p], A [b, l, h], B, C [b, l, h, n], initialStates [b, h, p, n] → Y [b, l, h, p], finalState [b, h, p, n].
+ * One generic kernel of tf ops (any backend, differentiable); reference twin {@link ssdMinimalRef}.
+ */
 export function ssdMinimal(args: SsdArgs): { Y: Tensor; finalState: Tensor } {
-  const { batch: b, length: l, heads: h, headDim: p, dState: n } = validateSsdArgs(args);
+  const dims = validateSsdArgs(args);
+  return resolveKernel<SsdKernel>('ssdMinimal').impl(dims, args);
+}
+
+type SsdKernel = (dims: SsdDims, args: SsdArgs) => { Y: Tensor; finalState: Tensor };
+
+function ssdChunked(dims: SsdDims, args: SsdArgs): { Y: Tensor; finalState: Tensor } {
+  const { batch: b, length: l, heads: h, headDim: p, dState: n } = dims;
   const q = args.blockLen;
   const c = Math.ceil(l / q);
   const pad = c * q - l;
@@ -99,6 +111,17 @@ export function ssdMinimal(args: SsdArgs): { Y: Tensor; finalState: Tensor } {
     const Y = Ydiag.add(Yoff).transpose([0, 1, 3, 2, 4]).reshape([b, c * q, h, p]);
     return { Y: pad ? Y.slice([0, 0, 0, 0], [b, l, h, p]) : Y, finalState };
   });
+}
+
+registerKernel<SsdKernel>('ssdMinimal', 'generic', ssdChunked);
+
+/** Reference twin of {@link ssdMinimal}: same arguments and result, the sequential recurrence in float64. Not differentiable. */
+export function ssdMinimalRef(args: SsdArgs): { Y: Tensor; finalState: Tensor } {
+  const dims = validateSsdArgs(args);
+  const { batch: b, length: l, heads: h, headDim: p, dState: n } = dims;
+  const init = args.initialStates?.dataSync();
+  const r = ssdMinimalRef64(dims, { X: args.X.dataSync(), A: args.A.dataSync(), B: args.B.dataSync(), C: args.C.dataSync(), initialStates: init });
+  return { Y: tf.tensor4d(Float32Array.from(r.Y), [b, l, h, p]), finalState: tf.tensor4d(Float32Array.from(r.finalState), [b, h, p, n]) };
 }
 
 /** Sequential float64 reference of the same recurrence (flat arrays in the layouts above). */

@@ -1,40 +1,15 @@
 /**
- * `selectiveScan` — the selective scan with the contract of mamba_ssm's `selective_scan_ref`
- * (see ./types.ts for shapes), differentiable in every tensor argument, with two
- * implementations tested equal to the float64 reference:
- *   'fused'  typed-array kernel + analytic backward via tf.customGrad (CPU, wasm, tfjs-node)
- *   'tensor' log-depth scan of tf ops (GPU backends; never downloads data)
+ * The fused selective scan as a differentiable tfjs op (host kernel of `selectiveScan` on CPU / wasm /
+ * tfjs-node): reads the tensors' data, runs the typed-array forward (scanForward.ts) and wires the analytic
+ * backward (scanBackward.ts) in through tf.customGrad.
  */
 import type { Tensor } from '@tensorflow/tfjs';
-import { isRecording, preferredScanImpl, tf } from '../backend.js';
-import { fusedBackward, fusedForward, type FusedGrads } from './fusedKernel.js';
-import { readScanArrays } from './reference.js';
-import { tensorScan } from './tensorScan.js';
-import type { ScanArrays, ScanDims, SelectiveScanArgs, SelectiveScanResult } from './types.js';
-import { assertFinite, validateScanArgs } from './validate.js';
-
-type Key = keyof FusedGrads;
-const KEYS: Key[] = ['u', 'delta', 'A', 'B', 'C', 'D', 'z', 'deltaBias'];
-
-export function selectiveScan(args: SelectiveScanArgs): SelectiveScanResult {
-  const s = validateScanArgs(args);
-  const impl = !args.impl || args.impl === 'auto' ? preferredScanImpl() : args.impl;
-  if (impl === 'tensor') {
-    if (args.checkFinite) checkFinite(readScanArrays(args), args);
-    const r = tensorScan(s, args);
-    if (args.returnLastState) return r;
-    r.lastState.dispose();
-    return { out: r.out };
-  }
-  return fusedScan(s, args);
-}
-
-function checkFinite(x: ScanArrays, args: SelectiveScanArgs): void {
-  for (const k of KEYS) {
-    const t = args[k];
-    if (t) assertFinite(x[k]!, k, t.shape);
-  }
-}
+import { tf } from '../../../backend.js';
+import { isRecording } from '../../../policy.js';
+import type { ScanDims, SelectiveScanArgs, SelectiveScanResult } from '../../core/types.js';
+import { checkScanFinite, readScanArrays, SCAN_KEYS } from '../../core/validate.js';
+import { fusedBackward } from './scanBackward.js';
+import { fusedForward } from './scanForward.js';
 
 /** [b,d,L] out and [b,d,n] state packed per (b,d) row into one [b,d,L+n] tensor (customGrad has one output). */
 function pack(s: ScanDims, out: Float32Array, last: Float32Array): Float32Array {
@@ -60,15 +35,16 @@ function unpack(s: ScanDims, p: Float32Array): { out: Float32Array; last: Float3
   return { out, last };
 }
 
-function fusedScan(s: ScanDims, args: SelectiveScanArgs): SelectiveScanResult {
-  const keys = KEYS.filter((k) => args[k] !== undefined);
+/** The scan of validated `args` (dimensions `s`) on the host, with its analytic gradient. */
+export function fusedScan(s: ScanDims, args: SelectiveScanArgs): SelectiveScanResult {
+  const keys = SCAN_KEYS.filter((k) => args[k] !== undefined);
   const inputs = keys.map((k) => args[k] as Tensor);
   const recording = isRecording();
   const { batch: b, dInner: D, dState: N, L } = s;
   const withLast = Boolean(args.returnLastState);
   const op = tf.customGrad(((...xs: unknown[]) => {
     const x = readScanArrays(args);
-    if (args.checkFinite !== false) checkFinite(x, args);
+    if (args.checkFinite !== false) checkScanFinite(x, args);
     const f = fusedForward(s, x, recording);
     const value = withLast ? tf.tensor3d(pack(s, f.out, f.lastState), [b, D, L + N]) : tf.tensor3d(f.out, [b, D, L]);
     const gradFunc = (dy: Tensor) => {

@@ -4,9 +4,10 @@
  * against it. Same signature as {@link selectiveScan}.
  */
 import { tf } from '../backend.js';
-import { at, scanLayout, softplus, zohCoef } from './layout.js';
-import type { ScanArrays, ScanDims, SelectiveScanArgs, SelectiveScanResult } from './types.js';
-import { validateScanArgs } from './validate.js';
+import { softplus } from '../math.js';
+import type { ScanArrays, ScanDims, SelectiveScanArgs, SelectiveScanResult } from './core/types.js';
+import { readScanArrays, validateScanArgs } from './core/validate.js';
+import { at, scanLayout, zohCoef } from './kernels/cpu/layout.js';
 
 /** Float64 reference on flat arrays. Returns out [b,d,L] and lastState [b,d,n]. */
 export function selectiveScanRef64(s: ScanDims, x: ScanArrays): { out: Float64Array; lastState: Float64Array } {
@@ -44,13 +45,10 @@ export function selectiveScanRef64(s: ScanDims, x: ScanArrays): { out: Float64Ar
   return { out, lastState };
 }
 
-/** Read the data of the scan's tensors (float32) into arrays. */
-export function readScanArrays(a: SelectiveScanArgs): ScanArrays<Float32Array> {
-  const r = (t?: { dataSync(): unknown }) => (t ? (t.dataSync() as Float32Array) : undefined);
-  return { u: r(a.u)!, delta: r(a.delta)!, A: r(a.A)!, B: r(a.B)!, C: r(a.C)!, D: r(a.D), z: r(a.z), deltaBias: r(a.deltaBias) };
-}
-
-/** Reference with the same signature as `selectiveScan` (float64 inside, float32 tensors out). Not differentiable. */
+/**
+ * Reference twin of {@link selectiveScan}: same arguments and result (u [b, d, L], … → out [b, d, L], lastState
+ * [b, d, n]), computed by {@link selectiveScanRef64} in float64, float32 tensors out. Not differentiable; `impl` is ignored.
+ */
 export function selectiveScanRef(args: SelectiveScanArgs): SelectiveScanResult {
   const s = validateScanArgs(args);
   const r = selectiveScanRef64(s, readScanArrays(args));

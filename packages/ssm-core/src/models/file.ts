@@ -1,0 +1,18 @@
+/**
+ * Saving and loading models as `.safetensors` files (Node only; `node:fs` is imported lazily so browser
+ * bundles of ssm-core never touch it). Writes are atomic: a crash mid-save leaves the previous file intact.
+ */
+import { writeFileAtomic } from '../io/file.js';
+import { modelFromSafetensors } from './index.js';
+import type { SequenceModel } from './types.js';
+
+/** Save weights and config to `path` (conventionally `*.safetensors`). */
+export async function saveModel(model: SequenceModel, path: string, metadata: Record<string, string> = {}): Promise<void> {
+  await writeFileAtomic(path, model.toSafetensors(metadata));
+}
+
+/** Load a model (Mamba or Transformer) saved with `saveModel`. Throws CheckpointError on corrupt or mismatched files. */
+export async function loadModel(path: string): Promise<SequenceModel> {
+  const fs = await import('node:fs/promises');
+  return modelFromSafetensors(new Uint8Array(await fs.readFile(path)), path);
+}

@@ -1,0 +1,29 @@
+/**
+ * The ops of ssm-core: each validates its arguments once, runs the kernel registered for the live backend
+ * (./registry.ts) and has a reference twin with the same signature that computes in float64.
+ *
+ *   op               reference          kernels
+ *   selectiveScan    selectiveScanRef   host: fused typed-array scan + analytic backward; generic: Hillis–Steele tf ops
+ *   ssdMinimal       ssdMinimalRef      generic: chunked SSD of tf ops
+ *   linear           linearRef          host (inference): sparse-weight shortcut; generic: matMul
+ *   causalConv1d     causalConv1dRef    host (inference): typed-array conv; generic: shifted tf ops
+ *   gatherRows       gatherRowsRef      host: copy loop; generic: tf.gather
+ *   s6Inner          s6InnerRef         host (inference): one pass, B and C in place; generic: linear + selectiveScan
+ *   mamba2Inner      mamba2InnerRef     host (inference): fused scan in model layout; generic: selectiveScan
+ */
+export { selectiveScan } from './selectiveScan.js';
+export { selectiveScanRef, selectiveScanRef64 } from './reference.js';
+export { ssdMinimal, ssdMinimalRef, ssdMinimalRef64, validateSsdArgs } from './ssd.js';
+export { linear, linearRef, matMul2d } from './linear.js';
+export { activate, causalConv1d, causalConv1dRef } from './causalConv1d.js';
+export { gatherRows, gatherRowsRef } from './gatherRows.js';
+export { s6Inner, s6InnerRef } from './s6Inner.js';
+export { mamba2Inner, mamba2InnerRef } from './mamba2Inner.js';
+export { softplusTorch } from './kernels/tensor/scan.js';
+export { toChannelsFirst, toTimeFirst } from './core/layout.js';
+export { validateScanArgs } from './core/validate.js';
+export { listKernels, registerKernel, resolveKernel, unregisterKernel, getKernel, type KernelKey, type KernelOptions } from './registry.js';
+export type {
+  Activation, BDiscretization, DeltaAlong, Mamba2InnerArgs, S6InnerArgs, SelectiveScanArgs, SelectiveScanResult,
+} from './core/types.js';
+export type { SsdArgs, SsdDims } from './ssd.js';

@@ -1,0 +1,125 @@
+/**
+ * `s6Inner` — the S6 (Mamba) mixer after its conv, as one op (in the manner of mamba_ssm's `mamba_inner_fn` /
+ * `mamba_inner_ref`), and its float64 reference twin `s6InnerRef`:
+ *
+ *   x_dbl = W_x x̂_t = [Δ_low | B_t | C_t] ,  Δ_t = softplus(W_dt Δ_low + b_dt)      (14c–14e)
+ *   h_t = e^{Δ_t ⊗ A} ⊙ h_{t−1} + (Δ_t ⊙ x̂_t) ⊗ B_t ,  A = −exp(A_log)              (14f)
+ *   y_t = h_t C_t + D ⊙ x̂_t                                                        (14g)
+ *
+ * Shapes (b batch, L length, d channels, N state size, R Δ rank): x [b, L, d], xProjWeight [R + 2N, d],
+ * dtProjWeight [d, R], dtProjBias [d], ALog [d, N], D [d] → y [b, L, d].
+ * Kernels: generic = linear + selectiveScan (differentiable, any backend); host (inference only) = one host pass
+ * with B, C read in place (kernels/cpu/s6Inner.ts).
+ */
+import type { Tensor } from '@tensorflow/tfjs';
+import { tf } from '../backend.js';
+import { softplus } from '../math.js';
+import { toChannelsFirst, toTimeFirst } from './core/layout.js';
+import type { S6InnerArgs } from './core/types.js';
+import { assertTensor, expectShape } from './core/validate.js';
+import { s6InnerHost } from './kernels/cpu/s6Inner.js';
+import { zohCoef } from './kernels/cpu/layout.js';
+import { linear } from './linear.js';
+import { registerHostAndGeneric, scanKernel } from './registry.js';
+import { selectiveScan } from './selectiveScan.js';
+
+type S6Kernel = (a: S6InnerArgs, R: number, N: number) => Tensor;
+
+/** What the generic S6 computation produces besides y: Δ before softplus [b, L, d], B, C [b, L, N], A [d, N], lastState [b, d, N]. */
+export interface S6Parts {
+  y: Tensor;
+  deltaRaw: Tensor;
+  B: Tensor;
+  C: Tensor;
+  A: Tensor;
+  lastState?: Tensor;
+}
+
+/** The generic composition (tf ops + selectiveScan), with its intermediate tensors for the mixer's internals. */
+export function s6Parts(a: S6InnerArgs, R: number, N: number, returnLastState: boolean): S6Parts {
+  const [b, L] = a.x.shape;
+  const xdbl = linear(a.x, a.xProjWeight); // [b, L, R + 2N]
+  const dtLow = xdbl.slice([0, 0, 0], [b, L, R]);
+  const B = xdbl.slice([0, 0, R], [b, L, N]);
+  const C = xdbl.slice([0, 0, R + N], [b, L, N]);
+  const deltaRaw = linear(dtLow, a.dtProjWeight); // [b, L, d], bias added inside the scan
+  const A = tf.exp(a.ALog).neg();
+  const r = selectiveScan({
+    u: toChannelsFirst(a.x), delta: toChannelsFirst(deltaRaw), A, B: toChannelsFirst(B), C: toChannelsFirst(C),
+    D: a.D, deltaBias: a.dtProjBias, deltaSoftplus: true, bDiscretization: a.bDiscretization, impl: a.impl, returnLastState,
+  });
+  return { y: toTimeFirst(r.out), deltaRaw, B, C, A, lastState: r.lastState };
+}
+
+registerHostAndGeneric<S6Kernel>('s6Inner', s6InnerHost, (a, R, N) => s6Parts(a, R, N, false).y, { inferenceOnly: true });
+
+/** Validate once; returns the Δ rank R and state size N. */
+function checkS6(a: S6InnerArgs): { R: number; N: number } {
+  assertTensor(a.x, 'x', [3]);
+  const d = a.x.shape[2] as number;
+  assertTensor(a.ALog, 'ALog', [2]);
+  const N = a.ALog.shape[1] as number;
+  expectShape(a.ALog, 'ALog', [d, N], '[d, N]');
+  assertTensor(a.dtProjWeight, 'dtProjWeight', [2]);
+  const R = a.dtProjWeight.shape[1] as number;
+  expectShape(a.dtProjWeight, 'dtProjWeight', [d, R], '[d, R]');
+  assertTensor(a.xProjWeight, 'xProjWeight', [2]);
+  expectShape(a.xProjWeight, 'xProjWeight', [R + 2 * N, d], '[R + 2N, d]');
+  assertTensor(a.dtProjBias, 'dtProjBias', [1]);
+  expectShape(a.dtProjBias, 'dtProjBias', [d], '[d]');
+  if (a.D !== undefined) {
+    assertTensor(a.D, 'D', [1]);
+    expectShape(a.D, 'D', [d], '[d]');
+  }
+  return { R, N };
+}
+
+/** S6 mixer output y [b, L, d] from x̂ [b, L, d] (14c–14g); shapes in the file comment. */
+export function s6Inner(args: S6InnerArgs): Tensor {
+  const { R, N } = checkS6(args);
+  const kernel = scanKernel<S6Kernel>('s6Inner', args.impl).impl;
+  return tf.tidy(() => kernel(args, R, N));
+}
+
+/** Reference twin of {@link s6Inner}: the recurrence (14c–14g) line by line in float64. Not differentiable. */
+export function s6InnerRef(args: S6InnerArgs): Tensor {
+  const { R, N } = checkS6(args);
+  const [b, L, d] = args.x.shape as [number, number, number];
+  const u = args.x.dataSync();
+  const Wx = args.xProjWeight.dataSync();
+  const Wdt = args.dtProjWeight.dataSync();
+  const bias = args.dtProjBias.dataSync();
+  const A = Float64Array.from(args.ALog.dataSync(), (v) => -Math.exp(v));
+  const D = args.D?.dataSync();
+  const disc = args.bDiscretization ?? 'euler';
+  const W = R + 2 * N;
+  const xdbl = new Float64Array(W);
+  const h = new Float64Array(d * N);
+  const y = new Float32Array(b * L * d);
+  for (let i = 0; i < b; i++) {
+    h.fill(0);
+    for (let t = 0; t < L; t++) {
+      const o = (i * L + t) * d;
+      for (let w = 0; w < W; w++) {
+        let acc = 0;
+        for (let c = 0; c < d; c++) acc += Wx[w * d + c] * u[o + c];
+        xdbl[w] = acc; // [Δ_low | B_t | C_t]
+      }
+      for (let c = 0; c < d; c++) {
+        let dl = bias[c];
+        for (let r = 0; r < R; r++) dl += Wdt[c * R + r] * xdbl[r];
+        const dt = softplus(dl); // (14c)
+        let acc = 0;
+        for (let n = 0; n < N; n++) {
+          const a = A[c * N + n];
+          const coef = disc === 'euler' ? dt : disc === 'zoh' ? zohCoef(dt, a) : 1;
+          const k = c * N + n;
+          h[k] = Math.exp(dt * a) * h[k] + coef * xdbl[R + n] * u[o + c]; // (14f)
+          acc += h[k] * xdbl[R + N + n]; // (14g)
+        }
+        y[o + c] = acc + (D ? D[c] * u[o + c] : 0);
+      }
+    }
+  }
+  return tf.tensor3d(y, [b, L, d]);
+}

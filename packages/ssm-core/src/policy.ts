@@ -1,0 +1,174 @@
+/**
+ * Execution policy: every environment-dependent choice of ssm-core as a named flag with a documented default,
+ * in the manner of tfjs-core's `flags.ts` / `environment.ts`. A flag's value is, in order of precedence:
+ *
+ *   1. the value given to {@link setFlag} (until {@link resetFlag} / {@link resetFlags}),
+ *   2. its environment variable in Node (e.g. `SSM_SCAN_IMPL=tensor`), parsed and checked like 1.,
+ *   3. its default, which may be evaluated from the live backend (e.g. HOST_KERNELS is true on wasm and cpu).
+ *
+ * Values are checked when set or read from the environment: a bad one is a ConfigError naming the flag.
+ * Only speed depends on the thresholds; SCAN_IMPL and HOST_KERNELS pick kernels that are tested to agree with
+ * the float64 references. `BACKEND` and `BACKEND_PREFERENCE` are read once, by `ready()` in backend.ts.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { configError } from './errors.js';
+
+/** Selective-scan implementation: 'fused' typed-array kernel, 'tensor' log-depth tf-op scan, 'auto' per backend. */
+export type ScanImpl = 'fused' | 'tensor';
+
+export interface Flags {
+  /** tfjs backend forced by the user (env `SSM_BACKEND`); '' lets `ready()` pick from BACKEND_PREFERENCE. */
+  BACKEND: string;
+  /**
+   * Order in which `ready()` tries backends when none is forced: 'tensorflow' (tfjs-node-gpu with CUDA, then
+   * tfjs-node), 'wasm', 'webgl' (browsers only), 'cpu' (always available, tried last whatever the order).
+   */
+  BACKEND_PREFERENCE: readonly string[];
+  /** Scan implementation that `impl: 'auto'` resolves to (env `SSM_SCAN_IMPL`): 'auto' asks the kernel registry. */
+  SCAN_IMPL: 'auto' | ScanImpl;
+  /**
+   * May host kernels (typed-array loops in this process's memory) run? Default: true when the live backend
+   * computes in host memory (wasm, cpu, tensorflow without CUDA), false on GPU backends, where a download per
+   * call would be the wrong choice (env `SSM_HOST_KERNELS=0|1`). Inference-only host kernels (the sparse
+   * linear, the causal conv, the S6 / Mamba-2 inner forwards) also need that no gradient tape records.
+   */
+  HOST_KERNELS: boolean;
+  /** The host linear scatters W's nonzeros column by column when at most this share of W is nonzero. */
+  SPARSE_SCATTER_DENSITY: number;
+  /** Else it drops W's unused input columns when at most this share of them is used. */
+  SPARSE_COLUMN_SHARE: number;
+  /** The host causal conv computes only the outputs a nonzero input reaches when this share of x is exactly 0. */
+  CONV_ZERO_FRACTION: number;
+  /** … judged on at most this many evenly spaced entries of x. */
+  CONV_ZERO_SAMPLE: number;
+}
+
+export type FlagName = keyof Flags;
+
+interface FlagDef<K extends FlagName> {
+  doc: string;
+  env?: string;
+  /** Default, evaluated on every read while the flag is not set (it may depend on the live backend). */
+  value: () => Flags[K];
+  /** Parse an environment string. */
+  parse?: (s: string) => unknown;
+  /** Check a candidate value; return it typed or throw a ConfigError. */
+  check: (v: unknown, name: string) => Flags[K];
+}
+
+const GPU_BACKENDS = new Set(['webgl', 'webgpu']);
+
+/** The backends that compute in this process's memory: host kernels register for each. */
+export const HOST_BACKENDS = ['cpu', 'wasm', 'tensorflow'] as const;
+
+/** True when tfjs backend `name` keeps tensors on a GPU (WebGL, WebGPU, tfjs-node-gpu with CUDA). */
+export function backendUsesGpu(name: string = tf.getBackend()): boolean {
+  if (GPU_BACKENDS.has(name)) return true;
+  if (name === 'tensorflow') return Boolean((tf.backend() as unknown as { isUsingGpuDevice?: boolean }).isUsingGpuDevice);
+  return false;
+}
+
+const oneOfCheck = <T extends string>(choices: readonly T[]) => (v: unknown, name: string): T => {
+  if (typeof v !== 'string' || !choices.includes(v as T)) throw configError(name, choices.map((c) => `'${c}'`).join(' | '), JSON.stringify(v));
+  return v as T;
+};
+const fractionCheck = (v: unknown, name: string): number => {
+  if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw configError(name, 'a number in [0, 1]', JSON.stringify(v));
+  return v;
+};
+const positiveIntCheck = (v: unknown, name: string): number => {
+  if (!Number.isInteger(v) || (v as number) < 1) throw configError(name, 'a positive integer', JSON.stringify(v));
+  return v as number;
+};
+const parseNumber = (s: string) => (s.trim() === '' ? NaN : Number(s));
+const BACKEND_NAMES = ['tensorflow', 'wasm', 'webgl', 'webgpu', 'cpu'] as const;
+
+const DEFS: { [K in FlagName]: FlagDef<K> } = {
+  BACKEND: {
+    doc: 'tfjs backend forced by the user; empty: pick one',
+    env: 'SSM_BACKEND',
+    value: () => '',
+    check: (v, name) => {
+      if (typeof v !== 'string') throw configError(name, "a backend name or ''", JSON.stringify(v));
+      return v.trim();
+    },
+  },
+  BACKEND_PREFERENCE: {
+    doc: 'order in which ready() tries backends',
+    value: () => ['tensorflow', 'wasm', 'webgl', 'cpu'],
+    check: (v, name) => {
+      if (!Array.isArray(v) || v.length === 0 || !v.every((x) => (BACKEND_NAMES as readonly string[]).includes(x))) {
+        throw configError(name, `a non-empty array of ${BACKEND_NAMES.join(' | ')}`, JSON.stringify(v));
+      }
+      return Object.freeze([...v]) as readonly string[];
+    },
+  },
+  SCAN_IMPL: { doc: "what the scan's impl 'auto' resolves to", env: 'SSM_SCAN_IMPL', value: () => 'auto', check: oneOfCheck(['auto', 'fused', 'tensor'] as const) },
+  HOST_KERNELS: {
+    doc: 'may host (typed-array) kernels run',
+    env: 'SSM_HOST_KERNELS',
+    value: () => !backendUsesGpu(),
+    parse: (s) => ({ '1': true, true: true, '0': false, false: false })[s.trim().toLowerCase()] ?? s,
+    check: (v, name) => {
+      if (typeof v !== 'boolean') throw configError(name, 'true | false (env: 1 | 0)', JSON.stringify(v));
+      return v;
+    },
+  },
+  SPARSE_SCATTER_DENSITY: { doc: 'max nonzero share of W for the scatter linear', value: () => 1 / 16, parse: parseNumber, check: fractionCheck },
+  SPARSE_COLUMN_SHARE: { doc: 'max used-column share of W for the column linear', value: () => 1 / 2, parse: parseNumber, check: fractionCheck },
+  CONV_ZERO_FRACTION: { doc: 'min zero share of x for the sparse causal conv', value: () => 3 / 4, parse: parseNumber, check: fractionCheck },
+  CONV_ZERO_SAMPLE: { doc: 'entries of x sampled to judge its zero share', value: () => 4096, parse: parseNumber, check: positiveIntCheck },
+};
+
+const overrides = new Map<FlagName, unknown>();
+
+const isNode = () => typeof process !== 'undefined' && process.versions != null && process.versions.node != null;
+
+function fromEnv<K extends FlagName>(name: K): Flags[K] | undefined {
+  const def = DEFS[name] as FlagDef<K>;
+  if (!def.env || !isNode()) return undefined;
+  const raw = process.env[def.env];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  return def.check(def.parse ? def.parse(raw) : raw.trim(), def.env);
+}
+
+/** The current value of flag `name` (set value, else environment variable, else default). */
+export function getFlag<K extends FlagName>(name: K): Flags[K] {
+  if (!(name in DEFS)) throw configError('flag', Object.keys(DEFS).join(' | '), JSON.stringify(name));
+  if (overrides.has(name)) return overrides.get(name) as Flags[K];
+  return fromEnv(name) ?? (DEFS[name] as FlagDef<K>).value();
+}
+
+/** Set flag `name` for this process (overrides its environment variable); a bad value is a ConfigError. */
+export function setFlag<K extends FlagName>(name: K, value: Flags[K]): void {
+  if (!(name in DEFS)) throw configError('flag', Object.keys(DEFS).join(' | '), JSON.stringify(name));
+  overrides.set(name, (DEFS[name] as FlagDef<K>).check(value, `flag ${name}`));
+}
+
+/** Forget a value set with {@link setFlag}: the flag reads its environment variable or default again. */
+export function resetFlag(name: FlagName): void {
+  overrides.delete(name);
+}
+
+/** Forget every value set with {@link setFlag}. */
+export function resetFlags(): void {
+  overrides.clear();
+}
+
+/** Every flag with its current value, environment variable and one-line description (for reports and tests). */
+export function listFlags(): { name: FlagName; value: unknown; env?: string; doc: string; set: boolean }[] {
+  return (Object.keys(DEFS) as FlagName[]).map((name) => ({ name, value: getFlag(name), env: DEFS[name].env, doc: DEFS[name].doc, set: overrides.has(name) }));
+}
+
+/** True while a gradient tape records (inside tf.grad / valueAndGrads): inference-only kernels must not run. */
+export function isRecording(): boolean {
+  return (tf.engine() as unknown as { isTapeOn(): boolean }).isTapeOn();
+}
+
+/**
+ * The one predicate for host kernels: may a host kernel run now? `inferenceOnly` kernels (not differentiable)
+ * also need that no gradient tape records.
+ */
+export function hostKernelsApply(inferenceOnly: boolean): boolean {
+  return getFlag('HOST_KERNELS') && !(inferenceOnly && isRecording());
+}
