@@ -5,7 +5,7 @@
  * Node-only; ships ESM and a CommonJS bundle (tslab notebooks `require` it).
  */
 export {
-  MODEL_NAMES, MODEL_ALIASES, MODELS, modelName, modelSpec, recordModelName, RECORD_NAMES,
+  MODEL_NAMES, MODEL_ALIASES, MODELS, modelName, modelSpec, recordModelName, RECORD_NAMES, LEGACY_SWEEP_NAMES,
   type ModelName, type ModelEntry, type ModelSizes, type BlockFields,
 } from './experiments/models.js';
 export { runJob, makeTask, InterruptedError, type JobSpec, type JobResult, type TaskSpec, type RunHooks } from './experiments/jobs.js';

@@ -24,7 +24,7 @@ const tmp = () => mkdtempSync(join(tmpdir(), 'ssm-sweep-'));
 function tinySpec(name: string, seeds: number[], steps = 20): SweepSpec {
   return {
     name, task: { kind: 'mqar', T: 12, vocabSize: 4 },
-    architectures: [{ arch: 'mamba-conv', N: '2*size' }, { arch: 'mamba2', N: 2 }],
+    architectures: [{ model: 'mamba-conv', N: '2*size' }, { model: 'mamba2', N: 2 }],
     sizes: [2], d: [4, 8], seeds,
     train: { epochs: 2, stepsPerEpoch: steps, batchSize: 8, lr: 0.01, lrMin: 0.001 },
     samples: { train: 64, val: 16, test: 32 },
@@ -97,8 +97,8 @@ describe('grid', () => {
   it('rejects bad specs with errors naming the field, the expected and the actual value', () => {
     const bad = (patch: Record<string, unknown>) => () => validateSweepSpec({ ...tinySpec('t', [0]), ...patch });
     expect(bad({ sizes: [5] })).toThrow(/spec\.sizes\[0\]: expected κ ≤ T\/3 = 4 .*got 5/);
-    expect(bad({ architectures: [{ arch: 'mamba3', N: 2 }] })).toThrow(/spec\.architectures\[0\]\.arch: expected "mamba\+pe" \| "mamba" \| "s4d" \| .*"mamba-conv" \| "mamba2" \| "mamba-s4d" \| "mamba-delta-t" .*, got "mamba3"/);
-    expect(bad({ architectures: [{ arch: 'mamba-conv', N: '2*kappa' }] })).toThrow(/spec\.architectures\[0\]\.N: expected an integer ≥ 1 or a rule/);
+    expect(bad({ architectures: [{ model: 'mamba3', N: 2 }] })).toThrow(/spec\.architectures\[0\]\.model: expected "mamba\+pe" \| "mamba" \| "s4d" \| .*"mamba-conv" \| "mamba2" \| "mamba-s4d" \| "mamba-delta-t" .*, got "mamba3"/);
+    expect(bad({ architectures: [{ model: 'mamba-conv', N: '2*kappa' }] })).toThrow(/spec\.architectures\[0\]\.N: expected an integer ≥ 1 or a rule/);
     expect(bad({ d: [] })).toThrow(/spec\.d: expected a non-empty array/);
     expect(bad({ seeds: [0, 0] })).toThrow(/spec\.seeds: expected distinct values/);
     expect(bad({ epochs: 3 })).toThrow(/spec\.epochs: expected one of the fields/);
@@ -255,7 +255,7 @@ describe('ssm-lab sweep (CLI, tiny grids)', () => {
   }, 180_000);
 
   it('Ctrl-C checkpoints the running cells; the rerun resumes them and ends where an uninterrupted run ends', async () => {
-    const spec: SweepSpec = { ...tinySpec('sigint', [0, 1], 50), architectures: [{ arch: 'mamba-conv', N: 4 }], d: [8], train: { ...tinySpec('x', [0]).train, epochs: 10, stepsPerEpoch: 50 } };
+    const spec: SweepSpec = { ...tinySpec('sigint', [0, 1], 50), architectures: [{ model: 'mamba-conv', N: 4 }], d: [8], train: { ...tinySpec('x', [0]).train, epochs: 10, stepsPerEpoch: 50 } };
     const dir = tmp();
     const specFile = join(dir, 'spec.json');
     writeFileSync(specFile, JSON.stringify(spec));
@@ -338,7 +338,7 @@ describe('ssm-lab sweep (CLI, tiny grids)', () => {
 
   it('a failing cell gets an error line, the others finish, and a rerun retries only the failed cell', async () => {
     const dir = tmp();
-    const spec: SweepSpec = { ...tinySpec('fail', [0], 3), architectures: [{ arch: 'mamba-conv', N: 2 }, { arch: 'mamba2', N: 2, model: { dtRank: 0 } }], d: [4] };
+    const spec: SweepSpec = { ...tinySpec('fail', [0], 3), architectures: [{ model: 'mamba-conv', N: 2 }, { model: 'mamba2', N: 2, overrides: { dtRank: 0 } }], d: [4] };
     const specFile = join(dir, 'spec.json');
     writeFileSync(specFile, JSON.stringify(spec));
     const out = join(dir, 'f.jsonl');

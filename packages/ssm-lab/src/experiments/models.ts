@@ -1,6 +1,6 @@
 /**
  * The one table of model names. Every name builds one model, wherever it is used: `ssm-lab train
- * --model NAME`, a sweep spec's `"arch": NAME`, the Tab. 1 / Fig. 1 reproductions and the notebooks.
+ * --model NAME`, a sweep spec's `"model": NAME`, the Tab. 1 / Fig. 1 reproductions and the notebooks.
  *
  *   name              paper's name     where           block
  *   mamba+pe          Mamba+PE         Tab. 1, Fig. 1  embedding (+PE 0.1·t) → S6 → linear; no conv, no gate
@@ -15,7 +15,7 @@
  *   mamba-block       Mamba block      —               S6 with conv k = 4 and gate silu (mamba_ssm's block)
  *   linear-attention  linear attention —               linear attention mixer, conv k = 4, gate silu
  *
- * Accepted alias: `mamba-dt` = `mamba-delta-t` (sweep specs and results files written by ssm-core 0.1).
+ * Accepted alias: `mamba-dt` = `mamba-delta-t` (the spelling of results files written by ssm-core 0.1).
  * Sizes: `d` and `N` are the embedding and state size (default 32 and 8; the Transformer's d is 16).
  */
 import { configError, validate, type MambaConfig, type ModelSpec } from 'ssm-core';
@@ -126,4 +126,8 @@ export function recordModelName(cell: { arch: string; names?: string }): ModelNa
 /** The value of `cell.names` in results records whose `arch` is a name of this table. */
 export const RECORD_NAMES = 'ssm-lab';
 
-const LEGACY_SWEEP_NAMES: Readonly<Record<string, ModelName>> = { mamba: 'mamba-conv', mamba2: 'mamba2', s4d: 'mamba-s4d', 'mamba-dt': 'mamba-delta-t' };
+/**
+ * ssm-core 0.1's sweep spellings (its spec field `"arch"` and its results records' `cell.arch`) and the
+ * names of this table that build the same models.
+ */
+export const LEGACY_SWEEP_NAMES: Readonly<Record<string, ModelName>> = { mamba: 'mamba-conv', s4d: 'mamba-s4d', mamba2: 'mamba2', 'mamba-dt': 'mamba-delta-t' };

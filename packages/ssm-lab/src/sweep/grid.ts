@@ -44,7 +44,7 @@ export const hashId = (v: unknown) => sha256Hex(canonicalJson(v)).slice(0, 16);
 
 /** The model of an architecture at (d, N): the model table's entry with the spec's overrides; vocabSize is set by runJob. */
 export function archModel(a: SweepArchitecture, d: number, N: number, seed: number, T = 0): ModelSpec {
-  return modelSpec(a.arch, { d, N, T }, a.model ?? {}, seed);
+  return modelSpec(a.model, { d, N, T }, a.overrides ?? {}, seed);
 }
 
 export function taskSpecOf(spec: SweepSpec, size: number): TaskSpec {
@@ -70,8 +70,8 @@ export function expandGrid(specIn: SweepSpec): Cell[] {
           const train: TrainConfig = { ...spec.train, seed };
           const key = { v: 1, task, model, train, samples: spec.samples, seed };
           const id = hashId(key);
-          const label = `${MODELS[a.arch].label} ${sizeSym}=${size} d=${d} N=${N} seed=${seed}`;
-          cells.push({ id, index: cells.length, label, arch: a.arch, size, d, N, seed, task, job: { id, label, task, model, train, samples: { ...spec.samples }, seed } });
+          const label = `${MODELS[a.model].label} ${sizeSym}=${size} d=${d} N=${N} seed=${seed}`;
+          cells.push({ id, index: cells.length, label, arch: a.model, size, d, N, seed, task, job: { id, label, task, model, train, samples: { ...spec.samples }, seed } });
         }
       }
     }

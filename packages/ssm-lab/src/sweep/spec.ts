@@ -7,20 +7,24 @@
  *   {
  *     "name": "fig2-quick",
  *     "task": { "kind": "mqar", "T": 32, "vocabSize": 16 },            // size axis = κ (numKeys)
- *     "architectures": [ { "arch": "mamba-conv", "N": "2*size" }, { "arch": "mamba2", "N": "8*ln(size)" },
- *                        { "arch": "mamba-s4d", "N": 4 } ],
+ *     "architectures": [ { "model": "mamba-conv", "N": "2*size" }, { "model": "mamba2", "N": "8*ln(size)" },
+ *                        { "model": "mamba-s4d", "N": 4 } ],
  *     "sizes": [4, 8], "d": [4, 8, 16, 32], "seeds": [0, 1],
  *     "train": { "epochs": 8, "stepsPerEpoch": 100, "batchSize": 32, "lr": 0.01, "lrMin": 1e-6, "stopValAccuracy": 1 },
  *     "samples": { "train": 20000, "val": 500, "test": 2000 }
  *   }
  *
- * `arch` is a name of the model table (../experiments/models.ts), the same names `ssm-lab train --model`
+ * `model` is a name of the model table (../experiments/models.ts), the same names `ssm-lab train --model`
  * takes; Fig. 2 and Fig. 3 use (App. D.3 / D.4; all 1-layer, short causal conv k = 4 with silu):
  *   mamba-conv     S6 mixer, gate off (Thm. 2's setting; Fig. 3's baseline)
  *   mamba2         single-head Mamba-2 mixer, gate off (Thm. 3)
  *   mamba-s4d      "Mamba-S4D": the full Mamba block with the S6 layer swapped for S4D, gate on (Thm. 4)
  *   mamba-delta-t  Mamba-Δ⊤ (Eq. 15), gate off (Lem. 3); also spelled mamba-dt
- * `model` overrides any MambaConfig field of an architecture (e.g. `{ "conv": false }`).
+ * `overrides` sets any MambaConfig field of an architecture (e.g. `{ "conv": false }`).
+ *
+ * Spec files of ssm-core 0.1 named the model `"arch"`, with other names for the same words (its "mamba"
+ * is `mamba-conv` here, its "s4d" is `mamba-s4d`). A spec with `arch` is refused with a ConfigError that
+ * gives this mapping (LEGACY_SWEEP_NAMES), so an old file is never read as a different model.
  *
  * State-size rules `N`: an integer, or "c*size", "c*ln(size)", "c*log2(size)" (rounded up, at least 1):
  * Fig. 2 uses N = 2κ ("2*size"), 8 ln κ ("8*ln(size)"), 4; Fig. 3 uses N = 4|V| ("4*size").
@@ -28,8 +32,8 @@
  * Every invalid field is a ConfigError naming it (`spec.task.T`, `spec.architectures[1].N`, …) with
  * the expected and the actual value.
  */
-import { configError, validate, type MambaConfig } from 'ssm-core';
-import { modelName, type ModelName } from '../experiments/models.js';
+import { configError, validate, type ConfigError, type MambaConfig } from 'ssm-core';
+import { LEGACY_SWEEP_NAMES, modelName, type ModelName } from '../experiments/models.js';
 
 export type SweepTask =
   | { kind: 'mqar'; T: number; /** |V| values (paper: 128). */ vocabSize: number }
@@ -39,11 +43,11 @@ export type StateRule = number | string;
 
 export interface SweepArchitecture {
   /** A name of the model table (an alias is replaced by its canonical name). */
-  arch: ModelName;
+  model: ModelName;
   /** State size N: an integer or a rule in the size (see the header). */
   N: StateRule;
   /** Overrides of the architecture's MambaConfig (conv, gate, discretization, dtRank, …). */
-  model?: Partial<Omit<MambaConfig, 'vocabSize' | 'numClasses' | 'dModel' | 'dState' | 'seed'>>;
+  overrides?: Partial<Omit<MambaConfig, 'vocabSize' | 'numClasses' | 'dModel' | 'dState' | 'seed'>>;
 }
 
 export interface SweepTrain {
@@ -113,6 +117,14 @@ export function stateSize(rule: StateRule, size: number, path = 'N'): number {
   return Math.max(1, Math.ceil(c * f - 1e-9));
 }
 
+/** The error for a spec that still has ssm-core 0.1's `"arch"` field: names the field, its new name and the mapping. */
+function legacyArch(path: string, value: unknown): ConfigError {
+  const mapping = Object.entries(LEGACY_SWEEP_NAMES).map(([from, to]) => `"arch": "${from}" → "model": "${to}"`).join(', ');
+  const fix = typeof value === 'string' && Object.hasOwn(LEGACY_SWEEP_NAMES, value) ? `; here: "model": "${LEGACY_SWEEP_NAMES[value]}"` : '';
+  return configError(path, 'no field "arch": the field is now "model", a name of ssm-lab\'s model table (ssm-lab --help)', show(value),
+    `ssm-core 0.1's arch values map to: ${mapping}${fix}; the field "model" of 0.1 (MambaConfig overrides) is now "overrides"`);
+}
+
 /** Check a parsed spec; returns it with defaults filled in. Throws a ConfigError naming the first bad field. */
 export function validateSweepSpec(raw: unknown, source = 'spec'): SweepSpec {
   if (!isObj(raw)) throw configError(source, 'a sweep spec object {name, task, architectures, sizes, d, seeds, train, samples}', show(raw));
@@ -147,24 +159,26 @@ export function validateSweepSpec(raw: unknown, source = 'spec'): SweepSpec {
 
   // architectures
   const archs = raw.architectures;
-  if (!Array.isArray(archs) || archs.length === 0) throw configError(`${source}.architectures`, 'a non-empty array of {arch, N, model?}', show(archs));
+  if (!Array.isArray(archs) || archs.length === 0) throw configError(`${source}.architectures`, 'a non-empty array of {model, N, overrides?}', show(archs));
   const architectures: SweepArchitecture[] = archs.map((a, i) => {
     const p = `${source}.architectures[${i}]`;
-    if (!isObj(a)) throw configError(p, '{arch, N, model?}', show(a));
-    noExtraKeys(p, a, ['arch', 'N', 'model']);
-    const arch = modelName(a.arch, `${p}.arch`, true);
+    if (!isObj(a)) throw configError(p, '{model, N, overrides?}', show(a));
+    if (Object.hasOwn(a, 'arch')) throw legacyArch(`${p}.arch`, a.arch);
+    noExtraKeys(p, a, ['model', 'N', 'overrides']);
+    if (isObj(a.model)) throw configError(`${p}.model`, 'a model name (MambaConfig overrides go in "overrides")', show(a.model));
+    const model = modelName(a.model, `${p}.model`, true);
     stateSize(a.N as StateRule, 4, `${p}.N`);
-    if (a.model !== undefined && !isObj(a.model)) throw configError(`${p}.model`, 'an object of MambaConfig overrides', show(a.model));
-    if (a.model) {
+    if (a.overrides !== undefined && !isObj(a.overrides)) throw configError(`${p}.overrides`, 'an object of MambaConfig overrides', show(a.overrides));
+    if (a.overrides) {
       for (const k of ['vocabSize', 'numClasses', 'dModel', 'dState', 'seed']) {
-        if (k in a.model) throw configError(`${p}.model.${k}`, 'not set here (the grid sets it)', show(a.model[k]));
+        if (k in a.overrides) throw configError(`${p}.overrides.${k}`, 'not set here (the grid sets it)', show(a.overrides[k]));
       }
     }
-    return { arch, N: a.N as StateRule, ...(a.model ? { model: a.model as SweepArchitecture['model'] } : {}) };
+    return { model, N: a.N as StateRule, ...(a.overrides ? { overrides: a.overrides as SweepArchitecture['overrides'] } : {}) };
   });
-  const archNames = architectures.map((a) => a.arch);
-  const dupArch = archNames.find((x, i) => archNames.indexOf(x) !== i);
-  if (dupArch) throw configError(`${source}.architectures`, 'each arch at most once', show(archNames), `"${dupArch}" appears twice`);
+  const modelNames = architectures.map((a) => a.model);
+  const dupModel = modelNames.find((x, i) => modelNames.indexOf(x) !== i);
+  if (dupModel) throw configError(`${source}.architectures`, 'each model at most once', show(modelNames), `"${dupModel}" appears twice`);
 
   const sizes = intList(`${source}.sizes`, raw.sizes, 1);
   for (const [i, s] of sizes.entries()) {
