@@ -31,7 +31,14 @@ describe('ssm-lab', () => {
 
   it('rejects bad input with exit code 2 and the option named', () => {
     const cases: [string[], RegExp][] = [
-      [['train', 'keep-nth', '--lr', 'fast'], /--lr: expected a number ≥ 0, got "fast"/],
+      [['train', 'keep-nth', '--lr', 'fast'], /--lr: expected a number in \(0, 10\], got "fast"/],
+      [['train', 'keep-nth', '--lr', '1e30'], /--lr: expected a number in \(0, 10\], got 1e\+30/],
+      [['train', 'keep-nth', '--lr', 'Infinity'], /--lr: expected a number in \(0, 10\], got Infinity/],
+      [['train', 'keep-nth', '--lr', '0.01', '--lr-min', '0.1'], /--lr-min: expected a number in \[0, 0\.01\], got 0\.1/],
+      [['train', 'keep-nth', '--epochs', '2.5'], /--epochs: expected an integer ≥ 1, got 2\.5/],
+      [['train', 'keep-nth', 'mamba'], /ssm-lab train <task>: expected at most 1 argument, got "keep-nth" "mamba" \(unexpected argument "mamba"\)/],
+      [['theory', 'now'], /ssm-lab theory: expected no arguments, got "now"/],
+      [['sweep', 'show', 'fig2', 'fig3'], /ssm-lab sweep show <preset>: expected at most 1 argument, got "fig2" "fig3" \(unexpected argument "fig3"\)/],
       [['train', 'keep-nth', '--n', '60'], /options\.n: expected an integer in \[1, T=50\], got 60/],
       [['train', 'keep-nth', '--model', 'rnn'], /--model: expected mamba\+pe \| mamba/],
       [['train', 'mqar', '--mode', 'zoology', '--keys', '5000', '--vocab', '8192'], /options\.numKeys/],

@@ -10,7 +10,7 @@ import { printDemo } from '../reports/demo.js';
 import { fig1Document, fig1Lines, table1Document, table1Markdown, table1Verdict } from '../reports/table1.js';
 import { printTheory } from '../reports/theory.js';
 import { runJobs } from '../runner/pool.js';
-import { Opts } from './args.js';
+import { noExtraPositionals, Opts } from './args.js';
 import { doneLine, evalLine, trainLine } from './format.js';
 import { HELP } from './help.js';
 import { jobFromArgs, taskSpec } from './mapping.js';
@@ -96,6 +96,11 @@ function cmdConstructions(o: Opts): void {
   console.log(o.flag('json') ? JSON.stringify({ rows: r.rows, tightness: r.tightness, remark7: r.remark7 }, null, 2) : r.text);
 }
 
+/** The positional arguments each command takes after its name. */
+const COMMAND_ARGS: Readonly<Record<string, readonly string[]>> = {
+  theory: [], demo: [], constructions: [], train: ['<task>'], eval: ['<run-dir | model.safetensors>'], reproduce: ['<table1|fig1>'],
+};
+
 export async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'sweep') return sweepMain(argv.slice(1));
   let parsed;
@@ -112,6 +117,8 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
+    const usage = Object.hasOwn(COMMAND_ARGS, cmd) ? COMMAND_ARGS[cmd] : undefined;
+    if (usage !== undefined) noExtraPositionals(parsed.positionals.slice(1), usage.length, `ssm-lab ${[cmd, ...usage].join(' ')}`);
     if (cmd === 'theory') await printTheory();
     else if (cmd === 'demo') await printDemo();
     else {

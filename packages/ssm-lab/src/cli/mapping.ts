@@ -48,15 +48,19 @@ export function modelSpecOf(o: Opts, T: number): ModelSpec {
   return modelSpec(name, { d, N: o.num('N', e.defaults.N, { int: true, min: 1 }), T }, overrides);
 }
 
+/** Largest `--lr` accepted: Adam moves each weight by up to lr per step, so a larger rate only diverges. */
+export const LR_MAX = 10;
+
 /** `ssm-lab train <task> …` as a job (vocabSize/numClasses are set from the task when it runs). */
 export function jobFromArgs(task: string, o: Opts): JobSpec {
   const t = taskSpec(task, o);
   const seed = o.num('seed', 0, { int: true, min: 0 });
+  const lr = o.num('lr', 0.03, { above: 0, max: LR_MAX });
   return {
     id: `train/${task}`, label: o.str('model', 'mamba+pe'), task: t, model: modelSpecOf(o, t.T), seed, runDir: o.str('out'), resume: o.flag('resume'),
     samples: { train: o.num('train-samples', 100_000, { int: true, min: 1 }), val: o.num('val-samples', 1_000, { int: true, min: 1 }), test: o.num('test-samples', 100_000, { int: true, min: 1 }) },
     train: {
-      epochs: o.num('epochs', 600, { int: true, min: 1 }), batchSize: o.num('batch', 16, { int: true, min: 1 }), lr: o.num('lr', 0.03, { min: 0 }), lrMin: o.num('lr-min', 1e-6, { min: 0 }),
+      epochs: o.num('epochs', 600, { int: true, min: 1 }), batchSize: o.num('batch', 16, { int: true, min: 1 }), lr, lrMin: o.num('lr-min', 1e-6, { min: 0, max: lr }),
       seed, stepsPerEpoch: o.num('steps-per-epoch', undefined, { int: true, min: 1 }), stopValLoss: o.num('stop-val-loss', 1e-6, { min: 0 }),
       stopValAccuracy: o.num('stop-val-acc', undefined, { min: 0, max: 1 }), maxSeconds: o.num('max-seconds', 21_600, { min: 0 }),
     },

@@ -11,7 +11,7 @@ import { SWEEP_PRESETS, sweepPreset } from '../sweep/presets.js';
 import { mergeResults, readResults, toJsonl } from '../sweep/results.js';
 import { resolveShard, shardCells, shardPath } from '../sweep/shard.js';
 import { validateSweepSpec, type SweepSpec } from '../sweep/spec.js';
-import { Opts } from './args.js';
+import { noExtraPositionals, Opts } from './args.js';
 
 export const SWEEP_HELP = `ssm-lab sweep — trained-model sweeps (Fig. 2: MQAR size tightness; Fig. 3: Mamba vs Mamba-Δ⊤)
 
@@ -37,8 +37,10 @@ run
   --verbose         the trainer's per-epoch lines from every worker
   --dry-run         list this shard's cells and exit
 
-spec    "arch" takes the model names of ssm-lab train --model (one table; see ssm-lab --help): Fig. 2 uses
+spec    "model" takes the model names of ssm-lab train --model (one table; see ssm-lab --help): Fig. 2 uses
         mamba-conv, mamba2, mamba-s4d; Fig. 3 mamba-conv and mamba-delta-t. docs/sweeps.md lists every field.
+        Specs of ssm-core 0.1 ("arch": mamba | s4d | mamba2 | mamba-dt) are refused: write "model":
+        mamba-conv | mamba-s4d | mamba2 | mamba-delta-t, and "overrides" for 0.1's per-architecture "model".
 
 merge   one line per cell id from any number of files (shards, reruns), start/error lines dropped;
         the output does not depend on the order of the inputs
@@ -175,6 +177,8 @@ export async function sweepMain(argv: string[]): Promise<number> {
     return 0;
   }
   try {
+    const usage = sub === 'list' ? [] : sub === 'show' ? ['<preset>'] : sub === 'run' ? ['<spec.json|preset>'] : sub === 'merge' || sub === 'report' ? null : [];
+    if (usage) noExtraPositionals(rest, usage.length, `ssm-lab sweep ${[sub, ...usage].join(' ')}`);
     if (sub === 'list') {
       for (const [name, p] of Object.entries(SWEEP_PRESETS)) console.log(`${name.padEnd(11)} ${expandGrid(p).length} cells — ${p.description ?? ''}`);
       return 0;
