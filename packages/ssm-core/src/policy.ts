@@ -12,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { configError } from './errors.js';
+import { bool, numberIn, oneOf, ownKey, positiveInt, show } from './validate.js';
 
 /** Selective-scan implementation: 'fused' typed-array kernel, 'tensor' log-depth tf-op scan, 'auto' per backend. */
 export type ScanImpl = 'fused' | 'tensor';
@@ -68,18 +69,7 @@ export function backendUsesGpu(name: string = tf.getBackend()): boolean {
   return false;
 }
 
-const oneOfCheck = <T extends string>(choices: readonly T[]) => (v: unknown, name: string): T => {
-  if (typeof v !== 'string' || !choices.includes(v as T)) throw configError(name, choices.map((c) => `'${c}'`).join(' | '), JSON.stringify(v));
-  return v as T;
-};
-const fractionCheck = (v: unknown, name: string): number => {
-  if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw configError(name, 'a number in [0, 1]', JSON.stringify(v));
-  return v;
-};
-const positiveIntCheck = (v: unknown, name: string): number => {
-  if (!Number.isInteger(v) || (v as number) < 1) throw configError(name, 'a positive integer', JSON.stringify(v));
-  return v as number;
-};
+const fractionCheck = (v: unknown, name: string): number => numberIn(v, name, 0, 1);
 const parseNumber = (s: string) => (s.trim() === '' ? NaN : Number(s));
 const BACKEND_NAMES = ['tensorflow', 'wasm', 'webgl', 'webgpu', 'cpu'] as const;
 
@@ -89,7 +79,7 @@ const DEFS: { [K in FlagName]: FlagDef<K> } = {
     env: 'SSM_BACKEND',
     value: () => '',
     check: (v, name) => {
-      if (typeof v !== 'string') throw configError(name, "a backend name or ''", JSON.stringify(v));
+      if (typeof v !== 'string') throw configError(name, "a backend name or ''", show(v));
       return v.trim();
     },
   },
@@ -98,26 +88,23 @@ const DEFS: { [K in FlagName]: FlagDef<K> } = {
     value: () => ['tensorflow', 'wasm', 'webgl', 'cpu'],
     check: (v, name) => {
       if (!Array.isArray(v) || v.length === 0 || !v.every((x) => (BACKEND_NAMES as readonly string[]).includes(x))) {
-        throw configError(name, `a non-empty array of ${BACKEND_NAMES.join(' | ')}`, JSON.stringify(v));
+        throw configError(name, `a non-empty array of ${BACKEND_NAMES.join(' | ')}`, show(v));
       }
       return Object.freeze([...v]) as readonly string[];
     },
   },
-  SCAN_IMPL: { doc: "what the scan's impl 'auto' resolves to", env: 'SSM_SCAN_IMPL', value: () => 'auto', check: oneOfCheck(['auto', 'fused', 'tensor'] as const) },
+  SCAN_IMPL: { doc: "what the scan's impl 'auto' resolves to", env: 'SSM_SCAN_IMPL', value: () => 'auto', check: (v, name) => oneOf(v, name, ['auto', 'fused', 'tensor'] as const) },
   HOST_KERNELS: {
     doc: 'may host (typed-array) kernels run',
     env: 'SSM_HOST_KERNELS',
     value: () => !backendUsesGpu(),
     parse: (s) => ({ '1': true, true: true, '0': false, false: false })[s.trim().toLowerCase()] ?? s,
-    check: (v, name) => {
-      if (typeof v !== 'boolean') throw configError(name, 'true | false (env: 1 | 0)', JSON.stringify(v));
-      return v;
-    },
+    check: bool,
   },
   SPARSE_SCATTER_DENSITY: { doc: 'max nonzero share of W for the scatter linear', value: () => 1 / 16, parse: parseNumber, check: fractionCheck },
   SPARSE_COLUMN_SHARE: { doc: 'max used-column share of W for the column linear', value: () => 1 / 2, parse: parseNumber, check: fractionCheck },
   CONV_ZERO_FRACTION: { doc: 'min zero share of x for the sparse causal conv', value: () => 3 / 4, parse: parseNumber, check: fractionCheck },
-  CONV_ZERO_SAMPLE: { doc: 'entries of x sampled to judge its zero share', value: () => 4096, parse: parseNumber, check: positiveIntCheck },
+  CONV_ZERO_SAMPLE: { doc: 'entries of x sampled to judge its zero share', value: () => 4096, parse: parseNumber, check: positiveInt },
 };
 
 const overrides = new Map<FlagName, unknown>();
@@ -134,14 +121,14 @@ function fromEnv<K extends FlagName>(name: K): Flags[K] | undefined {
 
 /** The current value of flag `name` (set value, else environment variable, else default). */
 export function getFlag<K extends FlagName>(name: K): Flags[K] {
-  if (!(name in DEFS)) throw configError('flag', Object.keys(DEFS).join(' | '), JSON.stringify(name));
+  ownKey(name, 'flag', DEFS);
   if (overrides.has(name)) return overrides.get(name) as Flags[K];
   return fromEnv(name) ?? (DEFS[name] as FlagDef<K>).value();
 }
 
 /** Set flag `name` for this process (overrides its environment variable); a bad value is a ConfigError. */
 export function setFlag<K extends FlagName>(name: K, value: Flags[K]): void {
-  if (!(name in DEFS)) throw configError('flag', Object.keys(DEFS).join(' | '), JSON.stringify(name));
+  ownKey(name, 'flag', DEFS);
   overrides.set(name, (DEFS[name] as FlagDef<K>).check(value, `flag ${name}`));
 }
 

@@ -66,6 +66,10 @@ describe('policy flags', () => {
     expect(() => setFlag('BACKEND_PREFERENCE', ['cuda'])).toThrow(/flag BACKEND_PREFERENCE/);
     expect(() => setFlag('NO_SUCH_FLAG' as never, 1 as never)).toThrow(ConfigError);
     expect(() => getFlag('NO_SUCH_FLAG' as never)).toThrow(/flag: expected .*SCAN_IMPL/);
+    for (const inherited of ['__proto__', 'constructor', 'toString']) {
+      expect(() => getFlag(inherited as never)).toThrow(ConfigError);
+      expect(() => setFlag(inherited as never, 1 as never)).toThrow(ConfigError);
+    }
     expect(getFlag('SCAN_IMPL')).toBe('auto'); // a refused value changes nothing
     process.env.SSM_SCAN_IMPL = 'gpu';
     expect(() => getFlag('SCAN_IMPL')).toThrow(/SSM_SCAN_IMPL: expected 'auto' \| 'fused' \| 'tensor', got "gpu"/);
