@@ -180,6 +180,7 @@ async function main(): Promise<number> {
           console.error(`\n${f}: code cell ${x.cell} failed${x.ename ? ` with ${x.ename}: ${x.evalue}` : ''}`);
           console.error(x.source.split('\n').map((l) => `  | ${l}`).join('\n'));
           if (x.stderr) console.error(x.stderr.trimEnd().split('\n').map((l) => `  ! ${l}`).join('\n'));
+          // eslint-disable-next-line no-control-regex -- strips the ANSI colour codes Jupyter puts in tracebacks
           const tb = x.traceback.join('\n').replace(/\x1b\[[0-9;]*m/g, '').trim();
           if (tb) console.error(tb.split('\n').slice(0, 20).map((l) => `  > ${l}`).join('\n'));
           console.error('');

@@ -9,7 +9,7 @@
  *                                 with a slider over t and play/pause buttons
  *   showAnimation(fig)            display it (ssm-plot's `show`, which keeps Plotly's `frames`)
  */
-import { show, type Figure, type Frame, type Layout, type Trace } from 'ssm-plot';
+import { show, type Figure, type Frame, type Trace } from 'ssm-plot';
 import { tf, type MambaModel } from 'ssm-core';
 
 /** h_t [d][N] for t = 1 … T: the mixer's state after reading the prefix x_1 … x_t (T forward passes). */

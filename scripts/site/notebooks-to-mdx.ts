@@ -18,7 +18,7 @@
  * --static DIR (default website/static/notebooks), --all (also executed copies without a source).
  * Files are rewritten only when their content changes (keeps the bundler's cache warm).
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cleanTerminalText, escapeMarkdown, jsString, plainText } from './mdx.js';
@@ -128,7 +128,7 @@ function imageOutput(data: Record<string, unknown>, key: string, assetBase: stri
   const path = `${assetBase}/out-${n}.${ext}`;
   const raw = text(data[key] as MultiLine);
   assets.push({ path, content: ext === 'svg' ? raw : Buffer.from(raw.replace(/\s+/g, ''), 'base64') });
-  return `![${alt.replace(/[\[\]\\{}<>]/g, ' ').trim() || 'output'}](./${path})`;
+  return `![${alt.replace(/[[\]\\{}<>]/g, ' ').trim() || 'output'}](./${path})`;
 }
 
 /** Convert one executed notebook to an MDX page plus its assets. */

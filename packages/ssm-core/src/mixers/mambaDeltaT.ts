@@ -28,7 +28,7 @@ export const mambaDeltaT: Mixer = {
     ];
   },
   forward(p, x, ctx, withInternals) {
-    const { d, N } = ctx;
+    const { N } = ctx;
     const xhat = applyConv1d(p, x, ctx); // (14b)
     const [b, L] = xhat.shape;
     const BC = linear(xhat, p('x_proj.weight')); // [b, L, 2N]
