@@ -25,10 +25,16 @@ const pathOf = (entry) => `^${core}${entry}(/|\\.ts$)`;
 const upward = LAYERS.flatMap((layer, i) =>
   layer.map((entry) => ({
     name: `layer-${entry}`,
-    comment: `${entry} is in layer ${i}; it may import only from layers 0…${i} (${LAYERS.slice(0, i + 1).flat().join(', ')})`,
+    comment: `${entry} is in layer ${i}; it may import only from layers 0…${i} (${LAYERS.slice(0, i + 1)
+      .flat()
+      .join(', ')})`,
     severity: 'error',
     from: { path: pathOf(entry) },
-    to: { path: `^${core}(${LAYERS.slice(i + 1).flat().join('|')})(/|\\.ts$)` },
+    to: {
+      path: `^${core}(${LAYERS.slice(i + 1)
+        .flat()
+        .join('|')})(/|\\.ts$)`,
+    },
   })),
 );
 
@@ -47,7 +53,8 @@ module.exports = {
     {
       name: 'core-no-orchestration',
       severity: 'error',
-      comment: 'ssm-core is the library a user copies: no child processes, worker pools or CLIs (those live in ssm-lab)',
+      comment:
+        'ssm-core is the library a user copies: no child processes, worker pools or CLIs (those live in ssm-lab)',
       from: { path: `^${core}` },
       to: { path: '^(node:)?(child_process|worker_threads|cluster|readline)$', dependencyTypes: ['core'] },
     },
@@ -72,6 +79,9 @@ module.exports = {
     exclude: { path: ['(^|/)dist/', 'node_modules', '^build/', '\\.docusaurus'] },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+    },
   },
 };

@@ -20,7 +20,8 @@ export const KERNEL_NAME = 'tslab';
 /** Write the tslab kernel spec under build/jupyter; returns the JUPYTER_PATH entry to use. */
 export function registerKernel(): { jupyterPath: string; specFile: string } {
   const tslab = join(ROOT, 'node_modules', 'tslab', 'bin', 'tslab');
-  if (!existsSync(tslab)) throw new Error(`tslab is not installed (${tslab} missing): run \`npm install\` at the repo root`);
+  if (!existsSync(tslab))
+    throw new Error(`tslab is not installed (${tslab} missing): run \`npm install\` at the repo root`);
   const jupyterPath = join(JUPYTER_PREFIX, 'share', 'jupyter');
   const dir = join(jupyterPath, 'kernels', KERNEL_NAME);
   mkdirSync(dir, { recursive: true });
@@ -62,7 +63,13 @@ export function hasModule(py: string, module: string): boolean {
 }
 
 /** The Debian packages that provide headless execution (what .ci/run installs). */
-export const DEBIAN_PACKAGES = ['jupyter-nbconvert', 'python3-ipykernel', 'jupyter-client', 'python3-notebook', 'jupyter-notebook'];
+export const DEBIAN_PACKAGES = [
+  'jupyter-nbconvert',
+  'python3-ipykernel',
+  'jupyter-client',
+  'python3-notebook',
+  'jupyter-notebook',
+];
 
 /** The parts of an .ipynb file we read. */
 export interface NotebookCell {
@@ -85,7 +92,7 @@ export function storedProblems(nb: Notebook): string[] {
     if (c.outputs && c.outputs.length) p.push(`cell ${i + 1} has ${c.outputs.length} output(s)`);
     if (c.execution_count != null) p.push(`cell ${i + 1} has execution_count ${c.execution_count}`);
   });
-  if (nb.metadata.kernelspec?.name !== KERNEL_NAME) p.push(`kernelspec is ${JSON.stringify(nb.metadata.kernelspec?.name)}, not "${KERNEL_NAME}"`);
+  if (nb.metadata.kernelspec?.name !== KERNEL_NAME)
+    p.push(`kernelspec is ${JSON.stringify(nb.metadata.kernelspec?.name)}, not "${KERNEL_NAME}"`);
   return p;
 }
-

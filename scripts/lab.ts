@@ -10,7 +10,16 @@
  */
 import { spawn } from 'node:child_process';
 import { relative } from 'node:path';
-import { DEBIAN_PACKAGES, findPython, hasModule, jupyterEnv, KERNEL_NAME, NOTEBOOK_DIR, registerKernel, ROOT } from './jupyter.js';
+import {
+  DEBIAN_PACKAGES,
+  findPython,
+  hasModule,
+  jupyterEnv,
+  KERNEL_NAME,
+  NOTEBOOK_DIR,
+  registerKernel,
+  ROOT,
+} from './jupyter.js';
 
 const args = process.argv.slice(2);
 const classic = args.includes('--classic');
@@ -30,26 +39,40 @@ const module = classic ? 'notebook' : 'jupyterlab';
 const py = findPython([module]);
 if (!py) {
   const venv = `${relative(process.cwd(), ROOT) || '.'}/.venv`;
-  console.error(`\n${classic ? 'The classic Jupyter Notebook' : 'JupyterLab'} is not installed (tried $JUPYTER_PYTHON, python3, /usr/bin/python3). Install it:`);
-  console.error('\n  with pip, in a virtual environment (Debian/Ubuntu system Pythons refuse `pip install` outside one):');
+  console.error(
+    `\n${classic ? 'The classic Jupyter Notebook' : 'JupyterLab'} is not installed (tried $JUPYTER_PYTHON, python3, /usr/bin/python3). Install it:`,
+  );
+  console.error(
+    '\n  with pip, in a virtual environment (Debian/Ubuntu system Pythons refuse `pip install` outside one):',
+  );
   console.error(`    python3 -m venv ${venv} && ${venv}/bin/pip install jupyterlab plotly`);
   console.error(`    JUPYTER_PYTHON=${venv}/bin/python npm run lab`);
-  console.error('    (plotly brings JupyterLab\'s renderer for the notebooks\' interactive Plotly figures)');
+  console.error("    (plotly brings JupyterLab's renderer for the notebooks' interactive Plotly figures)");
   console.error('\n  or from Debian packages (JupyterLab is not packaged; this is the classic Notebook 6):');
   console.error(`    sudo apt-get install -y --no-install-recommends ${DEBIAN_PACKAGES.join(' ')}`);
   console.error('    npm run lab -- --classic');
   process.exit(1);
 }
 if (!classic && !hasModule(py, 'plotly')) {
-  console.warn(`note: ${py} has no plotly package, so JupyterLab lacks the Plotly renderer and shows the HTML fallback`);
+  console.warn(
+    `note: ${py} has no plotly package, so JupyterLab lacks the Plotly renderer and shows the HTML fallback`,
+  );
   console.warn(`      (which loads plotly.js from the CDN). For the native renderer: ${py} -m pip install plotly`);
 }
 
-const sub = classic ? ['-m', 'notebook', `--notebook-dir=${NOTEBOOK_DIR}`] : ['-m', 'jupyterlab', `--ServerApp.root_dir=${NOTEBOOK_DIR}`];
+const sub = classic
+  ? ['-m', 'notebook', `--notebook-dir=${NOTEBOOK_DIR}`]
+  : ['-m', 'jupyterlab', `--ServerApp.root_dir=${NOTEBOOK_DIR}`];
 // Jupyter refuses to run as root without this flag (containers, CI boxes).
 if (process.getuid?.() === 0 && !passThrough.includes('--allow-root')) sub.push('--allow-root');
-console.log(`Starting ${classic ? 'Jupyter Notebook' : 'JupyterLab'} (${py} ${sub.join(' ')} ${passThrough.join(' ')}); Ctrl-C stops it.`);
-const child = spawn(py, [...sub, ...passThrough], { cwd: NOTEBOOK_DIR, env: jupyterEnv(jupyterPath), stdio: 'inherit' });
+console.log(
+  `Starting ${classic ? 'Jupyter Notebook' : 'JupyterLab'} (${py} ${sub.join(' ')} ${passThrough.join(' ')}); Ctrl-C stops it.`,
+);
+const child = spawn(py, [...sub, ...passThrough], {
+  cwd: NOTEBOOK_DIR,
+  env: jupyterEnv(jupyterPath),
+  stdio: 'inherit',
+});
 // Ctrl-C reaches Jupyter from the terminal itself (it asks before shutting down): just stay alive.
 process.on('SIGINT', () => {});
 process.on('SIGTERM', () => child.kill('SIGTERM'));

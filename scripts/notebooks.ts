@@ -20,7 +20,21 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
-import { DEBIAN_PACKAGES, findPython, jupyterEnv, KERNEL_NAME, NOTEBOOK_DIR, registerKernel, ROOT, storedProblems, type Notebook } from './jupyter.js';
+import {
+  DEBIAN_PACKAGES,
+  findPython,
+  jupyterEnv,
+  KERNEL_NAME,
+  NOTEBOOK_DIR,
+  registerKernel,
+  ROOT,
+  storedProblems,
+  type Notebook,
+} from './jupyter.js';
+
+/** ANSI colour codes, which Jupyter puts in tracebacks. */
+// eslint-disable-next-line no-control-regex -- the escape character is what this pattern matches
+const ANSI_COLOUR = /\x1b\[[0-9;]*m/g;
 
 const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
 
@@ -33,12 +47,22 @@ interface Summary {
 }
 
 function parseArgs(argv: string[]) {
-  const o = { quick: process.env.NOTEBOOK_QUICK === '1', jobs: 1, timeout: 1800, out: join(ROOT, 'build', 'notebooks'), check: false, strip: false, cached: false, filters: [] as string[] };
+  const o = {
+    quick: process.env.NOTEBOOK_QUICK === '1',
+    jobs: 1,
+    timeout: 1800,
+    out: join(ROOT, 'build', 'notebooks'),
+    check: false,
+    strip: false,
+    cached: false,
+    filters: [] as string[],
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (name: string) => {
       const v = Number(argv[++i]);
-      if (!Number.isInteger(v) || v < 1) throw new Error(`${name} needs a positive integer, got ${JSON.stringify(argv[i])}`);
+      if (!Number.isInteger(v) || v < 1)
+        throw new Error(`${name} needs a positive integer, got ${JSON.stringify(argv[i])}`);
       return v;
     };
     if (a === '--quick') o.quick = true;
@@ -49,7 +73,11 @@ function parseArgs(argv: string[]) {
     else if (a === '--timeout') o.timeout = num('--timeout');
     else if (a === '--out') o.out = resolve(argv[++i] ?? '');
     else if (a === '-h' || a === '--help') {
-      console.log(readFileSync(new URL(import.meta.url), 'utf8').split('*/')[0].replace(/^\/\*\*?|^ \* ?/gm, ''));
+      console.log(
+        readFileSync(new URL(import.meta.url), 'utf8')
+          .split('*/')[0]
+          .replace(/^\/\*\*?|^ \* ?/gm, ''),
+      );
       process.exit(0);
     } else if (a.startsWith('-')) throw new Error(`unknown option ${a} (see --help)`);
     else o.filters.push(a);
@@ -65,7 +93,12 @@ function cacheKey(file: string, quick: boolean): string {
   const lib = join(NOTEBOOK_DIR, 'lib');
   const deps = [
     join(NOTEBOOK_DIR, file),
-    ...(existsSync(lib) ? readdirSync(lib).filter((f) => f.endsWith('.ts')).sort().map((f) => join(lib, f)) : []),
+    ...(existsSync(lib)
+      ? readdirSync(lib)
+          .filter((f) => f.endsWith('.ts'))
+          .sort()
+          .map((f) => join(lib, f))
+      : []),
     ...['ssm-core', 'ssm-lab', 'ssm-plot'].map((p) => join(ROOT, 'packages', p, 'dist', 'index.cjs')),
   ];
   for (const d of deps) h.update(`${relative(ROOT, d)}\n`).update(existsSync(d) ? readFileSync(d) : 'missing');
@@ -85,7 +118,8 @@ function strip(path: string): boolean {
   let changed = false;
   for (const c of nb.cells) {
     if (c.cell_type !== 'code') continue;
-    if ((c.outputs?.length ?? 0) > 0 || c.execution_count != null || (c.metadata && 'execution' in c.metadata)) changed = true;
+    if ((c.outputs?.length ?? 0) > 0 || c.execution_count != null || (c.metadata && 'execution' in c.metadata))
+      changed = true;
     c.outputs = [];
     c.execution_count = null;
     if (c.metadata) delete c.metadata.execution;
@@ -94,13 +128,29 @@ function strip(path: string): boolean {
   return changed;
 }
 
-const fmt = (s: number) => (s >= 60 ? `${Math.floor(s / 60)} min ${(s % 60).toFixed(0).padStart(2, '0')} s` : `${s.toFixed(1)} s`);
+const fmt = (s: number) =>
+  s >= 60 ? `${Math.floor(s / 60)} min ${(s % 60).toFixed(0).padStart(2, '0')} s` : `${s.toFixed(1)} s`;
 
 function run(py: string, src: string, dst: string, env: NodeJS.ProcessEnv, timeout: number): Promise<Summary> {
   return new Promise((done, reject) => {
-    const child = spawn(py, [join(ROOT, 'scripts', 'execute-notebook.py'), src, dst, '--kernel', KERNEL_NAME, '--cwd', NOTEBOOK_DIR, '--timeout', String(timeout)], {
-      env, stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      py,
+      [
+        join(ROOT, 'scripts', 'execute-notebook.py'),
+        src,
+        dst,
+        '--kernel',
+        KERNEL_NAME,
+        '--cwd',
+        NOTEBOOK_DIR,
+        '--timeout',
+        String(timeout),
+      ],
+      {
+        env,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     child.on('error', reject);
@@ -117,10 +167,14 @@ function run(py: string, src: string, dst: string, env: NodeJS.ProcessEnv, timeo
 
 async function main(): Promise<number> {
   const o = parseArgs(process.argv.slice(2));
-  const all = readdirSync(NOTEBOOK_DIR).filter((f) => f.endsWith('.ipynb')).sort();
+  const all = readdirSync(NOTEBOOK_DIR)
+    .filter((f) => f.endsWith('.ipynb'))
+    .sort();
   const files = o.filters.length ? all.filter((f) => o.filters.some((s) => f.includes(s))) : all;
   if (!files.length) {
-    console.error(`no notebooks${o.filters.length ? ` matching ${o.filters.join(', ')}` : ''} in ${relative(ROOT, NOTEBOOK_DIR)}/`);
+    console.error(
+      `no notebooks${o.filters.length ? ` matching ${o.filters.join(', ')}` : ''} in ${relative(ROOT, NOTEBOOK_DIR)}/`,
+    );
     return 1;
   }
 
@@ -128,10 +182,13 @@ async function main(): Promise<number> {
     for (const f of files) console.log(`${strip(join(NOTEBOOK_DIR, f)) ? 'stripped' : 'clean   '} ${f}`);
     return 0;
   }
-  const dirty = files.map((f) => [f, storedProblems(readNotebook(join(NOTEBOOK_DIR, f)))] as const).filter(([, p]) => p.length);
+  const dirty = files
+    .map((f) => [f, storedProblems(readNotebook(join(NOTEBOOK_DIR, f)))] as const)
+    .filter(([, p]) => p.length);
   if (dirty.length) {
     console.error('Notebooks must be stored without outputs, with the tslab kernel:');
-    for (const [f, p] of dirty) console.error(`  ${f}: ${p.slice(0, 3).join('; ')}${p.length > 3 ? `; … (${p.length} problems)` : ''}`);
+    for (const [f, p] of dirty)
+      console.error(`  ${f}: ${p.slice(0, 3).join('; ')}${p.length > 3 ? `; … (${p.length} problems)` : ''}`);
     console.error('Fix: npm run notebooks -- --strip');
     return 1;
   }
@@ -142,28 +199,43 @@ async function main(): Promise<number> {
 
   const py = findPython(['nbconvert', 'nbclient', 'nbformat', 'jupyter_client']);
   if (!py) {
-    console.error('No Python with Jupyter nbconvert found (tried $JUPYTER_PYTHON, python3, /usr/bin/python3). Install it:');
+    console.error(
+      'No Python with Jupyter nbconvert found (tried $JUPYTER_PYTHON, python3, /usr/bin/python3). Install it:',
+    );
     console.error(`  sudo apt-get install -y --no-install-recommends ${DEBIAN_PACKAGES.join(' ')}`);
-    console.error('  or: python3 -m pip install nbconvert ipykernel   (then JUPYTER_PYTHON=<that python> if it is not python3)');
+    console.error(
+      '  or: python3 -m pip install nbconvert ipykernel   (then JUPYTER_PYTHON=<that python> if it is not python3)',
+    );
     return 1;
   }
   const { jupyterPath } = registerKernel();
   mkdirSync(o.out, { recursive: true });
   const env = jupyterEnv(jupyterPath, o.quick ? { NOTEBOOK_QUICK: '1' } : {});
-  console.log(`Executing ${files.length} notebook(s) with the tslab kernel${o.quick ? ' in quick mode (NOTEBOOK_QUICK=1)' : ''}, ${o.jobs} at a time`);
-  console.log(`  python ${py}, kernel spec ${relative(ROOT, jupyterPath)}/kernels/${KERNEL_NAME}, output ${relative(ROOT, o.out)}/`);
+  console.log(
+    `Executing ${files.length} notebook(s) with the tslab kernel${o.quick ? ' in quick mode (NOTEBOOK_QUICK=1)' : ''}, ${o.jobs} at a time`,
+  );
+  console.log(
+    `  python ${py}, kernel spec ${relative(ROOT, jupyterPath)}/kernels/${KERNEL_NAME}, output ${relative(ROOT, o.out)}/`,
+  );
 
   const t0 = Date.now();
   const results = new Map<string, { summary: Summary; plots: number; cached?: boolean }>();
   const cache = readCache(o.out);
-  const plotsIn = (path: string) => readNotebook(path).cells.flatMap((c) => c.outputs ?? []).filter((x) => x.data && PLOTLY_MIME in x.data).length;
+  const plotsIn = (path: string) =>
+    readNotebook(path)
+      .cells.flatMap((c) => c.outputs ?? [])
+      .filter((x) => x.data && PLOTLY_MIME in x.data).length;
   const queue = [...files];
   const lane = async () => {
     for (let f = queue.shift(); f; f = queue.shift()) {
       const dst = join(o.out, f);
       const key = cacheKey(f, o.quick);
       if (o.cached && cache[f] === key && existsSync(dst)) {
-        results.set(f, { summary: { ok: true, seconds: 0, cells: [], failed: null, error: null }, plots: plotsIn(dst), cached: true });
+        results.set(f, {
+          summary: { ok: true, seconds: 0, cells: [], failed: null, error: null },
+          plots: plotsIn(dst),
+          cached: true,
+        });
         console.log(`ok   ${f}  cached (notebook, helpers, libraries and mode unchanged)`);
         continue;
       }
@@ -173,16 +245,36 @@ async function main(): Promise<number> {
       results.set(f, { summary, plots });
       if (summary.ok) cache[f] = key;
       writeFileSync(join(o.out, 'cache.json'), JSON.stringify(cache, null, 2) + '\n');
-      console.log(`${summary.ok ? 'ok  ' : 'FAIL'} ${f}  ${fmt(summary.seconds)}  (${summary.cells.length} code cells, ${plots} Plotly figure${plots === 1 ? '' : 's'})`);
+      console.log(
+        `${summary.ok ? 'ok  ' : 'FAIL'} ${f}  ${fmt(summary.seconds)}  (${summary.cells.length} code cells, ${plots} Plotly figure${plots === 1 ? '' : 's'})`,
+      );
       if (!summary.ok) {
         const x = summary.failed;
         if (x) {
           console.error(`\n${f}: code cell ${x.cell} failed${x.ename ? ` with ${x.ename}: ${x.evalue}` : ''}`);
-          console.error(x.source.split('\n').map((l) => `  | ${l}`).join('\n'));
-          if (x.stderr) console.error(x.stderr.trimEnd().split('\n').map((l) => `  ! ${l}`).join('\n'));
-          // eslint-disable-next-line no-control-regex -- strips the ANSI colour codes Jupyter puts in tracebacks
-          const tb = x.traceback.join('\n').replace(/\x1b\[[0-9;]*m/g, '').trim();
-          if (tb) console.error(tb.split('\n').slice(0, 20).map((l) => `  > ${l}`).join('\n'));
+          console.error(
+            x.source
+              .split('\n')
+              .map((l) => `  | ${l}`)
+              .join('\n'),
+          );
+          if (x.stderr)
+            console.error(
+              x.stderr
+                .trimEnd()
+                .split('\n')
+                .map((l) => `  ! ${l}`)
+                .join('\n'),
+            );
+          const tb = x.traceback.join('\n').replace(ANSI_COLOUR, '').trim();
+          if (tb)
+            console.error(
+              tb
+                .split('\n')
+                .slice(0, 20)
+                .map((l) => `  > ${l}`)
+                .join('\n'),
+            );
           console.error('');
         } else console.error(`${f}: ${summary.error ?? 'failed'}`);
       }
@@ -194,19 +286,40 @@ async function main(): Promise<number> {
   console.log('\n| notebook | time | code cells | Plotly figures | status |\n|---|---|---|---|---|');
   for (const f of files) {
     const r = results.get(f)!;
-    console.log(`| ${f} | ${r.cached ? 'cached' : fmt(r.summary.seconds)} | ${r.cached ? '—' : r.summary.cells.length} | ${r.plots} | ${r.summary.ok ? 'ok' : 'FAILED'} |`);
+    console.log(
+      `| ${f} | ${r.cached ? 'cached' : fmt(r.summary.seconds)} | ${r.cached ? '—' : r.summary.cells.length} | ${r.plots} | ${r.summary.ok ? 'ok' : 'FAILED'} |`,
+    );
   }
   const failed = files.filter((f) => !results.get(f)!.summary.ok);
-  console.log(`\nTotal: ${fmt(total)} for ${files.length} notebook(s)${o.quick ? ' (quick mode)' : ''}; executed copies in ${relative(ROOT, o.out)}/`);
-  writeFileSync(join(o.out, 'report.json'), JSON.stringify({
-    quick: o.quick, totalSeconds: total,
-    notebooks: files.map((f) => ({ notebook: f, ok: results.get(f)!.summary.ok, seconds: results.get(f)!.summary.seconds, cellSeconds: results.get(f)!.summary.cells, plotlyFigures: results.get(f)!.plots })),
-  }, null, 2) + '\n');
+  console.log(
+    `\nTotal: ${fmt(total)} for ${files.length} notebook(s)${o.quick ? ' (quick mode)' : ''}; executed copies in ${relative(ROOT, o.out)}/`,
+  );
+  writeFileSync(
+    join(o.out, 'report.json'),
+    JSON.stringify(
+      {
+        quick: o.quick,
+        totalSeconds: total,
+        notebooks: files.map((f) => ({
+          notebook: f,
+          ok: results.get(f)!.summary.ok,
+          seconds: results.get(f)!.summary.seconds,
+          cellSeconds: results.get(f)!.summary.cells,
+          plotlyFigures: results.get(f)!.plots,
+        })),
+      },
+      null,
+      2,
+    ) + '\n',
+  );
   if (failed.length) console.error(`FAILED: ${failed.join(', ')}`);
   return failed.length ? 1 : 0;
 }
 
-main().then((code) => (process.exitCode = code), (e: Error) => {
-  console.error(`notebooks: ${e.message}`);
-  process.exitCode = 1;
-});
+main().then(
+  (code) => (process.exitCode = code),
+  (e: Error) => {
+    console.error(`notebooks: ${e.message}`);
+    process.exitCode = 1;
+  },
+);

@@ -11,7 +11,9 @@ import * as ssm from 'ssm-core';
 const dist = fileURLToPath(new URL('../packages/ssm-core/dist/', import.meta.url));
 
 function walk(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)],
+  );
 }
 
 describe('the published shape of ssm-core', () => {
@@ -28,8 +30,21 @@ describe('the published shape of ssm-core', () => {
     expect(ssm.tf.getBackend()).toBe(info.name);
     const { tf } = ssm;
     const args = {
-      u: tf.tensor3d([[[1, -2, 0.5]]]), delta: tf.tensor3d([[[0.3, 0.7, 1.1]]]), A: tf.tensor2d([[-1, -0.5]]),
-      B: tf.tensor3d([[[1, 0, 2], [0.5, 1, -1]]]), C: tf.tensor3d([[[0.2, 1, 1], [1, -1, 0.3]]]),
+      u: tf.tensor3d([[[1, -2, 0.5]]]),
+      delta: tf.tensor3d([[[0.3, 0.7, 1.1]]]),
+      A: tf.tensor2d([[-1, -0.5]]),
+      B: tf.tensor3d([
+        [
+          [1, 0, 2],
+          [0.5, 1, -1],
+        ],
+      ]),
+      C: tf.tensor3d([
+        [
+          [0.2, 1, 1],
+          [1, -1, 0.3],
+        ],
+      ]),
     };
     const out = ssm.selectiveScan(args).out.dataSync();
     const ref = ssm.selectiveScanRef(args).out.dataSync();

@@ -27,7 +27,12 @@ export function longRangePosition(x: Int32Array, rMax: number): number {
   return -1;
 }
 
-export function accuracyBySetting(model: SequenceModel, data: tasks.InductionHeadsData, gamma = 0.1, batch = 250): SplitAccuracy {
+export function accuracyBySetting(
+  model: SequenceModel,
+  data: tasks.InductionHeadsData,
+  gamma = 0.1,
+  batch = 250,
+): SplitAccuracy {
   const { inputs, targets, hard, T, numSamples: S } = data;
   const rMax = Math.floor(gamma * T + 1e-9);
   const hit = { standard: 0, hard: 0, longRange: 0 };

@@ -49,8 +49,14 @@ export interface StateAnimationOptions {
 }
 
 const extent = (a: number[][][]) => {
-  let lo = Infinity, hi = -Infinity;
-  for (const m of a) for (const r of m) for (const v of r) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+  let lo = Infinity,
+    hi = -Infinity;
+  for (const m of a)
+    for (const r of m)
+      for (const v of r) {
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+      }
   return [Math.min(lo, 0), Math.max(hi, 1e-9)];
 };
 
@@ -69,15 +75,63 @@ export function stateAnimation(o: StateAnimationOptions): AnimatedFigure {
     { y: o.bars.values[t], marker: { color: colors(t) } },
   ];
   const base: Trace[] = [
-    { type: 'heatmap', x: o.colLabels, y: o.rowLabels, z: color[0], text: o.heat[0], zmin, zmax, colorscale: [[0, '#ffffff'], [1, '#08306b']], xgap: 1, ygap: 1, xaxis: 'x', yaxis: 'y',
-      colorbar: { len: 0.75, y: 0.39, thickness: 12, title: { text: log ? 'log(1+h)' : 'h' } }, name: 'h_t', hovertemplate: '%{y}, column %{x}: h = %{text:.3g}<extra></extra>' },
-    { type: 'heatmap', x: o.colLabels, y: [''], z: [o.strip.values[0]], zmin: o.strip.zmin, zmax: o.strip.zmax, colorscale: [[0, '#ffffff'], [1, o.strip.color ?? '#e6550d']],
-      showscale: false, xgap: 1, xaxis: 'x2', yaxis: 'y2', name: o.strip.title, hovertemplate: 'column %{x}: %{z:.3g}<extra></extra>' },
-    { type: 'bar', x: o.bars.labels, y: o.bars.values[0], marker: { color: colors(0) }, xaxis: 'x3', yaxis: 'y3', name: o.bars.title },
+    {
+      type: 'heatmap',
+      x: o.colLabels,
+      y: o.rowLabels,
+      z: color[0],
+      text: o.heat[0],
+      zmin,
+      zmax,
+      colorscale: [
+        [0, '#ffffff'],
+        [1, '#08306b'],
+      ],
+      xgap: 1,
+      ygap: 1,
+      xaxis: 'x',
+      yaxis: 'y',
+      colorbar: { len: 0.75, y: 0.39, thickness: 12, title: { text: log ? 'log(1+h)' : 'h' } },
+      name: 'h_t',
+      hovertemplate: '%{y}, column %{x}: h = %{text:.3g}<extra></extra>',
+    },
+    {
+      type: 'heatmap',
+      x: o.colLabels,
+      y: [''],
+      z: [o.strip.values[0]],
+      zmin: o.strip.zmin,
+      zmax: o.strip.zmax,
+      colorscale: [
+        [0, '#ffffff'],
+        [1, o.strip.color ?? '#e6550d'],
+      ],
+      showscale: false,
+      xgap: 1,
+      xaxis: 'x2',
+      yaxis: 'y2',
+      name: o.strip.title,
+      hovertemplate: 'column %{x}: %{z:.3g}<extra></extra>',
+    },
+    {
+      type: 'bar',
+      x: o.bars.labels,
+      y: o.bars.values[0],
+      marker: { color: colors(0) },
+      xaxis: 'x3',
+      yaxis: 'y3',
+      name: o.bars.title,
+    },
   ];
-  const frames: Frame[] = names.map((name, t) => ({ name, data: frameData(t), traces: [0, 1, 2], layout: { title: { text: o.captions[t] } } }));
+  const frames: Frame[] = names.map((name, t) => ({
+    name,
+    data: frameData(t),
+    traces: [0, 1, 2],
+    layout: { title: { text: o.captions[t] } },
+  }));
   const step = (name: string) => ({
-    label: name, method: 'animate',
+    label: name,
+    method: 'animate',
     args: [[name], { mode: 'immediate', frame: { duration: 0, redraw: true }, transition: { duration: 0 } }],
   });
   return {
@@ -95,13 +149,30 @@ export function stateAnimation(o: StateAnimationOptions): AnimatedFigure {
       xaxis3: { domain: [0.72, 1], title: { text: o.bars.title }, type: 'category' },
       yaxis3: { domain: [0, 0.78], range: [Math.min(barMin * 1.1, 0), barMax * 1.1 + 1e-9], anchor: 'x3' },
       sliders: [{ active: 0, pad: { t: 50 }, currentvalue: { prefix: 't = ' }, steps: names.map(step) }],
-      updatemenus: [{
-        type: 'buttons', showactive: false, direction: 'left', x: 0, y: -0.12, xanchor: 'right', yanchor: 'top', pad: { t: 50, r: 10 },
-        buttons: [
-          { label: '▶', method: 'animate', args: [null, { fromcurrent: true, frame: { duration: 700, redraw: true }, transition: { duration: 0 } }] },
-          { label: '❚❚', method: 'animate', args: [[null], { mode: 'immediate', frame: { duration: 0, redraw: false }, transition: { duration: 0 } }] },
-        ],
-      }],
+      updatemenus: [
+        {
+          type: 'buttons',
+          showactive: false,
+          direction: 'left',
+          x: 0,
+          y: -0.12,
+          xanchor: 'right',
+          yanchor: 'top',
+          pad: { t: 50, r: 10 },
+          buttons: [
+            {
+              label: '▶',
+              method: 'animate',
+              args: [null, { fromcurrent: true, frame: { duration: 700, redraw: true }, transition: { duration: 0 } }],
+            },
+            {
+              label: '❚❚',
+              method: 'animate',
+              args: [[null], { mode: 'immediate', frame: { duration: 0, redraw: false }, transition: { duration: 0 } }],
+            },
+          ],
+        },
+      ],
     },
   };
 }

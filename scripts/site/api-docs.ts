@@ -6,7 +6,16 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,19 +27,27 @@ const STAMP = join(ROOT, 'node_modules', '.cache', 'selectivity-lab', 'api-docs.
 
 function walk(dir: string): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).sort().flatMap((f) => {
-    const p = join(dir, f);
-    return statSync(p).isDirectory() ? walk(p) : [p];
-  });
+  return readdirSync(dir)
+    .sort()
+    .flatMap((f) => {
+      const p = join(dir, f);
+      return statSync(p).isDirectory() ? walk(p) : [p];
+    });
 }
 
 function inputsHash(): string {
   const h = createHash('sha256');
-  for (const f of [join(CORE, 'tsconfig.json'), join(CORE, 'package.json'), fileURLToPath(import.meta.url), ...walk(join(CORE, 'src'))]) {
+  for (const f of [
+    join(CORE, 'tsconfig.json'),
+    join(CORE, 'package.json'),
+    fileURLToPath(import.meta.url),
+    ...walk(join(CORE, 'src')),
+  ]) {
     h.update(relative(ROOT, f)).update('\0').update(readFileSync(f)).update('\0');
   }
   // (typedoc-plugin-markdown's "exports" hide its package.json: read it from node_modules)
-  for (const pkg of ['typedoc', 'typedoc-plugin-markdown']) h.update(readFileSync(join(ROOT, 'node_modules', pkg, 'package.json')));
+  for (const pkg of ['typedoc', 'typedoc-plugin-markdown'])
+    h.update(readFileSync(join(ROOT, 'node_modules', pkg, 'package.json')));
   return h.digest('hex');
 }
 
@@ -44,21 +61,37 @@ export function main(): number {
   const tmp = mkdtempSync(join(tmpdir(), 'ssm-api-'));
   try {
     const typedoc = join(ROOT, 'node_modules', 'typedoc', 'bin', 'typedoc');
-    const r = spawnSync(process.execPath, [
-      typedoc,
-      '--plugin', 'typedoc-plugin-markdown',
-      '--entryPoints', join(CORE, 'src', 'index.ts'),
-      '--tsconfig', join(CORE, 'tsconfig.json'),
-      '--out', tmp,
-      '--name', 'ssm-core',
-      '--readme', 'none',
-      '--entryFileName', 'index',
-      '--outputFileStrategy', 'modules', // one page per namespace, not one per symbol (~300 pages)
-      '--excludeExternals', // not the re-exported `tf` namespace of TensorFlow.js (~1400 pages)
-      '--excludePrivate', '--excludeInternal', '--disableSources', '--hideBreadcrumbs',
-      '--sanitizeComments', // escape MDX-special characters in comments
-      '--logLevel', 'Error',
-    ], { cwd: ROOT, stdio: 'inherit' });
+    const r = spawnSync(
+      process.execPath,
+      [
+        typedoc,
+        '--plugin',
+        'typedoc-plugin-markdown',
+        '--entryPoints',
+        join(CORE, 'src', 'index.ts'),
+        '--tsconfig',
+        join(CORE, 'tsconfig.json'),
+        '--out',
+        tmp,
+        '--name',
+        'ssm-core',
+        '--readme',
+        'none',
+        '--entryFileName',
+        'index',
+        '--outputFileStrategy',
+        'modules', // one page per namespace, not one per symbol (~300 pages)
+        '--excludeExternals', // not the re-exported `tf` namespace of TensorFlow.js (~1400 pages)
+        '--excludePrivate',
+        '--excludeInternal',
+        '--disableSources',
+        '--hideBreadcrumbs',
+        '--sanitizeComments', // escape MDX-special characters in comments
+        '--logLevel',
+        'Error',
+      ],
+      { cwd: ROOT, stdio: 'inherit' },
+    );
     if (r.status !== 0) return r.status ?? 1;
     // sync tmp → OUT
     const want = new Set(walk(tmp).map((f) => relative(tmp, f)));
@@ -72,10 +105,16 @@ export function main(): number {
       writeFileSync(dst, src);
       written++;
     }
-    for (const f of walk(OUT)) if (!want.has(relative(OUT, f))) { rmSync(f); removed++; }
+    for (const f of walk(OUT))
+      if (!want.has(relative(OUT, f))) {
+        rmSync(f);
+        removed++;
+      }
     mkdirSync(dirname(STAMP), { recursive: true });
     writeFileSync(STAMP, hash);
-    console.log(`API reference: ${want.size} page(s), ${written} written, ${removed} removed, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    console.log(
+      `API reference: ${want.size} page(s), ${written} written, ${removed} removed, ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    );
     return 0;
   } finally {
     rmSync(tmp, { recursive: true, force: true });

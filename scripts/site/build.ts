@@ -34,8 +34,20 @@ if (!existsSync(join(ROOT, 'packages', 'ssm-core', 'dist', 'browser.js'))) {
 const t0 = Date.now();
 const bin = (name: string) => join(ROOT, 'node_modules', '.bin', name);
 const times: [string, number][] = [];
-times.push(['prepare', step('notebooks → MDX, vendor files, API reference', process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/site/prepare.ts')])]);
-times.push(['docusaurus build', step('docusaurus build → build/site/', bin('docusaurus'), ['build', '--out-dir', SITE_OUT, ...process.argv.slice(2)])]);
+times.push([
+  'prepare',
+  step('notebooks → MDX, vendor files, API reference', process.execPath, [
+    '--import',
+    'tsx',
+    join(ROOT, 'scripts/site/prepare.ts'),
+  ]),
+]);
+times.push([
+  'docusaurus build',
+  step('docusaurus build → build/site/', bin('docusaurus'), ['build', '--out-dir', SITE_OUT, ...process.argv.slice(2)]),
+]);
 const total = (Date.now() - t0) / 1000;
-console.log(`\nSite built in ${total.toFixed(1)} s (${times.map(([l, s]) => `${l} ${s.toFixed(1)} s`).join(', ')}) → build/site/`);
+console.log(
+  `\nSite built in ${total.toFixed(1)} s (${times.map(([l, s]) => `${l} ${s.toFixed(1)} s`).join(', ')}) → build/site/`,
+);
 console.log('Serve it: npm run serve:site');

@@ -9,7 +9,25 @@
  */
 
 /** Inline HTML tags Jupyter markdown commonly uses that are also valid JSX without attributes. */
-const SAFE_TAGS = new Set(['sub', 'sup', 'b', 'i', 'em', 'strong', 'kbd', 'small', 'u', 's', 'code', 'br', 'hr', 'p', 'details', 'summary', 'center']);
+const SAFE_TAGS = new Set([
+  'sub',
+  'sup',
+  'b',
+  'i',
+  'em',
+  'strong',
+  'kbd',
+  'small',
+  'u',
+  's',
+  'code',
+  'br',
+  'hr',
+  'p',
+  'details',
+  'summary',
+  'center',
+]);
 const VOID_TAGS = new Set(['br', 'hr']);
 
 /**
@@ -49,7 +67,8 @@ function escapeHtmlish(s: string, i: number): { out: string; len: number } | nul
   const tag = /^<(\/?)([a-zA-Z][a-zA-Z0-9]*)\s*(\/?)>/.exec(rest);
   if (tag && SAFE_TAGS.has(tag[2].toLowerCase())) {
     const name = tag[2].toLowerCase();
-    if (VOID_TAGS.has(name)) return tag[1] ? { out: '', len: tag[0].length } : { out: `<${name} />`, len: tag[0].length };
+    if (VOID_TAGS.has(name))
+      return tag[1] ? { out: '', len: tag[0].length } : { out: `<${name} />`, len: tag[0].length };
     return { out: `<${tag[1]}${name}${tag[3] ? ' /' : ''}>`, len: tag[0].length };
   }
   return null;
@@ -62,10 +81,16 @@ function mathSpan(s: string, i: number): number {
   const fence = '$'.repeat(n);
   let j = i + n;
   while (j < s.length) {
-    if (s[j] === '\\') { j += 2; continue; }
+    if (s[j] === '\\') {
+      j += 2;
+      continue;
+    }
     if (n === 1 && s.startsWith('\n\n', j)) return 0; // inline math does not cross paragraphs
     if (s.startsWith(fence, j) && s[j + n] !== '$') return j + n - i;
-    if (s[j] === '$') { while (s[j] === '$') j++; continue; }
+    if (s[j] === '$') {
+      while (s[j] === '$') j++;
+      continue;
+    }
     j++;
   }
   return 0;
@@ -187,17 +212,31 @@ export function escapeMarkdown(md: string): string {
   return out;
 }
 
-const GREEK = 'alpha α beta β gamma γ delta δ epsilon ε zeta ζ eta η theta θ iota ι kappa κ lambda λ mu μ nu ν xi ξ pi π rho ρ sigma σ tau τ phi φ chi χ psi ψ omega ω Gamma Γ Delta Δ Theta Θ Lambda Λ Xi Ξ Pi Π Sigma Σ Phi Φ Psi Ψ Omega Ω';
+const GREEK =
+  'alpha α beta β gamma γ delta δ epsilon ε zeta ζ eta η theta θ iota ι kappa κ lambda λ mu μ nu ν xi ξ pi π rho ρ sigma σ tau τ phi φ chi χ psi ψ omega ω Gamma Γ Delta Δ Theta Θ Lambda Λ Xi Ξ Pi Π Sigma Σ Phi Φ Psi Ψ Omega Ω';
 const TEX_SYMBOLS: Record<string, string> = {
-  ...Object.fromEntries(GREEK.split(' ').reduce<string[][]>((acc, w, i, a) => (i % 2 ? acc : [...acc, [w, a[i + 1]]]), [])),
-  top: '⊤', dots: '…', ldots: '…', cdot: '·', times: '×', le: '≤', ge: '≥', leq: '≤', geq: '≥', to: '→', infty: '∞',
+  ...Object.fromEntries(
+    GREEK.split(' ').reduce<string[][]>((acc, w, i, a) => (i % 2 ? acc : [...acc, [w, a[i + 1]]]), []),
+  ),
+  top: '⊤',
+  dots: '…',
+  ldots: '…',
+  cdot: '·',
+  times: '×',
+  le: '≤',
+  ge: '≥',
+  leq: '≤',
+  geq: '≥',
+  to: '→',
+  infty: '∞',
 };
 
 /** Plain text of a markdown heading or paragraph: math delimiters, emphasis and code marks removed. */
 export function plainText(md: string): string {
   return md
     .replace(/\$+([^$]*)\$+/g, (_, m: string) =>
-      m.replace(/\\([a-zA-Z]+)\s*/g, (_c, name: string) => TEX_SYMBOLS[name] ?? '').replace(/[{}^_\\]/g, ''))
+      m.replace(/\\([a-zA-Z]+)\s*/g, (_c, name: string) => TEX_SYMBOLS[name] ?? '').replace(/[{}^_\\]/g, ''),
+    )
     .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1')
     .replace(/[*`]/g, '')
     .replace(/<[^>]+>/g, '')

@@ -46,7 +46,11 @@ export interface NbCell {
 }
 export interface Notebook {
   cells: NbCell[];
-  metadata?: { kernelspec?: { name?: string; language?: string }; language_info?: { name?: string }; [k: string]: unknown };
+  metadata?: {
+    kernelspec?: { name?: string; language?: string };
+    language_info?: { name?: string };
+    [k: string]: unknown;
+  };
   nbformat?: number;
 }
 
@@ -110,7 +114,11 @@ function titles(nb: Notebook, name: string): { title: string; label: string; des
     if (!h1) continue;
     const title = plainText(h1[1]);
     const label = title.split(/:\s/)[0];
-    const para = src.slice(h1.index + h1[0].length).split(/\n\s*\n/).map((p) => p.trim()).find((p) => p && !p.startsWith('#') && !p.startsWith('$$'));
+    const para = src
+      .slice(h1.index + h1[0].length)
+      .split(/\n\s*\n/)
+      .map((p) => p.trim())
+      .find((p) => p && !p.startsWith('#') && !p.startsWith('$$'));
     let description = para ? plainText(para) : '';
     if (description.length > 200) description = description.slice(0, 197).replace(/\s+\S*$/, '') + '…';
     return { title, label, description };
@@ -123,7 +131,14 @@ function yaml(s: string): string {
   return JSON.stringify(s); // a JSON string is a valid YAML scalar
 }
 
-function imageOutput(data: Record<string, unknown>, key: string, assetBase: string, n: number, alt: string, assets: Asset[]): string {
+function imageOutput(
+  data: Record<string, unknown>,
+  key: string,
+  assetBase: string,
+  n: number,
+  alt: string,
+  assets: Asset[],
+): string {
   const ext = key === 'image/svg+xml' ? 'svg' : key === 'image/jpeg' ? 'jpg' : key === 'image/gif' ? 'gif' : 'png';
   const path = `${assetBase}/out-${n}.${ext}`;
   const raw = text(data[key] as MultiLine);
@@ -181,7 +196,8 @@ export function convertNotebook(nb: Notebook, opts: ConvertOptions): Converted {
     }
     if (cell.cell_type === 'raw') continue;
     placeHeader();
-    if (cell.metadata?.execution?.['iopub.status.busy'] && !executedAt) executedAt = cell.metadata.execution['iopub.status.busy'];
+    if (cell.metadata?.execution?.['iopub.status.busy'] && !executedAt)
+      executedAt = cell.metadata.execution['iopub.status.busy'];
     if (src.trim() && !tags.has('remove-input') && !tags.has('remove_input')) body.push(fence(src, lang));
     if (tags.has('remove-output') || tags.has('remove_output')) continue;
 
@@ -189,13 +205,17 @@ export function convertNotebook(nb: Notebook, opts: ConvertOptions): Converted {
     const outs: NbOutput[] = [];
     for (const o of cell.outputs ?? []) {
       const prev = outs[outs.length - 1];
-      if (o.output_type === 'stream' && prev?.output_type === 'stream' && prev.name === o.name) prev.text = text(prev.text) + text(o.text);
+      if (o.output_type === 'stream' && prev?.output_type === 'stream' && prev.name === o.name)
+        prev.text = text(prev.text) + text(o.text);
       else outs.push({ ...o });
     }
     for (const o of outs) {
       if (o.output_type === 'stream') {
         const t = cleanTerminalText(text(o.text)).replace(/\n+$/, '');
-        if (t) body.push(`<NotebookOutput kind=${jsString(o.name === 'stderr' ? 'stderr' : 'stdout')} text={${jsString(t)}} />`);
+        if (t)
+          body.push(
+            `<NotebookOutput kind=${jsString(o.name === 'stderr' ? 'stderr' : 'stdout')} text={${jsString(t)}} />`,
+          );
         continue;
       }
       if (o.output_type === 'error') {
@@ -294,10 +314,18 @@ function removeEmptyDirs(dir: string): void {
   }
 }
 
-interface Report { notebooks?: { notebook: string; ok: boolean }[]; quick?: boolean }
+interface Report {
+  notebooks?: { notebook: string; ok: boolean }[];
+  quick?: boolean;
+}
 
 export function main(argv = process.argv.slice(2)): number {
-  const o = { in: join(ROOT, 'build', 'notebooks'), out: join(ROOT, 'website', 'docs', 'chapters'), static: join(ROOT, 'website', 'static', 'notebooks'), all: false };
+  const o = {
+    in: join(ROOT, 'build', 'notebooks'),
+    out: join(ROOT, 'website', 'docs', 'chapters'),
+    static: join(ROOT, 'website', 'static', 'notebooks'),
+    all: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--in') o.in = resolve(argv[++i]);
@@ -308,10 +336,20 @@ export function main(argv = process.argv.slice(2)): number {
   }
   const t0 = Date.now();
   const sourceDir = join(ROOT, 'notebooks');
-  const sources = existsSync(sourceDir) ? readdirSync(sourceDir).filter((f) => f.endsWith('.ipynb')).sort() : [];
-  const executed = existsSync(o.in) ? readdirSync(o.in).filter((f) => f.endsWith('.ipynb')).sort() : [];
+  const sources = existsSync(sourceDir)
+    ? readdirSync(sourceDir)
+        .filter((f) => f.endsWith('.ipynb'))
+        .sort()
+    : [];
+  const executed = existsSync(o.in)
+    ? readdirSync(o.in)
+        .filter((f) => f.endsWith('.ipynb'))
+        .sort()
+    : [];
   const chosen = executed.filter((f) => o.all || !sources.length || sources.includes(f));
-  const report: Report = existsSync(join(o.in, 'report.json')) ? JSON.parse(readFileSync(join(o.in, 'report.json'), 'utf8')) : {};
+  const report: Report = existsSync(join(o.in, 'report.json'))
+    ? JSON.parse(readFileSync(join(o.in, 'report.json'), 'utf8'))
+    : {};
 
   const keepOut = new Set<string>();
   const keepStatic = new Set<string>();
@@ -323,7 +361,12 @@ export function main(argv = process.argv.slice(2)): number {
     const src = ran ? join(o.in, f) : join(sourceDir, f);
     const nb = JSON.parse(readFileSync(src, 'utf8')) as Notebook;
     const entry = report.notebooks?.find((r) => r.notebook === f);
-    const r = convertNotebook(nb, { name, quick: ran && report.quick, ok: entry && ran ? entry.ok : true, executed: ran });
+    const r = convertNotebook(nb, {
+      name,
+      quick: ran && report.quick,
+      ok: entry && ran ? entry.ok : true,
+      executed: ran,
+    });
     const files: Asset[] = [{ path: `${name}.mdx`, content: r.mdx }, ...r.assets];
     for (const a of files) {
       keepOut.add(a.path);
@@ -331,7 +374,9 @@ export function main(argv = process.argv.slice(2)): number {
     }
     keepStatic.add(f);
     if (writeIfChanged(join(o.static, f), readFileSync(src))) changed++;
-    console.log(`  ${f} → ${relative(ROOT, join(o.out, `${name}.mdx`))}  (${ran ? `${r.figures} figure${r.figures === 1 ? '' : 's'}` : 'NOT EXECUTED: code and prose only'}${ran && entry && !entry.ok ? ', execution FAILED' : ''})`);
+    console.log(
+      `  ${f} → ${relative(ROOT, join(o.out, `${name}.mdx`))}  (${ran ? `${r.figures} figure${r.figures === 1 ? '' : 's'}` : 'NOT EXECUTED: code and prose only'}${ran && entry && !entry.ok ? ', execution FAILED' : ''})`,
+    );
   }
   if (!chosen.length && !unexecuted.length) {
     // keep the chapters sidebar non-empty and every link valid
@@ -341,15 +386,29 @@ export function main(argv = process.argv.slice(2)): number {
   }
   // remove generated files that no longer correspond to a notebook
   let removed = 0;
-  for (const f of walk(o.out)) if (!keepOut.has(f)) { rmSync(join(o.out, f)); removed++; }
-  for (const f of walk(o.static)) if (!keepStatic.has(f)) { rmSync(join(o.static, f)); removed++; }
+  for (const f of walk(o.out))
+    if (!keepOut.has(f)) {
+      rmSync(join(o.out, f));
+      removed++;
+    }
+  for (const f of walk(o.static))
+    if (!keepStatic.has(f)) {
+      rmSync(join(o.static, f));
+      removed++;
+    }
   removeEmptyDirs(o.out);
 
   const missing = sources.filter((f) => !executed.includes(f));
   const orphans = executed.filter((f) => !chosen.includes(f));
-  if (missing.length) console.log(`  not executed yet (pages without outputs): ${missing.join(', ')} — run \`npm run notebooks\``);
-  if (orphans.length) console.log(`  skipped executed copies without a source in notebooks/: ${orphans.join(', ')} (--all converts them)`);
-  console.log(`notebooks → MDX: ${chosen.length} page(s), ${changed} file(s) written, ${removed} removed, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  if (missing.length)
+    console.log(`  not executed yet (pages without outputs): ${missing.join(', ')} — run \`npm run notebooks\``);
+  if (orphans.length)
+    console.log(
+      `  skipped executed copies without a source in notebooks/: ${orphans.join(', ')} (--all converts them)`,
+    );
+  console.log(
+    `notebooks → MDX: ${chosen.length} page(s), ${changed} file(s) written, ${removed} removed, ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+  );
   return 0;
 }
 

@@ -27,7 +27,9 @@ export function copyVendor(): void {
   let n = 0;
   if (copyIfChanged(require.resolve('plotly.js-dist-min/plotly.min.js'), join(VENDOR, 'plotly.min.js'))) n++;
   // tfjs-backend-wasm's package.json "exports" hides dist/, so locate it through its main file
-  const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm', { paths: [join(ROOT, 'packages', 'ssm-core')] }));
+  const wasmDir = dirname(
+    require.resolve('@tensorflow/tfjs-backend-wasm', { paths: [join(ROOT, 'packages', 'ssm-core')] }),
+  );
   const wasm = readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'));
   if (!wasm.length) throw new Error(`no .wasm files next to ${wasmDir}`);
   for (const f of wasm) if (copyIfChanged(join(wasmDir, f), join(VENDOR, 'tfjs-wasm', f))) n++;

@@ -30,14 +30,26 @@ function run(label: string, cmd: string, argv: readonly string[], env: NodeJS.Pr
   return r.status ?? 1;
 }
 
-const tsx = (script: string, ...rest: string[]): [string, string[]] => [process.execPath, ['--import', 'tsx', join(ROOT, script), ...rest]];
+const tsx = (script: string, ...rest: string[]): [string, string[]] => [
+  process.execPath,
+  ['--import', 'tsx', join(ROOT, script), ...rest],
+];
 
 function buildAll(): void {
   const t0 = Date.now();
-  if (run('build packages', process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', 'build', '--silent'])) process.exit(1);
+  if (run('build packages', process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', 'build', '--silent']))
+    process.exit(1);
   const nbEnv = { ...process.env, NOTEBOOK_QUICK: full ? '0' : '1' };
-  if (run(`notebooks (${full ? 'full' : 'quick'} mode, cached)`, ...tsx('scripts/notebooks.ts', '--cached', ...(full ? [] : ['--quick'])), nbEnv)) {
-    console.warn('! some notebooks could not be executed; the site is built from the executed copies that exist (see above)');
+  if (
+    run(
+      `notebooks (${full ? 'full' : 'quick'} mode, cached)`,
+      ...tsx('scripts/notebooks.ts', '--cached', ...(full ? [] : ['--quick'])),
+      nbEnv,
+    )
+  ) {
+    console.warn(
+      '! some notebooks could not be executed; the site is built from the executed copies that exist (see above)',
+    );
   }
   if (run('build site', ...tsx('scripts/site/build.ts'))) process.exit(1);
   console.log(`\nReady in ${((Date.now() - t0) / 1000).toFixed(0)} s.`);

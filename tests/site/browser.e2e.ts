@@ -35,12 +35,21 @@ let browser: Browser;
 
 beforeAll(async () => {
   if (!existsSync(join(SITE, 'index.html'))) throw new Error('build/site/ is missing: run `npm run build:site` first');
-  if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
   mkdirSync(SHOTS, { recursive: true });
   ({ server, url: base } = await serveStatic(SITE));
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 
@@ -108,11 +117,20 @@ describe('built site', () => {
       // Plotly: every figure placeholder becomes a drawn chart (react-plotly's .js-plotly-plot with an SVG)
       const figures = await page.locator('figure.nb-plotly').count();
       if (figures) {
-        await page.waitForFunction((n) => document.querySelectorAll('figure.nb-plotly .js-plotly-plot .main-svg').length >= n, figures, { timeout: 30_000 });
+        await page.waitForFunction(
+          (n) => document.querySelectorAll('figure.nb-plotly .js-plotly-plot .main-svg').length >= n,
+          figures,
+          { timeout: 30_000 },
+        );
         const drawn = await page.locator('figure.nb-plotly .js-plotly-plot').count();
         expect(drawn, 'Plotly charts drawn').toBe(figures);
-        const traces = await page.$$eval('figure.nb-plotly .js-plotly-plot', (els) => els.map((e) => e.querySelectorAll('.trace, .scatterlayer path, .barlayer path, .heatmaplayer image').length));
-        expect(traces.every((t) => t > 0), `every chart draws traces: ${traces}`).toBe(true);
+        const traces = await page.$$eval('figure.nb-plotly .js-plotly-plot', (els) =>
+          els.map((e) => e.querySelectorAll('.trace, .scatterlayer path, .barlayer path, .heatmaplayer image').length),
+        );
+        expect(
+          traces.every((t) => t > 0),
+          `every chart draws traces: ${traces}`,
+        ).toBe(true);
       }
       // KaTeX: server-rendered math is present, has no parse errors, and its fonts loaded from the site
       if (html.includes('class="katex"')) {
@@ -141,13 +159,29 @@ describe('built site', () => {
   it('playground reaches 100 % accuracy on its default setting', async () => {
     const { page, problems } = await visit('/playground');
     // TensorFlow.js and ssm-core load lazily; wait until the backend is up
-    await page.waitForFunction(() => ['idle', 'error'].includes(document.querySelector('[data-testid="pg-status"]')?.getAttribute('data-state') ?? ''), undefined, { timeout: 60_000 });
+    await page.waitForFunction(
+      () =>
+        ['idle', 'error'].includes(
+          document.querySelector('[data-testid="pg-status"]')?.getAttribute('data-state') ?? '',
+        ),
+      undefined,
+      { timeout: 60_000 },
+    );
     expect(await page.locator('[data-testid="pg-status"]').getAttribute('data-state')).toBe('idle');
     await page.getByRole('button', { name: /^run/i }).click();
-    await page.waitForFunction(() => ['done', 'error'].includes(document.querySelector('[data-testid="pg-status"]')?.getAttribute('data-state') ?? ''), undefined, { timeout: 120_000 });
+    await page.waitForFunction(
+      () =>
+        ['done', 'error'].includes(
+          document.querySelector('[data-testid="pg-status"]')?.getAttribute('data-state') ?? '',
+        ),
+      undefined,
+      { timeout: 120_000 },
+    );
     expect(await page.locator('.alert--danger').allTextContents()).toEqual([]);
     // the hidden-state heatmap is drawn
-    await page.waitForFunction(() => document.querySelectorAll('.js-plotly-plot .main-svg').length > 0, undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => document.querySelectorAll('.js-plotly-plot .main-svg').length > 0, undefined, {
+      timeout: 30_000,
+    });
     const backend = await page.locator('[data-testid="pg-status"]').textContent();
     console.log(`playground: ${backend}, accuracy ${await page.locator('[data-testid="pg-accuracy"]').textContent()}`);
     const acc = Number(await page.locator('[data-testid="pg-accuracy"]').getAttribute('data-value'));
@@ -158,7 +192,11 @@ describe('built site', () => {
     const runAndRead = async () => {
       const before = Number(await status.getAttribute('data-runs'));
       await page.getByRole('button', { name: /^run/i }).click();
-      await page.waitForFunction((n) => Number(document.querySelector('[data-testid="pg-status"]')?.getAttribute('data-runs')) > n, before, { timeout: 120_000 });
+      await page.waitForFunction(
+        (n) => Number(document.querySelector('[data-testid="pg-status"]')?.getAttribute('data-runs')) > n,
+        before,
+        { timeout: 120_000 },
+      );
       expect(await status.getAttribute('data-state')).toBe('done');
       return Number(await page.locator('[data-testid="pg-accuracy"]').getAttribute('data-value'));
     };

@@ -8,8 +8,18 @@ import { convertNotebook, fence, type NbCell, type Notebook } from '../../script
 import { cleanTerminalText, escapeMarkdown, jsString, plainText } from '../../scripts/site/mdx.js';
 
 const md = (source: string): NbCell => ({ cell_type: 'markdown', source, metadata: {} });
-const code = (source: string, outputs: NbCell['outputs'] = []): NbCell => ({ cell_type: 'code', source, outputs, metadata: {}, execution_count: 1 });
-const nb = (...cells: NbCell[]): Notebook => ({ cells, metadata: { kernelspec: { name: 'tslab', language: 'typescript' } }, nbformat: 4 });
+const code = (source: string, outputs: NbCell['outputs'] = []): NbCell => ({
+  cell_type: 'code',
+  source,
+  outputs,
+  metadata: {},
+  execution_count: 1,
+});
+const nb = (...cells: NbCell[]): Notebook => ({
+  cells,
+  metadata: { kernelspec: { name: 'tslab', language: 'typescript' } },
+  nbformat: 4,
+});
 
 /** Compile MDX the way Docusaurus does (MDX 3 + remark-math); throws on syntax errors. */
 async function compiles(mdx: string): Promise<string> {
@@ -29,7 +39,9 @@ describe('escapeMarkdown', () => {
 
   it('keeps code spans and fenced code verbatim', () => {
     const s = 'Use `f({x: 1} < 2)` or\n\n```ts\nconst o = { a: 1 } as Record<string, number>;\n```\n\nafter {x}';
-    expect(escapeMarkdown(s)).toBe('Use `f({x: 1} < 2)` or\n\n```ts\nconst o = { a: 1 } as Record<string, number>;\n```\n\nafter \\{x\\}');
+    expect(escapeMarkdown(s)).toBe(
+      'Use `f({x: 1} < 2)` or\n\n```ts\nconst o = { a: 1 } as Record<string, number>;\n```\n\nafter \\{x\\}',
+    );
   });
 
   it('keeps an escaped dollar and an unclosed one as text', () => {
@@ -81,7 +93,9 @@ describe('convertNotebook', () => {
   });
 
   const notebook = nb(
-    md('# 07 · A test: $\\Delta_t$ and {braces}\n\nThe first paragraph, with $x < y$.\n\n## Section\n\nMore <text> and {x}.'),
+    md(
+      '# 07 · A test: $\\Delta_t$ and {braces}\n\nThe first paragraph, with $x < y$.\n\n## Section\n\nMore <text> and {x}.',
+    ),
     code('const o = { a: 1 };\nconsole.log(`${o.a} < 2`);', [
       { output_type: 'stream', name: 'stdout', text: ['1 < 2 {ok}\n', 'second </div> line\n'] },
       { output_type: 'stream', name: 'stdout', text: 'merged\n' },
@@ -91,20 +105,44 @@ describe('convertNotebook', () => {
       {
         output_type: 'display_data',
         data: {
-          'application/vnd.plotly.v1+json': { data: [{ type: 'scatter', x: [1, 2], y: [3, 4] }], layout: { title: { text: 'Δ<sub>t</sub> {x}' } } },
+          'application/vnd.plotly.v1+json': {
+            data: [{ type: 'scatter', x: [1, 2], y: [3, 4] }],
+            layout: { title: { text: 'Δ<sub>t</sub> {x}' } },
+          },
           'text/html': '<div>fallback</div><script>draw()</script>',
           'text/plain': '[Plotly figure] Δt {x}',
         },
         metadata: {},
       },
     ]),
-    code('img', [{ output_type: 'display_data', data: { 'image/png': 'iVBORw0KGgo=\n', 'text/plain': '<Figure>' }, metadata: {} }]),
-    code('table', [{ output_type: 'display_data', data: { 'text/markdown': '| a | b |\n|---|---|\n| {1} | <2 |' }, metadata: {} }]),
-    code('html', [{ output_type: 'display_data', data: { 'text/html': '<table><tr><td>{x}</td></tr></table>' }, metadata: {} }]),
-    code('1 + 1', [{ output_type: 'execute_result', data: { 'text/plain': '2' }, metadata: {}, execution_count: 5 } as never]),
-    code('throw new Error("x")', [{ output_type: 'error', ename: 'Error', evalue: 'x', traceback: ['\x1b[31mError: x {at} <anon>\x1b[0m', '    at f'] }]),
-    { ...code('secret()', [{ output_type: 'stream', name: 'stdout', text: 'hidden\n' }]), metadata: { tags: ['remove-cell'] } },
-    { ...code('quiet()', [{ output_type: 'stream', name: 'stdout', text: 'no output shown\n' }]), metadata: { tags: ['remove-output'] } },
+    code('img', [
+      { output_type: 'display_data', data: { 'image/png': 'iVBORw0KGgo=\n', 'text/plain': '<Figure>' }, metadata: {} },
+    ]),
+    code('table', [
+      { output_type: 'display_data', data: { 'text/markdown': '| a | b |\n|---|---|\n| {1} | <2 |' }, metadata: {} },
+    ]),
+    code('html', [
+      { output_type: 'display_data', data: { 'text/html': '<table><tr><td>{x}</td></tr></table>' }, metadata: {} },
+    ]),
+    code('1 + 1', [
+      { output_type: 'execute_result', data: { 'text/plain': '2' }, metadata: {}, execution_count: 5 } as never,
+    ]),
+    code('throw new Error("x")', [
+      {
+        output_type: 'error',
+        ename: 'Error',
+        evalue: 'x',
+        traceback: ['\x1b[31mError: x {at} <anon>\x1b[0m', '    at f'],
+      },
+    ]),
+    {
+      ...code('secret()', [{ output_type: 'stream', name: 'stdout', text: 'hidden\n' }]),
+      metadata: { tags: ['remove-cell'] },
+    },
+    {
+      ...code('quiet()', [{ output_type: 'stream', name: 'stdout', text: 'no output shown\n' }]),
+      metadata: { tags: ['remove-output'] },
+    },
     md('<!-- a comment -->\nimport this line\n\n```ts\nconst x = {y};\n```'),
   );
   const r = convertNotebook(notebook, { name: '07-test', quick: true });
@@ -112,13 +150,17 @@ describe('convertNotebook', () => {
   it('writes front matter from the first heading', () => {
     expect(r.title).toBe('07 · A test: Δt and {braces}');
     expect(r.sidebarLabel).toBe('07 · A test');
-    expect(r.mdx).toMatch(/^---\ntitle: "07 · A test: Δt and \{braces\}"\nsidebar_label: "07 · A test"\nsidebar_position: 7\n/);
+    expect(r.mdx).toMatch(
+      /^---\ntitle: "07 · A test: Δt and \{braces\}"\nsidebar_label: "07 · A test"\nsidebar_position: 7\n/,
+    );
     expect(r.mdx).toContain('description: "The first paragraph, with x < y."');
     expect(r.mdx).toContain('slug: "/chapters/07-test"');
   });
 
   it('keeps the heading with its math, then the notebook header with the download link', () => {
-    expect(r.mdx).toContain('# 07 · A test: $\\Delta_t$ and \\{braces\\}\n\n<NotebookHeader notebook="07-test.ipynb" quick={true} ok={true} />');
+    expect(r.mdx).toContain(
+      '# 07 · A test: $\\Delta_t$ and \\{braces\\}\n\n<NotebookHeader notebook="07-test.ipynb" quick={true} ok={true} />',
+    );
     expect(r.mdx).toContain('More \\<text> and \\{x\\}.');
   });
 
@@ -127,16 +169,22 @@ describe('convertNotebook', () => {
   });
 
   it('merges streams and escapes text outputs into string props', () => {
-    expect(r.mdx).toContain('<NotebookOutput kind="stdout" text={"1 \\u003c 2 \\u007bok\\u007d\\nsecond \\u003c/div\\u003e line\\nmerged"} />');
+    expect(r.mdx).toContain(
+      '<NotebookOutput kind="stdout" text={"1 \\u003c 2 \\u007bok\\u007d\\nsecond \\u003c/div\\u003e line\\nmerged"} />',
+    );
     expect(r.mdx).toContain('<NotebookOutput kind="stderr" text={"warn"} />');
     expect(r.mdx).toContain('<NotebookOutput kind="result" text={"2"} />');
-    expect(r.mdx).toMatch(/<NotebookOutput kind="error" text=\{"Error: x \\u007bat\\u007d \\u003canon\\u003e\\n {4}at f"\} \/>/);
+    expect(r.mdx).toMatch(
+      /<NotebookOutput kind="error" text=\{"Error: x \\u007bat\\u007d \\u003canon\\u003e\\n {4}at f"\} \/>/,
+    );
   });
 
   it('renders Plotly outputs as PlotlyFigure with the spec in a JSON file', () => {
     expect(r.figures).toBe(1);
     expect(r.mdx).toContain("import fig1 from './_figures/07-test/fig-1.json';");
-    expect(r.mdx).toContain('<PlotlyFigure figure={fig1} alt={"[Plotly figure] \\u0394t \\u007bx\\u007d"} />'.replace('\\u0394', 'Δ'));
+    expect(r.mdx).toContain(
+      '<PlotlyFigure figure={fig1} alt={"[Plotly figure] \\u0394t \\u007bx\\u007d"} />'.replace('\\u0394', 'Δ'),
+    );
     const spec = JSON.parse(String(r.assets.find((a) => a.path === '_figures/07-test/fig-1.json')!.content));
     expect(spec.layout.title.text).toBe('Δ<sub>t</sub> {x}');
     expect(r.mdx).not.toContain('draw()'); // the HTML fallback is not used when the JSON is there
@@ -174,28 +222,39 @@ describe('convertNotebook', () => {
   });
 
   it('a notebook without a heading still gets a title and header; failures get a banner', async () => {
-    const r2 = convertNotebook(nb(code('1', [{ output_type: 'stream', name: 'stdout', text: '1\n' }])), { name: '09-no-title', ok: false });
+    const r2 = convertNotebook(nb(code('1', [{ output_type: 'stream', name: 'stdout', text: '1\n' }])), {
+      name: '09-no-title',
+      ok: false,
+    });
     expect(r2.title).toBe('no title');
     expect(r2.mdx).toContain('<NotebookHeader notebook="09-no-title.ipynb" quick={false} ok={false} />');
     await compiles(r2.mdx);
   });
 
   it('compiles hostile markdown', async () => {
-    const hostile = nb(md('# T\n\n{ } < > <b>bold</b> <3 a<b x{y}z\n\n$\\{a\\} < \\left\\{ b \\right.$\n\n$$\n\\begin{cases} 1 & x<0 \\\\ 0 & x \\ge 0 \\end{cases}\n$$\n\nexport default 1\n\n<br>'));
+    const hostile = nb(
+      md(
+        '# T\n\n{ } < > <b>bold</b> <3 a<b x{y}z\n\n$\\{a\\} < \\left\\{ b \\right.$\n\n$$\n\\begin{cases} 1 & x<0 \\\\ 0 & x \\ge 0 \\end{cases}\n$$\n\nexport default 1\n\n<br>',
+      ),
+    );
     await compiles(convertNotebook(hostile, { name: '10-hostile' }).mdx);
   });
 });
 
 describe('display math', () => {
   it('puts $$ fences on their own lines (Jupyter allows $$a … b$$ inside a paragraph, remark-math does not)', () => {
-    expect(escapeMarkdown('as (Eq. 3)\n\n$$h_t = a,\n  y_t = b.$$\n\nBelow')).toBe('as (Eq. 3)\n\n$$\nh_t = a,\n  y_t = b.\n$$\n\nBelow');
+    expect(escapeMarkdown('as (Eq. 3)\n\n$$h_t = a,\n  y_t = b.$$\n\nBelow')).toBe(
+      'as (Eq. 3)\n\n$$\nh_t = a,\n  y_t = b.\n$$\n\nBelow',
+    );
     expect(escapeMarkdown('text\n$$x^{2}$$ then more')).toBe('text\n\n$$\nx^{2}\n$$\n\n then more');
     expect(escapeMarkdown('$$\nx\n$$\nnext')).toBe('$$\nx\n$$\n\nnext');
     expect(escapeMarkdown('inline $$x$$ stays')).toBe('inline $$x$$ stays');
   });
 
   it('compiles to display math', async () => {
-    const js = await compiles(convertNotebook(nb(md('# T\n\nsee\n$$a_{t} = \\{b\\},\n c < d.$$ and more')), { name: '11-math' }).mdx);
+    const js = await compiles(
+      convertNotebook(nb(md('# T\n\nsee\n$$a_{t} = \\{b\\},\n c < d.$$ and more')), { name: '11-math' }).mdx,
+    );
     expect(js).toContain('math-display');
     expect(js).toContain('a_{t} = \\\\{b\\\\},\\n c < d.');
   });

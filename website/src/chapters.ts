@@ -13,12 +13,42 @@ export interface Chapter {
 }
 
 export const CHAPTERS: Chapter[] = [
-  { number: '01', title: 'Selectivity primer', paper: 'Sec. 3, Tab. 2', summary: 'S4D vs S6 on one toy sequence: the step Δₜ, Bₜ, Cₜ, decays and hidden states over time.' },
-  { number: '02', title: 'Haar wavelets from Mamba bases', paper: 'Sec. 4.1, Thm. 1, Cor. 1', summary: 'S6 basis functions approximate Haar wavelets; best-N-term rates for discontinuous targets, Mamba vs S4D.' },
-  { number: '03', title: 'Sensitivity decay', paper: 'Sec. 4.2, Lem. 1–2', summary: 'How the sensitivity of the state to past inputs decays, and how input-dependent Δ counteracts it.' },
-  { number: '04', title: 'KEEP n-TH', paper: 'Sec. 4.1–4.2, Tab. 1, Fig. 1', summary: 'KEEP FIFTH: Tab. 1 with a live training curve, and Fig. 1’s decay distributions.' },
-  { number: '05', title: 'MQAR solved by hand', paper: 'Sec. 5.1, Thm. 2–4, Tab. 3', summary: 'Exact MQAR solutions with Mamba, Mamba-2 and S4D mixers, and how tight their size bounds are.' },
-  { number: '06', title: 'INDUCTION HEADS', paper: 'Sec. 5.2, Eq. 15, Lem. 3', summary: 'Mamba-Δ⊤ (Δ along the state dimension) solves INDUCTION HEADS in one layer.' },
+  {
+    number: '01',
+    title: 'Selectivity primer',
+    paper: 'Sec. 3, Tab. 2',
+    summary: 'S4D vs S6 on one toy sequence: the step Δₜ, Bₜ, Cₜ, decays and hidden states over time.',
+  },
+  {
+    number: '02',
+    title: 'Haar wavelets from Mamba bases',
+    paper: 'Sec. 4.1, Thm. 1, Cor. 1',
+    summary: 'S6 basis functions approximate Haar wavelets; best-N-term rates for discontinuous targets, Mamba vs S4D.',
+  },
+  {
+    number: '03',
+    title: 'Sensitivity decay',
+    paper: 'Sec. 4.2, Lem. 1–2',
+    summary: 'How the sensitivity of the state to past inputs decays, and how input-dependent Δ counteracts it.',
+  },
+  {
+    number: '04',
+    title: 'KEEP n-TH',
+    paper: 'Sec. 4.1–4.2, Tab. 1, Fig. 1',
+    summary: 'KEEP FIFTH: Tab. 1 with a live training curve, and Fig. 1’s decay distributions.',
+  },
+  {
+    number: '05',
+    title: 'MQAR solved by hand',
+    paper: 'Sec. 5.1, Thm. 2–4, Tab. 3',
+    summary: 'Exact MQAR solutions with Mamba, Mamba-2 and S4D mixers, and how tight their size bounds are.',
+  },
+  {
+    number: '06',
+    title: 'INDUCTION HEADS',
+    paper: 'Sec. 5.2, Eq. 15, Lem. 3',
+    summary: 'Mamba-Δ⊤ (Δ along the state dimension) solves INDUCTION HEADS in one layer.',
+  },
 ];
 
 /** The paper's claims, each with the chapters that make it runnable. */

@@ -40,32 +40,60 @@ const here = dirname(fileURLToPath(import.meta.url));
 async function bundleWorker(): Promise<string> {
   const outfile = join(here, '../../../build/bench/constructionsWorker.mjs');
   mkdirSync(dirname(outfile), { recursive: true });
-  await build({ entryPoints: [join(here, 'constructionsWorker.ts')], bundle: true, platform: 'node', target: 'node20', format: 'esm', packages: 'external', outfile, logLevel: 'warning' });
+  await build({
+    entryPoints: [join(here, 'constructionsWorker.ts')],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    packages: 'external',
+    outfile,
+    logLevel: 'warning',
+  });
   return outfile;
 }
 
 function spawn(workerFile: string, job: Job): Promise<JobResult> {
   return new Promise((resolve, reject) => {
-    const w = new Worker(workerFile, { workerData: { constructionsJob: job, spawnedAt: performance.timeOrigin + performance.now() } });
+    const w = new Worker(workerFile, {
+      workerData: { constructionsJob: job, spawnedAt: performance.timeOrigin + performance.now() },
+    });
     w.once('message', resolve);
     w.once('error', reject);
   });
 }
 
 /** All sequences split over `workers` threads; wall-clock seconds including worker start-up. */
-async function runParallel(workerFile: string, options: MqarConstructionOptions, inputs: Int32Array, readAt: Uint8Array, workers: number) {
+async function runParallel(
+  workerFile: string,
+  options: MqarConstructionOptions,
+  inputs: Int32Array,
+  readAt: Uint8Array,
+  workers: number,
+) {
   const t0 = performance.now();
   const per = Math.ceil(SEQS / workers);
   const parts = await Promise.all(
     Array.from({ length: workers }, (_, i) => {
       const s0 = i * per;
       const n = Math.max(0, Math.min(per, SEQS - s0));
-      return spawn(workerFile, { options, inputs: inputs.slice(s0 * T, (s0 + n) * T), readAt: readAt.slice(s0 * T, (s0 + n) * T), numSeqs: n, T });
+      return spawn(workerFile, {
+        options,
+        inputs: inputs.slice(s0 * T, (s0 + n) * T),
+        readAt: readAt.slice(s0 * T, (s0 + n) * T),
+        numSeqs: n,
+        T,
+      });
     }),
   );
   const pred = new Float64Array(SEQS * T);
   parts.forEach((p, i) => pred.set(p.pred, i * per * T));
-  return { pred, seconds: (performance.now() - t0) / 1000, compute: Math.max(...parts.map((p) => p.seconds)), startup: Math.max(...parts.map((p) => p.startup ?? 0)) };
+  return {
+    pred,
+    seconds: (performance.now() - t0) / 1000,
+    compute: Math.max(...parts.map((p) => p.seconds)),
+    startup: Math.max(...parts.map((p) => p.startup ?? 0)),
+  };
 }
 
 function accuracy(pred: Float64Array, answers: Int32Array, n: number): { correct: number; total: number } {
@@ -93,7 +121,18 @@ function smallestDistinct(): { p: number; seed: number; epsilon: number } {
 function plainScanSeconds(d: number, N: number): number {
   const b = SAMPLE;
   const f = (n: number) => Float32Array.from({ length: n }, (_, i) => ((i * 2654435761) % 1000) / 1000 - 0.5);
-  const p = { b, d, n: N, L: T, u: f(b * d * T), delta: f(b * d * T), A: f(d * N).map((x) => -Math.abs(x)), B: f(b * N * T), C: f(b * N * T), D: f(d) };
+  const p = {
+    b,
+    d,
+    n: N,
+    L: T,
+    u: f(b * d * T),
+    delta: f(b * d * T),
+    A: f(d * N).map((x) => -Math.abs(x)),
+    B: f(b * N * T),
+    C: f(b * N * T),
+    D: f(d),
+  };
   const t0 = performance.now();
   plainForward(p);
   return ((performance.now() - t0) / 1000) * (SEQS / b);
@@ -103,7 +142,11 @@ const fmt = (s: number) => `${s.toFixed(1)} s`;
 
 async function main() {
   const info = await ready();
-  console.log(`backend ${info.name}; ${cpus().length} CPUs, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}; MQAR κ=${K}, |V|=${V}, T=${T}, ${SEQS} sequences\n`);
+  console.log(
+    `backend ${info.name}; ${cpus().length} CPUs, load average ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}; MQAR κ=${K}, |V|=${V}, T=${T}, ${SEQS} sequences\n`,
+  );
 
   let t0 = performance.now();
   const data = mqar({ numKeys: K, vocabSize: V, T, numSamples: SEQS, seed: 1 });
@@ -113,7 +156,14 @@ async function main() {
   const bruteSeconds = (performance.now() - t0) / 1000;
 
   const jl = smallestDistinct();
-  const headline: MqarConstructionOptions = { mixer: 'mamba', numKeys: K, vocabSize: V, embedding: 'jl', jlDim: jl.p, seed: jl.seed };
+  const headline: MqarConstructionOptions = {
+    mixer: 'mamba',
+    numKeys: K,
+    vocabSize: V,
+    embedding: 'jl',
+    jlDim: jl.p,
+    seed: jl.seed,
+  };
   const headDims = { d: K + jl.p, N: K };
   const plainSeconds = plainScanSeconds(headDims.d, headDims.N);
 
@@ -125,17 +175,35 @@ async function main() {
   const rows: string[][] = [];
   rows.push(['baseline: task generation (tasks.mqar)', '—', '—', String(SEQS), fmt(genSeconds), '—', '—', '—']);
   rows.push(['baseline: brute-force answers', '—', '—', String(SEQS), fmt(bruteSeconds), '—', '—', '—']);
-  rows.push([`baseline: plain scan loop on [b, ${T}, ${headDims.d}, ${headDims.N}] (1 thread)`, String(headDims.d), String(headDims.N), String(SAMPLE), '—', fmt(plainSeconds), fmt(plainSeconds / WORKERS), '—']);
   rows.push([
-    `Thm. 2 · Mamba · JL p=${jl.p} (seed ${jl.seed}, ε=${jl.epsilon.toFixed(2)}) — all sequences, ${WORKERS} workers`, String(headDims.d), String(headDims.N), String(SEQS),
-    fmt(full.seconds), '—', fmt(full.seconds), `${((100 * fullAcc.correct) / fullAcc.total).toFixed(3)}% (${fullAcc.correct}/${fullAcc.total})`,
+    `baseline: plain scan loop on [b, ${T}, ${headDims.d}, ${headDims.N}] (1 thread)`,
+    String(headDims.d),
+    String(headDims.N),
+    String(SAMPLE),
+    '—',
+    fmt(plainSeconds),
+    fmt(plainSeconds / WORKERS),
+    '—',
+  ]);
+  rows.push([
+    `Thm. 2 · Mamba · JL p=${jl.p} (seed ${jl.seed}, ε=${jl.epsilon.toFixed(2)}) — all sequences, ${WORKERS} workers`,
+    String(headDims.d),
+    String(headDims.N),
+    String(SEQS),
+    fmt(full.seconds),
+    '—',
+    fmt(full.seconds),
+    `${((100 * fullAcc.correct) / fullAcc.total).toFixed(3)}% (${fullAcc.correct}/${fullAcc.total})`,
   ]);
 
   const others: [string, MqarConstructionOptions][] = [
     ['Thm. 2 · Mamba · one-hot', { mixer: 'mamba', numKeys: K, vocabSize: V }],
     ['Thm. 3 · Mamba-2 · one-hot', { mixer: 'mamba2', numKeys: K, vocabSize: V }],
     [`Thm. 3 · Mamba-2 · JL (Lem. 4 dims)`, { mixer: 'mamba2', numKeys: K, vocabSize: V, embedding: 'jl' }],
-    [`Thm. 4 · S4D + gate · JL p=${jl.p}`, { mixer: 's4d', numKeys: K, vocabSize: V, embedding: 'jl', jlDim: jl.p, seed: jl.seed }],
+    [
+      `Thm. 4 · S4D + gate · JL p=${jl.p}`,
+      { mixer: 's4d', numKeys: K, vocabSize: V, embedding: 'jl', jlDim: jl.p, seed: jl.seed },
+    ],
   ];
   const sample = data.inputs.subarray(0, SAMPLE * T);
   for (const [label, options] of others) {
@@ -147,17 +215,37 @@ async function main() {
     const r = runJob({ options, inputs: sample, readAt: readAt.subarray(0, SAMPLE * T), numSeqs: SAMPLE, T });
     const acc = accuracy(r.pred, answers, SAMPLE);
     const projected = r.seconds * (SEQS / SAMPLE);
-    rows.push([`${label} — sample`, String(dims.d), String(dims.N), String(SAMPLE), fmt(r.seconds), fmt(projected), fmt(projected / WORKERS), `${((100 * acc.correct) / acc.total).toFixed(3)}%`]);
+    rows.push([
+      `${label} — sample`,
+      String(dims.d),
+      String(dims.N),
+      String(SAMPLE),
+      fmt(r.seconds),
+      fmt(projected),
+      fmt(projected / WORKERS),
+      `${((100 * acc.correct) / acc.total).toFixed(3)}%`,
+    ]);
   }
   console.log('Thm. 4 one-hot (d = κ|V| = 32768) is refused: its gate alone has 2^30 weights.\n');
 
-  const head = ['what', 'd', 'N', 'seqs run', 'measured', `→ ${SEQS} seqs, 1 thread`, `→ ${SEQS} seqs, ${WORKERS} threads`, 'accuracy'];
+  const head = [
+    'what',
+    'd',
+    'N',
+    'seqs run',
+    'measured',
+    `→ ${SEQS} seqs, 1 thread`,
+    `→ ${SEQS} seqs, ${WORKERS} threads`,
+    'accuracy',
+  ];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) => '| ' + r.map((c, i) => c.padEnd(w[i])).join(' | ') + ' |';
   console.log([line(head), line(w.map((x) => '-'.repeat(x))), ...rows.map(line)].join('\n'));
   const goal = full.seconds <= 10 ? 'meets' : 'misses';
-  console.log(`\nGoal ≤ 10 s for ${SEQS} sequences on 2 cores: the fastest exact construction (Thm. 2, JL) ${goal} it: ${fmt(full.seconds)} on ${WORKERS} worker threads`
-    + ` (worker start-up ≤ ${fmt(full.startup)}: loading tfjs, ssm-core and the wasm backend; slowest worker computing ${fmt(full.compute)}); ${(plainSeconds / WORKERS / full.seconds).toFixed(1)}× faster than the plain scan loop alone.`);
+  console.log(
+    `\nGoal ≤ 10 s for ${SEQS} sequences on 2 cores: the fastest exact construction (Thm. 2, JL) ${goal} it: ${fmt(full.seconds)} on ${WORKERS} worker threads` +
+      ` (worker start-up ≤ ${fmt(full.startup)}: loading tfjs, ssm-core and the wasm backend; slowest worker computing ${fmt(full.compute)}); ${(plainSeconds / WORKERS / full.seconds).toFixed(1)}× faster than the plain scan loop alone.`,
+  );
 }
 
 main().catch((e) => {

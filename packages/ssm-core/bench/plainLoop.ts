@@ -5,8 +5,16 @@
  * Layout as mamba_ssm: u, delta [b,d,L]; A [d,n]; B, C [b,n,L]; D [d].
  */
 export interface Plain {
-  u: Float32Array; delta: Float32Array; A: Float32Array; B: Float32Array; C: Float32Array; D: Float32Array;
-  b: number; d: number; n: number; L: number;
+  u: Float32Array;
+  delta: Float32Array;
+  A: Float32Array;
+  B: Float32Array;
+  C: Float32Array;
+  D: Float32Array;
+  b: number;
+  d: number;
+  n: number;
+  L: number;
 }
 
 export function plainForward(p: Plain, states?: Float32Array): Float32Array {
@@ -36,8 +44,12 @@ export function plainForward(p: Plain, states?: Float32Array): Float32Array {
 
 export function plainBackward(p: Plain, states: Float32Array, gOut: Float32Array) {
   const { b: Bt, d: Dn, n: N, L, u, delta, A, B, C, D } = p;
-  const gu = new Float32Array(u.length), gdelta = new Float32Array(delta.length), gA = new Float32Array(A.length);
-  const gB = new Float32Array(B.length), gC = new Float32Array(C.length), gD = new Float32Array(D.length);
+  const gu = new Float32Array(u.length),
+    gdelta = new Float32Array(delta.length),
+    gA = new Float32Array(A.length);
+  const gB = new Float32Array(B.length),
+    gC = new Float32Array(C.length),
+    gD = new Float32Array(D.length);
   const gh = new Float32Array(N);
   for (let b = 0; b < Bt; b++) {
     for (let d = 0; d < Dn; d++) {

@@ -27,10 +27,16 @@ function median(f: () => void, n = reps): number {
 function problem([b, L, d, n]: [number, number, number, number]): Plain {
   const r = new Rng(1);
   return {
-    b, d, n, L,
-    u: r.fill(b * d * L, (x) => x.normal()), delta: r.fill(b * d * L, (x) => x.range(0.001, 0.1)),
-    A: r.fill(d * n, (x) => -x.range(0.5, 16)), B: r.fill(b * n * L, (x) => x.normal()),
-    C: r.fill(b * n * L, (x) => x.normal()), D: r.fill(d, (x) => x.normal()),
+    b,
+    d,
+    n,
+    L,
+    u: r.fill(b * d * L, (x) => x.normal()),
+    delta: r.fill(b * d * L, (x) => x.range(0.001, 0.1)),
+    A: r.fill(d * n, (x) => -x.range(0.5, 16)),
+    B: r.fill(b * n * L, (x) => x.normal()),
+    C: r.fill(b * n * L, (x) => x.normal()),
+    D: r.fill(d, (x) => x.normal()),
   };
 }
 
@@ -44,8 +50,12 @@ async function main() {
     const p = problem(shape);
     const { b, d, n, L } = p;
     const T = {
-      u: tf.tensor3d(p.u, [b, d, L]), delta: tf.tensor3d(p.delta, [b, d, L]), A: tf.tensor2d(p.A, [d, n]),
-      B: tf.tensor3d(p.B, [b, n, L]), C: tf.tensor3d(p.C, [b, n, L]), D: tf.tensor1d(p.D),
+      u: tf.tensor3d(p.u, [b, d, L]),
+      delta: tf.tensor3d(p.delta, [b, d, L]),
+      A: tf.tensor2d(p.A, [d, n]),
+      B: tf.tensor3d(p.B, [b, n, L]),
+      C: tf.tensor3d(p.C, [b, n, L]),
+      D: tf.tensor1d(p.D),
     };
     const gOut = new Rng(2).fill(b * d * L, (x) => x.normal());
     const dy = tf.tensor3d(gOut, [b, d, L]);
@@ -74,7 +84,9 @@ async function main() {
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) => '| ' + r.map((c, i) => c.padEnd(w[i])).join(' | ') + ' |';
   console.log([line(head), line(w.map((x) => '-'.repeat(x))), ...rows.map(line)].join('\n'));
-  console.log('\nratio = ssm-core selectiveScan (fused, tensors in/out, via tfjs) ÷ plain Float32Array loop. Target ≤ 1.5×.');
+  console.log(
+    '\nratio = ssm-core selectiveScan (fused, tensors in/out, via tfjs) ÷ plain Float32Array loop. Target ≤ 1.5×.',
+  );
 }
 
 main().catch((e) => {

@@ -45,8 +45,7 @@ export interface BackendInfo {
 let info: BackendInfo | undefined;
 let pending: Promise<BackendInfo> | undefined;
 
-const isNode = () =>
-  typeof process !== 'undefined' && process.versions != null && process.versions.node != null;
+const isNode = () => typeof process !== 'undefined' && process.versions != null && process.versions.node != null;
 
 /** Load an optional package by name in Node; `undefined` when it is absent or broken. */
 async function tryImport(spec: string): Promise<{ ok: boolean; why: string }> {
@@ -94,7 +93,11 @@ async function tryNative(tried: BackendAttempt[]): Promise<string | undefined> {
     if (pkg.endsWith('-gpu') && !usesGpu('tensorflow')) {
       tried.push({ candidate: pkg, ok: true, why: 'loaded, but CUDA is not usable: native TensorFlow runs on CPU' });
     } else {
-      tried.push({ candidate: pkg, ok: true, why: pkg.endsWith('-gpu') ? 'CUDA device in use' : 'native TensorFlow on CPU' });
+      tried.push({
+        candidate: pkg,
+        ok: true,
+        why: pkg.endsWith('-gpu') ? 'CUDA device in use' : 'native TensorFlow on CPU',
+      });
     }
     return pkg;
   }
@@ -109,7 +112,11 @@ async function select(): Promise<BackendInfo> {
     if (forced === 'tensorflow') pkg = (await tryNative(tried)) ?? '';
     if (await activate(forced)) return finish(forced, pkg, `forced by SSM_BACKEND=${forced}`, tried);
     const available = tf.engine().backendNames().join('|');
-    throw configError('SSM_BACKEND', `one of ${available}|tensorflow (tensorflow needs @tensorflow/tfjs-node or -gpu installed)`, JSON.stringify(forced));
+    throw configError(
+      'SSM_BACKEND',
+      `one of ${available}|tensorflow (tensorflow needs @tensorflow/tfjs-node or -gpu installed)`,
+      JSON.stringify(forced),
+    );
   }
   for (const candidate of getFlag('BACKEND_PREFERENCE')) {
     if (candidate === 'tensorflow') {
@@ -118,11 +125,17 @@ async function select(): Promise<BackendInfo> {
     } else if (candidate === 'wasm') {
       if (await activate('wasm')) {
         tried.push({ candidate: 'wasm', ok: true, why: 'WebAssembly backend initialised' });
-        return finish('wasm', '@tensorflow/tfjs-backend-wasm', 'no native TensorFlow installed; wasm is the embedded default', tried);
+        return finish(
+          'wasm',
+          '@tensorflow/tfjs-backend-wasm',
+          'no native TensorFlow installed; wasm is the embedded default',
+          tried,
+        );
       }
       tried.push({ candidate: 'wasm', ok: false, why: 'WebAssembly backend failed to initialise' });
     } else if (candidate === 'webgl' || candidate === 'webgpu') {
-      if (!isNode() && (await activate(candidate))) return finish(candidate, '@tensorflow/tfjs', `browser ${candidate === 'webgl' ? 'WebGL' : 'WebGPU'}`, tried);
+      if (!isNode() && (await activate(candidate)))
+        return finish(candidate, '@tensorflow/tfjs', `browser ${candidate === 'webgl' ? 'WebGL' : 'WebGPU'}`, tried);
     } else if (candidate === 'cpu') {
       break;
     }
@@ -149,11 +162,17 @@ export function preferredScanImpl(): ScanImpl {
 
 /** What `ready()` chose, and why. Throws if selection has not finished yet. */
 export function backendInfo(): BackendInfo {
-  if (!info) throw configError('backendInfo()', 'a finished backend selection', 'none yet', 'call `await ready()` first');
+  if (!info)
+    throw configError('backendInfo()', 'a finished backend selection', 'none yet', 'call `await ready()` first');
   // The user may have switched with tf.setBackend since: report the live backend.
   if (info.name !== tf.getBackend()) {
     const name = tf.getBackend();
-    return finish(name, name === 'wasm' ? '@tensorflow/tfjs-backend-wasm' : '@tensorflow/tfjs', 'set by the user with tf.setBackend', info.tried);
+    return finish(
+      name,
+      name === 'wasm' ? '@tensorflow/tfjs-backend-wasm' : '@tensorflow/tfjs',
+      'set by the user with tf.setBackend',
+      info.tried,
+    );
   }
   return info;
 }

@@ -6,15 +6,44 @@
  * if the .wasm files are not next to the page), then WebGL, then cpu. Everything here is also exported
  * by the main entry.
  */
-export { tf, ready, backendInfo, preferredScanImpl, type BackendInfo, type BackendAttempt, type ScanImpl } from './backend.js';
+export {
+  tf,
+  ready,
+  backendInfo,
+  preferredScanImpl,
+  type BackendInfo,
+  type BackendAttempt,
+  type ScanImpl,
+} from './backend.js';
 export * from './errors.js';
 export { getFlag, setFlag, resetFlag, resetFlags, listFlags, type Flags, type FlagName } from './policy.js';
 export {
-  selectiveScan, selectiveScanRef, ssdMinimal, ssdMinimalRef, linear, causalConv1d, gatherRows, s6Inner, mamba2Inner, listKernels,
-  type Activation, type BDiscretization, type DeltaAlong, type SelectiveScanArgs, type SelectiveScanResult,
+  selectiveScan,
+  selectiveScanRef,
+  ssdMinimal,
+  ssdMinimalRef,
+  linear,
+  causalConv1d,
+  gatherRows,
+  s6Inner,
+  mamba2Inner,
+  listKernels,
+  type Activation,
+  type BDiscretization,
+  type DeltaAlong,
+  type SelectiveScanArgs,
+  type SelectiveScanResult,
 } from './ops/index.js';
 export { Rng } from './random.js';
-export { MambaModel, resolveConfig, modelParamSpecs, type MambaConfig, type ResolvedMambaConfig, type ForwardInternals, type TokenInput } from './models/mamba.js';
+export {
+  MambaModel,
+  resolveConfig,
+  modelParamSpecs,
+  type MambaConfig,
+  type ResolvedMambaConfig,
+  type ForwardInternals,
+  type TokenInput,
+} from './models/mamba.js';
 export { MIXERS, type Mixer, type MixerContext, type MixerInternals, type MixerKind } from './mixers/index.js';
 export { IGNORE, rows, type TaskData } from './tasks/types.js';
 export * as tasks from './tasks/index.js';

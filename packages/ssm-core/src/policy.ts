@@ -65,7 +65,8 @@ export const HOST_BACKENDS = ['cpu', 'wasm', 'tensorflow'] as const;
 /** True when tfjs backend `name` keeps tensors on a GPU (WebGL, WebGPU, tfjs-node-gpu with CUDA). */
 export function backendUsesGpu(name: string = tf.getBackend()): boolean {
   if (GPU_BACKENDS.has(name)) return true;
-  if (name === 'tensorflow') return Boolean((tf.backend() as unknown as { isUsingGpuDevice?: boolean }).isUsingGpuDevice);
+  if (name === 'tensorflow')
+    return Boolean((tf.backend() as unknown as { isUsingGpuDevice?: boolean }).isUsingGpuDevice);
   return false;
 }
 
@@ -93,7 +94,12 @@ const DEFS: { [K in FlagName]: FlagDef<K> } = {
       return Object.freeze([...v]) as readonly string[];
     },
   },
-  SCAN_IMPL: { doc: "what the scan's impl 'auto' resolves to", env: 'SSM_SCAN_IMPL', value: () => 'auto', check: (v, name) => oneOf(v, name, ['auto', 'fused', 'tensor'] as const) },
+  SCAN_IMPL: {
+    doc: "what the scan's impl 'auto' resolves to",
+    env: 'SSM_SCAN_IMPL',
+    value: () => 'auto',
+    check: (v, name) => oneOf(v, name, ['auto', 'fused', 'tensor'] as const),
+  },
   HOST_KERNELS: {
     doc: 'may host (typed-array) kernels run',
     env: 'SSM_HOST_KERNELS',
@@ -101,10 +107,30 @@ const DEFS: { [K in FlagName]: FlagDef<K> } = {
     parse: (s) => ({ '1': true, true: true, '0': false, false: false })[s.trim().toLowerCase()] ?? s,
     check: bool,
   },
-  SPARSE_SCATTER_DENSITY: { doc: 'max nonzero share of W for the scatter linear', value: () => 1 / 16, parse: parseNumber, check: fractionCheck },
-  SPARSE_COLUMN_SHARE: { doc: 'max used-column share of W for the column linear', value: () => 1 / 2, parse: parseNumber, check: fractionCheck },
-  CONV_ZERO_FRACTION: { doc: 'min zero share of x for the sparse causal conv', value: () => 3 / 4, parse: parseNumber, check: fractionCheck },
-  CONV_ZERO_SAMPLE: { doc: 'entries of x sampled to judge its zero share', value: () => 4096, parse: parseNumber, check: positiveInt },
+  SPARSE_SCATTER_DENSITY: {
+    doc: 'max nonzero share of W for the scatter linear',
+    value: () => 1 / 16,
+    parse: parseNumber,
+    check: fractionCheck,
+  },
+  SPARSE_COLUMN_SHARE: {
+    doc: 'max used-column share of W for the column linear',
+    value: () => 1 / 2,
+    parse: parseNumber,
+    check: fractionCheck,
+  },
+  CONV_ZERO_FRACTION: {
+    doc: 'min zero share of x for the sparse causal conv',
+    value: () => 3 / 4,
+    parse: parseNumber,
+    check: fractionCheck,
+  },
+  CONV_ZERO_SAMPLE: {
+    doc: 'entries of x sampled to judge its zero share',
+    value: () => 4096,
+    parse: parseNumber,
+    check: positiveInt,
+  },
 };
 
 const overrides = new Map<FlagName, unknown>();
@@ -144,7 +170,13 @@ export function resetFlags(): void {
 
 /** Every flag with its current value, environment variable and one-line description (for reports and tests). */
 export function listFlags(): { name: FlagName; value: unknown; env?: string; doc: string; set: boolean }[] {
-  return (Object.keys(DEFS) as FlagName[]).map((name) => ({ name, value: getFlag(name), env: DEFS[name].env, doc: DEFS[name].doc, set: overrides.has(name) }));
+  return (Object.keys(DEFS) as FlagName[]).map((name) => ({
+    name,
+    value: getFlag(name),
+    env: DEFS[name].env,
+    doc: DEFS[name].doc,
+    set: overrides.has(name),
+  }));
 }
 
 /** True while a gradient tape records (inside tf.grad / valueAndGrads): inference-only kernels must not run. */

@@ -19,16 +19,29 @@ export function show(v: unknown): string {
 }
 
 /** An integer in [lo, hi]; `expected` overrides the message's wording (e.g. "an integer in [1, T=50]"). */
-export function int(v: unknown, name: string, lo = Number.MIN_SAFE_INTEGER, hi = Number.MAX_SAFE_INTEGER, expected?: string): number {
+export function int(
+  v: unknown,
+  name: string,
+  lo = Number.MIN_SAFE_INTEGER,
+  hi = Number.MAX_SAFE_INTEGER,
+  expected?: string,
+): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
-    const range = expected ?? (hi === Number.MAX_SAFE_INTEGER ? (lo === Number.MIN_SAFE_INTEGER ? 'an integer' : `an integer ≥ ${lo}`) : `an integer in [${lo}, ${hi}]`);
+    const range =
+      expected ??
+      (hi === Number.MAX_SAFE_INTEGER
+        ? lo === Number.MIN_SAFE_INTEGER
+          ? 'an integer'
+          : `an integer ≥ ${lo}`
+        : `an integer in [${lo}, ${hi}]`);
     throw configError(name, range, show(v));
   }
   return v;
 }
 
 /** An integer ≥ 1, reported as "a positive integer". */
-export const positiveInt = (v: unknown, name: string): number => int(v, name, 1, Number.MAX_SAFE_INTEGER, 'a positive integer');
+export const positiveInt = (v: unknown, name: string): number =>
+  int(v, name, 1, Number.MAX_SAFE_INTEGER, 'a positive integer');
 
 /** A seed: an integer in [0, 2^32). */
 export const seed = (v: unknown, name: string): number => int(v, name, 0, 2 ** 32 - 1, 'an integer in [0, 2^32)');
@@ -41,7 +54,8 @@ export function finite(v: unknown, name: string): number {
 
 /** A finite number > 0. */
 export function positive(v: unknown, name: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw configError(name, 'a finite positive number', show(v));
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)
+    throw configError(name, 'a finite positive number', show(v));
   return v;
 }
 
@@ -53,7 +67,8 @@ export function nonNegative(v: unknown, name: string): number {
 
 /** A finite number < 0. */
 export function negative(v: unknown, name: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v >= 0) throw configError(name, 'a finite negative number', show(v));
+  if (typeof v !== 'number' || !Number.isFinite(v) || v >= 0)
+    throw configError(name, 'a finite negative number', show(v));
   return v;
 }
 
@@ -67,14 +82,21 @@ export function numberWhere(v: unknown, name: string, ok: (x: number) => boolean
 }
 
 /** A finite number in [lo, hi]. */
-export function numberIn(v: unknown, name: string, lo: number, hi: number, expected = `a number in [${lo}, ${hi}]`): number {
+export function numberIn(
+  v: unknown,
+  name: string,
+  lo: number,
+  hi: number,
+  expected = `a number in [${lo}, ${hi}]`,
+): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi) throw configError(name, expected, show(v));
   return v;
 }
 
 /** One of `choices` (compared with ===; own values only). */
 export function oneOf<T extends string | number | boolean>(v: unknown, name: string, choices: readonly T[]): T {
-  if (!choices.includes(v as T)) throw configError(name, choices.map((c) => (typeof c === 'string' ? `'${c}'` : String(c))).join(' | '), show(v));
+  if (!choices.includes(v as T))
+    throw configError(name, choices.map((c) => (typeof c === 'string' ? `'${c}'` : String(c))).join(' | '), show(v));
   return v as T;
 }
 
@@ -119,7 +141,8 @@ export function fn<T extends (...args: never[]) => unknown>(v: unknown, name: st
 /** A power of two in [lo, hi]. */
 export function powerOfTwo(v: unknown, name: string, lo = 2, hi = 1 << 16): number {
   const n = v as number;
-  if (!Number.isInteger(n) || n < lo || n > hi || (n & (n - 1)) !== 0) throw configError(name, `a power of two in [${lo}, ${hi}]`, show(v));
+  if (!Number.isInteger(n) || n < lo || n > hi || (n & (n - 1)) !== 0)
+    throw configError(name, `a power of two in [${lo}, ${hi}]`, show(v));
   return n;
 }
 
@@ -135,5 +158,10 @@ export const allFinite = (a: ArrayLike<number>): boolean => firstNonFinite(a) < 
 /** Every entry finite (data, not options: a ValueError naming the first bad index, and the shape when given). */
 export function finiteArray(a: ArrayLike<number>, name: string, shape?: readonly number[]): void {
   const i = firstNonFinite(a);
-  if (i >= 0) throw valueError(name, 'finite values', `${a[i]} at flat index ${i}${shape ? ` of shape [${shape.join(',')}]` : ''}`);
+  if (i >= 0)
+    throw valueError(
+      name,
+      'finite values',
+      `${a[i]} at flat index ${i}${shape ? ` of shape [${shape.join(',')}]` : ''}`,
+    );
 }

@@ -6,9 +6,20 @@ import { backendInfo, ready, tf } from '../src/index.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const probe = (env: Record<string, string>) =>
-  execFileSync(process.execPath, ['--import', 'tsx', '-e', "import('./src/index.ts').then(async (m) => { try { const i = await m.ready(); console.log(JSON.stringify(i)); } catch (e) { console.log(JSON.stringify({ error: e.message, argument: e.argument })); } })"], {
-    cwd: root, env: { ...process.env, ...env }, encoding: 'utf8',
-  });
+  execFileSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '-e',
+      "import('./src/index.ts').then(async (m) => { try { const i = await m.ready(); console.log(JSON.stringify(i)); } catch (e) { console.log(JSON.stringify({ error: e.message, argument: e.argument })); } })",
+    ],
+    {
+      cwd: root,
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+    },
+  );
 
 describe('backend selection', () => {
   it('picks wasm here (no tfjs-node installed) and says why, listing what it tried', async () => {
@@ -16,10 +27,16 @@ describe('backend selection', () => {
     expect(info).toBe(backendInfo());
     expect(tf.getBackend()).toBe(info.name);
     if (!process.env.SSM_BACKEND) {
-      const nativeMissing = info.tried.filter((t) => t.candidate.startsWith('@tensorflow/tfjs-node')).every((t) => t.why === 'not installed');
+      const nativeMissing = info.tried
+        .filter((t) => t.candidate.startsWith('@tensorflow/tfjs-node'))
+        .every((t) => t.why === 'not installed');
       if (nativeMissing) {
         expect(info.name).toBe('wasm');
-        expect(info.tried.map((t) => t.candidate)).toEqual(['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node', 'wasm']);
+        expect(info.tried.map((t) => t.candidate)).toEqual([
+          '@tensorflow/tfjs-node-gpu',
+          '@tensorflow/tfjs-node',
+          'wasm',
+        ]);
       }
     }
     expect(info.scanImpl).toBe(info.gpu ? 'tensor' : 'fused');

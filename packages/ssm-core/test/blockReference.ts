@@ -8,7 +8,8 @@ import { matvec } from './helpers.js';
 
 type Arr = Float64Array;
 const sig = (v: number) => 1 / (1 + Math.exp(-v));
-const act = (v: number, a: string) => (a === 'silu' ? v * sig(v) : a === 'relu' ? Math.max(0, v) : a === 'sigmoid' ? sig(v) : v);
+const act = (v: number, a: string) =>
+  a === 'silu' ? v * sig(v) : a === 'relu' ? Math.max(0, v) : a === 'sigmoid' ? sig(v) : v;
 const softplus = (v: number) => (v > 20 ? v : Math.log1p(Math.exp(v)));
 
 /** Causal depthwise conv over a sequence of vectors: y_t[c] = Σ_j W[c,j] x_{t−(k−1)+j}[c] + b[c]. */
@@ -48,15 +49,28 @@ export function blockRef64(model: MambaModel, tokens: number[][]): Float64Array 
       return v;
     });
     const blockConv = c.conv && c.mixer !== 'mamba2';
-    const xh = blockConv && c.conv ? conv(xs, P('mixer.conv1d.weight'), P('mixer.conv1d.bias'), c.conv.kernelSize, c.conv.activation) : xs;
+    const xh =
+      blockConv && c.conv
+        ? conv(xs, P('mixer.conv1d.weight'), P('mixer.conv1d.bias'), c.conv.kernelSize, c.conv.activation)
+        : xs;
     const ys: Float64Array[] = [];
     const h = Array.from({ length: d }, () => new Float64Array(N)); // h_t ∈ R^{d×N}
 
     if (c.mixer === 'mamba2') {
       const proj = (name: string, out: number) => xs.map((x) => matvec(P(`mixer.in_proj_${name}.weight`), out, d, x));
       const br = (name: string, out: number) =>
-        c.conv ? conv(proj(name, out), P(`mixer.conv_${name}.weight`), P(`mixer.conv_${name}.bias`), c.conv.kernelSize, c.conv.activation) : proj(name, out);
-      const xu = br('x', d), Bs = br('B', N), Cs = br('C', N);
+        c.conv
+          ? conv(
+              proj(name, out),
+              P(`mixer.conv_${name}.weight`),
+              P(`mixer.conv_${name}.bias`),
+              c.conv.kernelSize,
+              c.conv.activation,
+            )
+          : proj(name, out);
+      const xu = br('x', d),
+        Bs = br('B', N),
+        Cs = br('C', N);
       const a = -Math.exp(P('mixer.A_log')[0]);
       const D = c.skip ? P('mixer.D')[0] : 0;
       for (let t = 0; t < L; t++) {
@@ -81,7 +95,9 @@ export function blockRef64(model: MambaModel, tokens: number[][]): Float64Array 
         if (c.mixer === 's6') {
           const R = c.dtRank;
           const xdbl = matvec(P('mixer.x_proj.weight'), R + 2 * N, d, x);
-          const dt = matvec(P('mixer.dt_proj.weight'), d, R, xdbl.subarray(0, R), P('mixer.dt_proj.bias')).map(softplus); // (14c)
+          const dt = matvec(P('mixer.dt_proj.weight'), d, R, xdbl.subarray(0, R), P('mixer.dt_proj.bias')).map(
+            softplus,
+          ); // (14c)
           dtOf = (i) => dt[i];
           Bt = xdbl.subarray(R, R + N); // (14d)
           const Cv = xdbl.subarray(R + N);

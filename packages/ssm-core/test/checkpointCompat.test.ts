@@ -13,7 +13,10 @@ import { blockRef64 } from './blockReference.js';
 import { expectClose } from './helpers.js';
 
 const dir = join(__dirname, 'fixtures', 'v0.1');
-const recorded = JSON.parse(readFileSync(join(dir, 'logits.json'), 'utf8')) as { tokens: number[][]; logits: Record<string, number[]> };
+const recorded = JSON.parse(readFileSync(join(dir, 'logits.json'), 'utf8')) as {
+  tokens: number[][];
+  logits: Record<string, number[]>;
+};
 
 beforeAll(async () => {
   await ready();
@@ -31,7 +34,8 @@ describe('checkpoints written by ssm-core 0.1', () => {
       const model = await loadModel(join(dir, `${name}.safetensors`));
       const logits = model.forward(recorded.tokens);
       expectClose(logits.dataSync(), recorded.logits[name], `${name} logits`, 1e-5, 1e-4);
-      if (model instanceof MambaModel) expectClose(logits.dataSync(), blockRef64(model, recorded.tokens), `${name} vs float64 block`, 1e-5, 1e-4);
+      if (model instanceof MambaModel)
+        expectClose(logits.dataSync(), blockRef64(model, recorded.tokens), `${name} vs float64 block`, 1e-5, 1e-4);
       logits.dispose();
       model.dispose();
       expect(tf.memory().numTensors).toBe(before);
@@ -43,9 +47,21 @@ describe('checkpoints written by ssm-core 0.1', () => {
     const ckpt = join(work, 'checkpoint.safetensors');
     copyFileSync(join(dir, 'train-checkpoint.safetensors'), ckpt);
     const data = (n: number, seed: number) => tasks.keepNth({ n: 2, vocabSize: 8, T: 6, numSamples: n, seed });
-    const m = new MambaModel({ vocabSize: 8, dModel: 6, dState: 3, conv: false, gate: false, positionalEncoding: true, seed: 5 });
-    const r = await train(m, { train: data(64, 1), val: data(16, 2) }, { epochs: 3, stepsPerEpoch: 4, batchSize: 8, lr: 0.01, lrMin: 0.001, seed: 0 },
-      { checkpointPath: ckpt, resume: true, progress: 'off' });
+    const m = new MambaModel({
+      vocabSize: 8,
+      dModel: 6,
+      dState: 3,
+      conv: false,
+      gate: false,
+      positionalEncoding: true,
+      seed: 5,
+    });
+    const r = await train(
+      m,
+      { train: data(64, 1), val: data(16, 2) },
+      { epochs: 3, stepsPerEpoch: 4, batchSize: 8, lr: 0.01, lrMin: 0.001, seed: 0 },
+      { checkpointPath: ckpt, resume: true, progress: 'off' },
+    );
     expect(r.resumedFrom?.epoch).toBe(2);
     expect(r.epochs).toBe(3);
     m.dispose();

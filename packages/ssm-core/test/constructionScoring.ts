@@ -3,7 +3,13 @@
  * reproductions (`constructions.repro.test.ts`, at 10⁴): the answers come straight from the task definitions.
  */
 import { expect } from 'vitest';
-import { type Construction, type MqarConstructionOptions, inductionHeadsConstruction, keepNthConstruction, mqarConstruction } from '../src/constructions/index.js';
+import {
+  type Construction,
+  type MqarConstructionOptions,
+  inductionHeadsConstruction,
+  keepNthConstruction,
+  mqarConstruction,
+} from '../src/constructions/index.js';
 import { inductionHeads, keepNth, mqar } from '../src/tasks/index.js';
 
 // ── brute-force answers, straight from the task definitions ──────────────────────────────────────
@@ -38,7 +44,13 @@ export interface Tally {
  * Run `c` on inputs [S, T] and compare each scored position with `expected`. Chunks of 500 instances,
  * yielding to the event loop between them so that vitest's worker stays responsive in long tests.
  */
-export async function tally(c: Construction, inputs: Int32Array, S: number, T: number, expected: (x: Int32Array) => Map<number, number>): Promise<Tally> {
+export async function tally(
+  c: Construction,
+  inputs: Int32Array,
+  S: number,
+  T: number,
+  expected: (x: Int32Array) => Map<number, number>,
+): Promise<Tally> {
   const r: Tally = { checked: 0, wrong: 0 };
   for (let s0 = 0; s0 < S; s0 += 500) {
     const b = Math.min(500, S - s0);
@@ -68,10 +80,19 @@ export function expectPerfect(r: Tally, minChecked: number) {
 }
 
 /** Score an MQAR construction on S instances of tasks.mqar; also counts queries right after a key (the edge case (64)). */
-export async function mqarTally(c: Construction, K: number, V: number, T: number, S: number, seed: number): Promise<Tally & { keyKeyQueries: number }> {
+export async function mqarTally(
+  c: Construction,
+  K: number,
+  V: number,
+  T: number,
+  S: number,
+  seed: number,
+): Promise<Tally & { keyKeyQueries: number }> {
   const data = mqar({ numKeys: K, vocabSize: V, T, numSamples: S, seed });
   let keyKeyQueries = 0;
-  for (let s = 0; s < S; s++) for (let t = 2 * K + 1; t < T; t++) if (data.inputs[s * T + t] < K && data.inputs[s * T + t - 1] < K) keyKeyQueries++;
+  for (let s = 0; s < S; s++)
+    for (let t = 2 * K + 1; t < T; t++)
+      if (data.inputs[s * T + t] < K && data.inputs[s * T + t - 1] < K) keyKeyQueries++;
   return { ...(await tally(c, data.inputs, S, T, (x) => mqarExpected(x, K))), keyKeyQueries };
 }
 
@@ -98,7 +119,13 @@ export const keepTally = (n: number, V: number, T: number, S: number, seed: numb
     expect(c.config.gate).toBe(false);
     expect(c.config.mixer).toBe('s6');
     const data = keepNth({ n, vocabSize: V, T, numSamples: S, seed });
-    return tally(c, data.inputs, S, T, (x) => new Map(Array.from({ length: T - n + 1 }, (_, i) => [n - 1 + i, x[n - 1]])));
+    return tally(
+      c,
+      data.inputs,
+      S,
+      T,
+      (x) => new Map(Array.from({ length: T - n + 1 }, (_, i) => [n - 1 + i, x[n - 1]])),
+    );
   });
 
 /** Lem. 3: score the induction-heads construction on S instances. */
@@ -127,10 +154,20 @@ export const SMALL: Case[] = [
   ['Thm. 2 one-hot κ=4 |V|=16', { mixer: 'mamba', numKeys: 4, vocabSize: 16 }, 16, 10_000],
   ['Thm. 2 one-hot κ=8 |V|=32', { mixer: 'mamba', numKeys: 8, vocabSize: 32 }, 28, 10_000],
   ['Thm. 2 JL (Lem. 4 p) κ=4 |V|=16', { mixer: 'mamba', numKeys: 4, vocabSize: 16, embedding: 'jl' }, 16, 10_000],
-  ['Thm. 2 JL p=24 κ=8 |V|=128', { mixer: 'mamba', numKeys: 8, vocabSize: 128, embedding: 'jl', jlDim: 24 }, 28, 10_000],
+  [
+    'Thm. 2 JL p=24 κ=8 |V|=128',
+    { mixer: 'mamba', numKeys: 8, vocabSize: 128, embedding: 'jl', jlDim: 24 },
+    28,
+    10_000,
+  ],
   ['Thm. 3 one-hot κ=4 |V|=16', { mixer: 'mamba2', numKeys: 4, vocabSize: 16 }, 16, 10_000],
   ['Thm. 3 one-hot κ=8 |V|=32', { mixer: 'mamba2', numKeys: 8, vocabSize: 32 }, 28, 10_000],
-  ['Thm. 3 JL p_k=32 p_v=24 κ=4 |V|=16', { mixer: 'mamba2', numKeys: 4, vocabSize: 16, embedding: 'jl', jlDim: { keys: 32, values: 24 } }, 12, 10_000],
+  [
+    'Thm. 3 JL p_k=32 p_v=24 κ=4 |V|=16',
+    { mixer: 'mamba2', numKeys: 4, vocabSize: 16, embedding: 'jl', jlDim: { keys: 32, values: 24 } },
+    12,
+    10_000,
+  ],
   ['Thm. 4 one-hot κ=4 |V|=16', { mixer: 's4d', numKeys: 4, vocabSize: 16 }, 16, 10_000],
   ['Thm. 4 JL p=8 κ=4 |V|=16', { mixer: 's4d', numKeys: 4, vocabSize: 16, embedding: 'jl', jlDim: 8 }, 16, 10_000],
   ['Thm. 4 JL p=24 κ=8 |V|=128', { mixer: 's4d', numKeys: 8, vocabSize: 128, embedding: 'jl', jlDim: 24 }, 28, 10_000],
@@ -139,11 +176,26 @@ export const SMALL: Case[] = [
 /** Larger sizes: every theorem at 10⁴ instances up to κ = 16, Thm. 2 and Thm. 3 up to κ = 64, |V| = 512, T = 256. */
 export const LARGER: Case[] = [
   ['Thm. 2 one-hot κ=16 |V|=128', { mixer: 'mamba', numKeys: 16, vocabSize: 128 }, 64, 10_000],
-  ['Thm. 2 JL p=24 κ=64 |V|=512', { mixer: 'mamba', numKeys: 64, vocabSize: 512, embedding: 'jl', jlDim: 24 }, 256, 10_000],
+  [
+    'Thm. 2 JL p=24 κ=64 |V|=512',
+    { mixer: 'mamba', numKeys: 64, vocabSize: 512, embedding: 'jl', jlDim: 24 },
+    256,
+    10_000,
+  ],
   ['Thm. 3 one-hot κ=16 |V|=128', { mixer: 'mamba2', numKeys: 16, vocabSize: 128 }, 64, 10_000],
   ['Thm. 3 one-hot κ=64 |V|=512', { mixer: 'mamba2', numKeys: 64, vocabSize: 512 }, 256, 10_000],
-  ['Thm. 4 JL p=24 κ=16 |V|=128', { mixer: 's4d', numKeys: 16, vocabSize: 128, embedding: 'jl', jlDim: 24 }, 64, 10_000],
+  [
+    'Thm. 4 JL p=24 κ=16 |V|=128',
+    { mixer: 's4d', numKeys: 16, vocabSize: 128, embedding: 'jl', jlDim: 24 },
+    64,
+    10_000,
+  ],
 ];
 
 /** Long sequences: T = 2048, one-hot, every mixer. */
-export const LONG: Case[] = (['mamba', 'mamba2', 's4d'] as const).map((mixer) => [`${mixer} one-hot κ=4 |V|=16 T=2048`, { mixer, numKeys: 4, vocabSize: 16 }, 2048, 64]);
+export const LONG: Case[] = (['mamba', 'mamba2', 's4d'] as const).map((mixer) => [
+  `${mixer} one-hot κ=4 |V|=16 T=2048`,
+  { mixer, numKeys: 4, vocabSize: 16 },
+  2048,
+  64,
+]);

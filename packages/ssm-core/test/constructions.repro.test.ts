@@ -33,5 +33,9 @@ describe('Lem. 3 — INDUCTION HEADS with Mamba-Δ⊤, 10⁴ instances', () => {
   it('|V| = 5, T = 100, standard', async () => expectPerfect(await ihTally(5, 100, 10_000, 'standard', 21), 1e6));
   it('|V| = 5, T = 100, hard setting', async () => expectPerfect(await ihTally(5, 100, 10_000, 'hard', 22), 1e6));
   it('|V| = 20, T = 100, hard setting', async () => expectPerfect(await ihTally(20, 100, 10_000, 'hard', 23), 1e6));
-  it('|V| = 40, T = 100, hard setting', async () => expectPerfect(await ihTally(40, 100, 10_000, 'hard', 24), 1e6), 300_000);
+  it(
+    '|V| = 40, T = 100, hard setting',
+    async () => expectPerfect(await ihTally(40, 100, 10_000, 'hard', 24), 1e6),
+    300_000,
+  );
 });

@@ -8,12 +8,23 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, MambaModel, ValueError, ready, tf } from '../src/index.js';
 import {
-  clockConstruction, inductionHeadsConstruction, keepNthConstruction, mqarConstruction,
-  type Construction, type MqarConstructionOptions,
+  clockConstruction,
+  inductionHeadsConstruction,
+  keepNthConstruction,
+  mqarConstruction,
+  type Construction,
+  type MqarConstructionOptions,
 } from '../src/constructions/index.js';
 import { inductionHeads, keepNth, mqar } from '../src/tasks/index.js';
 import {
-  LONG, SMALL, expectMqarPerfect, expectPerfect, ihExpected, ihTally, keepTally, mqarExpected,
+  LONG,
+  SMALL,
+  expectMqarPerfect,
+  expectPerfect,
+  ihExpected,
+  ihTally,
+  keepTally,
+  mqarExpected,
   withConstruction,
 } from './constructionScoring.js';
 
@@ -75,7 +86,9 @@ describe('Thm. 2–4 — MQAR: 100% against brute force', () => {
     expect(dims({ mixer: 'mamba', numKeys: 5, vocabSize: 7 })).toEqual([12, 5]);
     expect(dims({ mixer: 'mamba', numKeys: 5, vocabSize: 7, embedding: 'jl', jlDim: 6 })).toEqual([11, 5]);
     expect(dims({ mixer: 'mamba2', numKeys: 5, vocabSize: 7 })).toEqual([12, 5]);
-    expect(dims({ mixer: 'mamba2', numKeys: 5, vocabSize: 7, embedding: 'jl', jlDim: { keys: 3, values: 4 } })).toEqual([7, 3]);
+    expect(dims({ mixer: 'mamba2', numKeys: 5, vocabSize: 7, embedding: 'jl', jlDim: { keys: 3, values: 4 } })).toEqual(
+      [7, 3],
+    );
     expect(dims({ mixer: 's4d', numKeys: 5, vocabSize: 7 })).toEqual([35, 1]);
     expect(dims({ mixer: 's4d', numKeys: 5, vocabSize: 7, embedding: 'jl', jlDim: 3 })).toEqual([15, 1]);
   });
@@ -99,10 +112,14 @@ describe('Thm. 2–4 — MQAR: 100% against brute force', () => {
 // ── Lem. 3: INDUCTION HEADS ──────────────────────────────────────────────────────────────────────
 
 describe('Lem. 3 — INDUCTION HEADS with Mamba-Δ⊤: 100% against brute force', () => {
-  it('10³ instances, |V| = 5, T = 100, standard', async () => expectPerfect(await ihTally(5, 100, 1_000, 'standard', 21), 1e5));
-  it('10³ instances, |V| = 5, T = 100, hard setting', async () => expectPerfect(await ihTally(5, 100, 1_000, 'hard', 22), 1e5));
-  it('10³ instances, |V| = 20, T = 100, hard setting', async () => expectPerfect(await ihTally(20, 100, 1_000, 'hard', 23), 1e5));
-  it('long sequences: |V| = 20, T = 2048, 64 instances', async () => expectPerfect(await ihTally(20, 2048, 64, 'standard', 25), 64 * 2048));
+  it('10³ instances, |V| = 5, T = 100, standard', async () =>
+    expectPerfect(await ihTally(5, 100, 1_000, 'standard', 21), 1e5));
+  it('10³ instances, |V| = 5, T = 100, hard setting', async () =>
+    expectPerfect(await ihTally(5, 100, 1_000, 'hard', 22), 1e5));
+  it('10³ instances, |V| = 20, T = 100, hard setting', async () =>
+    expectPerfect(await ihTally(20, 100, 1_000, 'hard', 23), 1e5));
+  it('long sequences: |V| = 20, T = 2048, 64 instances', async () =>
+    expectPerfect(await ihTally(20, 2048, 64, 'standard', 25), 64 * 2048));
 
   it('decoding rule: −1 (blank) at first occurrences, else the token after the latest previous occurrence', () => {
     withConstruction(inductionHeadsConstruction({ vocabSize: 4 }), (c) => {
@@ -135,10 +152,15 @@ describe('constructions load into the ordinary MambaModel', () => {
   });
 
   it('params are float32 and finite except A_log = −∞ (Λ = 0)', () => {
-    for (const c of [mqarConstruction({ mixer: 's4d', numKeys: 2, vocabSize: 3 }), inductionHeadsConstruction({ vocabSize: 3 }), keepNthConstruction({ n: 2, vocabSize: 3 })]) {
+    for (const c of [
+      mqarConstruction({ mixer: 's4d', numKeys: 2, vocabSize: 3 }),
+      inductionHeadsConstruction({ vocabSize: 3 }),
+      keepNthConstruction({ n: 2, vocabSize: 3 }),
+    ]) {
       for (const [name, v] of Object.entries(c.params)) {
         expect(v).toBeInstanceOf(Float32Array);
-        for (const x of v) if (!Number.isFinite(x)) expect(name.endsWith('A_log') && x === -Infinity, `${name} holds ${x}`).toBe(true);
+        for (const x of v)
+          if (!Number.isFinite(x)) expect(name.endsWith('A_log') && x === -Infinity, `${name} holds ${x}`).toBe(true);
       }
       c.dispose();
     }
@@ -147,8 +169,11 @@ describe('constructions load into the ordinary MambaModel', () => {
   it('no tensor leaks: build, predict, createModel, dispose', () => {
     const before = tf.memory().numTensors;
     for (const c of [
-      keepNthConstruction({ n: 2, vocabSize: 5 }), clockConstruction(), inductionHeadsConstruction({ vocabSize: 4 }),
-      mqarConstruction({ mixer: 'mamba', numKeys: 2, vocabSize: 4 }), mqarConstruction({ mixer: 'mamba2', numKeys: 2, vocabSize: 4, embedding: 'jl', jlDim: { keys: 3, values: 3 } }),
+      keepNthConstruction({ n: 2, vocabSize: 5 }),
+      clockConstruction(),
+      inductionHeadsConstruction({ vocabSize: 4 }),
+      mqarConstruction({ mixer: 'mamba', numKeys: 2, vocabSize: 4 }),
+      mqarConstruction({ mixer: 'mamba2', numKeys: 2, vocabSize: 4, embedding: 'jl', jlDim: { keys: 3, values: 3 } }),
       mqarConstruction({ mixer: 's4d', numKeys: 2, vocabSize: 4, embedding: 'jl', jlDim: 3 }),
     ]) {
       c.predict([[0, 0, 0, 0, 0, 0], [0, 1, 0, 1, 0, 1].map((v) => Math.min(v, c.config.vocabSize - 1))]);
@@ -162,7 +187,14 @@ describe('constructions load into the ordinary MambaModel', () => {
 // ── the ingredients matter: ablations fail ───────────────────────────────────────────────────────
 
 /** Argmax predictions of a block with the construction's weights, some replaced. */
-function ablatedPredict(c: Construction, patch: Record<string, (v: Float32Array) => Float32Array>, inputs: Int32Array, S: number, T: number, config = c.config): Float64Array {
+function ablatedPredict(
+  c: Construction,
+  patch: Record<string, (v: Float32Array) => Float32Array>,
+  inputs: Int32Array,
+  S: number,
+  T: number,
+  config = c.config,
+): Float64Array {
   const m = new MambaModel(config);
   try {
     for (const n of m.paramNames()) m.setParam(n, patch[n] ? patch[n](Float32Array.from(c.params[n])) : c.params[n]);
@@ -178,28 +210,38 @@ function ablatedPredict(c: Construction, patch: Record<string, (v: Float32Array)
 
 describe('ablations: removing what the proofs rely on breaks the 100%', () => {
   it('Thm. 2 JL without the shift-undo bias (72) fails', () => {
-    withConstruction(mqarConstruction({ mixer: 'mamba', numKeys: 8, vocabSize: 64, embedding: 'jl', jlDim: 16 }), (c) => {
-      const S = 300;
-      const data = mqar({ numKeys: 8, vocabSize: 64, T: 32, numSamples: S, seed: 9 });
-      const pred = ablatedPredict(c, { 'lm_head.bias': (b) => b.fill(0) }, data.inputs, S, 32);
-      let wrong = 0;
-      for (let s = 0; s < S; s++) for (const [t, y] of mqarExpected(data.inputs.subarray(s * 32, (s + 1) * 32), 8)) if (pred[s * 32 + t] !== y) wrong++;
-      expect(wrong).toBeGreaterThan(S); // and with the bias: 0 wrong (tests above)
-    });
+    withConstruction(
+      mqarConstruction({ mixer: 'mamba', numKeys: 8, vocabSize: 64, embedding: 'jl', jlDim: 16 }),
+      (c) => {
+        const S = 300;
+        const data = mqar({ numKeys: 8, vocabSize: 64, T: 32, numSamples: S, seed: 9 });
+        const pred = ablatedPredict(c, { 'lm_head.bias': (b) => b.fill(0) }, data.inputs, S, 32);
+        let wrong = 0;
+        for (let s = 0; s < S; s++)
+          for (const [t, y] of mqarExpected(data.inputs.subarray(s * 32, (s + 1) * 32), 8))
+            if (pred[s * 32 + t] !== y) wrong++;
+        expect(wrong).toBeGreaterThan(S); // and with the bias: 0 wrong (tests above)
+      },
+    );
   });
 
-  it('Thm. 2 JL with the bias scale of (72) as printed, −(c0k − b) W_o s (without C_t\'s factor c1k − b), fails', () => {
-    withConstruction(mqarConstruction({ mixer: 'mamba', numKeys: 8, vocabSize: 64, embedding: 'jl', jlDim: 16 }), (c) => {
-      const S = 300;
-      const data = mqar({ numKeys: 8, vocabSize: 64, T: 32, numSamples: S, seed: 9 });
-      const pred = ablatedPredict(c, { 'lm_head.bias': (b) => b.map((x) => x / (10 * 10 - 3)) }, data.inputs, S, 32);
-      let wrong = 0;
-      for (let s = 0; s < S; s++) for (const [t, y] of mqarExpected(data.inputs.subarray(s * 32, (s + 1) * 32), 8)) if (pred[s * 32 + t] !== y) wrong++;
-      expect(wrong).toBeGreaterThan(S);
-    });
+  it("Thm. 2 JL with the bias scale of (72) as printed, −(c0k − b) W_o s (without C_t's factor c1k − b), fails", () => {
+    withConstruction(
+      mqarConstruction({ mixer: 'mamba', numKeys: 8, vocabSize: 64, embedding: 'jl', jlDim: 16 }),
+      (c) => {
+        const S = 300;
+        const data = mqar({ numKeys: 8, vocabSize: 64, T: 32, numSamples: S, seed: 9 });
+        const pred = ablatedPredict(c, { 'lm_head.bias': (b) => b.map((x) => x / (10 * 10 - 3)) }, data.inputs, S, 32);
+        let wrong = 0;
+        for (let s = 0; s < S; s++)
+          for (const [t, y] of mqarExpected(data.inputs.subarray(s * 32, (s + 1) * 32), 8))
+            if (pred[s * 32 + t] !== y) wrong++;
+        expect(wrong).toBeGreaterThan(S);
+      },
+    );
   });
 
-  it("Lem. 3 with (102a) literally (no Δ bias: other columns decay by softplus(0) = ln 2 per step) fails", () => {
+  it('Lem. 3 with (102a) literally (no Δ bias: other columns decay by softplus(0) = ln 2 per step) fails', () => {
     withConstruction(inductionHeadsConstruction({ vocabSize: 10 }), (c) => {
       const S = 200;
       const T = 100;
@@ -234,24 +276,40 @@ describe('ablations: removing what the proofs rely on breaks the 100%', () => {
 describe('bad input names the argument', () => {
   it('MQAR options', () => {
     const bad = (o: unknown) => () => mqarConstruction(o as MqarConstructionOptions);
-    expect(bad({ mixer: 'mamba', numKeys: 0, vocabSize: 4 })).toThrow(/options.numKeys: expected an integer in \[1, 2\^20\], got 0/);
+    expect(bad({ mixer: 'mamba', numKeys: 0, vocabSize: 4 })).toThrow(
+      /options.numKeys: expected an integer in \[1, 2\^20\], got 0/,
+    );
     expect(bad({ mixer: 'mamba', numKeys: 2.5, vocabSize: 4 })).toThrow(ConfigError);
-    expect(bad({ mixer: 'rnn', numKeys: 2, vocabSize: 4 })).toThrow(/options.mixer: expected 'mamba' \| 'mamba2' \| 's4d', got "rnn"/);
+    expect(bad({ mixer: 'rnn', numKeys: 2, vocabSize: 4 })).toThrow(
+      /options.mixer: expected 'mamba' \| 'mamba2' \| 's4d', got "rnn"/,
+    );
     expect(bad({ mixer: 'mamba', numKeys: 2, vocabSize: -1 })).toThrow(/options.vocabSize/);
     expect(bad({ mixer: 'mamba', numKeys: 2, vocabSize: 4, embedding: 'hash' })).toThrow(/options.embedding/);
-    expect(bad({ mixer: 'mamba', numKeys: 2, vocabSize: 4, jlDim: 3 })).toThrow(/options.jlDim: expected undefined with embedding 'onehot'/);
-    expect(bad({ mixer: 'mamba', numKeys: 2, vocabSize: 4, embedding: 'jl', jlDim: 0 })).toThrow(/options.jlDim: expected an integer in \[1, 65536\]/);
-    expect(bad({ mixer: 's4d', numKeys: 2, vocabSize: 4, embedding: 'jl', jlDim: { keys: 3 } })).toThrow(/options.jlDim.keys/);
+    expect(bad({ mixer: 'mamba', numKeys: 2, vocabSize: 4, jlDim: 3 })).toThrow(
+      /options.jlDim: expected undefined with embedding 'onehot'/,
+    );
+    expect(bad({ mixer: 'mamba', numKeys: 2, vocabSize: 4, embedding: 'jl', jlDim: 0 })).toThrow(
+      /options.jlDim: expected an integer in \[1, 65536\]/,
+    );
+    expect(bad({ mixer: 's4d', numKeys: 2, vocabSize: 4, embedding: 'jl', jlDim: { keys: 3 } })).toThrow(
+      /options.jlDim.keys/,
+    );
     expect(bad({ mixer: 'mamba2', numKeys: 2, vocabSize: 4, embedding: 'jl', seed: -1 })).toThrow(/options.seed/);
-    expect(bad({ mixer: 's4d', numKeys: 64, vocabSize: 512 })).toThrow(/options.numKeys\/vocabSize: expected sizes giving at most 2\^26 weights/);
+    expect(bad({ mixer: 's4d', numKeys: 64, vocabSize: 512 })).toThrow(
+      /options.numKeys\/vocabSize: expected sizes giving at most 2\^26 weights/,
+    );
     expect(bad(null)).toThrow(/options: expected an object/);
-    expect(bad({ mixer: '__proto__', numKeys: 2, vocabSize: 4 })).toThrow(/options.mixer: expected 'mamba' \| 'mamba2' \| 's4d', got "__proto__"/);
+    expect(bad({ mixer: '__proto__', numKeys: 2, vocabSize: 4 })).toThrow(
+      /options.mixer: expected 'mamba' \| 'mamba2' \| 's4d', got "__proto__"/,
+    );
     expect(bad({ mixer: 'constructor', numKeys: 2, vocabSize: 4 })).toThrow(/options.mixer/);
   });
 
   it('KEEP n-TH, INDUCTION HEADS options', () => {
     expect(() => keepNthConstruction({ n: 0, vocabSize: 4 })).toThrow(/options.n: expected an integer ≥ 1, got 0/);
-    expect(() => keepNthConstruction({ n: 9, vocabSize: 4, T: 8 })).toThrow(/options.n: expected an integer in \[1, T=8\], got 9/);
+    expect(() => keepNthConstruction({ n: 9, vocabSize: 4, T: 8 })).toThrow(
+      /options.n: expected an integer in \[1, T=8\], got 9/,
+    );
     expect(() => keepNthConstruction({ n: 2, vocabSize: 0 })).toThrow(/options.vocabSize/);
     expect(() => inductionHeadsConstruction({ vocabSize: 1.5 })).toThrow(/options.vocabSize/);
   });
@@ -261,7 +319,9 @@ describe('bad input names the argument', () => {
       expect(() => c.predict([[0, 1], [2]])).toThrow(/tokens: expected a non-empty rectangular number\[\]\[\]/);
       expect(() => c.predict([[0, 3]])).toThrow(/tokens: expected integer token ids in \[0, 3\), got 3 at \[0\]\[1\]/);
       expect(() => c.predict([[0, 0.5]])).toThrow(ConfigError);
-      expect(() => c.predictFlat(new Int32Array(5), 2, 3)).toThrow(/tokens: expected an Int32Array of numSeqs·T = 2·3 ids/);
+      expect(() => c.predictFlat(new Int32Array(5), 2, 3)).toThrow(
+        /tokens: expected an Int32Array of numSeqs·T = 2·3 ids/,
+      );
       expect(() => c.predictFlat(Int32Array.of(0, 7), 1, 2)).toThrow(ValueError);
     });
   });
@@ -271,14 +331,29 @@ describe('bad input names the argument', () => {
 
 describe('JL embeddings (Lem. 4)', () => {
   it('entries are ±1/√p, ε is the largest |⟨M e_i, M e_j⟩|, and the seed reproduces the matrix', () => {
-    const c = mqarConstruction({ mixer: 'mamba2', numKeys: 6, vocabSize: 9, embedding: 'jl', jlDim: { keys: 5, values: 7 }, seed: 42 });
-    const again = mqarConstruction({ mixer: 'mamba2', numKeys: 6, vocabSize: 9, embedding: 'jl', jlDim: { keys: 5, values: 7 }, seed: 42 });
+    const c = mqarConstruction({
+      mixer: 'mamba2',
+      numKeys: 6,
+      vocabSize: 9,
+      embedding: 'jl',
+      jlDim: { keys: 5, values: 7 },
+      seed: 42,
+    });
+    const again = mqarConstruction({
+      mixer: 'mamba2',
+      numKeys: 6,
+      vocabSize: 9,
+      embedding: 'jl',
+      jlDim: { keys: 5, values: 7 },
+      seed: 42,
+    });
     const E = c.params['embedding.weight']; // [κ+|V|, d], values on channels [5, 12)
     expect(Array.from(E)).toEqual(Array.from(again.params['embedding.weight']));
     let eps = 0;
     let maxInner = -Infinity;
     for (let i = 0; i < 9; i++) {
-      for (let r = 0; r < 7; r++) expect(Math.abs(Math.abs(E[(6 + i) * 12 + 5 + r]) - 1 / Math.sqrt(7))).toBeLessThan(1e-7);
+      for (let r = 0; r < 7; r++)
+        expect(Math.abs(Math.abs(E[(6 + i) * 12 + 5 + r]) - 1 / Math.sqrt(7))).toBeLessThan(1e-7);
       for (let j = i + 1; j < 9; j++) {
         let g = 0;
         for (let r = 0; r < 7; r++) g += E[(6 + i) * 12 + 5 + r] * E[(6 + j) * 12 + 5 + r];

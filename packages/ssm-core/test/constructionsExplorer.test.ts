@@ -8,8 +8,16 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, ready, tf } from '../src/index.js';
 import {
-  constructionsReport, inductionHeadsAnswers, keepNthAnswers, mqarAnswers, mqarConstruction, mqarTightness, remark7Demo, remark7Inputs,
-  scoreMqar, type Construction,
+  constructionsReport,
+  inductionHeadsAnswers,
+  keepNthAnswers,
+  mqarAnswers,
+  mqarConstruction,
+  mqarTightness,
+  remark7Demo,
+  remark7Inputs,
+  scoreMqar,
+  type Construction,
 } from '../src/constructions/index.js';
 import { IGNORE, inductionHeads, keepNth, mqar } from '../src/tasks/index.js';
 
@@ -43,7 +51,8 @@ describe('tightness explorer', () => {
       const p = row.jlDim!.values;
       expect(p).toBeGreaterThanOrEqual(Math.ceil(Math.log2(V)));
       expect(row.d).toBe(row.mixer === 'mamba' ? K + p : K * p);
-      const build = (dim: number, seed: number) => mqarConstruction({ mixer: row.mixer, numKeys: K, vocabSize: V, embedding: 'jl', jlDim: dim, seed });
+      const build = (dim: number, seed: number) =>
+        mqarConstruction({ mixer: row.mixer, numKeys: K, vocabSize: V, embedding: 'jl', jlDim: dim, seed });
       const ok = build(p, row.seed!);
       expect(mqarWrong(ok, K, V, T, instances, 1)).toBe(0);
       ok.dispose();
@@ -62,20 +71,37 @@ describe('tightness explorer', () => {
   it('Thm. 3: a 2-D search over (p_k, p_v); the reported pair scores 100% and N = p_k', () => {
     const [K, V, T, instances] = [2, 8, 8, 200];
     const seen: string[] = [];
-    const r = mqarTightness({ numKeys: K, vocabSize: V, T, instances, seeds: 2, mixers: ['mamba2'], onCandidate: (c) => seen.push(`${c.jlDim.keys}/${c.jlDim.values}/${c.passed}`) });
+    const r = mqarTightness({
+      numKeys: K,
+      vocabSize: V,
+      T,
+      instances,
+      seeds: 2,
+      mixers: ['mamba2'],
+      onCandidate: (c) => seen.push(`${c.jlDim.keys}/${c.jlDim.values}/${c.passed}`),
+    });
     const row = r.rows[0];
     expect(row.found).toBe(true);
     expect(row.N).toBe(row.jlDim!.keys);
     expect(row.d).toBe(row.jlDim!.keys! + row.jlDim!.values);
     expect(seen.length).toBe(row.candidates);
     expect(seen).toContain(`${row.jlDim!.keys}/${row.jlDim!.values}/true`);
-    const c = mqarConstruction({ mixer: 'mamba2', numKeys: K, vocabSize: V, embedding: 'jl', jlDim: { keys: row.jlDim!.keys, values: row.jlDim!.values }, seed: row.seed! });
+    const c = mqarConstruction({
+      mixer: 'mamba2',
+      numKeys: K,
+      vocabSize: V,
+      embedding: 'jl',
+      jlDim: { keys: row.jlDim!.keys, values: row.jlDim!.values },
+      seed: row.seed!,
+    });
     expect(mqarWrong(c, K, V, T, instances, 1)).toBe(0);
     c.dispose();
   });
 
   it('options are checked', () => {
-    expect(() => mqarTightness({ numKeys: 4, vocabSize: 16, T: 5 })).toThrow(/options.T: expected an integer ≥ 3·numKeys = 12/);
+    expect(() => mqarTightness({ numKeys: 4, vocabSize: 16, T: 5 })).toThrow(
+      /options.T: expected an integer ≥ 3·numKeys = 12/,
+    );
     expect(() => mqarTightness({ numKeys: 4, vocabSize: 16, mixers: ['rnn' as 'mamba'] })).toThrow(/options.mixers/);
     expect(() => mqarTightness({ numKeys: 4, vocabSize: 16, seeds: 0 })).toThrow(ConfigError);
   });
@@ -94,11 +120,19 @@ describe('Remark 7: the adversarial input breaks N = log κ and recovers as ε d
     expect(r.text).toMatch(/Remark 7/);
 
     // Recompute the first row independently: cross-talk S_i from the key codes, failures from predict().
-    const c = mqarConstruction({ mixer: 'mamba2', numKeys: K, vocabSize: 32, embedding: 'jl', jlDim: { keys: 4, values: r.valuesDim } });
+    const c = mqarConstruction({
+      mixer: 'mamba2',
+      numKeys: K,
+      vocabSize: 32,
+      embedding: 'jl',
+      jlDim: { keys: 4, values: r.valuesDim },
+    });
     const E = c.params['embedding.weight'];
     const d = c.dims.d;
     const dot = (i: number, l: number) => [0, 1, 2, 3].reduce((a, ch) => a + E[i * d + ch] * E[l * d + ch], 0);
-    const S = Array.from({ length: K }, (_, i) => Array.from({ length: K }, (_, l) => (l === i ? 0 : dot(l, i))).reduce((a, b) => a + b, 0));
+    const S = Array.from({ length: K }, (_, i) =>
+      Array.from({ length: K }, (_, l) => (l === i ? 0 : dot(l, i))).reduce((a, b) => a + b, 0),
+    );
     expect(r.rows[0].maxCrossTalk).toBeCloseTo(Math.max(...S), 5);
     const { inputs, queryPos, T } = remark7Inputs(K);
     const x = Array.from(inputs.subarray(0, T));
@@ -128,7 +162,13 @@ describe('evaluation helpers agree with the task generators', () => {
     const s = scoreMqar(good, { numKeys: 3, vocabSize: 5, T: 12 }, { instances: 300 });
     expect([s.correct, s.total, s.instances, s.firstError]).toEqual([900, 900, 300, undefined]);
     good.dispose();
-    const bad = mqarConstruction({ mixer: 'mamba2', numKeys: 3, vocabSize: 5, embedding: 'jl', jlDim: { keys: 1, values: 1 } });
+    const bad = mqarConstruction({
+      mixer: 'mamba2',
+      numKeys: 3,
+      vocabSize: 5,
+      embedding: 'jl',
+      jlDim: { keys: 1, values: 1 },
+    });
     const f = scoreMqar(bad, { numKeys: 3, vocabSize: 5, T: 12 }, { instances: 300, stopAtFirstError: true });
     expect(f.firstError).toBeDefined();
     expect(f.instances).toBeLessThan(300);
@@ -141,10 +181,26 @@ describe('constructionsReport (what `ssm-lab constructions` prints)', () => {
   it('one row per result with d, N, the bound and 100% accuracy; JSON-serialisable; no leaks', () => {
     const before = tf.memory().numTensors;
     const r = constructionsReport({
-      numKeys: 3, vocabSize: 8, instances: 40, keepNth: { n: 2, vocabSize: 4, T: 10 }, inductionHeads: { vocabSize: 4, T: 20 }, clockT: 100,
+      numKeys: 3,
+      vocabSize: 8,
+      instances: 40,
+      keepNth: { n: 2, vocabSize: 4, T: 10 },
+      inductionHeads: { vocabSize: 4, T: 20 },
+      clockT: 100,
     });
     expect(tf.memory().numTensors).toBe(before);
-    expect(r.rows.map((x) => x.theorem)).toEqual(['Cor. 2', 'Prop. 1', 'Thm. 2', 'Thm. 2', 'Thm. 3', 'Thm. 3', 'Thm. 4', 'Thm. 4', 'Lem. 3', 'Lem. 3']);
+    expect(r.rows.map((x) => x.theorem)).toEqual([
+      'Cor. 2',
+      'Prop. 1',
+      'Thm. 2',
+      'Thm. 2',
+      'Thm. 3',
+      'Thm. 3',
+      'Thm. 4',
+      'Thm. 4',
+      'Lem. 3',
+      'Lem. 3',
+    ]);
     for (const row of r.rows) {
       expect(row.accuracy, row.construction).toBe(1);
       expect(row.total).toBeGreaterThan(0);

@@ -4,7 +4,13 @@ import { Rng, tf, type SelectiveScanArgs } from '../src/index.js';
 import type { ScanArrays, ScanDims } from '../src/ops/core/types.js';
 
 /** |a − g| ≤ atol + rtol·|g| everywhere, else fail naming the worst index. */
-export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, what: string, atol = 1e-5, rtol = 1e-4): void {
+export function expectClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  what: string,
+  atol = 1e-5,
+  rtol = 1e-4,
+): void {
   expect(actual.length, `${what}: length`).toBe(expected.length);
   let worst = -1;
   let worstExcess = 0;
@@ -18,7 +24,9 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
     }
   }
   if (worst >= 0) {
-    expect.fail(`${what}: index ${worst}: got ${actual[worst]}, expected ${expected[worst]} (|a−g| exceeds ${atol} + ${rtol}·|g|)`);
+    expect.fail(
+      `${what}: index ${worst}: got ${actual[worst]}, expected ${expected[worst]} (|a−g| exceeds ${atol} + ${rtol}·|g|)`,
+    );
   }
 }
 
@@ -62,12 +70,28 @@ export function randomScan(c: ScanCase, seed: number) {
   };
   const t = (x?: { shape: number[]; data: Float32Array }) => (x ? tf.tensor(x.data, x.shape) : undefined);
   const args: SelectiveScanArgs = {
-    u: t(raw.u)!, delta: t(raw.delta)!, A: t(raw.A)!, B: t(raw.B)!, C: t(raw.C)!, D: t(raw.D), z: t(raw.z), deltaBias: t(raw.deltaBias),
-    deltaSoftplus: c.softplus, bDiscretization: c.disc, deltaAlong: along === 'state' ? 'state' : undefined,
+    u: t(raw.u)!,
+    delta: t(raw.delta)!,
+    A: t(raw.A)!,
+    B: t(raw.B)!,
+    C: t(raw.C)!,
+    D: t(raw.D),
+    z: t(raw.z),
+    deltaBias: t(raw.deltaBias),
+    deltaSoftplus: c.softplus,
+    bDiscretization: c.disc,
+    deltaAlong: along === 'state' ? 'state' : undefined,
   };
   const f64 = (x?: { data: Float32Array }) => (x ? Float64Array.from(x.data) : undefined);
   const arrays64: ScanArrays<Float64Array> = {
-    u: f64(raw.u)!, delta: f64(raw.delta)!, A: f64(raw.A)!, B: f64(raw.B)!, C: f64(raw.C)!, D: f64(raw.D), z: f64(raw.z), deltaBias: f64(raw.deltaBias),
+    u: f64(raw.u)!,
+    delta: f64(raw.delta)!,
+    A: f64(raw.A)!,
+    B: f64(raw.B)!,
+    C: f64(raw.C)!,
+    D: f64(raw.D),
+    z: f64(raw.z),
+    deltaBias: f64(raw.deltaBias),
   };
   const dispose = () => tf.dispose(Object.values(args).filter((v) => v instanceof tf.Tensor) as tf.Tensor[]);
   return { args, arrays64, dispose, rng };
@@ -76,7 +100,13 @@ export function randomScan(c: ScanCase, seed: number) {
 export const read = (t: tf.Tensor) => t.dataSync() as Float32Array;
 
 /** W [out, in] · v [in] (+ b), in float64 — for the tests' independent reference loops. */
-export function matvec(W: ArrayLike<number>, out: number, inp: number, v: ArrayLike<number>, b?: ArrayLike<number>): Float64Array {
+export function matvec(
+  W: ArrayLike<number>,
+  out: number,
+  inp: number,
+  v: ArrayLike<number>,
+  b?: ArrayLike<number>,
+): Float64Array {
   const r = new Float64Array(out);
   for (let o = 0; o < out; o++) {
     let s = b ? b[o] : 0;
@@ -105,13 +135,18 @@ export function expectGradsMatchFiniteDifferences(
       const i = rng.int(data.length);
       const eps = 1e-3 * Math.max(1, Math.abs(data[i]));
       const orig = data[i];
-      data[i] = orig + eps; m.setParam(pname, tf.tensor(data, v.shape));
+      data[i] = orig + eps;
+      m.setParam(pname, tf.tensor(data, v.shape));
       const [up, lp] = [data[i], loss64()]; // data[i] holds the float32-rounded perturbation
-      data[i] = orig - eps; m.setParam(pname, tf.tensor(data, v.shape));
+      data[i] = orig - eps;
+      m.setParam(pname, tf.tensor(data, v.shape));
       const [dn, lm] = [data[i], loss64()];
-      data[i] = orig; m.setParam(pname, tf.tensor(data, v.shape));
+      data[i] = orig;
+      m.setParam(pname, tf.tensor(data, v.shape));
       const fd = (lp - lm) / (up - dn);
-      expect(Math.abs(g[i] - fd), `${pname}[${i}]: autodiff ${g[i]} vs finite difference ${fd}`).toBeLessThanOrEqual(2e-3 + 2e-2 * Math.abs(fd));
+      expect(Math.abs(g[i] - fd), `${pname}[${i}]: autodiff ${g[i]} vs finite difference ${fd}`).toBeLessThanOrEqual(
+        2e-3 + 2e-2 * Math.abs(fd),
+      );
     }
   }
 }

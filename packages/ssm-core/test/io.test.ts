@@ -3,7 +3,16 @@ import { mkdtempSync, readFileSync, writeFileSync, existsSync, readdirSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CheckpointError, MambaModel, decodeSafetensors, encodeSafetensors, loadModel, ready, saveModel, tf } from '../src/index.js';
+import {
+  CheckpointError,
+  MambaModel,
+  decodeSafetensors,
+  encodeSafetensors,
+  loadModel,
+  ready,
+  saveModel,
+  tf,
+} from '../src/index.js';
 import { read } from './helpers.js';
 
 beforeAll(async () => {
@@ -14,7 +23,10 @@ const tokens = [[1, 2, 3, 4, 0, 5]];
 
 describe('safetensors', () => {
   it('encodes the documented layout: u64 header length, JSON header, 8-byte aligned little-endian data', () => {
-    const bytes = encodeSafetensors({ b: { shape: [2], data: Float32Array.of(3, -4) }, a: { shape: [1, 1], data: Float32Array.of(1.5) } }, { k: 'v' });
+    const bytes = encodeSafetensors(
+      { b: { shape: [2], data: Float32Array.of(3, -4) }, a: { shape: [1, 1], data: Float32Array.of(1.5) } },
+      { k: 'v' },
+    );
     const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
     expect((8 + n) % 8).toBe(0);
     const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
@@ -64,7 +76,14 @@ describe('model checkpoints', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ssm-core-'));
 
   it('save → load reproduces config, every weight and the logits exactly', async () => {
-    const m = new MambaModel({ vocabSize: 9, dModel: 6, dState: 4, mixer: 'mamba2', positionalEncoding: true, seed: 5 });
+    const m = new MambaModel({
+      vocabSize: 9,
+      dModel: 6,
+      dState: 4,
+      mixer: 'mamba2',
+      positionalEncoding: true,
+      seed: 5,
+    });
     const path = join(dir, 'm.safetensors');
     await saveModel(m, path);
     expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]); // atomic write leaves no temp file
@@ -83,7 +102,9 @@ describe('model checkpoints', () => {
     const b = new MambaModel({ vocabSize: 9, dModel: 6, dState: 5, seed: 2 });
     const c = new MambaModel({ vocabSize: 9, dModel: 6, dState: 4, gate: false, seed: 3 });
     const before = read(b.getParam('embedding.weight')).slice();
-    expect(() => b.loadSafetensors(a.toSafetensors(), 'a.safetensors')).toThrow(/a.safetensors: tensor "mixer.A_log": expected shape \[6,5\], got \[6,4\]/);
+    expect(() => b.loadSafetensors(a.toSafetensors(), 'a.safetensors')).toThrow(
+      /a.safetensors: tensor "mixer.A_log": expected shape \[6,5\], got \[6,4\]/,
+    );
     expect(Array.from(read(b.getParam('embedding.weight')))).toEqual(Array.from(before)); // nothing half-loaded
     expect(() => c.loadSafetensors(a.toSafetensors())).toThrow(/unexpected \[mixer.gate.bias, mixer.gate.weight\]/);
     [a, b, c].forEach((m) => m.dispose());

@@ -13,7 +13,14 @@ beforeAll(async () => {
 });
 
 /** x [m, inp] with a share `zeros` of exact zeros, W [out, inp] with nonzeros only where `keep(o, i)`. */
-function problem(m: number, inp: number, out: number, zeros: number, keep: (o: number, i: number) => boolean, seed: number) {
+function problem(
+  m: number,
+  inp: number,
+  out: number,
+  zeros: number,
+  keep: (o: number, i: number) => boolean,
+  seed: number,
+) {
   const r = new Rng(seed);
   const x = Float32Array.from({ length: m * inp }, () => (r.uniform() < zeros ? 0 : r.normal()));
   const W = new Float32Array(out * inp);
@@ -40,7 +47,11 @@ describe('linear on the host skips the zeros of a mostly-zero W', () => {
   const inp = 24;
   const out = 40;
   const cases: [string, 'scatter' | 'columns' | undefined, (o: number, i: number) => boolean][] = [
-    ['≤ 1/16 nonzero (Thm. 2 x_proj-like: one input per output row)', 'scatter', (o, i) => o % 3 === 0 && i === o % inp],
+    [
+      '≤ 1/16 nonzero (Thm. 2 x_proj-like: one input per output row)',
+      'scatter',
+      (o, i) => o % 3 === 0 && i === o % inp,
+    ],
     ['half the input columns zero (an output layer reading some channels)', 'columns', (_o, i) => i % 2 === 1],
     ['dense (trained weights)', undefined, () => true],
   ];
@@ -53,7 +64,8 @@ describe('linear on the host skips the zeros of a mostly-zero W', () => {
         const y = linear(x.reshape([1, m, inp]), W, withBias ? b : undefined);
         expect(y.shape).toEqual([1, m, out]);
         const want = dot64(p.x, p.W, m, inp, out, withBias ? p.b : undefined);
-        if (kind === 'scatter') expect(read(y)).toEqual(want); // same float64 sum in the same order
+        if (kind === 'scatter')
+          expect(read(y)).toEqual(want); // same float64 sum in the same order
         else expectClose(read(y), want, 'y', 1e-5, 1e-5); // float32 matMul
         tf.dispose([x, W, b, y]);
       });
@@ -67,7 +79,9 @@ describe('linear on the host skips the zeros of a mostly-zero W', () => {
     const [yt, denseT] = [linear(x, W), tf.tidy(() => tf.matMul(x, W.transpose()))];
     const [y, dense] = [read(yt), read(denseT)];
     tf.dispose([x, W, yt, denseT]);
-    expect(Array.from(y.subarray(out, 2 * out), Number.isNaN)).toEqual(Array.from(dense.subarray(out, 2 * out), Number.isNaN));
+    expect(Array.from(y.subarray(out, 2 * out), Number.isNaN)).toEqual(
+      Array.from(dense.subarray(out, 2 * out), Number.isNaN),
+    );
     expect(y.subarray(out, 2 * out).some(Number.isNaN)).toBe(true);
   });
 
@@ -83,10 +97,24 @@ describe('linear on the host skips the zeros of a mostly-zero W', () => {
 
 describe('causal conv (14b) on the host = the plain sum, dense or mostly-zero input', () => {
   const sig = (v: number) => 1 / (1 + Math.exp(-v));
-  const act: Record<Activation, (v: number) => number> = { silu: (v) => v * sig(v), relu: (v) => Math.max(0, v), sigmoid: sig, identity: (v) => v };
+  const act: Record<Activation, (v: number) => number> = {
+    silu: (v) => v * sig(v),
+    relu: (v) => Math.max(0, v),
+    sigmoid: sig,
+    identity: (v) => v,
+  };
 
   /** y[i, t, ch] = σ(Σ_j W[ch, j] x[i, t − (k−1) + j, ch] + bias[ch]), taps in order, x = 0 before t = 0. */
-  function convLoop(x: Float32Array, b: number, L: number, c: number, W: Float32Array, k: number, bias: Float32Array, a: Activation) {
+  function convLoop(
+    x: Float32Array,
+    b: number,
+    L: number,
+    c: number,
+    W: Float32Array,
+    k: number,
+    bias: Float32Array,
+    a: Activation,
+  ) {
     const y = new Float32Array(b * L * c);
     for (let i = 0; i < b; i++) {
       for (let t = 0; t < L; t++) {

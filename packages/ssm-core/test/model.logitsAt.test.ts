@@ -30,7 +30,10 @@ describe('MambaModel.logitsAt', () => {
       const C = all.shape[2]!;
       expect(some.shape).toEqual([positions.length, C]);
       const full = read(all);
-      const expected = Float64Array.from({ length: positions.length * C }, (_, k) => full[positions[Math.floor(k / C)] * C + (k % C)]);
+      const expected = Float64Array.from(
+        { length: positions.length * C },
+        (_, k) => full[positions[Math.floor(k / C)] * C + (k % C)],
+      );
       expectClose(read(some), expected, 'logitsAt');
       tf.dispose([all, some]);
       expect(tf.memory().numTensors).toBe(before);

@@ -24,21 +24,74 @@ function perturb(m: MambaModel, seed: number) {
     if (name.endsWith('A_log')) continue;
     const v = m.getParam(name);
     const cur = v.dataSync();
-    m.setParam(name, tf.tensor(Float32Array.from(cur, (x) => x + 0.3 * r.normal()), v.shape));
+    m.setParam(
+      name,
+      tf.tensor(
+        Float32Array.from(cur, (x) => x + 0.3 * r.normal()),
+        v.shape,
+      ),
+    );
   }
 }
 
 const CONFIGS: [string, MambaConfig][] = [
   ['S6, full block (conv k=4 silu, gate silu)', { vocabSize: 11, dModel: 6, dState: 4, mixer: 's6' }],
-  ['S6 + PE, no conv, no gate (Tab. 1 "Mamba+PE")', { vocabSize: 9, dModel: 5, dState: 3, mixer: 's6', conv: false, gate: false, positionalEncoding: true }],
-  ['S6, ZOH, relu conv k=2, sigmoid gate, dtRank 3', { vocabSize: 7, dModel: 6, dState: 3, mixer: 's6', conv: { kernelSize: 2, activation: 'relu' }, gate: { activation: 'sigmoid' }, discretization: 'zoh', dtRank: 3 }],
+  [
+    'S6 + PE, no conv, no gate (Tab. 1 "Mamba+PE")',
+    { vocabSize: 9, dModel: 5, dState: 3, mixer: 's6', conv: false, gate: false, positionalEncoding: true },
+  ],
+  [
+    'S6, ZOH, relu conv k=2, sigmoid gate, dtRank 3',
+    {
+      vocabSize: 7,
+      dModel: 6,
+      dState: 3,
+      mixer: 's6',
+      conv: { kernelSize: 2, activation: 'relu' },
+      gate: { activation: 'sigmoid' },
+      discretization: 'zoh',
+      dtRank: 3,
+    },
+  ],
   ['S4D, no conv, no gate', { vocabSize: 8, dModel: 5, dState: 4, mixer: 's4d', conv: false, gate: false }],
-  ['S4D with conv and gate, ZOH', { vocabSize: 8, dModel: 4, dState: 2, mixer: 's4d', discretization: 'zoh', conv: { kernelSize: 3, activation: 'identity' } }],
-  ['Mamba-2 with three convs, no gate', { vocabSize: 10, dModel: 6, dState: 5, mixer: 'mamba2', gate: false, conv: { kernelSize: 2, activation: 'relu' } }],
-  ['Mamba-2, conv off, PE, gate', { vocabSize: 10, dModel: 5, dState: 3, mixer: 'mamba2', conv: false, positionalEncoding: { scale: 0.1 } }],
-  ['Mamba-Δ⊤ (Eq. 15), identity B', { vocabSize: 9, dModel: 6, dState: 4, mixer: 'mambaDeltaT', conv: { kernelSize: 2, activation: 'identity' }, gate: false }],
-  ['Mamba-Δ⊤, Euler B, no skip', { vocabSize: 9, dModel: 4, dState: 5, mixer: 'mambaDeltaT', discretization: 'euler', skip: false }],
-  ['linear attention (Λ = I)', { vocabSize: 6, dModel: 4, dState: 3, mixer: 'linearAttention', gate: false, conv: false }],
+  [
+    'S4D with conv and gate, ZOH',
+    {
+      vocabSize: 8,
+      dModel: 4,
+      dState: 2,
+      mixer: 's4d',
+      discretization: 'zoh',
+      conv: { kernelSize: 3, activation: 'identity' },
+    },
+  ],
+  [
+    'Mamba-2 with three convs, no gate',
+    { vocabSize: 10, dModel: 6, dState: 5, mixer: 'mamba2', gate: false, conv: { kernelSize: 2, activation: 'relu' } },
+  ],
+  [
+    'Mamba-2, conv off, PE, gate',
+    { vocabSize: 10, dModel: 5, dState: 3, mixer: 'mamba2', conv: false, positionalEncoding: { scale: 0.1 } },
+  ],
+  [
+    'Mamba-Δ⊤ (Eq. 15), identity B',
+    {
+      vocabSize: 9,
+      dModel: 6,
+      dState: 4,
+      mixer: 'mambaDeltaT',
+      conv: { kernelSize: 2, activation: 'identity' },
+      gate: false,
+    },
+  ],
+  [
+    'Mamba-Δ⊤, Euler B, no skip',
+    { vocabSize: 9, dModel: 4, dState: 5, mixer: 'mambaDeltaT', discretization: 'euler', skip: false },
+  ],
+  [
+    'linear attention (Λ = I)',
+    { vocabSize: 6, dModel: 4, dState: 3, mixer: 'linearAttention', gate: false, conv: false },
+  ],
 ];
 
 describe('MambaModel forward = float64 loop of Eq. 14a–14g / 15', () => {
@@ -62,7 +115,8 @@ describe('MambaModel forward = float64 loop of Eq. 14a–14g / 15', () => {
     const a = randomTokens(1, 12, 10, 1);
     const b = a.map((r) => r.slice());
     b[0][7] = (b[0][7] + 1) % 10;
-    const la = read(m.forward(a)), lb = read(m.forward(b));
+    const la = read(m.forward(a)),
+      lb = read(m.forward(b));
     expectClose(lb.subarray(0, 7 * 10), la.subarray(0, 7 * 10), 'logits before t=7', 0, 0);
     expect(Math.max(...lb.subarray(7 * 10, 8 * 10).map((v, i) => Math.abs(v - la[70 + i])))).toBeGreaterThan(1e-4);
     m.dispose();
@@ -70,14 +124,27 @@ describe('MambaModel forward = float64 loop of Eq. 14a–14g / 15', () => {
 
   it('seeds reproduce: same seed → identical weights, different seed → different', () => {
     const cfg: MambaConfig = { vocabSize: 10, dModel: 6, dState: 4 };
-    const [a, b, c] = [new MambaModel({ ...cfg, seed: 7 }), new MambaModel({ ...cfg, seed: 7 }), new MambaModel({ ...cfg, seed: 8 })];
+    const [a, b, c] = [
+      new MambaModel({ ...cfg, seed: 7 }),
+      new MambaModel({ ...cfg, seed: 7 }),
+      new MambaModel({ ...cfg, seed: 8 }),
+    ];
     for (const n of a.paramNames()) expect(Array.from(read(a.getParam(n)))).toEqual(Array.from(read(b.getParam(n))));
-    expect(Array.from(read(a.getParam('mixer.x_proj.weight')))).not.toEqual(Array.from(read(c.getParam('mixer.x_proj.weight'))));
+    expect(Array.from(read(a.getParam('mixer.x_proj.weight')))).not.toEqual(
+      Array.from(read(c.getParam('mixer.x_proj.weight'))),
+    );
     [a, b, c].forEach((m) => m.dispose());
   });
 
   it('returns internals: Δ_t, B_t, C_t, decay, final state with the documented shapes', () => {
-    const m = new MambaModel({ vocabSize: 10, dModel: 6, dState: 4, conv: false, gate: false, positionalEncoding: true });
+    const m = new MambaModel({
+      vocabSize: 10,
+      dModel: 6,
+      dState: 4,
+      conv: false,
+      gate: false,
+      positionalEncoding: true,
+    });
     const before = tf.memory().numTensors;
     const r = m.forwardWithInternals(randomTokens(2, 5, 10, 2));
     expect(r.mixer.delta!.shape).toEqual([2, 5, 6]);
@@ -122,7 +189,13 @@ describe('MambaModel gradients = finite differences of the float64 loop', () => 
 
 describe('parameter counts land within 5% of the paper (Tab. 1, Tab. A.1)', () => {
   const keep = (mixer: 's6' | 's4d', pe: boolean, d: number, N: number): MambaConfig => ({
-    vocabSize: 128, dModel: d, dState: N, mixer, conv: false, gate: false, positionalEncoding: pe,
+    vocabSize: 128,
+    dModel: d,
+    dState: N,
+    mixer,
+    conv: false,
+    gate: false,
+    positionalEncoding: pe,
   });
   const TAB1: [string, MambaConfig, number][] = [
     ['Mamba+PE', keep('s6', true, 32, 8), 9.2e3],
@@ -132,9 +205,15 @@ describe('parameter counts land within 5% of the paper (Tab. 1, Tab. A.1)', () =
   ];
   // Tab. A.1: # prm. for (d, N) at T = 10 (Mamba+PE, then S4D+PE)
   const A1: [number, number, number, number][] = [
-    [8, 8, 2.2e3, 2.1e3], [8, 32, 2.8e3, 2.5e3], [8, 64, 3.5e3, 3.0e3],
-    [32, 8, 9.2e3, 8.7e3], [32, 32, 11.5e3, 10.3e3], [32, 64, 14.5e3, 12.4e3],
-    [64, 8, 18.7e3, 17.5e3], [64, 32, 23.3e3, 20.6e3], [64, 64, 29.4e3, 24.8e3],
+    [8, 8, 2.2e3, 2.1e3],
+    [8, 32, 2.8e3, 2.5e3],
+    [8, 64, 3.5e3, 3.0e3],
+    [32, 8, 9.2e3, 8.7e3],
+    [32, 32, 11.5e3, 10.3e3],
+    [32, 64, 14.5e3, 12.4e3],
+    [64, 8, 18.7e3, 17.5e3],
+    [64, 32, 23.3e3, 20.6e3],
+    [64, 64, 29.4e3, 24.8e3],
   ];
   const rows: [string, MambaConfig, number][] = [
     ...TAB1,
@@ -153,7 +232,10 @@ describe('parameter counts land within 5% of the paper (Tab. 1, Tab. A.1)', () =
       // an independent count from the architecture: embedding + output layer + SSM
       const { dModel: d, dState: N, vocabSize: V } = cfg;
       const emb = V * (cfg.positionalEncoding ? d - 1 : d);
-      const ssm = cfg.mixer === 's6' ? d * N + d * (Math.ceil(d / 16) + 2 * N) + Math.ceil(d / 16) * d + d + d : d * N + N + d * N + d;
+      const ssm =
+        cfg.mixer === 's6'
+          ? d * N + d * (Math.ceil(d / 16) + 2 * N) + Math.ceil(d / 16) * d + d + d
+          : d * N + N + d * N + d;
       expect(n).toBe(emb + V * d + V + ssm);
       m.dispose();
     });
@@ -162,16 +244,24 @@ describe('parameter counts land within 5% of the paper (Tab. 1, Tab. A.1)', () =
 
 describe('MambaModel input checking', () => {
   it('rejects bad configs, naming the option', () => {
-    expect(() => new MambaModel({ vocabSize: 0, dModel: 4, dState: 2 })).toThrow(/config.vocabSize: expected a positive integer, got 0/);
+    expect(() => new MambaModel({ vocabSize: 0, dModel: 4, dState: 2 })).toThrow(
+      /config.vocabSize: expected a positive integer, got 0/,
+    );
     expect(() => new MambaModel({ vocabSize: 5, dModel: 4, dState: 2, mixer: 's5' as 's6' })).toThrow(ConfigError);
-    expect(() => new MambaModel({ vocabSize: 5, dModel: 4, dState: 2, conv: { activation: 'tanh' as 'relu' } })).toThrow(/config.conv.activation/);
-    expect(() => new MambaModel({ vocabSize: 5, dModel: 1, dState: 2, positionalEncoding: true })).toThrow(/config.dModel/);
+    expect(
+      () => new MambaModel({ vocabSize: 5, dModel: 4, dState: 2, conv: { activation: 'tanh' as 'relu' } }),
+    ).toThrow(/config.conv.activation/);
+    expect(() => new MambaModel({ vocabSize: 5, dModel: 1, dState: 2, positionalEncoding: true })).toThrow(
+      /config.dModel/,
+    );
     expect(() => new MambaModel({ vocabSize: 5, dModel: 4, dState: 2.5 })).toThrow(/config.dState/);
   });
 
   it('rejects bad tokens, naming the index', () => {
     const m = new MambaModel({ vocabSize: 5, dModel: 4, dState: 2 });
-    expect(() => m.forward([[1, 2, 5]])).toThrow(/tokens: expected ids in \[0, 5\) \(vocabSize\), got 5 at flat index 2/);
+    expect(() => m.forward([[1, 2, 5]])).toThrow(
+      /tokens: expected ids in \[0, 5\) \(vocabSize\), got 5 at flat index 2/,
+    );
     expect(() => m.forward([[1, 2], [3]])).toThrow(ShapeError);
     expect(() => m.forward([[1, 2.5]])).toThrow(ValueError);
     m.dispose();

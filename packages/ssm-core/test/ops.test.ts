@@ -5,9 +5,34 @@
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
-  MambaModel, Rng, ShapeError, causalConv1d, causalConv1dRef, gatherRows, gatherRowsRef, getKernel, linear, linearRef, listKernels,
-  mamba2Inner, mamba2InnerRef, ready, registerKernel, resetFlags, resolveKernel, s6Inner, s6InnerRef, selectiveScan, selectiveScanRef,
-  setFlag, ssdMinimal, ssdMinimalRef, tf, type Activation, type Mamba2InnerArgs, type S6InnerArgs,
+  MambaModel,
+  Rng,
+  ShapeError,
+  causalConv1d,
+  causalConv1dRef,
+  gatherRows,
+  gatherRowsRef,
+  getKernel,
+  linear,
+  linearRef,
+  listKernels,
+  mamba2Inner,
+  mamba2InnerRef,
+  ready,
+  registerKernel,
+  resetFlags,
+  resolveKernel,
+  s6Inner,
+  s6InnerRef,
+  selectiveScan,
+  selectiveScanRef,
+  setFlag,
+  ssdMinimal,
+  ssdMinimalRef,
+  tf,
+  type Activation,
+  type Mamba2InnerArgs,
+  type S6InnerArgs,
 } from '../src/index.js';
 import { weightPlan } from '../src/ops/kernels/cpu/sparseLinear.js';
 import { scanKernel } from '../src/ops/registry.js';
@@ -24,7 +49,14 @@ afterEach(() => {
 const OPS = ['selectiveScan', 'linear', 'causalConv1d', 'gatherRows', 's6Inner', 'mamba2Inner'];
 
 const rnd = (rng: Rng, shape: number[], scale = 1, zeros = 0) =>
-  tf.tensor(rng.fill(shape.reduce((a, b) => a * b, 1), (r) => (r.uniform() < zeros ? 0 : scale * r.normal())), shape, 'float32');
+  tf.tensor(
+    rng.fill(
+      shape.reduce((a, b) => a * b, 1),
+      (r) => (r.uniform() < zeros ? 0 : scale * r.normal()),
+    ),
+    shape,
+    'float32',
+  );
 
 /** Run `f` once with the default (host) kernels and once with HOST_KERNELS off (generic), returning both outputs' data. */
 function hostAndGeneric(f: () => tf.Tensor): { host: Float32Array; generic: Float32Array } {
@@ -59,7 +91,14 @@ describe('kernel registry', () => {
       for (const op of OPS) keys[op] = resolveKernel(op).key;
       return x.sum();
     })(tf.scalar(1)).dispose();
-    expect(keys).toEqual({ selectiveScan: 'wasm', gatherRows: 'wasm', linear: 'generic', causalConv1d: 'generic', s6Inner: 'generic', mamba2Inner: 'generic' });
+    expect(keys).toEqual({
+      selectiveScan: 'wasm',
+      gatherRows: 'wasm',
+      linear: 'generic',
+      causalConv1d: 'generic',
+      s6Inner: 'generic',
+      mamba2Inner: 'generic',
+    });
   });
 
   it('runs the registered kernel: a wrapper registered for wasm sees the call, the generic one does not', () => {
@@ -90,7 +129,9 @@ describe('kernel registry', () => {
       expect(scanKernel(op, 'fused').key).toBe('wasm'); // and over HOST_KERNELS: it is asked for by name
       resetFlags();
     }
-    expect(() => scanKernel('s6Inner', 'gpu' as never)).toThrow(/impl: expected 'auto' \| 'fused' \| 'tensor', got "gpu"/);
+    expect(() => scanKernel('s6Inner', 'gpu' as never)).toThrow(
+      /impl: expected 'auto' \| 'fused' \| 'tensor', got "gpu"/,
+    );
   });
 
   it('on the cpu backend the cpu kernels run and agree with wasm', async () => {
@@ -113,7 +154,14 @@ describe('kernel registry', () => {
 
   it('the scan honours SCAN_IMPL: forcing the generic (tensor) kernel gives the same numbers', () => {
     const rng = new Rng(4);
-    const args = { u: rnd(rng, [2, 3, 9]), delta: rnd(rng, [2, 3, 9], 0.5), A: rnd(rng, [3, 4]).abs().neg(), B: rnd(rng, [2, 4, 9]), C: rnd(rng, [2, 4, 9]), deltaSoftplus: true };
+    const args = {
+      u: rnd(rng, [2, 3, 9]),
+      delta: rnd(rng, [2, 3, 9], 0.5),
+      A: rnd(rng, [3, 4]).abs().neg(),
+      B: rnd(rng, [2, 4, 9]),
+      C: rnd(rng, [2, 4, 9]),
+      deltaSoftplus: true,
+    };
     const fused = read(tf.tidy(() => selectiveScan(args).out));
     setFlag('SCAN_IMPL', 'tensor');
     const tensor = read(tf.tidy(() => selectiveScan(args).out));
@@ -127,7 +175,11 @@ describe('kernel registry', () => {
 describe('host ops against their float64 references and generic kernels', () => {
   it('linear: dense, scatter-sparse and column-sparse W', () => {
     const rng = new Rng(5);
-    for (const [label, wZeros] of [['dense', 0], ['columns', 0.55], ['scatter', 0.97]] as const) {
+    for (const [label, wZeros] of [
+      ['dense', 0],
+      ['columns', 0.55],
+      ['scatter', 0.97],
+    ] as const) {
       const x = rnd(rng, [3, 7, 40], 1, 0.5);
       const W = rnd(rng, [24, 40], 1, wZeros);
       const b = rnd(rng, [24]);
@@ -158,7 +210,14 @@ describe('host ops against their float64 references and generic kernels', () => 
   it('gatherRows', () => {
     const rng = new Rng(7);
     const x = rnd(rng, [9, 4]);
-    const idx = tf.tensor2d([[0, 8, 3], [3, 3, 1]], undefined, 'int32');
+    const idx = tf.tensor2d(
+      [
+        [0, 8, 3],
+        [3, 3, 1],
+      ],
+      undefined,
+      'int32',
+    );
     const ref = read(tf.tidy(() => gatherRowsRef(x, idx)));
     const { host, generic } = hostAndGeneric(() => gatherRows(x, idx));
     expect(Array.from(host)).toEqual(Array.from(ref));
@@ -167,7 +226,10 @@ describe('host ops against their float64 references and generic kernels', () => 
     tf.dispose([x, idx]);
   });
 
-  const s6Args = (rng: Rng, o: { sparse?: boolean; dtZero?: boolean; D?: boolean; disc?: S6InnerArgs['bDiscretization'] }): S6InnerArgs => {
+  const s6Args = (
+    rng: Rng,
+    o: { sparse?: boolean; dtZero?: boolean; D?: boolean; disc?: S6InnerArgs['bDiscretization'] },
+  ): S6InnerArgs => {
     const [b, L, d, N, R] = [2, 13, 6, 4, 2];
     return {
       x: rnd(rng, [b, L, d], 1, o.sparse ? 0.6 : 0),
@@ -182,26 +244,45 @@ describe('host ops against their float64 references and generic kernels', () => 
 
   it('s6Inner: dense, Λ = 0 with sparse weights, dt_proj ≡ 0, every discretisation', () => {
     const rng = new Rng(8);
-    const cases = [{}, { D: true, disc: 'zoh' }, { sparse: true, dtZero: true, D: true }, { sparse: true, disc: 'identity' }, { dtZero: true, disc: 'euler' }] as const;
+    const cases = [
+      {},
+      { D: true, disc: 'zoh' },
+      { sparse: true, dtZero: true, D: true },
+      { sparse: true, disc: 'identity' },
+      { dtZero: true, disc: 'euler' },
+    ] as const;
     for (const c of cases) {
       const a = s6Args(rng, c);
       const ref = read(tf.tidy(() => s6InnerRef(a)));
       const { host, generic } = hostAndGeneric(() => s6Inner(a));
       expectClose(host, ref, `s6Inner ${JSON.stringify(c)}: host vs reference`);
       expectClose(generic, ref, `s6Inner ${JSON.stringify(c)}: generic vs reference`);
-      expectClose(read(tf.tidy(() => s6Inner({ ...a, impl: 'tensor' }))), ref, `s6Inner ${JSON.stringify(c)}: impl 'tensor'`);
+      expectClose(
+        read(tf.tidy(() => s6Inner({ ...a, impl: 'tensor' }))),
+        ref,
+        `s6Inner ${JSON.stringify(c)}: impl 'tensor'`,
+      );
       tf.dispose(Object.values(a).filter((v) => v instanceof tf.Tensor));
     }
   });
 
   it('mamba2Inner: dense, Δ constant (dt ≡ 0), with and without D', () => {
     const rng = new Rng(9);
-    for (const c of [{ dtZero: false, D: true }, { dtZero: true, D: false }, { dtZero: true, D: true, disc: 'zoh' as const }]) {
+    for (const c of [
+      { dtZero: false, D: true },
+      { dtZero: true, D: false },
+      { dtZero: true, D: true, disc: 'zoh' as const },
+    ]) {
       const [b, L, d, N] = [2, 10, 5, 3];
       const a: Mamba2InnerArgs = {
-        x: rnd(rng, [b, L, d]), B: rnd(rng, [b, L, N]), C: rnd(rng, [b, L, N]),
-        dt: c.dtZero ? tf.zeros([b, L, 1]) : rnd(rng, [b, L, 1], 0.5), dtBias: rnd(rng, [1], 0.5), ALog: tf.tensor1d([Math.log(2)]),
-        D: c.D ? rnd(rng, [1]) : undefined, bDiscretization: c.disc,
+        x: rnd(rng, [b, L, d]),
+        B: rnd(rng, [b, L, N]),
+        C: rnd(rng, [b, L, N]),
+        dt: c.dtZero ? tf.zeros([b, L, 1]) : rnd(rng, [b, L, 1], 0.5),
+        dtBias: rnd(rng, [1], 0.5),
+        ALog: tf.tensor1d([Math.log(2)]),
+        D: c.D ? rnd(rng, [1]) : undefined,
+        bDiscretization: c.disc,
       };
       const ref = read(tf.tidy(() => mamba2InnerRef(a)));
       const { host, generic } = hostAndGeneric(() => mamba2Inner(a));
@@ -213,7 +294,13 @@ describe('host ops against their float64 references and generic kernels', () => 
 
   it('ssdMinimal against ssdMinimalRef (same signature)', () => {
     const rng = new Rng(10);
-    const args = { X: rnd(rng, [1, 7, 2, 3]), A: rnd(rng, [1, 7, 2], 0.3).abs().neg(), B: rnd(rng, [1, 7, 2, 4]), C: rnd(rng, [1, 7, 2, 4]), blockLen: 3 };
+    const args = {
+      X: rnd(rng, [1, 7, 2, 3]),
+      A: rnd(rng, [1, 7, 2], 0.3).abs().neg(),
+      B: rnd(rng, [1, 7, 2, 4]),
+      C: rnd(rng, [1, 7, 2, 4]),
+      blockLen: 3,
+    };
     const r = ssdMinimal(args);
     const ref = ssdMinimalRef(args);
     expectClose(read(r.Y), read(ref.Y), 'Y');
@@ -226,7 +313,15 @@ describe('host ops against their float64 references and generic kernels', () => 
     expect(() => linear(x, tf.ones([2, 5]))).toThrow(ShapeError);
     expect(() => linear(x, tf.ones([2, 5]))).toThrow(/^x: expected \[\.\.\., in = 5\]/);
     expect(() => causalConv1d(x, tf.ones([2, 4]))).toThrow(/W: expected \[channels = 3, k ≥ 1\]/);
-    expect(() => s6Inner({ x, xProjWeight: tf.ones([6, 3]), dtProjWeight: tf.ones([3, 1]), dtProjBias: tf.ones([3]), ALog: tf.ones([3, 2]) })).toThrow(/xProjWeight/);
+    expect(() =>
+      s6Inner({
+        x,
+        xProjWeight: tf.ones([6, 3]),
+        dtProjWeight: tf.ones([3, 1]),
+        dtProjBias: tf.ones([3]),
+        ALog: tf.ones([3, 2]),
+      }),
+    ).toThrow(/xProjWeight/);
     tf.dispose(x);
   });
 });
@@ -258,11 +353,25 @@ describe('sparse plans are cached per weight value', () => {
     const tokens = [[1, 2, 3, 4, 5, 0, 1]];
     m.setParam('mixer.dt_proj.weight', new Float32Array(5)); // Δ constant: the host kernel's shortcut
     const before = read(tf.tidy(() => m.forward(tokens)));
-    const refBefore = read(tf.tidy(() => { setFlag('HOST_KERNELS', false); const y = m.forward(tokens); resetFlags(); return y; }));
+    const refBefore = read(
+      tf.tidy(() => {
+        setFlag('HOST_KERNELS', false);
+        const y = m.forward(tokens);
+        resetFlags();
+        return y;
+      }),
+    );
     expectClose(before, refBefore, 'dt_proj ≡ 0');
     m.setParam('mixer.dt_proj.weight', Float32Array.from([1, -1, 0.5, 2, -0.7]));
     const after = read(tf.tidy(() => m.forward(tokens)));
-    const refAfter = read(tf.tidy(() => { setFlag('HOST_KERNELS', false); const y = m.forward(tokens); resetFlags(); return y; }));
+    const refAfter = read(
+      tf.tidy(() => {
+        setFlag('HOST_KERNELS', false);
+        const y = m.forward(tokens);
+        resetFlags();
+        return y;
+      }),
+    );
     expectClose(after, refAfter, 'dt_proj reassigned');
     expect(after.some((v, i) => Math.abs(v - before[i]) > 1e-4)).toBe(true);
     m.dispose();
@@ -276,14 +385,35 @@ describe('no tensor leaks', () => {
     const W = rnd(rng, [3, 4], 1, 0.9);
     const Wc = rnd(rng, [4, 3]);
     const idx = tf.tensor1d([0, 2], 'int32');
-    const a: Mamba2InnerArgs = { x, B: rnd(rng, [2, 6, 2]), C: rnd(rng, [2, 6, 2]), dt: rnd(rng, [2, 6, 1]), dtBias: tf.tensor1d([0.1]), ALog: tf.tensor1d([0.3]) };
-    const s6: S6InnerArgs = { x, xProjWeight: rnd(rng, [5, 4]), dtProjWeight: rnd(rng, [4, 1]), dtProjBias: rnd(rng, [4]), ALog: rnd(rng, [4, 2]) };
+    const a: Mamba2InnerArgs = {
+      x,
+      B: rnd(rng, [2, 6, 2]),
+      C: rnd(rng, [2, 6, 2]),
+      dt: rnd(rng, [2, 6, 1]),
+      dtBias: tf.tensor1d([0.1]),
+      ALog: tf.tensor1d([0.3]),
+    };
+    const s6: S6InnerArgs = {
+      x,
+      xProjWeight: rnd(rng, [5, 4]),
+      dtProjWeight: rnd(rng, [4, 1]),
+      dtProjBias: rnd(rng, [4]),
+      ALog: rnd(rng, [4, 2]),
+    };
     const before = tf.memory().numTensors;
     for (const host of [true, false]) {
       setFlag('HOST_KERNELS', host);
       const outs = [
-        linear(x, W), linearRef(x, W), causalConv1d(x, Wc, undefined, 'silu'), causalConv1dRef(x, Wc), gatherRows(W, idx), gatherRowsRef(W, idx),
-        mamba2Inner(a), mamba2InnerRef(a), s6Inner(s6), s6InnerRef(s6),
+        linear(x, W),
+        linearRef(x, W),
+        causalConv1d(x, Wc, undefined, 'silu'),
+        causalConv1dRef(x, Wc),
+        gatherRows(W, idx),
+        gatherRowsRef(W, idx),
+        mamba2Inner(a),
+        mamba2InnerRef(a),
+        s6Inner(s6),
+        s6InnerRef(s6),
       ];
       expect(tf.memory().numTensors).toBe(before + outs.length);
       tf.dispose(outs);

@@ -1,6 +1,17 @@
 /** The policy flags: defaults, set / reset, environment overrides, bad values as ConfigErrors. */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, backendInfo, getFlag, listFlags, preferredScanImpl, ready, resetFlag, resetFlags, setFlag, tf } from '../src/index.js';
+import {
+  ConfigError,
+  backendInfo,
+  getFlag,
+  listFlags,
+  preferredScanImpl,
+  ready,
+  resetFlag,
+  resetFlags,
+  setFlag,
+  tf,
+} from '../src/index.js';
 
 beforeAll(async () => {
   await ready();
@@ -23,7 +34,16 @@ describe('policy flags', () => {
     expect(getFlag('CONV_ZERO_SAMPLE')).toBe(4096);
     expect(getFlag('BACKEND_PREFERENCE')).toEqual(['tensorflow', 'wasm', 'webgl', 'cpu']);
     const names = listFlags().map((f) => f.name);
-    expect(names).toEqual(expect.arrayContaining(['BACKEND', 'BACKEND_PREFERENCE', 'SCAN_IMPL', 'HOST_KERNELS', 'SPARSE_SCATTER_DENSITY', 'CONV_ZERO_FRACTION']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'BACKEND',
+        'BACKEND_PREFERENCE',
+        'SCAN_IMPL',
+        'HOST_KERNELS',
+        'SPARSE_SCATTER_DENSITY',
+        'CONV_ZERO_FRACTION',
+      ]),
+    );
     expect(listFlags().every((f) => f.doc.length > 0)).toBe(true);
     expect(preferredScanImpl()).toBe('fused');
     expect(backendInfo().scanImpl).toBe('fused');
@@ -59,9 +79,13 @@ describe('policy flags', () => {
 
   it('refuses bad values with a ConfigError naming the flag or variable', () => {
     expect(() => setFlag('SCAN_IMPL', 'gpu' as never)).toThrow(ConfigError);
-    expect(() => setFlag('SCAN_IMPL', 'gpu' as never)).toThrow(/flag SCAN_IMPL: expected 'auto' \| 'fused' \| 'tensor', got "gpu"/);
+    expect(() => setFlag('SCAN_IMPL', 'gpu' as never)).toThrow(
+      /flag SCAN_IMPL: expected 'auto' \| 'fused' \| 'tensor', got "gpu"/,
+    );
     expect(() => setFlag('HOST_KERNELS', 'yes' as never)).toThrow(/flag HOST_KERNELS/);
-    expect(() => setFlag('SPARSE_SCATTER_DENSITY', 2)).toThrow(/flag SPARSE_SCATTER_DENSITY: expected a number in \[0, 1\]/);
+    expect(() => setFlag('SPARSE_SCATTER_DENSITY', 2)).toThrow(
+      /flag SPARSE_SCATTER_DENSITY: expected a number in \[0, 1\]/,
+    );
     expect(() => setFlag('CONV_ZERO_SAMPLE', 0)).toThrow(/flag CONV_ZERO_SAMPLE: expected a positive integer/);
     expect(() => setFlag('BACKEND_PREFERENCE', ['cuda'])).toThrow(/flag BACKEND_PREFERENCE/);
     expect(() => setFlag('NO_SUCH_FLAG' as never, 1 as never)).toThrow(ConfigError);

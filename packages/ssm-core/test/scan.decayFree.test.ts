@@ -5,7 +5,17 @@
  * selective_scan_ref transcription (tolerance), over every layout and sparsity pattern.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { MambaModel, Rng, ready, selectiveScan, selectiveScanRef64, tf, validateScanArgs, type MambaConfig, type SelectiveScanArgs } from '../src/index.js';
+import {
+  MambaModel,
+  Rng,
+  ready,
+  selectiveScan,
+  selectiveScanRef64,
+  tf,
+  validateScanArgs,
+  type MambaConfig,
+  type SelectiveScanArgs,
+} from '../src/index.js';
 import type { ScanArrays } from '../src/ops/core/types.js';
 import { blockRef64 } from './blockReference.js';
 import { fusedForward } from '../src/ops/kernels/cpu/scanForward.js';
@@ -18,12 +28,28 @@ beforeAll(async () => {
 type Rows = 'all' | 'some';
 
 const CASES: [string, ScanCase, Rows][] = [
-  ['S6 layout (B_t, C_t shared by channels), all rows Λ = 0', { batch: 3, dInner: 6, dState: 8, L: 40, D: true, bias: true, softplus: true }, 'all'],
-  ['S6 layout, half the rows Λ = 0, gate z', { batch: 2, dInner: 5, dState: 6, L: 33, z: true, D: true, softplus: true }, 'some'],
+  [
+    'S6 layout (B_t, C_t shared by channels), all rows Λ = 0',
+    { batch: 3, dInner: 6, dState: 8, L: 40, D: true, bias: true, softplus: true },
+    'all',
+  ],
+  [
+    'S6 layout, half the rows Λ = 0, gate z',
+    { batch: 2, dInner: 5, dState: 6, L: 33, z: true, D: true, softplus: true },
+    'some',
+  ],
   ['fixed B and C (S4D)', { batch: 2, dInner: 4, dState: 5, L: 20, bFixed: true, cFixed: true, D: true }, 'some'],
   ['fixed B, input-dependent C', { batch: 2, dInner: 3, dState: 4, L: 17, bFixed: true, z: true }, 'all'],
-  ['Δ along state, identity B (Mamba-Δ⊤)', { batch: 2, dInner: 3, dState: 5, L: 25, deltaAlong: 'state', bias: true, softplus: true, disc: 'identity' }, 'all'],
-  ['Δ per channel and state, ZOH', { batch: 2, dInner: 4, dState: 4, L: 19, deltaAlong: 'full', bias: true, softplus: true, disc: 'zoh', D: true }, 'some'],
+  [
+    'Δ along state, identity B (Mamba-Δ⊤)',
+    { batch: 2, dInner: 3, dState: 5, L: 25, deltaAlong: 'state', bias: true, softplus: true, disc: 'identity' },
+    'all',
+  ],
+  [
+    'Δ per channel and state, ZOH',
+    { batch: 2, dInner: 4, dState: 4, L: 19, deltaAlong: 'full', bias: true, softplus: true, disc: 'zoh', D: true },
+    'some',
+  ],
 ];
 
 /** Zero A on the chosen rows and ~70% of B and C (the one-hot-like patterns of the constructions). */
@@ -33,14 +59,28 @@ function decayFreeCase(c: ScanCase, rows: Rows, seed: number) {
   for (let d = 0; d < c.dInner; d++) if (rows === 'all' || d % 2 === 0) x.A.fill(0, d * c.dState, (d + 1) * c.dState);
   for (const v of [x.B, x.C]) for (let i = 0; i < v.length; i++) if (p.rng.uniform() < 0.7) v[i] = 0;
   const s = validateScanArgs(p.args);
-  const shapes = Object.fromEntries(Object.entries(p.args).filter(([, v]) => v instanceof tf.Tensor).map(([k, v]) => [k, (v as tf.Tensor).shape]));
+  const shapes = Object.fromEntries(
+    Object.entries(p.args)
+      .filter(([, v]) => v instanceof tf.Tensor)
+      .map(([k, v]) => [k, (v as tf.Tensor).shape]),
+  );
   p.dispose();
-  const x32 = Object.fromEntries(Object.entries(x).filter(([, v]) => v).map(([k, v]) => [k, Float32Array.from(v as Float64Array)])) as unknown as ScanArrays<Float32Array>;
+  const x32 = Object.fromEntries(
+    Object.entries(x)
+      .filter(([, v]) => v)
+      .map(([k, v]) => [k, Float32Array.from(v as Float64Array)]),
+  ) as unknown as ScanArrays<Float32Array>;
   const args = {
     ...p.args,
     ...Object.fromEntries(Object.entries(x32).map(([k, v]) => [k, tf.tensor(v, shapes[k])])),
   } as SelectiveScanArgs;
-  return { s, x64: x, x32, args, dispose: () => tf.dispose(Object.values(args).filter((v) => v instanceof tf.Tensor) as tf.Tensor[]) };
+  return {
+    s,
+    x64: x,
+    x32,
+    args,
+    dispose: () => tf.dispose(Object.values(args).filter((v) => v instanceof tf.Tensor) as tf.Tensor[]),
+  };
 }
 
 const plusZero = (a: Float32Array) => Array.from(a, (v) => v + 0); // −0 → 0 for toEqual
@@ -77,8 +117,24 @@ describe('S6 block on the host path (time-major kernel) with Λ = 0 rows', () =>
   function hostCase(rows: 'all' | 'some', weights: 'random' | 'construction') {
     const construction = weights === 'construction';
     const cfg = construction
-      ? { vocabSize: 12, dModel: 16, dState: 8, dtRank: 1, conv: { kernelSize: 2, activation: 'relu' as const }, gate: false as const, skip: false, seed: 4 }
-      : { vocabSize: 9, dModel: 6, dState: 5, conv: { kernelSize: 2, activation: 'relu' as const }, gate: false as const, seed: 2 };
+      ? {
+          vocabSize: 12,
+          dModel: 16,
+          dState: 8,
+          dtRank: 1,
+          conv: { kernelSize: 2, activation: 'relu' as const },
+          gate: false as const,
+          skip: false,
+          seed: 4,
+        }
+      : {
+          vocabSize: 9,
+          dModel: 6,
+          dState: 5,
+          conv: { kernelSize: 2, activation: 'relu' as const },
+          gate: false as const,
+          seed: 2,
+        };
     const { dModel: d, dState: N } = cfg;
     const fused = new MambaModel({ ...cfg, impl: 'fused' });
     const r = new Rng(9);
@@ -119,7 +175,15 @@ describe('S6 block on the host path (time-major kernel) with Λ = 0 rows', () =>
 
   for (const decay of [0, 0.7]) {
     it(`Mamba-2 (Thm. 3 shape: dt_proj ≡ 0, one-channel B and C rows), a = ${-decay}: logits = float64 block loop, and = the tensor-op path`, () => {
-      const cfg = { vocabSize: 10, dModel: 8, dState: 4, mixer: 'mamba2' as const, conv: { kernelSize: 2, activation: 'relu' as const }, gate: false as const, seed: 6 };
+      const cfg = {
+        vocabSize: 10,
+        dModel: 8,
+        dState: 4,
+        mixer: 'mamba2' as const,
+        conv: { kernelSize: 2, activation: 'relu' as const },
+        gate: false as const,
+        seed: 6,
+      };
       const fused = new MambaModel({ ...cfg, impl: 'fused' });
       const r = new Rng(12);
       fused.setParam('mixer.A_log', Float32Array.of(decay === 0 ? -Infinity : Math.log(decay))); // a = −exp(A_log)

@@ -5,8 +5,17 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  ConfigError, DTypeError, ShapeError, ValueError, ready, selectiveScan, selectiveScanRef, selectiveScanRef64, tf,
-  validateScanArgs, type SelectiveScanArgs,
+  ConfigError,
+  DTypeError,
+  ShapeError,
+  ValueError,
+  ready,
+  selectiveScan,
+  selectiveScanRef,
+  selectiveScanRef64,
+  tf,
+  validateScanArgs,
+  type SelectiveScanArgs,
 } from '../src/index.js';
 import type { ScanArrays } from '../src/ops/core/types.js';
 import { expectClose, randomScan, read, type ScanCase } from './helpers.js';
@@ -17,19 +26,36 @@ beforeAll(async () => {
 
 const CASES: [string, ScanCase][] = [
   ['reference defaults (Δ per channel, B/C input-dependent)', { batch: 2, dInner: 5, dState: 4, L: 9 }],
-  ['all options: D, z, deltaBias, softplus', { batch: 2, dInner: 4, dState: 3, L: 11, D: true, z: true, bias: true, softplus: true }],
+  [
+    'all options: D, z, deltaBias, softplus',
+    { batch: 2, dInner: 4, dState: 3, L: 11, D: true, z: true, bias: true, softplus: true },
+  ],
   ['S4D-like fixed B and C', { batch: 3, dInner: 4, dState: 5, L: 8, bFixed: true, cFixed: true, D: true }],
   ['fixed B, variable C', { batch: 2, dInner: 3, dState: 4, L: 6, bFixed: true, z: true }],
-  ['Δ along state (Mamba-Δ⊤, Eq. 15), identity B', { batch: 2, dInner: 3, dState: 5, L: 10, deltaAlong: 'state', bias: true, softplus: true, disc: 'identity' }],
-  ['Δ per channel and state, ZOH', { batch: 2, dInner: 3, dState: 4, L: 7, deltaAlong: 'full', bias: true, softplus: true, disc: 'zoh', D: true }],
+  [
+    'Δ along state (Mamba-Δ⊤, Eq. 15), identity B',
+    { batch: 2, dInner: 3, dState: 5, L: 10, deltaAlong: 'state', bias: true, softplus: true, disc: 'identity' },
+  ],
+  [
+    'Δ per channel and state, ZOH',
+    { batch: 2, dInner: 3, dState: 4, L: 7, deltaAlong: 'full', bias: true, softplus: true, disc: 'zoh', D: true },
+  ],
   ['ZOH with A near 0', { batch: 1, dInner: 4, dState: 3, L: 12, disc: 'zoh', aRange: [-1e-6, 1e-6] }],
   ['dInner = dState (ambiguous rank-3 delta defaults to channel)', { batch: 2, dInner: 4, dState: 4, L: 5, z: true }],
   ['long sequence', { batch: 1, dInner: 2, dState: 3, L: 300, D: true, softplus: true, bias: true }],
 ];
 
 const HEAVY: ScanCase = {
-  batch: 2, dInner: 4, dState: 6, L: 40, D: true, z: true, bias: true, softplus: true,
-  deltaRange: [-5, 50], aRange: [-200, -0.001],
+  batch: 2,
+  dInner: 4,
+  dState: 6,
+  L: 40,
+  D: true,
+  z: true,
+  bias: true,
+  softplus: true,
+  deltaRange: [-5, 50],
+  aRange: [-200, -0.001],
 };
 
 function reference(args: SelectiveScanArgs, x: ScanArrays) {
@@ -38,7 +64,10 @@ function reference(args: SelectiveScanArgs, x: ScanArrays) {
 
 describe('selectiveScan forward = float64 selective_scan_ref', () => {
   for (const impl of ['fused', 'tensor'] as const) {
-    for (const [name, c] of [...CASES, ['heavy decay: Δ up to 50, A down to −200 (exp underflows)', HEAVY] as [string, ScanCase]]) {
+    for (const [name, c] of [
+      ...CASES,
+      ['heavy decay: Δ up to 50, A down to −200 (exp underflows)', HEAVY] as [string, ScanCase],
+    ]) {
       it(`${impl}: ${name}`, () => {
         const p = randomScan(c, 11);
         const ref = reference(p.args, p.arrays64);
@@ -71,8 +100,11 @@ describe('selectiveScan forward = float64 selective_scan_ref', () => {
   it('a hand-computed 1-channel, 1-state example', () => {
     // h1 = 0.5·1·2 = 1 ; h2 = e^{−0.5}·1 + 0.5·1·(−1) ; y = C·h
     const args = {
-      u: tf.tensor3d([[[2, -1]]]), delta: tf.tensor3d([[[0.5, 0.5]]]), A: tf.tensor2d([[-1]]),
-      B: tf.tensor3d([[[1, 1]]]), C: tf.tensor3d([[[3, 2]]]),
+      u: tf.tensor3d([[[2, -1]]]),
+      delta: tf.tensor3d([[[0.5, 0.5]]]),
+      A: tf.tensor2d([[-1]]),
+      B: tf.tensor3d([[[1, 1]]]),
+      C: tf.tensor3d([[[3, 2]]]),
     };
     const out = selectiveScan(args).out;
     const h2 = Math.exp(-0.5) - 0.5;
@@ -130,8 +162,14 @@ describe('selectiveScan gradients = finite differences of the float64 reference'
     ['defaults', { batch: 2, dInner: 3, dState: 4, L: 6 }],
     ['all options', { batch: 2, dInner: 3, dState: 2, L: 5, D: true, z: true, bias: true, softplus: true }],
     ['fixed B and C', { batch: 2, dInner: 2, dState: 3, L: 5, bFixed: true, cFixed: true, D: true }],
-    ['Δ along state, identity B', { batch: 2, dInner: 3, dState: 3, L: 5, deltaAlong: 'state', bias: true, softplus: true, disc: 'identity' }],
-    ['Δ full, ZOH', { batch: 1, dInner: 2, dState: 3, L: 6, deltaAlong: 'full', bias: true, softplus: true, disc: 'zoh', z: true }],
+    [
+      'Δ along state, identity B',
+      { batch: 2, dInner: 3, dState: 3, L: 5, deltaAlong: 'state', bias: true, softplus: true, disc: 'identity' },
+    ],
+    [
+      'Δ full, ZOH',
+      { batch: 1, dInner: 2, dState: 3, L: 6, deltaAlong: 'full', bias: true, softplus: true, disc: 'zoh', z: true },
+    ],
   ];
   for (const impl of ['fused', 'tensor'] as const) {
     for (const [name, c] of GRAD_CASES) {
@@ -225,7 +263,9 @@ describe('selectiveScan errors and hygiene', () => {
       for (let i = 0; i < 3; i++) {
         const r = selectiveScan({ ...p.args, impl, returnLastState: true });
         tf.dispose([r.out, r.lastState!]);
-        const g = tf.grads((u: tf.Tensor, A: tf.Tensor) => selectiveScan({ ...p.args, u, A, impl }).out.sum() as tf.Scalar)([p.args.u, p.args.A]);
+        const g = tf.grads(
+          (u: tf.Tensor, A: tf.Tensor) => selectiveScan({ ...p.args, u, A, impl }).out.sum() as tf.Scalar,
+        )([p.args.u, p.args.A]);
         tf.dispose(g);
       }
     }

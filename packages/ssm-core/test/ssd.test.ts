@@ -1,13 +1,30 @@
 /** ssdMinimal (chunked SSD, Mamba-2) against its sequential float64 reference and against selectiveScan. */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Rng, ShapeError, ready, selectiveScan, ssdMinimal, ssdMinimalRef64, tf, validateSsdArgs } from '../src/index.js';
+import {
+  Rng,
+  ShapeError,
+  ready,
+  selectiveScan,
+  ssdMinimal,
+  ssdMinimalRef64,
+  tf,
+  validateSsdArgs,
+} from '../src/index.js';
 import { expectClose, read } from './helpers.js';
 
 beforeAll(async () => {
   await ready();
 });
 
-function problem(b: number, l: number, h: number, p: number, n: number, seed: number, aRange: [number, number] = [-1, -0.01]) {
+function problem(
+  b: number,
+  l: number,
+  h: number,
+  p: number,
+  n: number,
+  seed: number,
+  aRange: [number, number] = [-1, -0.01],
+) {
   const r = new Rng(seed);
   const X = r.fill(b * l * h * p, (x) => x.normal());
   const A = r.fill(b * l * h, (x) => x.range(...aRange));
@@ -15,8 +32,11 @@ function problem(b: number, l: number, h: number, p: number, n: number, seed: nu
   const C = r.fill(b * l * h * n, (x) => x.normal());
   const init = r.fill(b * h * p * n, (x) => x.normal());
   const t = {
-    X: tf.tensor4d(X, [b, l, h, p]), A: tf.tensor3d(A, [b, l, h]), B: tf.tensor4d(B, [b, l, h, n]),
-    C: tf.tensor4d(C, [b, l, h, n]), initialStates: tf.tensor4d(init, [b, h, p, n]),
+    X: tf.tensor4d(X, [b, l, h, p]),
+    A: tf.tensor3d(A, [b, l, h]),
+    B: tf.tensor4d(B, [b, l, h, n]),
+    C: tf.tensor4d(C, [b, l, h, n]),
+    initialStates: tf.tensor4d(init, [b, h, p, n]),
   };
   return { raw: { X, A, B, C, initialStates: init }, t, dispose: () => tf.dispose(Object.values(t)) };
 }
@@ -32,7 +52,10 @@ describe('ssdMinimal = sequential float64 recurrence', () => {
     it(name, () => {
       const P = problem(b, l, h, p, n, 3, aRange);
       const r = ssdMinimal({ ...P.t, initialStates: withInit ? P.t.initialStates : undefined, blockLen: q });
-      const ref = ssdMinimalRef64(validateSsdArgs({ ...P.t, blockLen: q }), { ...P.raw, initialStates: withInit ? P.raw.initialStates : undefined });
+      const ref = ssdMinimalRef64(validateSsdArgs({ ...P.t, blockLen: q }), {
+        ...P.raw,
+        initialStates: withInit ? P.raw.initialStates : undefined,
+      });
       expect(r.Y.shape).toEqual([b, l, h, p]);
       expectClose(read(r.Y), ref.Y, 'Y');
       expectClose(read(r.finalState), ref.finalState, 'finalState');
@@ -49,7 +72,15 @@ describe('ssdMinimal = sequential float64 recurrence', () => {
       const u = P.t.X.reshape([b, l, p]).transpose([0, 2, 1]); // [b, p, l]
       const delta = tf.broadcastTo(P.t.A.reshape([b, 1, l]).neg(), [b, p, l]);
       const BC = (x: tf.Tensor) => x.reshape([b, l, n]).transpose([0, 2, 1]);
-      const s = selectiveScan({ u, delta, A: tf.fill([p, n], -1), B: BC(P.t.B), C: BC(P.t.C), bDiscretization: 'identity', returnLastState: true });
+      const s = selectiveScan({
+        u,
+        delta,
+        A: tf.fill([p, n], -1),
+        B: BC(P.t.B),
+        C: BC(P.t.C),
+        bDiscretization: 'identity',
+        returnLastState: true,
+      });
       return { y: s.out.transpose([0, 2, 1]).reshape([b, l, 1, p]), last: s.lastState!.reshape([b, 1, p, n]) };
     });
     expectClose(read(ssd.Y), read(r.y), 'Y');
@@ -62,13 +93,23 @@ describe('ssdMinimal = sequential float64 recurrence', () => {
     const [b, l, p, n] = [1, 9, 2, 3];
     const P = problem(b, l, 1, p, n, 4);
     const W = tf.randomNormal([b, l, 1, p], 0, 1, 'float32', 7);
-    const viaSsd = tf.grads((X: tf.Tensor, A: tf.Tensor, B: tf.Tensor, C: tf.Tensor) =>
-      ssdMinimal({ X, A, B, C, blockLen: 4 }).Y.mul(W).sum() as tf.Scalar)([P.t.X, P.t.A, P.t.B, P.t.C]);
+    const viaSsd = tf.grads(
+      (X: tf.Tensor, A: tf.Tensor, B: tf.Tensor, C: tf.Tensor) =>
+        ssdMinimal({ X, A, B, C, blockLen: 4 }).Y.mul(W).sum() as tf.Scalar,
+    )([P.t.X, P.t.A, P.t.B, P.t.C]);
     const viaScan = tf.grads((X: tf.Tensor, A: tf.Tensor, B: tf.Tensor, C: tf.Tensor) => {
       const u = X.reshape([b, l, p]).transpose([0, 2, 1]);
       const delta = tf.broadcastTo(A.reshape([b, 1, l]).neg(), [b, p, l]);
       const BC = (x: tf.Tensor) => x.reshape([b, l, n]).transpose([0, 2, 1]);
-      const y = selectiveScan({ u, delta, A: tf.fill([p, n], -1), B: BC(B), C: BC(C), bDiscretization: 'identity', impl: 'fused' }).out;
+      const y = selectiveScan({
+        u,
+        delta,
+        A: tf.fill([p, n], -1),
+        B: BC(B),
+        C: BC(C),
+        bDiscretization: 'identity',
+        impl: 'fused',
+      }).out;
       return y.transpose([0, 2, 1]).reshape([b, l, 1, p]).mul(W).sum() as tf.Scalar;
     })([P.t.X, P.t.A, P.t.B, P.t.C]);
     ['X', 'A', 'B', 'C'].forEach((k, i) => expectClose(read(viaSsd[i]), read(viaScan[i]), `∂/∂${k}`, 1e-4, 1e-3));

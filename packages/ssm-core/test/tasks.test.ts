@@ -175,7 +175,8 @@ function mqarPaperProblem(K: number, V: number) {
       if (x[t] < K) {
         if (queried.has(x[t])) return `key ${x[t]} queried twice`;
         queried.add(x[t]);
-        if (y[t] !== valueOf.get(x[t])) return `t=${t}: query ${x[t]} has target ${y[t]}, expected ${valueOf.get(x[t])}`;
+        if (y[t] !== valueOf.get(x[t]))
+          return `t=${t}: query ${x[t]} has target ${y[t]}, expected ${valueOf.get(x[t])}`;
       } else {
         if (x[t] >= K + V) return `t=${t}: noise id ${x[t]} outside the value ids`;
         if (y[t] !== IGNORE) return `t=${t}: noise has target ${y[t]}`;
@@ -194,12 +195,15 @@ describe('mqar (paper layout)', () => {
     { numKeys: 64, vocabSize: 512, T: 256 },
   ];
 
-  it.each(sizes)('matches the brute-force definition at κ=$numKeys, |V|=$vocabSize, T=$T', ({ numKeys, vocabSize, T }) => {
-    const d = mqar({ numKeys, vocabSize, T, numSamples: 200, seed: 7 });
-    expectShape(d, 200, T, numKeys + vocabSize, vocabSize);
-    expect(problems(d, mqarPaperProblem(numKeys, vocabSize))).toEqual([]);
-    expect(d.meta).toEqual({ task: 'mqar', mode: 'paper', seed: 7, numKeys, vocabSize, T, numSamples: 200 });
-  });
+  it.each(sizes)(
+    'matches the brute-force definition at κ=$numKeys, |V|=$vocabSize, T=$T',
+    ({ numKeys, vocabSize, T }) => {
+      const d = mqar({ numKeys, vocabSize, T, numSamples: 200, seed: 7 });
+      expectShape(d, 200, T, numKeys + vocabSize, vocabSize);
+      expect(problems(d, mqarPaperProblem(numKeys, vocabSize))).toEqual([]);
+      expect(d.meta).toEqual({ task: 'mqar', mode: 'paper', seed: 7, numKeys, vocabSize, T, numSamples: 200 });
+    },
+  );
 
   it('has exactly κ scored positions per sample, all in the query region', () => {
     const d = mqar({ numKeys: 16, vocabSize: 64, T: 100, numSamples: 50, seed: 1 });
@@ -311,7 +315,10 @@ function gapsOf(d: TaskData, s: number, K: number, P: number): number[] {
   const x = sample(d.inputs, s, d.T);
   const y = sample(d.targets, s, d.T);
   const context = 2 * K * P;
-  return Array.from({ length: K }, (_, i) => (x.findIndex((v, t) => t >= context && y[t] !== IGNORE && v === x[2 * i]) - context) / 2);
+  return Array.from(
+    { length: K },
+    (_, i) => (x.findIndex((v, t) => t >= context && y[t] !== IGNORE && v === x[2 * i]) - context) / 2,
+  );
 }
 
 describe('mqar (zoology layout)', () => {
@@ -324,12 +331,15 @@ describe('mqar (zoology layout)', () => {
     { numKeys: 31, vocabSize: 130, T: 128, numPasses: 1, randomNonQueries: true },
   ];
 
-  it.each(cases)('matches the brute-force definition at κ=$numKeys, V=$vocabSize, T=$T, passes=$numPasses, random=$randomNonQueries', (c) => {
-    const d = mqar({ mode: 'zoology', numSamples: 200, seed: 4, ...c });
-    expectShape(d, 200, c.T, c.vocabSize, c.vocabSize);
-    expect(problems(d, zoologyProblem(c))).toEqual([]);
-    expect(d.meta).toEqual({ task: 'mqar', mode: 'zoology', seed: 4, numSamples: 200, powerA: 0.01, ...c });
-  });
+  it.each(cases)(
+    'matches the brute-force definition at κ=$numKeys, V=$vocabSize, T=$T, passes=$numPasses, random=$randomNonQueries',
+    (c) => {
+      const d = mqar({ mode: 'zoology', numSamples: 200, seed: 4, ...c });
+      expectShape(d, 200, c.T, c.vocabSize, c.vocabSize);
+      expect(problems(d, zoologyProblem(c))).toEqual([]);
+      expect(d.meta).toEqual({ task: 'mqar', mode: 'zoology', seed: 4, numSamples: 200, powerA: 0.01, ...c });
+    },
+  );
 
   it('defaults to powerA = 0.01, random fillers and one pass, as zoology does', () => {
     const d = mqar({ mode: 'zoology', numKeys: 4, vocabSize: 64, T: 32, numSamples: 5, seed: 0 });
@@ -344,24 +354,41 @@ describe('mqar (zoology layout)', () => {
       const d = mqar({ mode: 'zoology', numKeys: 1, vocabSize: 64, T: 2 + 2 * space, numSamples: S, seed: 21, powerA });
       const w = Array.from({ length: space }, (_, g) => (g + 1) ** (powerA - 1));
       const z = w.reduce((a, b) => a + b, 0);
-      const h = histogram(Array.from({ length: S }, (_, s) => gapsOf(d, s, 1, 1)[0]), space);
+      const h = histogram(
+        Array.from({ length: S }, (_, s) => gapsOf(d, s, 1, 1)[0]),
+        space,
+      );
       h.forEach((c, g) => {
         const p = w[g] / z;
         expect(Math.abs(c / S - p)).toBeLessThan(5 * Math.sqrt((p * (1 - p)) / S));
       });
     }
     // κ = 3: the first key's gap is the first weighted draw; the three gaps are always distinct.
-    const d3 = mqar({ mode: 'zoology', numKeys: 3, vocabSize: 64, T: 6 + 2 * space, numSamples: S, seed: 22, powerA: 0.3 });
+    const d3 = mqar({
+      mode: 'zoology',
+      numKeys: 3,
+      vocabSize: 64,
+      T: 6 + 2 * space,
+      numSamples: S,
+      seed: 22,
+      powerA: 0.3,
+    });
     const w = Array.from({ length: space }, (_, g) => (g + 1) ** (0.3 - 1));
     const z = w.reduce((a, b) => a + b, 0);
     const gaps = Array.from({ length: S }, (_, s) => gapsOf(d3, s, 3, 1));
     expect(gaps.filter((g) => new Set(g).size !== 3).length).toBe(0);
-    histogram(gaps.map((g) => g[0]), space).forEach((c, g) => {
+    histogram(
+      gaps.map((g) => g[0]),
+      space,
+    ).forEach((c, g) => {
       const p = w[g] / z;
       expect(Math.abs(c / S - p)).toBeLessThan(5 * Math.sqrt((p * (1 - p)) / S));
     });
     // second draw: P(g₂ = g) = Σ_{g₁ ≠ g} P(g₁) · w_g / (Z − w_{g₁})
-    histogram(gaps.map((g) => g[1]), space).forEach((c, g) => {
+    histogram(
+      gaps.map((g) => g[1]),
+      space,
+    ).forEach((c, g) => {
       const p = w.reduce((acc, w1, g1) => (g1 === g ? acc : acc + (w1 / z) * (w[g] / (z - w1))), 0);
       expect(Math.abs(c / S - p)).toBeLessThan(5 * Math.sqrt((p * (1 - p)) / S));
     });
@@ -465,15 +492,27 @@ describe('inductionHeads', () => {
     expect(d.meta).toEqual({ task: 'inductionHeads', seed: 13, vocabSize, T, numSamples: 300, setting: 'standard' });
   });
 
-  it.each(sizes.filter((s) => s.T >= 10))('hard setting matches the brute-force definition at |V|=$vocabSize, T=$T', ({ vocabSize, T }) => {
-    const d = inductionHeads({ vocabSize, T, numSamples: 300, seed: 14, setting: 'hard' });
-    expectShape(d, 300, T, vocabSize, vocabSize + 1);
-    expect(problems(d, inductionProblem(vocabSize))).toEqual([]);
-    const rMax = Math.floor(0.1 * T);
-    const badHard = Array.from(d.hard).filter((h, s) => h === 1 && hardSignature(sample(d.inputs, s, T), rMax) === 0);
-    expect(badHard.length).toBe(0);
-    expect(d.meta).toEqual({ task: 'inductionHeads', seed: 14, vocabSize, T, numSamples: 300, setting: 'hard', p: 0.75, gamma: 0.1 });
-  });
+  it.each(sizes.filter((s) => s.T >= 10))(
+    'hard setting matches the brute-force definition at |V|=$vocabSize, T=$T',
+    ({ vocabSize, T }) => {
+      const d = inductionHeads({ vocabSize, T, numSamples: 300, seed: 14, setting: 'hard' });
+      expectShape(d, 300, T, vocabSize, vocabSize + 1);
+      expect(problems(d, inductionProblem(vocabSize))).toEqual([]);
+      const rMax = Math.floor(0.1 * T);
+      const badHard = Array.from(d.hard).filter((h, s) => h === 1 && hardSignature(sample(d.inputs, s, T), rMax) === 0);
+      expect(badHard.length).toBe(0);
+      expect(d.meta).toEqual({
+        task: 'inductionHeads',
+        seed: 14,
+        vocabSize,
+        T,
+        numSamples: 300,
+        setting: 'hard',
+        p: 0.75,
+        gamma: 0.1,
+      });
+    },
+  );
 
   it('standard tokens are uniform over V', () => {
     const d = inductionHeads({ vocabSize: 10, T: 100, numSamples: 1000, seed: 3 });
@@ -535,7 +574,11 @@ describe('inductionHeads', () => {
     expectConfigError(() => inductionHeads({ ...ok, setting: 'hard', p: 1.5 }), /^options\.p:/);
     expectConfigError(() => inductionHeads({ ...ok, setting: 'hard', gamma: 0.2 }), /^options\.gamma:/, '(0, 0.1]');
     expectConfigError(() => inductionHeads({ ...ok, setting: 'hard', gamma: 0 }), /^options\.gamma:/);
-    expectConfigError(() => inductionHeads({ vocabSize: 2, T: 6, numSamples: 1, seed: 0, setting: 'hard' }), /^options\.gamma:/, 'γ·T ≥ 1');
+    expectConfigError(
+      () => inductionHeads({ vocabSize: 2, T: 6, numSamples: 1, seed: 0, setting: 'hard' }),
+      /^options\.gamma:/,
+      'γ·T ≥ 1',
+    );
     expectConfigError(() => inductionHeads({ ...ok, p: 0.5 }), /^options\.p:/, "setting 'hard'");
     expectConfigError(() => inductionHeads({ ...ok, gamma: 0.1 }), /^options\.gamma:/);
   });

@@ -6,8 +6,21 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, Rng, ValueError, ready, tf } from '../src/index.js';
 import {
-  cellAverages, corollary1, corollary1Table, fitBase2Rate, fitExponentialRate, fitPowerLaw, fourierBestNTerm, fourierCoefficients2,
-  haarBestNTerm, haarCoefficient, piecewiseConstant, piecewiseNormSquared, randomPiecewiseConstant, s6HaarBestNTerm, s6HaarDictionary,
+  cellAverages,
+  corollary1,
+  corollary1Table,
+  fitBase2Rate,
+  fitExponentialRate,
+  fitPowerLaw,
+  fourierBestNTerm,
+  fourierCoefficients2,
+  haarBestNTerm,
+  haarCoefficient,
+  piecewiseConstant,
+  piecewiseNormSquared,
+  randomPiecewiseConstant,
+  s6HaarBestNTerm,
+  s6HaarDictionary,
   type PiecewiseConstant,
 } from '../src/theory/index.js';
 
@@ -18,9 +31,24 @@ beforeAll(async () => {
 describe('fits', () => {
   it('recover the exponent of exact exponential, base-2 and power-law data, skipping zeros', () => {
     const x = [1, 2, 3, 5, 8, 13];
-    expect(fitExponentialRate(x, x.map((t) => 3 * Math.exp(-0.7 * t))).rate).toBeCloseTo(0.7, 12);
-    expect(fitBase2Rate(x, x.map((t) => 2 ** (-t / 9))).rate).toBeCloseTo(1 / 9, 12);
-    expect(fitPowerLaw(x, x.map((t) => 5 / t)).exponent).toBeCloseTo(-1, 12);
+    expect(
+      fitExponentialRate(
+        x,
+        x.map((t) => 3 * Math.exp(-0.7 * t)),
+      ).rate,
+    ).toBeCloseTo(0.7, 12);
+    expect(
+      fitBase2Rate(
+        x,
+        x.map((t) => 2 ** (-t / 9)),
+      ).rate,
+    ).toBeCloseTo(1 / 9, 12);
+    expect(
+      fitPowerLaw(
+        x,
+        x.map((t) => 5 / t),
+      ).exponent,
+    ).toBeCloseTo(-1, 12);
     expect(fitExponentialRate([...x, 20], [...x.map((t) => Math.exp(-t)), 0]).points).toBe(6);
     expect(() => fitExponentialRate([1, 2], [0, 0])).toThrow(ValueError);
   });
@@ -32,11 +60,16 @@ describe('piecewise-constant targets', () => {
     const { averages, withinCellError2 } = cellAverages(rho, 64);
     const energy = averages.reduce((s, v) => s + (v * v) / 64, 0) + withinCellError2;
     expect(energy).toBeCloseTo(piecewiseNormSquared(rho), 13);
-    expect(piecewiseNormSquared(rho)).toBeCloseTo(0.1234567 + 4 * (0.5 - 0.1234567) + 0.25 * (0.8765 - 0.5) + 9 * 0.1235, 13);
+    expect(piecewiseNormSquared(rho)).toBeCloseTo(
+      0.1234567 + 4 * (0.5 - 0.1234567) + 0.25 * (0.8765 - 0.5) + 9 * 0.1235,
+      13,
+    );
   });
 
   it('refuses unsorted breaks and a wrong number of values, naming the field', () => {
-    expect(() => piecewiseConstant([0.5, 0.2], [1, 2, 3])).toThrow(/rho.breaks: expected strictly increasing values in \(0, 1\), got 0.2 at index 1/);
+    expect(() => piecewiseConstant([0.5, 0.2], [1, 2, 3])).toThrow(
+      /rho.breaks: expected strictly increasing values in \(0, 1\), got 0.2 at index 1/,
+    );
     expect(() => piecewiseConstant([0.5], [1])).toThrow(/rho.values: expected 2 values/);
     expect(() => piecewiseConstant([0.5], [1, Number.NaN])).toThrow(ValueError);
   });
@@ -49,10 +82,15 @@ describe('Fourier / S4D side of Cor. 1 (Eq. 27)', () => {
     const M = 64;
     const c2 = fourierCoefficients2(rho, M);
     for (let n = -M; n <= M; n++) {
-      const ref = n === 0 ? (a0 * b + a1 * (1 - b)) ** 2 : ((a0 - a1) ** 2 * Math.sin(Math.PI * n * b) ** 2) / (Math.PI * n) ** 2;
+      const ref =
+        n === 0 ? (a0 * b + a1 * (1 - b)) ** 2 : ((a0 - a1) ** 2 * Math.sin(Math.PI * n * b) ** 2) / (Math.PI * n) ** 2;
       expect(c2[n + M], `n=${n}`).toBeCloseTo(ref, 13);
     }
-    const all = Array.from({ length: 2 * 4096 + 1 }, (_, i) => i - 4096).map((n) => (n === 0 ? (a0 * b + a1 * (1 - b)) ** 2 : ((a0 - a1) ** 2 * Math.sin(Math.PI * n * b) ** 2) / (Math.PI * n) ** 2)).sort((x, y) => y - x);
+    const all = Array.from({ length: 2 * 4096 + 1 }, (_, i) => i - 4096)
+      .map((n) =>
+        n === 0 ? (a0 * b + a1 * (1 - b)) ** 2 : ((a0 - a1) ** 2 * Math.sin(Math.PI * n * b) ** 2) / (Math.PI * n) ** 2,
+      )
+      .sort((x, y) => y - x);
     const r = fourierBestNTerm(rho, 40);
     for (const N of [1, 5, 17, 40]) {
       const kept = all.slice(0, N).reduce((s, v) => s + v, 0);
@@ -82,22 +120,28 @@ describe('Haar / Mamba side of Cor. 1 (Eq. 28–31)', () => {
     expect(haarCoefficient(rho, 3, 0)).toBe(0); // no break in the support ⇒ zero (Eq. 30)
   });
 
-  it.each([1, 2, 4])('m = %i: fitted rates sit at the predicted 1/(3m) per basis and N^{−1}, and Mamba beats S4D at N = 64', (m) => {
-    const r = corollary1(m, { targets: 16, NMax: 64, seed: 0 });
-    expect(r.mamba.N.at(-1)).toBe(64);
-    expect(r.mamba.fit.rate!).toBeGreaterThanOrEqual(0.95 * r.mamba.predictedRate); // the O(·) is an upper bound on error²
-    expect(r.mamba.fit.rate!).toBeLessThanOrEqual(1.3 * r.mamba.predictedRate);
-    expect(r.fourier.fit.exponent!).toBeGreaterThan(-1.15);
-    expect(r.fourier.fit.exponent!).toBeLessThan(-0.9);
-    expect(r.mamba.error2.at(-1)!).toBeLessThan(r.fourier.error2[63]);
-    for (let i = 1; i < r.mamba.error2.length; i++) expect(r.mamba.error2[i]).toBeLessThanOrEqual(r.mamba.error2[i - 1]);
-  });
+  it.each([1, 2, 4])(
+    'm = %i: fitted rates sit at the predicted 1/(3m) per basis and N^{−1}, and Mamba beats S4D at N = 64',
+    (m) => {
+      const r = corollary1(m, { targets: 16, NMax: 64, seed: 0 });
+      expect(r.mamba.N.at(-1)).toBe(64);
+      expect(r.mamba.fit.rate!).toBeGreaterThanOrEqual(0.95 * r.mamba.predictedRate); // the O(·) is an upper bound on error²
+      expect(r.mamba.fit.rate!).toBeLessThanOrEqual(1.3 * r.mamba.predictedRate);
+      expect(r.fourier.fit.exponent!).toBeGreaterThan(-1.15);
+      expect(r.fourier.fit.exponent!).toBeLessThan(-0.9);
+      expect(r.mamba.error2.at(-1)!).toBeLessThan(r.fourier.error2[63]);
+      for (let i = 1; i < r.mamba.error2.length; i++)
+        expect(r.mamba.error2[i]).toBeLessThanOrEqual(r.mamba.error2[i - 1]);
+    },
+  );
 
   it('refuses bad arguments by name', () => {
     expect(() => corollary1(0)).toThrow(/m: expected an integer in \[1, 64\], got 0/);
     expect(() => corollary1(1, { NMax: 2 })).toThrow(/options.NMax/);
     expect(() => corollary1(1, { s6: [{ L: 64, wDelta: 1 }] })).toThrow(ConfigError);
-    expect(() => fourierBestNTerm(piecewiseConstant([0.5], [0, 1]), 20, 4)).toThrow(/NMax: expected an integer in \[0, 9\]/);
+    expect(() => fourierBestNTerm(piecewiseConstant([0.5], [0, 1]), 20, 4)).toThrow(
+      /NMax: expected an integer in \[0, 9\]/,
+    );
   });
 });
 
@@ -145,7 +189,9 @@ describe('Cor. 1 with the wavelets realised by an actual S6 layer', () => {
     expect(r.s6Rates).toHaveLength(1);
     expect(r.error2AtNMax.s6[0]).toBeGreaterThanOrEqual(r.error2AtNMax.mamba);
     expect(JSON.parse(JSON.stringify(t.results[0].s6[0])).L).toBe(64);
-    expect(() => s6HaarBestNTerm(piecewiseConstant([0.5], [0, 1]), { ...s6HaarDictionary(4, -1e6), bases: [] }, 3)).toThrow(/dict: expected a dictionary/);
+    expect(() =>
+      s6HaarBestNTerm(piecewiseConstant([0.5], [0, 1]), { ...s6HaarDictionary(4, -1e6), bases: [] }, 3),
+    ).toThrow(/dict: expected a dictionary/);
     expect(() => s6HaarDictionary(100, -1e6)).toThrow(/L: expected a power of two/);
   });
 });

@@ -7,8 +7,19 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, Rng, ValueError, ready, tf } from '../src/index.js';
 import {
-  haarHeavisideTerms, haarWavelet, heaviside, heavisideBasis, mambaBasis, mambaHaarWavelet, recoverAbsoluteTime,
-  s4dBasis, s6HaarDictionary, s6HeavisideBases, s6MambaBasis, theorem1Errors, transitionWidth,
+  haarHeavisideTerms,
+  haarWavelet,
+  heaviside,
+  heavisideBasis,
+  mambaBasis,
+  mambaHaarWavelet,
+  recoverAbsoluteTime,
+  s4dBasis,
+  s6HaarDictionary,
+  s6HeavisideBases,
+  s6MambaBasis,
+  theorem1Errors,
+  transitionWidth,
 } from '../src/theory/index.js';
 
 beforeAll(async () => {
@@ -20,7 +31,8 @@ function li2(z: number): number {
   if (z < 0) return 0.5 * li2(z * z) - li2(-z); // Li₂(−x) = ½Li₂(x²) − Li₂(x)
   if (z === 1) return Math.PI ** 2 / 6;
   if (z > 0.5) return Math.PI ** 2 / 6 - Math.log(z) * Math.log(1 - z) - li2(1 - z);
-  let s = 0, p = z;
+  let s = 0,
+    p = z;
   for (let k = 1; k < 200 && p > 1e-20; k++, p *= z) s += p / (k * k);
   return s;
 }
@@ -29,13 +41,20 @@ function li2(z: number): number {
 const F = (u: number): number => (u <= 0 ? -li2(-Math.exp(u)) : 2 * (Math.PI ** 2 / 12) + (u * u) / 2 - F(-u));
 
 /** Closed form of Eq. 22's basis: B·exp(−∫_s^1 softplus(w(r − t̂)) dr) = B·exp(−(F(w(s−t̂)) − F(w(1−t̂)))/|w|). */
-const heavisideExact = (tHat: number, w: number, s: number, B = 1) => B * Math.exp(-(F(w * (s - tHat)) - F(w * (1 - tHat))) / -w);
+const heavisideExact = (tHat: number, w: number, s: number, B = 1) =>
+  B * Math.exp(-(F(w * (s - tHat)) - F(w * (1 - tHat))) / -w);
 
 describe('Haar wavelets (Eq. 10, 16–18)', () => {
   it('ψ_{j,k} equals its three-Heaviside split (18) at every point of a fine grid, and is orthonormal', () => {
     const G = 1 << 10;
     const grid = Array.from({ length: G }, (_, i) => (i + 0.5) / G);
-    const pairs: [number, number][] = [[0, 0], [1, 1], [2, 3], [3, 5], [5, 17]];
+    const pairs: [number, number][] = [
+      [0, 0],
+      [1, 1],
+      [2, 3],
+      [3, 5],
+      [5, 17],
+    ];
     for (const [j, k] of pairs) {
       const terms = haarHeavisideTerms(j, k);
       for (const s of [...grid, ...terms.map((t) => t.tHat).filter((t) => t < 1)]) {
@@ -84,7 +103,9 @@ describe('Mamba basis g^M(s; t, x) by quadrature (Eq. 8) and the S4D basis (Eq. 
     expect(g[0]).toBeCloseTo(Math.exp(-(0.1 + (1 - 0.81) / 2)), 13);
     expect(g[1]).toBeCloseTo(Math.exp(-(0.9 + (1 - 0.01) / 2)), 13);
     expect(() => mambaBasis(() => -1, [0.5])).toThrow(/delta: expected Δ\(r\) finite and ≥ 0/);
-    expect(() => mambaBasis(() => 1, [0.5], { lambda: -1 })).toThrow(/options.lambda: expected a finite number ≥ 0, got -1/);
+    expect(() => mambaBasis(() => 1, [0.5], { lambda: -1 })).toThrow(
+      /options.lambda: expected a finite number ≥ 0, got -1/,
+    );
     expect(() => mambaBasis(() => 1, [1.5])).toThrow(ValueError);
     expect(() => heavisideBasis(0.5, 3, [0.5])).toThrow(/wDelta: expected a finite negative number, got 3/);
   });
@@ -93,7 +114,12 @@ describe('Mamba basis g^M(s; t, x) by quadrature (Eq. 8) and the S4D basis (Eq. 
 describe('Theorem 1: g1 − 2g2 + g3 → ψ_{j,k} as w_Δ → −∞ (Eq. 18, 22, 23)', () => {
   const ws = [-1e1, -1e2, -1e3, -1e4, -1e5, -1e6, -1e7];
 
-  it.each([[0, 0], [2, 1], [4, 9], [6, 63]])('(j, k) = (%i, %i): sup-error off the layers ≤ 4·2^{j/2}/|w| and is Θ(1/|w|); L² error → 0', (j, k) => {
+  it.each([
+    [0, 0],
+    [2, 1],
+    [4, 9],
+    [6, 63],
+  ])('(j, k) = (%i, %i): sup-error off the layers ≤ 4·2^{j/2}/|w| and is Θ(1/|w|); L² error → 0', (j, k) => {
     const r = theorem1Errors(j, k, ws);
     const amp = 2 ** (j / 2);
     r.wDelta.forEach((w, i) => {
@@ -102,7 +128,10 @@ describe('Theorem 1: g1 − 2g2 + g3 → ψ_{j,k} as w_Δ → −∞ (Eq. 18, 22
       // at s = t̂_1 (off the layers once δ(w) < 2^{−(j+1)}): error ≥ 2^{j/2}(1 − g1(t̂_1)/2^{j/2})
       //   = 2^{j/2}(1 − e^{−(F(0) − F(w(1 − t̂_1)))/|w|}) ≈ 2^{j/2}π²/(12|w|): the rate 1/|w| is attained
       const t1 = k / 2 ** j;
-      if (r.layerWidth[i] < 2 ** -(j + 1)) expect(r.supError[i], `w=${w}`).toBeGreaterThanOrEqual((1 - 1e-9) * amp * (1 - Math.exp(-(F(0) - F(w * (1 - t1))) / -w)));
+      if (r.layerWidth[i] < 2 ** -(j + 1))
+        expect(r.supError[i], `w=${w}`).toBeGreaterThanOrEqual(
+          (1 - 1e-9) * amp * (1 - Math.exp(-(F(0) - F(w * (1 - t1))) / -w)),
+        );
       expect(r.layerWidth[i]).toBeCloseTo(transitionWidth(w), 15);
       // a continuous ψ̂ cannot follow a jump: the sup over all of [0, 1] does not vanish
       if (-w >= 1e3) expect(r.supErrorAll[i]).toBeGreaterThanOrEqual(0.4 * amp);
@@ -158,32 +187,40 @@ describe('bases realised by the real S6 mixer (discrete Eq. 4 / 8)', () => {
   });
 
   it('with time PE and w_Δ = −1e8 the layer gives exact cell Heavisides H(τ_i − t̂), and its outputs are ⟨ĝ_c, x⟩', () => {
-    const L = 64, tHats = [0, 0.25, 17 / 64, 0.5, 1];
+    const L = 64,
+      tHats = [0, 0.25, 17 / 64, 0.5, 1];
     const rng = new Rng(3);
     const signal = Array.from({ length: L }, () => rng.normal());
     const before = tf.memory().numTensors;
     const r = s6HeavisideBases(tHats, { L, wDelta: -1e8, signal });
     expect(tf.memory().numTensors).toBe(before);
     tHats.forEach((t, c) => {
-      for (let i = 0; i < L; i++) expect(Math.abs(r.bases[c][i] - heaviside((i + 0.5) / L - t)), `t̂=${t} cell ${i}`).toBeLessThanOrEqual(1e-6);
+      for (let i = 0; i < L; i++)
+        expect(Math.abs(r.bases[c][i] - heaviside((i + 0.5) / L - t)), `t̂=${t} cell ${i}`).toBeLessThanOrEqual(1e-6);
       const dot = r.bases[c].reduce((s, g, i) => s + g * signal[i], 0);
       expect(Math.abs(r.projections[c] - dot)).toBeLessThanOrEqual(1e-4 * (1 + Math.abs(dot)));
     });
   });
 
   it('S6-realised ψ̂_{j,k} → ψ_{j,k} in the sup norm over the cells as |w_Δ| grows', () => {
-    const L = 64, dictErr = [-1e3, -1e4, -1e5, -1e7].map((w) => {
-      const dict = s6HaarDictionary(L, w);
-      let worst = 0;
-      for (const [j, k] of [[0, 0], [2, 3], [4, 7], [5, 31]]) {
-        const [p1, p2, p3] = haarHeavisideTerms(j, k).map((t) => Math.round(t.tHat * L));
-        for (let i = 0; i < L; i++) {
-          const psiHat = 2 ** (j / 2) * (dict.bases[p1][i] - 2 * dict.bases[p2][i] + dict.bases[p3][i]);
-          worst = Math.max(worst, Math.abs(psiHat - haarWavelet(j, k, (i + 0.5) / L)) / 2 ** (j / 2));
+    const L = 64,
+      dictErr = [-1e3, -1e4, -1e5, -1e7].map((w) => {
+        const dict = s6HaarDictionary(L, w);
+        let worst = 0;
+        for (const [j, k] of [
+          [0, 0],
+          [2, 3],
+          [4, 7],
+          [5, 31],
+        ]) {
+          const [p1, p2, p3] = haarHeavisideTerms(j, k).map((t) => Math.round(t.tHat * L));
+          for (let i = 0; i < L; i++) {
+            const psiHat = 2 ** (j / 2) * (dict.bases[p1][i] - 2 * dict.bases[p2][i] + dict.bases[p3][i]);
+            worst = Math.max(worst, Math.abs(psiHat - haarWavelet(j, k, (i + 0.5) / L)) / 2 ** (j / 2));
+          }
         }
-      }
-      return worst;
-    });
+        return worst;
+      });
     for (let i = 1; i < dictErr.length; i++) expect(dictErr[i]).toBeLessThan(dictErr[i - 1]);
     expect(dictErr[0]).toBeGreaterThan(0.1); // |w| = 1e3 is visibly too soft on 64 cells
     expect(dictErr[3]).toBeLessThan(1e-5);
@@ -192,8 +229,12 @@ describe('bases realised by the real S6 mixer (discrete Eq. 4 / 8)', () => {
   it('refuses bad options by name', () => {
     expect(() => s6HeavisideBases([0.5], { L: 48, wDelta: -1 })).toThrow(/options.L: expected a power of two/);
     expect(() => s6HeavisideBases([1.5], { L: 16, wDelta: -1 })).toThrow(/tHats\[0\]: expected a number in \[0, 1\]/);
-    expect(() => s6HeavisideBases([0.5], { L: 16, wDelta: 2 })).toThrow(/options.wDelta: expected a finite negative number, got 2/);
-    expect(() => s6HeavisideBases([0.5], { L: 16, wDelta: -5, signal: [1, 2] })).toThrow(/options.signal: expected 16 values/);
+    expect(() => s6HeavisideBases([0.5], { L: 16, wDelta: 2 })).toThrow(
+      /options.wDelta: expected a finite negative number, got 2/,
+    );
+    expect(() => s6HeavisideBases([0.5], { L: 16, wDelta: -5, signal: [1, 2] })).toThrow(
+      /options.signal: expected 16 values/,
+    );
     expect(() => s6MambaBasis(() => Number.NaN, { L: 8 })).toThrow(ValueError);
   });
 });

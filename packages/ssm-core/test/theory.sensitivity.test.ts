@@ -6,7 +6,14 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, Rng, ShapeError, ready, tf } from '../src/index.js';
-import { attentionSensitivity, fitLine, lemma2Demo, sensitivityProfile, sensitivityTable, type SensitivityProfile } from '../src/theory/index.js';
+import {
+  attentionSensitivity,
+  fitLine,
+  lemma2Demo,
+  sensitivityProfile,
+  sensitivityTable,
+  type SensitivityProfile,
+} from '../src/theory/index.js';
 
 beforeAll(async () => {
   await ready();
@@ -21,7 +28,8 @@ const randomInput = (L: number, seed: number) => {
 };
 
 /** Σ_{r=j+1}^{t} Δ_r for each t of the profile (Δ 1-indexed through `delta(r)`). */
-const cumDelta = (t: number[], j: number, delta: (r: number) => number) => t.map((tt) => Array.from({ length: tt - j }, (_, i) => delta(j + 1 + i)).reduce((s, v) => s + v, 0));
+const cumDelta = (t: number[], j: number, delta: (r: number) => number) =>
+  t.map((tt) => Array.from({ length: tt - j }, (_, i) => delta(j + 1 + i)).reduce((s, v) => s + v, 0));
 
 describe('Lemma 1 through the real mixers (Eq. 11, 35–41)', () => {
   it('S4D: |∂h_t[n]/∂x_j| = |B_n|·e^{−λ_n(t−j)} and ∂y_t/∂x_j = Σ_n C_n B_n e^{−λ_n(t−j)}; fitted rate = λ_n', () => {
@@ -53,8 +61,10 @@ describe('Lemma 1 through the real mixers (Eq. 11, 35–41)', () => {
     const delta = (r: number) => softplus(Wdt[0] * Wx[0] * x[r - 1] + bdt[0]); // Δ_r = softplus(W_dt (W_x x_r)_0 + b)
     const cum = cumDelta(p.t, 1, delta);
     p.states.forEach((s, n) => {
-      const lam = Math.exp(A[n]), w = Wx[1 + n]; // B_n(x) = w x
-      const a = Wdt[0] * Wx[0], z = a * x[0] + bdt[0];
+      const lam = Math.exp(A[n]),
+        w = Wx[1 + n]; // B_n(x) = w x
+      const a = Wdt[0] * Wx[0],
+        z = a * x[0] + bdt[0];
       const c1 = Math.abs(sigmoid(z) * a * w * x[0] ** 2 + softplus(z) * 2 * w * x[0]); // ∂(Δ(x_1) B_n(x_1) x_1)/∂x_1, h_0 = 0
       p.t.forEach((t, i) => {
         const ref = c1 * Math.exp(-lam * cum[i]);
@@ -64,7 +74,10 @@ describe('Lemma 1 through the real mixers (Eq. 11, 35–41)', () => {
       const slope = fitLine(p.t.slice(1), cum.slice(1)).slope;
       expect(Math.abs(s.fit!.rate / (lam * slope) - 1)).toBeLessThan(1e-3);
       expect(Math.abs(s.fit!.rate / s.predictedRate - 1)).toBeLessThan(0.05);
-      expect(s.meanDelta).toBeCloseTo(Array.from({ length: 95 }, (_, i) => delta(i + 2)).reduce((q, v) => q + v, 0) / 95, 6);
+      expect(s.meanDelta).toBeCloseTo(
+        Array.from({ length: 95 }, (_, i) => delta(i + 2)).reduce((q, v) => q + v, 0) / 95,
+        6,
+      );
     });
   });
 
@@ -95,10 +108,14 @@ describe('Lemma 1 through the real mixers (Eq. 11, 35–41)', () => {
     expect(() => sensitivityProfile('s4d', { L: 4, input: [1, 2] })).toThrow(/options.input: expected 4 values/);
     expect(() => sensitivityProfile('s4d', { L: 4, times: [0] })).toThrow(ConfigError);
     // names that exist on every object's prototype are not parameters
-    expect(() => sensitivityProfile('__proto__' as 's6')).toThrow(/mixer: expected 's4d' \| 's6' \| 'mamba2', got "__proto__"/);
+    expect(() => sensitivityProfile('__proto__' as 's6')).toThrow(
+      /mixer: expected 's4d' \| 's6' \| 'mamba2', got "__proto__"/,
+    );
     for (const name of ['__proto__', 'constructor', 'toString']) {
       const params = JSON.parse(`{"${name}": [1]}`) as Record<string, number[]>;
-      expect(() => sensitivityProfile('s4d', { params })).toThrow(new RegExp(`options.params: expected names among .*, got "${name}"`));
+      expect(() => sensitivityProfile('s4d', { params })).toThrow(
+        new RegExp(`options.params: expected names among .*, got "${name}"`),
+      );
     }
   });
 });
@@ -125,7 +142,8 @@ describe('Lemma 2 (Eq. 12–13) on a hand-set S6 layer', () => {
 
   it('the literal Eq. 13 can fail for j > 1: an input where ∂Λ_j/∂x_j·h_{j−1} cancels ∂(BΔx)_j/∂x_j', () => {
     // float64 model: Δ(x) = softplus(x/2 − 8), B(x) = x, λ = 1, Euler; x_r = 2 before j = 20
-    const D = (v: number) => softplus(0.5 * v - 8), dD = (v: number) => 0.5 * sigmoid(0.5 * v - 8);
+    const D = (v: number) => softplus(0.5 * v - 8),
+      dD = (v: number) => 0.5 * sigmoid(0.5 * v - 8);
     let h = 0;
     for (let r = 1; r < 20; r++) h = Math.exp(-D(2)) * h + D(2) * 2 * 2;
     const g = (v: number) => -dD(v) * Math.exp(-D(v)) * h + (dD(v) * v * v + 2 * v * D(v)); // ∂h_j/∂x_j
@@ -158,7 +176,18 @@ describe('softmax attention (App. B, Eq. 44–45) through the real TransformerMo
 describe('sensitivity table', () => {
   it('has one row per state and output of each mixer plus attention, with finite fitted rates', () => {
     const t = sensitivityTable({ L: 48, N: 2, attentionL: 48 });
-    expect(t.rows.map((r) => r.layer)).toEqual(['S4D', 'S4D', 'S4D', 'S6', 'S6', 'S6', 'Mamba-2', 'Mamba-2', 'Mamba-2', 'Attention']);
+    expect(t.rows.map((r) => r.layer)).toEqual([
+      'S4D',
+      'S4D',
+      'S4D',
+      'S6',
+      'S6',
+      'S6',
+      'Mamba-2',
+      'Mamba-2',
+      'Mamba-2',
+      'Attention',
+    ]);
     t.rows.forEach((r) => expect(Number.isFinite(r.fitted!)).toBe(true));
     expect(t.rows[0].fitted!).toBeCloseTo(t.rows[0].predicted, 3);
   });

@@ -18,7 +18,15 @@ beforeAll(async () => {
 
 const dir = mkdtempSync(join(tmpdir(), 'ssm-train-'));
 const small = (seed: number, numSamples = 256) => tasks.keepNth({ n: 3, vocabSize: 16, T: 10, numSamples, seed });
-const cfg: MambaConfig = { vocabSize: 16, dModel: 16, dState: 4, conv: false, gate: false, positionalEncoding: true, seed: 4 };
+const cfg: MambaConfig = {
+  vocabSize: 16,
+  dModel: 16,
+  dState: 4,
+  conv: false,
+  gate: false,
+  positionalEncoding: true,
+  seed: 4,
+};
 const tc: TrainConfig = { epochs: 3, stepsPerEpoch: 12, batchSize: 8, lr: 0.02, lrMin: 1e-4, seed: 9 };
 
 describe('Adam and the schedule', () => {
@@ -54,7 +62,9 @@ describe('evaluate', () => {
     const d = small(3, 20);
     const r = evaluate(m, d, 7);
     const logits = read(m.forward(tf.tensor2d(d.inputs, [20, 10], 'int32')));
-    let correct = 0, count = 0, nll = 0;
+    let correct = 0,
+      count = 0,
+      nll = 0;
     for (let i = 0; i < 200; i++) {
       if (d.targets[i] < 0) continue;
       const row = logits.subarray(i * 16, i * 16 + 16);
@@ -74,8 +84,12 @@ describe('train', () => {
   it('learns KEEP n-TH with PE (small) and leaves no tensors behind', async () => {
     const before = tf.memory().numTensors;
     const m = new MambaModel(cfg);
-    const r = await train(m, { train: small(1, 4096), val: small(2, 256) },
-      { epochs: 12, stepsPerEpoch: 50, batchSize: 32, lr: 0.03, lrMin: 1e-5, seed: 0, stopValAccuracy: 0.995 }, { progress: 'off' });
+    const r = await train(
+      m,
+      { train: small(1, 4096), val: small(2, 256) },
+      { epochs: 12, stepsPerEpoch: 50, batchSize: 32, lr: 0.03, lrMin: 1e-5, seed: 0, stopValAccuracy: 0.995 },
+      { progress: 'off' },
+    );
     expect(r.final!.valAccuracy).toBeGreaterThanOrEqual(0.99);
     expect(r.stopReason).toBe('valAccuracy');
     expect(evaluate(m, small(5, 512)).accuracy).toBeGreaterThanOrEqual(0.98);
@@ -86,7 +100,11 @@ describe('train', () => {
   it('an interrupted run resumed from its checkpoint ends bit-for-bit like an uninterrupted one', async () => {
     const data = { train: small(1), val: small(2, 64) };
     const full = new MambaModel(cfg);
-    const a = await train(full, data, tc, { checkpointPath: join(dir, 'a.safetensors'), metricsPath: join(dir, 'a.jsonl'), progress: 'off' });
+    const a = await train(full, data, tc, {
+      checkpointPath: join(dir, 'a.safetensors'),
+      metricsPath: join(dir, 'a.jsonl'),
+      progress: 'off',
+    });
 
     const ckpt = join(dir, 'b.safetensors');
     const metrics = join(dir, 'b.jsonl');
@@ -95,7 +113,11 @@ describe('train', () => {
       const m = new MambaModel(cfg);
       const ctl = new AbortController();
       const r = await train(m, data, tc, {
-        checkpointPath: ckpt, metricsPath: metrics, resume: true, progress: 'off', signal: ctl.signal,
+        checkpointPath: ckpt,
+        metricsPath: metrics,
+        resume: true,
+        progress: 'off',
+        signal: ctl.signal,
         onStep: (s) => s.step === stopAt && ctl.abort(),
       });
       expect(r.stopReason).toBe('interrupted');
@@ -103,13 +125,22 @@ describe('train', () => {
       m.dispose();
     }
     const resumed = new MambaModel({ ...cfg });
-    const b = await train(resumed, data, tc, { checkpointPath: ckpt, metricsPath: metrics, resume: true, progress: 'off' });
+    const b = await train(resumed, data, tc, {
+      checkpointPath: ckpt,
+      metricsPath: metrics,
+      resume: true,
+      progress: 'off',
+    });
     expect(b.resumedFrom).toEqual({ epoch: 2, step: 31 });
     expect(b.stopReason).toBe(a.stopReason);
     const strip = (h: typeof a.history) => h.map(({ seconds: _s, ...rest }) => rest);
     expect(strip(b.history)).toEqual(strip(a.history));
-    for (const n of full.paramNames()) expect(Array.from(read(resumed.getParam(n)))).toEqual(Array.from(read(full.getParam(n))));
-    const lines = readFileSync(metrics, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    for (const n of full.paramNames())
+      expect(Array.from(read(resumed.getParam(n)))).toEqual(Array.from(read(full.getParam(n))));
+    const lines = readFileSync(metrics, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(strip(lines)).toEqual(strip(a.history)); // one line per epoch, none lost or repeated
     // resuming a finished run is a no-op
     const again = await train(resumed, data, tc, { checkpointPath: ckpt, resume: true, progress: 'off' });
@@ -125,13 +156,26 @@ describe('train', () => {
     await train(m, data, { ...tc, epochs: 1 }, { checkpointPath: ckpt, progress: 'off' });
     const fresh = new MambaModel(cfg);
     const w0 = read(fresh.getParam('mixer.A_log')).slice();
-    await expect(train(fresh, data, { ...tc, epochs: 1, batchSize: 4 }, { checkpointPath: ckpt, resume: true, progress: 'off' })).rejects.toThrow(/trainConfig/);
-    await expect(train(fresh, { ...data, train: small(7) }, { ...tc, epochs: 1 }, { checkpointPath: ckpt, resume: true, progress: 'off' })).rejects.toThrow(/data/);
+    await expect(
+      train(fresh, data, { ...tc, epochs: 1, batchSize: 4 }, { checkpointPath: ckpt, resume: true, progress: 'off' }),
+    ).rejects.toThrow(/trainConfig/);
+    await expect(
+      train(
+        fresh,
+        { ...data, train: small(7) },
+        { ...tc, epochs: 1 },
+        { checkpointPath: ckpt, resume: true, progress: 'off' },
+      ),
+    ).rejects.toThrow(/data/);
     const other = new MambaModel({ ...cfg, dState: 5 });
-    await expect(train(other, data, { ...tc, epochs: 1 }, { checkpointPath: ckpt, resume: true, progress: 'off' })).rejects.toThrow(CheckpointError);
+    await expect(
+      train(other, data, { ...tc, epochs: 1 }, { checkpointPath: ckpt, resume: true, progress: 'off' }),
+    ).rejects.toThrow(CheckpointError);
     const bytes = readFileSync(ckpt);
     writeFileSync(ckpt, bytes.subarray(0, bytes.length - 100));
-    await expect(train(fresh, data, { ...tc, epochs: 1 }, { checkpointPath: ckpt, resume: true, progress: 'off' })).rejects.toThrow(CheckpointError);
+    await expect(
+      train(fresh, data, { ...tc, epochs: 1 }, { checkpointPath: ckpt, resume: true, progress: 'off' }),
+    ).rejects.toThrow(CheckpointError);
     expect(Array.from(read(fresh.getParam('mixer.A_log')))).toEqual(Array.from(w0));
     [m, fresh, other].forEach((x) => x.dispose());
   });

@@ -5,7 +5,17 @@
  * against the paper (Tab. 1, Tab. A.1/A.2), input checking, leaks, and a tiny learning check.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CheckpointError, ConfigError, MambaModel, Rng, ShapeError, ValueError, backendInfo, ready, tf } from '../src/index.js';
+import {
+  CheckpointError,
+  ConfigError,
+  MambaModel,
+  Rng,
+  ShapeError,
+  ValueError,
+  backendInfo,
+  ready,
+  tf,
+} from '../src/index.js';
 import { TransformerModel, type TransformerConfig } from '../src/models/transformer.js';
 import { expectClose, expectGradsMatchFiniteDifferences, matvec, read } from './helpers.js';
 
@@ -23,7 +33,13 @@ function perturb(m: TransformerModel, seed: number, scale = 0.3) {
   const r = new Rng(seed);
   for (const name of m.paramNames()) {
     const v = m.getParam(name);
-    m.setParam(name, tf.tensor(Float32Array.from(v.dataSync(), (x) => x + scale * r.normal()), v.shape));
+    m.setParam(
+      name,
+      tf.tensor(
+        Float32Array.from(v.dataSync(), (x) => x + scale * r.normal()),
+        v.shape,
+      ),
+    );
   }
 }
 
@@ -34,7 +50,8 @@ function perturb(m: TransformerModel, seed: number, scale = 0.3) {
 function erf64(u: number): number {
   const a = Math.abs(u);
   if (a < 2.5) {
-    let term = a, sum = a;
+    let term = a,
+      sum = a;
     for (let n = 1; n < 200 && Math.abs(term) > 1e-18 * Math.abs(sum); n++) {
       term *= (-a * a) / n;
       sum += term / (2 * n + 1);
@@ -43,7 +60,9 @@ function erf64(u: number): number {
   }
   // erfc(a) = exp(−a²)/√π · 1/(a + (1/2)/(a + 1/(a + (3/2)/(a + 2/(a + …)))))
   const tiny = 1e-300;
-  let f = a, C = a, D = 0;
+  let f = a,
+    C = a,
+    D = 0;
   for (let k = 1; k < 300; k++) {
     const num = k / 2;
     D = a + num * D;
@@ -81,7 +100,12 @@ function transformerRef64(m: TransformerModel, tokens: number[][]): { logits: Fl
   const logits = new Float64Array(tokens.length * L * C);
   const attention = new Float64Array(tokens.length * H * L * L);
   tokens.forEach((seq, bi) => {
-    const xs = seq.map((tok, t) => Float64Array.from({ length: d }, (_, i) => W['embedding.weight'][tok * d + i] + W['pos_embedding.weight'][t * d + i]));
+    const xs = seq.map((tok, t) =>
+      Float64Array.from(
+        { length: d },
+        (_, i) => W['embedding.weight'][tok * d + i] + W['pos_embedding.weight'][t * d + i],
+      ),
+    );
     const a = xs.map((x) => (c.layerNorm ? layerNorm64(x, W['ln_attn.weight'], W['ln_attn.bias']) : x));
     const q = a.map((v) => matvec(W['attn.q_proj.weight'], d, d, v, W['attn.q_proj.bias']));
     const k = a.map((v) => matvec(W['attn.k_proj.weight'], d, d, v, W['attn.k_proj.bias']));
@@ -90,7 +114,8 @@ function transformerRef64(m: TransformerModel, tokens: number[][]): { logits: Fl
     for (let hh = 0; hh < H; hh++) {
       for (let t = 0; t < L; t++) {
         const sc: number[] = [];
-        for (let s = 0; s <= t; s++) { // causal: keys s ≤ t only
+        for (let s = 0; s <= t; s++) {
+          // causal: keys s ≤ t only
           let dot = 0;
           for (let j = 0; j < dh; j++) dot += q[t][hh * dh + j] * k[s][hh * dh + j];
           sc.push(dot / Math.sqrt(dh));
@@ -110,8 +135,9 @@ function transformerRef64(m: TransformerModel, tokens: number[][]): { logits: Fl
       if (c.mlp) {
         const F = c.mlp.hidden;
         const mi = c.layerNorm ? layerNorm64(h, W['ln_mlp.weight'], W['ln_mlp.bias']) : h;
-        const z = matvec(W['mlp.fc1.weight'], F, d, mi, W['mlp.fc1.bias'])
-          .map((v) => (c.mlp && c.mlp.activation === 'gelu' ? 0.5 * v * (1 + erf64(v / Math.SQRT2)) : Math.max(0, v)));
+        const z = matvec(W['mlp.fc1.weight'], F, d, mi, W['mlp.fc1.bias']).map((v) =>
+          c.mlp && c.mlp.activation === 'gelu' ? 0.5 * v * (1 + erf64(v / Math.SQRT2)) : Math.max(0, v),
+        );
         const y = matvec(W['mlp.fc2.weight'], d, F, z, W['mlp.fc2.bias']);
         for (let i = 0; i < d; i++) h[i] += y[i];
       }
@@ -129,8 +155,14 @@ const CONFIGS: [string, TransformerConfig][] = [
   ['2 heads, LN, no MLP', { vocabSize: 9, dModel: 8, maxLen: 10, numHeads: 2 }],
   ['2 heads, no LN, no MLP', { vocabSize: 9, dModel: 6, maxLen: 9, numHeads: 2, layerNorm: false }],
   ['1 head, LN, GELU MLP (F = 12)', { vocabSize: 7, dModel: 6, maxLen: 9, mlp: { hidden: 12 } }],
-  ['2 heads, LN, ReLU MLP (F = 5), numClasses 5', { vocabSize: 10, numClasses: 5, dModel: 4, maxLen: 9, numHeads: 2, mlp: { hidden: 5, activation: 'relu' } }],
-  ['4 heads, no LN, GELU MLP (default F = 4d)', { vocabSize: 8, dModel: 8, maxLen: 9, numHeads: 4, layerNorm: false, mlp: {} }],
+  [
+    '2 heads, LN, ReLU MLP (F = 5), numClasses 5',
+    { vocabSize: 10, numClasses: 5, dModel: 4, maxLen: 9, numHeads: 2, mlp: { hidden: 5, activation: 'relu' } },
+  ],
+  [
+    '4 heads, no LN, GELU MLP (default F = 4d)',
+    { vocabSize: 8, dModel: 8, maxLen: 9, numHeads: 4, layerNorm: false, mlp: {} },
+  ],
 ];
 
 describe('TransformerModel forward = float64 loop (embedding, causal softmax attention, LN, MLP, output)', () => {
@@ -171,7 +203,8 @@ describe('causality', () => {
     for (const cfg of [CONFIGS[1], CONFIGS[4]]) {
       const m = new TransformerModel({ ...cfg[1], seed: 1 });
       perturb(m, 2);
-      const V = cfg[1].vocabSize, C = cfg[1].numClasses ?? V;
+      const V = cfg[1].vocabSize,
+        C = cfg[1].numClasses ?? V;
       const a = randomTokens(2, 9, V, 1);
       const b = a.map((r) => r.slice());
       b[0][6] = (b[0][6] + 1) % V;
@@ -180,8 +213,16 @@ describe('causality', () => {
       const [A, B] = [read(la), read(lb)];
       for (let bi = 0; bi < 2; bi++) {
         const off = bi * 9 * C;
-        expectClose(B.subarray(off, off + 6 * C), A.subarray(off, off + 6 * C), `${cfg[0]}: batch ${bi} logits before t=6`, 0, 0);
-        expect(Math.max(...B.subarray(off + 6 * C, off + 7 * C).map((v, i) => Math.abs(v - A[off + 6 * C + i])))).toBeGreaterThan(1e-4);
+        expectClose(
+          B.subarray(off, off + 6 * C),
+          A.subarray(off, off + 6 * C),
+          `${cfg[0]}: batch ${bi} logits before t=6`,
+          0,
+          0,
+        );
+        expect(
+          Math.max(...B.subarray(off + 6 * C, off + 7 * C).map((v, i) => Math.abs(v - A[off + 6 * C + i]))),
+        ).toBeGreaterThan(1e-4);
       }
       tf.dispose([la, lb]);
       m.dispose();
@@ -214,9 +255,16 @@ describe('causality', () => {
     for (const n of ['attn.q_proj.weight', 'attn.k_proj.weight']) m.setParam(n, m.getParam(n).mul(40));
     const tokens = randomTokens(2, 8, 9, 4);
     const s = 3;
-    const { value, grads } = tf.variableGrads(() => m.forward(tokens).slice([0, 0, 0], [2, s + 1, 9]).sum() as tf.Scalar);
+    const { value, grads } = tf.variableGrads(
+      () =>
+        m
+          .forward(tokens)
+          .slice([0, 0, 0], [2, s + 1, 9])
+          .sum() as tf.Scalar,
+    );
     expect(Number.isFinite(value.dataSync()[0])).toBe(true);
-    for (const [n, g] of Object.entries(grads)) expect(read(g).every(Number.isFinite), `grad of ${n} finite`).toBe(true);
+    for (const [n, g] of Object.entries(grads))
+      expect(read(g).every(Number.isFinite), `grad of ${n} finite`).toBe(true);
     const gpos = read(grads[m.getParam('pos_embedding.weight').name]);
     // rows t > s of the positional embedding only reach logits at positions ≥ t > s
     expect(Array.from(gpos.subarray((s + 1) * 8)).every((v) => v === 0)).toBe(true);
@@ -250,9 +298,18 @@ describe('parameters', () => {
     const m = new TransformerModel({ vocabSize: 5, dModel: 4, maxLen: 3, mlp: { hidden: 6 } });
     const lin = (n: string) => [`${n}.weight`, `${n}.bias`];
     expect(m.paramNames()).toEqual([
-      'embedding.weight', 'pos_embedding.weight', ...lin('ln_attn'),
-      ...lin('attn.q_proj'), ...lin('attn.k_proj'), ...lin('attn.v_proj'), ...lin('attn.out_proj'),
-      ...lin('ln_mlp'), ...lin('mlp.fc1'), ...lin('mlp.fc2'), ...lin('ln_f'), ...lin('lm_head'),
+      'embedding.weight',
+      'pos_embedding.weight',
+      ...lin('ln_attn'),
+      ...lin('attn.q_proj'),
+      ...lin('attn.k_proj'),
+      ...lin('attn.v_proj'),
+      ...lin('attn.out_proj'),
+      ...lin('ln_mlp'),
+      ...lin('mlp.fc1'),
+      ...lin('mlp.fc2'),
+      ...lin('ln_f'),
+      ...lin('lm_head'),
     ]);
     expect(m.getParam('mlp.fc1.weight').shape).toEqual([6, 4]); // torch Linear layout [out, in]
     expect(m.getParam('pos_embedding.weight').shape).toEqual([3, 4]);
@@ -264,9 +321,15 @@ describe('parameters', () => {
 
   it('seeds reproduce: same seed → identical weights, different seed → different', () => {
     const cfg: TransformerConfig = { vocabSize: 10, dModel: 6, maxLen: 5, numHeads: 3, mlp: {} };
-    const [a, b, c] = [new TransformerModel({ ...cfg, seed: 7 }), new TransformerModel({ ...cfg, seed: 7 }), new TransformerModel({ ...cfg, seed: 8 })];
+    const [a, b, c] = [
+      new TransformerModel({ ...cfg, seed: 7 }),
+      new TransformerModel({ ...cfg, seed: 7 }),
+      new TransformerModel({ ...cfg, seed: 8 }),
+    ];
     for (const n of a.paramNames()) expect(Array.from(read(a.getParam(n)))).toEqual(Array.from(read(b.getParam(n))));
-    expect(Array.from(read(a.getParam('attn.q_proj.weight')))).not.toEqual(Array.from(read(c.getParam('attn.q_proj.weight'))));
+    expect(Array.from(read(a.getParam('attn.q_proj.weight')))).not.toEqual(
+      Array.from(read(c.getParam('attn.q_proj.weight'))),
+    );
     [a, b, c].forEach((m) => m.dispose());
   });
 
@@ -283,15 +346,29 @@ describe('parameters', () => {
   // Tab. A.1/A.2 "TRANSFORMER l=1" (|V| = 128; the T = 30 column repeats T = 10's and is skipped).
   // d = 16 is matched by the default layout (no MLP); d = 32 and 64 only with an MLP of width F = d.
   const PAPER: [d: number, T: number, paper: number][] = [
-    [16, 10, 5.8e3], [16, 20, 6.0e3], [16, 40, 6.3e3], [16, 50, 6.4e3],
-    [32, 10, 15.1e3], [32, 20, 15.4e3], [32, 40, 16.0e3], [32, 50, 16.4e3],
-    [64, 10, 42.3e3], [64, 20, 42.9e3], [64, 40, 44.2e3], [64, 50, 44.9e3],
+    [16, 10, 5.8e3],
+    [16, 20, 6.0e3],
+    [16, 40, 6.3e3],
+    [16, 50, 6.4e3],
+    [32, 10, 15.1e3],
+    [32, 20, 15.4e3],
+    [32, 40, 16.0e3],
+    [32, 50, 16.4e3],
+    [64, 10, 42.3e3],
+    [64, 20, 42.9e3],
+    [64, 40, 44.2e3],
+    [64, 50, 44.9e3],
   ];
   for (const [d, T, paper] of PAPER) {
     const withMlp = d > 16;
     const tol = withMlp ? 0.01 : 0.055;
     it(`|V|=128, d=${d}, T=${T}${withMlp ? ', mlp F=d' : ', default'}: paper ${paper / 1e3}k, within ${tol * 100}%`, () => {
-      const m = new TransformerModel({ vocabSize: 128, dModel: d, maxLen: T, ...(withMlp ? { mlp: { hidden: d } } : {}) });
+      const m = new TransformerModel({
+        vocabSize: 128,
+        dModel: d,
+        maxLen: T,
+        ...(withMlp ? { mlp: { hidden: d } } : {}),
+      });
       const n = m.numParams();
       expect(Math.abs(n - paper) / paper, `${n} parameters vs ${paper}`).toBeLessThanOrEqual(tol);
       // independent count: token emb + pos emb + attention (4 Linear d→d) + 3 or 2 LNs + MLP + output layer
@@ -307,14 +384,30 @@ describe('parameters', () => {
   it('Tab. 1 (T = 50, d = 16): the default layout has 6,176 parameters (paper 6.4k)', () => {
     const m = new TransformerModel({ vocabSize: 128, dModel: 16, maxLen: 50 });
     expect(m.numParams()).toBe(6176);
-    expect(m.paramCounts()).toEqual({ embedding: 2048, position: 800, attention: 1088, norm: 64, mlp: 0, output: 2176, total: 6176 });
+    expect(m.paramCounts()).toEqual({
+      embedding: 2048,
+      position: 800,
+      attention: 1088,
+      norm: 64,
+      mlp: 0,
+      output: 2176,
+      total: 6176,
+    });
     m.dispose();
   });
 });
 
 describe('safetensors', () => {
   it('round trips config and weights (same logits), with model: transformer in the metadata', () => {
-    const m = new TransformerModel({ vocabSize: 9, numClasses: 4, dModel: 6, maxLen: 7, numHeads: 3, mlp: { hidden: 5, activation: 'relu' }, seed: 11 });
+    const m = new TransformerModel({
+      vocabSize: 9,
+      numClasses: 4,
+      dModel: 6,
+      maxLen: 7,
+      numHeads: 3,
+      mlp: { hidden: 5, activation: 'relu' },
+      seed: 11,
+    });
     perturb(m, 1);
     const bytes = m.toSafetensors({ note: 'x' });
     const m2 = TransformerModel.fromSafetensors(bytes, 'mem');
@@ -336,13 +429,19 @@ describe('safetensors', () => {
     const m = new TransformerModel({ vocabSize: 9, dModel: 8, maxLen: 7, seed: 1 });
     const before = Array.from(read(m.getParam('embedding.weight')));
     const wider = new TransformerModel({ vocabSize: 9, dModel: 8, maxLen: 9, seed: 2 });
-    expect(() => m.loadSafetensors(wider.toSafetensors(), 'wider.safetensors')).toThrow(/wider.safetensors: tensor "pos_embedding.weight": expected shape \[7,8\], got \[9,8\]/);
+    expect(() => m.loadSafetensors(wider.toSafetensors(), 'wider.safetensors')).toThrow(
+      /wider.safetensors: tensor "pos_embedding.weight": expected shape \[7,8\], got \[9,8\]/,
+    );
     const noLn = new TransformerModel({ vocabSize: 9, dModel: 8, maxLen: 7, layerNorm: false, seed: 3 });
-    expect(() => m.loadSafetensors(noLn.toSafetensors())).toThrow(/missing \[ln_attn.weight, ln_attn.bias, ln_f.weight, ln_f.bias\]/);
+    expect(() => m.loadSafetensors(noLn.toSafetensors())).toThrow(
+      /missing \[ln_attn.weight, ln_attn.bias, ln_f.weight, ln_f.bias\]/,
+    );
     expect(Array.from(read(m.getParam('embedding.weight')))).toEqual(before); // nothing changed
     const mamba = new MambaModel({ vocabSize: 9, dModel: 8, dState: 2 });
     expect(() => TransformerModel.fromSafetensors(mamba.toSafetensors(), 'mamba.st')).toThrow(CheckpointError);
-    expect(() => TransformerModel.fromSafetensors(mamba.toSafetensors(), 'mamba.st')).toThrow(/mamba.st: __metadata__.model: expected 'transformer', got "mamba"/);
+    expect(() => TransformerModel.fromSafetensors(mamba.toSafetensors(), 'mamba.st')).toThrow(
+      /mamba.st: __metadata__.model: expected 'transformer', got "mamba"/,
+    );
     expect(() => m.loadSafetensors(mamba.toSafetensors())).toThrow(CheckpointError);
     [m, wider, noLn, mamba].forEach((x) => x.dispose());
   });
@@ -351,15 +450,21 @@ describe('safetensors', () => {
 describe('input checking', () => {
   it('rejects bad configs, naming the option', () => {
     const base = { vocabSize: 5, dModel: 4, maxLen: 6 };
-    expect(() => new TransformerModel({ ...base, vocabSize: 0 })).toThrow(/config.vocabSize: expected a positive integer, got 0/);
+    expect(() => new TransformerModel({ ...base, vocabSize: 0 })).toThrow(
+      /config.vocabSize: expected a positive integer, got 0/,
+    );
     expect(() => new TransformerModel({ ...base, numClasses: 1.5 })).toThrow(/config.numClasses/);
     expect(() => new TransformerModel({ ...base, dModel: -4 })).toThrow(/config.dModel/);
     expect(() => new TransformerModel({ ...base, maxLen: 0 })).toThrow(/config.maxLen: expected a positive integer/);
-    expect(() => new TransformerModel({ ...base, numHeads: 3 })).toThrow(/config.numHeads: expected a divisor of config.dModel = 4, got 3/);
+    expect(() => new TransformerModel({ ...base, numHeads: 3 })).toThrow(
+      /config.numHeads: expected a divisor of config.dModel = 4, got 3/,
+    );
     expect(() => new TransformerModel({ ...base, numHeads: 0 })).toThrow(ConfigError);
     expect(() => new TransformerModel({ ...base, layerNorm: 'yes' as unknown as boolean })).toThrow(/config.layerNorm/);
     expect(() => new TransformerModel({ ...base, mlp: { hidden: 0 } })).toThrow(/config.mlp.hidden/);
-    expect(() => new TransformerModel({ ...base, mlp: { activation: 'tanh' as 'relu' } })).toThrow(/config.mlp.activation: expected gelu \| relu/);
+    expect(() => new TransformerModel({ ...base, mlp: { activation: 'tanh' as 'relu' } })).toThrow(
+      /config.mlp.activation: expected gelu \| relu/,
+    );
     expect(() => new TransformerModel({ ...base, mlp: 3 as unknown as false })).toThrow(/config.mlp/);
     expect(() => new TransformerModel({ ...base, seed: 0.5 })).toThrow(/config.seed/);
     expect(() => new TransformerModel(null as unknown as TransformerConfig)).toThrow(ConfigError);
@@ -369,8 +474,12 @@ describe('input checking', () => {
     const m = new TransformerModel({ vocabSize: 5, dModel: 4, maxLen: 4 });
     const before = tf.memory().numTensors;
     expect(() => m.forward([[1, 2, 3, 4, 0]])).toThrow(ShapeError);
-    expect(() => m.forward([[1, 2, 3, 4, 0]])).toThrow(/tokens: expected length L ≤ 4 \(config.maxLen.*got L = 5 in \[1,5\]/);
-    expect(() => m.forward([[1, 2, 5]])).toThrow(/tokens: expected ids in \[0, 5\) \(vocabSize\), got 5 at flat index 2/);
+    expect(() => m.forward([[1, 2, 3, 4, 0]])).toThrow(
+      /tokens: expected length L ≤ 4 \(config.maxLen.*got L = 5 in \[1,5\]/,
+    );
+    expect(() => m.forward([[1, 2, 5]])).toThrow(
+      /tokens: expected ids in \[0, 5\) \(vocabSize\), got 5 at flat index 2/,
+    );
     expect(() => m.forward([[1, 2], [3]])).toThrow(ShapeError);
     expect(() => m.forward([[1, 2.5]])).toThrow(ValueError);
     expect(tf.memory().numTensors).toBe(before);
@@ -387,7 +496,8 @@ describe('training on the default backend', () => {
     const before0 = Object.fromEntries(m.paramNames().map((n) => [n, Array.from(read(m.getParam(n)))]));
     const step = () => opt.minimize(() => m.forward(tokens).square().mean() as tf.Scalar);
     step();
-    for (const n of m.paramNames()) expect(Array.from(read(m.getParam(n))), `${n} updated on ${backendInfo().name}`).not.toEqual(before0[n]);
+    for (const n of m.paramNames())
+      expect(Array.from(read(m.getParam(n))), `${n} updated on ${backendInfo().name}`).not.toEqual(before0[n]);
     const before = tf.memory().numTensors;
     for (let i = 0; i < 3; i++) {
       step();
@@ -401,7 +511,10 @@ describe('training on the default backend', () => {
   });
 
   it('learns KEEP n-TH (y_t = x_n for t ≥ n, n = 2, L = 8, |V| = 8) to ≥ 95% accuracy in 250 Adam steps', () => {
-    const V = 8, L = 8, n = 2, batch = 32;
+    const V = 8,
+      L = 8,
+      n = 2,
+      batch = 32;
     const m = new TransformerModel({ vocabSize: V, dModel: 16, maxLen: L, seed: 0 });
     const opt = tf.train.adam(0.01);
     const rng = new Rng(123);
@@ -410,7 +523,9 @@ describe('training on the default backend', () => {
       return { x, y: x.map((r) => r.map((_, t) => (t >= n ? r[n] : 0))) };
     };
     // weight only positions t ≥ n
-    const mask = tf.tensor3d(Array.from({ length: batch }, () => Array.from({ length: L }, (_, t) => [t >= n ? 1 : 0])));
+    const mask = tf.tensor3d(
+      Array.from({ length: batch }, () => Array.from({ length: L }, (_, t) => [t >= n ? 1 : 0])),
+    );
     const denom = batch * (L - n);
     for (let s = 0; s < 250; s++) {
       const { x, y } = batchOf();

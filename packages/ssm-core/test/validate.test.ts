@@ -6,12 +6,36 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, SsmError, ValueError } from '../src/errors.js';
 import {
-  allFinite, bool, finite, finiteArray, firstNonFinite, fn, int, negative, nonEmptyArray, nonNegative, numberIn, numberWhere,
-  object, oneOf, ownKey, positive, positiveInt, powerOfTwo, seed, show,
+  allFinite,
+  bool,
+  finite,
+  finiteArray,
+  firstNonFinite,
+  fn,
+  int,
+  negative,
+  nonEmptyArray,
+  nonNegative,
+  numberIn,
+  numberWhere,
+  object,
+  oneOf,
+  ownKey,
+  positive,
+  positiveInt,
+  powerOfTwo,
+  seed,
+  show,
 } from '../src/validate.js';
 
 /** `f` throws `Cls` whose argument, expected and actual are as given, and whose message says all three. */
-function expectRejects(f: () => unknown, Cls: typeof ConfigError | typeof ValueError, argument: string, expected: string, actual: string) {
+function expectRejects(
+  f: () => unknown,
+  Cls: typeof ConfigError | typeof ValueError,
+  argument: string,
+  expected: string,
+  actual: string,
+) {
   let err: unknown;
   try {
     f();
@@ -51,7 +75,13 @@ describe('integers', () => {
     expectRejects(() => int('4', 'o.n', 3, 7), ConfigError, 'o.n', 'an integer in [3, 7]', '"4"');
     expectRejects(() => int(Number.NaN, 'o.n'), ConfigError, 'o.n', 'an integer', 'NaN');
     expectRejects(() => int(0, 'o.n', 1), ConfigError, 'o.n', 'an integer ≥ 1', '0');
-    expectRejects(() => int(9, 'o.n', 1, 8, 'an integer in [1, T=8]'), ConfigError, 'o.n', 'an integer in [1, T=8]', '9');
+    expectRejects(
+      () => int(9, 'o.n', 1, 8, 'an integer in [1, T=8]'),
+      ConfigError,
+      'o.n',
+      'an integer in [1, T=8]',
+      '9',
+    );
     expect(int(Number.MIN_SAFE_INTEGER, 'o.n')).toBe(Number.MIN_SAFE_INTEGER);
     expectRejects(() => int(Infinity, 'o.n'), ConfigError, 'o.n', 'an integer', 'Infinity');
   });
@@ -96,7 +126,13 @@ describe('numbers', () => {
 
   it('nonNegative: ≥ 0', () => {
     expect(nonNegative(0, 'lambda')).toBe(0);
-    expectRejects(() => nonNegative(-Number.MIN_VALUE, 'lambda'), ConfigError, 'lambda', 'a finite number ≥ 0', '-5e-324');
+    expectRejects(
+      () => nonNegative(-Number.MIN_VALUE, 'lambda'),
+      ConfigError,
+      'lambda',
+      'a finite number ≥ 0',
+      '-5e-324',
+    );
   });
 
   it('negative: < 0', () => {
@@ -108,25 +144,61 @@ describe('numbers', () => {
   it('numberIn: [lo, hi] closed, with an optional wording', () => {
     expect(numberIn(0, 'p', 0, 1)).toBe(0);
     expect(numberIn(1, 'p', 0, 1)).toBe(1);
-    expectRejects(() => numberIn(1 + Number.EPSILON, 'p', 0, 1), ConfigError, 'p', 'a number in [0, 1]', String(1 + Number.EPSILON));
+    expectRejects(
+      () => numberIn(1 + Number.EPSILON, 'p', 0, 1),
+      ConfigError,
+      'p',
+      'a number in [0, 1]',
+      String(1 + Number.EPSILON),
+    );
     expectRejects(() => numberIn(-1e-300, 'p', 0, 1), ConfigError, 'p', 'a number in [0, 1]', '-1e-300');
-    expectRejects(() => numberIn(2, 'c.lrMin', 0, 1, 'a number in [0, lr=1]'), ConfigError, 'c.lrMin', 'a number in [0, lr=1]', '2');
+    expectRejects(
+      () => numberIn(2, 'c.lrMin', 0, 1, 'a number in [0, lr=1]'),
+      ConfigError,
+      'c.lrMin',
+      'a number in [0, lr=1]',
+      '2',
+    );
   });
 
   it('numberWhere: a finite number passing the rule, e.g. (0, 0.1]', () => {
     const rule = (x: number) => x > 0 && x <= 0.1;
     expect(numberWhere(0.1, 'gamma', rule, 'a number in (0, 0.1]')).toBe(0.1);
     expect(numberWhere(Number.MIN_VALUE, 'gamma', rule, 'a number in (0, 0.1]')).toBe(Number.MIN_VALUE);
-    expectRejects(() => numberWhere(0, 'gamma', rule, 'a number in (0, 0.1]'), ConfigError, 'gamma', 'a number in (0, 0.1]', '0');
-    expectRejects(() => numberWhere(0.10000000000000002, 'gamma', rule, 'a number in (0, 0.1]'), ConfigError, 'gamma', 'a number in (0, 0.1]', '0.10000000000000002');
-    expectRejects(() => numberWhere(Number.NaN, 'gamma', () => true, 'anything finite'), ConfigError, 'gamma', 'anything finite', 'NaN');
+    expectRejects(
+      () => numberWhere(0, 'gamma', rule, 'a number in (0, 0.1]'),
+      ConfigError,
+      'gamma',
+      'a number in (0, 0.1]',
+      '0',
+    );
+    expectRejects(
+      () => numberWhere(0.10000000000000002, 'gamma', rule, 'a number in (0, 0.1]'),
+      ConfigError,
+      'gamma',
+      'a number in (0, 0.1]',
+      '0.10000000000000002',
+    );
+    expectRejects(
+      () => numberWhere(Number.NaN, 'gamma', () => true, 'anything finite'),
+      ConfigError,
+      'gamma',
+      'anything finite',
+      'NaN',
+    );
   });
 });
 
 describe('choices, keys and shapes of values', () => {
   it('oneOf: one of the listed values (===)', () => {
     expect(oneOf('hard', 'options.setting', ['standard', 'hard'] as const)).toBe('hard');
-    expectRejects(() => oneOf('medium', 'options.setting', ['standard', 'hard']), ConfigError, 'options.setting', "'standard' | 'hard'", '"medium"');
+    expectRejects(
+      () => oneOf('medium', 'options.setting', ['standard', 'hard']),
+      ConfigError,
+      'options.setting',
+      "'standard' | 'hard'",
+      '"medium"',
+    );
     expectRejects(() => oneOf(2, 'k', [1, 3]), ConfigError, 'k', '1 | 3', '2');
     expectRejects(() => oneOf('toString', 'k', ['a']), ConfigError, 'k', "'a'", '"toString"');
   });
@@ -138,7 +210,13 @@ describe('choices, keys and shapes of values', () => {
       expectRejects(() => ownKey(name, 'mixer', table), ConfigError, 'mixer', 's4d | s6', JSON.stringify(name));
     }
     expectRejects(() => ownKey(1, 'mixer', table), ConfigError, 'mixer', 's4d | s6', '1');
-    expectRejects(() => ownKey('x', 'options.params', table, 'names among s4d, s6'), ConfigError, 'options.params', 'names among s4d, s6', '"x"');
+    expectRejects(
+      () => ownKey('x', 'options.params', table, 'names among s4d, s6'),
+      ConfigError,
+      'options.params',
+      'names among s4d, s6',
+      '"x"',
+    );
     // a key stored as an own property is accepted even when it shadows a prototype name
     const parsed = JSON.parse('{"__proto__": 1, "constructor": 2}') as object;
     expect(ownKey('__proto__', 't', parsed)).toBe('__proto__');
@@ -149,15 +227,33 @@ describe('choices, keys and shapes of values', () => {
     const o = { a: 1 };
     expect(object(o, 'options', 'an object {a}')).toBe(o);
     expectRejects(() => object(null, 'options', 'an object {a}'), ConfigError, 'options', 'an object {a}', 'null');
-    expectRejects(() => object(undefined, 'options', 'an object {a}'), ConfigError, 'options', 'an object {a}', 'undefined');
+    expectRejects(
+      () => object(undefined, 'options', 'an object {a}'),
+      ConfigError,
+      'options',
+      'an object {a}',
+      'undefined',
+    );
     expectRejects(() => object([1], 'options', 'an object {a}'), ConfigError, 'options', 'an object {a}', '[1]');
     expectRejects(() => object('a', 'options', 'an object {a}'), ConfigError, 'options', 'an object {a}', '"a"');
   });
 
   it('nonEmptyArray: at least one entry', () => {
     expect(nonEmptyArray([0], 'tHats', 'a non-empty array')).toEqual([0]);
-    expectRejects(() => nonEmptyArray([], 'tHats', 'a non-empty array'), ConfigError, 'tHats', 'a non-empty array', '[]');
-    expectRejects(() => nonEmptyArray({ length: 1 }, 'tHats', 'a non-empty array'), ConfigError, 'tHats', 'a non-empty array', '{"length":1}');
+    expectRejects(
+      () => nonEmptyArray([], 'tHats', 'a non-empty array'),
+      ConfigError,
+      'tHats',
+      'a non-empty array',
+      '[]',
+    );
+    expectRejects(
+      () => nonEmptyArray({ length: 1 }, 'tHats', 'a non-empty array'),
+      ConfigError,
+      'tHats',
+      'a non-empty array',
+      '{"length":1}',
+    );
   });
 
   it('bool and fn', () => {
@@ -178,6 +274,12 @@ describe('data', () => {
     expect(firstNonFinite([])).toBe(-1);
     expect(() => finiteArray(a.subarray(0, 2), 'x')).not.toThrow();
     expectRejects(() => finiteArray(a, 'x'), ValueError, 'x', 'finite values', 'NaN at flat index 2');
-    expectRejects(() => finiteArray([1, -Infinity], 'u', [1, 2]), ValueError, 'u', 'finite values', '-Infinity at flat index 1 of shape [1,2]');
+    expectRejects(
+      () => finiteArray([1, -Infinity], 'u', [1, 2]),
+      ValueError,
+      'u',
+      'finite values',
+      '-Infinity at flat index 1 of shape [1,2]',
+    );
   });
 });

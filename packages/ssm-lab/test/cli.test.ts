@@ -14,19 +14,63 @@ import { describe, expect, it } from 'vitest';
 const bin = fileURLToPath(new URL('../bin/ssm-lab.js', import.meta.url));
 const run = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
 const dir = mkdtempSync(join(tmpdir(), 'ssm-lab-'));
-const SMALL = ['train', 'keep-nth', '--T', '10', '--n', '3', '--vocab', '16', '--d', '16', '--N', '4', '--pe', '1', '--epochs', '4',
-  '--steps-per-epoch', '25', '--batch', '16', '--lr', '0.03', '--train-samples', '1024', '--val-samples', '64', '--test-samples', '256'];
+const SMALL = [
+  'train',
+  'keep-nth',
+  '--T',
+  '10',
+  '--n',
+  '3',
+  '--vocab',
+  '16',
+  '--d',
+  '16',
+  '--N',
+  '4',
+  '--pe',
+  '1',
+  '--epochs',
+  '4',
+  '--steps-per-epoch',
+  '25',
+  '--batch',
+  '16',
+  '--lr',
+  '0.03',
+  '--train-samples',
+  '1024',
+  '--val-samples',
+  '64',
+  '--test-samples',
+  '256',
+];
 
 describe('ssm-lab', () => {
   it('--help documents every command and option', () => {
     const r = run(['--help']);
     expect(r.status).toBe(0);
     const src = readFileSync(fileURLToPath(new URL('../src/cli/options.ts', import.meta.url)), 'utf8');
-    const block = src.slice(src.indexOf('const OPTIONS = {'), src.indexOf('} as const;', src.indexOf('const OPTIONS = {')));
+    const block = src.slice(
+      src.indexOf('const OPTIONS = {'),
+      src.indexOf('} as const;', src.indexOf('const OPTIONS = {')),
+    );
     const options = [...block.matchAll(/'?([\w-]+)'?: \{ type:/g)].map((m) => m[1]);
     expect(options.length).toBeGreaterThan(30);
     for (const opt of options) expect(r.stdout, `--${opt} documented`).toContain(`--${opt}`);
-    for (const cmd of ['train', 'eval', 'reproduce table1', 'reproduce fig1', 'constructions', 'sweep run', 'theory', 'demo', 'keep-nth', 'mqar', 'induction-heads']) expect(r.stdout).toContain(cmd);
+    for (const cmd of [
+      'train',
+      'eval',
+      'reproduce table1',
+      'reproduce fig1',
+      'constructions',
+      'sweep run',
+      'theory',
+      'demo',
+      'keep-nth',
+      'mqar',
+      'induction-heads',
+    ])
+      expect(r.stdout).toContain(cmd);
   });
 
   it('rejects bad input with exit code 2 and the option named', () => {
@@ -34,11 +78,20 @@ describe('ssm-lab', () => {
       [['train', 'keep-nth', '--lr', 'fast'], /--lr: expected a number in \(0, 10\], got "fast"/],
       [['train', 'keep-nth', '--lr', '1e30'], /--lr: expected a number in \(0, 10\], got 1e\+30/],
       [['train', 'keep-nth', '--lr', 'Infinity'], /--lr: expected a number in \(0, 10\], got Infinity/],
-      [['train', 'keep-nth', '--lr', '0.01', '--lr-min', '0.1'], /--lr-min: expected a number in \[0, 0\.01\], got 0\.1/],
+      [
+        ['train', 'keep-nth', '--lr', '0.01', '--lr-min', '0.1'],
+        /--lr-min: expected a number in \[0, 0\.01\], got 0\.1/,
+      ],
       [['train', 'keep-nth', '--epochs', '2.5'], /--epochs: expected an integer ≥ 1, got 2\.5/],
-      [['train', 'keep-nth', 'mamba'], /ssm-lab train <task>: expected at most 1 argument, got "keep-nth" "mamba" \(unexpected argument "mamba"\)/],
+      [
+        ['train', 'keep-nth', 'mamba'],
+        /ssm-lab train <task>: expected at most 1 argument, got "keep-nth" "mamba" \(unexpected argument "mamba"\)/,
+      ],
       [['theory', 'now'], /ssm-lab theory: expected no arguments, got "now"/],
-      [['sweep', 'show', 'fig2', 'fig3'], /ssm-lab sweep show <preset>: expected at most 1 argument, got "fig2" "fig3" \(unexpected argument "fig3"\)/],
+      [
+        ['sweep', 'show', 'fig2', 'fig3'],
+        /ssm-lab sweep show <preset>: expected at most 1 argument, got "fig2" "fig3" \(unexpected argument "fig3"\)/,
+      ],
       [['train', 'keep-nth', '--n', '60'], /options\.n: expected an integer in \[1, T=50\], got 60/],
       [['train', 'keep-nth', '--model', 'rnn'], /--model: expected mamba\+pe \| mamba/],
       [['train', 'mqar', '--mode', 'zoology', '--keys', '5000', '--vocab', '8192'], /options\.numKeys/],
@@ -58,7 +111,8 @@ describe('ssm-lab', () => {
     const r = run([...SMALL, '--out', out, '--json']);
     expect(r.status, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout);
-    for (const f of ['checkpoint.safetensors', 'metrics.jsonl', 'model.safetensors', 'result.json']) expect(existsSync(join(out, f)), f).toBe(true);
+    for (const f of ['checkpoint.safetensors', 'metrics.jsonl', 'model.safetensors', 'result.json'])
+      expect(existsSync(join(out, f)), f).toBe(true);
     expect(JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'))).toEqual(result);
     expect(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n')).toHaveLength(result.epochs);
     const e = run(['eval', out, '--json']);
@@ -82,13 +136,18 @@ describe('ssm-lab', () => {
     const ref = run([...SMALL, '--out', join(dir, 'ref'), '--json']);
     expect(ref.status, ref.stderr).toBe(0);
     const out = join(dir, 'killed');
-    const child = spawn(process.execPath, [bin, ...SMALL, '--out', out, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, ...SMALL, '--out', out, '--json'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (b) => (stderr += b));
     await new Promise<void>((resolve) => {
       const poll = setInterval(() => {
         // interrupt once the first epoch is on disk (mid-run)
-        if (existsSync(join(out, 'metrics.jsonl')) && readFileSync(join(out, 'metrics.jsonl'), 'utf8').includes('"epoch":1')) {
+        if (
+          existsSync(join(out, 'metrics.jsonl')) &&
+          readFileSync(join(out, 'metrics.jsonl'), 'utf8').includes('"epoch":1')
+        ) {
           clearInterval(poll);
           child.kill('SIGINT');
           resolve();
@@ -101,9 +160,14 @@ describe('ssm-lab', () => {
     const resumed = run([...SMALL, '--out', out, '--resume', '--json']);
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(resumed.stderr).toMatch(/resumed from/);
-    const a = JSON.parse(ref.stdout), b = JSON.parse(resumed.stdout);
+    const a = JSON.parse(ref.stdout),
+      b = JSON.parse(resumed.stdout);
     expect({ ...b, seconds: 0 }).toEqual({ ...a, seconds: 0 });
-    const strip = (f: string) => readFileSync(f, 'utf8').trim().split('\n').map((l) => ({ ...JSON.parse(l), seconds: 0 }));
+    const strip = (f: string) =>
+      readFileSync(f, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => ({ ...JSON.parse(l), seconds: 0 }));
     expect(strip(join(out, 'metrics.jsonl'))).toEqual(strip(join(dir, 'ref', 'metrics.jsonl')));
   });
 });

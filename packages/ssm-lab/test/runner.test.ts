@@ -14,12 +14,18 @@ describe('runJobs (notebooks’ live training)', () => {
     const lab = require('ssm-lab') as typeof Lab;
     expect(require.resolve('ssm-lab')).toMatch(/dist[/\\]index\.cjs$/);
     const job = (id: string, name: Lab.ModelName): Lab.JobSpec => ({
-      id, label: lab.MODELS[name].label, task: { task: 'keep-nth', n: 2, vocabSize: 8, T: 6 }, seed: 0,
-      model: lab.modelSpec(name, { d: 8, N: 2, T: 6 }), samples: { train: 64, val: 16, test: 32 },
+      id,
+      label: lab.MODELS[name].label,
+      task: { task: 'keep-nth', n: 2, vocabSize: 8, T: 6 },
+      seed: 0,
+      model: lab.modelSpec(name, { d: 8, N: 2, T: 6 }),
+      samples: { train: 64, val: 16, test: 32 },
       train: { epochs: 2, stepsPerEpoch: 3, batchSize: 8, lr: 0.01, lrMin: 0.001, seed: 0 },
     });
     const jobs = [job('a', 'mamba+pe'), job('b', 's4d')];
-    const steps = new Map<string, number[]>(), epochs = new Map<string, number[]>(), done: string[] = [];
+    const steps = new Map<string, number[]>(),
+      epochs = new Map<string, number[]>(),
+      done: string[] = [];
     const results = await lab.runJobs(jobs, {
       workers: 2,
       onStep: (j, s) => steps.set(j.id, [...(steps.get(j.id) ?? []), s.step]),
@@ -42,8 +48,12 @@ describe('runJobs (notebooks’ live training)', () => {
   it('rejects with the job’s label when a job fails', async () => {
     const lab = require('ssm-lab') as typeof Lab;
     const bad: Lab.JobSpec = {
-      id: 'bad', label: 'broken', task: { task: 'keep-nth', n: 2, vocabSize: 8, T: 6 }, seed: 0,
-      model: lab.modelSpec('mamba2', { d: 8, N: 2, T: 6 }, { dtRank: 0 }), samples: { train: 64, val: 16, test: 32 },
+      id: 'bad',
+      label: 'broken',
+      task: { task: 'keep-nth', n: 2, vocabSize: 8, T: 6 },
+      seed: 0,
+      model: lab.modelSpec('mamba2', { d: 8, N: 2, T: 6 }, { dtRank: 0 }),
+      samples: { train: 64, val: 16, test: 32 },
       train: { epochs: 1, stepsPerEpoch: 1, batchSize: 8, lr: 0.01, lrMin: 0.001, seed: 0 },
     };
     await expect(lab.runJobs([bad], { workers: 1 })).rejects.toThrow(/broken: .*dtRank/);

@@ -13,8 +13,25 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from 'ssm-core';
 import {
-  canonicalJson, expandGrid, FIG2, FIG2_QUICK, FIG3, FIG3_QUICK, hashId, mergeResults, parseResults, parseShard, resolveShard,
-  sha256Hex, shardCells, stateSize, sweepReport, toJsonl, validateSweepSpec, type ResultRecord, type SweepSpec,
+  canonicalJson,
+  expandGrid,
+  FIG2,
+  FIG2_QUICK,
+  FIG3,
+  FIG3_QUICK,
+  hashId,
+  mergeResults,
+  parseResults,
+  parseShard,
+  resolveShard,
+  sha256Hex,
+  shardCells,
+  stateSize,
+  sweepReport,
+  toJsonl,
+  validateSweepSpec,
+  type ResultRecord,
+  type SweepSpec,
 } from 'ssm-lab';
 
 const bin = fileURLToPath(new URL('../bin/ssm-lab.js', import.meta.url));
@@ -23,26 +40,50 @@ const tmp = () => mkdtempSync(join(tmpdir(), 'ssm-sweep-'));
 /** A grid of `cells` tiny MQAR cells (≈ 0.2–1 s each on wasm). */
 function tinySpec(name: string, seeds: number[], steps = 20): SweepSpec {
   return {
-    name, task: { kind: 'mqar', T: 12, vocabSize: 4 },
-    architectures: [{ model: 'mamba-conv', N: '2*size' }, { model: 'mamba2', N: 2 }],
-    sizes: [2], d: [4, 8], seeds,
+    name,
+    task: { kind: 'mqar', T: 12, vocabSize: 4 },
+    architectures: [
+      { model: 'mamba-conv', N: '2*size' },
+      { model: 'mamba2', N: 2 },
+    ],
+    sizes: [2],
+    d: [4, 8],
+    seeds,
     train: { epochs: 2, stepsPerEpoch: steps, batchSize: 8, lr: 0.01, lrMin: 0.001 },
     samples: { train: 64, val: 16, test: 32 },
   };
 }
 
-function runCli(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; done: Promise<{ status: number | null; signal: NodeJS.Signals | null; stderr: string; stdout: string }> } {
-  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  let stdout = '', stderr = '';
+function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): {
+  child: ChildProcess;
+  done: Promise<{ status: number | null; signal: NodeJS.Signals | null; stderr: string; stdout: string }>;
+} {
+  const child = spawn(process.execPath, [bin, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
+  let stdout = '',
+    stderr = '';
   child.stdout!.on('data', (b) => (stdout += b));
   child.stderr!.on('data', (b) => (stderr += b));
-  const done = new Promise<{ status: number | null; signal: NodeJS.Signals | null; stderr: string; stdout: string }>((resolve) =>
-    child.on('exit', (status, signal) => resolve({ status, signal, stderr, stdout })));
+  const done = new Promise<{ status: number | null; signal: NodeJS.Signals | null; stderr: string; stdout: string }>(
+    (resolve) => child.on('exit', (status, signal) => resolve({ status, signal, stderr, stdout })),
+  );
   return { child, done };
 }
 
 const lines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : []);
-const records = (file: string) => lines(file).flatMap((l) => { try { return [JSON.parse(l)]; } catch { return []; } });
+const records = (file: string) =>
+  lines(file).flatMap((l) => {
+    try {
+      return [JSON.parse(l)];
+    } catch {
+      return [];
+    }
+  });
 const count = (xs: string[]) => xs.reduce((m, x) => m.set(x, (m.get(x) ?? 0) + 1), new Map<string, number>());
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -85,24 +126,34 @@ describe('grid', () => {
   });
 
   it('ids hash the canonical JSON: key order does not matter, any change does', () => {
-    expect(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: undefined } })).toBe('{"a":{"d":[1,{"x":1,"y":2}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: undefined } })).toBe(
+      '{"a":{"d":[1,{"x":1,"y":2}]},"b":1}',
+    );
     expect(hashId({ a: 1, b: 2 })).toBe(hashId({ b: 2, a: 1 }));
     expect(hashId({ a: 1, b: 2 })).not.toBe(hashId({ a: 1, b: 3 }));
     expect(sha256Hex('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
-    for (const t of ['', 'a'.repeat(55), 'a'.repeat(56), 'a'.repeat(64), 'κ|V|Δ⊤ '.repeat(300)]) expect(sha256Hex(t)).toBe(createHash('sha256').update(t).digest('hex'));
-    const a = expandGrid(tinySpec('x', [0])), b = expandGrid({ ...tinySpec('y', [0]), train: { ...tinySpec('y', [0]).train, lr: 0.02 } });
+    for (const t of ['', 'a'.repeat(55), 'a'.repeat(56), 'a'.repeat(64), 'κ|V|Δ⊤ '.repeat(300)])
+      expect(sha256Hex(t)).toBe(createHash('sha256').update(t).digest('hex'));
+    const a = expandGrid(tinySpec('x', [0])),
+      b = expandGrid({ ...tinySpec('y', [0]), train: { ...tinySpec('y', [0]).train, lr: 0.02 } });
     expect(a[0].id).not.toBe(b[0].id);
   });
 
   it('rejects bad specs with errors naming the field, the expected and the actual value', () => {
     const bad = (patch: Record<string, unknown>) => () => validateSweepSpec({ ...tinySpec('t', [0]), ...patch });
     expect(bad({ sizes: [5] })).toThrow(/spec\.sizes\[0\]: expected κ ≤ T\/3 = 4 .*got 5/);
-    expect(bad({ architectures: [{ model: 'mamba3', N: 2 }] })).toThrow(/spec\.architectures\[0\]\.model: expected "mamba\+pe" \| "mamba" \| "s4d" \| .*"mamba-conv" \| "mamba2" \| "mamba-s4d" \| "mamba-delta-t" .*, got "mamba3"/);
-    expect(bad({ architectures: [{ model: 'mamba-conv', N: '2*kappa' }] })).toThrow(/spec\.architectures\[0\]\.N: expected an integer ≥ 1 or a rule/);
+    expect(bad({ architectures: [{ model: 'mamba3', N: 2 }] })).toThrow(
+      /spec\.architectures\[0\]\.model: expected "mamba\+pe" \| "mamba" \| "s4d" \| .*"mamba-conv" \| "mamba2" \| "mamba-s4d" \| "mamba-delta-t" .*, got "mamba3"/,
+    );
+    expect(bad({ architectures: [{ model: 'mamba-conv', N: '2*kappa' }] })).toThrow(
+      /spec\.architectures\[0\]\.N: expected an integer ≥ 1 or a rule/,
+    );
     expect(bad({ d: [] })).toThrow(/spec\.d: expected a non-empty array/);
     expect(bad({ seeds: [0, 0] })).toThrow(/spec\.seeds: expected distinct values/);
     expect(bad({ epochs: 3 })).toThrow(/spec\.epochs: expected one of the fields/);
-    expect(bad({ task: { kind: 'induction-heads', T: 20 }, sizes: [10] })).toThrow(/spec\.sizes\[0\]: expected \|V\| < \(T − 1\)\/2/);
+    expect(bad({ task: { kind: 'induction-heads', T: 20 }, sizes: [10] })).toThrow(
+      /spec\.sizes\[0\]: expected \|V\| < \(T − 1\)\/2/,
+    );
     expect(bad({ train: { epochs: 0, batchSize: 8, lr: 0.01, lrMin: 0 } })).toThrow(ConfigError);
   });
 });
@@ -126,30 +177,76 @@ describe('shards', () => {
     expect(() => parseShard('5/5')).toThrow(/--shard: expected i\/n with integers 0 ≤ i < n/);
     expect(() => parseShard('1-4')).toThrow(ConfigError);
     expect(resolveShard(undefined, {})).toMatchObject({ index: 0, count: 1 });
-    expect(resolveShard('1/3', { SLURM_ARRAY_TASK_ID: '0', SLURM_ARRAY_TASK_COUNT: '8' })).toMatchObject({ index: 1, count: 3 });
-    expect(resolveShard(undefined, { SLURM_ARRAY_TASK_ID: '3', SLURM_ARRAY_TASK_COUNT: '8' })).toMatchObject({ index: 3, count: 8 });
-    expect(resolveShard(undefined, { SLURM_ARRAY_TASK_ID: '8', SLURM_ARRAY_TASK_COUNT: '8', SLURM_ARRAY_TASK_MIN: '1' })).toMatchObject({ index: 7, count: 8 });
+    expect(resolveShard('1/3', { SLURM_ARRAY_TASK_ID: '0', SLURM_ARRAY_TASK_COUNT: '8' })).toMatchObject({
+      index: 1,
+      count: 3,
+    });
+    expect(resolveShard(undefined, { SLURM_ARRAY_TASK_ID: '3', SLURM_ARRAY_TASK_COUNT: '8' })).toMatchObject({
+      index: 3,
+      count: 8,
+    });
+    expect(
+      resolveShard(undefined, { SLURM_ARRAY_TASK_ID: '8', SLURM_ARRAY_TASK_COUNT: '8', SLURM_ARRAY_TASK_MIN: '1' }),
+    ).toMatchObject({ index: 7, count: 8 });
     expect(() => resolveShard(undefined, { SLURM_ARRAY_TASK_ID: '3' })).toThrow(/SLURM_ARRAY_TASK_COUNT/);
-    expect(resolveShard(undefined, { JOB_COMPLETION_INDEX: '4', SSM_SWEEP_SHARDS: '6' })).toMatchObject({ index: 4, count: 6 });
+    expect(resolveShard(undefined, { JOB_COMPLETION_INDEX: '4', SSM_SWEEP_SHARDS: '6' })).toMatchObject({
+      index: 4,
+      count: 6,
+    });
     expect(() => resolveShard(undefined, { JOB_COMPLETION_INDEX: '4' })).toThrow(/SSM_SWEEP_SHARDS/);
-    expect(() => resolveShard(undefined, { JOB_COMPLETION_INDEX: '6', SSM_SWEEP_SHARDS: '6' })).toThrow(/JOB_COMPLETION_INDEX/);
+    expect(() => resolveShard(undefined, { JOB_COMPLETION_INDEX: '6', SSM_SWEEP_SHARDS: '6' })).toThrow(
+      /JOB_COMPLETION_INDEX/,
+    );
   });
 });
 
 /** A synthetic result record, as ssm-core 0.1 wrote them (no `names`: mamba = mamba-conv, s4d = mamba-s4d, mamba-dt = mamba-delta-t). */
-function rec(cell: { arch: 'mamba' | 'mamba2' | 's4d' | 'mamba-dt'; size: number; d: number; seed: number; N?: number }, accuracy: number, finishedAt = '2026-01-01T00:00:00.000Z', vocabSize = 128): ResultRecord {
+function rec(
+  cell: { arch: 'mamba' | 'mamba2' | 's4d' | 'mamba-dt'; size: number; d: number; seed: number; N?: number },
+  accuracy: number,
+  finishedAt = '2026-01-01T00:00:00.000Z',
+  vocabSize = 128,
+): ResultRecord {
   const id = hashId(cell);
   return {
-    type: 'result', id, sweep: 's', finishedAt, startedAt: '2026-01-01T00:00:00.000Z', cpuSeconds: 1,
-    cell: { ...cell, N: cell.N ?? 8, task: { task: 'mqar', mode: 'paper', numKeys: cell.size, vocabSize, T: 100 }, label: `${cell.arch} ${cell.size} ${cell.d}` },
-    result: { id, label: '', accuracy, loss: 0, params: 1, seconds: 1, steps: 10, epochs: 1, stopReason: 'epochs', backend: 'wasm' },
+    type: 'result',
+    id,
+    sweep: 's',
+    finishedAt,
+    startedAt: '2026-01-01T00:00:00.000Z',
+    cpuSeconds: 1,
+    cell: {
+      ...cell,
+      N: cell.N ?? 8,
+      task: { task: 'mqar', mode: 'paper', numKeys: cell.size, vocabSize, T: 100 },
+      label: `${cell.arch} ${cell.size} ${cell.d}`,
+    },
+    result: {
+      id,
+      label: '',
+      accuracy,
+      loss: 0,
+      params: 1,
+      seconds: 1,
+      steps: 10,
+      epochs: 1,
+      stopReason: 'epochs',
+      backend: 'wasm',
+    },
   };
 }
 
 describe('results files and merge', () => {
   it('the reader skips a torn last line and foreign lines, keeping every complete record', () => {
-    const a = rec({ arch: 'mamba', size: 4, d: 8, seed: 0 }, 0.5), b = rec({ arch: 'mamba', size: 4, d: 16, seed: 0 }, 1);
-    const text = JSON.stringify({ type: 'start', id: a.id, sweep: 's', label: '', at: '' }) + '\n' + JSON.stringify(a) + '\n' + 'not json\n' + JSON.stringify(b).slice(0, 57);
+    const a = rec({ arch: 'mamba', size: 4, d: 8, seed: 0 }, 0.5),
+      b = rec({ arch: 'mamba', size: 4, d: 16, seed: 0 }, 1);
+    const text =
+      JSON.stringify({ type: 'start', id: a.id, sweep: 's', label: '', at: '' }) +
+      '\n' +
+      JSON.stringify(a) +
+      '\n' +
+      'not json\n' +
+      JSON.stringify(b).slice(0, 57);
     const p = parseResults(text);
     expect([...p.results.keys()]).toEqual([a.id]);
     expect(p.records).toHaveLength(2);
@@ -158,7 +255,10 @@ describe('results files and merge', () => {
 
   it('merge is order-independent: every permutation of the inputs gives byte-identical output', () => {
     const c1 = rec({ arch: 'mamba', size: 4, d: 8, seed: 0 }, 0.4);
-    const c1later = { ...rec({ arch: 'mamba', size: 4, d: 8, seed: 0 }, 0.9, '2026-01-02T00:00:00.000Z'), host: 'other' };
+    const c1later = {
+      ...rec({ arch: 'mamba', size: 4, d: 8, seed: 0 }, 0.9, '2026-01-02T00:00:00.000Z'),
+      host: 'other',
+    };
     const c1tie = { ...c1, host: 'zzz' };
     const c2 = rec({ arch: 's4d', size: 8, d: 32, seed: 1 }, 1);
     const c3 = rec({ arch: 'mamba2', size: 4, d: 16, seed: 2 }, 0.7);
@@ -168,7 +268,14 @@ describe('results files and merge', () => {
       [start, JSON.stringify(c3), JSON.stringify(c1tie)].join('\n') + '\n',
       [JSON.stringify(c1), JSON.stringify(c2).slice(0, 40)].join('\n'),
     ].map(parseResults);
-    const perms = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
+    const perms = [
+      [0, 1, 2],
+      [0, 2, 1],
+      [1, 0, 2],
+      [1, 2, 0],
+      [2, 0, 1],
+      [2, 1, 0],
+    ];
     const outs = perms.map((p) => toJsonl(mergeResults(p.map((i) => files[i]))));
     for (const o of outs) expect(o).toBe(outs[0]);
     const merged = mergeResults(files);
@@ -186,12 +293,13 @@ describe('results files and merge', () => {
 describe('report', () => {
   it('finds the smallest d reaching the threshold per architecture and κ, next to the constructions’ bounds, with a verdict', () => {
     const rs: ResultRecord[] = [];
-    for (const d of [8, 16, 32]) for (const seed of [0, 1]) {
-      rs.push(rec({ arch: 'mamba', size: 4, d, seed }, d >= 16 && seed === 1 ? 1 : 0.5));
-      rs.push(rec({ arch: 'mamba2', size: 8, d, seed, N: 17 }, d >= 8 ? 1 : 0.3));
-      rs.push(rec({ arch: 's4d', size: 4, d, seed, N: 4 }, 0.2 + d / 100));
-      rs.push(rec({ arch: 'mamba', size: 2, d, seed, N: 4 }, d === 32 ? 1 : 0.4));
-    }
+    for (const d of [8, 16, 32])
+      for (const seed of [0, 1]) {
+        rs.push(rec({ arch: 'mamba', size: 4, d, seed }, d >= 16 && seed === 1 ? 1 : 0.5));
+        rs.push(rec({ arch: 'mamba2', size: 8, d, seed, N: 17 }, d >= 8 ? 1 : 0.3));
+        rs.push(rec({ arch: 's4d', size: 4, d, seed, N: 4 }, 0.2 + d / 100));
+        rs.push(rec({ arch: 'mamba', size: 2, d, seed, N: 4 }, d === 32 ? 1 : 0.4));
+      }
     const r = sweepReport(rs);
     const row = (arch: string, size: number) => r.summary.find((s) => s.arch === arch && s.size === size)!;
     expect(row('mamba-conv', 4)).toMatchObject({ smallestD: 16, boundD: 4 + 7, verdict: 'tight', bestAccuracy: 1 }); // Thm. 2: κ + log₂|V|
@@ -201,8 +309,16 @@ describe('report', () => {
     const p = r.panels.find((x) => x.arch === 'mamba-conv')!;
     expect(p.x).toEqual([2, 4]);
     expect(p.y).toEqual([8, 16, 32]);
-    expect(p.z).toEqual([[0.4, 0.5], [0.4, 1], [1, 1]]);
-    expect(p.seeds).toEqual([[2, 2], [2, 2], [2, 2]]);
+    expect(p.z).toEqual([
+      [0.4, 0.5],
+      [0.4, 1],
+      [1, 1],
+    ]);
+    expect(p.seeds).toEqual([
+      [2, 2],
+      [2, 2],
+      [2, 2],
+    ]);
     expect(p.bound?.theorem).toBe('Thm. 2');
     expect(r.text).toMatch(/Smallest d reaching ≥ 99\.9% vs the theorem's bound/);
     expect(sweepReport(rs, { threshold: 1 }).text).toMatch(/Smallest d reaching 100% vs/);
@@ -229,7 +345,9 @@ describe('ssm-lab sweep (CLI, tiny grids)', () => {
     }
     const r1 = await first.done;
     expect(r1.signal).toBe('SIGKILL');
-    killedAfter = records(out).filter((r) => r.type === 'result').map((r) => r.id);
+    killedAfter = records(out)
+      .filter((r) => r.type === 'result')
+      .map((r) => r.id);
     expect(killedAfter.length).toBeGreaterThanOrEqual(1);
     expect(killedAfter.length, 'the kill came too late to test anything').toBeLessThan(grid.length);
     await sleep(300); // the orphaned worker process exits on IPC disconnect
@@ -255,11 +373,17 @@ describe('ssm-lab sweep (CLI, tiny grids)', () => {
   }, 180_000);
 
   it('Ctrl-C checkpoints the running cells; the rerun resumes them and ends where an uninterrupted run ends', async () => {
-    const spec: SweepSpec = { ...tinySpec('sigint', [0, 1], 50), architectures: [{ model: 'mamba-conv', N: 4 }], d: [8], train: { ...tinySpec('x', [0]).train, epochs: 10, stepsPerEpoch: 50 } };
+    const spec: SweepSpec = {
+      ...tinySpec('sigint', [0, 1], 50),
+      architectures: [{ model: 'mamba-conv', N: 4 }],
+      d: [8],
+      train: { ...tinySpec('x', [0]).train, epochs: 10, stepsPerEpoch: 50 },
+    };
     const dir = tmp();
     const specFile = join(dir, 'spec.json');
     writeFileSync(specFile, JSON.stringify(spec));
-    const ref = join(dir, 'ref.jsonl'), out = join(dir, 'int.jsonl');
+    const ref = join(dir, 'ref.jsonl'),
+      out = join(dir, 'int.jsonl');
     const first = runCli(['sweep', 'run', specFile, '--out', out, '--workers', '2']);
     const uninterrupted = runCli(['sweep', 'run', specFile, '--out', ref, '--workers', '2', '--runs', 'off']).done;
     for (let i = 0; i < 2400 && records(out).filter((r) => r.type === 'start').length < 2; i++) await sleep(25);
@@ -273,7 +397,12 @@ describe('ssm-lab sweep (CLI, tiny grids)', () => {
     expect(r2.status, r2.stderr.slice(-1500)).toBe(0);
     expect(r2.stderr).toMatch(/resumed from .*checkpoint\.safetensors/);
     expect((await uninterrupted).status).toBe(0);
-    const acc = (f: string) => Object.fromEntries(records(f).filter((r) => r.type === 'result').map((r) => [r.id, [r.result.accuracy, r.result.loss, r.result.steps]]));
+    const acc = (f: string) =>
+      Object.fromEntries(
+        records(f)
+          .filter((r) => r.type === 'result')
+          .map((r) => [r.id, [r.result.accuracy, r.result.loss, r.result.steps]]),
+      );
     expect(acc(out)).toEqual(acc(ref));
     expect(Object.keys(acc(out))).toHaveLength(2);
   }, 180_000);
@@ -286,7 +415,10 @@ describe('ssm-lab sweep (CLI, tiny grids)', () => {
     const r1 = await runCli(['sweep', 'run', specFile, '--out', out, '--workers', '2', '--runs', 'off']).done;
     expect(r1.status, r1.stderr.slice(-1500)).toBe(0);
     const ls = lines(out);
-    const lastResult = ls.map((l) => JSON.parse(l)).filter((r) => r.type === 'result').pop()!;
+    const lastResult = ls
+      .map((l) => JSON.parse(l))
+      .filter((r) => r.type === 'result')
+      .pop()!;
     const idx = ls.findIndex((l) => JSON.parse(l).type === 'result' && JSON.parse(l).id === lastResult.id);
     const kept = ls.slice(0, idx).concat(ls.slice(idx + 1));
     writeFileSync(out, kept.join('\n') + '\n' + ls[idx].slice(0, Math.floor(ls[idx].length / 2))); // no trailing newline: torn mid-write
@@ -310,15 +442,33 @@ describe('ssm-lab sweep (CLI, tiny grids)', () => {
     const out = join(dir, 's.jsonl');
     const [a, b, c] = await Promise.all([
       runCli(['sweep', 'run', specFile, '--out', out, '--workers', '1', '--shard', '0/3', '--runs', 'off']).done,
-      runCli(['sweep', 'run', specFile, '--out', out, '--workers', '1', '--runs', 'off'], { SLURM_ARRAY_TASK_ID: '2', SLURM_ARRAY_TASK_COUNT: '3', SLURM_ARRAY_TASK_MIN: '1' }).done,
-      runCli(['sweep', 'run', specFile, '--out', out, '--workers', '1', '--runs', 'off'], { JOB_COMPLETION_INDEX: '2', SSM_SWEEP_SHARDS: '3' }).done,
+      runCli(['sweep', 'run', specFile, '--out', out, '--workers', '1', '--runs', 'off'], {
+        SLURM_ARRAY_TASK_ID: '2',
+        SLURM_ARRAY_TASK_COUNT: '3',
+        SLURM_ARRAY_TASK_MIN: '1',
+      }).done,
+      runCli(['sweep', 'run', specFile, '--out', out, '--workers', '1', '--runs', 'off'], {
+        JOB_COMPLETION_INDEX: '2',
+        SSM_SWEEP_SHARDS: '3',
+      }).done,
     ]);
     for (const r of [a, b, c]) expect(r.status, r.stderr.slice(-1500)).toBe(0);
     const files = [0, 1, 2].map((i) => join(dir, `s.shard-${i}-of-3.jsonl`));
-    const ids = files.map((f) => records(f).filter((r) => r.type === 'result').map((r) => r.id));
+    const ids = files.map((f) =>
+      records(f)
+        .filter((r) => r.type === 'result')
+        .map((r) => r.id),
+    );
     const grid = expandGrid(spec);
-    ids.forEach((x, i) => expect(x.sort()).toEqual(shardCells(grid, { index: i, count: 3 }).map((c) => c.id).sort()));
-    const m1 = join(dir, 'm1.jsonl'), m2 = join(dir, 'm2.jsonl');
+    ids.forEach((x, i) =>
+      expect(x.sort()).toEqual(
+        shardCells(grid, { index: i, count: 3 })
+          .map((c) => c.id)
+          .sort(),
+      ),
+    );
+    const m1 = join(dir, 'm1.jsonl'),
+      m2 = join(dir, 'm2.jsonl');
     const [x, y] = await Promise.all([
       runCli(['sweep', 'merge', ...files, '--out', m1]).done,
       runCli(['sweep', 'merge', files[2], files[0], files[1], files[0], '--out', m2]).done,
@@ -326,7 +476,11 @@ describe('ssm-lab sweep (CLI, tiny grids)', () => {
     expect(x.status, x.stderr).toBe(0);
     expect(y.status, y.stderr).toBe(0);
     expect(readFileSync(m1, 'utf8')).toBe(readFileSync(m2, 'utf8'));
-    expect(records(m1).map((r) => r.id).sort()).toEqual(grid.map((c) => c.id).sort());
+    expect(
+      records(m1)
+        .map((r) => r.id)
+        .sort(),
+    ).toEqual(grid.map((c) => c.id).sort());
     const rep = await runCli(['sweep', 'report', m1, '--json', join(dir, 'fig.json')]).done;
     expect(rep.status, rep.stderr).toBe(0);
     expect(rep.stdout).toMatch(/Smallest d reaching ≥ 99\.9%/);
@@ -338,7 +492,14 @@ describe('ssm-lab sweep (CLI, tiny grids)', () => {
 
   it('a failing cell gets an error line, the others finish, and a rerun retries only the failed cell', async () => {
     const dir = tmp();
-    const spec: SweepSpec = { ...tinySpec('fail', [0], 3), architectures: [{ model: 'mamba-conv', N: 2 }, { model: 'mamba2', N: 2, overrides: { dtRank: 0 } }], d: [4] };
+    const spec: SweepSpec = {
+      ...tinySpec('fail', [0], 3),
+      architectures: [
+        { model: 'mamba-conv', N: 2 },
+        { model: 'mamba2', N: 2, overrides: { dtRank: 0 } },
+      ],
+      d: [4],
+    };
     const specFile = join(dir, 'spec.json');
     writeFileSync(specFile, JSON.stringify(spec));
     const out = join(dir, 'f.jsonl');
@@ -352,7 +513,11 @@ describe('ssm-lab sweep (CLI, tiny grids)', () => {
     const r2 = await runCli(['sweep', 'run', specFile, '--out', out, '--runs', 'off']).done;
     expect(r2.status).toBe(1);
     expect(r2.stderr).toMatch(/1 already in .*1 to run/);
-    const starts = count(records(out).filter((r) => r.type === 'start').map((r) => r.id));
+    const starts = count(
+      records(out)
+        .filter((r) => r.type === 'start')
+        .map((r) => r.id),
+    );
     expect(starts.get(good.id)).toBe(1);
     expect(starts.get(bad.id)).toBe(2);
   }, 60_000);
@@ -364,7 +529,9 @@ describe('ssm-lab sweep (CLI, tiny grids)', () => {
     expect(l.stdout).toMatch(/fig3-quick/);
     const bad = await runCli(['sweep', 'run', 'fig9']).done;
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toMatch(/<spec\|preset>: expected a spec file \(\.json\) or one of the presets fig2, fig3, fig2-quick, fig3-quick, got "fig9"/);
+    expect(bad.stderr).toMatch(
+      /<spec\|preset>: expected a spec file \(\.json\) or one of the presets fig2, fig3, fig2-quick, fig3-quick, got "fig9"/,
+    );
     const shard = await runCli(['sweep', 'run', 'fig2-quick', '--shard', '3/3', '--dry-run']).done;
     expect(shard.status).toBe(2);
     expect(shard.stderr).toMatch(/--shard: expected i\/n/);

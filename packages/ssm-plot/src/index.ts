@@ -111,13 +111,16 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 /** `over` wins; nested plain objects merge. */
 function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(over)) out[k] = isPlainObject(v) && isPlainObject(out[k]) ? merge(out[k] as Record<string, unknown>, v) : v;
+  for (const [k, v] of Object.entries(over))
+    out[k] = isPlainObject(v) && isPlainObject(out[k]) ? merge(out[k] as Record<string, unknown>, v) : v;
   return out;
 }
 
 function checkFigure(fig: Figure): void {
   if (fig == null || typeof fig !== 'object' || !Array.isArray(fig.data)) {
-    throw new TypeError(`ssm-plot: a figure is {data: Trace[], layout?, config?}; got ${fig === null ? 'null' : typeof fig}${fig && typeof fig === 'object' ? ` with data ${typeof (fig as Figure).data}` : ''}`);
+    throw new TypeError(
+      `ssm-plot: a figure is {data: Trace[], layout?, config?}; got ${fig === null ? 'null' : typeof fig}${fig && typeof fig === 'object' ? ` with data ${typeof (fig as Figure).data}` : ''}`,
+    );
   }
   fig.data.forEach((t, i) => {
     if (!isPlainObject(t)) throw new TypeError(`ssm-plot: data[${i}] must be a trace object`);
@@ -128,13 +131,17 @@ function checkFigure(fig: Figure): void {
 export function figureJSON(fig: Figure, options: ShowOptions = {}): FigureJSON {
   checkFigure(fig);
   const digits = options.precision ?? 6;
-  if (!Number.isInteger(digits) || digits < 1 || digits > 17) throw new RangeError(`ssm-plot: precision must be an integer in [1, 17]; got ${digits}`);
+  if (!Number.isInteger(digits) || digits < 1 || digits > 17)
+    throw new RangeError(`ssm-plot: precision must be an integer in [1, 17]; got ${digits}`);
   if (fig.frames !== undefined && (!Array.isArray(fig.frames) || !fig.frames.every(isPlainObject))) {
     throw new TypeError('ssm-plot: frames must be an array of frame objects {name?, data?, traces?, layout?}');
   }
   return {
     data: fig.data.map((t) => toJSONValue(t, digits) as Record<string, unknown>),
-    layout: toJSONValue(merge(DEFAULT_LAYOUT, (fig.layout ?? {}) as Record<string, unknown>), digits) as Record<string, unknown>,
+    layout: toJSONValue(merge(DEFAULT_LAYOUT, (fig.layout ?? {}) as Record<string, unknown>), digits) as Record<
+      string,
+      unknown
+    >,
     config: toJSONValue(merge(DEFAULT_CONFIG, fig.config ?? {}), digits) as Record<string, unknown>,
     ...(fig.frames ? { frames: fig.frames.map((f) => toJSONValue(f, digits) as Record<string, unknown>) } : {}),
   };
@@ -158,12 +165,18 @@ export function describeFigure(json: FigureJSON): string {
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 /** JSON safe inside <script>: no "</script>", no "<!--", and no U+2028/9 line breaks. */
-const scriptJSON = (v: unknown) => JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+const scriptJSON = (v: unknown) =>
+  JSON.stringify(v)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 
 let counter = 0;
 function newId(): string {
   counter += 1;
-  return `${Date.now().toString(36)}${Math.floor(Math.random() * 0xffffffff).toString(16).padStart(8, '0')}${counter.toString(36)}`;
+  return `${Date.now().toString(36)}${Math.floor(Math.random() * 0xffffffff)
+    .toString(16)
+    .padStart(8, '0')}${counter.toString(36)}`;
 }
 
 /**

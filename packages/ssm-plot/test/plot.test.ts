@@ -4,7 +4,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { describeFigure, figureHTML, figureJSON, liveFigure, mimeBundle, PLOTLY_MIME, setDisplaySink, show, type DisplayMessage } from 'ssm-plot';
+import {
+  describeFigure,
+  figureHTML,
+  figureJSON,
+  liveFigure,
+  mimeBundle,
+  PLOTLY_MIME,
+  setDisplaySink,
+  show,
+  type DisplayMessage,
+} from 'ssm-plot';
 
 const fig = {
   data: [{ type: 'scatter', name: 'S6 Δ_t', x: [1, 2, 3], y: new Float32Array([0.1, Number.NaN, 1 / 3]) }],
@@ -29,10 +39,16 @@ describe('figure JSON', () => {
   it('keeps animation frames (converted like data) and draws them with the figure-object form of newPlot', () => {
     const fig = {
       data: [{ type: 'heatmap', z: [Float32Array.from([1, 2])] }],
-      frames: [{ name: 't=1', data: [{ z: [Float64Array.from([0.5, NaN])] }] }, { name: 't=2', data: [{ z: [[3, 4]] }] }],
+      frames: [
+        { name: 't=1', data: [{ z: [Float64Array.from([0.5, NaN])] }] },
+        { name: 't=2', data: [{ z: [[3, 4]] }] },
+      ],
     };
     const json = figureJSON(fig);
-    expect(json.frames).toEqual([{ name: 't=1', data: [{ z: [[0.5, null]] }] }, { name: 't=2', data: [{ z: [[3, 4]] }] }]);
+    expect(json.frames).toEqual([
+      { name: 't=1', data: [{ z: [[0.5, null]] }] },
+      { name: 't=2', data: [{ z: [[3, 4]] }] },
+    ]);
     expect(describeFigure(json)).toMatch(/2 frames$/);
     expect(figureHTML(json)).toContain('P.newPlot(el, fig)');
     expect(figureJSON({ data: [] }).frames).toBeUndefined();
@@ -83,8 +99,16 @@ describe('display', () => {
     expect(got).toHaveLength(2);
     live.update({ data: [{ y: [6] }] });
     live.done();
-    expect(got.map(([m, u]) => [(m.data[PLOTLY_MIME] as { data: { y: number[] }[] }).data[0].y[0], u, m.transient.display_id])).toEqual([
-      [0, false, live.displayId], [5, true, live.displayId], [6, true, live.displayId],
+    expect(
+      got.map(([m, u]) => [
+        (m.data[PLOTLY_MIME] as { data: { y: number[] }[] }).data[0].y[0],
+        u,
+        m.transient.display_id,
+      ]),
+    ).toEqual([
+      [0, false, live.displayId],
+      [5, true, live.displayId],
+      [6, true, live.displayId],
     ]);
     expect(() => live.update({ data: [] })).toThrow(/after done/);
   });
@@ -94,7 +118,10 @@ describe('display', () => {
     try {
       const fake = join(dir, 'node_modules', 'tslab', 'dist');
       mkdirSync(fake, { recursive: true });
-      writeFileSync(join(fake, 'jupyter.js'), 'exports.sent = []; exports.lastWriteDisplayData = (m, u) => exports.sent.push([Object.keys(m.data).sort(), u]);');
+      writeFileSync(
+        join(fake, 'jupyter.js'),
+        'exports.sent = []; exports.lastWriteDisplayData = (m, u) => exports.sent.push([Object.keys(m.data).sort(), u]);',
+      );
       const root = fileURLToPath(new URL('../../../', import.meta.url));
       const script = `const k = require(${JSON.stringify(join(fake, 'jupyter.js'))});
         const p = require('ssm-plot'); p.show({ data: [{ y: [1, 2] }] });
@@ -102,7 +129,11 @@ describe('display', () => {
         console.log(JSON.stringify(k.sent));`;
       const out = execFileSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf8' });
       const keys = [PLOTLY_MIME, 'text/html', 'text/plain'].sort();
-      expect(JSON.parse(out)).toEqual([[keys, false], [keys, false], [keys, true]]);
+      expect(JSON.parse(out)).toEqual([
+        [keys, false],
+        [keys, false],
+        [keys, true],
+      ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

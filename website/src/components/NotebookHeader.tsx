@@ -13,7 +13,12 @@ export interface NotebookHeaderProps {
   executed?: boolean;
 }
 
-export default function NotebookHeader({ notebook, quick, ok = true, executed = true }: NotebookHeaderProps): React.ReactElement {
+export default function NotebookHeader({
+  notebook,
+  quick,
+  ok = true,
+  executed = true,
+}: NotebookHeaderProps): React.ReactElement {
   const href = useBaseUrl(`/notebooks/${notebook}`);
   return (
     <div className="nb-header">
@@ -21,14 +26,20 @@ export default function NotebookHeader({ notebook, quick, ok = true, executed = 
         Download {notebook}
       </a>
       <span className="nb-header__text">
-        Generated from the {executed ? 'executed' : 'stored'} notebook{quick ? <> in <strong>quick mode</strong> (small training runs)</> : null}. Open it
-        yourself: <code>npm run lab</code>, then <code>notebooks/{notebook}</code>.
+        Generated from the {executed ? 'executed' : 'stored'} notebook
+        {quick ? (
+          <>
+            {' '}
+            in <strong>quick mode</strong> (small training runs)
+          </>
+        ) : null}
+        . Open it yourself: <code>npm run lab</code>, then <code>notebooks/{notebook}</code>.
       </span>
       {executed ? null : (
         <div className="alert alert--warning nb-header__failed" role="alert">
-          This page was built without executing the notebook (no Jupyter on the machine that built it), so it shows
-          the code and the prose but no outputs or figures. Install Jupyter (see the README) and run{' '}
-          <code>npm start</code> again to see them.
+          This page was built without executing the notebook (no Jupyter on the machine that built it), so it shows the
+          code and the prose but no outputs or figures. Install Jupyter (see the README) and run <code>npm start</code>{' '}
+          again to see them.
         </div>
       )}
       {ok ? null : (

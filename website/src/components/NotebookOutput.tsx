@@ -6,7 +6,12 @@ export interface NotebookOutputProps {
   text: string;
 }
 
-const LABELS: Record<NotebookOutputProps['kind'], string> = { stdout: 'output', stderr: 'stderr', result: 'result', error: 'error' };
+const LABELS: Record<NotebookOutputProps['kind'], string> = {
+  stdout: 'output',
+  stderr: 'stderr',
+  result: 'result',
+  error: 'error',
+};
 
 export default function NotebookOutput({ kind, text }: NotebookOutputProps): React.ReactElement {
   return (

@@ -20,11 +20,20 @@ function normaliseTitles(o: unknown): unknown {
   if (Array.isArray(o)) return o.map(normaliseTitles);
   if (!o || typeof o !== 'object') return o;
   return Object.fromEntries(
-    Object.entries(o as Record<string, unknown>).map(([k, v]) => [k, k === 'title' && typeof v === 'string' ? { text: v } : normaliseTitles(v)]),
+    Object.entries(o as Record<string, unknown>).map(([k, v]) => [
+      k,
+      k === 'title' && typeof v === 'string' ? { text: v } : normaliseTitles(v),
+    ]),
   );
 }
 
-export default function PlotlyClient({ figure, fallback }: { figure: PlotlySpec; fallback?: React.ReactNode }): React.ReactElement {
+export default function PlotlyClient({
+  figure,
+  fallback,
+}: {
+  figure: PlotlySpec;
+  fallback?: React.ReactNode;
+}): React.ReactElement {
   const src = useBaseUrl('/vendor/plotly.min.js');
   const [ready, setReady] = useState(Boolean(Plot));
   const [error, setError] = useState<string>();
@@ -47,14 +56,27 @@ export default function PlotlyClient({ figure, fallback }: { figure: PlotlySpec;
   const layout = useMemo(() => {
     const l = normaliseTitles(figure.layout ?? {}) as Record<string, unknown>;
     const themed = dark
-      ? { paper_bgcolor: 'rgba(0,0,0,0)', plot_bgcolor: 'rgba(255,255,255,0.04)', font: { color: '#dadde1', ...(l.font as object) } }
+      ? {
+          paper_bgcolor: 'rgba(0,0,0,0)',
+          plot_bgcolor: 'rgba(255,255,255,0.04)',
+          font: { color: '#dadde1', ...(l.font as object) },
+        }
       : {};
     return { ...l, ...themed, autosize: true };
   }, [figure, dark]);
   const data = useMemo(() => normaliseTitles(figure.data) as Record<string, unknown>[], [figure]);
   const height = Number(figure.layout?.height) || 450;
   if (error) return <div className="nb-plotly__fallback alert alert--danger">{error}</div>;
-  if (!ready || !Plot) return <>{fallback ?? <div className="nb-plotly__fallback" style={{ minHeight: height }}>Loading figure…</div>}</>;
+  if (!ready || !Plot)
+    return (
+      <>
+        {fallback ?? (
+          <div className="nb-plotly__fallback" style={{ minHeight: height }}>
+            Loading figure…
+          </div>
+        )}
+      </>
+    );
   return (
     <Plot
       data={data}

@@ -22,9 +22,7 @@ export default function PlotlyFigure({ figure, alt }: PlotlyFigureProps): React.
   );
   return (
     <figure className="nb-plotly" aria-label={alt}>
-      <BrowserOnly fallback={fallback}>
-        {() => <PlotlyClient figure={figure} fallback={fallback} />}
-      </BrowserOnly>
+      <BrowserOnly fallback={fallback}>{() => <PlotlyClient figure={figure} fallback={fallback} />}</BrowserOnly>
     </figure>
   );
 }

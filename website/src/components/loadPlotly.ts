@@ -15,7 +15,8 @@ export function loadPlotly(src: string): Promise<PlotlyStatic> {
     const s = document.createElement('script');
     s.src = src;
     s.async = true;
-    s.onload = () => (w.Plotly ? resolve(w.Plotly) : reject(new Error(`${src} loaded but did not define window.Plotly`)));
+    s.onload = () =>
+      w.Plotly ? resolve(w.Plotly) : reject(new Error(`${src} loaded but did not define window.Plotly`));
     s.onerror = () => {
       pending = undefined;
       reject(new Error(`could not load ${src}`));

@@ -19,7 +19,13 @@ function useChapterPaths(): Map<string, string> {
 
 function ChapterLink({ chapter, path }: { chapter: Chapter; path?: string }) {
   const label = `${chapter.number} · ${chapter.title}`;
-  return path ? <Link to={path}>{label}</Link> : <span className="landing__missing" title="Its notebook has not been executed in this build">{label} (not built yet)</span>;
+  return path ? (
+    <Link to={path}>{label}</Link>
+  ) : (
+    <span className="landing__missing" title="Its notebook has not been executed in this build">
+      {label} (not built yet)
+    </span>
+  );
 }
 
 export default function Home(): React.ReactElement {
@@ -27,13 +33,17 @@ export default function Home(): React.ReactElement {
   const byNumber = new Map(CHAPTERS.map((c) => [c.number, c]));
   const first = CHAPTERS.find((c) => paths.has(c.number));
   return (
-    <Layout title="Understanding Input Selectivity in Mamba" description="A runnable, checkable companion to Huang et al., ICML 2025.">
+    <Layout
+      title="Understanding Input Selectivity in Mamba"
+      description="A runnable, checkable companion to Huang et al., ICML 2025."
+    >
       <header className="landing__hero">
         <div className="container">
           <h1 className="landing__title">Understanding Input Selectivity in Mamba</h1>
           <p className="landing__subtitle">
-            A runnable companion to Huang, Sarabia, Moudgil, Rodríguez, Zappella and Danieli (ICML 2025): every chapter is a
-            TypeScript notebook, executed on <code>ssm-core</code> and rendered here with its outputs and interactive figures.
+            A runnable companion to Huang, Sarabia, Moudgil, Rodríguez, Zappella and Danieli (ICML 2025): every chapter
+            is a TypeScript notebook, executed on <code>ssm-core</code> and rendered here with its outputs and
+            interactive figures.
           </p>
           <div className="landing__buttons">
             {first ? (
@@ -50,8 +60,8 @@ export default function Home(): React.ReactElement {
       <main className="container margin-vert--lg">
         <h2>What the paper claims</h2>
         <p>
-          Mamba’s S6 layer makes the state-space parameters <em>input-dependent</em>: the step Δ<sub>t</sub>, B<sub>t</sub> and C
-          <sub>t</sub> are computed from the token. The paper asks what this buys:
+          Mamba’s S6 layer makes the state-space parameters <em>input-dependent</em>: the step Δ<sub>t</sub>, B
+          <sub>t</sub> and C<sub>t</sub> are computed from the token. The paper asks what this buys:
         </p>
         <div className="landing__claims">
           {CLAIMS.map((claim) => (
@@ -92,7 +102,8 @@ export default function Home(): React.ReactElement {
           </tbody>
         </table>
         <p>
-          Run it yourself: <code>npm install && npm start</code> — see <Link to="/running-locally">Run it locally</Link>.
+          Run it yourself: <code>npm install && npm start</code> — see <Link to="/running-locally">Run it locally</Link>
+          .
         </p>
       </main>
     </Layout>

@@ -14,8 +14,18 @@ import { makeConstruction, Weights, type Construction } from './common.js';
 
 function clockConfig(): MambaConfig {
   return {
-    vocabSize: 1, numClasses: 1, dModel: 1, dState: 1, mixer: 's6', conv: false, gate: false,
-    positionalEncoding: false, discretization: 'identity', dtRank: 1, skip: false, outputBias: false,
+    vocabSize: 1,
+    numClasses: 1,
+    dModel: 1,
+    dState: 1,
+    mixer: 's6',
+    conv: false,
+    gate: false,
+    positionalEncoding: false,
+    discretization: 'identity',
+    dtRank: 1,
+    skip: false,
+    outputBias: false,
   };
 }
 
@@ -32,7 +42,11 @@ export function clockConstruction(): Construction {
   w.set('mixer.x_proj.weight', 2, 0, 1); // C_t = x_t = 1
   w.set('lm_head.weight', 0, 0, 1); // read h_t
   return makeConstruction({
-    theorem: 'Prop. 1', name: 'clock · S6, λ = 0, B = 1, all-ones input', config, weights: w, decoder: 'value',
+    theorem: 'Prop. 1',
+    name: 'clock · S6, λ = 0, B = 1, all-ones input',
+    config,
+    weights: w,
+    decoder: 'value',
     dims: { d: 1, N: 1, bound: { d: { expr: '1 (scalar input)', nominal: 1 }, N: { expr: '1', nominal: 1 } } },
   });
 }

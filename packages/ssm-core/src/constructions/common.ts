@@ -92,7 +92,12 @@ export const MAX_WEIGHTS = 2 ** 26;
 export function checkWeightCount(config: MambaConfig, options: string): void {
   const total = modelParamSpecs(resolveConfig(config)).reduce((a, s) => a + s.shape.reduce((x, y) => x * y, 1), 0);
   if (total > MAX_WEIGHTS) {
-    throw configError(options, `sizes giving at most 2^26 weights`, `${total} weights (d = ${config.dModel}, N = ${config.dState})`, "use embedding 'jl' or smaller sizes");
+    throw configError(
+      options,
+      `sizes giving at most 2^26 weights`,
+      `${total} weights (d = ${config.dModel}, N = ${config.dState})`,
+      "use embedding 'jl' or smaller sizes",
+    );
   }
 }
 
@@ -112,7 +117,10 @@ export class Weights {
 
   private get(name: string): Float32Array {
     const v = this.values[name];
-    if (!v) throw new Error(`internal: construction sets unknown parameter ${name} (have ${Object.keys(this.values).join(', ')})`);
+    if (!v)
+      throw new Error(
+        `internal: construction sets unknown parameter ${name} (have ${Object.keys(this.values).join(', ')})`,
+      );
     return v;
   }
 
@@ -150,7 +158,9 @@ export function makeConstruction(o: {
     try {
       const names = m.paramNames();
       if (names.length !== Object.keys(params).length || names.some((n) => !params[n])) {
-        throw new Error(`internal: weights ${Object.keys(params).join(',')} do not match the block's ${names.join(',')}`);
+        throw new Error(
+          `internal: weights ${Object.keys(params).join(',')} do not match the block's ${names.join(',')}`,
+        );
       }
       for (const n of names) m.setParam(n, params[n]);
     } catch (e) {
@@ -163,26 +173,56 @@ export function makeConstruction(o: {
   const width = Math.max(resolved.numClasses, resolved.dModel);
 
   const predictFlat = (tokens: Int32Array, numSeqs: number, T: number, readAt?: Uint8Array): Float64Array => {
-    if (!(tokens instanceof Int32Array) || !Number.isInteger(numSeqs) || numSeqs < 1 || !Number.isInteger(T) || T < 1 || tokens.length !== numSeqs * T) {
-      throw configError('tokens', `an Int32Array of numSeqs·T = ${numSeqs}·${T} ids`, tokens instanceof Int32Array ? `length ${tokens.length}` : typeof tokens);
+    if (
+      !(tokens instanceof Int32Array) ||
+      !Number.isInteger(numSeqs) ||
+      numSeqs < 1 ||
+      !Number.isInteger(T) ||
+      T < 1 ||
+      tokens.length !== numSeqs * T
+    ) {
+      throw configError(
+        'tokens',
+        `an Int32Array of numSeqs·T = ${numSeqs}·${T} ids`,
+        tokens instanceof Int32Array ? `length ${tokens.length}` : typeof tokens,
+      );
     }
     if (readAt !== undefined && !(readAt instanceof Uint8Array && readAt.length === tokens.length)) {
-      throw configError('readAt', `a Uint8Array of numSeqs·T = ${tokens.length} flags`, readAt instanceof Uint8Array ? `length ${readAt.length}` : typeof readAt);
+      throw configError(
+        'readAt',
+        `a Uint8Array of numSeqs·T = ${tokens.length} flags`,
+        readAt instanceof Uint8Array ? `length ${readAt.length}` : typeof readAt,
+      );
     }
     model ??= createModel();
     const out = new Float64Array(numSeqs * T);
     const rows = Math.max(1, Math.floor(BATCH_ELEMENTS / (T * width)));
     for (let s = 0; s < numSeqs; s += rows) {
       const b = Math.min(rows, numSeqs - s);
-      const decoded = decodeBatch(model, tokens.subarray(s * T, (s + b) * T), b, T, decoder, resolved.numClasses, readAt?.subarray(s * T, (s + b) * T));
+      const decoded = decodeBatch(
+        model,
+        tokens.subarray(s * T, (s + b) * T),
+        b,
+        T,
+        decoder,
+        resolved.numClasses,
+        readAt?.subarray(s * T, (s + b) * T),
+      );
       out.set(decoded, s * T);
     }
     return out;
   };
 
   const predict = (tokens: number[][]): number[][] => {
-    if (!Array.isArray(tokens) || tokens.length === 0 || !tokens.every((r) => Array.isArray(r) && r.length === tokens[0].length) || tokens[0].length === 0) {
-      const got = Array.isArray(tokens) ? `rows of lengths ${tokens.map((r) => (Array.isArray(r) ? r.length : typeof r)).join(',')}` : typeof tokens;
+    if (
+      !Array.isArray(tokens) ||
+      tokens.length === 0 ||
+      !tokens.every((r) => Array.isArray(r) && r.length === tokens[0].length) ||
+      tokens[0].length === 0
+    ) {
+      const got = Array.isArray(tokens)
+        ? `rows of lengths ${tokens.map((r) => (Array.isArray(r) ? r.length : typeof r)).join(',')}`
+        : typeof tokens;
       throw configError('tokens', 'a non-empty rectangular number[][] [batch, L]', got);
     }
     const b = tokens.length;
@@ -222,7 +262,15 @@ export function makeConstruction(o: {
  * One forward pass of the block on [b, T] tokens and the decoded [b·T] predictions. With `readAt` [b·T]
  * (nonzero = decode here) only those positions go through the output layer; the others are NaN.
  */
-function decodeBatch(model: MambaModel, tokens: Int32Array, b: number, T: number, decoder: Decoder, numClasses: number, readAt?: Uint8Array): Float64Array {
+function decodeBatch(
+  model: MambaModel,
+  tokens: Int32Array,
+  b: number,
+  T: number,
+  decoder: Decoder,
+  numClasses: number,
+  readAt?: Uint8Array,
+): Float64Array {
   const out = new Float64Array(b * T);
   const pos = readAt ? Int32Array.from(readAt.keys()).filter((i) => readAt[i] !== 0) : undefined;
   if (pos) out.fill(NaN);

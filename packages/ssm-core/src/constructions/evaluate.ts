@@ -79,7 +79,14 @@ export function keepNthAnswers(inputs: Int32Array, S: number, T: number, n: numb
 }
 
 /** Score `c` on inputs [S, T] against answers [S·T] (−2 = position not scored), decoding only the scored positions. */
-export function scoreAgainst(c: Construction, inputs: Int32Array, answers: Int32Array, S: number, T: number, o: ScoreOptions = {}): Score {
+export function scoreAgainst(
+  c: Construction,
+  inputs: Int32Array,
+  answers: Int32Array,
+  S: number,
+  T: number,
+  o: ScoreOptions = {},
+): Score {
   const t0 = performance.now();
   let correct = 0;
   let total = 0;
@@ -100,7 +107,14 @@ export function scoreAgainst(c: Construction, inputs: Int32Array, answers: Int32
     done += b;
     if (o.stopAtFirstError && o.chunk === undefined) chunk = Math.min(chunk * 2, 1000);
   }
-  return { correct, total, accuracy: total ? correct / total : 1, instances: done, firstError, seconds: (performance.now() - t0) / 1000 };
+  return {
+    correct,
+    total,
+    accuracy: total ? correct / total : 1,
+    instances: done,
+    firstError,
+    seconds: (performance.now() - t0) / 1000,
+  };
 }
 
 /**
@@ -114,21 +128,39 @@ export function scoreAgainst(c: Construction, inputs: Int32Array, answers: Int32
  * c.dispose();
  * ```
  */
-export function scoreMqar(c: Construction, task: { numKeys: number; vocabSize: number; T: number }, o: ScoreOptions = {}): Score {
+export function scoreMqar(
+  c: Construction,
+  task: { numKeys: number; vocabSize: number; T: number },
+  o: ScoreOptions = {},
+): Score {
   const S = o.instances ?? 10_000;
   const data = mqar({ numKeys: task.numKeys, vocabSize: task.vocabSize, T: task.T, numSamples: S, seed: o.seed ?? 1 });
   return scoreAgainst(c, data.inputs, mqarAnswers(data.inputs, S, task.T, task.numKeys), S, task.T, o);
 }
 
 /** Score an INDUCTION HEADS construction on `tasks.inductionHeads` instances ('standard' or the paper's 'hard' mix). */
-export function scoreInductionHeads(c: Construction, task: { vocabSize: number; T: number; setting?: 'standard' | 'hard' }, o: ScoreOptions = {}): Score {
+export function scoreInductionHeads(
+  c: Construction,
+  task: { vocabSize: number; T: number; setting?: 'standard' | 'hard' },
+  o: ScoreOptions = {},
+): Score {
   const S = o.instances ?? 10_000;
-  const data = inductionHeads({ vocabSize: task.vocabSize, T: task.T, numSamples: S, seed: o.seed ?? 1, setting: task.setting });
+  const data = inductionHeads({
+    vocabSize: task.vocabSize,
+    T: task.T,
+    numSamples: S,
+    seed: o.seed ?? 1,
+    setting: task.setting,
+  });
   return scoreAgainst(c, data.inputs, inductionHeadsAnswers(data.inputs, S, task.T), S, task.T, o);
 }
 
 /** Score a KEEP n-TH construction on `tasks.keepNth` instances. */
-export function scoreKeepNth(c: Construction, task: { n: number; vocabSize: number; T: number }, o: ScoreOptions = {}): Score {
+export function scoreKeepNth(
+  c: Construction,
+  task: { n: number; vocabSize: number; T: number },
+  o: ScoreOptions = {},
+): Score {
   const S = o.instances ?? 10_000;
   const data = keepNth({ n: task.n, vocabSize: task.vocabSize, T: task.T, numSamples: S, seed: o.seed ?? 1 });
   return scoreAgainst(c, data.inputs, keepNthAnswers(data.inputs, S, task.T, task.n), S, task.T, o);

@@ -21,12 +21,30 @@ export type { MqarConstructionOptions, MqarEmbedding, MqarMixer } from './mqarOp
 export { inductionHeadsConstruction, type InductionHeadsConstructionOptions } from './inductionHeads.js';
 export { jlCoherence, jlEpsilon, jlLemmaDim, jlMatrix } from './jl.js';
 export {
-  inductionHeadsAnswers, keepNthAnswers, mqarAnswers, scoreAgainst, scoreInductionHeads, scoreKeepNth, scoreMqar,
-  type Score, type ScoreOptions,
+  inductionHeadsAnswers,
+  keepNthAnswers,
+  mqarAnswers,
+  scoreAgainst,
+  scoreInductionHeads,
+  scoreKeepNth,
+  scoreMqar,
+  type Score,
+  type ScoreOptions,
 } from './evaluate.js';
-export { mqarTightness, type CandidateResult, type TightnessOptions, type TightnessResult, type TightnessRow } from './tightness.js';
+export {
+  mqarTightness,
+  type CandidateResult,
+  type TightnessOptions,
+  type TightnessResult,
+  type TightnessRow,
+} from './tightness.js';
 export { remark7Demo, remark7Inputs, type Remark7Options, type Remark7Result, type Remark7Row } from './remark7.js';
-export { constructionsReport, type ConstructionsReport, type ConstructionsReportOptions, type ConstructionsReportRow } from './report.js';
+export {
+  constructionsReport,
+  type ConstructionsReport,
+  type ConstructionsReportOptions,
+  type ConstructionsReportRow,
+} from './report.js';
 
 /** Short names of the builders, so that `import * as constructions` reads `constructions.mqar({...})`. */
 export { clockConstruction as clock } from './clock.js';

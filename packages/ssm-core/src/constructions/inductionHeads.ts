@@ -36,9 +36,17 @@ export const IH_W_DELTA = 100;
 
 function ihConfig(V: number): MambaConfig {
   return {
-    vocabSize: V, numClasses: V + 1, dModel: 2 * V, dState: V, mixer: 'mambaDeltaT',
-    conv: { kernelSize: 2, activation: 'relu' }, gate: false, positionalEncoding: false,
-    discretization: 'identity', skip: false, outputBias: true,
+    vocabSize: V,
+    numClasses: V + 1,
+    dModel: 2 * V,
+    dState: V,
+    mixer: 'mambaDeltaT',
+    conv: { kernelSize: 2, activation: 'relu' },
+    gate: false,
+    positionalEncoding: false,
+    discretization: 'identity',
+    skip: false,
+    outputBias: true,
   };
 }
 
@@ -96,7 +104,11 @@ export function inductionHeadsConstruction(options: InductionHeadsConstructionOp
   setSsm(w, V);
   setOutput(w, V);
   return makeConstruction({
-    theorem: 'Lem. 3', name: 'INDUCTION HEADS · Mamba-Δ⊤ (Eq. 15)', config, weights: w, decoder: 'argmaxBlank',
+    theorem: 'Lem. 3',
+    name: 'INDUCTION HEADS · Mamba-Δ⊤ (Eq. 15)',
+    config,
+    weights: w,
+    decoder: 'argmaxBlank',
     dims: { d: 2 * V, N: V, bound: { d: { expr: '2|V|', nominal: 2 * V }, N: { expr: '|V|', nominal: V } } },
   });
 }

@@ -58,8 +58,18 @@ function check(o: KeepNthConstructionOptions) {
 /** Block config: S6 only, PE on, ZOH, rank-1 Δ projection. */
 function keepNthConfig(V: number): MambaConfig {
   return {
-    vocabSize: V, numClasses: V, dModel: V + 1, dState: 1, mixer: 's6', conv: false, gate: false,
-    positionalEncoding: { scale: 1 }, discretization: 'zoh', dtRank: 1, skip: false, outputBias: false,
+    vocabSize: V,
+    numClasses: V,
+    dModel: V + 1,
+    dState: 1,
+    mixer: 's6',
+    conv: false,
+    gate: false,
+    positionalEncoding: { scale: 1 },
+    discretization: 'zoh',
+    dtRank: 1,
+    skip: false,
+    outputBias: false,
   };
 }
 
@@ -108,10 +118,18 @@ export function keepNthConstruction(options: KeepNthConstructionOptions): Constr
   setSsm(w, V, n);
   setOutput(w, V);
   return makeConstruction({
-    theorem: 'Cor. 2', name: `KEEP ${n}-TH · S6 + PE (no conv, no gate)`, config, weights: w, decoder: 'argmax',
+    theorem: 'Cor. 2',
+    name: `KEEP ${n}-TH · S6 + PE (no conv, no gate)`,
+    config,
+    weights: w,
+    decoder: 'argmax',
     dims: {
-      d: V + 1, N: 1,
-      bound: { d: { expr: 'not stated (two Heaviside bases)', nominal: null }, N: { expr: 'not stated', nominal: null } },
+      d: V + 1,
+      N: 1,
+      bound: {
+        d: { expr: 'not stated (two Heaviside bases)', nominal: null },
+        N: { expr: 'not stated', nominal: null },
+      },
     },
   });
 }

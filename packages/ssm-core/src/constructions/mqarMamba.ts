@@ -40,9 +40,18 @@ export const THM2_STEP2 = { beta: 2, k: 10, c0: 5 / 16, c1: 10, b: 3 } as const;
 
 function mambaConfig(K: number, V: number, q: number, jl: boolean): MambaConfig {
   return {
-    vocabSize: K + V, numClasses: V, dModel: K + q, dState: K, mixer: 's6',
-    conv: { kernelSize: 2, activation: 'relu' }, gate: false, positionalEncoding: false,
-    discretization: 'euler', dtRank: 1, skip: false, outputBias: jl,
+    vocabSize: K + V,
+    numClasses: V,
+    dModel: K + q,
+    dState: K,
+    mixer: 's6',
+    conv: { kernelSize: 2, activation: 'relu' },
+    gate: false,
+    positionalEncoding: false,
+    discretization: 'euler',
+    dtRank: 1,
+    skip: false,
+    outputBias: jl,
   };
 }
 
@@ -104,9 +113,14 @@ export function mqarMambaConstruction(o: ResolvedMqar): Construction {
   setSsm(w, K);
   setOutput(w, K, V, jl);
   return makeConstruction({
-    theorem: 'Thm. 2', name: `MQAR · Mamba (S6, no gate) · ${jl ? `JL p=${jl.p}` : 'one-hot'}`, config, weights: w, decoder: 'argmax',
+    theorem: 'Thm. 2',
+    name: `MQAR · Mamba (S6, no gate) · ${jl ? `JL p=${jl.p}` : 'one-hot'}`,
+    config,
+    weights: w,
+    decoder: 'argmax',
     dims: {
-      d: K + q, N: K,
+      d: K + q,
+      N: K,
       bound: {
         d: jl ? { expr: 'O(κ + log|V|)', nominal: K + log2ceil(V) } : { expr: 'κ + |V| (Step 1)', nominal: K + V },
         N: { expr: 'κ', nominal: K },

@@ -25,9 +25,17 @@ import { jlInfo, type JlEmbedding, type ResolvedMqar } from './mqarOptions.js';
 
 function mamba2Config(K: number, V: number, qk: number, qv: number): MambaConfig {
   return {
-    vocabSize: K + V, numClasses: V, dModel: qk + qv, dState: qk, mixer: 'mamba2',
-    conv: { kernelSize: 2, activation: 'identity' }, gate: false, positionalEncoding: false,
-    discretization: 'euler', skip: false, outputBias: false,
+    vocabSize: K + V,
+    numClasses: V,
+    dModel: qk + qv,
+    dState: qk,
+    mixer: 'mamba2',
+    conv: { kernelSize: 2, activation: 'identity' },
+    gate: false,
+    positionalEncoding: false,
+    discretization: 'euler',
+    skip: false,
+    outputBias: false,
   };
 }
 
@@ -35,7 +43,15 @@ function mamba2Config(K: number, V: number, qk: number, qv: number): MambaConfig
 const code = (jl: JlEmbedding | undefined, j: number, r: number) => (jl ? jl.M[r * jl.n + j] : r === j ? 1 : 0);
 
 /** Embedding (73), reduced by JL in Step 2: k_i ↦ e_i | M_k e_i on [0, q_k), v_j ↦ e_j | M_v e_j on [q_k, d). */
-function setEmbedding(w: Weights, K: number, V: number, qk: number, qv: number, keys?: JlEmbedding, values?: JlEmbedding): void {
+function setEmbedding(
+  w: Weights,
+  K: number,
+  V: number,
+  qk: number,
+  qv: number,
+  keys?: JlEmbedding,
+  values?: JlEmbedding,
+): void {
   for (let i = 0; i < K; i++) for (let r = 0; r < qk; r++) w.set('embedding.weight', i, r, code(keys, i, r));
   for (let j = 0; j < V; j++) for (let r = 0; r < qv; r++) w.set('embedding.weight', K + j, qk + r, code(values, j, r));
 }
@@ -79,11 +95,19 @@ export function mqarMamba2Construction(o: ResolvedMqar): Construction {
   setOutput(w, V, qk, qv, values);
   const jl = Boolean(values);
   return makeConstruction({
-    theorem: 'Thm. 3', name: `MQAR · Mamba-2 (3 convs, no gate) · ${jl ? `JL p_k=${qk}, p_v=${qv}` : 'one-hot'}`, config, weights: w, decoder: 'argmax',
+    theorem: 'Thm. 3',
+    name: `MQAR · Mamba-2 (3 convs, no gate) · ${jl ? `JL p_k=${qk}, p_v=${qv}` : 'one-hot'}`,
+    config,
+    weights: w,
+    decoder: 'argmax',
     dims: {
-      d: qk + qv, N: qk,
+      d: qk + qv,
+      N: qk,
       bound: jl
-        ? { d: { expr: 'O(log κ + log|V|)', nominal: log2ceil(K) + log2ceil(V) }, N: { expr: 'log κ', nominal: log2ceil(K) } }
+        ? {
+            d: { expr: 'O(log κ + log|V|)', nominal: log2ceil(K) + log2ceil(V) },
+            N: { expr: 'log κ', nominal: log2ceil(K) },
+          }
         : { d: { expr: 'κ + |V| (Step 1)', nominal: K + V }, N: { expr: 'κ (Step 1)', nominal: K } },
       jl: jl ? { keys: jlInfo(keys), values: jlInfo(values) } : undefined,
     },

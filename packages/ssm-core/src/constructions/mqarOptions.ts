@@ -62,7 +62,7 @@ export const MQAR_MIXERS: readonly MqarMixer[] = ['mamba', 'mamba2', 's4d'];
 export const MQAR_EMBEDDINGS: readonly MqarEmbedding[] = ['onehot', 'jl'];
 
 /** The key JL seed is derived from `seed` so that keys and values use independent streams. */
-export const keySeed = (seed: number) => (Math.imul(seed ^ 0x5bd1e995, 0x27d4eb2d) >>> 0);
+export const keySeed = (seed: number) => Math.imul(seed ^ 0x5bd1e995, 0x27d4eb2d) >>> 0;
 
 /** Lem. 4's M ∈ R^{p×n} from `seed`, with its measured ε and largest signed inner product. */
 export function drawJl(p: number, n: number, seed: number): JlEmbedding {
@@ -75,9 +75,15 @@ function jlDims(o: MqarConstructionOptions, mixer: MqarMixer, K: number, V: numb
   const dim = (name: string, v: unknown) => int(v, `options.${name}`, 1, 2 ** 16, 'an integer in [1, 65536]');
   if (j === undefined) return { pv: jlLemmaDim(V), pk: mixer === 'mamba2' ? jlLemmaDim(K) : undefined };
   if (typeof j === 'number') return { pv: dim('jlDim', j), pk: mixer === 'mamba2' ? jlLemmaDim(K) : undefined };
-  if (typeof j !== 'object' || j === null) throw configError('options.jlDim', 'an integer or {keys?, values?}', show(j));
+  if (typeof j !== 'object' || j === null)
+    throw configError('options.jlDim', 'an integer or {keys?, values?}', show(j));
   if (j.keys !== undefined && mixer !== 'mamba2') {
-    throw configError('options.jlDim.keys', `undefined with mixer '${mixer}'`, show(j.keys), "only Thm. 3 (mixer 'mamba2') embeds keys with JL");
+    throw configError(
+      'options.jlDim.keys',
+      `undefined with mixer '${mixer}'`,
+      show(j.keys),
+      "only Thm. 3 (mixer 'mamba2') embeds keys with JL",
+    );
   }
   return {
     pv: j.values === undefined ? jlLemmaDim(V) : dim('jlDim.values', j.values),
@@ -98,11 +104,18 @@ export function checkMqarOptions(o: MqarConstructionOptions): ResolvedMqar {
   const embedding = oneOf(o.embedding ?? 'onehot', 'options.embedding', MQAR_EMBEDDINGS);
   const seed = checkSeed(o.seed ?? 0, 'options.seed');
   if (embedding === 'onehot') {
-    if (o.jlDim !== undefined) throw configError('options.jlDim', "undefined with embedding 'onehot'", show(o.jlDim), "set embedding: 'jl'");
+    if (o.jlDim !== undefined)
+      throw configError('options.jlDim', "undefined with embedding 'onehot'", show(o.jlDim), "set embedding: 'jl'");
     return { mixer, K, V };
   }
   const { pk, pv } = jlDims(o, mixer, K, V);
-  return { mixer, K, V, jlValues: drawJl(pv, V, seed), jlKeys: pk === undefined ? undefined : drawJl(pk, K, keySeed(seed)) };
+  return {
+    mixer,
+    K,
+    V,
+    jlValues: drawJl(pv, V, seed),
+    jlKeys: pk === undefined ? undefined : drawJl(pk, K, keySeed(seed)),
+  };
 }
 
 /** Column sums Σ_r M[r, j] (= ⟨M e_j, 1_p⟩), used by the shift-undo biases. */
@@ -113,4 +126,5 @@ export function columnSums(e: JlEmbedding): Float64Array {
 }
 
 /** The JlInfo part of an embedding (p, seed, ε, max inner product) for `Construction.dims.jl`. */
-export const jlInfo = (e?: JlEmbedding): JlInfo | undefined => (e ? { p: e.p, seed: e.seed, epsilon: e.epsilon, maxInner: e.maxInner } : undefined);
+export const jlInfo = (e?: JlEmbedding): JlInfo | undefined =>
+  e ? { p: e.p, seed: e.seed, epsilon: e.epsilon, maxInner: e.maxInner } : undefined;

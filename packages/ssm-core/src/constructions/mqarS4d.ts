@@ -28,20 +28,30 @@ export const THM4 = { k: 10, v: 1, beta: 1, c0: 10, c1: 1, b: 100 } as const;
 
 function s4dConfig(K: number, V: number, q: number, jl: boolean): MambaConfig {
   return {
-    vocabSize: K + V, numClasses: V, dModel: K * q, dState: 1, mixer: 's4d',
-    conv: { kernelSize: 2, activation: 'relu' }, gate: { activation: 'identity' }, positionalEncoding: false,
-    discretization: 'euler', skip: false, outputBias: jl,
+    vocabSize: K + V,
+    numClasses: V,
+    dModel: K * q,
+    dState: 1,
+    mixer: 's4d',
+    conv: { kernelSize: 2, activation: 'relu' },
+    gate: { activation: 'identity' },
+    positionalEncoding: false,
+    discretization: 'euler',
+    skip: false,
+    outputBias: jl,
   };
 }
 
 /** Value code on one block: v e_j (one-hot) or M e_j + β 1_p (JL), component r. */
-const valueCode = (jl: JlEmbedding | undefined, j: number, r: number) => (jl ? jl.M[r * jl.n + j] + THM4.beta : r === j ? THM4.v : 0);
+const valueCode = (jl: JlEmbedding | undefined, j: number, r: number) =>
+  jl ? jl.M[r * jl.n + j] + THM4.beta : r === j ? THM4.v : 0;
 
 /** Embedding (79)–(81) / (92)–(93). */
 function setEmbedding(w: Weights, K: number, V: number, q: number, jl?: JlEmbedding): void {
   for (let i = 0; i < K; i++) for (let r = 0; r < q; r++) w.set('embedding.weight', i, i * q + r, THM4.k);
   for (let j = 0; j < V; j++) {
-    for (let i = 0; i < K; i++) for (let r = 0; r < q; r++) w.set('embedding.weight', K + j, i * q + r, valueCode(jl, j, r));
+    for (let i = 0; i < K; i++)
+      for (let r = 0; r < q; r++) w.set('embedding.weight', K + j, i * q + r, valueCode(jl, j, r));
   }
 }
 
@@ -65,7 +75,8 @@ function setSsmAndGate(w: Weights, d: number): void {
 /** Output (91) / (99), plus the JL shift-undo bias −kβ⟨M e_j, 1_p⟩. */
 function setOutput(w: Weights, K: number, V: number, q: number, jl?: JlEmbedding): void {
   for (let j = 0; j < V; j++) {
-    for (let i = 0; i < K; i++) for (let r = 0; r < q; r++) w.set('lm_head.weight', j, i * q + r, jl ? jl.M[r * V + j] : r === j ? 1 : 0);
+    for (let i = 0; i < K; i++)
+      for (let r = 0; r < q; r++) w.set('lm_head.weight', j, i * q + r, jl ? jl.M[r * V + j] : r === j ? 1 : 0);
   }
   if (!jl) return;
   const sums = columnSums(jl);
@@ -84,9 +95,14 @@ export function mqarS4dConstruction(o: ResolvedMqar): Construction {
   setSsmAndGate(w, K * q);
   setOutput(w, K, V, q, jl);
   return makeConstruction({
-    theorem: 'Thm. 4', name: `MQAR · S4D + gate · ${jl ? `JL p=${jl.p}` : 'one-hot'}`, config, weights: w, decoder: 'argmax',
+    theorem: 'Thm. 4',
+    name: `MQAR · S4D + gate · ${jl ? `JL p=${jl.p}` : 'one-hot'}`,
+    config,
+    weights: w,
+    decoder: 'argmax',
     dims: {
-      d: K * q, N: 1,
+      d: K * q,
+      N: 1,
       bound: {
         d: jl ? { expr: 'O(κ log|V|)', nominal: K * log2ceil(V) } : { expr: 'κ|V| (Step 1)', nominal: K * V },
         N: { expr: '1', nominal: 1 },

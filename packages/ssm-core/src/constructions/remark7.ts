@@ -128,7 +128,14 @@ function check(o: Remark7Options) {
 
 /** One row: build Thm. 3 JL with p_k, run the adversarial inputs and random instances through the block. */
 function row(K: number, V: number, pk: number, pv: number, seed: number, randomInstances: number): Remark7Row {
-  const c = mqarConstruction({ mixer: 'mamba2', numKeys: K, vocabSize: V, embedding: 'jl', jlDim: { keys: pk, values: pv }, seed });
+  const c = mqarConstruction({
+    mixer: 'mamba2',
+    numKeys: K,
+    vocabSize: V,
+    embedding: 'jl',
+    jlDim: { keys: pk, values: pv },
+    seed,
+  });
   try {
     const keyM = c.params['embedding.weight']; // rows 0 … κ−1 hold the key codes on channels [0, p_k)
     const d = c.dims.d;
@@ -151,8 +158,15 @@ function row(K: number, V: number, pk: number, pv: number, seed: number, randomI
     const eps = c.dims.jl!.keys!.epsilon;
     const random = scoreMqar(c, { numKeys: K, vocabSize: V, T: 4 * K }, { instances: randomInstances, seed: 1 });
     return {
-      pk, d, epsilon: eps, epsilonTimesKeysMinusOne: eps * (K - 1), maxCrossTalk: Math.max(...S),
-      adversarialFailures: failures, predictedFailures: predicted, predictedButCorrect, randomAccuracy: random.accuracy,
+      pk,
+      d,
+      epsilon: eps,
+      epsilonTimesKeysMinusOne: eps * (K - 1),
+      maxCrossTalk: Math.max(...S),
+      adversarialFailures: failures,
+      predictedFailures: predicted,
+      predictedButCorrect,
+      randomAccuracy: random.accuracy,
     };
   } finally {
     c.dispose();
@@ -177,8 +191,14 @@ export function remark7Demo(options: Remark7Options = {}): Remark7Result {
     }
   }
   const body = rows.map((r) => [
-    String(r.pk), String(r.d), r.epsilon.toFixed(3), r.epsilonTimesKeysMinusOne.toFixed(2), r.maxCrossTalk.toFixed(2),
-    `${r.adversarialFailures}/${K}`, `${r.predictedFailures}/${K}`, `${(100 * r.randomAccuracy).toFixed(2)}%`,
+    String(r.pk),
+    String(r.d),
+    r.epsilon.toFixed(3),
+    r.epsilonTimesKeysMinusOne.toFixed(2),
+    r.maxCrossTalk.toFixed(2),
+    `${r.adversarialFailures}/${K}`,
+    `${r.predictedFailures}/${K}`,
+    `${(100 * r.randomAccuracy).toFixed(2)}%`,
   ]);
   const text = table(
     ['N = p_k', 'd', 'ε (keys)', 'ε(κ−1)', 'max S_i', 'adversarial wrong', 'S_i > 1', 'random acc.'],

@@ -80,8 +80,18 @@ function scoreRow(c: Construction, task: string, score: (c: Construction) => Sco
     const s = score(c);
     const jl = c.dims.jl ? { keys: c.dims.jl.keys?.p, values: c.dims.jl.values?.p } : undefined;
     return {
-      theorem: c.theorem, task, construction: c.name, d: c.dims.d, N: c.dims.N, bound: c.dims.bound, jl,
-      instances: s.instances, correct: s.correct, total: s.total, accuracy: s.accuracy, seconds: s.seconds,
+      theorem: c.theorem,
+      task,
+      construction: c.name,
+      d: c.dims.d,
+      N: c.dims.N,
+      bound: c.dims.bound,
+      jl,
+      instances: s.instances,
+      correct: s.correct,
+      total: s.total,
+      accuracy: s.accuracy,
+      seconds: s.seconds,
     };
   } finally {
     c.dispose();
@@ -96,7 +106,13 @@ function clockRow(T: number): ConstructionsReportRow {
     const out = c.predictFlat(new Int32Array(4 * T), 4, T);
     let correct = 0;
     for (let i = 0; i < out.length; i++) if (out[i] === (i % T) + 1) correct++;
-    return { correct, total: out.length, accuracy: correct / out.length, instances: 4, seconds: (performance.now() - t0) / 1000 };
+    return {
+      correct,
+      total: out.length,
+      accuracy: correct / out.length,
+      instances: 4,
+      seconds: (performance.now() - t0) / 1000,
+    };
   });
 }
 
@@ -116,8 +132,16 @@ const fmtBound = (b: SizeBound) => (b.nominal === null ? b.expr : `${b.expr} = $
 function formatRows(rows: ConstructionsReportRow[]): string {
   const head = ['result', 'task', 'construction', 'd', 'bound d', 'N', 'bound N', 'accuracy', 'instances', 'time'];
   const body = rows.map((r) => [
-    r.theorem, r.task, r.construction, String(r.d), fmtBound(r.bound.d), String(r.N), fmtBound(r.bound.N),
-    `${(100 * r.accuracy).toFixed(r.accuracy === 1 ? 0 : 3)}% (${r.correct}/${r.total})`, String(r.instances), `${r.seconds.toFixed(1)}s`,
+    r.theorem,
+    r.task,
+    r.construction,
+    String(r.d),
+    fmtBound(r.bound.d),
+    String(r.N),
+    fmtBound(r.bound.N),
+    `${(100 * r.accuracy).toFixed(r.accuracy === 1 ? 0 : 3)}% (${r.correct}/${r.total})`,
+    String(r.instances),
+    `${r.seconds.toFixed(1)}s`,
   ]);
   const title =
     'Analytic constructions of Huang et al. (ICML 2025) as weights of the ssm-core block — ' +
@@ -132,7 +156,11 @@ function formatRows(rows: ConstructionsReportRow[]): string {
  * @throws ConfigError naming `options.<field>`.
  */
 export function constructionsReport(options: ConstructionsReportOptions = {}): ConstructionsReport {
-  const o = object(options, 'options', 'an object {numKeys?, vocabSize?, T?, instances?, seed?, keepNth?, inductionHeads?, clockT?, tightness?, remark7?}');
+  const o = object(
+    options,
+    'options',
+    'an object {numKeys?, vocabSize?, T?, instances?, seed?, keepNth?, inductionHeads?, clockT?, tightness?, remark7?}',
+  );
   const K = int(o.numKeys ?? 8, 'options.numKeys', 1, 4096);
   const V = int(o.vocabSize ?? 64, 'options.vocabSize', 2, 1 << 16);
   const T = int(o.T ?? 4 * K, 'options.T', 3 * K, 1 << 16, `an integer ≥ 3·numKeys = ${3 * K}`);
@@ -147,13 +175,24 @@ export function constructionsReport(options: ConstructionsReportOptions = {}): C
     scoreRow(keepNthConstruction(kn), `KEEP ${kn.n}-TH |V|=${kn.vocabSize}, T=${kn.T}`, (c) => scoreKeepNth(c, kn, so)),
     clockRow(clockT),
     ...mqarRows(K, V, T, so),
-    scoreRow(inductionHeadsConstruction({ vocabSize: ih.vocabSize }), `IH |V|=${ih.vocabSize}, T=${ih.T}`, (c) => scoreInductionHeads(c, ih, so)),
-    scoreRow(inductionHeadsConstruction({ vocabSize: ih.vocabSize }), `IH hard |V|=${ih.vocabSize}, T=${ih.T}`, (c) => scoreInductionHeads(c, { ...ih, setting: 'hard' }, so)),
+    scoreRow(inductionHeadsConstruction({ vocabSize: ih.vocabSize }), `IH |V|=${ih.vocabSize}, T=${ih.T}`, (c) =>
+      scoreInductionHeads(c, ih, so),
+    ),
+    scoreRow(inductionHeadsConstruction({ vocabSize: ih.vocabSize }), `IH hard |V|=${ih.vocabSize}, T=${ih.T}`, (c) =>
+      scoreInductionHeads(c, { ...ih, setting: 'hard' }, so),
+    ),
   ];
   const parts = [formatRows(rows)];
   let tightness: TightnessResult | undefined;
   if (o.tightness) {
-    tightness = mqarTightness({ numKeys: K, vocabSize: V, T, instances, taskSeed: seed, ...(o.tightness === true ? {} : o.tightness) });
+    tightness = mqarTightness({
+      numKeys: K,
+      vocabSize: V,
+      T,
+      instances,
+      taskSeed: seed,
+      ...(o.tightness === true ? {} : o.tightness),
+    });
     parts.push(tightness.text);
   }
   let remark7: Remark7Result | undefined;

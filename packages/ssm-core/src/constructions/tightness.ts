@@ -118,22 +118,56 @@ function check(o: TightnessOptions): Ctx & { mixers: MqarMixer[] } {
   const instances = int(o.instances ?? 10_000, 'options.instances', 1, 1e7, 'an integer ≥ 1');
   const seeds = int(o.seeds ?? 4, 'options.seeds', 1, 1000);
   const taskSeed = checkSeed(o.taskSeed ?? 1, 'options.taskSeed');
-  const mixers = nonEmptyArray<MqarMixer>(o.mixers ?? [...MQAR_MIXERS], 'options.mixers', "a non-empty array of 'mamba' | 'mamba2' | 's4d'");
+  const mixers = nonEmptyArray<MqarMixer>(
+    o.mixers ?? [...MQAR_MIXERS],
+    'options.mixers',
+    "a non-empty array of 'mamba' | 'mamba2' | 's4d'",
+  );
   mixers.forEach((m, i) => oneOf(m, `options.mixers[${i}]`, MQAR_MIXERS));
   const maxValueDim = int(o.maxValueDim ?? V, 'options.maxValueDim', 1, 1 << 16);
   const maxKeyDim = int(o.maxKeyDim ?? 16 * K, 'options.maxKeyDim', 1, 1 << 16);
   if (o.onCandidate !== undefined) fn(o.onCandidate, 'options.onCandidate');
-  return { K, V, T, instances, seeds, taskSeed, mixers, maxValueDim, maxKeyDim, candidates: 0, onCandidate: o.onCandidate };
+  return {
+    K,
+    V,
+    T,
+    instances,
+    seeds,
+    taskSeed,
+    mixers,
+    maxValueDim,
+    maxKeyDim,
+    candidates: 0,
+    onCandidate: o.onCandidate,
+  };
 }
 
 /** Does the construction with these JL dims and seed answer every query of every instance? */
 function passes(ctx: Ctx, mixer: MqarMixer, values: number, keys: number | undefined, seed: number): boolean {
   ctx.candidates++;
-  const c = mqarConstruction({ mixer, numKeys: ctx.K, vocabSize: ctx.V, embedding: 'jl', jlDim: keys === undefined ? values : { keys, values }, seed });
+  const c = mqarConstruction({
+    mixer,
+    numKeys: ctx.K,
+    vocabSize: ctx.V,
+    embedding: 'jl',
+    jlDim: keys === undefined ? values : { keys, values },
+    seed,
+  });
   try {
-    const s = scoreMqar(c, { numKeys: ctx.K, vocabSize: ctx.V, T: ctx.T }, { instances: ctx.instances, seed: ctx.taskSeed, stopAtFirstError: true });
+    const s = scoreMqar(
+      c,
+      { numKeys: ctx.K, vocabSize: ctx.V, T: ctx.T },
+      { instances: ctx.instances, seed: ctx.taskSeed, stopAtFirstError: true },
+    );
     const passed = s.correct === s.total;
-    ctx.onCandidate?.({ mixer, jlDim: keys === undefined ? { values } : { keys, values }, seed, passed, instances: s.instances, seconds: s.seconds });
+    ctx.onCandidate?.({
+      mixer,
+      jlDim: keys === undefined ? { values } : { keys, values },
+      seed,
+      passed,
+      instances: s.instances,
+      seconds: s.seconds,
+    });
     return passed;
   } finally {
     c.dispose();
@@ -234,28 +268,67 @@ function searchMamba2(ctx: Ctx): Pair[] {
   return frontier;
 }
 
-function bounds(mixer: MqarMixer, K: number, V: number): { bound: TightnessRow['bound']; onehot: TightnessRow['onehot']; floor: TightnessRow['floor']; theorem: string } {
+function bounds(
+  mixer: MqarMixer,
+  K: number,
+  V: number,
+): { bound: TightnessRow['bound']; onehot: TightnessRow['onehot']; floor: TightnessRow['floor']; theorem: string } {
   const lv = log2ceil(V);
   const lk = log2ceil(K);
   if (mixer === 'mamba') {
-    return { theorem: 'Thm. 2', bound: { d: { expr: 'O(κ + log|V|)', nominal: K + lv }, N: { expr: 'κ', nominal: K } }, onehot: { d: K + V, N: K }, floor: { d: K + lv, N: K } };
+    return {
+      theorem: 'Thm. 2',
+      bound: { d: { expr: 'O(κ + log|V|)', nominal: K + lv }, N: { expr: 'κ', nominal: K } },
+      onehot: { d: K + V, N: K },
+      floor: { d: K + lv, N: K },
+    };
   }
   if (mixer === 's4d') {
-    return { theorem: 'Thm. 4', bound: { d: { expr: 'O(κ log|V|)', nominal: K * lv }, N: { expr: '1', nominal: 1 } }, onehot: { d: K * V, N: 1 }, floor: { d: K * lv, N: 1 } };
+    return {
+      theorem: 'Thm. 4',
+      bound: { d: { expr: 'O(κ log|V|)', nominal: K * lv }, N: { expr: '1', nominal: 1 } },
+      onehot: { d: K * V, N: 1 },
+      floor: { d: K * lv, N: 1 },
+    };
   }
-  return { theorem: 'Thm. 3', bound: { d: { expr: 'O(log κ + log|V|)', nominal: lk + lv }, N: { expr: 'log κ', nominal: lk } }, onehot: { d: K + V, N: K }, floor: { d: lk + lv, N: lk } };
+  return {
+    theorem: 'Thm. 3',
+    bound: { d: { expr: 'O(log κ + log|V|)', nominal: lk + lv }, N: { expr: 'log κ', nominal: lk } },
+    onehot: { d: K + V, N: K },
+    floor: { d: lk + lv, N: lk },
+  };
 }
 
 function exploreOne(ctx: Ctx, mixer: MqarMixer): TightnessRow {
   const t0 = performance.now();
   ctx.candidates = 0;
   const b = bounds(mixer, ctx.K, ctx.V);
-  const row: TightnessRow = { ...b, mixer, found: false, d: null, N: null, jlDim: null, seed: null, minN: null, candidates: 0, seconds: 0 };
+  const row: TightnessRow = {
+    ...b,
+    mixer,
+    found: false,
+    d: null,
+    N: null,
+    jlDim: null,
+    seed: null,
+    minN: null,
+    candidates: 0,
+    seconds: 0,
+  };
   if (mixer === 'mamba2') {
     const f = searchMamba2(ctx);
     if (f.length) {
-      const best = f.reduce((a, x) => (x.pk + x.pv < a.pk + a.pv || (x.pk + x.pv === a.pk + a.pv && x.pk < a.pk) ? x : a));
-      Object.assign(row, { found: true, d: best.pk + best.pv, N: best.pk, jlDim: { keys: best.pk, values: best.pv }, seed: best.seed, minN: Math.min(...f.map((x) => x.pk)) });
+      const best = f.reduce((a, x) =>
+        x.pk + x.pv < a.pk + a.pv || (x.pk + x.pv === a.pk + a.pv && x.pk < a.pk) ? x : a,
+      );
+      Object.assign(row, {
+        found: true,
+        d: best.pk + best.pv,
+        N: best.pk,
+        jlDim: { keys: best.pk, values: best.pv },
+        seed: best.seed,
+        minN: Math.min(...f.map((x) => x.pk)),
+      });
     }
   } else {
     const r = searchValues(ctx, mixer);
@@ -271,21 +344,45 @@ function exploreOne(ctx: Ctx, mixer: MqarMixer): TightnessRow {
 }
 
 function formatRows(rows: TightnessRow[], ctx: Ctx): string {
-  const head = ['theorem', 'mixer', 'smallest d (N) at 100%', 'JL dims / seed', 'bound d, N (nominal)', 'one-hot d, N', 'floor d, N', 'candidates', 'time'];
+  const head = [
+    'theorem',
+    'mixer',
+    'smallest d (N) at 100%',
+    'JL dims / seed',
+    'bound d, N (nominal)',
+    'one-hot d, N',
+    'floor d, N',
+    'candidates',
+    'time',
+  ];
   const body = rows.map((r) => [
-    r.theorem, r.mixer,
-    r.found ? `${r.d} (N=${r.N}${r.minN !== r.N ? `, min N ${r.minN}` : ''})` : `none (p_v ≤ ${ctx.maxValueDim}${r.mixer === 'mamba2' ? `, p_k ≤ ${ctx.maxKeyDim}` : ''})`,
+    r.theorem,
+    r.mixer,
+    r.found
+      ? `${r.d} (N=${r.N}${r.minN !== r.N ? `, min N ${r.minN}` : ''})`
+      : `none (p_v ≤ ${ctx.maxValueDim}${r.mixer === 'mamba2' ? `, p_k ≤ ${ctx.maxKeyDim}` : ''})`,
     r.jlDim ? `${r.jlDim.keys !== undefined ? `p_k=${r.jlDim.keys} ` : ''}p_v=${r.jlDim.values} / ${r.seed}` : '—',
     `${r.bound.d.expr}=${r.bound.d.nominal}, ${r.bound.N.expr}=${r.bound.N.nominal}`,
-    `${r.onehot.d}, ${r.onehot.N}`, `${r.floor.d}, ${r.floor.N}`, String(r.candidates), `${r.seconds.toFixed(1)}s`,
+    `${r.onehot.d}, ${r.onehot.N}`,
+    `${r.floor.d}, ${r.floor.N}`,
+    String(r.candidates),
+    `${r.seconds.toFixed(1)}s`,
   ]);
-  return table(head, body, `Tightness (κ=${ctx.K}, |V|=${ctx.V}, T=${ctx.T}; 100% on ${ctx.instances} instances, ${ctx.seeds} JL seeds per size)`);
+  return table(
+    head,
+    body,
+    `Tightness (κ=${ctx.K}, |V|=${ctx.V}, T=${ctx.T}; 100% on ${ctx.instances} instances, ${ctx.seeds} JL seeds per size)`,
+  );
 }
 
 /** Plain-text table with a title line: columns padded to their widest cell, a rule under the header. */
 export function table(head: string[], body: string[][], title: string): string {
   const w = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(w[i])).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(w[i]))
+      .join('  ')
+      .trimEnd();
   return [title, line(head), line(w.map((x) => '─'.repeat(x))), ...body.map(line)].join('\n');
 }
 
@@ -304,5 +401,9 @@ export function mqarTightness(options: TightnessOptions): TightnessResult {
   const ctx = check(options);
   const rows = ctx.mixers.map((m) => exploreOne(ctx, m));
   const { mixers, K, V, T, instances, seeds, taskSeed, maxValueDim, maxKeyDim } = ctx;
-  return { options: { numKeys: K, vocabSize: V, T, instances, seeds, taskSeed, mixers, maxValueDim, maxKeyDim }, rows, text: formatRows(rows, ctx) };
+  return {
+    options: { numKeys: K, vocabSize: V, T, instances, seeds, taskSeed, mixers, maxValueDim, maxKeyDim },
+    rows,
+    text: formatRows(rows, ctx),
+  };
 }

@@ -8,7 +8,8 @@ import { causalConv1d } from '../ops/causalConv1d.js';
 import type { MixerContext } from './types.js';
 
 /** The conv's parameters (none when the conv is off). */
-export const conv1dSpecs = ({ d, conv }: MixerContext): ParamSpec[] => (conv ? convSpecs('conv1d', d, conv.kernelSize) : []);
+export const conv1dSpecs = ({ d, conv }: MixerContext): ParamSpec[] =>
+  conv ? convSpecs('conv1d', d, conv.kernelSize) : [];
 
 /** x̂ = σ(conv1d(x)) (14b), or x when the conv is off.  x [b, L, d] → [b, L, d]. */
 export function applyConv1d(p: (name: string) => Tensor, x: Tensor, { conv }: MixerContext): Tensor {

@@ -24,8 +24,14 @@ export const linearAttention: Mixer = {
     const B = BC.slice([0, 0, 0], [b, L, N]);
     const C = BC.slice([0, 0, N], [b, L, N]);
     const r = selectiveScan({
-      u: toChannelsFirst(xhat), delta: tf.ones([b, d, L]), A: tf.zeros([d, N]), B: toChannelsFirst(B), C: toChannelsFirst(C),
-      bDiscretization: 'identity', impl: ctx.impl, returnLastState: withInternals,
+      u: toChannelsFirst(xhat),
+      delta: tf.ones([b, d, L]),
+      A: tf.zeros([d, N]),
+      B: toChannelsFirst(B),
+      C: toChannelsFirst(C),
+      bDiscretization: 'identity',
+      impl: ctx.impl,
+      returnLastState: withInternals,
     });
     return { y: toTimeFirst(r.out), xhat, internals: withInternals ? { B, C, lastState: r.lastState } : {} };
   },

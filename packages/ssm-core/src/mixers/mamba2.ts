@@ -45,12 +45,20 @@ export const mamba2: Mixer = {
       B: branch('B'), // [b, L, N]
       C: branch('C'),
       dt: linear(x, p('dt_proj.weight')), // [b, L, 1]
-      dtBias: p('dt_bias'), ALog: p('A_log'), D: ctx.skip ? p('D') : undefined, bDiscretization: ctx.disc, impl: ctx.impl,
+      dtBias: p('dt_bias'),
+      ALog: p('A_log'),
+      D: ctx.skip ? p('D') : undefined,
+      bDiscretization: ctx.disc,
+      impl: ctx.impl,
     };
     if (!withInternals) return { y: mamba2Inner(args), xhat: x, internals: {} };
     const r = mamba2Parts(args, true);
     const dt = softplusTorch(args.dt.add(p('dt_bias'))).reshape([b, L]);
     const a = tf.exp(p('A_log')).neg(); // [1]
-    return { y: r.y, xhat: x, internals: { delta: dt, B: args.B, C: args.C, decay: tf.exp(dt.mul(a)), lastState: r.lastState } };
+    return {
+      y: r.y,
+      xhat: x,
+      internals: { delta: dt, B: args.B, C: args.C, decay: tf.exp(dt.mul(a)), lastState: r.lastState },
+    };
   },
 };

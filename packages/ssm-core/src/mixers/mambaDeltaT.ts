@@ -37,12 +37,25 @@ export const mambaDeltaT: Mixer = {
     const delta = linear(xhat, p('dt_proj.weight')); // [b, L, N]
     const A = tf.exp(p('A_log')).neg();
     const r = selectiveScan({
-      u: toChannelsFirst(xhat), delta: toChannelsFirst(delta), deltaAlong: 'state', deltaBias: p('dt_proj.bias'),
-      deltaSoftplus: true, A, B: toChannelsFirst(B), C: toChannelsFirst(C), D: ctx.skip ? p('D') : undefined,
-      bDiscretization: ctx.disc, impl: ctx.impl, returnLastState: withInternals,
+      u: toChannelsFirst(xhat),
+      delta: toChannelsFirst(delta),
+      deltaAlong: 'state',
+      deltaBias: p('dt_proj.bias'),
+      deltaSoftplus: true,
+      A,
+      B: toChannelsFirst(B),
+      C: toChannelsFirst(C),
+      D: ctx.skip ? p('D') : undefined,
+      bDiscretization: ctx.disc,
+      impl: ctx.impl,
+      returnLastState: withInternals,
     });
     if (!withInternals) return { y: toTimeFirst(r.out), xhat, internals: {} };
     const dt = softplusTorch(delta.add(p('dt_proj.bias'))); // [b, L, N]
-    return { y: toTimeFirst(r.out), xhat, internals: { delta: dt, B, C, decay: tf.exp(dt.reshape([b, L, 1, N]).mul(A)), lastState: r.lastState } };
+    return {
+      y: toTimeFirst(r.out),
+      xhat,
+      internals: { delta: dt, B, C, decay: tf.exp(dt.reshape([b, L, 1, N]).mul(A)), lastState: r.lastState },
+    };
   },
 };

@@ -30,11 +30,20 @@ export const s4d: Mixer = {
     const A = tf.exp(p('A_log')).neg();
     const B = tf.broadcastTo(p('B').reshape([1, N]), [d, N]);
     const r = selectiveScan({
-      u: toChannelsFirst(xhat), delta: tf.ones([b, d, L]), A, B, C: p('C'),
-      D: ctx.skip ? p('D') : undefined, bDiscretization: ctx.disc, impl: ctx.impl, returnLastState: withInternals,
+      u: toChannelsFirst(xhat),
+      delta: tf.ones([b, d, L]),
+      A,
+      B,
+      C: p('C'),
+      D: ctx.skip ? p('D') : undefined,
+      bDiscretization: ctx.disc,
+      impl: ctx.impl,
+      returnLastState: withInternals,
     });
     // clones: the caller disposes internals, and these must not be the parameters themselves
-    const internals = withInternals ? { B: p('B').clone(), C: p('C').clone(), decay: tf.exp(A), lastState: r.lastState } : {};
+    const internals = withInternals
+      ? { B: p('B').clone(), C: p('C').clone(), decay: tf.exp(A), lastState: r.lastState }
+      : {};
     return { y: toTimeFirst(r.out), xhat, internals };
   },
 };

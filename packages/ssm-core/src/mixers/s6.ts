@@ -27,7 +27,11 @@ export const s6: Mixer = {
       ...conv1dSpecs(ctx),
       { name: 'A_log', shape: [d, N], init: init.aLogS4DReal(d, N) },
       ...linearSpecs('x_proj', R + 2 * N, d, false),
-      { name: 'dt_proj.weight', shape: [d, R], init: (rng) => rng.fill(d * R, (r) => r.range(-1 / Math.sqrt(R), 1 / Math.sqrt(R))) },
+      {
+        name: 'dt_proj.weight',
+        shape: [d, R],
+        init: (rng) => rng.fill(d * R, (r) => r.range(-1 / Math.sqrt(R), 1 / Math.sqrt(R))),
+      },
       { name: 'dt_proj.bias', shape: [d], init: init.dtBias([d]) },
       ...(skip ? [{ name: 'D', shape: [d], init: init.constant([d], 1) }] : []),
     ];
@@ -35,15 +39,27 @@ export const s6: Mixer = {
   forward(p, x, ctx, withInternals) {
     const xhat = applyConv1d(p, x, ctx); // (14b)
     const args: S6InnerArgs = {
-      x: xhat, xProjWeight: p('x_proj.weight'), dtProjWeight: p('dt_proj.weight'), dtProjBias: p('dt_proj.bias'),
-      ALog: p('A_log'), D: ctx.skip ? p('D') : undefined, bDiscretization: ctx.disc, impl: ctx.impl,
+      x: xhat,
+      xProjWeight: p('x_proj.weight'),
+      dtProjWeight: p('dt_proj.weight'),
+      dtProjBias: p('dt_proj.bias'),
+      ALog: p('A_log'),
+      D: ctx.skip ? p('D') : undefined,
+      bDiscretization: ctx.disc,
+      impl: ctx.impl,
     };
     if (!withInternals) return { y: s6Inner(args), xhat, internals: {} };
     const { d, N, dtRank: R } = ctx;
     const [b, L] = xhat.shape;
     const r = s6Parts(args, R, N, true);
     const dt = softplusTorch(r.deltaRaw.add(p('dt_proj.bias'))); // [b, L, d]
-    const internals: MixerInternals = { delta: dt, B: r.B, C: r.C, decay: tf.exp(dt.reshape([b, L, d, 1]).mul(r.A)), lastState: r.lastState };
+    const internals: MixerInternals = {
+      delta: dt,
+      B: r.B,
+      C: r.C,
+      decay: tf.exp(dt.reshape([b, L, d, 1]).mul(r.A)),
+      lastState: r.lastState,
+    };
     return { y: r.y, xhat, internals };
   },
 };

@@ -11,11 +11,16 @@ import { Rng } from '../random.js';
 import type { SequenceModel, TokenInput } from './types.js';
 import { loadParamsStrict, paramsToSafetensors, shapesEqual } from './weights.js';
 
-export abstract class ParamModel<C extends { vocabSize: number; numClasses: number; seed: number }> implements SequenceModel {
+export abstract class ParamModel<
+  C extends { vocabSize: number; numClasses: number; seed: number },
+> implements SequenceModel {
   abstract readonly kind: string;
   readonly params: Record<string, tf.Variable> = {};
 
-  constructor(readonly config: C, specs: ParamSpec[]) {
+  constructor(
+    readonly config: C,
+    specs: ParamSpec[],
+  ) {
     const rng = new Rng(config.seed);
     for (const s of specs) {
       this.params[s.name] = tf.tidy(() => tf.variable(tf.tensor(s.init(rng), s.shape, 'float32'), true)); // tidy frees the initial value
@@ -39,11 +44,15 @@ export abstract class ParamModel<C extends { vocabSize: number; numClasses: numb
     const v = this.getParam(name);
     const t = value instanceof tf.Tensor ? value.cast('float32') : tf.tensor(value as number[], undefined, 'float32');
     try {
-      if (t.size !== v.size || ((value instanceof tf.Tensor || Array.isArray((value as number[][])[0])) && !shapesEqual(t.shape, v.shape))) {
+      if (
+        t.size !== v.size ||
+        ((value instanceof tf.Tensor || Array.isArray((value as number[][])[0])) && !shapesEqual(t.shape, v.shape))
+      ) {
         throw shapeError(`params["${name}"]`, fmtShape(v.shape), fmtShape(t.shape));
       }
       const data = t.dataSync();
-      for (let i = 0; i < data.length; i++) if (Number.isNaN(data[i])) throw valueError(`params["${name}"]`, 'no NaN', `NaN at flat index ${i}`);
+      for (let i = 0; i < data.length; i++)
+        if (Number.isNaN(data[i])) throw valueError(`params["${name}"]`, 'no NaN', `NaN at flat index ${i}`);
       tf.tidy(() => v.assign(t.reshape(v.shape)));
     } finally {
       if (t !== value) t.dispose();
@@ -71,7 +80,11 @@ export abstract class ParamModel<C extends { vocabSize: number; numClasses: numb
 
   /** All weights as safetensors bytes; the resolved config travels in `__metadata__.config`, the kind in `model`. */
   toSafetensors(extraMetadata: Record<string, string> = {}): Uint8Array {
-    return paramsToSafetensors(this.params, { ...extraMetadata, model: this.kind, config: JSON.stringify(this.config) });
+    return paramsToSafetensors(this.params, {
+      ...extraMetadata,
+      model: this.kind,
+      config: JSON.stringify(this.config),
+    });
   }
 
   /**

@@ -7,7 +7,11 @@ import { modelFromSafetensors } from './index.js';
 import type { SequenceModel } from './types.js';
 
 /** Save weights and config to `path` (conventionally `*.safetensors`). */
-export async function saveModel(model: SequenceModel, path: string, metadata: Record<string, string> = {}): Promise<void> {
+export async function saveModel(
+  model: SequenceModel,
+  path: string,
+  metadata: Record<string, string> = {},
+): Promise<void> {
   await writeFileAtomic(path, model.toSafetensors(metadata));
 }
 

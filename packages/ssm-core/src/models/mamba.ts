@@ -88,12 +88,14 @@ export interface ForwardInternals {
 
 const ACTS: Activation[] = ['silu', 'relu', 'identity', 'sigmoid'];
 const posInt = (v: unknown, name: string) => {
-  if (!Number.isInteger(v) || (v as number) < 1) throw configError(`config.${name}`, 'a positive integer', JSON.stringify(v));
+  if (!Number.isInteger(v) || (v as number) < 1)
+    throw configError(`config.${name}`, 'a positive integer', JSON.stringify(v));
 };
 
 /** Check a {@link MambaConfig} and fill in its defaults; a bad field is a ConfigError naming it. */
 export function resolveConfig(c: MambaConfig): ResolvedMambaConfig {
-  if (c == null || typeof c !== 'object') throw configError('config', 'an object {vocabSize, dModel, dState, ...}', String(c));
+  if (c == null || typeof c !== 'object')
+    throw configError('config', 'an object {vocabSize, dModel, dState, ...}', String(c));
   posInt(c.vocabSize, 'vocabSize');
   const numClasses = c.numClasses ?? c.vocabSize;
   posInt(numClasses, 'numClasses');
@@ -106,28 +108,59 @@ export function resolveConfig(c: MambaConfig): ResolvedMambaConfig {
     if (!ACTS.includes(a as Activation)) throw configError(name, ACTS.join(' | '), JSON.stringify(a));
     return a as Activation;
   };
-  const conv = c.conv === false ? false : { kernelSize: c.conv?.kernelSize ?? 4, activation: act(c.conv?.activation, 'config.conv.activation') };
+  const conv =
+    c.conv === false
+      ? false
+      : { kernelSize: c.conv?.kernelSize ?? 4, activation: act(c.conv?.activation, 'config.conv.activation') };
   if (conv) posInt(conv.kernelSize, 'conv.kernelSize');
   const gate = c.gate === false ? false : { activation: act(c.gate?.activation, 'config.gate.activation') };
-  const pe = c.positionalEncoding ? { scale: typeof c.positionalEncoding === 'object' ? (c.positionalEncoding.scale ?? 1) : 1 } : false;
-  if (pe && c.dModel < 2) throw configError('config.dModel', '≥ 2 when positionalEncoding is on (the last coordinate holds t)', String(c.dModel));
-  if (pe && !Number.isFinite(pe.scale)) throw configError('config.positionalEncoding.scale', 'a finite number', String(pe.scale));
+  const pe = c.positionalEncoding
+    ? { scale: typeof c.positionalEncoding === 'object' ? (c.positionalEncoding.scale ?? 1) : 1 }
+    : false;
+  if (pe && c.dModel < 2)
+    throw configError(
+      'config.dModel',
+      '≥ 2 when positionalEncoding is on (the last coordinate holds t)',
+      String(c.dModel),
+    );
+  if (pe && !Number.isFinite(pe.scale))
+    throw configError('config.positionalEncoding.scale', 'a finite number', String(pe.scale));
   const discretization = c.discretization ?? (mixer === 'mambaDeltaT' ? 'identity' : 'euler');
-  if (!['euler', 'zoh', 'identity'].includes(discretization)) throw configError('config.discretization', "'euler' | 'zoh' | 'identity'", JSON.stringify(discretization));
+  if (!['euler', 'zoh', 'identity'].includes(discretization))
+    throw configError('config.discretization', "'euler' | 'zoh' | 'identity'", JSON.stringify(discretization));
   const dtRank = c.dtRank === undefined || c.dtRank === 'auto' ? Math.ceil(c.dModel / 16) : c.dtRank;
   posInt(dtRank, 'dtRank');
   const impl = c.impl ?? 'auto';
-  if (!['auto', 'fused', 'tensor'].includes(impl)) throw configError('config.impl', "'auto' | 'fused' | 'tensor'", JSON.stringify(impl));
+  if (!['auto', 'fused', 'tensor'].includes(impl))
+    throw configError('config.impl', "'auto' | 'fused' | 'tensor'", JSON.stringify(impl));
   const seed = c.seed ?? 0;
   if (!Number.isInteger(seed)) throw configError('config.seed', 'an integer', JSON.stringify(seed));
   return {
-    vocabSize: c.vocabSize, numClasses, dModel: c.dModel, dState: c.dState, mixer, conv, gate, positionalEncoding: pe,
-    discretization, dtRank, skip: c.skip ?? true, outputBias: c.outputBias ?? true, seed, impl,
+    vocabSize: c.vocabSize,
+    numClasses,
+    dModel: c.dModel,
+    dState: c.dState,
+    mixer,
+    conv,
+    gate,
+    positionalEncoding: pe,
+    discretization,
+    dtRank,
+    skip: c.skip ?? true,
+    outputBias: c.outputBias ?? true,
+    seed,
+    impl,
   };
 }
 
 const mixerContext = (c: ResolvedMambaConfig): MixerContext => ({
-  d: c.dModel, N: c.dState, dtRank: c.dtRank, disc: c.discretization, conv: c.conv, skip: c.skip, impl: c.impl,
+  d: c.dModel,
+  N: c.dState,
+  dtRank: c.dtRank,
+  disc: c.discretization,
+  conv: c.conv,
+  skip: c.skip,
+  impl: c.impl,
 });
 
 /** Every parameter of a model with config `c`: name, shape, initialiser — in a fixed order. */
@@ -156,8 +189,16 @@ export class MambaModel extends ParamModel<ResolvedMambaConfig> {
   /** Parameter counts per component: embedding, conv, ssm, gate, output. */
   paramCounts() {
     return this.countBy(['embedding', 'conv', 'ssm', 'gate', 'output'] as const, (name) =>
-      name.startsWith('embedding') ? 'embedding' : name.startsWith('lm_head') ? 'output'
-        : name.startsWith('mixer.gate') ? 'gate' : /^mixer\.conv/.test(name) ? 'conv' : 'ssm');
+      name.startsWith('embedding')
+        ? 'embedding'
+        : name.startsWith('lm_head')
+          ? 'output'
+          : name.startsWith('mixer.gate')
+            ? 'gate'
+            : /^mixer\.conv/.test(name)
+              ? 'conv'
+              : 'ssm',
+    );
   }
 
   /** tokens [b, L] (ints in [0, vocabSize)) → logits [b, L, numClasses]. */
@@ -176,7 +217,8 @@ export class MambaModel extends ParamModel<ResolvedMambaConfig> {
       const tok = tokenTensor(tokens, this.config.vocabSize);
       const [b, L] = tok.shape;
       const bad = positions.findIndex((p) => !(p >= 0 && p < b * L));
-      if (bad >= 0) throw valueError('positions', `flat indices in [0, ${b * L}) (batch·L)`, `${positions[bad]} at index ${bad}`);
+      if (bad >= 0)
+        throw valueError('positions', `flat indices in [0, ${b * L}) (batch·L)`, `${positions[bad]} at index ${bad}`);
       const { y, gate } = this.features(tok, false);
       const d = this.config.dModel;
       const z = gatherRows((gate ? y.mul(gate) : y).reshape([b * L, d]), tf.tensor1d(positions, 'int32')); // [m, d]
@@ -199,7 +241,10 @@ export class MambaModel extends ParamModel<ResolvedMambaConfig> {
     const e = embeddingLookup(this.params['embedding.weight'], tok); // [b, L, d or d−1]
     const pe = this.config.positionalEncoding;
     if (!pe) return e;
-    const t = tf.range(1, L + 1, 1, 'float32').mul(pe.scale).reshape([1, L, 1]); // position t = 1..L
+    const t = tf
+      .range(1, L + 1, 1, 'float32')
+      .mul(pe.scale)
+      .reshape([1, L, 1]); // position t = 1..L
     return tf.concat([e, tf.broadcastTo(t, [b, L, 1])], 2);
   }
 
@@ -220,4 +265,3 @@ export class MambaModel extends ParamModel<ResolvedMambaConfig> {
     return { ...f, logits };
   }
 }
-

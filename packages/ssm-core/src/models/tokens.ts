@@ -16,8 +16,18 @@ export function tokenTensor(tokens: TokenInput, V: number): Tensor {
       if (i >= 0) throw valueError('tokens', 'integer token ids', `${raw[i]} at flat index ${i}`);
     }
   } else {
-    if (!Array.isArray(tokens) || tokens.length === 0 || !tokens.every((r) => Array.isArray(r) && r.length === tokens[0].length)) {
-      throw shapeError('tokens', 'a non-empty rectangular number[][] [batch, L]', Array.isArray(tokens) ? `rows of lengths ${tokens.map((r) => (Array.isArray(r) ? r.length : typeof r)).join(',')}` : typeof tokens);
+    if (
+      !Array.isArray(tokens) ||
+      tokens.length === 0 ||
+      !tokens.every((r) => Array.isArray(r) && r.length === tokens[0].length)
+    ) {
+      throw shapeError(
+        'tokens',
+        'a non-empty rectangular number[][] [batch, L]',
+        Array.isArray(tokens)
+          ? `rows of lengths ${tokens.map((r) => (Array.isArray(r) ? r.length : typeof r)).join(',')}`
+          : typeof tokens,
+      );
     }
     const flat = tokens.flat();
     const i = flat.findIndex((v) => !Number.isInteger(v));
@@ -27,7 +37,8 @@ export function tokenTensor(tokens: TokenInput, V: number): Tensor {
   if (t.shape[1] === 0) throw shapeError('tokens', 'L ≥ 1', fmtShape(t.shape));
   const data = t.dataSync();
   for (let i = 0; i < data.length; i++) {
-    if (data[i] < 0 || data[i] >= V) throw valueError('tokens', `ids in [0, ${V}) (vocabSize)`, `${data[i]} at flat index ${i}`);
+    if (data[i] < 0 || data[i] >= V)
+      throw valueError('tokens', `ids in [0, ${V}) (vocabSize)`, `${data[i]} at flat index ${i}`);
   }
   return t;
 }

@@ -93,12 +93,14 @@ export const CAUSAL_MASK_VALUE = -1e9;
 
 const ACTIVATIONS: TransformerActivation[] = ['gelu', 'relu'];
 const posInt = (v: unknown, name: string) => {
-  if (!Number.isInteger(v) || (v as number) < 1) throw configError(`config.${name}`, 'a positive integer', JSON.stringify(v));
+  if (!Number.isInteger(v) || (v as number) < 1)
+    throw configError(`config.${name}`, 'a positive integer', JSON.stringify(v));
 };
 
 /** Check a {@link TransformerConfig} and fill in its defaults; a bad field is a ConfigError naming it. */
 export function resolveTransformerConfig(c: TransformerConfig): ResolvedTransformerConfig {
-  if (c == null || typeof c !== 'object') throw configError('config', 'an object {vocabSize, dModel, maxLen, ...}', String(c));
+  if (c == null || typeof c !== 'object')
+    throw configError('config', 'an object {vocabSize, dModel, maxLen, ...}', String(c));
   posInt(c.vocabSize, 'vocabSize');
   const numClasses = c.numClasses ?? c.vocabSize;
   posInt(numClasses, 'numClasses');
@@ -106,16 +108,19 @@ export function resolveTransformerConfig(c: TransformerConfig): ResolvedTransfor
   posInt(c.maxLen, 'maxLen');
   const numHeads = c.numHeads ?? 1;
   posInt(numHeads, 'numHeads');
-  if (c.dModel % numHeads !== 0) throw configError('config.numHeads', `a divisor of config.dModel = ${c.dModel}`, String(numHeads));
+  if (c.dModel % numHeads !== 0)
+    throw configError('config.numHeads', `a divisor of config.dModel = ${c.dModel}`, String(numHeads));
   const layerNorm = c.layerNorm ?? true;
   if (typeof layerNorm !== 'boolean') throw configError('config.layerNorm', 'a boolean', JSON.stringify(layerNorm));
   let mlp: ResolvedTransformerConfig['mlp'] = false;
   if (c.mlp !== undefined && c.mlp !== false) {
-    if (c.mlp === null || typeof c.mlp !== 'object') throw configError('config.mlp', 'false or { hidden?, activation? }', JSON.stringify(c.mlp));
+    if (c.mlp === null || typeof c.mlp !== 'object')
+      throw configError('config.mlp', 'false or { hidden?, activation? }', JSON.stringify(c.mlp));
     const hidden = c.mlp.hidden ?? 4 * c.dModel;
     posInt(hidden, 'mlp.hidden');
     const activation = c.mlp.activation ?? 'gelu';
-    if (!ACTIVATIONS.includes(activation)) throw configError('config.mlp.activation', ACTIVATIONS.join(' | '), JSON.stringify(activation));
+    if (!ACTIVATIONS.includes(activation))
+      throw configError('config.mlp.activation', ACTIVATIONS.join(' | '), JSON.stringify(activation));
     mlp = { hidden, activation };
   }
   const seed = c.seed ?? 0;
@@ -140,7 +145,9 @@ export function transformerParamSpecs(c: ResolvedTransformerConfig): ParamSpec[]
     ...linearSpecs('attn.v_proj', d, d, true),
     ...linearSpecs('attn.out_proj', d, d, true),
     ...(c.mlp && c.layerNorm ? lnSpecs('ln_mlp', d) : []),
-    ...(c.mlp ? [...linearSpecs('mlp.fc1', c.mlp.hidden, d, true), ...linearSpecs('mlp.fc2', d, c.mlp.hidden, true)] : []),
+    ...(c.mlp
+      ? [...linearSpecs('mlp.fc1', c.mlp.hidden, d, true), ...linearSpecs('mlp.fc2', d, c.mlp.hidden, true)]
+      : []),
     ...(c.layerNorm ? lnSpecs('ln_f', d) : []),
     ...linearSpecs('lm_head', c.numClasses, d, true),
   ];
@@ -149,7 +156,10 @@ export function transformerParamSpecs(c: ResolvedTransformerConfig): ParamSpec[]
 /** LayerNorm over the last axis: (x − μ)/√(σ² + ε) · w + b (biased variance, as torch). */
 function layerNorm(x: Tensor, w: Tensor, b: Tensor): Tensor {
   const xc = x.sub(x.mean(-1, true));
-  return xc.mul(tf.rsqrt(xc.square().mean(-1, true).add(LAYER_NORM_EPS))).mul(w).add(b);
+  return xc
+    .mul(tf.rsqrt(xc.square().mean(-1, true).add(LAYER_NORM_EPS)))
+    .mul(w)
+    .add(b);
 }
 
 /** Exact (erf) GELU, torch nn.GELU(): x · ½(1 + erf(x/√2)). */
@@ -194,8 +204,18 @@ export class TransformerModel extends ParamModel<ResolvedTransformerConfig> {
   /** Parameter counts per component. */
   paramCounts() {
     return this.countBy(['embedding', 'position', 'attention', 'norm', 'mlp', 'output'] as const, (name) =>
-      name.startsWith('embedding') ? 'embedding' : name.startsWith('pos_embedding') ? 'position'
-        : name.startsWith('attn.') ? 'attention' : name.startsWith('ln_') ? 'norm' : name.startsWith('mlp.') ? 'mlp' : 'output');
+      name.startsWith('embedding')
+        ? 'embedding'
+        : name.startsWith('pos_embedding')
+          ? 'position'
+          : name.startsWith('attn.')
+            ? 'attention'
+            : name.startsWith('ln_')
+              ? 'norm'
+              : name.startsWith('mlp.')
+                ? 'mlp'
+                : 'output',
+    );
   }
 
   /** tokens [b, L] (ints in [0, vocabSize), L ≤ maxLen) → logits [b, L, numClasses]. */
@@ -212,7 +232,12 @@ export class TransformerModel extends ParamModel<ResolvedTransformerConfig> {
   static fromSafetensors(bytes: Uint8Array, source = 'checkpoint'): TransformerModel {
     const { kind, ...config } = configFromSafetensors(bytes, source);
     if (kind !== 'transformer') {
-      throw checkpointError(`${source}: __metadata__.model`, "'transformer'", JSON.stringify(kind), 'load it with the class of that model');
+      throw checkpointError(
+        `${source}: __metadata__.model`,
+        "'transformer'",
+        JSON.stringify(kind),
+        'load it with the class of that model',
+      );
     }
     return withWeights(new TransformerModel(config as unknown as TransformerConfig), bytes, source);
   }
@@ -223,17 +248,30 @@ export class TransformerModel extends ParamModel<ResolvedTransformerConfig> {
     const tok = tokenTensor(tokens, c.vocabSize);
     const [b, L] = tok.shape as [number, number];
     if (L > c.maxLen) {
-      throw shapeError('tokens', `length L ≤ ${c.maxLen} (config.maxLen, the rows of pos_embedding)`, `L = ${L} in ${fmtShape(tok.shape)}`);
+      throw shapeError(
+        'tokens',
+        `length L ≤ ${c.maxLen} (config.maxLen, the rows of pos_embedding)`,
+        `L = ${L} in ${fmtShape(tok.shape)}`,
+      );
     }
-    const d = c.dModel, H = c.numHeads, dh = d / H;
+    const d = c.dModel,
+      H = c.numHeads,
+      dh = d / H;
     const x = embeddingLookup(P('embedding.weight'), tok).add(P('pos_embedding.weight').slice([0, 0], [L, d])); // [b, L, d]
 
     // causal multi-head self-attention, pre-LN, residual
     const a = c.layerNorm ? layerNorm(x, P('ln_attn.weight'), P('ln_attn.bias')) : x;
-    const heads = (name: string) => linear(a, P(`attn.${name}.weight`), P(`attn.${name}.bias`)) // [b, L, d]
-      .reshape([b, L, H, dh]).transpose([0, 2, 1, 3]).reshape([b * H, L, dh]);
-    const q = heads('q_proj'), k = heads('k_proj'), v = heads('v_proj');
-    const scores = bmm(q, k, true).mul(1 / Math.sqrt(dh)).add(causalMask(L)); // [b·H, L, L]
+    const heads = (name: string) =>
+      linear(a, P(`attn.${name}.weight`), P(`attn.${name}.bias`)) // [b, L, d]
+        .reshape([b, L, H, dh])
+        .transpose([0, 2, 1, 3])
+        .reshape([b * H, L, dh]);
+    const q = heads('q_proj'),
+      k = heads('k_proj'),
+      v = heads('v_proj');
+    const scores = bmm(q, k, true)
+      .mul(1 / Math.sqrt(dh))
+      .add(causalMask(L)); // [b·H, L, L]
     const attn = tf.softmax(scores); // over keys
     const o = bmm(attn, v).reshape([b, H, L, dh]).transpose([0, 2, 1, 3]).reshape([b, L, d]);
     const attnOut = linear(o, P('attn.out_proj.weight'), P('attn.out_proj.bias'));

@@ -18,7 +18,8 @@ export function embeddingLookup(W: Tensor, tokens: Tensor): Tensor {
     save([tokens]); // kept alive for the backward pass even after the caller's tidy ends
     return {
       value: gatherRows(w, tokens),
-      gradFunc: (dy: Tensor, [tok]: Tensor[]) => tf.matMul(tf.oneHot(tok.reshape([b * L]), V).transpose(), dy.reshape([b * L, e])),
+      gradFunc: (dy: Tensor, [tok]: Tensor[]) =>
+        tf.matMul(tf.oneHot(tok.reshape([b * L]), V).transpose(), dy.reshape([b * L, e])),
     };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return op(W) as Tensor;

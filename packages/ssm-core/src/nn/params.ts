@@ -19,7 +19,10 @@ export const init = {
     const k = 1 / Math.sqrt(fanIn);
     return rng.fill(size(shape), (r) => r.range(-k, k));
   },
-  normal: (shape: number[], std = 1) => (rng: Rng) => rng.fill(size(shape), (r) => std * r.normal()),
+  normal:
+    (shape: number[], std = 1) =>
+    (rng: Rng) =>
+      rng.fill(size(shape), (r) => std * r.normal()),
   constant: (shape: number[], v: number) => () => new Float32Array(size(shape)).fill(v),
   /** S4D-Real / mamba_ssm: A_log[d, n] = log(n + 1). */
   aLogS4DReal: (d: number, n: number) => () => {
@@ -28,11 +31,13 @@ export const init = {
     return out;
   },
   /** mamba_ssm dt bias: softplus⁻¹(dt), dt = exp(U(log 1e−3, log 1e−1)) clamped at 1e−4. */
-  dtBias: (shape: number[], dtMin = 1e-3, dtMax = 0.1) => (rng: Rng) =>
-    rng.fill(size(shape), (r) => {
-      const dt = Math.max(1e-4, Math.exp(r.range(Math.log(dtMin), Math.log(dtMax))));
-      return dt + Math.log(-Math.expm1(-dt));
-    }),
+  dtBias:
+    (shape: number[], dtMin = 1e-3, dtMax = 0.1) =>
+    (rng: Rng) =>
+      rng.fill(size(shape), (r) => {
+        const dt = Math.max(1e-4, Math.exp(r.range(Math.log(dtMin), Math.log(dtMax))));
+        return dt + Math.log(-Math.expm1(-dt));
+      }),
 };
 
 export const linearSpecs = (name: string, out: number, inp: number, bias: boolean): ParamSpec[] => [

@@ -32,7 +32,11 @@ export function activate(x: Tensor, act: Activation): Tensor {
 function genericConv(x: Tensor, W: Tensor, bias: Tensor | undefined, act: Activation): Tensor {
   const [b, L, c] = x.shape;
   const k = W.shape[1] as number;
-  const xp = tf.pad(x, [[0, 0], [k - 1, 0], [0, 0]]);
+  const xp = tf.pad(x, [
+    [0, 0],
+    [k - 1, 0],
+    [0, 0],
+  ]);
   let y: Tensor | undefined;
   for (let j = 0; j < k; j++) {
     const term = xp.slice([0, j, 0], [b, L, c]).mul(W.slice([0, j], [c, 1]).reshape([c]));
@@ -47,7 +51,8 @@ function checkConv(x: Tensor, W: Tensor, bias: Tensor | undefined, act: Activati
   assertTensor(x, 'x', [3]);
   assertTensor(W, 'W', [2]);
   const c = x.shape[2] as number;
-  if (W.shape[0] !== c || (W.shape[1] as number) < 1) throw shapeError('W', `[channels = ${c}, k ≥ 1]`, fmtShape(W.shape));
+  if (W.shape[0] !== c || (W.shape[1] as number) < 1)
+    throw shapeError('W', `[channels = ${c}, k ≥ 1]`, fmtShape(W.shape));
   if (bias !== undefined) {
     assertTensor(bias, 'bias', [1]);
     if (bias.shape[0] !== c) throw shapeError('bias', `[channels = ${c}]`, fmtShape(bias.shape));

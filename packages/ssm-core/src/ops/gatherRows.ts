@@ -22,7 +22,8 @@ function checkGather(x: Tensor, idx: Tensor, checkRange: boolean): void {
   const n = x.shape[0];
   const ids = idx.dataSync();
   const bad = ids.findIndex((i) => !(i >= 0 && i < n));
-  if (bad >= 0) throw valueError('idx', `row ids in [0, ${n}) (x ${fmtShape(x.shape)})`, `${ids[bad]} at flat index ${bad}`);
+  if (bad >= 0)
+    throw valueError('idx', `row ids in [0, ${n}) (x ${fmtShape(x.shape)})`, `${ids[bad]} at flat index ${bad}`);
 }
 
 /** x[idx]: x [n, e], idx int32 [...] → [..., e]. Ids are not range-checked here (callers check tokens once). */

@@ -22,8 +22,22 @@ export { mamba2Inner, mamba2InnerRef } from './mamba2Inner.js';
 export { softplusTorch } from './kernels/tensor/scan.js';
 export { toChannelsFirst, toTimeFirst } from './core/layout.js';
 export { validateScanArgs } from './core/validate.js';
-export { listKernels, registerKernel, resolveKernel, unregisterKernel, getKernel, type KernelKey, type KernelOptions } from './registry.js';
+export {
+  listKernels,
+  registerKernel,
+  resolveKernel,
+  unregisterKernel,
+  getKernel,
+  type KernelKey,
+  type KernelOptions,
+} from './registry.js';
 export type {
-  Activation, BDiscretization, DeltaAlong, Mamba2InnerArgs, S6InnerArgs, SelectiveScanArgs, SelectiveScanResult,
+  Activation,
+  BDiscretization,
+  DeltaAlong,
+  Mamba2InnerArgs,
+  S6InnerArgs,
+  SelectiveScanArgs,
+  SelectiveScanResult,
 } from './core/types.js';
 export type { SsdArgs, SsdDims } from './ssd.js';

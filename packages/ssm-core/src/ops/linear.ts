@@ -43,7 +43,13 @@ function hostLinear(x: Tensor, W: Tensor, b?: Tensor): Tensor {
   if (plan) {
     const [out, inp] = W.shape;
     const xs = x.dataSync() as Float32Array;
-    if (allFinite(xs)) return tf.tidy(() => sparseLinear(plan, xs, xs.length / inp, b?.dataSync() as Float32Array | undefined).reshape([...x.shape.slice(0, -1), out]));
+    if (allFinite(xs))
+      return tf.tidy(() =>
+        sparseLinear(plan, xs, xs.length / inp, b?.dataSync() as Float32Array | undefined).reshape([
+          ...x.shape.slice(0, -1),
+          out,
+        ]),
+      );
   }
   return genericLinear(x, W, b);
 }
@@ -53,7 +59,8 @@ registerHostAndGeneric<LinearKernel>('linear', hostLinear, genericLinear, { infe
 function checkLinear(x: Tensor, W: Tensor, b?: Tensor): void {
   assertTensor(x, 'x');
   assertTensor(W, 'W', [2]);
-  if (x.rank < 1 || x.shape[x.rank - 1] !== W.shape[1]) throw shapeError('x', `[..., in = ${W.shape[1]}] (W [out, in])`, fmtShape(x.shape));
+  if (x.rank < 1 || x.shape[x.rank - 1] !== W.shape[1])
+    throw shapeError('x', `[..., in = ${W.shape[1]}] (W [out, in])`, fmtShape(x.shape));
   if (b !== undefined) {
     assertTensor(b, 'b', [1]);
     if (b.shape[0] !== W.shape[0]) throw shapeError('b', `[out = ${W.shape[0]}]`, fmtShape(b.shape));

@@ -34,12 +34,16 @@ export function mamba2Parts(a: Mamba2InnerArgs, returnLastState: boolean): { y: 
     B: toChannelsFirst(a.B),
     C: toChannelsFirst(a.C),
     D: a.D ? tf.broadcastTo(a.D, [d]) : undefined,
-    bDiscretization: a.bDiscretization, impl: a.impl, returnLastState,
+    bDiscretization: a.bDiscretization,
+    impl: a.impl,
+    returnLastState,
   });
   return { y: toTimeFirst(r.out), lastState: r.lastState };
 }
 
-registerHostAndGeneric<Mamba2Kernel>('mamba2Inner', mamba2InnerHost, (a) => mamba2Parts(a, false).y, { inferenceOnly: true });
+registerHostAndGeneric<Mamba2Kernel>('mamba2Inner', mamba2InnerHost, (a) => mamba2Parts(a, false).y, {
+  inferenceOnly: true,
+});
 
 function checkMamba2(a: Mamba2InnerArgs): void {
   assertTensor(a.x, 'x', [3]);

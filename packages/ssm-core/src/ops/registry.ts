@@ -35,7 +35,9 @@ const registry = new Map<string, Map<KernelKey, Entry>>();
 /** Register `impl` as op `op`'s kernel for backend `key` (or 'generic'), replacing an earlier one. */
 export function registerKernel<F>(op: string, key: KernelKey, impl: F, options: KernelOptions = {}): void {
   if (!registry.has(op)) registry.set(op, new Map());
-  registry.get(op)!.set(key, { impl, host: options.host ?? key !== 'generic', inferenceOnly: options.inferenceOnly ?? false });
+  registry
+    .get(op)!
+    .set(key, { impl, host: options.host ?? key !== 'generic', inferenceOnly: options.inferenceOnly ?? false });
 }
 
 /** Remove op `op`'s kernel for `key`; returns whether there was one. */
@@ -64,9 +66,13 @@ export function listKernels(): { op: string; keys: KernelKey[] }[] {
   return [...registry.entries()].map(([op, m]) => ({ op, keys: [...m.keys()] }));
 }
 
-
 /** Register a host kernel for every host backend and a generic one. */
-export function registerHostAndGeneric<F>(op: string, host: F, generic: F, options: { inferenceOnly?: boolean } = {}): void {
+export function registerHostAndGeneric<F>(
+  op: string,
+  host: F,
+  generic: F,
+  options: { inferenceOnly?: boolean } = {},
+): void {
   for (const key of HOST_BACKENDS) registerKernel(op, key, host, { host: true, inferenceOnly: options.inferenceOnly });
   registerKernel(op, 'generic', generic);
 }
@@ -77,7 +83,8 @@ export function registerHostAndGeneric<F>(op: string, host: F, generic: F, optio
  * default 'auto' is {@link resolveKernel}.
  */
 export function scanKernel<F>(op: string, impl: 'auto' | 'fused' | 'tensor' | undefined): { key: KernelKey; impl: F } {
-  if (impl !== undefined && !['auto', 'fused', 'tensor'].includes(impl)) throw configError('impl', "'auto' | 'fused' | 'tensor'", JSON.stringify(impl));
+  if (impl !== undefined && !['auto', 'fused', 'tensor'].includes(impl))
+    throw configError('impl', "'auto' | 'fused' | 'tensor'", JSON.stringify(impl));
   const choice = impl && impl !== 'auto' ? impl : getFlag('SCAN_IMPL');
   if (choice === 'auto') return resolveKernel<F>(op);
   const kernels = registry.get(op);

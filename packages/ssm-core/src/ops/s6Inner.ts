@@ -45,13 +45,24 @@ export function s6Parts(a: S6InnerArgs, R: number, N: number, returnLastState: b
   const deltaRaw = linear(dtLow, a.dtProjWeight); // [b, L, d], bias added inside the scan
   const A = tf.exp(a.ALog).neg();
   const r = selectiveScan({
-    u: toChannelsFirst(a.x), delta: toChannelsFirst(deltaRaw), A, B: toChannelsFirst(B), C: toChannelsFirst(C),
-    D: a.D, deltaBias: a.dtProjBias, deltaSoftplus: true, bDiscretization: a.bDiscretization, impl: a.impl, returnLastState,
+    u: toChannelsFirst(a.x),
+    delta: toChannelsFirst(deltaRaw),
+    A,
+    B: toChannelsFirst(B),
+    C: toChannelsFirst(C),
+    D: a.D,
+    deltaBias: a.dtProjBias,
+    deltaSoftplus: true,
+    bDiscretization: a.bDiscretization,
+    impl: a.impl,
+    returnLastState,
   });
   return { y: toTimeFirst(r.out), deltaRaw, B, C, A, lastState: r.lastState };
 }
 
-registerHostAndGeneric<S6Kernel>('s6Inner', s6InnerHost, (a, R, N) => s6Parts(a, R, N, false).y, { inferenceOnly: true });
+registerHostAndGeneric<S6Kernel>('s6Inner', s6InnerHost, (a, R, N) => s6Parts(a, R, N, false).y, {
+  inferenceOnly: true,
+});
 
 /** Validate once; returns the Δ rank R and state size N. */
 function checkS6(a: S6InnerArgs): { R: number; N: number } {

@@ -41,12 +41,18 @@ export function validateSsdArgs(a: SsdArgs): SsdDims {
   expectShape(a.B, 'B', [batch, length, heads, dState], '[batch, length, heads, dState]');
   assertTensor(a.C, 'C', [4]);
   expectShape(a.C, 'C', [batch, length, heads, dState], '[batch, length, heads, dState]');
-  if (!Number.isInteger(a.blockLen) || a.blockLen < 1) throw configError('blockLen', 'a positive integer', String(a.blockLen));
+  if (!Number.isInteger(a.blockLen) || a.blockLen < 1)
+    throw configError('blockLen', 'a positive integer', String(a.blockLen));
   if (a.initialStates) {
     assertTensor(a.initialStates, 'initialStates', [4, 5]);
     const s = a.initialStates.shape as number[];
     const ok = s.length === 4 ? true : s[1] === 1;
-    if (!ok) throw shapeError('initialStates', '[batch, heads, headDim, dState] or [batch, 1, heads, headDim, dState]', fmtShape(s));
+    if (!ok)
+      throw shapeError(
+        'initialStates',
+        '[batch, heads, headDim, dState] or [batch, 1, heads, headDim, dState]',
+        fmtShape(s),
+      );
     const r4 = a.initialStates.reshape(s.length === 5 ? [s[0], s[2], s[3], s[4]] : s);
     expectShape(r4, 'initialStates', [batch, heads, headDim, dState], '[batch, heads, headDim, dState]');
     r4.dispose();
@@ -85,7 +91,8 @@ function ssdChunked(dims: SsdDims, args: SsdArgs): { Y: Tensor; finalState: Tens
   const c = Math.ceil(l / q);
   const pad = c * q - l;
   return tf.tidy(() => {
-    const padT = (t: Tensor) => (pad ? tf.pad(t, t.shape.map((_, i) => (i === 1 ? [0, pad] : [0, 0])) as [number, number][]) : t);
+    const padT = (t: Tensor) =>
+      pad ? tf.pad(t, t.shape.map((_, i) => (i === 1 ? [0, pad] : [0, 0])) as [number, number][]) : t;
     // rearrange "b (c l) ... -> b c l ...", then put heads before the chunk's time axis
     const X = padT(args.X).reshape([b, c, q, h, p]).transpose([0, 1, 3, 2, 4]); // [b,c,h,q,p]
     const B = padT(args.B).reshape([b, c, q, h, n]).transpose([0, 1, 3, 2, 4]); // [b,c,h,q,n]
@@ -100,15 +107,24 @@ function ssdChunked(dims: SsdDims, args: SsdArgs): { Y: Tensor; finalState: Tens
     const states = tf.matMul(X.mul(decayStates.expandDims(-1)), B, true, false); // [b,c,h,p,n]
     // 3. inter-chunk recurrence
     const init = args.initialStates ? args.initialStates.reshape([b, 1, h, p, n]) : tf.zeros([b, 1, h, p, n]);
-    const allStates = tf.concat([init, states], 1).transpose([0, 2, 1, 3, 4]).reshape([b, h, c + 1, p * n]);
-    const chunkEnds = tf.pad(Acum.slice([0, 0, 0, q - 1], [b, h, c, 1]).reshape([b, h, c]), [[0, 0], [0, 0], [1, 0]]);
+    const allStates = tf
+      .concat([init, states], 1)
+      .transpose([0, 2, 1, 3, 4])
+      .reshape([b, h, c + 1, p * n]);
+    const chunkEnds = tf.pad(Acum.slice([0, 0, 0, q - 1], [b, h, c, 1]).reshape([b, h, c]), [
+      [0, 0],
+      [0, 0],
+      [1, 0],
+    ]);
     const newStates = tf.matMul(tf.exp(segsum(chunkEnds)), allStates).reshape([b, h, c + 1, p, n]);
     const prevStates = newStates.slice([0, 0, 0, 0, 0], [b, h, c, p, n]).transpose([0, 2, 1, 3, 4]); // [b,c,h,p,n]
     const finalState = newStates.slice([0, 0, c, 0, 0], [b, h, 1, p, n]).reshape([b, h, p, n]);
     // 4. state → output per chunk
     const decayOut = tf.exp(Acum).transpose([0, 2, 1, 3]).expandDims(-1); // [b,c,h,q,1]
     const Yoff = tf.matMul(C, prevStates, false, true).mul(decayOut); // [b,c,h,q,p]
-    const Y = Ydiag.add(Yoff).transpose([0, 1, 3, 2, 4]).reshape([b, c * q, h, p]);
+    const Y = Ydiag.add(Yoff)
+      .transpose([0, 1, 3, 2, 4])
+      .reshape([b, c * q, h, p]);
     return { Y: pad ? Y.slice([0, 0, 0, 0], [b, l, h, p]) : Y, finalState };
   });
 }
@@ -120,14 +136,29 @@ export function ssdMinimalRef(args: SsdArgs): { Y: Tensor; finalState: Tensor } 
   const dims = validateSsdArgs(args);
   const { batch: b, length: l, heads: h, headDim: p, dState: n } = dims;
   const init = args.initialStates?.dataSync();
-  const r = ssdMinimalRef64(dims, { X: args.X.dataSync(), A: args.A.dataSync(), B: args.B.dataSync(), C: args.C.dataSync(), initialStates: init });
-  return { Y: tf.tensor4d(Float32Array.from(r.Y), [b, l, h, p]), finalState: tf.tensor4d(Float32Array.from(r.finalState), [b, h, p, n]) };
+  const r = ssdMinimalRef64(dims, {
+    X: args.X.dataSync(),
+    A: args.A.dataSync(),
+    B: args.B.dataSync(),
+    C: args.C.dataSync(),
+    initialStates: init,
+  });
+  return {
+    Y: tf.tensor4d(Float32Array.from(r.Y), [b, l, h, p]),
+    finalState: tf.tensor4d(Float32Array.from(r.finalState), [b, h, p, n]),
+  };
 }
 
 /** Sequential float64 reference of the same recurrence (flat arrays in the layouts above). */
 export function ssdMinimalRef64(
   dims: SsdDims,
-  x: { X: ArrayLike<number>; A: ArrayLike<number>; B: ArrayLike<number>; C: ArrayLike<number>; initialStates?: ArrayLike<number> },
+  x: {
+    X: ArrayLike<number>;
+    A: ArrayLike<number>;
+    B: ArrayLike<number>;
+    C: ArrayLike<number>;
+    initialStates?: ArrayLike<number>;
+  },
 ): { Y: Float64Array; finalState: Float64Array } {
   const { batch, length: L, heads: H, headDim: P, dState: N } = dims;
   const Y = new Float64Array(batch * L * H * P);

@@ -5,5 +5,10 @@
  */
 export { keepNth, type KeepNthOptions } from './keepNth.js';
 export { mqar, type MqarMode, type MqarOptions } from './mqar.js';
-export { inductionHeads, type InductionHeadsData, type InductionHeadsOptions, type InductionHeadsSetting } from './inductionHeads.js';
+export {
+  inductionHeads,
+  type InductionHeadsData,
+  type InductionHeadsOptions,
+  type InductionHeadsSetting,
+} from './inductionHeads.js';
 export { IGNORE, rows, type TaskData } from './types.js';

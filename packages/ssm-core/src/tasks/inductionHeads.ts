@@ -80,22 +80,39 @@ interface Checked {
 function check(o: InductionHeadsOptions): Checked {
   object(o, 'options', 'an object {vocabSize, T, numSamples, seed, setting?}');
   const vocabSize = int(o.vocabSize, 'options.vocabSize', 2, MAX_ID, 'an integer ≥ 2');
-  const T = int(o.T, 'options.T', 2 * vocabSize + 2, MAX_ID, `an integer > 2·vocabSize + 1 = ${2 * vocabSize + 1} (App. D.4)`);
+  const T = int(
+    o.T,
+    'options.T',
+    2 * vocabSize + 2,
+    MAX_ID,
+    `an integer > 2·vocabSize + 1 = ${2 * vocabSize + 1} (App. D.4)`,
+  );
   const numSamples = int(o.numSamples, 'options.numSamples', 1, MAX_ID, 'an integer ≥ 1');
   const seed = checkSeed(o.seed, 'options.seed');
   const setting = oneOf(o.setting ?? 'standard', 'options.setting', SETTINGS);
   if (setting === 'standard') {
     for (const k of ['p', 'gamma'] as const) {
       if (o[k] !== undefined) {
-        throw configError(`options.${k}`, "undefined with setting 'standard'", show(o[k]), "p and gamma only apply to setting 'hard'");
+        throw configError(
+          `options.${k}`,
+          "undefined with setting 'standard'",
+          show(o[k]),
+          "p and gamma only apply to setting 'hard'",
+        );
       }
     }
     return { vocabSize, T, numSamples, seed, setting, p: 0, gamma: 0, rMax: 0 };
   }
   const p = numberIn(o.p ?? 0.75, 'options.p', 0, 1);
-  const gamma = numberWhere(o.gamma ?? 0.1, 'options.gamma', (x) => x > 0 && x <= 0.1, 'a number in (0, 0.1] (App. D.4)');
+  const gamma = numberWhere(
+    o.gamma ?? 0.1,
+    'options.gamma',
+    (x) => x > 0 && x <= 0.1,
+    'a number in (0, 0.1] (App. D.4)',
+  );
   const rMax = Math.floor(gamma * T + 1e-9);
-  if (rMax < 1) throw configError('options.gamma', `γ·T ≥ 1 so that r ∈ {1, …, ⌊γT⌋} is not empty (T=${T})`, show(gamma));
+  if (rMax < 1)
+    throw configError('options.gamma', `γ·T ≥ 1 so that r ∈ {1, …, ⌊γT⌋} is not empty (T=${T})`, show(gamma));
   return { vocabSize, T, numSamples, seed, setting, p, gamma, rMax };
 }
 
@@ -149,8 +166,9 @@ export function inductionHeads(options: InductionHeadsOptions): InductionHeadsDa
     else for (let t = 0; t < T; t++) x[t] = rng.int(V);
     fillTargets(x, targets.subarray(s * T, (s + 1) * T), last, V);
   }
-  const meta = setting === 'hard'
-    ? { task: 'inductionHeads', seed, vocabSize: V, T, numSamples: S, setting, p, gamma }
-    : { task: 'inductionHeads', seed, vocabSize: V, T, numSamples: S, setting };
+  const meta =
+    setting === 'hard'
+      ? { task: 'inductionHeads', seed, vocabSize: V, T, numSamples: S, setting, p, gamma }
+      : { task: 'inductionHeads', seed, vocabSize: V, T, numSamples: S, setting };
   return { inputs, targets, numSamples: S, T, vocabSize: V, numClasses: V + 1, meta, hard };
 }

@@ -68,7 +68,12 @@ export function keepNth(options: KeepNthOptions): TaskData {
     targets.fill(inputs[row + n - 1], row + n - 1, row + T);
   }
   return {
-    inputs, targets, numSamples: S, T, vocabSize: V, numClasses: V,
+    inputs,
+    targets,
+    numSamples: S,
+    T,
+    vocabSize: V,
+    numClasses: V,
     meta: { task: 'keepNth', seed, n, vocabSize: V, T, numSamples: S },
   };
 }

@@ -127,7 +127,8 @@ function checkCommon(o: MqarOptions): Common {
 
 function mqarPaper(o: MqarOptions): TaskData {
   for (const k of ['powerA', 'randomNonQueries', 'numPasses'] as const) {
-    if (o[k] !== undefined) throw configError(`options.${k}`, "undefined in mode 'paper'", show(o[k]), "it is a mode 'zoology' option");
+    if (o[k] !== undefined)
+      throw configError(`options.${k}`, "undefined in mode 'paper'", show(o[k]), "it is a mode 'zoology' option");
   }
   const { numKeys: K, vocabSize: V, T, numSamples: S, seed } = checkCommon(o);
   if (T < 3 * K) throw configError('options.T', `an integer ≥ 3·numKeys = ${3 * K} (κ pairs, then κ queries)`, show(T));
@@ -161,7 +162,12 @@ function mqarPaper(o: MqarOptions): TaskData {
     }
   }
   return {
-    inputs, targets, numSamples: S, T, vocabSize: K + V, numClasses: V,
+    inputs,
+    targets,
+    numSamples: S,
+    T,
+    vocabSize: K + V,
+    numClasses: V,
     meta: { task: 'mqar', mode: 'paper', seed, numKeys: K, vocabSize: V, T, numSamples: S },
   };
 }
@@ -178,15 +184,30 @@ function checkZoology(o: MqarOptions): ZoologyOptions {
   const c = checkCommon(o);
   const half = Math.floor(c.vocabSize / 2);
   if (c.numKeys > half - 1) {
-    throw configError('options.numKeys', `an integer ≤ ⌊vocabSize/2⌋ − 1 = ${half - 1} in mode 'zoology'`, show(c.numKeys), 'keys are distinct ids from 1 … ⌊vocabSize/2⌋ − 1');
+    throw configError(
+      'options.numKeys',
+      `an integer ≤ ⌊vocabSize/2⌋ − 1 = ${half - 1} in mode 'zoology'`,
+      show(c.numKeys),
+      'keys are distinct ids from 1 … ⌊vocabSize/2⌋ − 1',
+    );
   }
   const numPasses = int(o.numPasses ?? 1, 'options.numPasses', 1, MAX_ID, 'an integer ≥ 1');
   const powerA = positive(o.powerA ?? 0.01, 'options.powerA');
   const randomNonQueries = bool(o.randomNonQueries ?? true, 'options.randomNonQueries');
   if (c.T % 2 !== 0) throw configError('options.T', "an even integer in mode 'zoology'", show(c.T));
   const minT = 2 * c.numKeys * numPasses + 2 * c.numKeys;
-  if (c.T < minT) throw configError('options.T', `an integer ≥ 2·numKeys·numPasses + 2·numKeys = ${minT} in mode 'zoology'`, show(c.T));
-  if (c.vocabSize <= c.T) throw configError('options.vocabSize', `an integer > T=${c.T} in mode 'zoology' (zoology asserts vocab_size > input_seq_len)`, show(c.vocabSize));
+  if (c.T < minT)
+    throw configError(
+      'options.T',
+      `an integer ≥ 2·numKeys·numPasses + 2·numKeys = ${minT} in mode 'zoology'`,
+      show(c.T),
+    );
+  if (c.vocabSize <= c.T)
+    throw configError(
+      'options.vocabSize',
+      `an integer > T=${c.T} in mode 'zoology' (zoology asserts vocab_size > input_seq_len)`,
+      show(c.vocabSize),
+    );
   return { ...c, powerA, randomNonQueries, numPasses };
 }
 
@@ -194,7 +215,14 @@ function checkZoology(o: MqarOptions): ZoologyOptions {
  * Gap slots g_1 … g_k into out, drawn one after the other without replacement with P(g) ∝ weights[g]
  * (numpy's `choice(replace=False, p=…)` has this law). taken: [space] scratch, left cleared.
  */
-function sampleWeighted(rng: Rng, weights: Float64Array, total: number, k: number, out: Int32Array, taken: Uint8Array): void {
+function sampleWeighted(
+  rng: Rng,
+  weights: Float64Array,
+  total: number,
+  k: number,
+  out: Int32Array,
+  taken: Uint8Array,
+): void {
   let left = total;
   for (let i = 0; i < k; i++) {
     const u = rng.uniform() * left;
@@ -252,8 +280,24 @@ function mqarZoology(o: MqarOptions): TaskData {
     }
   }
   return {
-    inputs, targets, numSamples: S, T, vocabSize: V, numClasses: V,
-    meta: { task: 'mqar', mode: 'zoology', seed, numKeys: K, vocabSize: V, T, numSamples: S, powerA, randomNonQueries, numPasses },
+    inputs,
+    targets,
+    numSamples: S,
+    T,
+    vocabSize: V,
+    numClasses: V,
+    meta: {
+      task: 'mqar',
+      mode: 'zoology',
+      seed,
+      numKeys: K,
+      vocabSize: V,
+      T,
+      numSamples: S,
+      powerA,
+      randomNonQueries,
+      numPasses,
+    },
   };
 }
 

@@ -41,7 +41,17 @@ export interface AbsoluteTime {
 export function recoverAbsoluteTime(L: number, discretization: BDiscretization = 'euler'): AbsoluteTime {
   int(L, 'L', 1, 1 << 16);
   oneOf(discretization, 'discretization', DISCRETIZATIONS);
-  const model = new MambaModel({ vocabSize: 1, dModel: 1, dState: 1, mixer: 's6', conv: false, gate: false, skip: false, dtRank: 1, discretization });
+  const model = new MambaModel({
+    vocabSize: 1,
+    dModel: 1,
+    dState: 1,
+    mixer: 's6',
+    conv: false,
+    gate: false,
+    skip: false,
+    dtRank: 1,
+    discretization,
+  });
   try {
     model.setParam('embedding.weight', [1]);
     model.setParam('mixer.A_log', [-Infinity]); // λ = 0

@@ -65,7 +65,8 @@ const mat = (m: TransformerModel, name: string): Mat => {
 /** A 1-D parameter as numbers. */
 const vec = (m: TransformerModel, name: string) => Array.from(m.getParam(name).dataSync());
 /** W x + b (torch layout W [out, in]). */
-const mv = (W: Mat, x: number[], b?: number[]) => W.map((row, i) => row.reduce((s, w, k) => s + w * x[k], b ? b[i] : 0));
+const mv = (W: Mat, x: number[], b?: number[]) =>
+  W.map((row, i) => row.reduce((s, w, k) => s + w * x[k], b ? b[i] : 0));
 /** Wᵀy. */
 const tmv = (W: Mat, y: number[]) => W[0].map((_, k) => W.reduce((s, row, i) => s + row[k] * y[i], 0));
 /** a·b and ‖a‖₂. */
@@ -75,11 +76,14 @@ const norm = (a: number[]) => Math.hypot(...a);
 /** Eq. 44 and 45 in float64 from the model's weights, for j < t. */
 function closedForm(m: TransformerModel, tokens: number[], j: number, times: number[]) {
   const d = m.config.dModel;
-  const E = mat(m, 'embedding.weight'), pos = mat(m, 'pos_embedding.weight');
+  const E = mat(m, 'embedding.weight'),
+    pos = mat(m, 'pos_embedding.weight');
   const [Wq, Wk, Wv, Wo] = ['q', 'k', 'v', 'out'].map((n) => mat(m, `attn.${n}_proj.weight`));
   const [bq, bk, bv] = ['q', 'k', 'v'].map((n) => vec(m, `attn.${n}_proj.bias`));
   const x = tokens.map((tok, s) => E[tok].map((e, c) => e + pos[s][c]));
-  const q = x.map((xs) => mv(Wq, xs, bq)), k = x.map((xs) => mv(Wk, xs, bk)), v = x.map((xs) => mv(Wv, xs, bv));
+  const q = x.map((xs) => mv(Wq, xs, bq)),
+    k = x.map((xs) => mv(Wk, xs, bk)),
+    v = x.map((xs) => mv(Wv, xs, bv));
   const u = tmv(Wo, new Array(d).fill(1)); // W_oᵀ1
   const a = tmv(Wv, u); // W_vᵀW_oᵀ1
   const uv = v.map((vs) => dotv(u, vs)); // 1ᵀW_o v_r
@@ -87,8 +91,10 @@ function closedForm(m: TransformerModel, tokens: number[], j: number, times: num
   const C = norm(a) + Math.max(...gq.map(norm)) * 2 * Math.max(...uv.map(Math.abs));
   return times.map((t) => {
     const s = Array.from({ length: t }, (_, r) => dotv(q[t - 1], k[r]) / Math.sqrt(d));
-    const mx = Math.max(...s), mn = Math.min(...s);
-    const e = s.map((z) => Math.exp(z - mx)), Z = e.reduce((p, z) => p + z, 0);
+    const mx = Math.max(...s),
+      mn = Math.min(...s);
+    const e = s.map((z) => Math.exp(z - mx)),
+      Z = e.reduce((p, z) => p + z, 0);
     const P = e.map((z) => z / Z);
     const vbar = P.reduce((acc, p, r) => acc + p * uv[r], 0);
     const grad = a.map((ai, c) => P[j - 1] * (ai + gq[t - 1][c] * (uv[j - 1] - vbar)));
@@ -118,19 +124,38 @@ function autodiff(m: TransformerModel, tokens: number[], j: number, times: numbe
  * @throws ConfigError naming `options.<field>`, e.g. `options.j: expected an integer in [1, 15] …`.
  */
 export function attentionSensitivity(opts: AttentionSensitivityOptions = {}): AttentionSensitivity {
-  const L = int(opts.L ?? 256, 'options.L', 3, 4096), j = int(opts.j ?? 1, 'options.j', 1, L - 1);
-  const d = int(opts.dModel ?? 4, 'options.dModel', 1, 256), V = int(opts.vocabSize ?? 16, 'options.vocabSize', 1);
+  const L = int(opts.L ?? 256, 'options.L', 3, 4096),
+    j = int(opts.j ?? 1, 'options.j', 1, L - 1);
+  const d = int(opts.dModel ?? 4, 'options.dModel', 1, 256),
+    V = int(opts.vocabSize ?? 16, 'options.vocabSize', 1);
   const seed = checkSeed(opts.seed ?? 0, 'options.seed');
-  const times = (opts.times ?? Array.from({ length: L - j }, (_, i) => j + 1 + i)).map((t, i) => int(t, `options.times[${i}]`, j + 1, L));
+  const times = (opts.times ?? Array.from({ length: L - j }, (_, i) => j + 1 + i)).map((t, i) =>
+    int(t, `options.times[${i}]`, j + 1, L),
+  );
   const rng = new Rng(seed + 1);
   const tokens = Array.from({ length: L }, () => rng.int(V));
-  const m = new TransformerModel({ vocabSize: V, dModel: d, maxLen: L, numHeads: 1, layerNorm: false, mlp: false, seed });
+  const m = new TransformerModel({
+    vocabSize: V,
+    dModel: d,
+    maxLen: L,
+    numHeads: 1,
+    layerNorm: false,
+    mlp: false,
+    seed,
+  });
   try {
     const values = autodiff(m, tokens, j, times);
     const cf = closedForm(m, tokens, j, times);
     return {
-      L, j, t: times, values, closedForm: cf.map((c) => c.value), attentionWeight: cf.map((c) => c.weight), bound: cf.map((c) => c.bound),
-      fit: fitPowerLaw(times, values), predictedExponent: -1,
+      L,
+      j,
+      t: times,
+      values,
+      closedForm: cf.map((c) => c.value),
+      attentionWeight: cf.map((c) => c.weight),
+      bound: cf.map((c) => c.bound),
+      fit: fitPowerLaw(times, values),
+      predictedExponent: -1,
     };
   } finally {
     m.dispose();

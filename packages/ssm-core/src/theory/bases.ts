@@ -55,7 +55,9 @@ const sorted = (s: ArrayLike<number>) => {
  */
 export function mambaBasis(delta: DeltaFunction, s: ArrayLike<number>, opts: BasisOptions = {}): Float64Array {
   fn(delta, 'delta');
-  const t = finite(opts.t ?? 1, 'options.t'), lambda = nonNegative(opts.lambda ?? 1, 'options.lambda'), B = finite(opts.B ?? 1, 'options.B');
+  const t = finite(opts.t ?? 1, 'options.t'),
+    lambda = nonNegative(opts.lambda ?? 1, 'options.lambda'),
+    B = finite(opts.B ?? 1, 'options.B');
   const { idx, pts } = sorted(s);
   const checked = (r: number) => {
     const v = delta(r);
@@ -70,7 +72,9 @@ export function mambaBasis(delta: DeltaFunction, s: ArrayLike<number>, opts: Bas
 
 /** g^S4D(s; t) = B·e^{−λ(t−s)}  (Eq. 9; the Mamba basis with Δ ≡ 1). */
 export function s4dBasis(s: ArrayLike<number>, opts: Omit<BasisOptions, 'breakpoints'> = {}): Float64Array {
-  const t = finite(opts.t ?? 1, 'options.t'), lambda = nonNegative(opts.lambda ?? 1, 'options.lambda'), B = finite(opts.B ?? 1, 'options.B');
+  const t = finite(opts.t ?? 1, 'options.t'),
+    lambda = nonNegative(opts.lambda ?? 1, 'options.lambda'),
+    B = finite(opts.B ?? 1, 'options.B');
   return Float64Array.from(s, (x) => B * Math.exp(-lambda * (t - x)));
 }
 

@@ -27,10 +27,16 @@ import { configError } from '../errors.js';
 /** The full dictionary G_p ≈ H(s − p/L), p = 0..L, from one S6 layer (Eq. 22 on L cells). */
 export function s6HaarDictionary(L: number, wDelta: number): S6HeavisideBases {
   powerOfTwo(L, 'L', 2, 1 << 12);
-  return s6HeavisideBases(Array.from({ length: L + 1 }, (_, p) => p / L), { L, wDelta });
+  return s6HeavisideBases(
+    Array.from({ length: L + 1 }, (_, p) => p / L),
+    { L, wDelta },
+  );
 }
 
-interface Wavelet { p: [number, number, number]; scale: number }
+interface Wavelet {
+  p: [number, number, number];
+  scale: number;
+}
 
 /** Every ψ_{j,k} resolvable on L cells (j ≤ log₂L − 1) as three dictionary indices p = 2^{−j}kL, … (Eq. 18). */
 function dictionaryWavelets(L: number): Wavelet[] {
@@ -52,7 +58,8 @@ function dot(a: Float64Array, b: Float64Array): number {
 /** error²[n], n = 0..nMax, of ρ approximated through the S6 layer's wavelets (Thm 1 + Eq. 26 on L cells). */
 export function s6HaarBestNTerm(rho: PiecewiseConstant, dict: S6HeavisideBases, nMax: number): number[] {
   const L = dict.L;
-  if (dict.bases.length !== L + 1) throw configError('dict', 'a dictionary from s6HaarDictionary (L + 1 Heavisides)', `${dict.bases.length} bases`);
+  if (dict.bases.length !== L + 1)
+    throw configError('dict', 'a dictionary from s6HaarDictionary (L + 1 Heavisides)', `${dict.bases.length} bases`);
   const { averages, withinCellError2 } = cellAverages(rho, L);
   const P = dict.bases.map((g) => dot(g, averages) / L); // ⟨ρ̄, G_p⟩ = y_{L+1}[p]/L
   const wav = dictionaryWavelets(L).map((w) => ({ ...w, c: w.scale * (P[w.p[0]] - 2 * P[w.p[1]] + P[w.p[2]]) }));
@@ -113,13 +120,23 @@ export interface Corollary1Options {
 }
 
 /** Per-column geometric mean of error² over targets. */
-const geoMean = (rows: number[][]) => rows[0].map((_, i) => 2 ** (rows.reduce((s, r) => s + Math.log2(Math.max(r[i], 1e-300)), 0) / rows.length));
+const geoMean = (rows: number[][]) =>
+  rows[0].map((_, i) => 2 ** (rows.reduce((s, r) => s + Math.log2(Math.max(r[i], 1e-300)), 0) / rows.length));
 
 /** Averaged curve and its rate fit over N ≥ fitFrom (base-2 rate or power-law exponent). */
 function curve(N: number[], rows: number[][], fitFrom: number, kind: 'base2' | 'power'): RateCurve {
   const error2 = geoMean(rows);
   const keep = N.map((n, i) => [n, error2[i]]).filter(([n]) => n >= fitFrom);
-  const fit = kind === 'base2' ? fitBase2Rate(keep.map((r) => r[0]), keep.map((r) => r[1])) : fitPowerLaw(keep.map((r) => r[0]), keep.map((r) => r[1]));
+  const fit =
+    kind === 'base2'
+      ? fitBase2Rate(
+          keep.map((r) => r[0]),
+          keep.map((r) => r[1]),
+        )
+      : fitPowerLaw(
+          keep.map((r) => r[0]),
+          keep.map((r) => r[1]),
+        );
   return { N, error2, fit };
 }
 
@@ -144,16 +161,37 @@ export function corollary1(m: number, opts: Corollary1Options = {}): Corollary1R
   const rhos = Array.from({ length: T }, () => randomPiecewiseConstant(m, rng));
   const nMax = Math.floor((NMax - 1) / 3);
   const Nm = Array.from({ length: nMax + 1 }, (_, n) => 1 + 3 * n);
-  const mamba = curve(Nm, rhos.map((r) => haarBestNTerm(r, nMax).error2), fitFrom, 'base2');
+  const mamba = curve(
+    Nm,
+    rhos.map((r) => haarBestNTerm(r, nMax).error2),
+    fitFrom,
+    'base2',
+  );
   const Nf = Array.from({ length: NMax }, (_, i) => i + 1);
-  const fourier = curve(Nf, rhos.map((r) => fourierBestNTerm(r, NMax).error2.slice(1)), fitFrom, 'power');
+  const fourier = curve(
+    Nf,
+    rhos.map((r) => fourierBestNTerm(r, NMax).error2.slice(1)),
+    fitFrom,
+    'power',
+  );
   const s6 = (opts.s6 ?? []).map((cfg, i) => {
     object(cfg, `options.s6[${i}]`, 'an object {L, wDelta} or a dictionary from s6HaarDictionary');
     const dict = 'bases' in cfg ? cfg : s6HaarDictionary(cfg.L, negative(cfg.wDelta, `options.s6[${i}].wDelta`));
-    return { L: dict.L, wDelta: dict.wDelta, ...curve(Nm, rhos.map((r) => s6HaarBestNTerm(r, dict, nMax)), fitFrom, 'base2') };
+    return {
+      L: dict.L,
+      wDelta: dict.wDelta,
+      ...curve(
+        Nm,
+        rhos.map((r) => s6HaarBestNTerm(r, dict, nMax)),
+        fitFrom,
+        'base2',
+      ),
+    };
   });
   return {
-    m, targets: T, fitFrom,
+    m,
+    targets: T,
+    fitFrom,
     mamba: { ...mamba, predictedRate: 1 / (3 * m) },
     fourier: { ...fourier, predictedExponent: -1 },
     s6,

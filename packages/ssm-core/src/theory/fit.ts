@@ -22,10 +22,17 @@ export interface LineFit {
 /** Ordinary least squares y ≈ slope·x + intercept (needs ≥ 2 distinct x). */
 export function fitLine(x: ArrayLike<number>, y: ArrayLike<number>, what = 'fitLine'): LineFit {
   const n = Math.min(x.length, y.length);
-  let sx = 0, sy = 0;
-  for (let i = 0; i < n; i++) { sx += x[i]; sy += y[i]; }
-  const mx = sx / n, my = sy / n;
-  let sxx = 0, sxy = 0, syy = 0;
+  let sx = 0,
+    sy = 0;
+  for (let i = 0; i < n; i++) {
+    sx += x[i];
+    sy += y[i];
+  }
+  const mx = sx / n,
+    my = sy / n;
+  let sxx = 0,
+    sxy = 0,
+    syy = 0;
   for (let i = 0; i < n; i++) {
     sxx += (x[i] - mx) ** 2;
     sxy += (x[i] - mx) * (y[i] - my);
@@ -38,9 +45,13 @@ export function fitLine(x: ArrayLike<number>, y: ArrayLike<number>, what = 'fitL
 
 /** Transformed (x, v) pairs, dropping v ≤ 0 and non-finite values. */
 function usable(x: ArrayLike<number>, v: ArrayLike<number>, tx: (a: number) => number, tv: (a: number) => number) {
-  const xs: number[] = [], ys: number[] = [];
+  const xs: number[] = [],
+    ys: number[] = [];
   for (let i = 0; i < Math.min(x.length, v.length); i++) {
-    if (v[i] > 0 && Number.isFinite(v[i]) && Number.isFinite(tx(x[i]))) { xs.push(tx(x[i])); ys.push(tv(v[i])); }
+    if (v[i] > 0 && Number.isFinite(v[i]) && Number.isFinite(tx(x[i]))) {
+      xs.push(tx(x[i]));
+      ys.push(tv(v[i]));
+    }
   }
   return { xs, ys };
 }

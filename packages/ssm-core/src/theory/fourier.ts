@@ -18,11 +18,16 @@ export function fourierCoefficients2(rho: PiecewiseConstant, M: number): Float64
   const e = [0, ...rho.breaks, 1];
   const out = new Float64Array(2 * M + 1);
   for (let n = -M; n <= M; n++) {
-    let re = 0, im = 0;
+    let re = 0,
+      im = 0;
     for (let p = 0; p < rho.values.length; p++) {
-      if (n === 0) { re += rho.values[p] * (e[p + 1] - e[p]); continue; }
+      if (n === 0) {
+        re += rho.values[p] * (e[p + 1] - e[p]);
+        continue;
+      }
       // ∫_{e_p}^{e_{p+1}} e^{−i2πns} ds = (sin θ₁ − sin θ₀)/(2πn) + i(cos θ₁ − cos θ₀)/(2πn),  θ = 2πn·e
-      const t0 = 2 * Math.PI * n * e[p], t1 = 2 * Math.PI * n * e[p + 1];
+      const t0 = 2 * Math.PI * n * e[p],
+        t1 = 2 * Math.PI * n * e[p + 1];
       re += (rho.values[p] * (Math.sin(t1) - Math.sin(t0))) / (2 * Math.PI * n);
       im += (rho.values[p] * (Math.cos(t1) - Math.cos(t0))) / (2 * Math.PI * n);
     }
@@ -44,7 +49,8 @@ export function fourierBestNTerm(rho: PiecewiseConstant, NMax: number, M = 4096)
   int(NMax, 'NMax', 0, 2 * M + 1);
   const c2 = Array.from(fourierCoefficients2(rho, M)).sort((a, b) => b - a);
   const total = piecewiseNormSquared(rho);
-  const N: number[] = [], error2: number[] = [];
+  const N: number[] = [],
+    error2: number[] = [];
   let kept = 0;
   for (let i = 0; i <= NMax; i++) {
     if (i > 0) kept += c2[i - 1];

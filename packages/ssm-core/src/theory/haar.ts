@@ -25,7 +25,9 @@ function checkJK(j: number, k: number): void {
 /** ψ_{j,k}(s) on [0, 1] (Eq. 16–17). */
 export function haarWavelet(j: number, k: number, s: number): number {
   checkJK(j, k);
-  const a = k / 2 ** j, mid = a + 2 ** -(j + 1), e = (k + 1) / 2 ** j;
+  const a = k / 2 ** j,
+    mid = a + 2 ** -(j + 1),
+    e = (k + 1) / 2 ** j;
   if (s < a || s >= e) return 0;
   return (s < mid ? 1 : -1) * 2 ** (j / 2);
 }
@@ -41,14 +43,21 @@ export interface HeavisideTerm {
 /** ψ_{j,k} = 2^{j/2}[H(s − 2^{−j}k) − 2H(s − 2^{−j}k − 2^{−(j+1)}) + H(s − 2^{−j}(k+1))]  (Eq. 18). */
 export function haarHeavisideTerms(j: number, k: number): [HeavisideTerm, HeavisideTerm, HeavisideTerm] {
   checkJK(j, k);
-  const a = k / 2 ** j, s = 2 ** (j / 2);
-  return [{ tHat: a, coef: s }, { tHat: a + 2 ** -(j + 1), coef: -2 * s }, { tHat: (k + 1) / 2 ** j, coef: s }];
+  const a = k / 2 ** j,
+    s = 2 ** (j / 2);
+  return [
+    { tHat: a, coef: s },
+    { tHat: a + 2 ** -(j + 1), coef: -2 * s },
+    { tHat: (k + 1) / 2 ** j, coef: s },
+  ];
 }
 
 /** ⟨ρ, ψ_{j,k}⟩, exactly (differences of nearby numbers only). */
 export function haarCoefficient(rho: PiecewiseConstant, j: number, k: number): number {
   checkJK(j, k);
-  const a = k / 2 ** j, mid = a + 2 ** -(j + 1), e = (k + 1) / 2 ** j;
+  const a = k / 2 ** j,
+    mid = a + 2 ** -(j + 1),
+    e = (k + 1) / 2 ** j;
   return 2 ** (j / 2) * (integratePiecewise(rho, a, mid) - integratePiecewise(rho, mid, e));
 }
 
@@ -95,7 +104,8 @@ export function haarBestNTerm(rho: PiecewiseConstant, nMax: number): HaarBestNTe
   const listed = cands.reduce((s, c) => s + c.coef * c.coef, 0);
   // energy beyond scale 48: ≤ m·2^{−49}·max jump², taken exactly as what Parseval leaves over
   const beyond = Math.max(0, waveletEnergy - listed);
-  const n: number[] = [], error2: number[] = [];
+  const n: number[] = [],
+    error2: number[] = [];
   let left = listed;
   for (let i = 0; i <= nMax; i++) {
     if (i > 0 && i <= cands.length) left = cands.slice(i).reduce((s, c) => s + c.coef * c.coef, 0);

@@ -8,32 +8,65 @@
  */
 export { fitLine, fitExponentialRate, fitBase2Rate, fitPowerLaw, type LineFit } from './fit.js';
 export {
-  piecewiseConstant, randomPiecewiseConstant, evaluatePiecewise, integratePiecewise, piecewiseNormSquared, cellAverages,
+  piecewiseConstant,
+  randomPiecewiseConstant,
+  evaluatePiecewise,
+  integratePiecewise,
+  piecewiseNormSquared,
+  cellAverages,
   type PiecewiseConstant,
 } from './piecewise.js';
 export {
-  heaviside, haarWavelet, haarHeavisideTerms, haarCoefficient, haarCandidates, haarBestNTerm,
-  type HeavisideTerm, type HaarTerm, type HaarBestNTerm,
+  heaviside,
+  haarWavelet,
+  haarHeavisideTerms,
+  haarCoefficient,
+  haarCandidates,
+  haarBestNTerm,
+  type HeavisideTerm,
+  type HaarTerm,
+  type HaarBestNTerm,
 } from './haar.js';
 export { fourierCoefficients2, fourierBestNTerm, type FourierBestNTerm } from './fourier.js';
 export { integrate, integralsToEnd } from './quadrature.js';
-export { softplus, mambaBasis, s4dBasis, heavisideDelta, heavisideBasis, type DeltaFunction, type BasisOptions } from './bases.js';
+export {
+  softplus,
+  mambaBasis,
+  s4dBasis,
+  heavisideDelta,
+  heavisideBasis,
+  type DeltaFunction,
+  type BasisOptions,
+} from './bases.js';
 export { mambaHaarWavelet, transitionWidth, theorem1Errors, type Theorem1Report } from './theorem1.js';
 export { s6MambaBasis, s6HeavisideBases, type S6Basis, type S6HeavisideBases } from './s6Bases.js';
 export { recoverAbsoluteTime, type AbsoluteTime } from './absoluteTime.js';
 export {
-  corollary1, s6HaarDictionary, s6HaarBestNTerm,
-  type Corollary1Result, type Corollary1Options, type RateCurve,
+  corollary1,
+  s6HaarDictionary,
+  s6HaarBestNTerm,
+  type Corollary1Result,
+  type Corollary1Options,
+  type RateCurve,
 } from './corollary1.js';
 export {
   sensitivityProfile,
-  type SsmMixer, type SensitivityOptions, type SensitivityProfile, type StateSensitivity, type ExpFit,
+  type SsmMixer,
+  type SensitivityOptions,
+  type SensitivityProfile,
+  type StateSensitivity,
+  type ExpFit,
 } from './sensitivity.js';
 export { lemma2Demo, type Lemma2Options, type Lemma2Result, type Lemma2Row } from './lemma2.js';
 export { attentionSensitivity, type AttentionSensitivityOptions, type AttentionSensitivity } from './attention.js';
 export {
-  corollary1Table, sensitivityTable,
-  type Corollary1Row, type Corollary1Table, type Corollary1TableOptions,
-  type SensitivityRow, type SensitivityTable, type SensitivityTableOptions,
+  corollary1Table,
+  sensitivityTable,
+  type Corollary1Row,
+  type Corollary1Table,
+  type Corollary1TableOptions,
+  type SensitivityRow,
+  type SensitivityTable,
+  type SensitivityTableOptions,
 } from './tables.js';
 export type { PlainParams } from './mixerParams.js';

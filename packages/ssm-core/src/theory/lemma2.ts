@@ -115,9 +115,14 @@ function jacobianRow(P: Record<string, Tensor>, x: Float32Array, t: number): Flo
  * @throws ConfigError naming `options.<field>`; ValueError when `options.input` is not finite.
  */
 export function lemma2Demo(opts: Lemma2Options = {}): Lemma2Result {
-  const L = int(opts.L ?? 256, 'options.L', 2, 4096), lambda = nonNegative(opts.lambda ?? 1, 'options.lambda');
-  const w = finite(opts.wDelta ?? 0.5, 'options.wDelta'), b = finite(opts.bDelta ?? -8, 'options.bDelta'), beta = finite(opts.beta ?? 1, 'options.beta');
-  const x = opts.input ? Float32Array.from(opts.input) : new Rng(checkSeed(opts.seed ?? 0, 'options.seed')).fill(L, (r) => r.normal());
+  const L = int(opts.L ?? 256, 'options.L', 2, 4096),
+    lambda = nonNegative(opts.lambda ?? 1, 'options.lambda');
+  const w = finite(opts.wDelta ?? 0.5, 'options.wDelta'),
+    b = finite(opts.bDelta ?? -8, 'options.bDelta'),
+    beta = finite(opts.beta ?? 1, 'options.beta');
+  const x = opts.input
+    ? Float32Array.from(opts.input)
+    : new Rng(checkSeed(opts.seed ?? 0, 'options.seed')).fill(L, (r) => r.normal());
   if (x.length !== L) throw configError('options.input', `${L} values`, `${x.length}`);
   finiteArray(x, 'options.input');
   const js = opts.js ?? [1, 2, 8, 32, Math.floor(L / 2)].filter((j) => j <= L);
@@ -130,9 +135,18 @@ export function lemma2Demo(opts: Lemma2Options = {}): Lemma2Result {
     const rows = js.map((j) => {
       const t = Array.from({ length: L - j + 1 }, (_, i) => j + i);
       const sensitivity = t.map((tt) => Math.abs(J[tt - 1][j - 1]));
-      const paperBound = Math.exp(-c) * Math.abs(dBdx[j - 1]), exactBound = Math.exp(-c) * sensitivity[0];
+      const paperBound = Math.exp(-c) * Math.abs(dBdx[j - 1]),
+        exactBound = Math.exp(-c) * sensitivity[0];
       const minOver = (bound: number) => Math.min(...sensitivity.map((s) => s / bound));
-      return { j, t, sensitivity, paperBound, exactBound, minRatioPaper: minOver(paperBound), minRatioExact: minOver(exactBound) };
+      return {
+        j,
+        t,
+        sensitivity,
+        paperBound,
+        exactBound,
+        minRatioPaper: minOver(paperBound),
+        minRatioExact: minOver(exactBound),
+      };
     });
     return { L, lambda, c, delta, rows };
   } finally {

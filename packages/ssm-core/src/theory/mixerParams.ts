@@ -28,14 +28,25 @@ export const param = (shape: number[], fill: (i: number) => number): Param => {
 };
 
 /** The mixer's parameters as `MambaModel` would initialise them from `seed`, then `overrides` by name. */
-export function mixerParams(kind: MixerKind, ctx: MixerContext, seed: number, overrides: Record<string, ArrayLike<number>> = {}): Record<string, Param> {
+export function mixerParams(
+  kind: MixerKind,
+  ctx: MixerContext,
+  seed: number,
+  overrides: Record<string, ArrayLike<number>> = {},
+): Record<string, Param> {
   const rng = new Rng(seed);
   const out: Record<string, Param> = {};
   for (const s of MIXERS[kind].specs(ctx)) out[s.name] = { data: s.init(rng), shape: s.shape };
   for (const [name, v] of Object.entries(overrides)) {
     const p = out[ownKey(name, 'options.params', out, `names among ${Object.keys(out).join(', ')}`)];
-    if (v.length !== p.data.length) throw shapeError(`options.params["${name}"]`, `${p.data.length} values for shape ${fmtShape(p.shape)}`, `${v.length}`);
-    for (let i = 0; i < v.length; i++) if (Number.isNaN(v[i])) throw valueError(`options.params["${name}"]`, 'no NaN', `NaN at index ${i}`);
+    if (v.length !== p.data.length)
+      throw shapeError(
+        `options.params["${name}"]`,
+        `${p.data.length} values for shape ${fmtShape(p.shape)}`,
+        `${v.length}`,
+      );
+    for (let i = 0; i < v.length; i++)
+      if (Number.isNaN(v[i])) throw valueError(`options.params["${name}"]`, 'no NaN', `NaN at index ${i}`);
     out[name] = { data: Float32Array.from(v), shape: p.shape };
   }
   return out;
@@ -50,6 +61,8 @@ export const toPlain = (ps: Record<string, Param>): PlainParams =>
   Object.fromEntries(Object.entries(ps).map(([k, v]) => [k, { data: Array.from(v.data), shape: v.shape }]));
 
 /** Getter for `Mixer.forward`. */
-export const getter = (ts: Record<string, Tensor>) => (name: string): Tensor => {
-  return ts[ownKey(name, 'mixer parameter', ts, `one of ${Object.keys(ts).join(', ')}`)];
-};
+export const getter =
+  (ts: Record<string, Tensor>) =>
+  (name: string): Tensor => {
+    return ts[ownKey(name, 'mixer parameter', ts, `one of ${Object.keys(ts).join(', ')}`)];
+  };

@@ -26,12 +26,15 @@ export interface PiecewiseConstant {
  * @throws ConfigError / ValueError naming `<name>.breaks` or `<name>.values`.
  */
 export function piecewiseConstant(breaks: number[], values: number[], name = 'rho'): PiecewiseConstant {
-  if (!Array.isArray(breaks) || !Array.isArray(values)) throw configError(name, '{ breaks: number[], values: number[] }', typeof breaks);
-  if (values.length !== breaks.length + 1) throw configError(`${name}.values`, `${breaks.length + 1} values (one per piece)`, `${values.length}`);
+  if (!Array.isArray(breaks) || !Array.isArray(values))
+    throw configError(name, '{ breaks: number[], values: number[] }', typeof breaks);
+  if (values.length !== breaks.length + 1)
+    throw configError(`${name}.values`, `${breaks.length + 1} values (one per piece)`, `${values.length}`);
   finiteArray(breaks, `${name}.breaks`);
   finiteArray(values, `${name}.values`);
   breaks.forEach((b, i) => {
-    if (!(b > (i === 0 ? 0 : breaks[i - 1]) && b < 1)) throw valueError(`${name}.breaks`, 'strictly increasing values in (0, 1)', `${b} at index ${i}`);
+    if (!(b > (i === 0 ? 0 : breaks[i - 1]) && b < 1))
+      throw valueError(`${name}.breaks`, 'strictly increasing values in (0, 1)', `${b} at index ${i}`);
   });
   return { breaks: [...breaks], values: [...values] };
 }
@@ -81,10 +84,12 @@ export function cellAverages(rho: PiecewiseConstant, L: number): { averages: Flo
   let within = 0;
   let piece = 0;
   for (let i = 0; i < L; i++) {
-    const a = i / L, b = (i + 1) / L;
+    const a = i / L,
+      b = (i + 1) / L;
     while (e[piece + 1] <= a) piece++;
     const parts: [number, number][] = [];
-    for (let p = piece; p < rho.values.length && e[p] < b; p++) parts.push([Math.min(b, e[p + 1]) - Math.max(a, e[p]), rho.values[p]]);
+    for (let p = piece; p < rho.values.length && e[p] < b; p++)
+      parts.push([Math.min(b, e[p + 1]) - Math.max(a, e[p]), rho.values[p]]);
     const mean = parts.reduce((s, [len, v]) => s + len * v, 0) * L;
     averages[i] = mean;
     for (const [len, v] of parts) within += len * (v - mean) ** 2;

@@ -22,7 +22,18 @@ import type { MixerContext } from '../mixers/types.js';
 import type { DeltaFunction } from './bases.js';
 import { getter, param, toPlain, toTensors, type Param, type PlainParams } from './mixerParams.js';
 import { softplusInverse } from '../math.js';
-import { finite, finiteArray, fn, int, negative, nonEmptyArray, nonNegative, numberIn, positive, powerOfTwo } from '../validate.js';
+import {
+  finite,
+  finiteArray,
+  fn,
+  int,
+  negative,
+  nonEmptyArray,
+  nonNegative,
+  numberIn,
+  positive,
+  powerOfTwo,
+} from '../validate.js';
 import { configError, valueError } from '../errors.js';
 
 interface S6Problem {
@@ -48,7 +59,8 @@ function runReadout(pr: S6Problem): { projections: Float64Array; bases: Float64A
   try {
     const yT = tf.tidy(() => s6.forward(p, x, ctx, false).y.slice([0, T - 1, 0], [1, 1, d]));
     const g = tf.tidy(() => tf.grad((xx: Tensor) => s6.forward(p, xx, ctx, false).y.mul(m).sum())(x));
-    const yv = yT.dataSync(), gv = g.dataSync();
+    const yv = yT.dataSync(),
+      gv = g.dataSync();
     tf.dispose([yT, g]);
     return {
       projections: Float64Array.from(pr.signal, (c) => yv[c]),
@@ -89,14 +101,20 @@ export interface S6Basis {
  * const b = theory.s6MambaBasis(() => 1, { L: 64 }); // Δ ≡ 1: b.values[i] ≈ e^{−(1 − s_i)}
  * ```
  */
-export function s6MambaBasis(delta: DeltaFunction, opts: { L: number; t?: number; lambda?: number; B?: number }): S6Basis {
+export function s6MambaBasis(
+  delta: DeltaFunction,
+  opts: { L: number; t?: number; lambda?: number; B?: number },
+): S6Basis {
   fn(delta, 'delta');
   const L = int(opts?.L, 'options.L', 1, 1 << 16);
-  const t = positive(opts.t ?? 1, 'options.t'), lambda = nonNegative(opts.lambda ?? 1, 'options.lambda'), B = finite(opts.B ?? 1, 'options.B');
+  const t = positive(opts.t ?? 1, 'options.t'),
+    lambda = nonNegative(opts.lambda ?? 1, 'options.lambda'),
+    B = finite(opts.B ?? 1, 'options.B');
   const h = t / L;
   const z = Float64Array.from({ length: L }, (_, i) => {
     const v = delta((i + 0.5) * h);
-    if (!(v >= 0) || !Number.isFinite(v)) throw valueError('delta', 'Δ(r) finite and ≥ 0', `Δ(${(i + 0.5) * h}) = ${v}`);
+    if (!(v >= 0) || !Number.isFinite(v))
+      throw valueError('delta', 'Δ(r) finite and ≥ 0', `Δ(${(i + 0.5) * h}) = ${v}`);
     return deltaInput(v);
   });
   const params = {
@@ -127,11 +145,16 @@ export interface S6HeavisideBases {
 
 /** S6 parameters for K Heavisides at t̂_c on L cells (Thm 1 construction, Eq. 22, with time PE). */
 function heavisideParams(tHats: number[], L: number, w: number): Record<string, Param> {
-  const K = tHats.length, d = K + 2, one = K, time = K + 1;
+  const K = tHats.length,
+    d = K + 2,
+    one = K,
+    time = K + 1;
   return {
     A_log: param([d, 1], () => -Math.log(L)), // λ_d = 1/L  ⇔  λ = 1 in continuous time
     // dtLow = τ_t = t/L − 1/(2L) from the time and constant channels; B_t = C_t = 1
-    'x_proj.weight': param([3, d], (i) => (i === one ? -1 / (2 * L) : i === time ? 1 / L : i === d + one || i === 2 * d + one ? 1 : 0)),
+    'x_proj.weight': param([3, d], (i) =>
+      i === one ? -1 / (2 * L) : i === time ? 1 / L : i === d + one || i === 2 * d + one ? 1 : 0,
+    ),
     'dt_proj.weight': param([d, 1], (c) => (c < K ? w : 0)),
     // b_Δ = −w_Δ(t̂ + 1/L): Eq. 22's bias, one step later (the state at s carries x_s undecayed)
     'dt_proj.bias': param([d], (c) => (c < K ? -w * (tHats[c] + 1 / L) : 0)),
@@ -147,20 +170,32 @@ function heavisideParams(tHats: number[], L: number, w: number): Record<string, 
  *   Σ_i ĝ_c(i)·signal_i are returned.
  * @throws ConfigError naming `tHats[i]` or `options.<field>`; ValueError when the signal is not finite.
  */
-export function s6HeavisideBases(tHats: number[], opts: { L: number; wDelta: number; signal?: ArrayLike<number> }): S6HeavisideBases {
+export function s6HeavisideBases(
+  tHats: number[],
+  opts: { L: number; wDelta: number; signal?: ArrayLike<number> },
+): S6HeavisideBases {
   nonEmptyArray(tHats, 'tHats', 'a non-empty array of jump locations in [0, 1]');
   tHats.forEach((t, i) => numberIn(t, `tHats[${i}]`, 0, 1));
-  const L = powerOfTwo(opts?.L, 'options.L', 2, 1 << 13), w = negative(opts.wDelta, 'options.wDelta');
+  const L = powerOfTwo(opts?.L, 'options.L', 2, 1 << 13),
+    w = negative(opts.wDelta, 'options.wDelta');
   const signal = opts.signal ?? new Float64Array(L);
   if (signal.length !== L) throw configError('options.signal', `${L} values (one per cell)`, `${signal.length}`);
   finiteArray(signal, 'options.signal');
-  const K = tHats.length, d = K + 2, T = L + 1;
+  const K = tHats.length,
+    d = K + 2,
+    T = L + 1;
   const xhat = new Float32Array(T * d);
   for (let t = 0; t < T; t++) {
     for (let c = 0; c < K; c++) xhat[t * d + c] = t < L ? signal[t] : 0;
     xhat[t * d + K] = 1;
     xhat[t * d + K + 1] = t + 1;
   }
-  const r = runReadout({ d, T, params: heavisideParams(tHats, L, w), xhat, signal: Array.from({ length: K }, (_, c) => c) });
+  const r = runReadout({
+    d,
+    T,
+    params: heavisideParams(tHats, L, w),
+    xhat,
+    signal: Array.from({ length: K }, (_, c) => c),
+  });
   return { L, wDelta: w, tHats: [...tHats], bases: r.bases.map((b) => b.slice(0, L)), projections: r.projections };
 }

@@ -100,7 +100,12 @@ const FLOOR = 1e-30;
 /** Exponential fit over t > j on representable values, or null (Lem. 1 rate). */
 const fitOrNull = (t: number[], v: number[], j: number): ExpFit | null => {
   const keep = t.map((x, i) => [x, v[i]]).filter(([x, y]) => x > j && y > FLOOR);
-  return keep.length >= 2 ? fitExponentialRate(keep.map((r) => r[0]), keep.map((r) => r[1])) : null;
+  return keep.length >= 2
+    ? fitExponentialRate(
+        keep.map((r) => r[0]),
+        keep.map((r) => r[1]),
+      )
+    : null;
 };
 
 interface Run {
@@ -120,7 +125,9 @@ function deltas(run: Run): number[][] {
   const dt = tf.tidy(() => MIXERS[kind].forward(getter(P), x, ctx, true).internals.delta!.clone());
   const v = dt.dataSync();
   tf.dispose([dt, x, ...Object.values(P)]);
-  return Array.from({ length: L }, (_, r) => Array.from({ length: ctx.d }, (_, c) => (kind === 'mamba2' ? v[r] : v[r * ctx.d + c])));
+  return Array.from({ length: L }, (_, r) =>
+    Array.from({ length: ctx.d }, (_, c) => (kind === 'mamba2' ? v[r] : v[r * ctx.d + c])),
+  );
 }
 
 /** One backward pass at time t: ∂h_t[c,n]/∂x_j (all c, n) and ∂Σy_t/∂x_j, batched over d·N + 1 copies. */
@@ -135,11 +142,13 @@ function gradsAt(run: Run, P: Record<string, Tensor>, t: number, j: number): { s
   const g = tf.tidy(() => {
     const x = tf.tensor3d(xs, [Bt, t, d]);
     const m = tf.tensor3d(sel, [Bt, d, N]);
-    return tf.grad((xx: Tensor) => {
-      const r = MIXERS[kind].forward(getter(P), xx, ctx, true);
-      const yLast = r.y.slice([Bt - 1, t - 1, 0], [1, 1, d]).sum();
-      return r.internals.lastState!.mul(m).sum().add(yLast);
-    })(x).slice([0, j - 1, 0], [Bt, 1, d]);
+    return tf
+      .grad((xx: Tensor) => {
+        const r = MIXERS[kind].forward(getter(P), xx, ctx, true);
+        const yLast = r.y.slice([Bt - 1, t - 1, 0], [1, 1, d]).sum();
+        return r.internals.lastState!.mul(m).sum().add(yLast);
+      })(x)
+      .slice([0, j - 1, 0], [Bt, 1, d]);
   });
   const v = g.dataSync();
   g.dispose();
@@ -155,7 +164,9 @@ function lambdas(run: Run): number[] {
 
 /** Lemma 1's invariant sensitivity·e^{λΣ_{r=j+1}^tΔ_r}: its largest relative deviation over t  (Eq. 40). */
 function spread(values: number[], t: number[], j: number, lambda: number, dlt: number[]): number {
-  let cum = 0, ref = NaN, worst = 0;
+  let cum = 0,
+    ref = NaN,
+    worst = 0;
   for (let i = 0, r = j; i < t.length; i++) {
     while (r < t[i]) cum += dlt[r++]; // Σ_{r=j+1}^{t} Δ_r (dlt is 0-indexed)
     if (t[i] <= j || !(values[i] > FLOOR)) continue;
@@ -169,8 +180,11 @@ function spread(values: number[], t: number[], j: number, lambda: number, dlt: n
 /** Validated options, default input and the seeded mixer parameters. */
 function setup(kind: SsmMixer, o: SensitivityOptions): Run & { j: number; times: number[] } {
   oneOf(kind, 'mixer', SSM_MIXERS);
-  const L = int(o.L ?? 128, 'options.L', 2, 4096), d = int(o.d ?? 1, 'options.d', 1, 64), N = int(o.N ?? 4, 'options.N', 1, 64);
-  const j = int(o.j ?? 1, 'options.j', 1, L - 1), seed = checkSeed(o.seed ?? 0, 'options.seed');
+  const L = int(o.L ?? 128, 'options.L', 2, 4096),
+    d = int(o.d ?? 1, 'options.d', 1, 64),
+    N = int(o.N ?? 4, 'options.N', 1, 64);
+  const j = int(o.j ?? 1, 'options.j', 1, L - 1),
+    seed = checkSeed(o.seed ?? 0, 'options.seed');
   const ctx: MixerContext = { d, N, dtRank: Math.ceil(d / 16), disc: 'euler', conv: false, skip: true };
   const rng = new Rng(seed + 1);
   const x = o.input ? Float32Array.from(o.input) : rng.fill(L * d, (r) => r.normal());
@@ -178,7 +192,15 @@ function setup(kind: SsmMixer, o: SensitivityOptions): Run & { j: number; times:
   finiteArray(x, 'options.input');
   const times = o.times ?? Array.from({ length: L - j + 1 }, (_, i) => j + i);
   times.forEach((t, i) => int(t, `options.times[${i}]`, j, L));
-  return { kind, ctx, params: mixerParams(kind, ctx, seed, o.params), x, L, j, times: [...times].sort((a, b) => a - b) };
+  return {
+    kind,
+    ctx,
+    params: mixerParams(kind, ctx, seed, o.params),
+    x,
+    L,
+    j,
+    times: [...times].sort((a, b) => a - b),
+  };
 }
 
 /**
@@ -205,15 +227,36 @@ export function sensitivityProfile(kind: SsmMixer, opts: SensitivityOptions = {}
   }
   const lam = lambdas(run);
   const states: StateSensitivity[] = lam.map((lambda, b) => {
-    const c = Math.floor(b / ctx.N), dc = dl.map((row) => row[c]);
+    const c = Math.floor(b / ctx.N),
+      dc = dl.map((row) => row[c]);
     const meanDelta = dc.slice(j).reduce((s, v) => s + v, 0) / (run.L - j);
     const values = rows.map((r) => r.state[b]);
-    return { channel: c, state: b % ctx.N, lambda, meanDelta, predictedRate: lambda * meanDelta, values, fit: fitOrNull(times, values, j), lemma1Spread: spread(values, times, j, lambda, dc) };
+    return {
+      channel: c,
+      state: b % ctx.N,
+      lambda,
+      meanDelta,
+      predictedRate: lambda * meanDelta,
+      values,
+      fit: fitOrNull(times, values, j),
+      lemma1Spread: spread(values, times, j, lambda, dc),
+    };
   });
   const outValues = rows.map((r) => r.output);
   return {
-    mixer: kind, L: run.L, j, d: ctx.d, N: ctx.N, t: times, states,
-    output: { values: outValues, fit: fitOrNull(times, outValues, j), predictedRate: Math.min(...states.map((s) => s.predictedRate)) },
-    delta: dl.map((row) => row[0]), params: toPlain(run.params),
+    mixer: kind,
+    L: run.L,
+    j,
+    d: ctx.d,
+    N: ctx.N,
+    t: times,
+    states,
+    output: {
+      values: outValues,
+      fit: fitOrNull(times, outValues, j),
+      predictedRate: Math.min(...states.map((s) => s.predictedRate)),
+    },
+    delta: dl.map((row) => row[0]),
+    params: toPlain(run.params),
   };
 }

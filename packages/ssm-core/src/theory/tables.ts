@@ -59,17 +59,37 @@ export interface Corollary1TableOptions {
 export function corollary1Table(opts: Corollary1TableOptions = {}): Corollary1Table {
   const ms = opts.ms ?? [1, 2, 4];
   ms.forEach((m, i) => int(m, `options.ms[${i}]`, 1, 64));
-  const cfgs = opts.s6 ?? [{ L: 1024, wDelta: -1e4 }, { L: 1024, wDelta: -1e8 }];
+  const cfgs = opts.s6 ?? [
+    { L: 1024, wDelta: -1e4 },
+    { L: 1024, wDelta: -1e8 },
+  ];
   const dicts = cfgs.map((c) => s6HaarDictionary(c.L, c.wDelta));
-  const results = ms.map((m) => corollary1(m, { NMax: opts.NMax, targets: opts.targets, seed: opts.seed, fitFrom: opts.fitFrom, s6: dicts }));
+  const results = ms.map((m) =>
+    corollary1(m, { NMax: opts.NMax, targets: opts.targets, seed: opts.seed, fitFrom: opts.fitFrom, s6: dicts }),
+  );
   const rows = results.map((r) => ({
     m: r.m,
-    mambaRate: r.mamba.fit.rate!, mambaPredicted: r.mamba.predictedRate, haarRatePerWavelet: 3 * r.mamba.fit.rate!,
-    fourierExponent: r.fourier.fit.exponent!, fourierPredicted: r.fourier.predictedExponent,
+    mambaRate: r.mamba.fit.rate!,
+    mambaPredicted: r.mamba.predictedRate,
+    haarRatePerWavelet: 3 * r.mamba.fit.rate!,
+    fourierExponent: r.fourier.fit.exponent!,
+    fourierPredicted: r.fourier.predictedExponent,
     s6Rates: r.s6.map((s) => s.fit.rate!),
-    error2AtNMax: { N: r.mamba.N.at(-1)!, mamba: r.mamba.error2.at(-1)!, fourier: r.fourier.error2[r.mamba.N.at(-1)! - 1], s6: r.s6.map((s) => s.error2.at(-1)!) },
+    error2AtNMax: {
+      N: r.mamba.N.at(-1)!,
+      mamba: r.mamba.error2.at(-1)!,
+      fourier: r.fourier.error2[r.mamba.N.at(-1)! - 1],
+      s6: r.s6.map((s) => s.error2.at(-1)!),
+    },
   }));
-  return { rows, s6: cfgs, NMax: results[0].mamba.N.at(-1)!, fitFrom: results[0].fitFrom, targets: results[0].targets, results };
+  return {
+    rows,
+    s6: cfgs,
+    NMax: results[0].mamba.N.at(-1)!,
+    fitFrom: results[0].fitFrom,
+    targets: results[0].targets,
+    results,
+  };
 }
 
 /** One row of the Lem. 1 / Eq. 45 rate table. */
@@ -105,10 +125,25 @@ function ssmRows(p: SensitivityProfile): SensitivityRow[] {
   const layer = NAMES[p.mixer];
   const law = p.mixer === 's4d' ? 'λ_n' : 'λ_n·mean Δ';
   const states = p.states.map((s) => ({
-    layer, quantity: `h_t[n=${s.state + 1}]`, law, lambda: s.lambda, meanDelta: s.meanDelta,
-    predicted: s.predictedRate, fitted: s.fit?.rate ?? null, lemma1Spread: s.lemma1Spread,
+    layer,
+    quantity: `h_t[n=${s.state + 1}]`,
+    law,
+    lambda: s.lambda,
+    meanDelta: s.meanDelta,
+    predicted: s.predictedRate,
+    fitted: s.fit?.rate ?? null,
+    lemma1Spread: s.lemma1Spread,
   }));
-  const out = { layer, quantity: 'y_t', law: `slowest ${law}`, lambda: null, meanDelta: null, predicted: p.output.predictedRate, fitted: p.output.fit?.rate ?? null, lemma1Spread: null };
+  const out = {
+    layer,
+    quantity: 'y_t',
+    law: `slowest ${law}`,
+    lambda: null,
+    meanDelta: null,
+    predicted: p.output.predictedRate,
+    fitted: p.output.fit?.rate ?? null,
+    lemma1Spread: null,
+  };
   return [...states, out];
 }
 
@@ -126,11 +161,27 @@ export interface SensitivityTableOptions {
  * `theory` script's second table.
  */
 export function sensitivityTable(opts: SensitivityTableOptions = {}): SensitivityTable {
-  const profiles = Object.fromEntries((['s4d', 's6', 'mamba2'] as const).map((k) => [k, sensitivityProfile(k, { L: opts.L, N: opts.N, seed: opts.seed })])) as Record<SsmMixer, SensitivityProfile>;
+  const profiles = Object.fromEntries(
+    (['s4d', 's6', 'mamba2'] as const).map((k) => [
+      k,
+      sensitivityProfile(k, { L: opts.L, N: opts.N, seed: opts.seed }),
+    ]),
+  ) as Record<SsmMixer, SensitivityProfile>;
   const attention = attentionSensitivity({ L: opts.attentionL, seed: opts.seed });
   const rows = [
-    ...ssmRows(profiles.s4d), ...ssmRows(profiles.s6), ...ssmRows(profiles.mamba2),
-    { layer: 'Attention' as const, quantity: 'y_t', law: 'exponent in t (O(1/t))', lambda: null, meanDelta: null, predicted: attention.predictedExponent, fitted: attention.fit.exponent, lemma1Spread: null },
+    ...ssmRows(profiles.s4d),
+    ...ssmRows(profiles.s6),
+    ...ssmRows(profiles.mamba2),
+    {
+      layer: 'Attention' as const,
+      quantity: 'y_t',
+      law: 'exponent in t (O(1/t))',
+      lambda: null,
+      meanDelta: null,
+      predicted: attention.predictedExponent,
+      fitted: attention.fit.exponent,
+      lemma1Spread: null,
+    },
   ];
   return { rows, profiles, attention };
 }

@@ -54,7 +54,8 @@ export interface Theorem1Report {
 function evaluationPoints(j: number, k: number, w: number, grid: number): number[] {
   const pts = new Set<number>();
   for (let i = 0; i <= grid; i++) pts.add(i / grid);
-  for (const { tHat } of haarHeavisideTerms(j, k)) if (tHat - transitionWidth(w) > 0) pts.add(tHat - transitionWidth(w));
+  for (const { tHat } of haarHeavisideTerms(j, k))
+    if (tHat - transitionWidth(w) > 0) pts.add(tHat - transitionWidth(w));
   return [...pts].sort((a, b) => a - b);
 }
 
@@ -64,7 +65,9 @@ function errorsAt(j: number, k: number, w: number, grid: number) {
   const approx = mambaHaarWavelet(j, k, w, s);
   const jumps = haarHeavisideTerms(j, k).map((h) => h.tHat);
   const delta = transitionWidth(w);
-  let sup = 0, supAll = 0, l2 = 0;
+  let sup = 0,
+    supAll = 0,
+    l2 = 0;
   for (let i = 0; i < s.length; i++) {
     const e = Math.abs(haarWavelet(j, k, s[i]) - approx[i]);
     supAll = Math.max(supAll, e);
@@ -95,7 +98,17 @@ export function theorem1Errors(j: number, k: number, wDeltas: number[], grid?: n
   nonEmptyArray(wDeltas, 'wDeltas', 'a non-empty array of finite negative numbers');
   wDeltas.forEach((w, i) => negative(w, `wDeltas[${i}]`));
   const G = powerOfTwo(grid ?? Math.max(4096, 2 ** (j + 3)), 'grid', 2 ** (j + 1), 1 << 16);
-  const r: Theorem1Report = { j, k, wDelta: [...wDeltas], supError: [], bound: [], layerWidth: [], l2Error: [], supErrorAll: [], points: 0 };
+  const r: Theorem1Report = {
+    j,
+    k,
+    wDelta: [...wDeltas],
+    supError: [],
+    bound: [],
+    layerWidth: [],
+    l2Error: [],
+    supErrorAll: [],
+    points: 0,
+  };
   for (const w of wDeltas) {
     const e = errorsAt(j, k, w, G);
     r.supError.push(e.sup);

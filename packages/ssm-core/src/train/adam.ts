@@ -53,7 +53,10 @@ export class Adam {
 
   /** @throws ConfigError naming `options.beta1` / `options.beta2` / `options.epsilon`. */
 
-  constructor(readonly params: Record<string, Variable>, o: AdamOptions = {}) {
+  constructor(
+    readonly params: Record<string, Variable>,
+    o: AdamOptions = {},
+  ) {
     checkAdamOptions(o, 'options');
     this.beta1 = o.beta1 ?? 0.9;
     this.beta2 = o.beta2 ?? 0.999;

@@ -51,7 +51,8 @@ export interface TrainerState {
 export function dataFingerprint(d: TaskData): string {
   let h = 0x811c9dc5;
   const mix = (arr: Int32Array) => {
-    for (let i = 0; i < arr.length; i++) h = Math.imul(h ^ (arr[i] & 0xffff) ^ ((arr[i] >>> 16) << 3), 0x01000193) >>> 0;
+    for (let i = 0; i < arr.length; i++)
+      h = Math.imul(h ^ (arr[i] & 0xffff) ^ ((arr[i] >>> 16) << 3), 0x01000193) >>> 0;
   };
   mix(d.inputs);
   mix(d.targets);
@@ -62,7 +63,13 @@ export function dataFingerprint(d: TaskData): string {
  * A trainer checkpoint as safetensors bytes: `model.<name>`, `adam.m.<name>`, `adam.v.<name>` and, in
  * `__metadata__`, the model config, `state`, Adam's step and constants, `trainConfig` and the data fingerprint.
  */
-export function encodeCheckpoint(model: SequenceModel, adam: Adam, state: TrainerState, trainConfig: object, fingerprint: object): Uint8Array {
+export function encodeCheckpoint(
+  model: SequenceModel,
+  adam: Adam,
+  state: TrainerState,
+  trainConfig: object,
+  fingerprint: object,
+): Uint8Array {
   const tensors: Record<string, NamedArray> = {};
   for (const [name, v] of Object.entries(model.params)) {
     tensors[`model.${name}`] = { shape: v.shape, data: v.dataSync() as Float32Array };
@@ -83,19 +90,46 @@ export function encodeCheckpoint(model: SequenceModel, adam: Adam, state: Traine
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 /** Restore model, optimizer and trainer state; refuse (unchanged) if anything does not match. */
-export function restoreCheckpoint(bytes: Uint8Array, source: string, model: SequenceModel, adam: Adam, trainConfig: object, fingerprint: object): TrainerState {
+export function restoreCheckpoint(
+  bytes: Uint8Array,
+  source: string,
+  model: SequenceModel,
+  adam: Adam,
+  trainConfig: object,
+  fingerprint: object,
+): TrainerState {
   const { tensors, metadata } = decodeSafetensors(bytes, source);
-  if (metadata.format !== 'ssm-core-trainer') throw checkpointError(`${source}: __metadata__.format`, '"ssm-core-trainer"', JSON.stringify(metadata.format ?? null));
+  if (metadata.format !== 'ssm-core-trainer')
+    throw checkpointError(
+      `${source}: __metadata__.format`,
+      '"ssm-core-trainer"',
+      JSON.stringify(metadata.format ?? null),
+    );
   const cfg = configFromMetadata(metadata, source);
   const { kind, ...config } = cfg;
   if (kind !== model.kind || !same(config, model.config)) {
-    throw checkpointError(`${source}: model`, `${model.kind} ${JSON.stringify(model.config)}`, `${kind} ${JSON.stringify(config)}`, 'the checkpoint belongs to another model');
+    throw checkpointError(
+      `${source}: model`,
+      `${model.kind} ${JSON.stringify(model.config)}`,
+      `${kind} ${JSON.stringify(config)}`,
+      'the checkpoint belongs to another model',
+    );
   }
   if (metadata.trainConfig !== JSON.stringify(trainConfig)) {
-    throw checkpointError(`${source}: trainConfig`, JSON.stringify(trainConfig), metadata.trainConfig ?? 'none', 'resume with the options the run was started with');
+    throw checkpointError(
+      `${source}: trainConfig`,
+      JSON.stringify(trainConfig),
+      metadata.trainConfig ?? 'none',
+      'resume with the options the run was started with',
+    );
   }
   if (metadata.data !== JSON.stringify(fingerprint)) {
-    throw checkpointError(`${source}: data`, JSON.stringify(fingerprint), metadata.data ?? 'none', 'the training or validation data differ (task options or seeds changed?)');
+    throw checkpointError(
+      `${source}: data`,
+      JSON.stringify(fingerprint),
+      metadata.data ?? 'none',
+      'the training or validation data differ (task options or seeds changed?)',
+    );
   }
   let state: TrainerState;
   let adamMeta: { step: number };
@@ -103,16 +137,26 @@ export function restoreCheckpoint(bytes: Uint8Array, source: string, model: Sequ
     state = JSON.parse(metadata.trainer);
     adamMeta = JSON.parse(metadata.adam);
   } catch {
-    throw checkpointError(`${source}: __metadata__.trainer`, 'JSON trainer state', JSON.stringify(metadata.trainer ?? null));
+    throw checkpointError(
+      `${source}: __metadata__.trainer`,
+      'JSON trainer state',
+      JSON.stringify(metadata.trainer ?? null),
+    );
   }
   // validate all three groups first, then assign (assignParamsStrict checks before it writes)
   const pick = (prefix: string) => Object.fromEntries(Object.entries(tensors).filter(([n]) => n.startsWith(prefix)));
-  const m = pick('adam.m.'), v = pick('adam.v.'), w = pick('model.');
+  const m = pick('adam.m.'),
+    v = pick('adam.v.'),
+    w = pick('model.');
   const probe = (group: Record<string, NamedArray>, prefix: string) => {
     const names = Object.keys(model.params);
     const missing = names.filter((n) => !Object.prototype.hasOwnProperty.call(group, prefix + n));
     if (missing.length || Object.keys(group).length !== names.length) {
-      throw checkpointError(source, `tensors ${prefix}<${names.length} parameters>`, `missing [${missing.map((n) => prefix + n).join(', ')}] of ${Object.keys(group).length}`);
+      throw checkpointError(
+        source,
+        `tensors ${prefix}<${names.length} parameters>`,
+        `missing [${missing.map((n) => prefix + n).join(', ')}] of ${Object.keys(group).length}`,
+      );
     }
   };
   probe(w, 'model.');

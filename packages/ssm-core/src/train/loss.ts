@@ -26,7 +26,11 @@ export function lossAndAccuracy(logits: Tensor, targets: Tensor): { lossSum: num
   const packed = tf.tidy(() => {
     const C = logits.shape[2] as number;
     const mask = targets.greaterEqual(0).cast('float32');
-    const nll = tf.oneHot(tf.relu(targets) as Tensor, C).mul(tf.logSoftmax(logits)).sum(2).neg();
+    const nll = tf
+      .oneHot(tf.relu(targets) as Tensor, C)
+      .mul(tf.logSoftmax(logits))
+      .sum(2)
+      .neg();
     const hit = logits.argMax(2).equal(targets).cast('float32');
     return tf.stack([nll.mul(mask).sum(), hit.mul(mask).sum(), mask.sum()]);
   });

@@ -16,7 +16,13 @@ import { Rng } from '../random.js';
 import type { TaskData } from '../tasks/types.js';
 import { int, nonNegative, numberIn, object, positive, positiveInt } from '../validate.js';
 import { Adam, checkAdamOptions, cosineLr, type AdamOptions } from './adam.js';
-import { dataFingerprint, encodeCheckpoint, restoreCheckpoint, type EpochMetrics, type TrainerState } from './checkpoint.js';
+import {
+  dataFingerprint,
+  encodeCheckpoint,
+  restoreCheckpoint,
+  type EpochMetrics,
+  type TrainerState,
+} from './checkpoint.js';
 import { lossAndAccuracy, maskedCrossEntropy } from './loss.js';
 import { Progress, type ProgressMode } from './progress.js';
 
@@ -125,7 +131,11 @@ function checkConfig(c: TrainConfig, train: TaskData): void {
   if (c.evalBatchSize !== undefined) positiveInt(c.evalBatchSize, 'trainConfig.evalBatchSize');
   if (c.adam !== undefined) checkAdamOptions(c.adam, 'trainConfig.adam');
   if (c.batchSize > train.numSamples && c.stepsPerEpoch === undefined) {
-    throw configError('trainConfig.batchSize', `≤ the ${train.numSamples} training samples (or set stepsPerEpoch)`, String(c.batchSize));
+    throw configError(
+      'trainConfig.batchSize',
+      `≤ the ${train.numSamples} training samples (or set stepsPerEpoch)`,
+      String(c.batchSize),
+    );
   }
 }
 
@@ -172,7 +182,9 @@ function epochOrder(n: number, seed: number, epoch: number): Int32Array {
  * ```
  */
 export function evaluate(model: SequenceModel, data: TaskData, batchSize = 256): EvalResult {
-  let lossSum = 0, correct = 0, count = 0;
+  let lossSum = 0,
+    correct = 0,
+    count = 0;
   for (let s = 0; s < data.numSamples; s += batchSize) {
     const idx = Int32Array.from({ length: Math.min(batchSize, data.numSamples - s) }, (_, i) => s + i);
     const { x, y } = batchTensors(data, idx);
@@ -217,7 +229,12 @@ async function readIfExists(path: string): Promise<Uint8Array | undefined> {
  * r.stopReason; // 'valAccuracy' once every validation position is right
  * ```
  */
-export async function train(model: SequenceModel, data: { train: TaskData; val: TaskData }, config: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
+export async function train(
+  model: SequenceModel,
+  data: { train: TaskData; val: TaskData },
+  config: TrainConfig,
+  hooks: TrainHooks = {},
+): Promise<TrainResult> {
   object(data, 'data', 'an object {train, val} of TaskData');
   checkData(model, data.train, 'data.train');
   checkData(model, data.val, 'data.val');
@@ -229,7 +246,14 @@ export async function train(model: SequenceModel, data: { train: TaskData; val: 
   const fingerprint = { train: dataFingerprint(data.train), val: dataFingerprint(data.val) };
   const progress = new Progress(hooks.progress ?? 'auto');
   const label = hooks.label ?? model.kind;
-  let state: TrainerState = { epoch: 0, stepInEpoch: 0, globalStep: 0, elapsedSeconds: 0, history: [], partial: { lossSum: 0, correct: 0, count: 0 } };
+  let state: TrainerState = {
+    epoch: 0,
+    stepInEpoch: 0,
+    globalStep: 0,
+    elapsedSeconds: 0,
+    history: [],
+    partial: { lossSum: 0, correct: 0, count: 0 },
+  };
   let resumedFrom: TrainResult['resumedFrom'];
   try {
     if (hooks.resume && hooks.checkpointPath) {
@@ -237,8 +261,14 @@ export async function train(model: SequenceModel, data: { train: TaskData; val: 
       if (bytes) {
         state = restoreCheckpoint(bytes, hooks.checkpointPath, model, adam, config, fingerprint);
         resumedFrom = { epoch: state.epoch, step: state.globalStep };
-        progress.line(`${label}: resumed from ${hooks.checkpointPath} at epoch ${state.epoch}, step ${state.globalStep}`);
-        if (hooks.metricsPath) await writeFileAtomic(hooks.metricsPath, new TextEncoder().encode(state.history.map((h) => JSON.stringify(h) + '\n').join('')));
+        progress.line(
+          `${label}: resumed from ${hooks.checkpointPath} at epoch ${state.epoch}, step ${state.globalStep}`,
+        );
+        if (hooks.metricsPath)
+          await writeFileAtomic(
+            hooks.metricsPath,
+            new TextEncoder().encode(state.history.map((h) => JSON.stringify(h) + '\n').join('')),
+          );
       }
     }
     if (state.finished) return result(state.finished as StopReason);
@@ -248,7 +278,8 @@ export async function train(model: SequenceModel, data: { train: TaskData; val: 
     const elapsed = () => (Date.now() - started) / 1000;
     const save = async () => {
       state.elapsedSeconds = elapsed();
-      if (hooks.checkpointPath) await writeFileAtomic(hooks.checkpointPath, encodeCheckpoint(model, adam, state, config, fingerprint));
+      if (hooks.checkpointPath)
+        await writeFileAtomic(hooks.checkpointPath, encodeCheckpoint(model, adam, state, config, fingerprint));
     };
     const names = Object.keys(model.params);
     const vars = names.map((n) => model.params[n]);
@@ -284,15 +315,23 @@ export async function train(model: SequenceModel, data: { train: TaskData; val: 
         hooks.onStep?.({ epoch: state.epoch + 1, step: state.globalStep, stepInEpoch: state.stepInEpoch, loss, lr });
         const perStep = elapsed() / Math.max(1, state.globalStep - (resumedFrom?.step ?? 0));
         progress.step({
-          label, epoch: state.epoch + 1, epochs: config.epochs, stepInEpoch: state.stepInEpoch, stepsPerEpoch,
-          loss: state.partial.lossSum / state.partial.count, accuracy: state.partial.correct / state.partial.count, lr,
+          label,
+          epoch: state.epoch + 1,
+          epochs: config.epochs,
+          stepInEpoch: state.stepInEpoch,
+          stepsPerEpoch,
+          loss: state.partial.lossSum / state.partial.count,
+          accuracy: state.partial.correct / state.partial.count,
+          lr,
           etaSeconds: perStep * (totalSteps - state.globalStep),
         });
         await yieldToEventLoop(); // lets SIGINT handlers and UIs run
         if (hooks.signal?.aborted) {
           await save();
           const where = hooks.checkpointPath ? ` to ${hooks.checkpointPath}` : '';
-          progress.line(`${label}: interrupted at epoch ${state.epoch + 1}, step ${state.globalStep}; checkpoint saved${where}`);
+          progress.line(
+            `${label}: interrupted at epoch ${state.epoch + 1}, step ${state.globalStep}; checkpoint saved${where}`,
+          );
           return result('interrupted');
         }
         if (config.maxSeconds !== undefined && elapsed() >= config.maxSeconds) break;
@@ -300,9 +339,14 @@ export async function train(model: SequenceModel, data: { train: TaskData; val: 
       const outOfTime = state.stepInEpoch < stepsPerEpoch;
       const val = evaluate(model, data.val, config.evalBatchSize);
       const m: EpochMetrics = {
-        epoch: state.epoch + 1, step: state.globalStep, lr: cosineLr(state.globalStep, totalSteps, config.lr, config.lrMin),
-        trainLoss: state.partial.lossSum / state.partial.count, trainAccuracy: state.partial.correct / state.partial.count,
-        valLoss: val.loss, valAccuracy: val.accuracy, seconds: elapsed(),
+        epoch: state.epoch + 1,
+        step: state.globalStep,
+        lr: cosineLr(state.globalStep, totalSteps, config.lr, config.lrMin),
+        trainLoss: state.partial.lossSum / state.partial.count,
+        trainAccuracy: state.partial.correct / state.partial.count,
+        valLoss: val.loss,
+        valAccuracy: val.accuracy,
+        seconds: elapsed(),
       };
       state.history.push(m);
       state.epoch += 1;
@@ -333,8 +377,13 @@ export async function train(model: SequenceModel, data: { train: TaskData; val: 
 
   function result(stopReason: StopReason): TrainResult {
     return {
-      stopReason, epochs: state.epoch, steps: state.globalStep, seconds: state.elapsedSeconds, history: state.history,
-      final: state.history[state.history.length - 1], resumedFrom,
+      stopReason,
+      epochs: state.epoch,
+      steps: state.globalStep,
+      seconds: state.elapsedSeconds,
+      history: state.history,
+      final: state.history[state.history.length - 1],
+      resumedFrom,
     };
   }
 }

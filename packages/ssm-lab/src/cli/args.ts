@@ -42,10 +42,17 @@ export class Opts {
     const arg = `--${name}`;
     // a string that is not a number is checked as the string itself, so the message shows what was typed
     const v: unknown = s.trim() === '' || Number.isNaN(Number(s)) ? s : Number(s);
-    const lo = o.above ?? o.min ?? -Infinity, hi = o.max ?? Infinity;
+    const lo = o.above ?? o.min ?? -Infinity,
+      hi = o.max ?? Infinity;
     const open = o.above !== undefined;
     const range =
-      lo > -Infinity && hi < Infinity ? ` in ${open ? '(' : '['}${lo}, ${hi}]` : lo > -Infinity ? ` ${open ? '>' : '≥'} ${lo}` : hi < Infinity ? ` ≤ ${hi}` : '';
+      lo > -Infinity && hi < Infinity
+        ? ` in ${open ? '(' : '['}${lo}, ${hi}]`
+        : lo > -Infinity
+          ? ` ${open ? '>' : '≥'} ${lo}`
+          : hi < Infinity
+            ? ` ≤ ${hi}`
+            : '';
     const what = `${o.int ? 'an integer' : 'a number'}${range}`;
     if (o.int) return validate.int(v, arg, open ? Math.floor(lo) + 1 : lo, hi, what);
     if (open) return validate.numberWhere(v, arg, (x) => x > lo && x <= hi, what);
@@ -65,5 +72,10 @@ export function noExtraPositionals(args: readonly string[], allowed: number, usa
   if (args.length <= allowed) return;
   const q = (xs: readonly string[]) => xs.map((x) => JSON.stringify(x)).join(' ');
   const extra = args.slice(allowed);
-  throw configError(usage, allowed === 0 ? 'no arguments' : `at most ${allowed} argument${allowed === 1 ? '' : 's'}`, q(args), `unexpected argument${extra.length === 1 ? '' : 's'} ${q(extra)}`);
+  throw configError(
+    usage,
+    allowed === 0 ? 'no arguments' : `at most ${allowed} argument${allowed === 1 ? '' : 's'}`,
+    q(args),
+    `unexpected argument${extra.length === 1 ? '' : 's'} ${q(extra)}`,
+  );
 }

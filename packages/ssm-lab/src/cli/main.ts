@@ -3,7 +3,17 @@
  * Run `ssm-lab --help` (or `ssm-lab <command> --help`) for every option: ./help.ts, ./options.ts.
  */
 import { parseArgs } from 'node:util';
-import { backendInfo, configFromSafetensors, constructions, decodeSafetensors, evaluate, modelFromSafetensors, ready, SsmError, writeFileAtomic } from 'ssm-core';
+import {
+  backendInfo,
+  configFromSafetensors,
+  constructions,
+  decodeSafetensors,
+  evaluate,
+  modelFromSafetensors,
+  ready,
+  SsmError,
+  writeFileAtomic,
+} from 'ssm-core';
 import { InterruptedError, makeTask, runJob, type JobSpec } from '../experiments/jobs.js';
 import { PRESETS, fig1Jobs, table1Jobs, trainConfigFor, type Preset } from '../experiments/presets.js';
 import { printDemo } from '../reports/demo.js';
@@ -39,19 +49,36 @@ async function cmdTrain(task: string, o: Opts): Promise<void> {
 async function cmdEval(target: string, o: Opts): Promise<void> {
   const fs = await import('node:fs/promises');
   const stat = await fs.stat(target).catch(() => undefined);
-  if (!stat) throw new SsmError(`<run-dir | model.safetensors>: expected an existing path, got ${JSON.stringify(target)}`, '<path>', 'an existing path', target);
+  if (!stat)
+    throw new SsmError(
+      `<run-dir | model.safetensors>: expected an existing path, got ${JSON.stringify(target)}`,
+      '<path>',
+      'an existing path',
+      target,
+    );
   const file = stat.isDirectory() ? `${target}/model.safetensors` : target;
   const bytes = new Uint8Array(await fs.readFile(file));
   configFromSafetensors(bytes, file);
   const meta = decodeSafetensors(bytes, file).metadata;
   const saved: JobSpec | undefined = meta.job ? JSON.parse(meta.job) : undefined;
   const model = modelFromSafetensors(bytes, file);
-  const task = o.has('n') || o.has('T') || o.has('keys') || o.has('vocab') || !saved ? taskSpec(saved?.task.task ?? 'keep-nth', o) : saved.task;
+  const task =
+    o.has('n') || o.has('T') || o.has('keys') || o.has('vocab') || !saved
+      ? taskSpec(saved?.task.task ?? 'keep-nth', o)
+      : saved.task;
   const seed = o.num('seed', saved?.seed ?? 0, { int: true, min: 0 });
-  const test = makeTask(task, o.num('test-samples', saved?.samples.test ?? 10_000, { int: true, min: 1 }), 3 * seed + 3);
+  const test = makeTask(
+    task,
+    o.num('test-samples', saved?.samples.test ?? 10_000, { int: true, min: 1 }),
+    3 * seed + 3,
+  );
   const r = evaluate(model, test);
   model.dispose();
-  console.log(o.flag('json') ? JSON.stringify({ ...r, task, seed }, null, 2) : evalLine(file, r, task, test.numSamples, 3 * seed + 3));
+  console.log(
+    o.flag('json')
+      ? JSON.stringify({ ...r, task, seed }, null, 2)
+      : evalLine(file, r, task, test.numSamples, 3 * seed + 3),
+  );
 }
 
 /** Tab. 1 or Fig. 1 on the runner's worker processes; --resume continues every run from its checkpoint. */
@@ -62,19 +89,37 @@ async function cmdReproduce(what: string, o: Opts): Promise<void> {
   const workers = o.num('workers', os.availableParallelism?.() ?? os.cpus().length, { int: true, min: 1 });
   const out = o.str('out');
   const runRoot = out ? `${out.replace(/\.json$/, '')}.runs` : undefined;
-  if (what !== 'table1' && what !== 'fig1') throw new SsmError(`reproduce: expected table1 | fig1, got ${JSON.stringify(what)}`, 'reproduce <what>', 'table1 | fig1', JSON.stringify(what));
-  const jobs = (what === 'table1' ? table1Jobs : fig1Jobs)(preset, seed, runRoot).map((j) => ({ ...j, resume: o.flag('resume') }));
+  if (what !== 'table1' && what !== 'fig1')
+    throw new SsmError(
+      `reproduce: expected table1 | fig1, got ${JSON.stringify(what)}`,
+      'reproduce <what>',
+      'table1 | fig1',
+      JSON.stringify(what),
+    );
+  const jobs = (what === 'table1' ? table1Jobs : fig1Jobs)(preset, seed, runRoot).map((j) => ({
+    ...j,
+    resume: o.flag('resume'),
+  }));
   const backend = backendInfo().name;
   const lanes = Math.min(workers, jobs.length);
-  console.error(`${what}, preset ${preset} (${JSON.stringify(trainConfigFor(preset, seed).train)}), ${jobs.length} runs on ${lanes} worker(s), backend ${backend}`);
+  console.error(
+    `${what}, preset ${preset} (${JSON.stringify(trainConfigFor(preset, seed).train)}), ${jobs.length} runs on ${lanes} worker(s), backend ${backend}`,
+  );
   const ctl = interruptOnSigint();
   const t0 = Date.now();
-  const results = await runJobs(jobs, { workers, signal: ctl.signal, verbose: true, onResult: (_, r) => console.error(doneLine(r)) });
+  const results = await runJobs(jobs, {
+    workers,
+    signal: ctl.signal,
+    verbose: true,
+    onResult: (_, r) => console.error(doneLine(r)),
+  });
   const info = { preset, seed, backend, totalSeconds: (Date.now() - t0) / 1000 };
   let doc: object;
   if (what === 'table1') {
     console.log(table1Markdown(results));
-    console.log(`\n${table1Verdict(results).text}\nTotal wall time ${info.totalSeconds.toFixed(0)} s on ${lanes} worker(s), backend ${backend}.`);
+    console.log(
+      `\n${table1Verdict(results).text}\nTotal wall time ${info.totalSeconds.toFixed(0)} s on ${lanes} worker(s), backend ${backend}.`,
+    );
     doc = table1Document(results, info);
   } else {
     doc = fig1Document(results, info);
@@ -89,16 +134,27 @@ async function cmdReproduce(what: string, o: Opts): Promise<void> {
 function cmdConstructions(o: Opts): void {
   const K = o.num('keys', 8, { int: true, min: 1 });
   const r = constructions.constructionsReport({
-    numKeys: K, vocabSize: o.num('vocab', 64, { int: true, min: 2 }), T: o.num('T', 4 * K, { int: true, min: 1 }),
-    instances: o.num('instances', 2000, { int: true, min: 1 }), seed: o.num('seed', 1, { int: true, min: 0 }),
-    tightness: o.flag('tightness') || undefined, remark7: o.flag('remark7') || undefined,
+    numKeys: K,
+    vocabSize: o.num('vocab', 64, { int: true, min: 2 }),
+    T: o.num('T', 4 * K, { int: true, min: 1 }),
+    instances: o.num('instances', 2000, { int: true, min: 1 }),
+    seed: o.num('seed', 1, { int: true, min: 0 }),
+    tightness: o.flag('tightness') || undefined,
+    remark7: o.flag('remark7') || undefined,
   } as Parameters<typeof constructions.constructionsReport>[0]);
-  console.log(o.flag('json') ? JSON.stringify({ rows: r.rows, tightness: r.tightness, remark7: r.remark7 }, null, 2) : r.text);
+  console.log(
+    o.flag('json') ? JSON.stringify({ rows: r.rows, tightness: r.tightness, remark7: r.remark7 }, null, 2) : r.text,
+  );
 }
 
 /** The positional arguments each command takes after its name. */
 const COMMAND_ARGS: Readonly<Record<string, readonly string[]>> = {
-  theory: [], demo: [], constructions: [], train: ['<task>'], eval: ['<run-dir | model.safetensors>'], reproduce: ['<table1|fig1>'],
+  theory: [],
+  demo: [],
+  constructions: [],
+  train: ['<task>'],
+  eval: ['<run-dir | model.safetensors>'],
+  reproduce: ['<table1|fig1>'],
 };
 
 export async function main(argv: string[]): Promise<number> {
@@ -118,7 +174,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     const usage = Object.hasOwn(COMMAND_ARGS, cmd) ? COMMAND_ARGS[cmd] : undefined;
-    if (usage !== undefined) noExtraPositionals(parsed.positionals.slice(1), usage.length, `ssm-lab ${[cmd, ...usage].join(' ')}`);
+    if (usage !== undefined)
+      noExtraPositionals(parsed.positionals.slice(1), usage.length, `ssm-lab ${[cmd, ...usage].join(' ')}`);
     if (cmd === 'theory') await printTheory();
     else if (cmd === 'demo') await printDemo();
     else {
@@ -142,7 +199,9 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`ssm-lab: ${e.message}`);
       return 2;
     }
-    console.error(`ssm-lab: ${(e as Error).message}${process.env.SSM_DEBUG ? `\n${(e as Error).stack}` : ' (set SSM_DEBUG=1 for the stack)'}`);
+    console.error(
+      `ssm-lab: ${(e as Error).message}${process.env.SSM_DEBUG ? `\n${(e as Error).stack}` : ' (set SSM_DEBUG=1 for the stack)'}`,
+    );
     return 1;
   }
 }

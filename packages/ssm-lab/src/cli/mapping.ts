@@ -9,22 +9,42 @@ import { MODELS, modelName, modelSpec, type ModelName } from '../experiments/mod
 import type { Opts } from './args.js';
 
 export function taskSpec(task: string, o: Opts): TaskSpec {
-  if (task === 'keep-nth') return { task, n: o.num('n', 5, { int: true, min: 1 }), vocabSize: o.num('vocab', 128, { int: true, min: 2 }), T: o.num('T', 50, { int: true, min: 1 }) };
+  if (task === 'keep-nth')
+    return {
+      task,
+      n: o.num('n', 5, { int: true, min: 1 }),
+      vocabSize: o.num('vocab', 128, { int: true, min: 2 }),
+      T: o.num('T', 50, { int: true, min: 1 }),
+    };
   if (task === 'mqar') {
     const mode = o.oneOf('mode', ['paper', 'zoology'] as const, 'paper');
     return {
-      task, mode, numKeys: o.num('keys', 8, { int: true, min: 1 }), vocabSize: o.num('vocab', mode === 'zoology' ? 8192 : 128, { int: true, min: 2 }),
-      T: o.num('T', mode === 'zoology' ? 256 : 100, { int: true, min: 1 }), ...(mode === 'zoology' && o.has('power-a') ? { powerA: o.num('power-a', 0.01) } : {}),
+      task,
+      mode,
+      numKeys: o.num('keys', 8, { int: true, min: 1 }),
+      vocabSize: o.num('vocab', mode === 'zoology' ? 8192 : 128, { int: true, min: 2 }),
+      T: o.num('T', mode === 'zoology' ? 256 : 100, { int: true, min: 1 }),
+      ...(mode === 'zoology' && o.has('power-a') ? { powerA: o.num('power-a', 0.01) } : {}),
     };
   }
   if (task === 'induction-heads') {
     const setting = o.oneOf('setting', ['standard', 'hard'] as const, 'standard');
     return {
-      task, setting, vocabSize: o.num('vocab', 20, { int: true, min: 2 }), T: o.num('T', 100, { int: true, min: 2 }),
-      ...(setting === 'hard' ? { p: o.num('p', 0.75, { min: 0, max: 1 }), gamma: o.num('gamma', 0.1, { min: 0, max: 0.1 }) } : {}),
+      task,
+      setting,
+      vocabSize: o.num('vocab', 20, { int: true, min: 2 }),
+      T: o.num('T', 100, { int: true, min: 2 }),
+      ...(setting === 'hard'
+        ? { p: o.num('p', 0.75, { min: 0, max: 1 }), gamma: o.num('gamma', 0.1, { min: 0, max: 0.1 }) }
+        : {}),
     };
   }
-  throw new SsmError(`<task>: expected keep-nth | mqar | induction-heads, got ${JSON.stringify(task)}`, '<task>', 'keep-nth | mqar | induction-heads', JSON.stringify(task));
+  throw new SsmError(
+    `<task>: expected keep-nth | mqar | induction-heads, got ${JSON.stringify(task)}`,
+    '<task>',
+    'keep-nth | mqar | induction-heads',
+    JSON.stringify(task),
+  );
 }
 
 /** The --model name (or an alias), canonical. */
@@ -35,14 +55,22 @@ export function modelSpecOf(o: Opts, T: number): ModelSpec {
   const name = modelNameOf(o);
   const e = MODELS[name];
   const d = o.num('d', e.defaults.d, { int: true, min: 1 });
-  if (e.block === 'transformer') return modelSpec(name, { d, T }, o.has('heads') ? { numHeads: o.num('heads', 1, { int: true, min: 1 }) } : {});
+  if (e.block === 'transformer')
+    return modelSpec(name, { d, T }, o.has('heads') ? { numHeads: o.num('heads', 1, { int: true, min: 1 }) } : {});
   const block = e.block;
   const overrides: Record<string, unknown> = {};
   const onOff = (k: string, on: () => unknown) => (o.str(k) === 'off' ? false : on());
   const convAct = () => o.oneOf('conv-act', ['silu', 'relu', 'identity'] as const, 'silu');
-  if (o.has('conv')) overrides.conv = onOff('conv', () => ({ kernelSize: o.num('conv', 4, { int: true, min: 1 }), activation: convAct() }));
+  if (o.has('conv'))
+    overrides.conv = onOff('conv', () => ({
+      kernelSize: o.num('conv', 4, { int: true, min: 1 }),
+      activation: convAct(),
+    }));
   else if (o.has('conv-act') && block.conv) overrides.conv = { ...block.conv, activation: convAct() };
-  if (o.has('gate')) overrides.gate = onOff('gate', () => ({ activation: o.oneOf('gate', ['silu', 'relu', 'sigmoid', 'identity'] as const, 'silu') }));
+  if (o.has('gate'))
+    overrides.gate = onOff('gate', () => ({
+      activation: o.oneOf('gate', ['silu', 'relu', 'sigmoid', 'identity'] as const, 'silu'),
+    }));
   if (o.has('pe')) overrides.positionalEncoding = onOff('pe', () => ({ scale: o.num('pe', 0.1) }));
   if (o.has('disc')) overrides.discretization = o.oneOf('disc', ['euler', 'zoh', 'identity'] as const, 'euler');
   return modelSpec(name, { d, N: o.num('N', e.defaults.N, { int: true, min: 1 }), T }, overrides);
@@ -57,12 +85,28 @@ export function jobFromArgs(task: string, o: Opts): JobSpec {
   const seed = o.num('seed', 0, { int: true, min: 0 });
   const lr = o.num('lr', 0.03, { above: 0, max: LR_MAX });
   return {
-    id: `train/${task}`, label: o.str('model', 'mamba+pe'), task: t, model: modelSpecOf(o, t.T), seed, runDir: o.str('out'), resume: o.flag('resume'),
-    samples: { train: o.num('train-samples', 100_000, { int: true, min: 1 }), val: o.num('val-samples', 1_000, { int: true, min: 1 }), test: o.num('test-samples', 100_000, { int: true, min: 1 }) },
+    id: `train/${task}`,
+    label: o.str('model', 'mamba+pe'),
+    task: t,
+    model: modelSpecOf(o, t.T),
+    seed,
+    runDir: o.str('out'),
+    resume: o.flag('resume'),
+    samples: {
+      train: o.num('train-samples', 100_000, { int: true, min: 1 }),
+      val: o.num('val-samples', 1_000, { int: true, min: 1 }),
+      test: o.num('test-samples', 100_000, { int: true, min: 1 }),
+    },
     train: {
-      epochs: o.num('epochs', 600, { int: true, min: 1 }), batchSize: o.num('batch', 16, { int: true, min: 1 }), lr, lrMin: o.num('lr-min', 1e-6, { min: 0, max: lr }),
-      seed, stepsPerEpoch: o.num('steps-per-epoch', undefined, { int: true, min: 1 }), stopValLoss: o.num('stop-val-loss', 1e-6, { min: 0 }),
-      stopValAccuracy: o.num('stop-val-acc', undefined, { min: 0, max: 1 }), maxSeconds: o.num('max-seconds', 21_600, { min: 0 }),
+      epochs: o.num('epochs', 600, { int: true, min: 1 }),
+      batchSize: o.num('batch', 16, { int: true, min: 1 }),
+      lr,
+      lrMin: o.num('lr-min', 1e-6, { min: 0, max: lr }),
+      seed,
+      stepsPerEpoch: o.num('steps-per-epoch', undefined, { int: true, min: 1 }),
+      stopValLoss: o.num('stop-val-loss', 1e-6, { min: 0 }),
+      stopValAccuracy: o.num('stop-val-acc', undefined, { min: 0, max: 1 }),
+      maxSeconds: o.num('max-seconds', 21_600, { min: 0 }),
     },
   };
 }

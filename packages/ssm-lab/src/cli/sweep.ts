@@ -53,8 +53,15 @@ with @tensorflow/tfjs-node-gpu installed the same command trains on the GPU. See
 `;
 
 const OPTIONS = {
-  help: { type: 'boolean', short: 'h' }, out: { type: 'string' }, workers: { type: 'string' }, shard: { type: 'string' },
-  runs: { type: 'string' }, verbose: { type: 'boolean' }, 'dry-run': { type: 'boolean' }, json: { type: 'string' }, threshold: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  out: { type: 'string' },
+  workers: { type: 'string' },
+  shard: { type: 'string' },
+  runs: { type: 'string' },
+  verbose: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  json: { type: 'string' },
+  threshold: { type: 'string' },
 } as const;
 
 async function loadSpec(arg: string): Promise<SweepSpec> {
@@ -89,7 +96,12 @@ function interruptible(): AbortController {
 }
 
 async function cmdRun(target: string | undefined, o: Opts): Promise<number> {
-  if (!target) throw configError('sweep run <spec.json|preset>', `a spec file or a preset (${Object.keys(SWEEP_PRESETS).join(', ')})`, 'nothing');
+  if (!target)
+    throw configError(
+      'sweep run <spec.json|preset>',
+      `a spec file or a preset (${Object.keys(SWEEP_PRESETS).join(', ')})`,
+      'nothing',
+    );
   const spec = await loadSpec(target);
   const shard = resolveShard(o.str('shard'));
   const out = shardPath(o.str('out', `results/${spec.name}.jsonl`), shard);
@@ -101,15 +113,20 @@ async function cmdRun(target: string | undefined, o: Opts): Promise<number> {
     const grid = expandGrid(spec);
     const mine = shardCells(grid, shard);
     const existing = await readResults(out);
-    console.log(`${spec.name}: ${grid.length} cells; shard ${shard.index}/${shard.count} (${shard.source}): ${mine.length} → ${out}`);
-    for (const c of mine) console.log(`${existing.results.has(c.id) ? 'done' : 'todo'}  ${c.id}  #${c.index}  ${c.label}`);
+    console.log(
+      `${spec.name}: ${grid.length} cells; shard ${shard.index}/${shard.count} (${shard.source}): ${mine.length} → ${out}`,
+    );
+    for (const c of mine)
+      console.log(`${existing.results.has(c.id) ? 'done' : 'todo'}  ${c.id}  #${c.index}  ${c.label}`);
     return 0;
   }
   const ctl = interruptible();
   const s = await runSweep({ spec, out, workers, shard, runsDir, signal: ctl.signal, verbose: o.flag('verbose') });
   if (s.interrupted) return 130;
   if (s.failed.length) {
-    console.error(`${s.failed.length} cell(s) failed:\n${s.failed.map((f) => `  ${f.label} (${f.id}): ${f.message.split('\n')[0]}`).join('\n')}`);
+    console.error(
+      `${s.failed.length} cell(s) failed:\n${s.failed.map((f) => `  ${f.label} (${f.id}): ${f.message.split('\n')[0]}`).join('\n')}`,
+    );
     return 1;
   }
   return 0;
@@ -126,7 +143,8 @@ async function cmdMerge(files: string[], o: Opts): Promise<number> {
       throw configError('sweep merge <files…>', 'existing files', JSON.stringify(f));
     });
     const p = await readResults(f);
-    if (p.skipped.length) console.error(`${f}: ignored ${p.skipped.length} incomplete line(s) (first at line ${p.skipped[0].line})`);
+    if (p.skipped.length)
+      console.error(`${f}: ignored ${p.skipped.length} incomplete line(s) (first at line ${p.skipped[0].line})`);
     parsed.push(p);
   }
   const merged = mergeResults(parsed);
@@ -134,7 +152,9 @@ async function cmdMerge(files: string[], o: Opts): Promise<number> {
   await fs.mkdir(dirname(out), { recursive: true });
   await writeFileAtomic(out, new TextEncoder().encode(toJsonl(merged)));
   const total = parsed.reduce((a, p) => a + p.results.size, 0);
-  console.error(`merged ${files.length} file(s): ${total} result line(s) → ${merged.length} distinct cell(s) in ${out}`);
+  console.error(
+    `merged ${files.length} file(s): ${total} result line(s) → ${merged.length} distinct cell(s) in ${out}`,
+  );
   return 0;
 }
 
@@ -143,7 +163,12 @@ async function cmdReport(files: string[], o: Opts): Promise<number> {
   const parsed = [];
   for (const f of files) {
     const p = await readResults(f);
-    if (!p.results.size) throw configError('sweep report <results.jsonl…>', 'files with result lines', `${JSON.stringify(f)} (none found)`);
+    if (!p.results.size)
+      throw configError(
+        'sweep report <results.jsonl…>',
+        'files with result lines',
+        `${JSON.stringify(f)} (none found)`,
+      );
     parsed.push(p);
   }
   const records = mergeResults(parsed);
@@ -155,7 +180,12 @@ async function cmdReport(files: string[], o: Opts): Promise<number> {
     const { dirname } = await import('node:path');
     await fs.mkdir(dirname(json), { recursive: true });
     const { text: _text, ...doc } = rep;
-    await writeFileAtomic(json, new TextEncoder().encode(JSON.stringify({ figure: rep.task === 'mqar' ? 'fig2' : 'fig3', ...doc }, null, 2) + '\n'));
+    await writeFileAtomic(
+      json,
+      new TextEncoder().encode(
+        JSON.stringify({ figure: rep.task === 'mqar' ? 'fig2' : 'fig3', ...doc }, null, 2) + '\n',
+      ),
+    );
     console.error(`wrote ${json}`);
   }
   return 0;
@@ -177,10 +207,20 @@ export async function sweepMain(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    const usage = sub === 'list' ? [] : sub === 'show' ? ['<preset>'] : sub === 'run' ? ['<spec.json|preset>'] : sub === 'merge' || sub === 'report' ? null : [];
+    const usage =
+      sub === 'list'
+        ? []
+        : sub === 'show'
+          ? ['<preset>']
+          : sub === 'run'
+            ? ['<spec.json|preset>']
+            : sub === 'merge' || sub === 'report'
+              ? null
+              : [];
     if (usage) noExtraPositionals(rest, usage.length, `ssm-lab sweep ${[sub, ...usage].join(' ')}`);
     if (sub === 'list') {
-      for (const [name, p] of Object.entries(SWEEP_PRESETS)) console.log(`${name.padEnd(11)} ${expandGrid(p).length} cells — ${p.description ?? ''}`);
+      for (const [name, p] of Object.entries(SWEEP_PRESETS))
+        console.log(`${name.padEnd(11)} ${expandGrid(p).length} cells — ${p.description ?? ''}`);
       return 0;
     }
     if (sub === 'show') {
@@ -196,7 +236,9 @@ export async function sweepMain(argv: string[]): Promise<number> {
       console.error(`ssm-lab sweep: ${e.message}`);
       return 2;
     }
-    console.error(`ssm-lab sweep: ${(e as Error).message}${process.env.SSM_DEBUG ? `\n${(e as Error).stack}` : ' (set SSM_DEBUG=1 for the stack)'}`);
+    console.error(
+      `ssm-lab sweep: ${(e as Error).message}${process.env.SSM_DEBUG ? `\n${(e as Error).stack}` : ' (set SSM_DEBUG=1 for the stack)'}`,
+    );
     return 1;
   }
 }

@@ -43,7 +43,9 @@ export function decayStatistics(model: MambaModel, data: TaskData, maxSamples = 
   const perTimestep: DecayStatistics['perTimestep'] = [];
   for (let t = 0; t < T; t++) {
     const v = perT(t).sort();
-    let sum = 0, lo = 0, hi = 0;
+    let sum = 0,
+      lo = 0,
+      hi = 0;
     for (const x of v) {
       sum += x;
       if (x < 0.1) lo++;
@@ -51,7 +53,15 @@ export function decayStatistics(model: MambaModel, data: TaskData, maxSamples = 
       counts[Math.min(BINS - 1, Math.floor(x * BINS))]++;
     }
     total += v.length;
-    perTimestep.push({ t: t + 1, mean: sum / v.length, q10: quantile(v, 0.1), q50: quantile(v, 0.5), q90: quantile(v, 0.9), below01: lo / v.length, above09: hi / v.length });
+    perTimestep.push({
+      t: t + 1,
+      mean: sum / v.length,
+      q10: quantile(v, 0.1),
+      q50: quantile(v, 0.5),
+      q90: quantile(v, 0.9),
+      below01: lo / v.length,
+      above09: hi / v.length,
+    });
   }
   return {
     histogram: { edges: Array.from({ length: BINS + 1 }, (_, i) => i / BINS), fractions: counts.map((c) => c / total) },

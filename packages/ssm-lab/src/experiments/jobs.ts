@@ -4,8 +4,21 @@
  * Seeds: the model uses `seed`; train/val/test data use 3·seed + 1, + 2, + 3.
  */
 import {
-  backendInfo, configError, createModel, evaluate, MambaModel, saveModel, tasks, train, writeFileAtomic,
-  type ModelSpec, type SequenceModel, type TaskData, type TrainConfig, type TrainHooks, type TrainResult,
+  backendInfo,
+  configError,
+  createModel,
+  evaluate,
+  MambaModel,
+  saveModel,
+  tasks,
+  train,
+  writeFileAtomic,
+  type ModelSpec,
+  type SequenceModel,
+  type TaskData,
+  type TrainConfig,
+  type TrainHooks,
+  type TrainResult,
 } from 'ssm-core';
 import { decayStatistics, type DecayStatistics } from './decay.js';
 
@@ -69,7 +82,11 @@ export async function runJob(job: JobSpec, hooks: RunHooks = {}): Promise<JobRes
     train: makeTask(job.task, job.samples.train, 3 * job.seed + 1),
     val: makeTask(job.task, job.samples.val, 3 * job.seed + 2),
   };
-  const model: SequenceModel = createModel({ ...job.model, vocabSize: data.train.vocabSize, numClasses: data.train.numClasses } as ModelSpec);
+  const model: SequenceModel = createModel({
+    ...job.model,
+    vocabSize: data.train.vocabSize,
+    numClasses: data.train.numClasses,
+  } as ModelSpec);
   const path = (f: string) => (job.runDir ? `${job.runDir}/${f}` : undefined);
   try {
     if (job.runDir) {
@@ -77,20 +94,37 @@ export async function runJob(job: JobSpec, hooks: RunHooks = {}): Promise<JobRes
       await fs.mkdir(job.runDir, { recursive: true });
     }
     const r = await train(model, data, job.train, {
-      checkpointPath: path('checkpoint.safetensors'), metricsPath: path('metrics.jsonl'), resume: job.resume,
-      progress: hooks.progress, label: job.label, signal: hooks.signal, onEpochEnd: hooks.onEpochEnd, onStep: hooks.onStep,
+      checkpointPath: path('checkpoint.safetensors'),
+      metricsPath: path('metrics.jsonl'),
+      resume: job.resume,
+      progress: hooks.progress,
+      label: job.label,
+      signal: hooks.signal,
+      onEpochEnd: hooks.onEpochEnd,
+      onStep: hooks.onStep,
     });
     if (r.stopReason === 'interrupted') throw new InterruptedError(job.id);
     const test = makeTask(job.task, job.samples.test, 3 * job.seed + 3);
     const ev = evaluate(model, test, job.train.evalBatchSize);
     const result: JobResult = {
-      id: job.id, label: job.label, accuracy: ev.accuracy, loss: ev.loss, params: model.numParams(), seconds: r.seconds,
-      steps: r.steps, epochs: r.epochs, stopReason: r.stopReason, backend: backendInfo().name,
+      id: job.id,
+      label: job.label,
+      accuracy: ev.accuracy,
+      loss: ev.loss,
+      params: model.numParams(),
+      seconds: r.seconds,
+      steps: r.steps,
+      epochs: r.epochs,
+      stopReason: r.stopReason,
+      backend: backendInfo().name,
       decay: job.collectDecay && model instanceof MambaModel ? decayStatistics(model, test) : undefined,
     };
     if (job.runDir) {
       await saveModel(model, `${job.runDir}/model.safetensors`, { job: JSON.stringify(job) });
-      await writeFileAtomic(`${job.runDir}/result.json`, new TextEncoder().encode(JSON.stringify(result, null, 2) + '\n'));
+      await writeFileAtomic(
+        `${job.runDir}/result.json`,
+        new TextEncoder().encode(JSON.stringify(result, null, 2) + '\n'),
+      );
     }
     return result;
   } finally {

@@ -21,9 +21,17 @@
 import { configError, validate, type MambaConfig, type ModelSpec } from 'ssm-core';
 
 export const MODEL_NAMES = [
-  'mamba+pe', 'mamba', 's4d', 's4d+pe', 'transformer',
-  'mamba-conv', 'mamba2', 'mamba-s4d', 'mamba-delta-t',
-  'mamba-block', 'linear-attention',
+  'mamba+pe',
+  'mamba',
+  's4d',
+  's4d+pe',
+  'transformer',
+  'mamba-conv',
+  'mamba2',
+  'mamba-s4d',
+  'mamba-delta-t',
+  'mamba-block',
+  'linear-attention',
 ] as const;
 
 export type ModelName = (typeof MODEL_NAMES)[number];
@@ -50,21 +58,102 @@ export interface ModelEntry {
 
 const CONV = { kernelSize: 4, activation: 'silu' } as const;
 const PE = { scale: 0.1 } as const;
-const tab1 = (mixer: 's6' | 's4d', pe: boolean): BlockFields => ({ mixer, conv: false, gate: false, positionalEncoding: pe ? PE : false });
-const block = (mixer: BlockFields['mixer'], gate: boolean): BlockFields => ({ mixer, conv: CONV, gate: gate ? { activation: 'silu' } : false, positionalEncoding: false });
+const tab1 = (mixer: 's6' | 's4d', pe: boolean): BlockFields => ({
+  mixer,
+  conv: false,
+  gate: false,
+  positionalEncoding: pe ? PE : false,
+});
+const block = (mixer: BlockFields['mixer'], gate: boolean): BlockFields => ({
+  mixer,
+  conv: CONV,
+  gate: gate ? { activation: 'silu' } : false,
+  positionalEncoding: false,
+});
 
 export const MODELS: Readonly<Record<ModelName, ModelEntry>> = {
-  'mamba+pe': { name: 'mamba+pe', label: 'Mamba+PE', source: 'Tab. 1, Fig. 1', block: tab1('s6', true), defaults: { d: 32, N: 8 }, paper: { accuracy: 1.0, params: 9.2e3 } },
-  mamba: { name: 'mamba', label: 'Mamba', source: 'Tab. 1', block: tab1('s6', false), defaults: { d: 32, N: 8 }, paper: { accuracy: 0.08, params: 9.3e3 } },
-  s4d: { name: 's4d', label: 'S4D', source: 'Tab. 1', block: tab1('s4d', false), defaults: { d: 32, N: 8 }, paper: { accuracy: 0.09, params: 8.8e3 } },
-  's4d+pe': { name: 's4d+pe', label: 'S4D+PE', source: 'Tab. 1, Fig. 1', block: tab1('s4d', true), defaults: { d: 32, N: 8 }, paper: { accuracy: 0.08, params: 8.7e3 } },
-  transformer: { name: 'transformer', label: 'Transformer', source: 'Tab. 1', block: 'transformer', defaults: { d: 16, N: 0 }, paper: { accuracy: 1.0, params: 6.4e3 } },
-  'mamba-conv': { name: 'mamba-conv', label: 'Mamba', source: 'Fig. 2, Fig. 3 (Thm. 2)', block: block('s6', false), defaults: { d: 32, N: 8 } },
-  mamba2: { name: 'mamba2', label: 'Mamba-2', source: 'Fig. 2 (Thm. 3)', block: block('mamba2', false), defaults: { d: 32, N: 8 } },
-  'mamba-s4d': { name: 'mamba-s4d', label: 'Mamba-S4D', source: 'Fig. 2 (Thm. 4)', block: block('s4d', true), defaults: { d: 32, N: 8 } },
-  'mamba-delta-t': { name: 'mamba-delta-t', label: 'Mamba-Δ⊤', source: 'Fig. 3 (Lem. 3, Eq. 15)', block: block('mambaDeltaT', false), defaults: { d: 32, N: 8 } },
-  'mamba-block': { name: 'mamba-block', label: 'Mamba block', source: 'mamba_ssm', block: block('s6', true), defaults: { d: 32, N: 8 } },
-  'linear-attention': { name: 'linear-attention', label: 'linear attention', source: '—', block: block('linearAttention', true), defaults: { d: 32, N: 8 } },
+  'mamba+pe': {
+    name: 'mamba+pe',
+    label: 'Mamba+PE',
+    source: 'Tab. 1, Fig. 1',
+    block: tab1('s6', true),
+    defaults: { d: 32, N: 8 },
+    paper: { accuracy: 1.0, params: 9.2e3 },
+  },
+  mamba: {
+    name: 'mamba',
+    label: 'Mamba',
+    source: 'Tab. 1',
+    block: tab1('s6', false),
+    defaults: { d: 32, N: 8 },
+    paper: { accuracy: 0.08, params: 9.3e3 },
+  },
+  s4d: {
+    name: 's4d',
+    label: 'S4D',
+    source: 'Tab. 1',
+    block: tab1('s4d', false),
+    defaults: { d: 32, N: 8 },
+    paper: { accuracy: 0.09, params: 8.8e3 },
+  },
+  's4d+pe': {
+    name: 's4d+pe',
+    label: 'S4D+PE',
+    source: 'Tab. 1, Fig. 1',
+    block: tab1('s4d', true),
+    defaults: { d: 32, N: 8 },
+    paper: { accuracy: 0.08, params: 8.7e3 },
+  },
+  transformer: {
+    name: 'transformer',
+    label: 'Transformer',
+    source: 'Tab. 1',
+    block: 'transformer',
+    defaults: { d: 16, N: 0 },
+    paper: { accuracy: 1.0, params: 6.4e3 },
+  },
+  'mamba-conv': {
+    name: 'mamba-conv',
+    label: 'Mamba',
+    source: 'Fig. 2, Fig. 3 (Thm. 2)',
+    block: block('s6', false),
+    defaults: { d: 32, N: 8 },
+  },
+  mamba2: {
+    name: 'mamba2',
+    label: 'Mamba-2',
+    source: 'Fig. 2 (Thm. 3)',
+    block: block('mamba2', false),
+    defaults: { d: 32, N: 8 },
+  },
+  'mamba-s4d': {
+    name: 'mamba-s4d',
+    label: 'Mamba-S4D',
+    source: 'Fig. 2 (Thm. 4)',
+    block: block('s4d', true),
+    defaults: { d: 32, N: 8 },
+  },
+  'mamba-delta-t': {
+    name: 'mamba-delta-t',
+    label: 'Mamba-Δ⊤',
+    source: 'Fig. 3 (Lem. 3, Eq. 15)',
+    block: block('mambaDeltaT', false),
+    defaults: { d: 32, N: 8 },
+  },
+  'mamba-block': {
+    name: 'mamba-block',
+    label: 'Mamba block',
+    source: 'mamba_ssm',
+    block: block('s6', true),
+    defaults: { d: 32, N: 8 },
+  },
+  'linear-attention': {
+    name: 'linear-attention',
+    label: 'linear attention',
+    source: '—',
+    block: block('linearAttention', true),
+    defaults: { d: 32, N: 8 },
+  },
 };
 
 /** The canonical name of `value` (a name or an alias); a ConfigError naming `arg` otherwise. */
@@ -100,17 +189,37 @@ export interface ModelSizes {
  * A Mamba spec has exactly the keys kind, vocabSize, dModel, dState, positionalEncoding, mixer, conv,
  * gate (+ overrides, + seed), so sweep cell ids (a hash of the spec) are the same as ssm-core 0.1's.
  */
-export function modelSpec(name: ModelName, sizes: ModelSizes, overrides: Record<string, unknown> = {}, seed?: number): ModelSpec {
+export function modelSpec(
+  name: ModelName,
+  sizes: ModelSizes,
+  overrides: Record<string, unknown> = {},
+  seed?: number,
+): ModelSpec {
   const e = MODELS[name];
   const vocabSize = sizes.vocabSize ?? 1;
   const d = sizes.d ?? e.defaults.d;
   if (e.block === 'transformer') {
-    return { kind: 'transformer', vocabSize, dModel: d, maxLen: sizes.T, ...overrides, ...(seed === undefined ? {} : { seed }) } as ModelSpec;
+    return {
+      kind: 'transformer',
+      vocabSize,
+      dModel: d,
+      maxLen: sizes.T,
+      ...overrides,
+      ...(seed === undefined ? {} : { seed }),
+    } as ModelSpec;
   }
   const b = e.block;
   return {
-    kind: 'mamba', vocabSize, dModel: d, dState: sizes.N ?? e.defaults.N, positionalEncoding: b.positionalEncoding, mixer: b.mixer, conv: b.conv, gate: b.gate,
-    ...overrides, ...(seed === undefined ? {} : { seed }),
+    kind: 'mamba',
+    vocabSize,
+    dModel: d,
+    dState: sizes.N ?? e.defaults.N,
+    positionalEncoding: b.positionalEncoding,
+    mixer: b.mixer,
+    conv: b.conv,
+    gate: b.gate,
+    ...overrides,
+    ...(seed === undefined ? {} : { seed }),
   } as ModelSpec;
 }
 
@@ -130,4 +239,9 @@ export const RECORD_NAMES = 'ssm-lab';
  * ssm-core 0.1's sweep spellings (its spec field `"arch"` and its results records' `cell.arch`) and the
  * names of this table that build the same models.
  */
-export const LEGACY_SWEEP_NAMES: Readonly<Record<string, ModelName>> = { mamba: 'mamba-conv', s4d: 'mamba-s4d', mamba2: 'mamba2', 'mamba-dt': 'mamba-delta-t' };
+export const LEGACY_SWEEP_NAMES: Readonly<Record<string, ModelName>> = {
+  mamba: 'mamba-conv',
+  s4d: 'mamba-s4d',
+  mamba2: 'mamba2',
+  'mamba-dt': 'mamba-delta-t',
+};

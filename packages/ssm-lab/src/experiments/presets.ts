@@ -20,10 +20,18 @@ export const PRESETS: Preset[] = ['quick', 'paper'];
 export const TABLE1_MODELS: readonly ModelName[] = ['mamba+pe', 'mamba', 's4d', 's4d+pe', 'transformer'];
 
 /** Tab. 1's five models at sequence length T (PE scale 0.1·t; Transformer positional table of length T). */
-export function table1Models(T: number): { label: string; key: ModelName; model: ModelSpec; paperAccuracy: number; paperParams: number }[] {
+export function table1Models(
+  T: number,
+): { label: string; key: ModelName; model: ModelSpec; paperAccuracy: number; paperParams: number }[] {
   return TABLE1_MODELS.map((key) => {
     const e = MODELS[key];
-    return { key, label: e.label, model: modelSpec(key, { T, vocabSize: 128 }), paperAccuracy: e.paper!.accuracy, paperParams: e.paper!.params };
+    return {
+      key,
+      label: e.label,
+      model: modelSpec(key, { T, vocabSize: 128 }),
+      paperAccuracy: e.paper!.accuracy,
+      paperParams: e.paper!.params,
+    };
   });
 }
 
@@ -46,7 +54,13 @@ const keepTask = (T: number): TaskSpec => ({ task: 'keep-nth', n: 5, vocabSize: 
 export function table1Jobs(preset: Preset, seed: number, runRoot?: string): JobSpec[] {
   const { train, samples } = trainConfigFor(preset, seed);
   return table1Models(50).map((m) => ({
-    id: `table1/${m.key}`, label: m.label, task: keepTask(50), model: m.model, train, samples, seed,
+    id: `table1/${m.key}`,
+    label: m.label,
+    task: keepTask(50),
+    model: m.model,
+    train,
+    samples,
+    seed,
     runDir: runRoot ? `${runRoot}/${m.key}` : undefined,
   }));
 }
@@ -60,8 +74,14 @@ export function fig1Jobs(preset: Preset, seed: number, runRoot?: string): JobSpe
     table1Models(T)
       .filter((m) => m.key === 'mamba+pe' || m.key === 's4d+pe')
       .map((m) => ({
-        id: `fig1/${m.key}/T${T}`, label: `${m.label} T=${T}`, task: keepTask(T), model: m.model, train,
-        samples: { ...samples, test: Math.min(samples.test, 1000) }, seed, collectDecay: true,
+        id: `fig1/${m.key}/T${T}`,
+        label: `${m.label} T=${T}`,
+        task: keepTask(T),
+        model: m.model,
+        train,
+        samples: { ...samples, test: Math.min(samples.test, 1000) },
+        seed,
+        collectDecay: true,
         runDir: runRoot ? `${runRoot}/${m.key}-T${T}` : undefined,
       })),
   );

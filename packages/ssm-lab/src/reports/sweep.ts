@@ -80,7 +80,12 @@ export interface SweepReport {
   summary: SummaryRow[];
   /** INDUCTION HEADS only: Mamba vs Mamba-Δ⊤ per (|V|, d), and how often Δ⊤ is at least as good. */
   comparison?: { rows: InductionComparisonRow[]; deltaTAtLeastAsGood: number; compared: number; tolerance: number };
-  timing: { cells: number; trainSeconds: number; cpuSeconds: number; perCellCpu: { arch: SweepArch; size: number; d: number; meanCpuSeconds: number; meanSteps: number }[] };
+  timing: {
+    cells: number;
+    trainSeconds: number;
+    cpuSeconds: number;
+    perCellCpu: { arch: SweepArch; size: number; d: number; meanCpuSeconds: number; meanSteps: number }[];
+  };
   text: string;
 }
 
@@ -93,21 +98,34 @@ function constructionMixer(arch: SweepArch): constructions.MqarMixer | null {
   return b.mixer === 's6' ? 'mamba' : b.mixer === 'mamba2' ? 'mamba2' : b.mixer === 's4d' ? 's4d' : null;
 }
 
-function boundFor(task: 'mqar' | 'induction-heads', arch: SweepArch, size: number, vocabSize: number): { theorem: string; expr: string; point: BoundPoint } | null {
+function boundFor(
+  task: 'mqar' | 'induction-heads',
+  arch: SweepArch,
+  size: number,
+  vocabSize: number,
+): { theorem: string; expr: string; point: BoundPoint } | null {
   try {
     if (task === 'mqar') {
       const mixer = constructionMixer(arch);
       if (!mixer) return null;
       const c = constructions.mqarConstruction({ mixer, numKeys: size, vocabSize, embedding: 'jl' });
       try {
-        return { theorem: THEOREM[mixer], expr: c.dims.bound.d.expr, point: { size, d: c.dims.bound.d.nominal, N: c.dims.bound.N.nominal, constructionD: c.dims.d } };
+        return {
+          theorem: THEOREM[mixer],
+          expr: c.dims.bound.d.expr,
+          point: { size, d: c.dims.bound.d.nominal, N: c.dims.bound.N.nominal, constructionD: c.dims.d },
+        };
       } finally {
         c.dispose();
       }
     }
     const c = constructions.inductionHeadsConstruction({ vocabSize: size });
     try {
-      return { theorem: 'Lem. 3', expr: c.dims.bound.d.expr, point: { size, d: c.dims.bound.d.nominal, N: c.dims.bound.N.nominal, constructionD: c.dims.d } };
+      return {
+        theorem: 'Lem. 3',
+        expr: c.dims.bound.d.expr,
+        point: { size, d: c.dims.bound.d.nominal, N: c.dims.bound.N.nominal, constructionD: c.dims.d },
+      };
     } finally {
       c.dispose();
     }
@@ -117,14 +135,17 @@ function boundFor(task: 'mqar' | 'induction-heads', arch: SweepArch, size: numbe
 }
 
 const uniqSorted = (xs: number[]) => [...new Set(xs)].sort((a, b) => a - b);
-const pct = (a: number | null) => (a === null ? '    —  ' : a >= 1 ? '  100% ' : `${(100 * a).toFixed(1).padStart(5)}%`);
+const pct = (a: number | null) =>
+  a === null ? '    —  ' : a >= 1 ? '  100% ' : `${(100 * a).toFixed(1).padStart(5)}%`;
 
 function pad(rows: string[][]): string {
   const w = rows[0].map((_, j) => Math.max(...rows.map((r) => r[j].length)));
-  return rows.map((r, i) => {
-    const line = r.map((c, j) => c.padEnd(w[j])).join('  ');
-    return i === 0 ? `${line}\n${w.map((n) => '-'.repeat(n)).join('  ')}` : line;
-  }).join('\n');
+  return rows
+    .map((r, i) => {
+      const line = r.map((c, j) => c.padEnd(w[j])).join('  ');
+      return i === 0 ? `${line}\n${w.map((n) => '-'.repeat(n)).join('  ')}` : line;
+    })
+    .join('\n');
 }
 
 export interface ReportOptions {
@@ -142,11 +163,15 @@ export function sweepReport(input: readonly ResultRecord[], options: ReportOptio
   const tolerance = options.tolerance ?? 0.005;
   if (!records.length) throw new Error('sweep report: no result records');
   const kinds = new Set(records.map((r) => r.cell.task.task));
-  if (kinds.size !== 1) throw new Error(`sweep report: expected results of one task, got ${[...kinds].join(', ')} — report them separately`);
+  if (kinds.size !== 1)
+    throw new Error(
+      `sweep report: expected results of one task, got ${[...kinds].join(', ')} — report them separately`,
+    );
   const task = [...kinds][0] === 'mqar' ? 'mqar' : 'induction-heads';
   const t0 = records[0].cell.task as Record<string, unknown>;
   const vocab = task === 'mqar' ? (t0.vocabSize as number) : 0;
-  const taskInfo = task === 'mqar' ? { T: t0.T, vocabSize: t0.vocabSize } : { T: t0.T, setting: t0.setting, p: t0.p, gamma: t0.gamma };
+  const taskInfo =
+    task === 'mqar' ? { T: t0.T, vocabSize: t0.vocabSize } : { T: t0.T, setting: t0.setting, p: t0.p, gamma: t0.gamma };
   const sizeAxis = task === 'mqar' ? 'κ' : '|V|';
   const archs = MODEL_NAMES.filter((a) => records.some((r) => r.cell.arch === a));
 
@@ -160,7 +185,8 @@ export function sweepReport(input: readonly ResultRecord[], options: ReportOptio
     const seeds = y.map(() => x.map(() => 0));
     const N: Record<number, number> = {};
     for (const r of rs) {
-      const xi = x.indexOf(r.cell.size), yi = y.indexOf(r.cell.d);
+      const xi = x.indexOf(r.cell.size),
+        yi = y.indexOf(r.cell.d);
       z[yi][xi] = Math.max(z[yi][xi] ?? -Infinity, r.result.accuracy);
       seeds[yi][xi]++;
       N[r.cell.size] = r.cell.N;
@@ -172,8 +198,21 @@ export function sweepReport(input: readonly ResultRecord[], options: ReportOptio
       return yi < 0 ? null : y[yi];
     });
     panels.push({
-      arch, label: MODELS[arch].label, N, x, y, z, seeds, smallestD,
-      bound: b0 ? { theorem: b0.theorem, expr: b0.expr, points: bounds.map((b, i) => b?.point ?? { size: x[i], d: null, N: null, constructionD: null }) } : null,
+      arch,
+      label: MODELS[arch].label,
+      N,
+      x,
+      y,
+      z,
+      seeds,
+      smallestD,
+      bound: b0
+        ? {
+            theorem: b0.theorem,
+            expr: b0.expr,
+            points: bounds.map((b, i) => b?.point ?? { size: x[i], d: null, N: null, constructionD: null }),
+          }
+        : null,
     });
     x.forEach((size, xi) => {
       const col = y.map((_, yi) => z[yi][xi]).filter((v): v is number => v !== null);
@@ -182,24 +221,49 @@ export function sweepReport(input: readonly ResultRecord[], options: ReportOptio
       const ran = y.filter((_, yi) => z[yi][xi] !== null);
       const firstAbove = bd === null ? undefined : ran.find((d) => d >= bd);
       summary.push({
-        arch, label: MODELS[arch].label, size, N: N[size], smallestD: sd, maxD: Math.max(...y.filter((_, yi) => z[yi][xi] !== null)),
-        bestAccuracy: Math.max(...col), boundD: bd, constructionD: bounds[xi]?.point.constructionD ?? null,
-        verdict: sd === null ? 'not reached' : bd === null ? 'no bound' : sd < bd ? 'below' : sd === firstAbove ? 'tight' : 'above',
+        arch,
+        label: MODELS[arch].label,
+        size,
+        N: N[size],
+        smallestD: sd,
+        maxD: Math.max(...y.filter((_, yi) => z[yi][xi] !== null)),
+        bestAccuracy: Math.max(...col),
+        boundD: bd,
+        constructionD: bounds[xi]?.point.constructionD ?? null,
+        verdict:
+          sd === null
+            ? 'not reached'
+            : bd === null
+              ? 'no bound'
+              : sd < bd
+                ? 'below'
+                : sd === firstAbove
+                  ? 'tight'
+                  : 'above',
       });
     });
   }
 
   let comparison: SweepReport['comparison'];
   if (task === 'induction-heads' && archs.includes('mamba-conv') && archs.includes('mamba-delta-t')) {
-    const pm = panels.find((p) => p.arch === 'mamba-conv')!, pd = panels.find((p) => p.arch === 'mamba-delta-t')!;
+    const pm = panels.find((p) => p.arch === 'mamba-conv')!,
+      pd = panels.find((p) => p.arch === 'mamba-delta-t')!;
     const at = (p: ReportPanel, s: number, d: number) => {
-      const xi = p.x.indexOf(s), yi = p.y.indexOf(d);
+      const xi = p.x.indexOf(s),
+        yi = p.y.indexOf(d);
       return xi < 0 || yi < 0 ? null : p.z[yi][xi];
     };
     const rows: InductionComparisonRow[] = [];
-    for (const s of uniqSorted([...pm.x, ...pd.x])) for (const d of uniqSorted([...pm.y, ...pd.y])) rows.push({ size: s, d, mamba: at(pm, s, d), mambaDt: at(pd, s, d) });
+    for (const s of uniqSorted([...pm.x, ...pd.x]))
+      for (const d of uniqSorted([...pm.y, ...pd.y]))
+        rows.push({ size: s, d, mamba: at(pm, s, d), mambaDt: at(pd, s, d) });
     const both = rows.filter((r) => r.mamba !== null && r.mambaDt !== null);
-    comparison = { rows, compared: both.length, deltaTAtLeastAsGood: both.filter((r) => r.mambaDt! >= r.mamba! - tolerance).length, tolerance };
+    comparison = {
+      rows,
+      compared: both.length,
+      deltaTAtLeastAsGood: both.filter((r) => r.mambaDt! >= r.mamba! - tolerance).length,
+      tolerance,
+    };
   }
 
   // timing
@@ -216,11 +280,29 @@ export function sweepReport(input: readonly ResultRecord[], options: ReportOptio
     cells: records.length,
     trainSeconds: records.reduce((a, r) => a + r.result.seconds, 0),
     cpuSeconds: records.reduce((a, r) => a + (r.cpuSeconds ?? 0), 0),
-    perCellCpu: [...groups.values()].map((g) => ({ arch: g.arch, size: g.size, d: g.d, meanCpuSeconds: g.cpu / g.n, meanSteps: g.steps / g.n })),
+    perCellCpu: [...groups.values()].map((g) => ({
+      arch: g.arch,
+      size: g.size,
+      d: g.d,
+      meanCpuSeconds: g.cpu / g.n,
+      meanSteps: g.steps / g.n,
+    })),
   };
 
   const sweeps = [...new Set(records.map((r) => r.sweep))].sort();
-  const report: SweepReport = { sweeps, task, sizeAxis, taskInfo, threshold, cells: records.length, panels, summary, comparison, timing, text: '' };
+  const report: SweepReport = {
+    sweeps,
+    task,
+    sizeAxis,
+    taskInfo,
+    threshold,
+    cells: records.length,
+    panels,
+    summary,
+    comparison,
+    timing,
+    text: '',
+  };
   report.text = formatReport(report);
   return report;
 }
@@ -228,39 +310,73 @@ export function sweepReport(input: readonly ResultRecord[], options: ReportOptio
 function formatReport(r: SweepReport): string {
   const thr = r.threshold >= 1 ? '100%' : `≥ ${(100 * r.threshold).toFixed(1)}%`;
   const parts: string[] = [];
-  const info = Object.entries(r.taskInfo).filter(([, v]) => v !== undefined).map(([k, v]) => `${k === 'vocabSize' ? '|V|' : k}=${v}`).join(', ');
-  parts.push(`Sweep ${r.sweeps.join(' + ')} — ${r.task === 'mqar' ? 'MQAR (Fig. 2)' : 'INDUCTION HEADS (Fig. 3)'}, ${info}; ${r.cells} finished cells; accuracy = best over seeds`);
+  const info = Object.entries(r.taskInfo)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k === 'vocabSize' ? '|V|' : k}=${v}`)
+    .join(', ');
+  parts.push(
+    `Sweep ${r.sweeps.join(' + ')} — ${r.task === 'mqar' ? 'MQAR (Fig. 2)' : 'INDUCTION HEADS (Fig. 3)'}, ${info}; ${r.cells} finished cells; accuracy = best over seeds`,
+  );
   for (const p of r.panels) {
     const head = [`d \\ ${r.sizeAxis}`, ...p.x.map((s) => `${s} (N=${p.N[s]})`)];
     const rows = [...p.y].reverse().map((d) => {
       const yi = p.y.indexOf(d);
-      return [String(d), ...p.x.map((s, xi) => {
-        const b = p.bound?.points[xi]?.d;
-        return `${pct(p.z[yi][xi])}${b != null && d >= b ? '' : ' ·'}`;
-      })];
+      return [
+        String(d),
+        ...p.x.map((s, xi) => {
+          const b = p.bound?.points[xi]?.d;
+          return `${pct(p.z[yi][xi])}${b != null && d >= b ? '' : ' ·'}`;
+        }),
+      ];
     });
-    const boundLine = p.bound ? `bound (${p.bound.theorem}, d = ${p.bound.expr}, constant 1, log₂): ${p.bound.points.map((b) => `${r.sizeAxis}=${b.size}: ${b.d ?? '—'}`).join(', ')}  (· marks d below it)` : 'no theorem bound for this architecture/task';
+    const boundLine = p.bound
+      ? `bound (${p.bound.theorem}, d = ${p.bound.expr}, constant 1, log₂): ${p.bound.points.map((b) => `${r.sizeAxis}=${b.size}: ${b.d ?? '—'}`).join(', ')}  (· marks d below it)`
+      : 'no theorem bound for this architecture/task';
     parts.push(`${p.label}\n${pad([head, ...rows])}\n${boundLine}`);
   }
-  const head = ['architecture', r.sizeAxis, 'N', `smallest d at ${thr}`, 'bound d', 'construction d', 'best acc', 'vs bound'];
+  const head = [
+    'architecture',
+    r.sizeAxis,
+    'N',
+    `smallest d at ${thr}`,
+    'bound d',
+    'construction d',
+    'best acc',
+    'vs bound',
+  ];
   const rows = r.summary.map((s) => [
-    s.label, String(s.size), String(s.N), s.smallestD === null ? `none ≤ ${s.maxD}` : String(s.smallestD), s.boundD === null ? '—' : String(s.boundD),
-    s.constructionD === null ? '—' : String(s.constructionD), pct(s.bestAccuracy).trim(), s.verdict,
+    s.label,
+    String(s.size),
+    String(s.N),
+    s.smallestD === null ? `none ≤ ${s.maxD}` : String(s.smallestD),
+    s.boundD === null ? '—' : String(s.boundD),
+    s.constructionD === null ? '—' : String(s.constructionD),
+    pct(s.bestAccuracy).trim(),
+    s.verdict,
   ]);
-  parts.push(`Smallest d reaching ${thr} vs the theorem's bound (bound = the paper's expression with constant 1 and log₂; construction d = what the explicit weights in src/constructions use;\n` +
-    `vs bound: below = solved with d < bound, tight = the smallest grid d ≥ bound and every smaller grid d failed, above = needed a larger d)\n${pad([head, ...rows])}`);
+  parts.push(
+    `Smallest d reaching ${thr} vs the theorem's bound (bound = the paper's expression with constant 1 and log₂; construction d = what the explicit weights in src/constructions use;\n` +
+      `vs bound: below = solved with d < bound, tight = the smallest grid d ≥ bound and every smaller grid d failed, above = needed a larger d)\n${pad([head, ...rows])}`,
+  );
   if (r.comparison) {
     const c = r.comparison;
     const sizes = uniqSorted(c.rows.map((x) => x.size));
     const ds = uniqSorted(c.rows.map((x) => x.d));
     const h = ['d', ...sizes.map((s) => `|V|=${s}: Mamba / Δ⊤`)];
-    const body = [...ds].reverse().map((d) => [String(d), ...sizes.map((s) => {
-      const x = c.rows.find((q) => q.size === s && q.d === d)!;
-      return `${pct(x.mamba).trim()} / ${pct(x.mambaDt).trim()}`;
-    })]);
-    parts.push(`Mamba vs Mamba-Δ⊤ (best over seeds)\n${pad([h, ...body])}\nMamba-Δ⊤ ≥ Mamba (within ${c.tolerance}) in ${c.deltaTAtLeastAsGood} of ${c.compared} (|V|, d) cells`);
+    const body = [...ds].reverse().map((d) => [
+      String(d),
+      ...sizes.map((s) => {
+        const x = c.rows.find((q) => q.size === s && q.d === d)!;
+        return `${pct(x.mamba).trim()} / ${pct(x.mambaDt).trim()}`;
+      }),
+    ]);
+    parts.push(
+      `Mamba vs Mamba-Δ⊤ (best over seeds)\n${pad([h, ...body])}\nMamba-Δ⊤ ≥ Mamba (within ${c.tolerance}) in ${c.deltaTAtLeastAsGood} of ${c.compared} (|V|, d) cells`,
+    );
   }
   const t = r.timing;
-  parts.push(`Compute: ${t.cells} cells, ${t.trainSeconds.toFixed(0)} s of training wall time, ${t.cpuSeconds.toFixed(0)} CPU-s in workers (mean ${(t.cpuSeconds / Math.max(1, t.cells)).toFixed(1)} CPU-s per cell)`);
+  parts.push(
+    `Compute: ${t.cells} cells, ${t.trainSeconds.toFixed(0)} s of training wall time, ${t.cpuSeconds.toFixed(0)} CPU-s in workers (mean ${(t.cpuSeconds / Math.max(1, t.cells)).toFixed(1)} CPU-s per cell)`,
+  );
   return parts.join('\n\n');
 }

@@ -14,7 +14,9 @@ export function table1Markdown(results: readonly JobResult[]): string {
   const lines = ['| model | test accuracy | paper | params | paper | steps | time |', '|---|---|---|---|---|---|---|'];
   for (const r of results) {
     const p = paper.get(r.label)!;
-    lines.push(`| ${r.label} | ${r.accuracy.toFixed(3)} | ${p.paperAccuracy.toFixed(2)} | ${r.params} (${fmtK(r.params)}) | ${fmtK(p.paperParams)} | ${r.steps} | ${r.seconds.toFixed(0)} s |`);
+    lines.push(
+      `| ${r.label} | ${r.accuracy.toFixed(3)} | ${p.paperAccuracy.toFixed(2)} | ${r.params} (${fmtK(r.params)}) | ${fmtK(p.paperParams)} | ${r.steps} | ${r.seconds.toFixed(0)} s |`,
+    );
   }
   return lines.join('\n');
 }
@@ -23,11 +25,17 @@ export function table1Markdown(results: readonly JobResult[]): string {
 export function table1Verdict(results: readonly JobResult[]): { ok: boolean; text: string } {
   const acc = Object.fromEntries(results.map((r) => [r.label, r.accuracy]));
   const checks: [string, boolean][] = [
-    ['Mamba+PE ≥ 0.99', acc['Mamba+PE'] >= 0.99], ['Transformer ≥ 0.99', acc['Transformer'] >= 0.99],
-    ['Mamba ≤ 0.15', acc['Mamba'] <= 0.15], ['S4D ≤ 0.15', acc['S4D'] <= 0.15], ['S4D+PE ≤ 0.15', acc['S4D+PE'] <= 0.15],
+    ['Mamba+PE ≥ 0.99', acc['Mamba+PE'] >= 0.99],
+    ['Transformer ≥ 0.99', acc['Transformer'] >= 0.99],
+    ['Mamba ≤ 0.15', acc['Mamba'] <= 0.15],
+    ['S4D ≤ 0.15', acc['S4D'] <= 0.15],
+    ['S4D+PE ≤ 0.15', acc['S4D+PE'] <= 0.15],
   ];
   const ok = checks.every(([, c]) => c);
-  return { ok, text: `Verdict (${ok ? 'same as the paper' : 'DIFFERS from the paper'}): ${checks.map(([n, c]) => `${n} ${c ? '✓' : '✗'}`).join(', ')}` };
+  return {
+    ok,
+    text: `Verdict (${ok ? 'same as the paper' : 'DIFFERS from the paper'}): ${checks.map(([n, c]) => `${n} ${c ? '✓' : '✗'}`).join(', ')}`,
+  };
 }
 
 export interface RunInfo {
@@ -42,24 +50,50 @@ export function table1Document(results: readonly JobResult[], info: RunInfo): ob
   const paper = paperRows();
   return {
     rows: results.map((r) => ({
-      model: r.label, accuracy: r.accuracy, params: r.params, seconds: r.seconds, steps: r.steps, stopReason: r.stopReason,
-      paperAccuracy: paper.get(r.label)!.paperAccuracy, paperParams: paper.get(r.label)!.paperParams,
+      model: r.label,
+      accuracy: r.accuracy,
+      params: r.params,
+      seconds: r.seconds,
+      steps: r.steps,
+      stopReason: r.stopReason,
+      paperAccuracy: paper.get(r.label)!.paperAccuracy,
+      paperParams: paper.get(r.label)!.paperParams,
     })),
-    preset: info.preset, seed: info.seed, backend: info.backend, totalSeconds: info.totalSeconds, verdict: table1Verdict(results),
+    preset: info.preset,
+    seed: info.seed,
+    backend: info.backend,
+    totalSeconds: info.totalSeconds,
+    verdict: table1Verdict(results),
   };
 }
 
 /** The results file of `reproduce fig1`. */
 export function fig1Document(results: readonly JobResult[], info: RunInfo): object {
   return {
-    figure: 'fig1', preset: info.preset, seed: info.seed, backend: info.backend, totalSeconds: info.totalSeconds, T: FIG1_T,
-    runs: results.map((r) => ({ model: r.label.replace(/ T=\d+$/, ''), T: Number(/T=(\d+)/.exec(r.label)![1]), accuracy: r.accuracy, decay: r.decay })),
+    figure: 'fig1',
+    preset: info.preset,
+    seed: info.seed,
+    backend: info.backend,
+    totalSeconds: info.totalSeconds,
+    T: FIG1_T,
+    runs: results.map((r) => ({
+      model: r.label.replace(/ T=\d+$/, ''),
+      T: Number(/T=(\d+)/.exec(r.label)![1]),
+      accuracy: r.accuracy,
+      decay: r.decay,
+    })),
   };
 }
 
 /** One line per Fig. 1 run: test accuracy and the share of decay values above 0.9. */
 export function fig1Lines(results: readonly JobResult[]): string {
   return results
-    .map((r) => `${r.label.padEnd(16)} test acc ${r.accuracy.toFixed(3)}  share of e^{−λΔ} > 0.9: ${(r.decay!.histogram.fractions.slice(18).reduce((a, b) => a + b, 0)).toFixed(3)}`)
+    .map(
+      (r) =>
+        `${r.label.padEnd(16)} test acc ${r.accuracy.toFixed(3)}  share of e^{−λΔ} > 0.9: ${r
+          .decay!.histogram.fractions.slice(18)
+          .reduce((a, b) => a + b, 0)
+          .toFixed(3)}`,
+    )
     .join('\n');
 }

@@ -53,7 +53,12 @@ export class WorkerProc {
   exited = false;
 
   constructor(env: NodeJS.ProcessEnv = process.env) {
-    this.child = fork(workerPath(), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env, execArgv: workerExecArgv(), serialization: 'json' });
+    this.child = fork(workerPath(), [], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env,
+      execArgv: workerExecArgv(),
+      serialization: 'json',
+    });
     let onReady: (r: Reply) => void;
     this.started = new Promise((res) => (onReady = res));
     this.child.on('message', (m: Reply | Event) => {
@@ -64,7 +69,11 @@ export class WorkerProc {
     });
     this.child.on('exit', (code, sig) => {
       this.exited = true;
-      const r: Reply = { type: 'error', message: `worker process exited (${sig ?? `code ${code}`})`, interrupted: false };
+      const r: Reply = {
+        type: 'error',
+        message: `worker process exited (${sig ?? `code ${code}`})`,
+        interrupted: false,
+      };
       onReady(r);
       this.settle(r);
     });
@@ -141,7 +150,9 @@ export async function runJobs(jobs: readonly JobSpec[], o: RunJobsOptions = {}):
         const job = queue.shift();
         if (!job || o.signal?.aborted) break;
         const reply = await proc.run(job, {
-          verbose: o.verbose, onStep: o.onStep && ((s) => o.onStep!(job, s)), onEpoch: o.onEpoch && ((m) => o.onEpoch!(job, m)),
+          verbose: o.verbose,
+          onStep: o.onStep && ((s) => o.onStep!(job, s)),
+          onEpoch: o.onEpoch && ((m) => o.onEpoch!(job, m)),
         });
         if (reply.type === 'result') {
           results.set(job.id, reply.result);
@@ -163,6 +174,7 @@ export async function runJobs(jobs: readonly JobSpec[], o: RunJobsOptions = {}):
     o.signal?.removeEventListener('abort', onAbort);
   }
   if (failure) throw failure;
-  if (interrupted || o.signal?.aborted) throw new InterruptedError(jobs.find((j) => !results.has(j.id))?.id ?? 'unknown');
+  if (interrupted || o.signal?.aborted)
+    throw new InterruptedError(jobs.find((j) => !results.has(j.id))?.id ?? 'unknown');
   return jobs.map((j) => results.get(j.id)!);
 }

@@ -51,8 +51,12 @@ export interface RunSweepSummary {
 
 export const fmtDuration = (s: number) => {
   if (!Number.isFinite(s) || s < 0) return '--:--';
-  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = Math.floor(s % 60);
-  return h ? `${h}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}` : `${m}:${String(sec).padStart(2, '0')}`;
+  const h = Math.floor(s / 3600),
+    m = Math.floor((s % 3600) / 60),
+    sec = Math.floor(s % 60);
+  return h
+    ? `${h}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}`
+    : `${m}:${String(sec).padStart(2, '0')}`;
 };
 
 /** Run (this shard of) a sweep; resolves when every cell is done, failed, or the signal aborted the run. */
@@ -69,11 +73,22 @@ export async function runSweep(o: RunSweepOptions): Promise<RunSweepSummary> {
   const runsDir = o.runsDir === undefined ? `${o.out.replace(/\.jsonl$/, '')}.runs` : o.runsDir;
   const nWorkers = Math.max(1, Math.min(o.workers ?? 1, todo.length));
   const summary: RunSweepSummary = {
-    gridCells: grid.length, shardCells: mine.length, alreadyDone: done.size, ran: 0, failed: [], interrupted: false, seconds: 0, skippedLines: existing.skipped.length,
+    gridCells: grid.length,
+    shardCells: mine.length,
+    alreadyDone: done.size,
+    ran: 0,
+    failed: [],
+    interrupted: false,
+    seconds: 0,
+    skippedLines: existing.skipped.length,
   };
-  log(`sweep ${o.spec.name}: ${grid.length} cells in the grid; shard ${shard.index}/${shard.count} (${shard.source}) has ${mine.length}; ` +
-    `${done.size} already in ${o.out}, ${todo.length} to run on ${todo.length ? nWorkers : 0} worker process(es)` +
-    (existing.skipped.length ? `; ignored ${existing.skipped.length} incomplete line(s) (e.g. torn by a kill) — those cells rerun` : ''));
+  log(
+    `sweep ${o.spec.name}: ${grid.length} cells in the grid; shard ${shard.index}/${shard.count} (${shard.source}) has ${mine.length}; ` +
+      `${done.size} already in ${o.out}, ${todo.length} to run on ${todo.length ? nWorkers : 0} worker process(es)` +
+      (existing.skipped.length
+        ? `; ignored ${existing.skipped.length} incomplete line(s) (e.g. torn by a kill) — those cells rerun`
+        : ''),
+  );
   if (!todo.length) {
     summary.seconds = (Date.now() - t0) / 1000;
     return summary;
@@ -114,13 +129,32 @@ export async function runSweep(o: RunSweepOptions): Promise<RunSweepSummary> {
         if (!cell) break; // another lane took the last cell while this worker started
         const startedAt = new Date().toISOString();
         const runDir = runsDir ? `${runsDir}/${cell.id}` : undefined;
-        await writer.append({ type: 'start', id: cell.id, sweep: o.spec.name, label: cell.label, at: startedAt, host, pid: process.pid });
-        const reply = await proc.run({ ...cell.job, runDir, resume: runDir !== undefined }, { verbose: o.verbose ?? false });
+        await writer.append({
+          type: 'start',
+          id: cell.id,
+          sweep: o.spec.name,
+          label: cell.label,
+          at: startedAt,
+          host,
+          pid: process.pid,
+        });
+        const reply = await proc.run(
+          { ...cell.job, runDir, resume: runDir !== undefined },
+          { verbose: o.verbose ?? false },
+        );
         if (reply.type === 'result') {
           const { arch, size, d, N, seed, task, label } = cell;
           await writer.append({
-            type: 'result', id: cell.id, sweep: o.spec.name, cell: { arch, size, d, N, seed, task, label, names: RECORD_NAMES }, result: reply.result,
-            startedAt, finishedAt: new Date().toISOString(), cpuSeconds: reply.cpuSeconds, host, pid: process.pid,
+            type: 'result',
+            id: cell.id,
+            sweep: o.spec.name,
+            cell: { arch, size, d, N, seed, task, label, names: RECORD_NAMES },
+            result: reply.result,
+            startedAt,
+            finishedAt: new Date().toISOString(),
+            cpuSeconds: reply.cpuSeconds,
+            host,
+            pid: process.pid,
           });
           if (runDir) {
             const fs = await import('node:fs/promises');
@@ -132,16 +166,27 @@ export async function runSweep(o: RunSweepOptions): Promise<RunSweepSummary> {
           const remaining = todo.length - finished - summary.failed.length;
           const eta = remaining > 0 ? (elapsed / finished) * remaining : 0;
           const r = reply.result;
-          log(`[${done.size + finished}/${mine.length}] ${cell.label}: acc ${r.accuracy.toFixed(4)} · ${r.steps} steps, ${r.seconds.toFixed(0)} s (${reply.cpuSeconds.toFixed(0)} cpu-s), ${r.stopReason}` +
-            ` · elapsed ${fmtDuration(elapsed)} · ETA ${fmtDuration(eta)}`);
+          log(
+            `[${done.size + finished}/${mine.length}] ${cell.label}: acc ${r.accuracy.toFixed(4)} · ${r.steps} steps, ${r.seconds.toFixed(0)} s (${reply.cpuSeconds.toFixed(0)} cpu-s), ${r.stopReason}` +
+              ` · elapsed ${fmtDuration(elapsed)} · ETA ${fmtDuration(eta)}`,
+          );
         } else if (reply.type === 'ready') {
           throw new Error('unexpected ready reply');
         } else if (reply.interrupted || o.signal?.aborted) {
           summary.interrupted = true;
-          log(`  interrupted: ${cell.label}${runDir ? ` (checkpoint in ${runDir}; it resumes on restart)` : ' (it reruns on restart)'}`);
+          log(
+            `  interrupted: ${cell.label}${runDir ? ` (checkpoint in ${runDir}; it resumes on restart)` : ' (it reruns on restart)'}`,
+          );
         } else {
           summary.failed.push({ id: cell.id, label: cell.label, message: reply.message });
-          await writer.append({ type: 'error', id: cell.id, sweep: o.spec.name, label: cell.label, message: reply.message, at: new Date().toISOString() });
+          await writer.append({
+            type: 'error',
+            id: cell.id,
+            sweep: o.spec.name,
+            label: cell.label,
+            message: reply.message,
+            at: new Date().toISOString(),
+          });
           log(`  FAILED: ${cell.label}: ${reply.message.split('\n')[0].slice(0, 300)} (it is retried on restart)`);
         }
       }
@@ -160,8 +205,10 @@ export async function runSweep(o: RunSweepOptions): Promise<RunSweepSummary> {
   }
   if (o.signal?.aborted) summary.interrupted = true;
   summary.seconds = (Date.now() - t0) / 1000;
-  log(`sweep ${o.spec.name}: ran ${summary.ran} cell(s) in ${fmtDuration(summary.seconds)}` +
-    `${summary.failed.length ? `, ${summary.failed.length} FAILED` : ''}${summary.interrupted ? ', interrupted — rerun the same command to continue' : ''}; ` +
-    `${done.size + summary.ran}/${mine.length} of this shard done → ${o.out}`);
+  log(
+    `sweep ${o.spec.name}: ran ${summary.ran} cell(s) in ${fmtDuration(summary.seconds)}` +
+      `${summary.failed.length ? `, ${summary.failed.length} FAILED` : ''}${summary.interrupted ? ', interrupted — rerun the same command to continue' : ''}; ` +
+      `${done.size + summary.ran}/${mine.length} of this shard done → ${o.out}`,
+  );
   return summary;
 }

@@ -50,13 +50,24 @@ process.on('message', async (msg: Msg) => {
   const id = msg.job.id;
   try {
     const result = await runJob(msg.job, {
-      signal: ctl.signal, progress: msg.verbose ? 'lines' : 'off',
-      ...(msg.events ? { onStep: (step) => post({ type: 'step', id, step }), onEpochEnd: (metrics) => post({ type: 'epoch', id, metrics }) } : {}),
+      signal: ctl.signal,
+      progress: msg.verbose ? 'lines' : 'off',
+      ...(msg.events
+        ? {
+            onStep: (step) => post({ type: 'step', id, step }),
+            onEpochEnd: (metrics) => post({ type: 'epoch', id, metrics }),
+          }
+        : {}),
     });
     const cpu = process.cpuUsage(cpu0);
     await send({ type: 'result', id, result, cpuSeconds: (cpu.user + cpu.system) / 1e6 });
   } catch (e) {
-    await send({ type: 'error', id, message: (e as Error)?.message ?? String(e), interrupted: e instanceof InterruptedError });
+    await send({
+      type: 'error',
+      id,
+      message: (e as Error)?.message ?? String(e),
+      interrupted: e instanceof InterruptedError,
+    });
   } finally {
     const aborted = ctl.signal.aborted;
     ctl = undefined;

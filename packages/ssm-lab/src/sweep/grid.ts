@@ -37,7 +37,11 @@ export function canonicalJson(v: unknown): string {
   if (v === null || typeof v !== 'object') return JSON.stringify(v);
   if (Array.isArray(v)) return `[${v.map((x) => (x === undefined ? 'null' : canonicalJson(x))).join(',')}]`;
   const o = v as Record<string, unknown>;
-  return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
+  return `{${Object.keys(o)
+    .filter((k) => o[k] !== undefined)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
+    .join(',')}}`;
 }
 
 export const hashId = (v: unknown) => sha256Hex(canonicalJson(v)).slice(0, 16);
@@ -71,14 +75,26 @@ export function expandGrid(specIn: SweepSpec): Cell[] {
           const key = { v: 1, task, model, train, samples: spec.samples, seed };
           const id = hashId(key);
           const label = `${MODELS[a.model].label} ${sizeSym}=${size} d=${d} N=${N} seed=${seed}`;
-          cells.push({ id, index: cells.length, label, arch: a.model, size, d, N, seed, task, job: { id, label, task, model, train, samples: { ...spec.samples }, seed } });
+          cells.push({
+            id,
+            index: cells.length,
+            label,
+            arch: a.model,
+            size,
+            d,
+            N,
+            seed,
+            task,
+            job: { id, label, task, model, train, samples: { ...spec.samples }, seed },
+          });
         }
       }
     }
   }
   const ids = new Set<string>();
   for (const c of cells) {
-    if (ids.has(c.id)) throw new Error(`grid: two cells with the same id ${c.id} (${c.label}) — the spec repeats a cell`);
+    if (ids.has(c.id))
+      throw new Error(`grid: two cells with the same id ${c.id} (${c.label}) — the spec repeats a cell`);
     ids.add(c.id);
   }
   return cells;

@@ -63,7 +63,14 @@ export interface ParsedResults {
 
 function isResult(r: Record<string, unknown>): boolean {
   const res = r.result as Record<string, unknown> | undefined;
-  return typeof r.id === 'string' && typeof r.cell === 'object' && r.cell !== null && typeof res === 'object' && res !== null && typeof res.accuracy === 'number';
+  return (
+    typeof r.id === 'string' &&
+    typeof r.cell === 'object' &&
+    r.cell !== null &&
+    typeof res === 'object' &&
+    res !== null &&
+    typeof res.accuracy === 'number'
+  );
 }
 
 /** Parse JSONL text; incomplete or foreign lines are skipped and reported, never fatal. */
@@ -81,7 +88,13 @@ export function parseResults(text: string): ParsedResults {
       skipped.push({ line: i + 1, text: line.slice(0, 120) });
       return;
     }
-    if (r === null || typeof r !== 'object' || typeof r.type !== 'string' || typeof r.id !== 'string' || (r.type === 'result' && !isResult(r))) {
+    if (
+      r === null ||
+      typeof r !== 'object' ||
+      typeof r.type !== 'string' ||
+      typeof r.id !== 'string' ||
+      (r.type === 'result' && !isResult(r))
+    ) {
       skipped.push({ line: i + 1, text: line.slice(0, 120) });
       return;
     }
@@ -104,7 +117,10 @@ export async function readResults(path: string): Promise<ParsedResults> {
 
 /** Appends whole lines to a JSONL file (creating it and its directory). */
 export class ResultsWriter {
-  private constructor(private readonly fd: number, readonly path: string) {}
+  private constructor(
+    private readonly fd: number,
+    readonly path: string,
+  ) {}
 
   static async open(path: string): Promise<ResultsWriter> {
     const fs = await import('node:fs');
@@ -147,13 +163,23 @@ export function mergeResults(inputs: readonly ParsedResults[]): ResultRecord[] {
       if (rec.type !== 'result') continue;
       const key = canonicalJson(rec);
       const cur = best.get(rec.id);
-      if (!cur || rec.finishedAt < cur.rec.finishedAt || (rec.finishedAt === cur.rec.finishedAt && key < cur.key)) best.set(rec.id, { rec, key });
+      if (!cur || rec.finishedAt < cur.rec.finishedAt || (rec.finishedAt === cur.rec.finishedAt && key < cur.key))
+        best.set(rec.id, { rec, key });
     }
   }
   const cmp = (a: ResultRecord, b: ResultRecord) =>
-    a.sweep < b.sweep ? -1 : a.sweep > b.sweep ? 1
-      : a.cell.arch < b.cell.arch ? -1 : a.cell.arch > b.cell.arch ? 1
-        : a.cell.size - b.cell.size || a.cell.d - b.cell.d || a.cell.seed - b.cell.seed || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+    a.sweep < b.sweep
+      ? -1
+      : a.sweep > b.sweep
+        ? 1
+        : a.cell.arch < b.cell.arch
+          ? -1
+          : a.cell.arch > b.cell.arch
+            ? 1
+            : a.cell.size - b.cell.size ||
+              a.cell.d - b.cell.d ||
+              a.cell.seed - b.cell.seed ||
+              (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
   return [...best.values()].map((x) => x.rec).sort(cmp);
 }
 

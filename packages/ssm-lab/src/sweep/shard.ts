@@ -25,8 +25,10 @@ export const WHOLE: Shard = { index: 0, count: 1, source: 'whole grid' };
 /** Parse "i/n" (0-based i). */
 export function parseShard(text: string, name = '--shard'): Shard {
   const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
-  const index = m ? Number(m[1]) : NaN, count = m ? Number(m[2]) : NaN;
-  if (!m || !(count >= 1) || !(index < count)) throw configError(name, 'i/n with integers 0 ≤ i < n (0-based shard index)', JSON.stringify(text));
+  const index = m ? Number(m[1]) : NaN,
+    count = m ? Number(m[2]) : NaN;
+  if (!m || !(count >= 1) || !(index < count))
+    throw configError(name, 'i/n with integers 0 ≤ i < n (0-based shard index)', JSON.stringify(text));
   return { index, count, source: name };
 }
 
@@ -39,23 +41,40 @@ const envInt = (env: Record<string, string | undefined>, k: string): number | un
 };
 
 /** The shard from `--shard` if given, else from Slurm / Kubernetes environment variables, else the whole grid. */
-export function resolveShard(flag: string | undefined, env: Record<string, string | undefined> = typeof process !== 'undefined' ? process.env : {}): Shard {
+export function resolveShard(
+  flag: string | undefined,
+  env: Record<string, string | undefined> = typeof process !== 'undefined' ? process.env : {},
+): Shard {
   if (flag !== undefined) return parseShard(flag);
   const slurmId = envInt(env, 'SLURM_ARRAY_TASK_ID');
   if (slurmId !== undefined) {
     const count = envInt(env, 'SLURM_ARRAY_TASK_COUNT');
-    if (count === undefined || count < 1) throw configError('$SLURM_ARRAY_TASK_COUNT', 'the number of array tasks (set by sbatch --array)', JSON.stringify(env.SLURM_ARRAY_TASK_COUNT));
+    if (count === undefined || count < 1)
+      throw configError(
+        '$SLURM_ARRAY_TASK_COUNT',
+        'the number of array tasks (set by sbatch --array)',
+        JSON.stringify(env.SLURM_ARRAY_TASK_COUNT),
+      );
     const min = envInt(env, 'SLURM_ARRAY_TASK_MIN') ?? 0;
     const index = slurmId - min;
     if (index < 0 || index >= count) {
-      throw configError('$SLURM_ARRAY_TASK_ID', `an id in [MIN, MIN + COUNT) = [${min}, ${min + count}) (use a contiguous --array range, no step)`, String(slurmId));
+      throw configError(
+        '$SLURM_ARRAY_TASK_ID',
+        `an id in [MIN, MIN + COUNT) = [${min}, ${min + count}) (use a contiguous --array range, no step)`,
+        String(slurmId),
+      );
     }
     return { index, count, source: `Slurm array task ${slurmId} (min ${min}, count ${count})` };
   }
   const k8s = envInt(env, 'JOB_COMPLETION_INDEX');
   if (k8s !== undefined) {
     const count = envInt(env, 'SSM_SWEEP_SHARDS');
-    if (count === undefined || count < 1) throw configError('$SSM_SWEEP_SHARDS', "the Indexed Job's completions (Kubernetes does not expose it; set it in the pod env)", JSON.stringify(env.SSM_SWEEP_SHARDS));
+    if (count === undefined || count < 1)
+      throw configError(
+        '$SSM_SWEEP_SHARDS',
+        "the Indexed Job's completions (Kubernetes does not expose it; set it in the pod env)",
+        JSON.stringify(env.SSM_SWEEP_SHARDS),
+      );
     if (k8s >= count) throw configError('$JOB_COMPLETION_INDEX', `an index < SSM_SWEEP_SHARDS = ${count}`, String(k8s));
     return { index: k8s, count, source: `Kubernetes JOB_COMPLETION_INDEX ${k8s} of ${count}` };
   }

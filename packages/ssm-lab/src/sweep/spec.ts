@@ -84,7 +84,8 @@ const { show } = validate;
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** An integer in [lo, hi] (validate.int with the spec's path first). */
-const int = (path: string, v: unknown, lo: number, hi = Number.MAX_SAFE_INTEGER): number => validate.int(v, path, lo, hi);
+const int = (path: string, v: unknown, lo: number, hi = Number.MAX_SAFE_INTEGER): number =>
+  validate.int(v, path, lo, hi);
 
 function num(path: string, v: unknown, ok: (x: number) => boolean, expected: string): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw configError(path, expected, show(v));
@@ -101,7 +102,8 @@ function intList(path: string, v: unknown, lo: number): number[] {
 
 function noExtraKeys(path: string, o: Record<string, unknown>, allowed: string[]): void {
   for (const k of Object.keys(o)) {
-    if (!allowed.includes(k)) throw configError(`${path}.${k}`, `one of the fields ${allowed.join(', ')}`, `an unknown field "${k}"`);
+    if (!allowed.includes(k))
+      throw configError(`${path}.${k}`, `one of the fields ${allowed.join(', ')}`, `an unknown field "${k}"`);
   }
 }
 
@@ -119,38 +121,80 @@ export function stateSize(rule: StateRule, size: number, path = 'N'): number {
 
 /** The error for a spec that still has ssm-core 0.1's `"arch"` field: names the field, its new name and the mapping. */
 function legacyArch(path: string, value: unknown): ConfigError {
-  const mapping = Object.entries(LEGACY_SWEEP_NAMES).map(([from, to]) => `"arch": "${from}" → "model": "${to}"`).join(', ');
-  const fix = typeof value === 'string' && Object.hasOwn(LEGACY_SWEEP_NAMES, value) ? `; here: "model": "${LEGACY_SWEEP_NAMES[value]}"` : '';
-  return configError(path, 'no field "arch": the field is now "model", a name of ssm-lab\'s model table (ssm-lab --help)', show(value),
-    `ssm-core 0.1's arch values map to: ${mapping}${fix}; the field "model" of 0.1 (MambaConfig overrides) is now "overrides"`);
+  const mapping = Object.entries(LEGACY_SWEEP_NAMES)
+    .map(([from, to]) => `"arch": "${from}" → "model": "${to}"`)
+    .join(', ');
+  const fix =
+    typeof value === 'string' && Object.hasOwn(LEGACY_SWEEP_NAMES, value)
+      ? `; here: "model": "${LEGACY_SWEEP_NAMES[value]}"`
+      : '';
+  return configError(
+    path,
+    'no field "arch": the field is now "model", a name of ssm-lab\'s model table (ssm-lab --help)',
+    show(value),
+    `ssm-core 0.1's arch values map to: ${mapping}${fix}; the field "model" of 0.1 (MambaConfig overrides) is now "overrides"`,
+  );
 }
 
 /** Check a parsed spec; returns it with defaults filled in. Throws a ConfigError naming the first bad field. */
 export function validateSweepSpec(raw: unknown, source = 'spec'): SweepSpec {
-  if (!isObj(raw)) throw configError(source, 'a sweep spec object {name, task, architectures, sizes, d, seeds, train, samples}', show(raw));
-  noExtraKeys(source, raw, ['name', 'description', 'task', 'architectures', 'sizes', 'd', 'seeds', 'train', 'samples', 'notes']);
-  if (typeof raw.name !== 'string' || !/^[\w.+-]+$/.test(raw.name)) throw configError(`${source}.name`, 'a name of letters, digits, _ . + -', show(raw.name));
-  if (raw.description !== undefined && typeof raw.description !== 'string') throw configError(`${source}.description`, 'a string', show(raw.description));
-  if (raw.notes !== undefined && (!Array.isArray(raw.notes) || raw.notes.some((n) => typeof n !== 'string'))) throw configError(`${source}.notes`, 'an array of strings', show(raw.notes));
+  if (!isObj(raw))
+    throw configError(
+      source,
+      'a sweep spec object {name, task, architectures, sizes, d, seeds, train, samples}',
+      show(raw),
+    );
+  noExtraKeys(source, raw, [
+    'name',
+    'description',
+    'task',
+    'architectures',
+    'sizes',
+    'd',
+    'seeds',
+    'train',
+    'samples',
+    'notes',
+  ]);
+  if (typeof raw.name !== 'string' || !/^[\w.+-]+$/.test(raw.name))
+    throw configError(`${source}.name`, 'a name of letters, digits, _ . + -', show(raw.name));
+  if (raw.description !== undefined && typeof raw.description !== 'string')
+    throw configError(`${source}.description`, 'a string', show(raw.description));
+  if (raw.notes !== undefined && (!Array.isArray(raw.notes) || raw.notes.some((n) => typeof n !== 'string')))
+    throw configError(`${source}.notes`, 'an array of strings', show(raw.notes));
 
   // task
   const t = raw.task;
-  if (!isObj(t)) throw configError(`${source}.task`, '{kind: "mqar", T, vocabSize} | {kind: "induction-heads", T, setting?, p?, gamma?}', show(t));
+  if (!isObj(t))
+    throw configError(
+      `${source}.task`,
+      '{kind: "mqar", T, vocabSize} | {kind: "induction-heads", T, setting?, p?, gamma?}',
+      show(t),
+    );
   let task: SweepTask;
   if (t.kind === 'mqar') {
     noExtraKeys(`${source}.task`, t, ['kind', 'T', 'vocabSize']);
-    task = { kind: 'mqar', T: int(`${source}.task.T`, t.T, 3), vocabSize: int(`${source}.task.vocabSize`, t.vocabSize, 2) };
+    task = {
+      kind: 'mqar',
+      T: int(`${source}.task.T`, t.T, 3),
+      vocabSize: int(`${source}.task.vocabSize`, t.vocabSize, 2),
+    };
   } else if (t.kind === 'induction-heads') {
     noExtraKeys(`${source}.task`, t, ['kind', 'T', 'setting', 'p', 'gamma']);
     const setting = t.setting ?? 'hard';
-    if (setting !== 'standard' && setting !== 'hard') throw configError(`${source}.task.setting`, '"standard" | "hard"', show(t.setting));
+    if (setting !== 'standard' && setting !== 'hard')
+      throw configError(`${source}.task.setting`, '"standard" | "hard"', show(t.setting));
     const T = int(`${source}.task.T`, t.T, 5);
     if (setting === 'standard') {
-      for (const k of ['p', 'gamma']) if (t[k] !== undefined) throw configError(`${source}.task.${k}`, 'undefined with setting "standard"', show(t[k]));
+      for (const k of ['p', 'gamma'])
+        if (t[k] !== undefined)
+          throw configError(`${source}.task.${k}`, 'undefined with setting "standard"', show(t[k]));
       task = { kind: 'induction-heads', T, setting };
     } else {
       task = {
-        kind: 'induction-heads', T, setting,
+        kind: 'induction-heads',
+        T,
+        setting,
         p: num(`${source}.task.p`, t.p ?? 0.75, (x) => x >= 0 && x <= 1, 'a number in [0, 1]'),
         gamma: num(`${source}.task.gamma`, t.gamma ?? 0.1, (x) => x > 0 && x <= 0.1, 'a number in (0, 0.1] (App. D.4)'),
       };
@@ -159,33 +203,53 @@ export function validateSweepSpec(raw: unknown, source = 'spec'): SweepSpec {
 
   // architectures
   const archs = raw.architectures;
-  if (!Array.isArray(archs) || archs.length === 0) throw configError(`${source}.architectures`, 'a non-empty array of {model, N, overrides?}', show(archs));
+  if (!Array.isArray(archs) || archs.length === 0)
+    throw configError(`${source}.architectures`, 'a non-empty array of {model, N, overrides?}', show(archs));
   const architectures: SweepArchitecture[] = archs.map((a, i) => {
     const p = `${source}.architectures[${i}]`;
     if (!isObj(a)) throw configError(p, '{model, N, overrides?}', show(a));
     if (Object.hasOwn(a, 'arch')) throw legacyArch(`${p}.arch`, a.arch);
     noExtraKeys(p, a, ['model', 'N', 'overrides']);
-    if (isObj(a.model)) throw configError(`${p}.model`, 'a model name (MambaConfig overrides go in "overrides")', show(a.model));
+    if (isObj(a.model))
+      throw configError(`${p}.model`, 'a model name (MambaConfig overrides go in "overrides")', show(a.model));
     const model = modelName(a.model, `${p}.model`, true);
     stateSize(a.N as StateRule, 4, `${p}.N`);
-    if (a.overrides !== undefined && !isObj(a.overrides)) throw configError(`${p}.overrides`, 'an object of MambaConfig overrides', show(a.overrides));
+    if (a.overrides !== undefined && !isObj(a.overrides))
+      throw configError(`${p}.overrides`, 'an object of MambaConfig overrides', show(a.overrides));
     if (a.overrides) {
       for (const k of ['vocabSize', 'numClasses', 'dModel', 'dState', 'seed']) {
-        if (k in a.overrides) throw configError(`${p}.overrides.${k}`, 'not set here (the grid sets it)', show(a.overrides[k]));
+        if (k in a.overrides)
+          throw configError(`${p}.overrides.${k}`, 'not set here (the grid sets it)', show(a.overrides[k]));
       }
     }
-    return { model, N: a.N as StateRule, ...(a.overrides ? { overrides: a.overrides as SweepArchitecture['overrides'] } : {}) };
+    return {
+      model,
+      N: a.N as StateRule,
+      ...(a.overrides ? { overrides: a.overrides as SweepArchitecture['overrides'] } : {}),
+    };
   });
   const modelNames = architectures.map((a) => a.model);
   const dupModel = modelNames.find((x, i) => modelNames.indexOf(x) !== i);
-  if (dupModel) throw configError(`${source}.architectures`, 'each model at most once', show(modelNames), `"${dupModel}" appears twice`);
+  if (dupModel)
+    throw configError(
+      `${source}.architectures`,
+      'each model at most once',
+      show(modelNames),
+      `"${dupModel}" appears twice`,
+    );
 
   const sizes = intList(`${source}.sizes`, raw.sizes, 1);
   for (const [i, s] of sizes.entries()) {
-    if (task.kind === 'mqar' && task.T < 3 * s) throw configError(`${source}.sizes[${i}]`, `κ ≤ T/3 = ${Math.floor(task.T / 3)} (MQAR needs T ≥ 3κ)`, show(s));
+    if (task.kind === 'mqar' && task.T < 3 * s)
+      throw configError(`${source}.sizes[${i}]`, `κ ≤ T/3 = ${Math.floor(task.T / 3)} (MQAR needs T ≥ 3κ)`, show(s));
     if (task.kind === 'induction-heads') {
       if (s < 2) throw configError(`${source}.sizes[${i}]`, '|V| ≥ 2', show(s));
-      if (task.T <= 2 * s + 1) throw configError(`${source}.sizes[${i}]`, `|V| < (T − 1)/2 = ${(task.T - 1) / 2} (App. D.4: T > 2|V| + 1)`, show(s));
+      if (task.T <= 2 * s + 1)
+        throw configError(
+          `${source}.sizes[${i}]`,
+          `|V| < (T − 1)/2 = ${(task.T - 1) / 2} (App. D.4: T > 2|V| + 1)`,
+          show(s),
+        );
     }
   }
   if (task.kind === 'induction-heads' && task.setting === 'hard' && Math.floor(task.gamma! * task.T + 1e-9) < 1) {
@@ -197,28 +261,69 @@ export function validateSweepSpec(raw: unknown, source = 'spec'): SweepSpec {
 
   // training
   const tr = raw.train;
-  if (!isObj(tr)) throw configError(`${source}.train`, '{epochs, batchSize, lr, lrMin, stepsPerEpoch?, stopValLoss?, stopValAccuracy?, maxSeconds?, evalBatchSize?}', show(tr));
-  noExtraKeys(`${source}.train`, tr, ['epochs', 'batchSize', 'lr', 'lrMin', 'stepsPerEpoch', 'stopValLoss', 'stopValAccuracy', 'maxSeconds', 'evalBatchSize']);
+  if (!isObj(tr))
+    throw configError(
+      `${source}.train`,
+      '{epochs, batchSize, lr, lrMin, stepsPerEpoch?, stopValLoss?, stopValAccuracy?, maxSeconds?, evalBatchSize?}',
+      show(tr),
+    );
+  noExtraKeys(`${source}.train`, tr, [
+    'epochs',
+    'batchSize',
+    'lr',
+    'lrMin',
+    'stepsPerEpoch',
+    'stopValLoss',
+    'stopValAccuracy',
+    'maxSeconds',
+    'evalBatchSize',
+  ]);
   const lr = num(`${source}.train.lr`, tr.lr, (x) => x > 0, 'a number > 0');
   const train: SweepTrain = {
-    epochs: int(`${source}.train.epochs`, tr.epochs, 1), batchSize: int(`${source}.train.batchSize`, tr.batchSize, 1), lr,
+    epochs: int(`${source}.train.epochs`, tr.epochs, 1),
+    batchSize: int(`${source}.train.batchSize`, tr.batchSize, 1),
+    lr,
     lrMin: num(`${source}.train.lrMin`, tr.lrMin, (x) => x >= 0 && x <= lr, `a number in [0, lr = ${lr}]`),
   };
   if (tr.stepsPerEpoch !== undefined) train.stepsPerEpoch = int(`${source}.train.stepsPerEpoch`, tr.stepsPerEpoch, 1);
-  if (tr.stopValLoss !== undefined) train.stopValLoss = num(`${source}.train.stopValLoss`, tr.stopValLoss, (x) => x >= 0, 'a number ≥ 0');
-  if (tr.stopValAccuracy !== undefined) train.stopValAccuracy = num(`${source}.train.stopValAccuracy`, tr.stopValAccuracy, (x) => x > 0 && x <= 1, 'a number in (0, 1]');
-  if (tr.maxSeconds !== undefined) train.maxSeconds = num(`${source}.train.maxSeconds`, tr.maxSeconds, (x) => x > 0, 'a number of seconds > 0');
+  if (tr.stopValLoss !== undefined)
+    train.stopValLoss = num(`${source}.train.stopValLoss`, tr.stopValLoss, (x) => x >= 0, 'a number ≥ 0');
+  if (tr.stopValAccuracy !== undefined)
+    train.stopValAccuracy = num(
+      `${source}.train.stopValAccuracy`,
+      tr.stopValAccuracy,
+      (x) => x > 0 && x <= 1,
+      'a number in (0, 1]',
+    );
+  if (tr.maxSeconds !== undefined)
+    train.maxSeconds = num(`${source}.train.maxSeconds`, tr.maxSeconds, (x) => x > 0, 'a number of seconds > 0');
   if (tr.evalBatchSize !== undefined) train.evalBatchSize = int(`${source}.train.evalBatchSize`, tr.evalBatchSize, 1);
 
   const sm = raw.samples;
   if (!isObj(sm)) throw configError(`${source}.samples`, '{train, val, test}', show(sm));
   noExtraKeys(`${source}.samples`, sm, ['train', 'val', 'test']);
-  const samples = { train: int(`${source}.samples.train`, sm.train, 1), val: int(`${source}.samples.val`, sm.val, 1), test: int(`${source}.samples.test`, sm.test, 1) };
+  const samples = {
+    train: int(`${source}.samples.train`, sm.train, 1),
+    val: int(`${source}.samples.val`, sm.val, 1),
+    test: int(`${source}.samples.test`, sm.test, 1),
+  };
   if (train.stepsPerEpoch === undefined && train.batchSize > samples.train) {
-    throw configError(`${source}.train.batchSize`, `≤ samples.train = ${samples.train} (or set stepsPerEpoch)`, show(train.batchSize));
+    throw configError(
+      `${source}.train.batchSize`,
+      `≤ samples.train = ${samples.train} (or set stepsPerEpoch)`,
+      show(train.batchSize),
+    );
   }
   return {
-    name: raw.name, ...(raw.description ? { description: raw.description as string } : {}), task, architectures, sizes, d, seeds, train, samples,
+    name: raw.name,
+    ...(raw.description ? { description: raw.description as string } : {}),
+    task,
+    architectures,
+    sizes,
+    d,
+    seeds,
+    train,
+    samples,
     ...(raw.notes ? { notes: raw.notes as string[] } : {}),
   };
 }

@@ -13,7 +13,11 @@ type Construction = import('ssm-core/browser').constructions.Construction;
 type Task = 'mqar' | 'induction';
 type Mixer = 'mamba' | 'mamba2' | 's4d';
 
-const THEOREM: Record<Mixer, string> = { mamba: 'Thm. 2 · Mamba (S6), no gate', mamba2: 'Thm. 3 · Mamba-2, no gate', s4d: 'Thm. 4 · S4D mixer + gate' };
+const THEOREM: Record<Mixer, string> = {
+  mamba: 'Thm. 2 · Mamba (S6), no gate',
+  mamba2: 'Thm. 3 · Mamba-2, no gate',
+  s4d: 'Thm. 4 · S4D mixer + gate',
+};
 
 let corePromise: Promise<Core> | undefined;
 /** Load ssm-core once: point the wasm backend at the site's copy of its binaries first. */
@@ -40,7 +44,17 @@ interface Settings {
   seed: number;
 }
 
-const DEFAULTS: Settings = { task: 'mqar', mixer: 'mamba', numKeys: 4, vocabSize: 8, embedding: 'onehot', jlDim: 0, T: 16, instances: 256, seed: 1 };
+const DEFAULTS: Settings = {
+  task: 'mqar',
+  mixer: 'mamba',
+  numKeys: 4,
+  vocabSize: 8,
+  embedding: 'onehot',
+  jlDim: 0,
+  T: 16,
+  instances: 256,
+  seed: 1,
+};
 
 interface Result {
   name: string;
@@ -111,7 +125,16 @@ async function score(core: Core, c: Construction, s: Settings, n: number) {
     }
     await tick();
   }
-  return { inputs, answers, predicted, correct, total, accuracy: total ? correct / total : 1, firstError, seconds: (performance.now() - t0) / 1000 };
+  return {
+    inputs,
+    answers,
+    predicted,
+    correct,
+    total,
+    accuracy: total ? correct / total : 1,
+    firstError,
+    seconds: (performance.now() - t0) / 1000,
+  };
 }
 
 /** Hidden state after each prefix of one sequence: [t][d][N]. */
@@ -162,13 +185,15 @@ export default function Playground(): React.ReactElement {
   }, [wasmBase]);
 
   const minT = s.task === 'mqar' ? 3 * s.numKeys : 2 * s.vocabSize + 2;
-  const set = (patch: Partial<Settings>) => setS((old) => {
-    const next = { ...old, ...patch };
-    if (patch.numKeys !== undefined && next.task === 'mqar') next.T = Math.max(next.T, 3 * next.numKeys, 4 * next.numKeys);
-    if (next.task === 'mqar') next.T = Math.max(next.T, 3 * next.numKeys);
-    else next.T = Math.max(next.T, 2 * next.vocabSize + 2); // INDUCTION HEADS needs T > 2|V| + 1
-    return next;
-  });
+  const set = (patch: Partial<Settings>) =>
+    setS((old) => {
+      const next = { ...old, ...patch };
+      if (patch.numKeys !== undefined && next.task === 'mqar')
+        next.T = Math.max(next.T, 3 * next.numKeys, 4 * next.numKeys);
+      if (next.task === 'mqar') next.T = Math.max(next.T, 3 * next.numKeys);
+      else next.T = Math.max(next.T, 2 * next.vocabSize + 2); // INDUCTION HEADS needs T > 2|V| + 1
+      return next;
+    });
 
   const run = useCallback(async () => {
     if (!core) return;
@@ -183,9 +208,20 @@ export default function Playground(): React.ReactElement {
       const tokens = Array.from(r.inputs.subarray(0, s.T));
       const states = await stateTrajectory(core, c, tokens);
       setResult({
-        name: c.name, theorem: c.theorem, d: c.dims.d, N: c.dims.N, bound: c.dims.bound,
-        correct: r.correct, total: r.total, accuracy: r.accuracy, seconds: r.seconds, firstError: r.firstError,
-        tokens, answers: Array.from(r.answers.subarray(0, s.T)), predicted: Array.from(r.predicted.subarray(0, s.T)), states,
+        name: c.name,
+        theorem: c.theorem,
+        d: c.dims.d,
+        N: c.dims.N,
+        bound: c.dims.bound,
+        correct: r.correct,
+        total: r.total,
+        accuracy: r.accuracy,
+        seconds: r.seconds,
+        firstError: r.firstError,
+        tokens,
+        answers: Array.from(r.answers.subarray(0, s.T)),
+        predicted: Array.from(r.predicted.subarray(0, s.T)),
+        states,
       });
       setStep(states.length);
       setState('done');
@@ -219,13 +255,17 @@ export default function Playground(): React.ReactElement {
   useEffect(() => {
     clearInterval(timer.current);
     if (!playing || !result) return;
-    timer.current = setInterval(() => setStep((t) => {
-      if (t >= result.states.length) {
-        setPlaying(false);
-        return t;
-      }
-      return t + 1;
-    }), 350);
+    timer.current = setInterval(
+      () =>
+        setStep((t) => {
+          if (t >= result.states.length) {
+            setPlaying(false);
+            return t;
+          }
+          return t + 1;
+        }),
+      350,
+    );
     return () => clearInterval(timer.current);
   }, [playing, result]);
 
@@ -237,7 +277,9 @@ export default function Playground(): React.ReactElement {
       layout: {
         height: Math.min(560, 140 + 14 * z.length),
         margin: { l: 56, r: 16, t: 40, b: 44 },
-        title: { text: `hidden state h<sub>t</sub> after t = ${step} of ${result.states.length} tokens (channel × state)` },
+        title: {
+          text: `hidden state h<sub>t</sub> after t = ${step} of ${result.states.length} tokens (channel × state)`,
+        },
         xaxis: { title: { text: 'state n' }, dtick: 1 },
         yaxis: { title: { text: 'channel' }, autorange: 'reversed', dtick: z.length > 24 ? undefined : 1 },
       },
@@ -248,13 +290,36 @@ export default function Playground(): React.ReactElement {
     if (!sweep?.length || !result) return undefined;
     const bound = result.bound.d.nominal;
     return {
-      data: [{ type: 'scatter', mode: 'lines+markers', x: sweep.map((p) => p.d), y: sweep.map((p) => p.accuracy), name: 'JL construction', text: sweep.map((p) => `p = ${p.p}`) }],
+      data: [
+        {
+          type: 'scatter',
+          mode: 'lines+markers',
+          x: sweep.map((p) => p.d),
+          y: sweep.map((p) => p.accuracy),
+          name: 'JL construction',
+          text: sweep.map((p) => `p = ${p.p}`),
+        },
+      ],
       layout: {
-        height: 320, margin: { l: 56, r: 16, t: 40, b: 44 },
+        height: 320,
+        margin: { l: 56, r: 16, t: 40, b: 44 },
         title: { text: `accuracy vs embedding size d (JL values, seed 0), ${THEOREM[s.mixer]}` },
-        xaxis: { title: { text: 'd' } }, yaxis: { title: { text: 'accuracy' }, range: [0, 1.05] },
-        shapes: bound ? [{ type: 'line', x0: bound, x1: bound, y0: 0, y1: 1.05, line: { dash: 'dash', color: '#888' } }] : [],
-        annotations: bound ? [{ x: bound, y: 1.05, text: `bound ${result.bound.d.expr} = ${bound}`, showarrow: false, yanchor: 'bottom' }] : [],
+        xaxis: { title: { text: 'd' } },
+        yaxis: { title: { text: 'accuracy' }, range: [0, 1.05] },
+        shapes: bound
+          ? [{ type: 'line', x0: bound, x1: bound, y0: 0, y1: 1.05, line: { dash: 'dash', color: '#888' } }]
+          : [],
+        annotations: bound
+          ? [
+              {
+                x: bound,
+                y: 1.05,
+                text: `bound ${result.bound.d.expr} = ${bound}`,
+                showarrow: false,
+                yanchor: 'bottom',
+              },
+            ]
+          : [],
       },
     };
   }, [sweep, result, s.mixer]);
@@ -267,7 +332,16 @@ export default function Playground(): React.ReactElement {
       <div className="pg-controls">
         <label>
           task
-          <select value={s.task} onChange={(e) => set({ task: e.target.value as Task, T: e.target.value === 'mqar' ? Math.max(4 * s.numKeys, 16) : Math.max(24, 2 * s.vocabSize + 2) })} disabled={busy}>
+          <select
+            value={s.task}
+            onChange={(e) =>
+              set({
+                task: e.target.value as Task,
+                T: e.target.value === 'mqar' ? Math.max(4 * s.numKeys, 16) : Math.max(24, 2 * s.vocabSize + 2),
+              })
+            }
+            disabled={busy}
+          >
             <option value="mqar">MQAR (Sec. 5.1)</option>
             <option value="induction">INDUCTION HEADS (Sec. 5.2)</option>
           </select>
@@ -277,12 +351,23 @@ export default function Playground(): React.ReactElement {
             <label>
               mixer
               <select value={s.mixer} onChange={(e) => set({ mixer: e.target.value as Mixer })} disabled={busy}>
-                {(Object.keys(THEOREM) as Mixer[]).map((m) => <option key={m} value={m}>{THEOREM[m]}</option>)}
+                {(Object.keys(THEOREM) as Mixer[]).map((m) => (
+                  <option key={m} value={m}>
+                    {THEOREM[m]}
+                  </option>
+                ))}
               </select>
             </label>
             <label>
               κ (key–value pairs)
-              <input type="number" min={1} max={32} value={s.numKeys} onChange={(e) => set({ numKeys: num(e.target.value, 1, 32) })} disabled={busy} />
+              <input
+                type="number"
+                min={1}
+                max={32}
+                value={s.numKeys}
+                onChange={(e) => set({ numKeys: num(e.target.value, 1, 32) })}
+                disabled={busy}
+              />
             </label>
           </>
         ) : (
@@ -295,13 +380,24 @@ export default function Playground(): React.ReactElement {
         )}
         <label>
           |V| ({s.task === 'mqar' ? 'values' : 'tokens'})
-          <input type="number" min={2} max={64} value={s.vocabSize} onChange={(e) => set({ vocabSize: num(e.target.value, 2, 64) })} disabled={busy} />
+          <input
+            type="number"
+            min={2}
+            max={64}
+            value={s.vocabSize}
+            onChange={(e) => set({ vocabSize: num(e.target.value, 2, 64) })}
+            disabled={busy}
+          />
         </label>
         {s.task === 'mqar' ? (
           <>
             <label>
               embedding (sets d)
-              <select value={s.embedding} onChange={(e) => set({ embedding: e.target.value as 'onehot' | 'jl' })} disabled={busy}>
+              <select
+                value={s.embedding}
+                onChange={(e) => set({ embedding: e.target.value as 'onehot' | 'jl' })}
+                disabled={busy}
+              >
                 <option value="onehot">one-hot (Step 1)</option>
                 <option value="jl">Johnson–Lindenstrauss (Step 2)</option>
               </select>
@@ -309,22 +405,50 @@ export default function Playground(): React.ReactElement {
             {s.embedding === 'jl' ? (
               <label>
                 JL value dimension p (0 = Lem. 4)
-                <input type="number" min={0} max={256} value={s.jlDim} onChange={(e) => set({ jlDim: num(e.target.value, 0, 256) })} disabled={busy} />
+                <input
+                  type="number"
+                  min={0}
+                  max={256}
+                  value={s.jlDim}
+                  onChange={(e) => set({ jlDim: num(e.target.value, 0, 256) })}
+                  disabled={busy}
+                />
               </label>
             ) : null}
           </>
         ) : null}
         <label>
           sequence length T (≥ {minT})
-          <input type="number" min={minT} max={256} value={s.T} onChange={(e) => set({ T: num(e.target.value, minT, 256) })} disabled={busy} />
+          <input
+            type="number"
+            min={minT}
+            max={256}
+            value={s.T}
+            onChange={(e) => set({ T: num(e.target.value, minT, 256) })}
+            disabled={busy}
+          />
         </label>
         <label>
           random sequences
-          <input type="number" min={1} max={5000} value={s.instances} onChange={(e) => set({ instances: num(e.target.value, 1, 5000) })} disabled={busy} />
+          <input
+            type="number"
+            min={1}
+            max={5000}
+            value={s.instances}
+            onChange={(e) => set({ instances: num(e.target.value, 1, 5000) })}
+            disabled={busy}
+          />
         </label>
         <label>
           seed
-          <input type="number" min={0} max={1e6} value={s.seed} onChange={(e) => set({ seed: num(e.target.value, 0, 1e6) })} disabled={busy} />
+          <input
+            type="number"
+            min={0}
+            max={1e6}
+            value={s.seed}
+            onChange={(e) => set({ seed: num(e.target.value, 0, 1e6) })}
+            disabled={busy}
+          />
         </label>
       </div>
       <p>
@@ -344,35 +468,63 @@ export default function Playground(): React.ReactElement {
       {result ? (
         <>
           <div className="pg-stats">
-            <span>{result.theorem}: {result.name}</span>
             <span>
-              d = <strong>{result.d}</strong> (bound {result.bound.d.expr}{result.bound.d.nominal != null ? ` = ${result.bound.d.nominal}` : ''})
+              {result.theorem}: {result.name}
             </span>
             <span>
-              N = <strong>{result.N}</strong> (bound {result.bound.N.expr}{result.bound.N.nominal != null ? ` = ${result.bound.N.nominal}` : ''})
+              d = <strong>{result.d}</strong> (bound {result.bound.d.expr}
+              {result.bound.d.nominal != null ? ` = ${result.bound.d.nominal}` : ''})
+            </span>
+            <span>
+              N = <strong>{result.N}</strong> (bound {result.bound.N.expr}
+              {result.bound.N.nominal != null ? ` = ${result.bound.N.nominal}` : ''})
             </span>
             <span data-testid="pg-accuracy" data-value={result.accuracy}>
-              accuracy <strong>{(100 * result.accuracy).toFixed(result.accuracy === 1 ? 0 : 2)} %</strong> ({result.correct}/{result.total} answers, {result.seconds.toFixed(2)} s)
+              accuracy <strong>{(100 * result.accuracy).toFixed(result.accuracy === 1 ? 0 : 2)} %</strong> (
+              {result.correct}/{result.total} answers, {result.seconds.toFixed(2)} s)
             </span>
           </div>
           {result.firstError ? (
             <p className="alert alert--warning">
-              First wrong answer: sequence {result.firstError.instance}, position {result.firstError.t + 1}: expected {result.firstError.expected}, got {result.firstError.got}.
+              First wrong answer: sequence {result.firstError.instance}, position {result.firstError.t + 1}: expected{' '}
+              {result.firstError.expected}, got {result.firstError.got}.
             </p>
           ) : null}
           <h3>Sequence 1, step by step</h3>
           <p>
-            <button type="button" className="button button--sm button--outline button--primary" onClick={() => { if (step >= result.states.length) setStep(1); setPlaying((p) => !p); }}>
+            <button
+              type="button"
+              className="button button--sm button--outline button--primary"
+              onClick={() => {
+                if (step >= result.states.length) setStep(1);
+                setPlaying((p) => !p);
+              }}
+            >
               {playing ? 'Pause' : 'Play'}
             </button>{' '}
-            <input type="range" min={1} max={result.states.length} value={step} onChange={(e) => { setPlaying(false); setStep(Number(e.target.value)); }} style={{ width: '50%', verticalAlign: 'middle' }} aria-label="time step" />
+            <input
+              type="range"
+              min={1}
+              max={result.states.length}
+              value={step}
+              onChange={(e) => {
+                setPlaying(false);
+                setStep(Number(e.target.value));
+              }}
+              style={{ width: '50%', verticalAlign: 'middle' }}
+              aria-label="time step"
+            />
           </p>
           <div className="pg-tokens">
             {result.tokens.map((tok, i) => {
               const scored = result.answers[i] !== -2;
               const ok = scored && result.predicted[i] === result.answers[i];
               return (
-                <span key={i} className={`pg-token${i === step - 1 ? ' pg-token--now' : ''}${scored ? (ok ? ' pg-token--ok' : ' pg-token--bad') : ''}`} title={scored ? `answer ${result.answers[i]}, predicted ${result.predicted[i]}` : 'not scored'}>
+                <span
+                  key={i}
+                  className={`pg-token${i === step - 1 ? ' pg-token--now' : ''}${scored ? (ok ? ' pg-token--ok' : ' pg-token--bad') : ''}`}
+                  title={scored ? `answer ${result.answers[i]}, predicted ${result.predicted[i]}` : 'not scored'}
+                >
                   {tok}
                 </span>
               );

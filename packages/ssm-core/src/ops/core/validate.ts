@@ -7,7 +7,11 @@ import type { ScanArrays, ScanDims, SelectiveScanArgs } from './types.js';
 
 export function assertTensor(x: unknown, name: string, rank?: number[]): asserts x is Tensor {
   if (!(x instanceof tf.Tensor)) {
-    throw configError(name, 'a tf.Tensor', x === undefined ? 'undefined' : typeof x === 'object' ? (x?.constructor?.name ?? 'null') : typeof x);
+    throw configError(
+      name,
+      'a tf.Tensor',
+      x === undefined ? 'undefined' : typeof x === 'object' ? (x?.constructor?.name ?? 'null') : typeof x,
+    );
   }
   if (x.isDisposed) throw valueError(name, 'a live tensor', 'a disposed tensor');
   if (x.dtype !== 'float32') throw dtypeError(name, 'dtype float32', x.dtype);
@@ -26,7 +30,8 @@ export function expectShape(x: Tensor, name: string, expected: (number | string)
 
 /** Validate `selectiveScan` arguments; return the problem's dimensions and layout. */
 export function validateScanArgs(a: SelectiveScanArgs): ScanDims {
-  if (a == null || typeof a !== 'object') throw configError('selectiveScan(args)', 'an object {u, delta, A, B, C, ...}', String(a));
+  if (a == null || typeof a !== 'object')
+    throw configError('selectiveScan(args)', 'an object {u, delta, A, B, C, ...}', String(a));
   assertTensor(a.u, 'u', [3]);
   const [batch, dInner, L] = a.u.shape as number[];
   assertTensor(a.A, 'A', [2]);
@@ -35,7 +40,8 @@ export function validateScanArgs(a: SelectiveScanArgs): ScanDims {
 
   assertTensor(a.delta, 'delta', [3, 4]);
   const along = a.deltaAlong ?? 'channel';
-  if (along !== 'channel' && along !== 'state') throw configError('deltaAlong', "'channel' | 'state'", JSON.stringify(along));
+  if (along !== 'channel' && along !== 'state')
+    throw configError('deltaAlong', "'channel' | 'state'", JSON.stringify(along));
   let deltaAlong: ScanDims['deltaAlong'];
   if (a.delta.rank === 4) {
     deltaAlong = 'full';
@@ -68,7 +74,12 @@ export function validateScanArgs(a: SelectiveScanArgs): ScanDims {
   if (a.deltaBias !== undefined) {
     const exp = deltaAlong === 'channel' ? [dInner] : deltaAlong === 'state' ? [dState] : [dInner, dState];
     assertTensor(a.deltaBias, 'deltaBias', [exp.length]);
-    expectShape(a.deltaBias, 'deltaBias', exp, deltaAlong === 'channel' ? '[dInner]' : deltaAlong === 'state' ? '[dState]' : '[dInner, dState]');
+    expectShape(
+      a.deltaBias,
+      'deltaBias',
+      exp,
+      deltaAlong === 'channel' ? '[dInner]' : deltaAlong === 'state' ? '[dState]' : '[dInner, dState]',
+    );
   }
   const disc = a.bDiscretization ?? 'euler';
   if (!['euler', 'zoh', 'identity'].includes(disc)) {
@@ -78,12 +89,25 @@ export function validateScanArgs(a: SelectiveScanArgs): ScanDims {
     throw configError('impl', "'auto' | 'fused' | 'tensor'", JSON.stringify(a.impl));
   }
   if (L < 1 || batch < 1 || dInner < 1 || dState < 1) {
-    throw shapeError('u', 'non-empty batch, dInner, L and dState', `u ${fmtShape(a.u.shape)}, A ${fmtShape(a.A.shape)}`);
+    throw shapeError(
+      'u',
+      'non-empty batch, dInner, L and dState',
+      `u ${fmtShape(a.u.shape)}, A ${fmtShape(a.A.shape)}`,
+    );
   }
   return {
-    batch, dInner, dState, L, deltaAlong, bFixed, cFixed,
-    hasD: a.D !== undefined, hasZ: a.z !== undefined, hasBias: a.deltaBias !== undefined,
-    softplus: Boolean(a.deltaSoftplus), disc,
+    batch,
+    dInner,
+    dState,
+    L,
+    deltaAlong,
+    bFixed,
+    cFixed,
+    hasD: a.D !== undefined,
+    hasZ: a.z !== undefined,
+    hasBias: a.deltaBias !== undefined,
+    softplus: Boolean(a.deltaSoftplus),
+    disc,
   };
 }
 
@@ -110,7 +134,16 @@ export const SCAN_KEYS = ['u', 'delta', 'A', 'B', 'C', 'D', 'z', 'deltaBias'] as
 /** Read the data of the scan's tensors (float32) into arrays. */
 export function readScanArrays(a: SelectiveScanArgs): ScanArrays<Float32Array> {
   const r = (t?: { dataSync(): unknown }) => (t ? (t.dataSync() as Float32Array) : undefined);
-  return { u: r(a.u)!, delta: r(a.delta)!, A: r(a.A)!, B: r(a.B)!, C: r(a.C)!, D: r(a.D), z: r(a.z), deltaBias: r(a.deltaBias) };
+  return {
+    u: r(a.u)!,
+    delta: r(a.delta)!,
+    A: r(a.A)!,
+    B: r(a.B)!,
+    C: r(a.C)!,
+    D: r(a.D),
+    z: r(a.z),
+    deltaBias: r(a.deltaBias),
+  };
 }
 
 /** Throw a ValueError naming the first non-finite element of any scan argument. */

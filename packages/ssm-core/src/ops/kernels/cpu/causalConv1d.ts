@@ -28,12 +28,14 @@ export function hostCausalConv1d(x: Tensor, W: Tensor, bias: Tensor | undefined,
   const bs = bias ? Float64Array.from(bias.dataSync()) : new Float64Array(c);
   const f = HOST_ACT[act];
   const y = new Float32Array(b * L * c);
-  const at = (o: number, t: number, ch: number) => { // y at flat offset o = (i·L + t)·c, channel ch
+  const at = (o: number, t: number, ch: number) => {
+    // y at flat offset o = (i·L + t)·c, channel ch
     let acc = 0;
     for (let j = Math.max(0, k - 1 - t); j < k; j++) acc += w[ch * k + j] * xs[o + (j - (k - 1)) * c + ch]; // x[t − (k−1) + j]; before t = 0: padding
     y[o + ch] = f(acc + bs[ch]);
   };
-  if (!mostlyZero(xs) || !allFinite(w)) { // dense (or 0 · ∞ possible): every output
+  if (!mostlyZero(xs) || !allFinite(w)) {
+    // dense (or 0 · ∞ possible): every output
     for (let o = 0, r = 0; r < b * L; r++, o += c) {
       const j0 = Math.max(0, k - 1 - (r % L));
       for (let ch = 0; ch < c; ch++) {

@@ -26,7 +26,10 @@ export interface Pattern {
 }
 
 /** Room for the pattern of `rows` length-N rows: every entry nonzero, so one pass fills it without counting. */
-export const emptyPattern = (rows: number, N: number): Pattern => ({ start: new Int32Array(rows + 1), idx: new Int32Array(rows * N) });
+export const emptyPattern = (rows: number, N: number): Pattern => ({
+  start: new Int32Array(rows + 1),
+  idx: new Int32Array(rows * N),
+});
 
 export function nonzeros(v: Floats, base: number, rows: number, N: number, stride: number, into: Pattern): Pattern {
   const { start, idx } = into;
@@ -47,8 +50,17 @@ export function nonzeros(v: Floats, base: number, rows: number, N: number, strid
  * so the output equals the dense loop's exactly. Cost O(L·(nnz B + nnz C)) instead of O(L·N) exponentials.
  */
 export function decayFreeRow(
-  s: ScanDims, r: RowLayout, x: ScanArrays, Dd: number, dtT: Float64Array, Bt: Floats, Ct: Floats,
-  pb: Pattern, pc: Pattern, h: Float64Array, out: Float32Array,
+  s: ScanDims,
+  r: RowLayout,
+  x: ScanArrays,
+  Dd: number,
+  dtT: Float64Array,
+  Bt: Floats,
+  Ct: Floats,
+  pb: Pattern,
+  pc: Pattern,
+  h: Float64Array,
+  out: Float32Array,
 ): void {
   const { u, z } = x;
   const identity = DISC[s.disc] === 2;
@@ -102,13 +114,24 @@ export function sharedScratch(s: ScanDims, R: number): SharedScratch {
   return {
     uT: copied ? new Float64Array(L * R) : undefined,
     dT: copied && !s.timeMajor?.deltaConstant ? new Float64Array(L * R) : undefined,
-    H: new Float64Array(N * R), Y: new Float64Array(R), pb: emptyPattern(L, N), pc: emptyPattern(L, N),
+    H: new Float64Array(N * R),
+    Y: new Float64Array(R),
+    pb: emptyPattern(L, N),
+    pc: emptyPattern(L, N),
   };
 }
 
 export function decayFreeShared(
-  s: ScanDims, b: number, rows: Int32Array, x: ScanArrays, dtT: Float64Array, Bt: Floats, Ct: Floats,
-  out: Float32Array, lastState: Float32Array, scratch: SharedScratch,
+  s: ScanDims,
+  b: number,
+  rows: Int32Array,
+  x: ScanArrays,
+  dtT: Float64Array,
+  Bt: Floats,
+  Ct: Floats,
+  out: Float32Array,
+  lastState: Float32Array,
+  scratch: SharedScratch,
 ): void {
   const { dState: N, L, dInner: Dn } = s;
   const { u, D, z } = x;
@@ -172,4 +195,3 @@ export function decayFreeShared(
   }
   for (let j = 0; j < R; j++) for (let n = 0; n < N; n++) lastState[(b * Dn + rows[j]) * N + n] = H[n * R + j];
 }
-

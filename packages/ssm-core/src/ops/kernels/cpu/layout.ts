@@ -20,8 +20,13 @@ export interface ScanLayout {
 export function scanLayout(s: ScanDims): ScanLayout {
   const { dInner: D, dState: N, L } = s;
   const delta: Strides =
-    s.deltaAlong === 'channel' ? [D * L, L, 0, 1] : s.deltaAlong === 'state' ? [N * L, 0, L, 1] : [D * N * L, N * L, L, 1];
-  const bias: Strides = s.deltaAlong === 'channel' ? [0, 1, 0, 0] : s.deltaAlong === 'state' ? [0, 0, 1, 0] : [0, N, 1, 0];
+    s.deltaAlong === 'channel'
+      ? [D * L, L, 0, 1]
+      : s.deltaAlong === 'state'
+        ? [N * L, 0, L, 1]
+        : [D * N * L, N * L, L, 1];
+  const bias: Strides =
+    s.deltaAlong === 'channel' ? [0, 1, 0, 0] : s.deltaAlong === 'state' ? [0, 0, 1, 0] : [0, N, 1, 0];
   const bc = (fixed: boolean): Strides => (fixed ? [0, N, 1, 0] : [N * L, 0, L, 1]);
   return { u: [D * L, L, 0, 1], delta, bias, A: [0, N, 1, 0], B: bc(s.bFixed), C: bc(s.cFixed) };
 }
@@ -29,7 +34,8 @@ export function scanLayout(s: ScanDims): ScanLayout {
 export const at = (s: Strides, b: number, d: number, n: number, t: number) => b * s[0] + d * s[1] + n * s[2] + t * s[3];
 
 /** Element count of delta's own array. */
-export const deltaSize = (s: ScanDims) => s.batch * s.L * (s.deltaAlong === 'channel' ? s.dInner : s.deltaAlong === 'state' ? s.dState : s.dInner * s.dState);
+export const deltaSize = (s: ScanDims) =>
+  s.batch * s.L * (s.deltaAlong === 'channel' ? s.dInner : s.deltaAlong === 'state' ? s.dState : s.dInner * s.dState);
 
 /** ZOH input coefficient (e^{Δa} − 1)/a, equal to Δ at a = 0; exact near 0 via a series. */
 export function zohCoef(dt: number, a: number): number {
@@ -49,7 +55,14 @@ export const DISC = { euler: 0, zoh: 1, identity: 2 } as const;
 export type Floats = Float32Array | Float64Array;
 
 /** [rows, n, L] → [rows, L, n] (and back with `inverse`), as float64. */
-export function swapLastTwo(src: ArrayLike<number>, rows: number, n: number, L: number, out: Float64Array | Float32Array, inverse = false): void {
+export function swapLastTwo(
+  src: ArrayLike<number>,
+  rows: number,
+  n: number,
+  L: number,
+  out: Float64Array | Float32Array,
+  inverse = false,
+): void {
   for (let r = 0; r < rows; r++) {
     const o = r * n * L;
     for (let i = 0; i < n; i++) {
@@ -70,8 +83,16 @@ export function rowLayout(s: ScanDims, b: number, d: number) {
     const uo = b * L * Dn + d; // u, z, out and Δ̄, all [b, L, d]; Δ̄ [d] when constant
     const row = b * L * tm.stride; // B and C: columns of x_proj's rows
     return {
-      uo, uT: Dn, dBase: tm.deltaConstant ? d : uo, dT: tm.deltaConstant ? 0 : Dn, dN: 0,
-      bBase: row + tm.bOffset, bT: tm.stride, cBase: row + tm.cOffset, cT: tm.stride, so: (b * Dn + d) * L * N,
+      uo,
+      uT: Dn,
+      dBase: tm.deltaConstant ? d : uo,
+      dT: tm.deltaConstant ? 0 : Dn,
+      dN: 0,
+      bBase: row + tm.bOffset,
+      bT: tm.stride,
+      cBase: row + tm.cOffset,
+      cT: tm.stride,
+      so: (b * Dn + d) * L * N,
     };
   }
   return {

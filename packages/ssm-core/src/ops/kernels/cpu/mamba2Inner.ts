@@ -27,13 +27,28 @@ export function mamba2InnerHost(a: Mamba2InnerArgs): Tensor {
   const one = (t: Tensor, n: number) => new Float32Array(n).fill(t.dataSync()[0]); // a scalar for every channel
   const A = -Math.exp(a.ALog.dataSync()[0]); // a = −exp(A_log)
   const s: ScanDims = {
-    batch: b, dInner: d, dState: N, L, deltaAlong: 'channel', bFixed: false, cFixed: false,
-    hasD: a.D !== undefined, hasZ: false, hasBias: true, softplus: true, disc: a.bDiscretization ?? 'euler',
+    batch: b,
+    dInner: d,
+    dState: N,
+    L,
+    deltaAlong: 'channel',
+    bFixed: false,
+    cFixed: false,
+    hasD: a.D !== undefined,
+    hasZ: false,
+    hasBias: true,
+    softplus: true,
+    disc: a.bDiscretization ?? 'euler',
     timeMajor: { stride: N, bOffset: 0, cOffset: 0, deltaConstant },
   };
   const x = {
-    u: data(a.x, 'u', [b, L, d]), delta, A: new Float32Array(d * N).fill(A), B: data(a.B, 'B', [b, L, N]), C: data(a.C, 'C', [b, L, N]),
-    D: a.D ? one(a.D, d) : undefined, deltaBias: one(a.dtBias, d),
+    u: data(a.x, 'u', [b, L, d]),
+    delta,
+    A: new Float32Array(d * N).fill(A),
+    B: data(a.B, 'B', [b, L, N]),
+    C: data(a.C, 'C', [b, L, N]),
+    D: a.D ? one(a.D, d) : undefined,
+    deltaBias: one(a.dtBias, d),
   };
   assertFinite(x.A, 'A', [d, N]);
   return tf.tensor3d(fusedForward(s, x, false).out, [b, L, d]); // out is [b, L, d] in this layout

@@ -11,7 +11,13 @@ import { type FusedForward, type FusedGrads, fusedForward } from './scanForward.
  * Reverse-mode pass. `gOut` [b,d,L]; `gLast` [b,d,n] or undefined.
  * Adjoint recurrence: ḡ_t = ∂L/∂h_t = e^{Δ̄_{t+1} A} ḡ_{t+1} + gy_t C_t.
  */
-export function fusedBackward(s: ScanDims, x: ScanArrays, f: FusedForward, gOut: Float32Array, gLast?: Float32Array): FusedGrads {
+export function fusedBackward(
+  s: ScanDims,
+  x: ScanArrays,
+  f: FusedForward,
+  gOut: Float32Array,
+  gLast?: Float32Array,
+): FusedGrads {
   const { batch, dInner: Dn, dState: N, L } = s;
   if (s.timeMajor) throw new Error('internal: fusedBackward takes the reference layout only');
   const full = f.states && f.decay && (!x.z || f.yPre) ? f : fusedForward(s, x, true);
@@ -91,7 +97,15 @@ export function fusedBackward(s: ScanDims, x: ScanArrays, f: FusedForward, gOut:
       if (gD) gD[d] += gDacc;
     }
   }
-  return { ...chainDelta(s, x, gdtT), u: gu, z: gz, A: Float32Array.from(gA), B: fromTimeMajor(s, gBt, s.bFixed), C: fromTimeMajor(s, gCt, s.cFixed), D: gD && Float32Array.from(gD) };
+  return {
+    ...chainDelta(s, x, gdtT),
+    u: gu,
+    z: gz,
+    A: Float32Array.from(gA),
+    B: fromTimeMajor(s, gBt, s.bFixed),
+    C: fromTimeMajor(s, gCt, s.cFixed),
+    D: gD && Float32Array.from(gD),
+  };
 }
 
 function fromTimeMajor(s: ScanDims, g: Float64Array, fixed: boolean): Float32Array {

@@ -41,7 +41,8 @@ const softplusIf = (s: ScanDims, v: number) => (s.softplus ? softplus(v) : v);
 function discretizedDelta(s: ScanDims, x: ScanArrays): Float64Array {
   const size = deltaSize(s);
   const X = size / (s.batch * s.L);
-  if (s.timeMajor?.deltaConstant) return Float64Array.from(x.delta, (v, c) => softplusIf(s, v + (x.deltaBias ? x.deltaBias[c] : 0))); // [d]
+  if (s.timeMajor?.deltaConstant)
+    return Float64Array.from(x.delta, (v, c) => softplusIf(s, v + (x.deltaBias ? x.deltaBias[c] : 0))); // [d]
   const raw = new Float64Array(size);
   if (s.timeMajor) {
     const Dn = s.dInner; // [b, L, d]: runs of equal Δ are along t, i.e. per channel
@@ -153,4 +154,3 @@ export function fusedForward(s: ScanDims, x: ScanArrays, keepForBackward: boolea
   }
   return { out, lastState, dtT, states, decay, yPre };
 }
-

@@ -52,7 +52,12 @@ export function sparsePlan(W: Tensor): SparsePlan | undefined {
   return weightPlan(W).plan;
 }
 
-function planOf(w: Float32Array, [out, inp]: [number, number], density: number, share: number): { plan: SparsePlan | undefined; allZero: boolean } {
+function planOf(
+  w: Float32Array,
+  [out, inp]: [number, number],
+  density: number,
+  share: number,
+): { plan: SparsePlan | undefined; allZero: boolean } {
   let nnz = 0;
   const used = new Uint8Array(inp);
   for (let o = 0; o < out; o++) {
@@ -106,7 +111,12 @@ export function sparseLinear(plan: SparsePlan, xs: Float32Array, m: number, bias
 }
 
 /** The scatter shortcut on host data: y [m, out]. */
-export function scatterLinear(plan: Extract<SparsePlan, { kind: 'scatter' }>, xs: Float32Array, m: number, bias?: Float32Array): Float32Array {
+export function scatterLinear(
+  plan: Extract<SparsePlan, { kind: 'scatter' }>,
+  xs: Float32Array,
+  m: number,
+  bias?: Float32Array,
+): Float32Array {
   const { out, inp, start, row, val } = plan;
   const y = new Float32Array(m * out);
   const acc = new Float64Array(out);

@@ -16,13 +16,19 @@ export const softplusTorch = (x: Tensor): Tensor => tf.relu(x).add(tf.log1p(tf.e
 
 /** `f(x)` as a constant for autodiff (tfjs has no gradient for comparisons such as Less). */
 const constantOf = (f: (x: Tensor) => Tensor) =>
-  tf.customGrad(((x: Tensor) => ({ value: f(x), gradFunc: () => tf.zerosLike(x) })) as unknown as Parameters<typeof tf.customGrad>[0]);
+  tf.customGrad(((x: Tensor) => ({ value: f(x), gradFunc: () => tf.zerosLike(x) })) as unknown as Parameters<
+    typeof tf.customGrad
+  >[0]);
 const isSmall = constantOf((x) => x.abs().less(1e-2));
 
 /** Δ·(e^{x} − 1)/x with x = ΔA, i.e. (e^{ΔA} − 1)/A: a 5-term series near 0, exp elsewhere. */
 function zohCoefTensor(dt4: Tensor, x: Tensor, A4: Tensor): Tensor {
   const small = isSmall(x) as Tensor;
-  const series = dt4.mul(tf.scalar(1).add(x.mul(tf.scalar(1 / 2).add(x.mul(tf.scalar(1 / 6).add(x.mul(tf.scalar(1 / 24).add(x.div(120)))))))));
+  const series = dt4.mul(
+    tf
+      .scalar(1)
+      .add(x.mul(tf.scalar(1 / 2).add(x.mul(tf.scalar(1 / 6).add(x.mul(tf.scalar(1 / 24).add(x.div(120)))))))),
+  );
   const Asafe = tf.where(small, tf.onesLike(x), tf.broadcastTo(A4, x.shape));
   return tf.where(small, series, tf.exp(x).sub(1).div(Asafe));
 }
@@ -31,7 +37,11 @@ function zohCoefTensor(dt4: Tensor, x: Tensor, A4: Tensor): Tensor {
 export function hillisSteeleScan(a: Tensor, b: Tensor): Tensor {
   const L = a.shape[a.rank - 1];
   const pads = (k: number): [number, number][] => a.shape.map((_, i) => (i === a.rank - 1 ? [k, 0] : [0, 0]));
-  const head = (x: Tensor, k: number) => x.slice(x.shape.map(() => 0), x.shape.map((s, i) => (i === x.rank - 1 ? L - k : s)));
+  const head = (x: Tensor, k: number) =>
+    x.slice(
+      x.shape.map(() => 0),
+      x.shape.map((s, i) => (i === x.rank - 1 ? L - k : s)),
+    );
   for (let k = 1; k < L; k *= 2) {
     b = b.add(a.mul(tf.pad(head(b, k), pads(k), 0)));
     if (2 * k < L) a = a.mul(tf.pad(head(a, k), pads(k), 1));
@@ -44,7 +54,8 @@ export function tensorScan(s: ScanDims, x: SelectiveScanArgs): { out: Tensor; la
   return tf.tidy(() => {
     const ax = s.deltaAlong;
     let dt = x.delta;
-    if (x.deltaBias) dt = dt.add(x.deltaBias.reshape(ax === 'channel' ? [1, D, 1] : ax === 'state' ? [1, N, 1] : [1, D, N, 1]));
+    if (x.deltaBias)
+      dt = dt.add(x.deltaBias.reshape(ax === 'channel' ? [1, D, 1] : ax === 'state' ? [1, N, 1] : [1, D, N, 1]));
     if (s.softplus) dt = softplusTorch(dt);
     const dt4 = ax === 'channel' ? dt.reshape([b, D, 1, L]) : ax === 'state' ? dt.reshape([b, 1, N, L]) : dt;
     const A4 = x.A.reshape([1, D, N, 1]);
