@@ -3,7 +3,7 @@
  * Broadcast axes get stride 0, so one indexing rule serves every layout variant
  * (fixed vs input-dependent B/C, Δ along channels, states, or both).
  */
-import type { ScanDims } from '../../core/types.js';
+import type { BDiscretization, ScanDims, TimeMajor } from '../../core/types.js';
 
 /** Strides along (batch, channel d, state n, time t). */
 export type Strides = readonly [number, number, number, number];
@@ -106,6 +106,36 @@ export function rowLayout(s: ScanDims, b: number, d: number) {
     cBase: s.cFixed ? d * N : b * L * N,
     cT: s.cFixed ? 0 : N,
     so: (b * Dn + d) * L * N, // states, decay
+  };
+}
+
+/**
+ * Dims of a host inner op's scan (kernels/cpu/s6Inner.ts, kernels/cpu/mamba2Inner.ts): Δ per channel with a bias
+ * and softplus, input-dependent B and C, no gate z, arrays in the model's time-major layout `tm`.
+ */
+export function timeMajorDims(
+  batch: number,
+  dInner: number,
+  dState: number,
+  L: number,
+  hasD: boolean,
+  disc: BDiscretization,
+  tm: TimeMajor,
+): ScanDims {
+  return {
+    batch,
+    dInner,
+    dState,
+    L,
+    deltaAlong: 'channel',
+    bFixed: false,
+    cFixed: false,
+    hasD,
+    hasZ: false,
+    hasBias: true,
+    softplus: true,
+    disc,
+    timeMajor: tm,
   };
 }
 

@@ -8,8 +8,9 @@
  */
 import type { Tensor } from '@tensorflow/tfjs';
 import { tf } from '../../../backend.js';
-import type { Mamba2InnerArgs, ScanDims } from '../../core/types.js';
+import type { Mamba2InnerArgs } from '../../core/types.js';
 import { assertFinite } from '../../core/validate.js';
+import { timeMajorDims } from './layout.js';
 import { fusedForward } from './scanForward.js';
 
 export function mamba2InnerHost(a: Mamba2InnerArgs): Tensor {
@@ -26,21 +27,8 @@ export function mamba2InnerHost(a: Mamba2InnerArgs): Tensor {
   if (!deltaConstant) for (let i = 0; i < b * L; i++) delta.fill(dt[i], i * d, (i + 1) * d);
   const one = (t: Tensor, n: number) => new Float32Array(n).fill(t.dataSync()[0]); // a scalar for every channel
   const A = -Math.exp(a.ALog.dataSync()[0]); // a = −exp(A_log)
-  const s: ScanDims = {
-    batch: b,
-    dInner: d,
-    dState: N,
-    L,
-    deltaAlong: 'channel',
-    bFixed: false,
-    cFixed: false,
-    hasD: a.D !== undefined,
-    hasZ: false,
-    hasBias: true,
-    softplus: true,
-    disc: a.bDiscretization ?? 'euler',
-    timeMajor: { stride: N, bOffset: 0, cOffset: 0, deltaConstant },
-  };
+  const tm = { stride: N, bOffset: 0, cOffset: 0, deltaConstant }; // B, C: their own [b, L, N]
+  const s = timeMajorDims(b, d, N, L, a.D !== undefined, a.bDiscretization ?? 'euler', tm);
   const x = {
     u: data(a.x, 'u', [b, L, d]),
     delta,

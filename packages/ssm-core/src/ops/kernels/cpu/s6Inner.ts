@@ -11,8 +11,9 @@
  */
 import type { Tensor } from '@tensorflow/tfjs';
 import { tf } from '../../../backend.js';
-import type { S6InnerArgs, ScanDims } from '../../core/types.js';
+import type { S6InnerArgs } from '../../core/types.js';
 import { assertFinite } from '../../core/validate.js';
+import { timeMajorDims } from './layout.js';
 import { fusedForward } from './scanForward.js';
 import { scatterLinear, sparseLinear, weightPlan } from './sparseLinear.js';
 
@@ -29,21 +30,8 @@ export function s6InnerHost(a: S6InnerArgs, R: number, N: number): Tensor {
     ? new Float32Array(d)
     : dtProj(xdbl, b * L, W, a.dtProjWeight.dataSync() as Float32Array, d, R); // [d] | [b, L, d]
   const A = Float32Array.from(a.ALog.dataSync(), (v) => -Math.exp(v)); // A = −exp(A_log)
-  const s: ScanDims = {
-    batch: b,
-    dInner: d,
-    dState: N,
-    L,
-    deltaAlong: 'channel',
-    bFixed: false,
-    cFixed: false,
-    hasD: a.D !== undefined,
-    hasZ: false,
-    hasBias: true,
-    softplus: true,
-    disc: a.bDiscretization ?? 'euler',
-    timeMajor: { stride: W, bOffset: R, cOffset: R + N, deltaConstant }, // B, C read in place from xdbl
-  };
+  const tm = { stride: W, bOffset: R, cOffset: R + N, deltaConstant }; // B, C read in place from xdbl
+  const s = timeMajorDims(b, d, N, L, a.D !== undefined, a.bDiscretization ?? 'euler', tm);
   const x = {
     u,
     delta,
