@@ -3,8 +3,8 @@
  * and the analytic constructions, without the Node-only parts (file I/O, checkpoints, the trainer's
  * metrics files, worker-thread jobs, the CLI). Backend selection is the same as in Node minus the native
  * packages: wasm (call `setWasmPaths` from '@tensorflow/tfjs-backend-wasm' before importing this module
- * if the .wasm files are not next to the page), then WebGL, then cpu. Everything here is also exported
- * by the main entry.
+ * if the .wasm files are not next to the page), then WebGL, then cpu. The main entry (index.ts) re-exports
+ * everything here.
  */
 export {
   tf,
