@@ -13,6 +13,7 @@
 import type { Tensor } from '@tensorflow/tfjs';
 import { tf } from '../backend.js';
 import { configError, valueError } from '../errors.js';
+import { positiveInt } from '../validate.js';
 import { MIXERS, type MixerContext, type MixerInternals, type MixerKind } from '../mixers/index.js';
 import { embeddingLookup } from '../nn/layers.js';
 import { init, linearSpecs, type ParamSpec } from '../nn/params.js';
@@ -87,20 +88,16 @@ export interface ForwardInternals {
 }
 
 const ACTS: Activation[] = ['silu', 'relu', 'identity', 'sigmoid'];
-const posInt = (v: unknown, name: string) => {
-  if (!Number.isInteger(v) || (v as number) < 1)
-    throw configError(`config.${name}`, 'a positive integer', JSON.stringify(v));
-};
 
 /** Check a {@link MambaConfig} and fill in its defaults; a bad field is a ConfigError naming it. */
 export function resolveConfig(c: MambaConfig): ResolvedMambaConfig {
   if (c == null || typeof c !== 'object')
     throw configError('config', 'an object {vocabSize, dModel, dState, ...}', String(c));
-  posInt(c.vocabSize, 'vocabSize');
+  positiveInt(c.vocabSize, 'config.vocabSize');
   const numClasses = c.numClasses ?? c.vocabSize;
-  posInt(numClasses, 'numClasses');
-  posInt(c.dModel, 'dModel');
-  posInt(c.dState, 'dState');
+  positiveInt(numClasses, 'config.numClasses');
+  positiveInt(c.dModel, 'config.dModel');
+  positiveInt(c.dState, 'config.dState');
   const mixer = c.mixer ?? 's6';
   if (!(mixer in MIXERS)) throw configError('config.mixer', Object.keys(MIXERS).join(' | '), JSON.stringify(mixer));
   const act = (a: unknown, name: string): Activation => {
@@ -112,7 +109,7 @@ export function resolveConfig(c: MambaConfig): ResolvedMambaConfig {
     c.conv === false
       ? false
       : { kernelSize: c.conv?.kernelSize ?? 4, activation: act(c.conv?.activation, 'config.conv.activation') };
-  if (conv) posInt(conv.kernelSize, 'conv.kernelSize');
+  if (conv) positiveInt(conv.kernelSize, 'config.conv.kernelSize');
   const gate = c.gate === false ? false : { activation: act(c.gate?.activation, 'config.gate.activation') };
   const pe = c.positionalEncoding
     ? { scale: typeof c.positionalEncoding === 'object' ? (c.positionalEncoding.scale ?? 1) : 1 }
@@ -129,7 +126,7 @@ export function resolveConfig(c: MambaConfig): ResolvedMambaConfig {
   if (!['euler', 'zoh', 'identity'].includes(discretization))
     throw configError('config.discretization', "'euler' | 'zoh' | 'identity'", JSON.stringify(discretization));
   const dtRank = c.dtRank === undefined || c.dtRank === 'auto' ? Math.ceil(c.dModel / 16) : c.dtRank;
-  posInt(dtRank, 'dtRank');
+  positiveInt(dtRank, 'config.dtRank');
   const impl = c.impl ?? 'auto';
   if (!['auto', 'fused', 'tensor'].includes(impl))
     throw configError('config.impl', "'auto' | 'fused' | 'tensor'", JSON.stringify(impl));

@@ -34,6 +34,7 @@
 import type { Tensor } from '@tensorflow/tfjs';
 import { tf } from '../backend.js';
 import { checkpointError, configError, fmtShape, shapeError } from '../errors.js';
+import { positiveInt } from '../validate.js';
 import { embeddingLookup } from '../nn/layers.js';
 import { linear } from '../ops/linear.js';
 import { init, linearSpecs, type ParamSpec } from '../nn/params.js';
@@ -92,22 +93,18 @@ export const LAYER_NORM_EPS = 1e-5;
 export const CAUSAL_MASK_VALUE = -1e9;
 
 const ACTIVATIONS: TransformerActivation[] = ['gelu', 'relu'];
-const posInt = (v: unknown, name: string) => {
-  if (!Number.isInteger(v) || (v as number) < 1)
-    throw configError(`config.${name}`, 'a positive integer', JSON.stringify(v));
-};
 
 /** Check a {@link TransformerConfig} and fill in its defaults; a bad field is a ConfigError naming it. */
 export function resolveTransformerConfig(c: TransformerConfig): ResolvedTransformerConfig {
   if (c == null || typeof c !== 'object')
     throw configError('config', 'an object {vocabSize, dModel, maxLen, ...}', String(c));
-  posInt(c.vocabSize, 'vocabSize');
+  positiveInt(c.vocabSize, 'config.vocabSize');
   const numClasses = c.numClasses ?? c.vocabSize;
-  posInt(numClasses, 'numClasses');
-  posInt(c.dModel, 'dModel');
-  posInt(c.maxLen, 'maxLen');
+  positiveInt(numClasses, 'config.numClasses');
+  positiveInt(c.dModel, 'config.dModel');
+  positiveInt(c.maxLen, 'config.maxLen');
   const numHeads = c.numHeads ?? 1;
-  posInt(numHeads, 'numHeads');
+  positiveInt(numHeads, 'config.numHeads');
   if (c.dModel % numHeads !== 0)
     throw configError('config.numHeads', `a divisor of config.dModel = ${c.dModel}`, String(numHeads));
   const layerNorm = c.layerNorm ?? true;
@@ -117,7 +114,7 @@ export function resolveTransformerConfig(c: TransformerConfig): ResolvedTransfor
     if (c.mlp === null || typeof c.mlp !== 'object')
       throw configError('config.mlp', 'false or { hidden?, activation? }', JSON.stringify(c.mlp));
     const hidden = c.mlp.hidden ?? 4 * c.dModel;
-    posInt(hidden, 'mlp.hidden');
+    positiveInt(hidden, 'config.mlp.hidden');
     const activation = c.mlp.activation ?? 'gelu';
     if (!ACTIVATIONS.includes(activation))
       throw configError('config.mlp.activation', ACTIVATIONS.join(' | '), JSON.stringify(activation));
