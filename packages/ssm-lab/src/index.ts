@@ -6,7 +6,6 @@
  */
 export {
   MODEL_NAMES,
-  MODEL_ALIASES,
   MODELS,
   modelName,
   modelSpec,

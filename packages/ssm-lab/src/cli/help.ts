@@ -28,8 +28,7 @@ Model options
                     Tab. 1 (embedding → SSM → linear, no conv, no gate):
                       mamba+pe | mamba | s4d | s4d+pe | transformer (1-layer causal softmax attention)
                     Fig. 2 / Fig. 3 (conv k=4 silu):
-                      mamba-conv (gate off) | mamba2 (gate off) | mamba-s4d (gate silu) | mamba-delta-t (gate off;
-                      also mamba-dt)
+                      mamba-conv (gate off) | mamba2 (gate off) | mamba-s4d (gate silu) | mamba-delta-t (gate off)
                     other blocks (conv k=4 silu, gate silu): mamba-block | linear-attention
   --d D  --N N      embedding and state size (default 32 and 8; transformer d 16)
   --conv K | off    short causal conv kernel size;  --conv-act silu|relu|identity

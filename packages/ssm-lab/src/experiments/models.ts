@@ -15,7 +15,7 @@
  *   mamba-block       Mamba block      —               S6 with conv k = 4 and gate silu (mamba_ssm's block)
  *   linear-attention  linear attention —               linear attention mixer, conv k = 4, gate silu
  *
- * Accepted alias: `mamba-dt` = `mamba-delta-t` (the spelling of results files written by ssm-core 0.1).
+ * One spelling per model; ssm-core 0.1's sweep spellings (`mamba-dt`, …) map through LEGACY_SWEEP_NAMES.
  * Sizes: `d` and `N` are the embedding and state size (default 32 and 8; the Transformer's d is 16).
  */
 import { configError, validate, type MambaConfig, type ModelSpec } from 'ssm-core';
@@ -35,9 +35,6 @@ export const MODEL_NAMES = [
 ] as const;
 
 export type ModelName = (typeof MODEL_NAMES)[number];
-
-/** Other spellings that name the same model. */
-export const MODEL_ALIASES: Readonly<Record<string, ModelName>> = { 'mamba-dt': 'mamba-delta-t' };
 
 /** The part of a Mamba block a name fixes (sizes and the vocabulary come from the experiment). */
 export type BlockFields = Pick<MambaConfig, 'mixer' | 'conv' | 'gate' | 'positionalEncoding'>;
@@ -156,10 +153,9 @@ export const MODELS: Readonly<Record<ModelName, ModelEntry>> = {
   },
 };
 
-/** The canonical name of `value` (a name or an alias); a ConfigError naming `arg` otherwise. */
+/** `value` as a name of the table; a ConfigError naming `arg` otherwise. */
 export function modelName(value: unknown, arg = 'model', quote = false): ModelName {
   if (typeof value === 'string' && (MODEL_NAMES as readonly string[]).includes(value)) return value as ModelName;
-  if (typeof value === 'string' && Object.hasOwn(MODEL_ALIASES, value)) return MODEL_ALIASES[value];
   const q = (s: string) => (quote ? `"${s}"` : s);
   throw configError(arg, MODEL_NAMES.map(q).join(' | '), validate.show(value));
 }

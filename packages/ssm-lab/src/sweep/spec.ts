@@ -19,7 +19,7 @@
  *   mamba-conv     S6 mixer, gate off (Thm. 2's setting; Fig. 3's baseline)
  *   mamba2         single-head Mamba-2 mixer, gate off (Thm. 3)
  *   mamba-s4d      "Mamba-S4D": the full Mamba block with the S6 layer swapped for S4D, gate on (Thm. 4)
- *   mamba-delta-t  Mamba-Δ⊤ (Eq. 15), gate off (Lem. 3); also spelled mamba-dt
+ *   mamba-delta-t  Mamba-Δ⊤ (Eq. 15), gate off (Lem. 3)
  * `overrides` sets any MambaConfig field of an architecture (e.g. `{ "conv": false }`).
  *
  * Spec files of ssm-core 0.1 named the model `"arch"`, with other names for the same words (its "mamba"
