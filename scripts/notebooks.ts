@@ -287,7 +287,8 @@ async function main(): Promise<number> {
   for (const f of files) {
     const r = results.get(f)!;
     console.log(
-      `| ${f} | ${r.cached ? 'cached' : fmt(r.summary.seconds)} | ${r.cached ? '—' : r.summary.cells.length} | ${r.plots} | ${r.summary.ok ? 'ok' : 'FAILED'} |`,
+      `| ${f} | ${r.cached ? 'cached' : fmt(r.summary.seconds)} | ${r.cached ? '—' : r.summary.cells.length} ` +
+        `| ${r.plots} | ${r.summary.ok ? 'ok' : 'FAILED'} |`,
     );
   }
   const failed = files.filter((f) => !results.get(f)!.summary.ok);

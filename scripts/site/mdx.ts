@@ -213,7 +213,8 @@ export function escapeMarkdown(md: string): string {
 }
 
 const GREEK =
-  'alpha α beta β gamma γ delta δ epsilon ε zeta ζ eta η theta θ iota ι kappa κ lambda λ mu μ nu ν xi ξ pi π rho ρ sigma σ tau τ phi φ chi χ psi ψ omega ω Gamma Γ Delta Δ Theta Θ Lambda Λ Xi Ξ Pi Π Sigma Σ Phi Φ Psi Ψ Omega Ω';
+  'alpha α beta β gamma γ delta δ epsilon ε zeta ζ eta η theta θ iota ι kappa κ lambda λ mu μ nu ν xi ξ pi π ' +
+  'rho ρ sigma σ tau τ phi φ chi χ psi ψ omega ω Gamma Γ Delta Δ Theta Θ Lambda Λ Xi Ξ Pi Π Sigma Σ Phi Φ Psi Ψ Omega Ω';
 const TEX_SYMBOLS: Record<string, string> = {
   ...Object.fromEntries(
     GREEK.split(' ').reduce<string[][]>((acc, w, i, a) => (i % 2 ? acc : [...acc, [w, a[i + 1]]]), []),

@@ -161,7 +161,9 @@ export function convertNotebook(nb: Notebook, opts: ConvertOptions): Converted {
   let images = 0;
   let executedAt: string | undefined;
 
-  const header = `<NotebookHeader notebook=${jsString(`${name}.ipynb`)} quick={${Boolean(opts.quick)}} ok={${opts.ok !== false}}${opts.executed === false ? ' executed={false}' : ''} />`;
+  const header =
+    `<NotebookHeader notebook=${jsString(`${name}.ipynb`)} quick={${Boolean(opts.quick)}} ok={${opts.ok !== false}}` +
+    `${opts.executed === false ? ' executed={false}' : ''} />`;
   const placeHeader = () => {
     if (!headerPlaced) body.push(header);
     headerPlaced = true;
@@ -374,13 +376,15 @@ export function main(argv = process.argv.slice(2)): number {
     }
     keepStatic.add(f);
     if (writeIfChanged(join(o.static, f), readFileSync(src))) changed++;
-    console.log(
-      `  ${f} → ${relative(ROOT, join(o.out, `${name}.mdx`))}  (${ran ? `${r.figures} figure${r.figures === 1 ? '' : 's'}` : 'NOT EXECUTED: code and prose only'}${ran && entry && !entry.ok ? ', execution FAILED' : ''})`,
-    );
+    const what = ran ? `${r.figures} figure${r.figures === 1 ? '' : 's'}` : 'NOT EXECUTED: code and prose only';
+    const failed = ran && entry && !entry.ok ? ', execution FAILED' : '';
+    console.log(`  ${f} → ${relative(ROOT, join(o.out, `${name}.mdx`))}  (${what}${failed})`);
   }
   if (!chosen.length && !unexecuted.length) {
     // keep the chapters sidebar non-empty and every link valid
-    const placeholder = `---\ntitle: Chapters\nslug: /chapters\ncustom_edit_url: null\n---\n\nNo executed notebooks yet. Run \`npm run notebooks\` (or \`NOTEBOOK_QUICK=1 npm run notebooks\`), then rebuild the site.\n`;
+    const placeholder =
+      `---\ntitle: Chapters\nslug: /chapters\ncustom_edit_url: null\n---\n\n` +
+      `No executed notebooks yet. Run \`npm run notebooks\` (or \`NOTEBOOK_QUICK=1 npm run notebooks\`), then rebuild the site.\n`;
     keepOut.add('index.md');
     if (writeIfChanged(join(o.out, 'index.md'), placeholder)) changed++;
   }

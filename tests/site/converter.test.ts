@@ -234,7 +234,8 @@ describe('convertNotebook', () => {
   it('compiles hostile markdown', async () => {
     const hostile = nb(
       md(
-        '# T\n\n{ } < > <b>bold</b> <3 a<b x{y}z\n\n$\\{a\\} < \\left\\{ b \\right.$\n\n$$\n\\begin{cases} 1 & x<0 \\\\ 0 & x \\ge 0 \\end{cases}\n$$\n\nexport default 1\n\n<br>',
+        '# T\n\n{ } < > <b>bold</b> <3 a<b x{y}z\n\n$\\{a\\} < \\left\\{ b \\right.$\n\n' +
+          '$$\n\\begin{cases} 1 & x<0 \\\\ 0 & x \\ge 0 \\end{cases}\n$$\n\nexport default 1\n\n<br>',
       ),
     );
     await compiles(convertNotebook(hostile, { name: '10-hostile' }).mdx);

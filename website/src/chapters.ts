@@ -68,19 +68,25 @@ export const CLAIMS: Claim[] = [
   },
   {
     title: 'S6 can represent Haar wavelets',
-    text: 'An S6 layer can approximate projections onto Haar wavelets arbitrarily well, which gives it an edge over S4D on discontinuous (piecewise-constant) functions.',
+    text:
+      'An S6 layer can approximate projections onto Haar wavelets arbitrarily well, which gives it an edge over S4D ' +
+      'on discontinuous (piecewise-constant) functions.',
     where: 'Thm. 1, Cor. 1',
     chapters: ['02'],
   },
   {
     title: 'Memory decays — and S6 can counteract it',
-    text: 'The sensitivity of the state to past inputs decays exponentially; by choosing Δ per token S6 can hold a value (KEEP n-TH with a positional encoding), while S4D cannot.',
+    text:
+      'The sensitivity of the state to past inputs decays exponentially; by choosing Δ per token S6 can hold a value ' +
+      '(KEEP n-TH with a positional encoding), while S4D cannot.',
     where: 'Lem. 1–2, Cor. 2, Tab. 1, Fig. 1',
     chapters: ['03', '04'],
   },
   {
     title: 'Exact MQAR solutions with explicit model sizes',
-    text: 'One-layer Mamba, Mamba-2 and Mamba with an S4D mixer solve MQAR exactly, with the embedding and state sizes the constructions prescribe; the bounds are close to what training needs.',
+    text:
+      'One-layer Mamba, Mamba-2 and Mamba with an S4D mixer solve MQAR exactly, with the embedding and state sizes ' +
+      'the constructions prescribe; the bounds are close to what training needs.',
     where: 'Thm. 2–4, Tab. 3',
     chapters: ['05'],
   },

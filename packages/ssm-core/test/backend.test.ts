@@ -12,7 +12,8 @@ const probe = (env: Record<string, string>) =>
       '--import',
       'tsx',
       '-e',
-      "import('./src/index.ts').then(async (m) => { try { const i = await m.ready(); console.log(JSON.stringify(i)); } catch (e) { console.log(JSON.stringify({ error: e.message, argument: e.argument })); } })",
+      "import('./src/index.ts').then(async (m) => { try { const i = await m.ready(); console.log(JSON.stringify(i)); } " +
+        'catch (e) { console.log(JSON.stringify({ error: e.message, argument: e.argument })); } })',
     ],
     {
       cwd: root,

@@ -119,7 +119,8 @@ function merge(base: Record<string, unknown>, over: Record<string, unknown>): Re
 function checkFigure(fig: Figure): void {
   if (fig == null || typeof fig !== 'object' || !Array.isArray(fig.data)) {
     throw new TypeError(
-      `ssm-plot: a figure is {data: Trace[], layout?, config?}; got ${fig === null ? 'null' : typeof fig}${fig && typeof fig === 'object' ? ` with data ${typeof (fig as Figure).data}` : ''}`,
+      `ssm-plot: a figure is {data: Trace[], layout?, config?}; got ${fig === null ? 'null' : typeof fig}` +
+        (fig && typeof fig === 'object' ? ` with data ${typeof (fig as Figure).data}` : ''),
     );
   }
   fig.data.forEach((t, i) => {

@@ -315,7 +315,8 @@ function formatReport(r: SweepReport): string {
     .map(([k, v]) => `${k === 'vocabSize' ? '|V|' : k}=${v}`)
     .join(', ');
   parts.push(
-    `Sweep ${r.sweeps.join(' + ')} — ${r.task === 'mqar' ? 'MQAR (Fig. 2)' : 'INDUCTION HEADS (Fig. 3)'}, ${info}; ${r.cells} finished cells; accuracy = best over seeds`,
+    `Sweep ${r.sweeps.join(' + ')} — ${r.task === 'mqar' ? 'MQAR (Fig. 2)' : 'INDUCTION HEADS (Fig. 3)'}, ${info}; ` +
+      `${r.cells} finished cells; accuracy = best over seeds`,
   );
   for (const p of r.panels) {
     const head = [`d \\ ${r.sizeAxis}`, ...p.x.map((s) => `${s} (N=${p.N[s]})`)];
@@ -329,8 +330,9 @@ function formatReport(r: SweepReport): string {
         }),
       ];
     });
+    const boundPoints = p.bound?.points.map((b) => `${r.sizeAxis}=${b.size}: ${b.d ?? '—'}`).join(', ');
     const boundLine = p.bound
-      ? `bound (${p.bound.theorem}, d = ${p.bound.expr}, constant 1, log₂): ${p.bound.points.map((b) => `${r.sizeAxis}=${b.size}: ${b.d ?? '—'}`).join(', ')}  (· marks d below it)`
+      ? `bound (${p.bound.theorem}, d = ${p.bound.expr}, constant 1, log₂): ${boundPoints}  (· marks d below it)`
       : 'no theorem bound for this architecture/task';
     parts.push(`${p.label}\n${pad([head, ...rows])}\n${boundLine}`);
   }
@@ -355,8 +357,10 @@ function formatReport(r: SweepReport): string {
     s.verdict,
   ]);
   parts.push(
-    `Smallest d reaching ${thr} vs the theorem's bound (bound = the paper's expression with constant 1 and log₂; construction d = what the explicit weights in src/constructions use;\n` +
-      `vs bound: below = solved with d < bound, tight = the smallest grid d ≥ bound and every smaller grid d failed, above = needed a larger d)\n${pad([head, ...rows])}`,
+    `Smallest d reaching ${thr} vs the theorem's bound (bound = the paper's expression with constant 1 and log₂; ` +
+      `construction d = what the explicit weights in src/constructions use;\n` +
+      `vs bound: below = solved with d < bound, tight = the smallest grid d ≥ bound and every smaller grid d failed, ` +
+      `above = needed a larger d)\n${pad([head, ...rows])}`,
   );
   if (r.comparison) {
     const c = r.comparison;
@@ -371,12 +375,14 @@ function formatReport(r: SweepReport): string {
       }),
     ]);
     parts.push(
-      `Mamba vs Mamba-Δ⊤ (best over seeds)\n${pad([h, ...body])}\nMamba-Δ⊤ ≥ Mamba (within ${c.tolerance}) in ${c.deltaTAtLeastAsGood} of ${c.compared} (|V|, d) cells`,
+      `Mamba vs Mamba-Δ⊤ (best over seeds)\n${pad([h, ...body])}\n` +
+        `Mamba-Δ⊤ ≥ Mamba (within ${c.tolerance}) in ${c.deltaTAtLeastAsGood} of ${c.compared} (|V|, d) cells`,
     );
   }
   const t = r.timing;
   parts.push(
-    `Compute: ${t.cells} cells, ${t.trainSeconds.toFixed(0)} s of training wall time, ${t.cpuSeconds.toFixed(0)} CPU-s in workers (mean ${(t.cpuSeconds / Math.max(1, t.cells)).toFixed(1)} CPU-s per cell)`,
+    `Compute: ${t.cells} cells, ${t.trainSeconds.toFixed(0)} s of training wall time, ` +
+      `${t.cpuSeconds.toFixed(0)} CPU-s in workers (mean ${(t.cpuSeconds / Math.max(1, t.cells)).toFixed(1)} CPU-s per cell)`,
   );
   return parts.join('\n\n');
 }

@@ -15,7 +15,8 @@ export function table1Markdown(results: readonly JobResult[]): string {
   for (const r of results) {
     const p = paper.get(r.label)!;
     lines.push(
-      `| ${r.label} | ${r.accuracy.toFixed(3)} | ${p.paperAccuracy.toFixed(2)} | ${r.params} (${fmtK(r.params)}) | ${fmtK(p.paperParams)} | ${r.steps} | ${r.seconds.toFixed(0)} s |`,
+      `| ${r.label} | ${r.accuracy.toFixed(3)} | ${p.paperAccuracy.toFixed(2)} | ${r.params} (${fmtK(r.params)}) ` +
+        `| ${fmtK(p.paperParams)} | ${r.steps} | ${r.seconds.toFixed(0)} s |`,
     );
   }
   return lines.join('\n');

@@ -111,7 +111,8 @@ function printChecks(): void {
   const minExact = Math.min(...l2.rows.map((r) => r.minRatioExact)),
     minPaper = Math.min(...l2.rows.map((r) => r.minRatioPaper));
   console.log(
-    `Lem. 2 (S6, λΣΔ = c = ${f(l2.c)} over L = ${l2.L}): min_t,j |∂h_t/∂x_j| / (e^{−c}|∂h_j/∂x_j|) = ${f(minExact)}; / (e^{−c}|∂(BΔx)_j/∂x_j|) (Eq. 13) = ${f(minPaper)}`,
+    `Lem. 2 (S6, λΣΔ = c = ${f(l2.c)} over L = ${l2.L}): min_t,j |∂h_t/∂x_j| / (e^{−c}|∂h_j/∂x_j|) = ${f(minExact)}; ` +
+      `/ (e^{−c}|∂(BΔx)_j/∂x_j|) (Eq. 13) = ${f(minPaper)}`,
   );
 }
 

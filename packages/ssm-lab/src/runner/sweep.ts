@@ -167,7 +167,8 @@ export async function runSweep(o: RunSweepOptions): Promise<RunSweepSummary> {
           const eta = remaining > 0 ? (elapsed / finished) * remaining : 0;
           const r = reply.result;
           log(
-            `[${done.size + finished}/${mine.length}] ${cell.label}: acc ${r.accuracy.toFixed(4)} · ${r.steps} steps, ${r.seconds.toFixed(0)} s (${reply.cpuSeconds.toFixed(0)} cpu-s), ${r.stopReason}` +
+            `[${done.size + finished}/${mine.length}] ${cell.label}: acc ${r.accuracy.toFixed(4)} · ${r.steps} steps, ` +
+              `${r.seconds.toFixed(0)} s (${reply.cpuSeconds.toFixed(0)} cpu-s), ${r.stopReason}` +
               ` · elapsed ${fmtDuration(elapsed)} · ETA ${fmtDuration(eta)}`,
           );
         } else if (reply.type === 'ready') {
@@ -207,7 +208,9 @@ export async function runSweep(o: RunSweepOptions): Promise<RunSweepSummary> {
   summary.seconds = (Date.now() - t0) / 1000;
   log(
     `sweep ${o.spec.name}: ran ${summary.ran} cell(s) in ${fmtDuration(summary.seconds)}` +
-      `${summary.failed.length ? `, ${summary.failed.length} FAILED` : ''}${summary.interrupted ? ', interrupted — rerun the same command to continue' : ''}; ` +
+      (summary.failed.length ? `, ${summary.failed.length} FAILED` : '') +
+      (summary.interrupted ? ', interrupted — rerun the same command to continue' : '') +
+      '; ' +
       `${done.size + summary.ran}/${mine.length} of this shard done → ${o.out}`,
   );
   return summary;

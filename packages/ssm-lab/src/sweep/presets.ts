@@ -79,7 +79,8 @@ const QUICK_SAMPLES = { train: 20_000, val: 500, test: 2_000 };
 
 /** How the quick presets train, against App. D.1 (shared by fig2-quick and fig3-quick). */
 const QUICK_TRAIN_NOTE =
-  'training: ≤ 8×100 steps of batch 32, η=0.03 cosine to 1e-6 as in the paper, stop at validation accuracy 1.0 (paper: 600 epochs of 10⁵, batch 16, stop at validation loss < 1e-6)';
+  'training: ≤ 8×100 steps of batch 32, η=0.03 cosine to 1e-6 as in the paper, stop at validation accuracy 1.0 ' +
+  '(paper: 600 epochs of 10⁵, batch 16, stop at validation loss < 1e-6)';
 
 export const FIG2_QUICK: SweepSpec = {
   name: 'fig2-quick',
