@@ -242,5 +242,6 @@ export function backendInfo(): BackendInfo {
   return info;
 }
 
-// Kick selection off on import; errors surface from `ready()`, not as unhandled rejections.
-ready().catch(() => undefined);
+// Kick selection off right after import (a macrotask later, so that flags set with setFlag just after importing,
+// e.g. BACKEND from a page's URL, are read); errors surface from `ready()`, not as unhandled rejections.
+setTimeout(() => ready().catch(() => undefined), 0);
