@@ -10,7 +10,7 @@ const core = 'packages/ssm-core/src/';
 const LAYERS = [
   ['errors', 'validate', 'math', 'random'],
   ['io'],
-  ['policy', 'backend'],
+  ['policy', 'gpu', 'backend'],
   ['ops'],
   ['nn'],
   ['mixers'],

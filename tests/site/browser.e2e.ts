@@ -88,6 +88,19 @@ async function visit(path: string, viewport = { width: 1280, height: 900 }): Pro
   return { page, problems };
 }
 
+/** Open the playground at `path` (which may carry a query) and wait until ssm-core has its backend; returns the status text. */
+async function playgroundBackend(path: string): Promise<{ page: Page; problems: string[]; text: string }> {
+  const { page, problems } = await visit(path);
+  await page.waitForFunction(
+    () =>
+      ['idle', 'error'].includes(document.querySelector('[data-testid="pg-status"]')?.getAttribute('data-state') ?? ''),
+    undefined,
+    { timeout: 60_000 },
+  );
+  expect(await page.locator('[data-testid="pg-status"]').getAttribute('data-state')).toBe('idle');
+  return { page, problems, text: (await page.locator('[data-testid="pg-status"]').textContent()) ?? '' };
+}
+
 const all = pages();
 
 describe('built site', () => {
@@ -208,5 +221,62 @@ describe('built site', () => {
     expect(await runAndRead(), 'induction heads').toBe(1);
     expect(problems).toEqual([]);
     await page.close();
+  });
+
+  it('playground shows its backend: wasm without a hardware GPU', async () => {
+    const { page, problems, text } = await playgroundBackend('/playground');
+    expect(text).toBe('backend: wasm');
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+});
+
+describe('playground on WebGPU (Chromium with --enable-unsafe-webgpu: a SwiftShader adapter, a CPU one)', () => {
+  let gpuBrowser: Browser;
+  beforeAll(async () => {
+    gpuBrowser = await chromium.launch({
+      executablePath: CHROMIUM,
+      // WebGPU on SwiftShader's Vulkan: without the Vulkan flags headless Chromium's GPU process loses the
+      // WebGPU instance on tfjs's synchronous read-back (OffscreenCanvas) and the run fails
+      args: [
+        '--no-sandbox',
+        '--enable-unsafe-webgpu',
+        '--enable-features=Vulkan',
+        '--use-vulkan=swiftshader',
+        '--use-angle=vulkan',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-sync',
+      ],
+    });
+  });
+  afterAll(async () => {
+    await gpuBrowser?.close();
+  });
+
+  it('is not chosen by itself, and ?backend=webgpu forces it (the construction stays exact)', async () => {
+    const saved = browser;
+    browser = gpuBrowser; // visit() opens pages in `browser`
+    try {
+      const plain = await playgroundBackend('/playground');
+      expect(plain.text).toBe('backend: wasm');
+      await plain.page.close();
+      const forced = await playgroundBackend('/playground?backend=webgpu');
+      expect(forced.text).toMatch(/^backend: webgpu \(.*, CPU adapter\)$/);
+      await forced.page.getByRole('button', { name: /^run/i }).click();
+      await forced.page.waitForFunction(
+        () =>
+          ['done', 'error'].includes(
+            document.querySelector('[data-testid="pg-status"]')?.getAttribute('data-state') ?? '',
+          ),
+        undefined,
+        { timeout: 120_000 },
+      );
+      expect(await forced.page.locator('.alert--danger').allTextContents()).toEqual([]);
+      expect(Number(await forced.page.locator('[data-testid="pg-accuracy"]').getAttribute('data-value'))).toBe(1);
+      await forced.page.close();
+    } finally {
+      browser = saved;
+    }
   });
 });

@@ -2,24 +2,35 @@
  * Backend selection. ssm-core re-exports the `tf` it uses, and on import starts picking
  * the best available TensorFlow.js backend:
  *
- *   tfjs-node-gpu (installed and CUDA usable) → tfjs-node → wasm → (browser) webgl → cpu
+ *   tfjs-node-gpu (installed and CUDA usable) → WebGPU on a hardware adapter → tfjs-node → wasm
+ *   → (browser) webgl → cpu
  *
- * in the order of the policy flag BACKEND_PREFERENCE (policy.ts). `SSM_BACKEND=tensorflow|wasm|cpu|webgl|webgpu`
- * (flag BACKEND) forces one (an unavailable forced
- * backend is an error, not a silent fallback). `await ready()` waits for the choice and
- * returns {@link BackendInfo}; `backendInfo()` reports it afterwards.
+ * in the order of the policy flag BACKEND_PREFERENCE (policy.ts). WebGPU comes from npm `webgpu` (Dawn) in
+ * Node, loaded at run time when installed, and from `navigator.gpu` in browsers (gpu.ts); a CPU adapter
+ * (lavapipe, SwiftShader, any fallback adapter) is never chosen automatically.
+ * `SSM_BACKEND=tensorflow|webgpu|wasm|cpu|webgl` (flag BACKEND) forces one, a CPU WebGPU adapter included
+ * (an unavailable forced backend is an error, not a silent fallback). `await ready()` waits for the choice
+ * and returns {@link BackendInfo}; `backendInfo()` reports it afterwards.
  *
- * tfjs-node / tfjs-node-gpu are optional peers: their installers download libtensorflow,
- * so users with internet (and CUDA) install them themselves — we find them at run time.
+ * tfjs-node / tfjs-node-gpu and webgpu are optional peers: the first two download libtensorflow at install,
+ * `webgpu` ships a 21 MB native binding per platform — users install them themselves, we find them at run time.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { configError } from './errors.js';
+import {
+  describeAdapter,
+  gpuDriverLikely,
+  setupWebGpu,
+  WEBGPU_INSTALL,
+  type GpuAdapterInfo,
+  type WebGpuSetup,
+} from './gpu.js';
 import { backendUsesGpu, getFlag, HOST_BACKENDS, type ScanImpl } from './policy.js';
 
 export { tf };
 
-export type { ScanImpl };
+export type { ScanImpl, GpuAdapterInfo };
 
 export interface BackendAttempt {
   candidate: string;
@@ -40,6 +51,10 @@ export interface BackendInfo {
   reason: string;
   /** Every candidate considered, in order. */
   tried: BackendAttempt[];
+  /** The WebGPU adapter found (vendor, architecture, fallback or not), whether or not webgpu was chosen. */
+  adapter?: GpuAdapterInfo;
+  /** The one command that would put ssm-core on a GPU here, when one seems possible (e.g. `npm install webgpu@0.6.2`). */
+  hint?: string;
 }
 
 let info: BackendInfo | undefined;
@@ -73,10 +88,44 @@ async function activate(name: string): Promise<boolean> {
 
 const usesGpu = backendUsesGpu;
 
+let webgpuSeen: WebGpuSetup | undefined;
+let hint: string | undefined;
+
 function finish(name: string, pkg: string, reason: string, tried: BackendAttempt[]): BackendInfo {
   const gpu = usesGpu(name);
   info = { name, package: pkg, gpu, scanImpl: preferredScanImpl(), reason, tried };
+  if (webgpuSeen?.adapter) info.adapter = webgpuSeen.adapter;
+  if (hint && !gpu) info.hint = hint;
   return info;
+}
+
+const WEBGPU_PKG = '@tensorflow/tfjs-backend-webgpu';
+
+/** Set WebGPU up and say whether it should be used: forced, or a hardware adapter. */
+async function tryWebGpu(tried: BackendAttempt[], forced: boolean): Promise<boolean> {
+  const s = await setupWebGpu();
+  webgpuSeen = s;
+  if (!s.ok) {
+    tried.push({ candidate: 'webgpu', ok: false, why: s.why });
+    if (s.missingPackage && (await gpuDriverLikely()))
+      hint = `a GPU driver is present but npm package webgpu is not installed: run \`${WEBGPU_INSTALL}\``;
+    return false;
+  }
+  const a = s.adapter!;
+  if (!a.hardware && !forced) {
+    tried.push({
+      candidate: 'webgpu',
+      ok: false,
+      why: `${describeAdapter(a)}: ${a.why}, not chosen automatically (SSM_BACKEND=webgpu forces it)`,
+    });
+    return false;
+  }
+  if (!(await activate('webgpu'))) {
+    tried.push({ candidate: 'webgpu', ok: false, why: `${describeAdapter(a)}: the webgpu backend did not initialise` });
+    return false;
+  }
+  tried.push({ candidate: 'webgpu', ok: true, why: describeAdapter(a) });
+  return true;
 }
 
 async function tryNative(tried: BackendAttempt[]): Promise<string | undefined> {
@@ -110,6 +159,11 @@ async function select(): Promise<BackendInfo> {
   if (forced) {
     let pkg = forced === 'wasm' ? '@tensorflow/tfjs-backend-wasm' : '@tensorflow/tfjs';
     if (forced === 'tensorflow') pkg = (await tryNative(tried)) ?? '';
+    if (forced === 'webgpu') {
+      if (await tryWebGpu(tried, true)) return finish('webgpu', WEBGPU_PKG, 'forced by SSM_BACKEND=webgpu', tried);
+      const why = tried[tried.length - 1].why;
+      throw configError('SSM_BACKEND', 'a backend that can start here', '"webgpu"', hint ?? why);
+    }
     if (await activate(forced)) return finish(forced, pkg, `forced by SSM_BACKEND=${forced}`, tried);
     const available = tf.engine().backendNames().join('|');
     throw configError(
@@ -118,10 +172,21 @@ async function select(): Promise<BackendInfo> {
       JSON.stringify(forced),
     );
   }
+  // A tfjs-node computing on the CPU ranks below a hardware WebGPU adapter: taken at the next other candidate.
+  let nativeCpu: { pkg: string; why: string } | undefined;
   for (const candidate of getFlag('BACKEND_PREFERENCE')) {
+    if (nativeCpu && candidate !== 'webgpu') {
+      if (await activate('tensorflow')) return finish('tensorflow', nativeCpu.pkg, nativeCpu.why, tried);
+      nativeCpu = undefined;
+    }
     if (candidate === 'tensorflow') {
       const nativePkg = await tryNative(tried);
-      if (nativePkg) return finish('tensorflow', nativePkg, tried[tried.length - 1].why, tried);
+      if (nativePkg && usesGpu('tensorflow'))
+        return finish('tensorflow', nativePkg, tried[tried.length - 1].why, tried);
+      if (nativePkg) nativeCpu = { pkg: nativePkg, why: tried[tried.length - 1].why };
+    } else if (candidate === 'webgpu') {
+      if (await tryWebGpu(tried, false))
+        return finish('webgpu', WEBGPU_PKG, `WebGPU on ${describeAdapter(webgpuSeen!.adapter!)}`, tried);
     } else if (candidate === 'wasm') {
       if (await activate('wasm')) {
         tried.push({ candidate: 'wasm', ok: true, why: 'WebAssembly backend initialised' });
@@ -133,9 +198,9 @@ async function select(): Promise<BackendInfo> {
         );
       }
       tried.push({ candidate: 'wasm', ok: false, why: 'WebAssembly backend failed to initialise' });
-    } else if (candidate === 'webgl' || candidate === 'webgpu') {
+    } else if (candidate === 'webgl') {
       if (!isNode() && (await activate(candidate)))
-        return finish(candidate, '@tensorflow/tfjs', `browser ${candidate === 'webgl' ? 'WebGL' : 'WebGPU'}`, tried);
+        return finish(candidate, '@tensorflow/tfjs', 'browser WebGL', tried);
     } else if (candidate === 'cpu') {
       break;
     }
@@ -169,7 +234,7 @@ export function backendInfo(): BackendInfo {
     const name = tf.getBackend();
     return finish(
       name,
-      name === 'wasm' ? '@tensorflow/tfjs-backend-wasm' : '@tensorflow/tfjs',
+      name === 'wasm' ? '@tensorflow/tfjs-backend-wasm' : name === 'webgpu' ? WEBGPU_PKG : '@tensorflow/tfjs',
       'set by the user with tf.setBackend',
       info.tried,
     );
@@ -177,5 +242,6 @@ export function backendInfo(): BackendInfo {
   return info;
 }
 
-// Kick selection off on import; errors surface from `ready()`, not as unhandled rejections.
-ready().catch(() => undefined);
+// Kick selection off right after import (a macrotask later, so that flags set with setFlag just after importing,
+// e.g. BACKEND from a page's URL, are read); errors surface from `ready()`, not as unhandled rejections.
+setTimeout(() => ready().catch(() => undefined), 0);

@@ -2,8 +2,9 @@
  * ssm-core for the browser (`import … from 'ssm-core/browser'`): the model, the mixers, the task generators
  * and the analytic constructions, without the Node-only parts (file I/O, checkpoints, the trainer's
  * metrics files, worker-thread jobs, the CLI). Backend selection is the same as in Node minus the native
- * packages: wasm (call `setWasmPaths` from '@tensorflow/tfjs-backend-wasm' before importing this module
- * if the .wasm files are not next to the page), then WebGL, then cpu. The main entry (index.ts) re-exports
+ * packages: WebGPU when the browser's `navigator.gpu` gives a hardware adapter (@tensorflow/tfjs-backend-webgpu
+ * is imported then), else wasm (call `setWasmPaths` from '@tensorflow/tfjs-backend-wasm' before importing this
+ * module if the .wasm files are not next to the page), then WebGL, then cpu. The main entry (index.ts) re-exports
  * everything here.
  */
 export {
@@ -14,7 +15,9 @@ export {
   type BackendInfo,
   type BackendAttempt,
   type ScanImpl,
+  type GpuAdapterInfo,
 } from './backend.js';
+export { checkGpuRequest, guardGpu, gpuSync, classifyAdapter, WEBGPU_INSTALL } from './gpu.js';
 export * from './errors.js';
 export { getFlag, setFlag, resetFlag, resetFlags, listFlags, type Flags, type FlagName } from './policy.js';
 export {

@@ -58,3 +58,52 @@ export const checkpointError = (arg: string, expected: string, actual: string, h
 
 /** `[2, 3, 4]` → `"[2,3,4]"`, used in messages. */
 export const fmtShape = (s: readonly (number | string)[]) => `[${s.join(',')}]`;
+
+/** What went wrong on the GPU: see {@link GpuError}. */
+export type GpuErrorKind = 'too-large' | 'over-budget' | 'out-of-memory' | 'validation' | 'internal' | 'device-lost';
+
+/**
+ * A GPU request that was refused before launch (`too-large`: a buffer above the adapter's limits;
+ * `over-budget`: more bytes than the flag GPU_MEMORY_BUDGET allows) or a fault the device reported
+ * (`out-of-memory`, `validation`, `internal` from WebGPU error scopes or `uncapturederror`; `device-lost`).
+ * `argument` names the operation, `op` too; `bytes` is the size asked for when known.
+ */
+export class GpuError extends SsmError {
+  constructor(
+    message: string,
+    argument: string,
+    expected: string,
+    actual: string,
+    readonly kind: GpuErrorKind,
+    readonly op: string,
+    readonly bytes: number | undefined,
+  ) {
+    super(message, argument, expected, actual);
+  }
+}
+
+/** `1.5 GiB`, `12.0 MiB`, `512 B`: a byte count for messages. */
+export function fmtBytes(bytes: number): string {
+  if (!Number.isFinite(bytes)) return String(bytes);
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes,
+    u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${v} B` : `${v.toFixed(1)} ${units[u]}`;
+}
+
+/** A GpuError for operation `op`: `<op>: expected <expected>, got <actual>[ (<hint>)]`. */
+export function gpuError(
+  kind: GpuErrorKind,
+  op: string,
+  bytes: number | undefined,
+  expected: string,
+  actual: string,
+  hint = '',
+): GpuError {
+  const msg = `${op}: expected ${expected}, got ${actual}${hint ? ` (${hint})` : ''}`;
+  return new GpuError(msg, op, expected, actual, kind, op, bytes);
+}

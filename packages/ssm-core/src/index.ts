@@ -55,6 +55,7 @@ export { createModel, modelFromSafetensors, type ModelSpec } from './models/inde
 export {
   train,
   evaluate,
+  evaluateAsync,
   type TrainConfig,
   type TrainHooks,
   type TrainResult,
@@ -64,6 +65,6 @@ export {
   type EpochMetrics,
 } from './train/trainer.js';
 export { Adam, cosineLr, type AdamOptions } from './train/adam.js';
-export { maskedCrossEntropy, lossAndAccuracy } from './train/loss.js';
+export { maskedCrossEntropy, lossAndAccuracy, lossAndAccuracyAsync, type LossStats } from './train/loss.js';
 export { dataFingerprint } from './train/checkpoint.js';
 export * as theory from './theory/index.js';

@@ -21,10 +21,18 @@ export interface Flags {
   /** tfjs backend forced by the user (env `SSM_BACKEND`); '' lets `ready()` pick from BACKEND_PREFERENCE. */
   BACKEND: string;
   /**
-   * Order in which `ready()` tries backends when none is forced: 'tensorflow' (tfjs-node-gpu with CUDA, then
-   * tfjs-node), 'wasm', 'webgl' (browsers only), 'cpu' (always available, tried last whatever the order).
+   * Order in which `ready()` tries backends when none is forced: 'tensorflow' (tfjs-node-gpu with CUDA; a
+   * tfjs-node that computes on the CPU is taken at the next candidate that is not 'webgpu'), 'webgpu' (a hardware
+   * adapter only: Dawn via npm `webgpu` in Node, `navigator.gpu` in browsers), 'wasm', 'webgl' (browsers only),
+   * 'cpu' (always available, tried last whatever the order).
    */
   BACKEND_PREFERENCE: readonly string[];
+  /**
+   * Bytes a single GPU operation may ask for (env `SSM_GPU_MEMORY_BUDGET`, a number with an optional suffix
+   * KiB/MiB/GiB/KB/MB/GB): larger requests are refused with a GpuError before launch. Default: no budget beyond
+   * the adapter's own limits (maxBufferSize, maxStorageBufferBindingSize per buffer).
+   */
+  GPU_MEMORY_BUDGET: number;
   /** Scan implementation that `impl: 'auto'` resolves to (env `SSM_SCAN_IMPL`): 'auto' asks the kernel registry. */
   SCAN_IMPL: 'auto' | ScanImpl;
   /**
@@ -72,6 +80,22 @@ export function backendUsesGpu(name: string = tf.getBackend()): boolean {
 
 const fractionCheck = (v: unknown, name: string): number => numberIn(v, name, 0, 1);
 const parseNumber = (s: string) => (s.trim() === '' ? NaN : Number(s));
+const BYTE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+};
+/** `'512MiB'` → 536870912, `'2e9'` → 2e9, `'Infinity'` → Infinity; anything else → the string (refused by the check). */
+const parseBytes = (s: string): unknown => {
+  const m = /^\s*([0-9.eE+]+|Infinity)\s*([a-zA-Z]*)\s*$/.exec(s);
+  if (!m || !Object.hasOwn(BYTE_UNITS, m[2].toLowerCase()) || Number.isNaN(Number(m[1]))) return s;
+  return Number(m[1]) * BYTE_UNITS[m[2].toLowerCase()];
+};
 const BACKEND_NAMES = ['tensorflow', 'wasm', 'webgl', 'webgpu', 'cpu'] as const;
 
 const DEFS: { [K in FlagName]: FlagDef<K> } = {
@@ -86,12 +110,23 @@ const DEFS: { [K in FlagName]: FlagDef<K> } = {
   },
   BACKEND_PREFERENCE: {
     doc: 'order in which ready() tries backends',
-    value: () => ['tensorflow', 'wasm', 'webgl', 'cpu'],
+    value: () => ['tensorflow', 'webgpu', 'wasm', 'webgl', 'cpu'],
     check: (v, name) => {
       if (!Array.isArray(v) || v.length === 0 || !v.every((x) => (BACKEND_NAMES as readonly string[]).includes(x))) {
         throw configError(name, `a non-empty array of ${BACKEND_NAMES.join(' | ')}`, show(v));
       }
       return Object.freeze([...v]) as readonly string[];
+    },
+  },
+  GPU_MEMORY_BUDGET: {
+    doc: 'bytes one GPU operation may ask for',
+    env: 'SSM_GPU_MEMORY_BUDGET',
+    value: () => Infinity,
+    parse: parseBytes,
+    check: (v, name) => {
+      if (typeof v !== 'number' || !(v > 0))
+        throw configError(name, 'a positive number of bytes (Infinity: none)', show(v));
+      return v;
     },
   },
   SCAN_IMPL: {

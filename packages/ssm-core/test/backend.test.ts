@@ -31,11 +31,14 @@ describe('backend selection', () => {
       const nativeMissing = info.tried
         .filter((t) => t.candidate.startsWith('@tensorflow/tfjs-node'))
         .every((t) => t.why === 'not installed');
-      if (nativeMissing) {
+      if (nativeMissing && info.adapter?.hardware) expect(info.name).toBe('webgpu');
+      else if (nativeMissing) {
         expect(info.name).toBe('wasm');
+        // webgpu is tried between the two: no adapter, or only a CPU one (lavapipe), which is never chosen by itself
         expect(info.tried.map((t) => t.candidate)).toEqual([
           '@tensorflow/tfjs-node-gpu',
           '@tensorflow/tfjs-node',
+          'webgpu',
           'wasm',
         ]);
       }

@@ -32,7 +32,8 @@ describe('policy flags', () => {
     expect(getFlag('SPARSE_COLUMN_SHARE')).toBe(1 / 2);
     expect(getFlag('CONV_ZERO_FRACTION')).toBe(3 / 4);
     expect(getFlag('CONV_ZERO_SAMPLE')).toBe(4096);
-    expect(getFlag('BACKEND_PREFERENCE')).toEqual(['tensorflow', 'wasm', 'webgl', 'cpu']);
+    expect(getFlag('BACKEND_PREFERENCE')).toEqual(['tensorflow', 'webgpu', 'wasm', 'webgl', 'cpu']);
+    expect(getFlag('GPU_MEMORY_BUDGET')).toBe(Infinity);
     const names = listFlags().map((f) => f.name);
     expect(names).toEqual(
       expect.arrayContaining([
@@ -42,6 +43,7 @@ describe('policy flags', () => {
         'HOST_KERNELS',
         'SPARSE_SCATTER_DENSITY',
         'CONV_ZERO_FRACTION',
+        'GPU_MEMORY_BUDGET',
       ]),
     );
     expect(listFlags().every((f) => f.doc.length > 0)).toBe(true);

@@ -12,6 +12,9 @@ export async function saveModel(
   path: string,
   metadata: Record<string, string> = {},
 ): Promise<void> {
+  // Read every parameter asynchronously first (GPU backends cache the values on the host, so the synchronous
+  // encoder then finds them there; webgpu in Node has no synchronous read-back).
+  await Promise.all(Object.values(model.params).map((v) => v.data()));
   await writeFileAtomic(path, model.toSafetensors(metadata));
 }
 

@@ -9,7 +9,8 @@ import { tf } from '../backend.js';
 import { checkScanFinite, readScanArrays, validateScanArgs } from './core/validate.js';
 import type { ScanDims, SelectiveScanArgs, SelectiveScanResult } from './core/types.js';
 import { fusedScan } from './kernels/cpu/fusedScan.js';
-import { tensorScan } from './kernels/tensor/scan.js';
+import { tensorScan, tensorScanBytes } from './kernels/tensor/scan.js';
+import { guardGpu } from '../gpu.js';
 import { registerHostAndGeneric, scanKernel } from './registry.js';
 
 type ScanKernel = (s: ScanDims, args: SelectiveScanArgs) => SelectiveScanResult;
@@ -32,6 +33,11 @@ registerHostAndGeneric<ScanKernel>('selectiveScan', fusedScan, genericScan);
  */
 export function selectiveScan(args: SelectiveScanArgs): SelectiveScanResult {
   const s = validateScanArgs(args);
-  const kernel = scanKernel<ScanKernel>('selectiveScan', args.impl).impl;
-  return tf.tidy(() => kernel(s, args) as unknown as tf.TensorContainerObject) as unknown as SelectiveScanResult;
+  const { key, impl: kernel } = scanKernel<ScanKernel>('selectiveScan', args.impl);
+  const run = () =>
+    tf.tidy(() => kernel(s, args) as unknown as tf.TensorContainerObject) as unknown as SelectiveScanResult;
+  // On webgpu: refused before launch when the tensor scan's intermediates cannot fit, and run inside error
+  // scopes (a dedicated webgpu kernel checks its own, smaller request with checkGpuRequest).
+  const need = key === 'generic' ? tensorScanBytes(s) : { bytes: 0, largest: 0 };
+  return guardGpu('selectiveScan', need.bytes, run, need.largest);
 }

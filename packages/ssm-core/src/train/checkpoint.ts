@@ -4,6 +4,7 @@
  * the trainer state, the training config and a fingerprint of the data. Written atomically;
  * loading checks everything before touching a single weight.
  */
+import type { Tensor } from '@tensorflow/tfjs';
 import { checkpointError } from '../errors.js';
 import { decodeSafetensors, encodeSafetensors, type NamedArray } from '../io/safetensors.js';
 import { assignParamsStrict, configFromMetadata } from '../models/weights.js';
@@ -70,12 +71,42 @@ export function encodeCheckpoint(
   trainConfig: object,
   fingerprint: object,
 ): Uint8Array {
+  const read = (t: Tensor) => t.dataSync() as Float32Array;
+  return encodeRead(model, adam, state, trainConfig, fingerprint, checkpointTensors(model, adam, read));
+}
+
+/** {@link encodeCheckpoint} with every tensor read by `await data()` (GPU backends: no synchronous read-back). */
+export async function encodeCheckpointAsync(
+  model: SequenceModel,
+  adam: Adam,
+  state: TrainerState,
+  trainConfig: object,
+  fingerprint: object,
+): Promise<Uint8Array> {
+  const pending = checkpointTensors(model, adam, (t) => t.data() as Promise<Float32Array>);
   const tensors: Record<string, NamedArray> = {};
+  for (const [k, v] of Object.entries(pending)) tensors[k] = { shape: v.shape, data: await v.data };
+  return encodeRead(model, adam, state, trainConfig, fingerprint, tensors);
+}
+
+function checkpointTensors<D>(model: SequenceModel, adam: Adam, read: (t: Tensor) => D) {
+  const tensors: Record<string, { shape: number[]; data: D }> = {};
   for (const [name, v] of Object.entries(model.params)) {
-    tensors[`model.${name}`] = { shape: v.shape, data: v.dataSync() as Float32Array };
-    tensors[`adam.m.${name}`] = { shape: v.shape, data: adam.m[name].dataSync() as Float32Array };
-    tensors[`adam.v.${name}`] = { shape: v.shape, data: adam.v[name].dataSync() as Float32Array };
+    tensors[`model.${name}`] = { shape: v.shape, data: read(v) };
+    tensors[`adam.m.${name}`] = { shape: v.shape, data: read(adam.m[name]) };
+    tensors[`adam.v.${name}`] = { shape: v.shape, data: read(adam.v[name]) };
   }
+  return tensors;
+}
+
+function encodeRead(
+  model: SequenceModel,
+  adam: Adam,
+  state: TrainerState,
+  trainConfig: object,
+  fingerprint: object,
+  tensors: Record<string, NamedArray>,
+): Uint8Array {
   return encodeSafetensors(tensors, {
     format: 'ssm-core-trainer',
     model: model.kind,

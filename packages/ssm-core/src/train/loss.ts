@@ -21,9 +21,38 @@ export function maskedCrossEntropy(logits: Tensor, targets: Tensor): Scalar {
   });
 }
 
+/** Summed loss, correct argmax predictions and counted (non-IGNORE) positions of a batch. */
+export interface LossStats {
+  lossSum: number;
+  correct: number;
+  count: number;
+}
+
 /** logits [b, L, C], targets [b, L] → summed loss, correct argmax predictions and counted (non-IGNORE) positions, for exact aggregation over batches. */
-export function lossAndAccuracy(logits: Tensor, targets: Tensor): { lossSum: number; correct: number; count: number } {
-  const packed = tf.tidy(() => {
+export function lossAndAccuracy(logits: Tensor, targets: Tensor): LossStats {
+  const packed = lossStatsTensor(logits, targets);
+  const [lossSum, correct, count] = packed.dataSync() as Float32Array;
+  packed.dispose();
+  return { lossSum, correct, count };
+}
+
+/**
+ * {@link lossAndAccuracy} read back with `await data()`: the form for GPU backends, where a synchronous read
+ * stalls the device queue (and throws on webgpu in Node, which has no OffscreenCanvas).
+ */
+export async function lossAndAccuracyAsync(logits: Tensor, targets: Tensor): Promise<LossStats> {
+  const packed = lossStatsTensor(logits, targets);
+  try {
+    const [lossSum, correct, count] = (await packed.data()) as Float32Array;
+    return { lossSum, correct, count };
+  } finally {
+    packed.dispose();
+  }
+}
+
+/** [lossSum, correct, count] as one float32 tensor of 3 (caller disposes): one read-back per batch. */
+export function lossStatsTensor(logits: Tensor, targets: Tensor): Tensor {
+  return tf.tidy(() => {
     const C = logits.shape[2] as number;
     const mask = targets.greaterEqual(0).cast('float32');
     const nll = tf
@@ -34,7 +63,4 @@ export function lossAndAccuracy(logits: Tensor, targets: Tensor): { lossSum: num
     const hit = logits.argMax(2).equal(targets).cast('float32');
     return tf.stack([nll.mul(mask).sum(), hit.mul(mask).sum(), mask.sum()]);
   });
-  const [lossSum, correct, count] = packed.dataSync() as Float32Array;
-  packed.dispose();
-  return { lossSum, correct, count };
 }

@@ -10,6 +10,7 @@
 import type { Tensor } from '@tensorflow/tfjs';
 import { tf } from '../backend.js';
 import { configError } from '../errors.js';
+import { gpuSync } from '../gpu.js';
 import { writeFileAtomic } from '../io/file.js';
 import type { SequenceModel } from '../models/types.js';
 import { Rng } from '../random.js';
@@ -18,12 +19,12 @@ import { int, nonNegative, numberIn, object, positive, positiveInt } from '../va
 import { Adam, checkAdamOptions, cosineLr, type AdamOptions } from './adam.js';
 import {
   dataFingerprint,
-  encodeCheckpoint,
+  encodeCheckpointAsync,
   restoreCheckpoint,
   type EpochMetrics,
   type TrainerState,
 } from './checkpoint.js';
-import { lossAndAccuracy, maskedCrossEntropy } from './loss.js';
+import { lossAndAccuracy, lossAndAccuracyAsync, lossStatsTensor, maskedCrossEntropy, type LossStats } from './loss.js';
 import { Progress, type ProgressMode } from './progress.js';
 
 export type { EpochMetrics, TrainerState } from './checkpoint.js';
@@ -198,6 +199,36 @@ export function evaluate(model: SequenceModel, data: TaskData, batchSize = 256):
   return { loss: count ? lossSum / count : NaN, accuracy: count ? correct / count : NaN, correct, count };
 }
 
+/**
+ * {@link evaluate} reading each batch's statistics with `await data()`, the form GPU backends need (webgpu
+ * in Node has no synchronous read-back); the same numbers on every backend.
+ */
+export async function evaluateAsync(model: SequenceModel, data: TaskData, batchSize = 256): Promise<EvalResult> {
+  let lossSum = 0,
+    correct = 0,
+    count = 0;
+  for (let s = 0; s < data.numSamples; s += batchSize) {
+    const idx = Int32Array.from({ length: Math.min(batchSize, data.numSamples - s) }, (_, i) => s + i);
+    const { x, y } = batchTensors(data, idx);
+    let r: LossStats;
+    try {
+      const logits = model.forward(x);
+      try {
+        r = await lossAndAccuracyAsync(logits, y);
+      } finally {
+        logits.dispose();
+      }
+    } finally {
+      tf.dispose([x, y]);
+    }
+    lossSum += r.lossSum;
+    correct += r.correct;
+    count += r.count;
+  }
+  await gpuSync('evaluate');
+  return { loss: count ? lossSum / count : NaN, accuracy: count ? correct / count : NaN, correct, count };
+}
+
 const yieldToEventLoop = () => new Promise<void>((r) => setTimeout(r, 0));
 
 async function readIfExists(path: string): Promise<Uint8Array | undefined> {
@@ -279,7 +310,10 @@ export async function train(
     const save = async () => {
       state.elapsedSeconds = elapsed();
       if (hooks.checkpointPath)
-        await writeFileAtomic(hooks.checkpointPath, encodeCheckpoint(model, adam, state, config, fingerprint));
+        await writeFileAtomic(
+          hooks.checkpointPath,
+          await encodeCheckpointAsync(model, adam, state, config, fingerprint),
+        );
     };
     const names = Object.keys(model.params);
     const vars = names.map((n) => model.params[n]);
@@ -297,12 +331,21 @@ export async function train(
           logits = tf.keep(model.forward(x));
           return maskedCrossEntropy(logits, y);
         }, vars);
-        const stats = lossAndAccuracy(logits!, y);
+        // loss, lossSum, correct, count: the step's one read-back (the progress display and the finiteness check)
+        const packed = tf.tidy(() => tf.concat([value.reshape([1]), lossStatsTensor(logits!, y)]));
         const byName: Record<string, Tensor> = {};
         for (const [vn, g] of Object.entries(grads)) byName[nameOf.get(vn)!] = g;
         adam.apply(byName, lr);
-        const loss = value.dataSync()[0];
         tf.dispose([x, y, logits!, value, ...Object.values(grads)]);
+        let read: Float32Array;
+        try {
+          read = (await packed.data()) as Float32Array;
+        } finally {
+          packed.dispose();
+        }
+        await gpuSync('train step');
+        const [loss, lossSum, correct, count] = read;
+        const stats = { lossSum, correct, count };
         if (!Number.isFinite(loss)) {
           const got = `${config.lr} (loss became ${loss} at step ${state.globalStep})`;
           throw configError('trainConfig.lr', 'a learning rate that keeps the loss finite', got);
@@ -337,7 +380,7 @@ export async function train(
         if (config.maxSeconds !== undefined && elapsed() >= config.maxSeconds) break;
       }
       const outOfTime = state.stepInEpoch < stepsPerEpoch;
-      const val = evaluate(model, data.val, config.evalBatchSize);
+      const val = await evaluateAsync(model, data.val, config.evalBatchSize);
       const m: EpochMetrics = {
         epoch: state.epoch + 1,
         step: state.globalStep,

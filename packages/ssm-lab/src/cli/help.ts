@@ -57,6 +57,12 @@ Reproduce
   --workers N       parallel worker processes (default: one per core)
   --out FILE.json   results file; per-model runs (checkpoints, metrics) go to FILE.runs/
 
+Backend (every command)
+  --backend webgpu|tensorflow|wasm|cpu   run this process and its workers on that TensorFlow.js backend
+                    (sets SSM_BACKEND; webgpu on a CPU Vulkan driver such as lavapipe only this way)
+
 Environment
-  SSM_BACKEND=wasm|cpu|tensorflow   force a TensorFlow.js backend (default: best available)
+  SSM_BACKEND=webgpu|tensorflow|wasm|cpu   the same as --backend (default: best available: tfjs-node-gpu with
+                    CUDA → WebGPU on a hardware GPU (npm webgpu) → tfjs-node → wasm → cpu)
+  SSM_GPU_MEMORY_BUDGET=4GiB        refuse a GPU operation asking for more (a GpuError before launch)
 `;

@@ -8,7 +8,7 @@ import {
   configFromSafetensors,
   constructions,
   decodeSafetensors,
-  evaluate,
+  evaluateAsync,
   modelFromSafetensors,
   ready,
   SsmError,
@@ -21,6 +21,7 @@ import { fig1Document, fig1Lines, table1Document, table1Markdown, table1Verdict 
 import { printTheory } from '../reports/theory.js';
 import { runJobs } from '../runner/pool.js';
 import { noExtraPositionals, Opts } from './args.js';
+import { applyBackendArg } from './backendArg.js';
 import { doneLine, evalLine, trainLine } from './format.js';
 import { HELP } from './help.js';
 import { jobFromArgs, taskSpec } from './mapping.js';
@@ -72,7 +73,7 @@ async function cmdEval(target: string, o: Opts): Promise<void> {
     o.num('test-samples', saved?.samples.test ?? 10_000, { int: true, min: 1 }),
     3 * seed + 3,
   );
-  const r = evaluate(model, test);
+  const r = await evaluateAsync(model, test);
   model.dispose();
   console.log(
     o.flag('json')
@@ -157,7 +158,24 @@ const COMMAND_ARGS: Readonly<Record<string, readonly string[]>> = {
   reproduce: ['<table1|fig1>'],
 };
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(args: string[]): Promise<number> {
+  // The bin script has applied --backend before ssm-core was imported; here it reaches worker processes only.
+  const backendArg = args.some((a) => a === '--backend' || a.startsWith('--backend='));
+  const argv = applyBackendArg(args);
+  if (typeof argv === 'string') {
+    console.error(`ssm-lab: ${argv}`);
+    return 2;
+  }
+  if (backendArg) {
+    const live = (await ready()).name;
+    if (live !== process.env.SSM_BACKEND) {
+      console.error(
+        `ssm-lab: --backend ${process.env.SSM_BACKEND} came after ssm-core picked ${live} in this process; ` +
+          'run the ssm-lab command (or set SSM_BACKEND before importing ssm-core)',
+      );
+      return 2;
+    }
+  }
   if (argv[0] === 'sweep') return sweepMain(argv.slice(1));
   let parsed;
   try {

@@ -48,8 +48,9 @@ report  heatmaps (best accuracy over seeds, κ or |V| × d) with the theorem's b
         constructions module, and the smallest d reaching --threshold (default 0.999) vs the bound;
         for INDUCTION HEADS also Mamba vs Mamba-Δ⊤ per (|V|, d). --json writes the figure data.
 
-Backend: each worker picks tfjs-node-gpu → tfjs-node → wasm → cpu at run time (SSM_BACKEND forces one);
-with @tensorflow/tfjs-node-gpu installed the same command trains on the GPU. See docs/sweeps.md.
+Backend: each worker picks tfjs-node-gpu → WebGPU on a hardware GPU → tfjs-node → wasm → cpu at run time
+(--backend NAME or SSM_BACKEND forces one for every worker); with npm webgpu (and a Vulkan/Metal/D3D12 driver)
+or @tensorflow/tfjs-node-gpu installed the same command trains on the GPU. See docs/sweeps.md.
 `;
 
 const OPTIONS = {

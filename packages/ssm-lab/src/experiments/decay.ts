@@ -21,14 +21,14 @@ function quantile(sorted: Float32Array, q: number): number {
 }
 
 /** Decay statistics of `model` on up to `maxSamples` sequences of `data`. */
-export function decayStatistics(model: MambaModel, data: TaskData, maxSamples = 256): DecayStatistics {
+export async function decayStatistics(model: MambaModel, data: TaskData, maxSamples = 256): Promise<DecayStatistics> {
   const S = Math.min(maxSamples, data.numSamples);
   const T = data.T;
   const tokens = tf.tensor2d(data.inputs.subarray(0, S * T), [S, T], 'int32');
   const r = model.forwardWithInternals(tokens);
   // decay: [S, T, d, N] (S6, Δ⊤), [d, N] (S4D), [S, T] (Mamba-2)
   const dec = r.mixer.decay!;
-  const values = dec.dataSync() as Float32Array;
+  const values = (await dec.data()) as Float32Array;
   const shape = dec.shape;
   tf.dispose([tokens, r as unknown as tf.TensorContainer]);
   const perT = (t: number): Float32Array => {

@@ -7,7 +7,7 @@ import {
   backendInfo,
   configError,
   createModel,
-  evaluate,
+  evaluateAsync,
   MambaModel,
   saveModel,
   tasks,
@@ -105,7 +105,7 @@ export async function runJob(job: JobSpec, hooks: RunHooks = {}): Promise<JobRes
     });
     if (r.stopReason === 'interrupted') throw new InterruptedError(job.id);
     const test = makeTask(job.task, job.samples.test, 3 * job.seed + 3);
-    const ev = evaluate(model, test, job.train.evalBatchSize);
+    const ev = await evaluateAsync(model, test, job.train.evalBatchSize);
     const result: JobResult = {
       id: job.id,
       label: job.label,
@@ -117,7 +117,7 @@ export async function runJob(job: JobSpec, hooks: RunHooks = {}): Promise<JobRes
       epochs: r.epochs,
       stopReason: r.stopReason,
       backend: backendInfo().name,
-      decay: job.collectDecay && model instanceof MambaModel ? decayStatistics(model, test) : undefined,
+      decay: job.collectDecay && model instanceof MambaModel ? await decayStatistics(model, test) : undefined,
     };
     if (job.runDir) {
       await saveModel(model, `${job.runDir}/model.safetensors`, { job: JSON.stringify(job) });

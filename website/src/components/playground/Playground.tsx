@@ -1,7 +1,8 @@
 /**
  * The live playground (browser only): ssm-core's analytic constructions (Thm. 2–4 for MQAR, Lem. 3 for
  * INDUCTION HEADS) built as weights of the ordinary 1-layer block and run with TensorFlow.js in the
- * reader's browser (wasm backend; WebGL or cpu if wasm is unavailable). Random task instances are scored
+ * reader's browser (WebGPU when the browser offers a hardware adapter, else wasm; WebGL or cpu if wasm is
+ * unavailable; `?backend=webgpu|wasm|webgl|cpu` forces one). Random task instances are scored
  * against brute-force answers; the hidden state of the first instance is replayed step by step.
  */
 import React, { useCallback, useEffect, useMemo, useRef, useState } from 'react';
@@ -26,6 +27,9 @@ function loadCore(wasmBase: string): Promise<Core> {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     wasm.setWasmPaths(wasmBase);
     const core = await import('ssm-core/browser');
+    // ?backend=NAME forces a backend like SSM_BACKEND in Node (e.g. webgpu on a CPU adapter); set before ready()
+    const forced = new URLSearchParams(window.location.search).get('backend');
+    if (forced) core.setFlag('BACKEND', forced);
     await core.ready();
     return core;
   })();
@@ -152,6 +156,15 @@ async function stateTrajectory(core: Core, c: Construction, tokens: number[]): P
     model.dispose();
   }
   return out;
+}
+
+/** `webgpu (nvidia ampere)`, `webgpu (google swiftshader, CPU adapter)`, `wasm`: what runs the playground. */
+function backendLabel(core: Core): string {
+  const info = core.backendInfo();
+  const a = info.adapter;
+  if (info.name !== 'webgpu' || !a) return info.name;
+  const name = [a.vendor, a.architecture].filter(Boolean).join(' ') || 'unknown adapter';
+  return `webgpu (${name}${a.hardware ? '' : ', CPU adapter'})`;
 }
 
 const num = (v: string, lo: number, hi: number) => Math.min(hi, Math.max(lo, Math.round(Number(v) || lo)));
@@ -461,7 +474,7 @@ export default function Playground(): React.ReactElement {
           </button>
         ) : null}{' '}
         <span data-testid="pg-status" data-state={state} data-runs={runs} className="pg-status">
-          {core ? `backend: ${core.backendInfo().name}` : ''}
+          {core ? `backend: ${backendLabel(core)}` : ''}
         </span>
       </p>
       {error ? <div className="alert alert--danger">{error}</div> : null}

@@ -49,6 +49,24 @@ export function hillisSteeleScan(a: Tensor, b: Tensor): Tensor {
   return b;
 }
 
+/**
+ * GPU memory the tensor scan asks for at dims `s`, for the refusal before launch: every level of
+ * {@link hillisSteeleScan} materialises about seven [b, d, n, L] tensors (slices, pads, products, sums of a and b)
+ * that live until the enclosing tidy ends, and a gradient tape keeps them and their gradients for the backward:
+ * (17·⌈log₂ L⌉ + 8) float32 tensors of b·d·n·L. This matches the peaks measured with tfjs-backend-webgpu on an
+ * H200 for forward+backward: 965 MiB at [16,64,16,128] (formula 1016 MiB), 10.8 GiB at [16,64,16,1024]
+ * (11.1 GiB), and the 172 GiB the device refused at [256,64,16,1024] (178 GiB).
+ * @returns total bytes and the largest single buffer (one [b, d, n, L] float32 tensor).
+ */
+export function tensorScanBytes(s: Pick<ScanDims, 'batch' | 'dInner' | 'dState' | 'L'>): {
+  bytes: number;
+  largest: number;
+} {
+  const full = 4 * s.batch * s.dInner * s.dState * s.L;
+  const levels = Math.ceil(Math.log2(Math.max(s.L, 1)));
+  return { bytes: (17 * levels + 8) * full, largest: full };
+}
+
 export function tensorScan(s: ScanDims, x: SelectiveScanArgs): { out: Tensor; lastState: Tensor } {
   const { batch: b, dInner: D, dState: N, L } = s;
   return tf.tidy(() => {
