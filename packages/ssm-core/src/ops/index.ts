@@ -12,6 +12,7 @@
  *   mamba2Inner      mamba2InnerRef     host (inference): fused scan in model layout; generic: selectiveScan
  */
 export { selectiveScan } from './selectiveScan.js';
+import './kernels/webgpu/register.js'; // the WGSL kernels for tfjs backend 'webgpu'
 export { selectiveScanRef, selectiveScanRef64 } from './reference.js';
 export { ssdMinimal, ssdMinimalRef, ssdMinimalRef64, validateSsdArgs } from './ssd.js';
 export { linear, linearRef, matMul2d } from './linear.js';
