@@ -37,7 +37,7 @@ interface WebGPUBackendLike {
 }
 
 type ScanKey = (typeof SCAN_KEYS)[number];
-type ScanTensors = Partial<Record<ScanKey, Tensor>>;
+export type ScanTensors = Partial<Record<ScanKey, Tensor>>;
 
 /** Workgroup memory Dawn grants by default (maxComputeWorkgroupStorageSize). */
 const WORKGROUP_BYTES = 16384;
@@ -47,7 +47,7 @@ const CHUNK_FLOATS = 256;
 /** Chunk length of the states stored for the backward pass. */
 export const chunkLength = (s: ScanDims) => Math.max(1, Math.min(s.L, Math.floor(CHUNK_FLOATS / s.dState)));
 
-export function makePlan(s: ScanDims, K: number): ScanPlan {
+export function makePlan(s: ScanDims, K: number, deltaPerTime = false): ScanPlan {
   const { batch, dInner: DI, dState: N, L } = s;
   const Q = (s.bFixed ? 0 : 1) + (s.cFixed ? 0 : 1) + (s.deltaAlong === 'state' ? 1 : 0);
   let WG = 64;
@@ -66,6 +66,7 @@ export function makePlan(s: ScanDims, K: number): ScanPlan {
     D_OFF,
     BIAS_OFF: D_OFF + (s.hasD ? DI : 0),
     S_OFF: batch * DI * L,
+    deltaPerTime,
   };
 }
 
@@ -86,6 +87,7 @@ const planKey = (p: ScanPlan) => {
     s.disc,
     p.K,
     p.WG,
+    p.deltaPerTime ? 'dt' : '',
   ].join('_');
 };
 
@@ -137,8 +139,9 @@ function backward(p: ScanPlan, x: ScanTensors, packed: Tensor, dy: Tensor): Scan
   const g = run(p, program(p, `ssmScanBwd_${planKey(p)}`, lay.size, names, backwardSource(p, lay)), inputs);
   const region = (at: number, shape: number[]) => g.slice([at], [shape.reduce((m, v) => m * v, 1)]).reshape(shape);
   const partial = (at: number) => region(at, [b, p.G, N, L]).sum(1);
-  const delta =
-    s.deltaAlong === 'channel'
+  const delta = p.deltaPerTime
+    ? region(lay.GDL, [b, D, L]).sum(1)
+    : s.deltaAlong === 'channel'
       ? region(lay.GDL, [b, D, L])
       : s.deltaAlong === 'full'
         ? region(lay.GDL, [b, D, N, L])
@@ -152,15 +155,29 @@ function backward(p: ScanPlan, x: ScanTensors, packed: Tensor, dy: Tensor): Scan
   };
   if (s.hasZ) grads.z = region(lay.GZ, [b, D, L]);
   if (s.hasD) grads.D = region(lay.GD, [b, D]).sum(0);
-  if (s.hasBias) grads.deltaBias = delta.sum(s.deltaAlong === 'full' ? [0, 3] : [0, 2]); // ∂Δ̄/∂bias = ∂Δ̄/∂delta
+  if (s.hasBias)
+    grads.deltaBias = p.deltaPerTime ? delta.sum().reshape([1]) : delta.sum(s.deltaAlong === 'full' ? [0, 3] : [0, 2]); // ∂Δ̄/∂bias = ∂Δ̄/∂delta
   return grads;
 }
 
 /** The scan of validated `args` (dimensions `s`) on the WebGPU backend, with its gradient. */
 export function webgpuScan(s: ScanDims, args: SelectiveScanArgs): SelectiveScanResult {
+  return scanTensors(s, args, Boolean(args.returnLastState));
+}
+
+/**
+ * The scan of tensors `args` with dimensions `s` (`deltaPerTime`: Δ [b, L] and deltaBias [1], see
+ * {@link ScanPlan.deltaPerTime}); out [b, d, L] and, with `returnLastState`, lastState [b, d, n].
+ */
+export function scanTensors(
+  s: ScanDims,
+  args: ScanTensors,
+  returnLastState: boolean,
+  deltaPerTime = false,
+): SelectiveScanResult {
   const keys = SCAN_KEYS.filter((k) => args[k] !== undefined);
   const inputs = keys.map((k) => args[k] as Tensor);
-  const p = makePlan(s, isRecording() ? chunkLength(s) : s.L);
+  const p = makePlan(s, isRecording() ? chunkLength(s) : s.L, deltaPerTime);
   const { batch: b, dInner: D, dState: N, L } = s;
   const rows = b * D;
   const op = tf.customGrad(((...xs: unknown[]) => {
@@ -177,7 +194,7 @@ export function webgpuScan(s: ScanDims, args: SelectiveScanArgs): SelectiveScanR
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   const packed = op(...inputs) as Tensor; // disposed by the caller's tidy; the slices carry the gradient
   const out = packed.slice([0], [rows * L]).reshape([b, D, L]);
-  if (!args.returnLastState) return { out };
+  if (!returnLastState) return { out };
   const lastState = packed
     .slice([p.S_OFF], [rows * p.NC * N])
     .reshape([rows, p.NC, N])

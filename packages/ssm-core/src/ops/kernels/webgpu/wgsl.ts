@@ -35,6 +35,11 @@ export interface ScanPlan {
   BIAS_OFF: number;
   /** Where the chunk states start in the forward output. */
   S_OFF: number;
+  /**
+   * Mamba-2's scalar decay: Δ is [b, L] (one value per step, shared by every channel and state) and deltaBias [1];
+   * `s.deltaAlong` is then 'channel' (Δ̄ once per step) and ∂Δ is written per channel, summed over d afterwards.
+   */
+  deltaPerTime: boolean;
 }
 
 /** The shared helpers: torch softplus (threshold 20), its derivative, expm1/log1p in float32, ZOH coefficient. */
@@ -84,14 +89,16 @@ fn ss_zohGradA(dt : f32, a : f32) -> f32 {
 function indexing(p: ScanPlan) {
   const { s } = p;
   const { dState: N, L } = s;
-  const delta =
-    s.deltaAlong === 'channel'
+  const delta = p.deltaPerTime
+    ? (_row: string, b: string, _n: string, t: string) => `(${b}) * ${L} + ${t}`
+    : s.deltaAlong === 'channel'
       ? (row: string, _b: string, _n: string, t: string) => `(${row}) * ${L} + ${t}`
       : s.deltaAlong === 'state'
         ? (_row: string, b: string, n: string, t: string) => `((${b}) * ${N} + ${n}) * ${L} + ${t}`
         : (row: string, _b: string, n: string, t: string) => `((${row}) * ${N} + ${n}) * ${L} + ${t}`;
-  const bias =
-    s.deltaAlong === 'channel'
+  const bias = p.deltaPerTime
+    ? (_d: string, _n: string) => `${p.BIAS_OFF}`
+    : s.deltaAlong === 'channel'
       ? (d: string, _n: string) => `${p.BIAS_OFF} + ${d}`
       : s.deltaAlong === 'state'
         ? (_d: string, n: string) => `${p.BIAS_OFF} + ${n}`
