@@ -103,10 +103,12 @@ describe('webgpu selectiveScan forward = float64 selective_scan_ref', () => {
         p.dispose();
       });
 
-  it('more channels than a workgroup, long sequence, larger state', async () => {
+  it('more rows than a workgroup, long sequence, larger states', async () => {
     for (const c of [
       { batch: 2, dInner: 70, dState: 16, L: 50, D: true, z: true, bias: true, softplus: true },
       { batch: 1, dInner: 3, dState: 33, L: 300, deltaAlong: 'state' as const, bias: true, softplus: true },
+      // dState > 64: the row-per-invocation forward instead of the state-parallel one
+      { batch: 2, dInner: 3, dState: 70, L: 20, deltaAlong: 'full' as const, z: true, bias: true, softplus: true },
     ]) {
       const p = randomScan(c, 3);
       const ref = selectiveScanRef64(validateScanArgs(p.args), p.arrays64);
@@ -195,6 +197,7 @@ describe('webgpu selectiveScan gradients = host analytic gradients', () => {
     for (const deltaAlong of ALONG)
       await checkGrads(`chunks, Δ ${deltaAlong}`, { ...base, deltaAlong, disc: 'zoh' }, 9, 1e-4, 1e-3);
     await checkGrads('chunks, fixed B and C', { ...base, bFixed: true, cFixed: true }, 10, 1e-4, 1e-3);
+    await checkGrads('dState > 64, chunks of 3', { ...base, dInner: 5, dState: 70, L: 10, deltaAlong: 'state' }, 11);
   });
 
   // Under heavy decay the float32 recurrence loses digits against the host kernel's float64 one; the tolerance is

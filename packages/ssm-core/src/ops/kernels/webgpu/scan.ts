@@ -13,7 +13,15 @@ import { tf } from '../../../backend.js';
 import { isRecording } from '../../../policy.js';
 import type { ScanDims, SelectiveScanArgs, SelectiveScanResult } from '../../core/types.js';
 import { SCAN_KEYS } from '../../core/validate.js';
-import { backwardLayout, backwardSource, forwardSource, SCAN_UNIFORMS, type ScanPlan } from './wgsl.js';
+import {
+  backwardLayout,
+  backwardSource,
+  forwardParallelSource,
+  forwardSource,
+  parallelRows,
+  SCAN_UNIFORMS,
+  type ScanPlan,
+} from './wgsl.js';
 
 /** The part of tfjs-backend-webgpu's `WebGPUProgram` these kernels fill in (webgpu_program.d.ts). */
 interface Program {
@@ -126,7 +134,15 @@ function forward(p: ScanPlan, x: ScanTensors): Tensor {
   const names = ['u', 'dl', 'bc', 'prm', ...(x.z ? ['z'] : [])];
   const inputs = [flat(x.u!), flat(x.delta!), packBC(x), packParams(x), ...(x.z ? [flat(x.z)] : [])];
   const size = batch * dInner * (L + p.NC * dState);
-  return run(p, program(p, `ssmScanFwd_${planKey(p)}`, size, names, forwardSource(p)), inputs);
+  const R = parallelRows(dState);
+  if (R === 0) return run(p, program(p, `ssmScanFwd_${planKey(p)}`, size, names, forwardSource(p)), inputs);
+  // state-parallel: R rows × n states per workgroup, the workgroups laid out on a 2-D grid (≤ 65535 per axis)
+  const groups = Math.ceil((batch * dInner) / R);
+  const gx = Math.min(groups, 65535);
+  const prog = program(p, `ssmScanFwdPar_${planKey(p)}`, size, names, forwardParallelSource(p));
+  prog.workgroupSize = [R * dState, 1, 1];
+  prog.dispatch = [gx, Math.ceil(groups / gx), 1];
+  return run(p, prog, inputs);
 }
 
 /** Gradients of every scan tensor from the forward's packed output and its cotangent `dy` (same layout). */

@@ -348,3 +348,64 @@ fn main() {
 }
 `;
 }
+
+/** Rows per workgroup of {@link forwardParallelSource}: R·n invocations and R·n² floats of workgroup memory. */
+export const parallelRows = (N: number) => (N <= 64 ? Math.max(1, Math.floor(64 / N)) : 0);
+
+/**
+ * Forward, state-parallel: a workgroup of R rows × n states, one invocation per (b, d, n) holding its h in a
+ * register. Every n steps the products h_t C_t of those steps go to workgroup memory; invocation (r, j) then sums
+ * row r's step j over n (y_t = Σ_n h_t C_t, Eq. 14g), adds D u_t and the gate, and writes out_t. b·d·n invocations
+ * instead of b·d; two barriers per n steps. Used for n ≤ 64 (workgroup memory R·n² ≤ 4096 floats).
+ */
+export function forwardParallelSource(p: ScanPlan): string {
+  const { s, NC, S_OFF } = p;
+  const { batch, dInner: DI, dState: N, L } = s;
+  const R = parallelRows(N);
+  const ix = indexing(p);
+  return `${HELPERS}
+var<workgroup> hc : array<f32, ${R * N * N}>;
+fn main() {
+  let lid = i32(localId.x);
+  let r = lid / ${N};
+  let n = lid % ${N};
+  let wg = i32(workgroupId.x) + i32(workgroupId.y) * i32(numWorkgroups.x);
+  let rowRaw = wg * ${R} + r;
+  let valid = rowRaw < ${batch * DI};
+  let row = min(rowRaw, ${batch * DI - 1});
+  let b = row / ${DI};
+  let d = row % ${DI};
+  let dc = d;
+  let a = prm[d * ${N} + n];
+  let Dd = ${s.hasD ? `prm[${p.D_OFF} + d]` : '0.0'};
+  var h = 0.0;
+  for (var t0 = 0; t0 < uniforms.ssL; t0 += ${N}) {
+    for (var j = 0; j < ${N}; j++) {
+      let t = t0 + j;
+      var prod = 0.0;
+      if (t < uniforms.ssL) {
+        let ut = u[row * ${L} + t];
+        ${deltaBar(p, ix, 'n', 'dlv')}
+        h = exp(dlv * a) * h + ${coefExpr(p, 'dlv', 'a')} * bc[${ix.B('b', 'd', 'n', 't')}] * ut;
+        prod = h * bc[${ix.C('b', 'd', 'n', 't')}];
+        if (valid && ((t + 1) % uniforms.ssK == 0 || t == uniforms.ssL - 1)) {
+          result[${S_OFF} + (row * ${NC} + t / uniforms.ssK) * ${N} + n] = h;
+        }
+      }
+      hc[(r * ${N} + j) * ${N} + n] = prod;
+    }
+    workgroupBarrier();
+    let t = t0 + n;
+    if (valid && t < uniforms.ssL) {
+      var y = 0.0;
+      for (var k = 0; k < ${N}; k++) { y += hc[(r * ${N} + n) * ${N} + k]; }
+      let ut = u[row * ${L} + t];
+      y += Dd * ut;
+      ${s.hasZ ? `let zt = z[row * ${L} + t];\n      y = y * zt / (1.0 + exp(-zt));` : ''}
+      result[row * ${L} + t] = y;
+    }
+    workgroupBarrier();
+  }
+}
+`;
+}
