@@ -10,6 +10,7 @@ import {
   ready,
   selectiveScan,
   selectiveScanRef64,
+  ShapeError,
   tf,
   validateScanArgs,
   type SelectiveScanArgs,
@@ -141,6 +142,23 @@ describe('webgpu selectiveScan forward = float64 selective_scan_ref', () => {
     expect(tf.memory().numTensors).toBe(before + 1);
     r2.out.dispose();
     expect(tf.memory().numTensors).toBe(before);
+    p.dispose();
+  });
+});
+
+describe('webgpu selectiveScan: limits', () => {
+  it('refuses a buffer larger than the device binds before launching, naming the size', () => {
+    const p = randomScan({ batch: 2, dInner: 3, dState: 4, L: 9 }, 5);
+    const backend = tf.backend() as unknown as { device: GPUDevice };
+    const device = backend.device;
+    backend.device = { limits: { maxStorageBufferBindingSize: 64 } } as unknown as GPUDevice;
+    try {
+      expect(() => selectiveScan(p.args)).toThrow(ShapeError);
+      // out [2, 3, 9] and the final state [2, 3, 4]: 78 floats
+      expect(() => selectiveScan(p.args)).toThrow(/at most 64 bytes.*got 312 bytes for ssmScanFwd\w* output/);
+    } finally {
+      backend.device = device;
+    }
     p.dispose();
   });
 });

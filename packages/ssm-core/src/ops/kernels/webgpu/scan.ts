@@ -10,6 +10,7 @@
  */
 import type { Tensor, TensorInfo } from '@tensorflow/tfjs';
 import { tf } from '../../../backend.js';
+import { fmtShape, shapeError } from '../../../errors.js';
 import { isRecording } from '../../../policy.js';
 import type { ScanDims, SelectiveScanArgs, SelectiveScanResult } from '../../core/types.js';
 import { SCAN_KEYS } from '../../core/validate.js';
@@ -36,6 +37,7 @@ interface Program {
 }
 
 interface WebGPUBackendLike {
+  device: { limits: { maxStorageBufferBindingSize: number } };
   runWebGPUProgram(
     program: Program,
     inputs: TensorInfo[],
@@ -112,8 +114,27 @@ function program(p: ScanPlan, key: string, outSize: number, names: string[], sou
   };
 }
 
+/**
+ * Run `prog`, refusing before launch (ShapeError naming the buffer and its size) a buffer larger than the device
+ * binds (maxStorageBufferBindingSize): WebGPU would only report it asynchronously, after a garbage result.
+ */
 function run(p: ScanPlan, prog: Program, inputs: Tensor[]): Tensor {
   const backend = tf.backend() as unknown as WebGPUBackendLike;
+  const limit = backend.device.limits.maxStorageBufferBindingSize;
+  const { batch, dInner, dState, L } = p.s;
+  const buffers: [string, number][] = [
+    ['output', prog.outputShape[0]],
+    ...inputs.map((t, i): [string, number] => [prog.variableNames[i], t.size]),
+  ];
+  for (const [name, size] of buffers) {
+    if (4 * size > limit)
+      throw shapeError(
+        `selectiveScan [batch, dInner, dState, L] = ${fmtShape([batch, dInner, dState, L])}`,
+        `buffers of at most ${limit} bytes (this WebGPU device's maxStorageBufferBindingSize)`,
+        `${4 * size} bytes for ${prog.shaderKey.split('_')[0]} ${name}`,
+        'a smaller batch (or sequence length) per call',
+      );
+  }
   const uniforms = [p.s.L, p.K, p.NC].map((v) => ({ type: 'int32' as const, data: [v] }));
   return tf.engine().makeTensorFromTensorInfo(backend.runWebGPUProgram(prog, inputs, 'float32', uniforms));
 }
