@@ -156,7 +156,9 @@ async function cell(backend: string, impl: Impl, shape: Shape, backward: boolean
 
 const fmt = (r: { ms?: number; peak?: number; error?: string }, limitMs: number) =>
   r.error
-    ? `error: ${r.error}`
+    ? r.error === 'skipped'
+      ? 'skipped'
+      : `error: ${r.error}`
     : `${r.ms!.toFixed(1)} ms (×${(r.ms! / limitMs).toFixed(0)} limit${Number.isFinite(r.peak) ? `, peak ${(r.peak! / MiB).toFixed(0)} MiB` : ''})`;
 
 console.log(

@@ -121,7 +121,7 @@ describe('webgpu selectiveScan forward = float64 selective_scan_ref', () => {
     }
   });
 
-  it('leaks no tensor and reads nothing back to the host', async () => {
+  it('leaks no tensor and reads nothing back to the host, forward or backward', async () => {
     const p = randomScan({ batch: 2, dInner: 3, dState: 4, L: 9, D: true, z: true, bias: true, softplus: true }, 5);
     // tfjs-backend-webgpu runs small ops on the CPU when their inputs are still host arrays (WEBGPU_CPU_FORWARD):
     // upload the inputs first so that any read would be a download from the GPU.
@@ -134,6 +134,16 @@ describe('webgpu selectiveScan forward = float64 selective_scan_ref', () => {
     expect(read).not.toHaveBeenCalled();
     expect(readSync).not.toHaveBeenCalled();
     expect(tf.memory().numTensors).toBe(before + 2);
+    const keys = (['u', 'delta', 'A', 'B', 'C', 'D', 'z', 'deltaBias'] as const).filter((k) => p.args[k]);
+    const grads = tf.grads((...xs: tf.Tensor[]) => {
+      const a: Record<string, unknown> = { ...p.args, returnLastState: true };
+      keys.forEach((k, i) => (a[k] = xs[i]));
+      const q = selectiveScan(a as unknown as SelectiveScanArgs);
+      return q.out.sum().add(q.lastState!.sum());
+    })(keys.map((k) => p.args[k]!));
+    expect(read, 'a read in the backward').not.toHaveBeenCalled();
+    expect(readSync, 'a read in the backward').not.toHaveBeenCalled();
+    tf.dispose(grads);
     read.mockRestore();
     readSync.mockRestore();
     tf.env().set('WEBGPU_CPU_FORWARD', true);
