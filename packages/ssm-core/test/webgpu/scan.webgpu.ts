@@ -108,6 +108,7 @@ describe('webgpu selectiveScan forward = float64 selective_scan_ref', () => {
     for (const c of [
       { batch: 2, dInner: 70, dState: 16, L: 50, D: true, z: true, bias: true, softplus: true },
       { batch: 1, dInner: 3, dState: 33, L: 300, deltaAlong: 'state' as const, bias: true, softplus: true },
+      { batch: 1, dInner: 1, dState: 1, L: 1, D: true, z: true }, // the smallest problem: one row of 64 per workgroup
       // dState > 64: the row-per-invocation forward instead of the state-parallel one
       { batch: 2, dInner: 3, dState: 70, L: 20, deltaAlong: 'full' as const, z: true, bias: true, softplus: true },
     ]) {
@@ -225,6 +226,7 @@ describe('webgpu selectiveScan gradients = host analytic gradients', () => {
     for (const deltaAlong of ALONG)
       await checkGrads(`chunks, Δ ${deltaAlong}`, { ...base, deltaAlong, disc: 'zoh' }, 9, 1e-4, 1e-3);
     await checkGrads('chunks, fixed B and C', { ...base, bFixed: true, cFixed: true }, 10, 1e-4, 1e-3);
+    await checkGrads('one step, one state', { batch: 1, dInner: 1, dState: 1, L: 1, D: true, z: true, bias: true }, 12);
     await checkGrads('dState > 64, chunks of 3', { ...base, dInner: 5, dState: 70, L: 10, deltaAlong: 'state' }, 11);
   });
 
