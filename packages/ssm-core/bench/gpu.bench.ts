@@ -6,6 +6,8 @@
  * Clock: from the call to the moment `await data()` returns a scalar that depends on every result (a sum of each
  * output), so all device work is finished and only 4 bytes cross back. Median of BENCH_REPS (default 5) after one
  * warm-up. Peak GPU memory: the most bytes tfjs-backend-webgpu's buffer manager had in use during the cell.
+ * error/tol: the worst |a − g| / (1e-4 + 1e-3·|g|) of a webgpu kernel's results (out, or every gradient) against the
+ * wasm host kernel's, from one untimed call (≤ 1: within the tolerance the kernels are tested to).
  * Traffic limit: (bytes of inputs + outputs) / BENCH_BANDWIDTH_GBS (default 4000 GB/s, an H200's HBM); the ratio
  * is time / limit (1 = at the memory-traffic limit).
  *
@@ -118,31 +120,39 @@ const settle = async (ts: Tensor[]) => {
 };
 
 type Impl = 'fused' | 'tensor';
-async function cell(backend: string, impl: Impl, shape: Shape, backward: boolean) {
+interface Cell {
+  ms?: number;
+  peak?: number;
+  error?: string;
+  /** The results of one more (untimed) call, downloaded: out, or every gradient. */
+  values?: Float32Array[];
+}
+async function cell(backend: string, impl: Impl, shape: Shape, backward: boolean): Promise<Cell> {
   await tf.setBackend(backend);
   const x = inputs(shape);
-  const W = tf.randomNormal([shape[0], shape[1], shape[3]]);
+  const W = tf.randomNormal([shape[0], shape[1], shape[3]], 0, 1, 'float32', 7);
   const args = { ...x, deltaSoftplus: true, impl };
-  const step = backward
-    ? async () => {
-        const gs = tf.grads((...xs: Tensor[]) => {
+  const results = (): Tensor[] =>
+    backward
+      ? tf.grads((...xs: Tensor[]) => {
           const a: Record<string, unknown> = { ...args };
           KEYS.forEach((k, i) => (a[k] = xs[i]));
           return selectiveScan(a as unknown as Parameters<typeof selectiveScan>[0])
             .out.mul(W)
             .sum();
-        })(KEYS.map((k) => x[k]));
-        await settle(gs);
-        tf.dispose(gs);
-      }
-    : async () => {
-        const r = selectiveScan(args);
-        await settle([r.out]);
-        r.out.dispose();
-      };
+        })(KEYS.map((k) => x[k]))
+      : [selectiveScan(args).out];
+  const step = async () => {
+    const ts = results();
+    await settle(ts);
+    tf.dispose(ts);
+  };
   try {
     const { value: ms, peak } = await withPeak(() => median(step));
-    return { ms, peak };
+    const ts = results();
+    const values = await Promise.all(ts.map(async (t) => (await t.data()) as Float32Array));
+    tf.dispose(ts);
+    return { ms, peak, values };
   } catch (e) {
     return {
       error: String((e as Error)?.message ?? e)
@@ -152,6 +162,20 @@ async function cell(backend: string, impl: Impl, shape: Shape, backward: boolean
   } finally {
     tf.dispose([...Object.values(x), W]);
   }
+}
+
+/** Worst |a − g| / (1e-4 + 1e-3·|g|) over every value against the wasm host kernel's (≤ 1: within tolerance). */
+function agreement(a: Cell, ref: Cell): string {
+  if (!a.values || !ref.values) return '-';
+  let worst = 0;
+  a.values.forEach((v, i) =>
+    v.forEach((x, j) => {
+      const g = ref.values![i][j];
+      const r = Math.abs(x - g) / (1e-4 + 1e-3 * Math.abs(g));
+      worst = Number.isNaN(r) ? Infinity : Math.max(worst, r);
+    }),
+  );
+  return worst.toPrecision(2);
 }
 
 const fmt = (r: { ms?: number; peak?: number; error?: string }, limitMs: number) =>
@@ -164,8 +188,10 @@ const fmt = (r: { ms?: number; peak?: number; error?: string }, limitMs: number)
 console.log(
   `traffic limit at ${(bandwidth / 1e9).toFixed(0)} GB/s (BENCH_BANDWIDTH_GBS); median of ${reps}; peak = webgpu buffers in use\n`,
 );
-console.log('| [batch, dInner, dState, L] | pass | webgpu fused | webgpu tensor | wasm fused | in+out bytes |');
-console.log('|---|---|---|---|---|---|');
+console.log(
+  '| [batch, dInner, dState, L] | pass | webgpu fused | webgpu tensor | wasm fused | in+out bytes | error/tol fused, tensor |',
+);
+console.log('|---|---|---|---|---|---|---|');
 for (const shape of shapes) {
   const [b, d, n, L] = shape;
   const inBytes = 4 * (3 * b * d * L + d * n + 2 * b * n * L + 2 * d); // u, delta, z, A, B, C, D, deltaBias
@@ -179,7 +205,7 @@ for (const shape of shapes) {
       process.env.BENCH_SKIP_TENSOR === '1' ? { error: 'skipped' } : await cell('webgpu', 'tensor', shape, backward);
     const wasm = await cell('wasm', 'fused', shape, backward);
     console.log(
-      `| ${shape.join(',')} | ${backward ? 'fwd+bwd' : 'fwd'} | ${fmt(fused, limitMs)} | ${fmt(tensor, limitMs)} | ${wasm.error ? `error: ${wasm.error}` : `${wasm.ms!.toFixed(1)} ms`} | ${(bytes / MiB).toFixed(1)} MiB |`,
+      `| ${shape.join(',')} | ${backward ? 'fwd+bwd' : 'fwd'} | ${fmt(fused, limitMs)} | ${fmt(tensor, limitMs)} | ${wasm.error ? `error: ${wasm.error}` : `${wasm.ms!.toFixed(1)} ms`} | ${(bytes / MiB).toFixed(1)} MiB | ${agreement(fused, wasm)}, ${agreement(tensor, wasm)} |`,
     );
   }
 }
