@@ -79,7 +79,8 @@ describe('kernel registry', () => {
       expect(resolveKernel(op).key).toBe('wasm');
       expect(resolveKernel(op, 'cpu').key).toBe('cpu');
       expect(resolveKernel(op, 'webgl').key).toBe('generic');
-      expect(resolveKernel(op, 'webgpu').key).toBe('generic'); // until a webgpu kernel registers
+      const wgsl = ['selectiveScan', 'mamba2Inner'].includes(op); // the WGSL kernels of ops/kernels/webgpu
+      expect(resolveKernel(op, 'webgpu').key).toBe(wgsl ? 'webgpu' : 'generic');
     }
     setFlag('HOST_KERNELS', false);
     for (const op of OPS) expect(resolveKernel(op).key).toBe('generic');

@@ -10,8 +10,12 @@
  *   gatherRows       gatherRowsRef      host: copy loop; generic: tf.gather
  *   s6Inner          s6InnerRef         host (inference): one pass, B and C in place; generic: linear + selectiveScan
  *   mamba2Inner      mamba2InnerRef     host (inference): fused scan in model layout; generic: selectiveScan
+ *
+ * On tfjs-backend-webgpu, selectiveScan and mamba2Inner run fused WGSL kernels with a chunked-recompute backward
+ * (kernels/webgpu, registered by kernels/webgpu/register.ts).
  */
 export { selectiveScan } from './selectiveScan.js';
+import './kernels/webgpu/register.js'; // the WGSL kernels for tfjs backend 'webgpu'
 export { selectiveScanRef, selectiveScanRef64 } from './reference.js';
 export { ssdMinimal, ssdMinimalRef, ssdMinimalRef64, validateSsdArgs } from './ssd.js';
 export { linear, linearRef, matMul2d } from './linear.js';

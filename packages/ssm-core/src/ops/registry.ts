@@ -90,6 +90,8 @@ export function scanKernel<F>(op: string, impl: 'auto' | 'fused' | 'tensor' | un
   const kernels = registry.get(op);
   if (!kernels) throw configError('op', [...registry.keys()].join(' | '), JSON.stringify(op));
   const backend = tf.getBackend();
+  const own = kernels.get(backend);
+  if (choice === 'fused' && own && !own.host) return { key: backend, impl: own.impl as F }; // a GPU backend's fused kernel
   const key = kernels.get(backend)?.host ? backend : HOST_BACKENDS[0]; // the live backend's host kernel, else the cpu one
   const host = kernels.get(key);
   if (choice === 'fused' && host && !(host.inferenceOnly && isRecording())) return { key, impl: host.impl as F };

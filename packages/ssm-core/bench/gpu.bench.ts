@@ -1,0 +1,211 @@
+/**
+ * `npm run bench:gpu`: the selective scan on WebGPU — the fused WGSL kernel (ops/kernels/webgpu) against the generic
+ * tf-op Hillis–Steele kernel (impl 'tensor') on the same adapter, and the host fused kernel on wasm, in one run, at
+ * shapes [batch, dInner, dState, L], forward and forward + backward (gradients of every argument).
+ *
+ * Clock: from the call to the moment `await data()` returns a scalar that depends on every result (a sum of each
+ * output), so all device work is finished and only 4 bytes cross back. Median of BENCH_REPS (default 5) after one
+ * warm-up. Peak GPU memory: the most bytes tfjs-backend-webgpu's buffer manager had in use during the cell.
+ * error/tol: the worst |a − g| / (1e-4 + 1e-3·|g|) of a webgpu kernel's results (out, or every gradient) against the
+ * wasm host kernel's, from one untimed call (≤ 1: within the tolerance the kernels are tested to).
+ * Traffic limit: (bytes of inputs + outputs) / BENCH_BANDWIDTH_GBS (default 4000 GB/s, an H200's HBM); the ratio
+ * is time / limit (1 = at the memory-traffic limit).
+ *
+ * Env: SSM_BENCH_GPU_SHAPES="16,64,16,128;16,64,16,1024" picks shapes (default: the three of issue 14, or only the
+ * smallest on a CPU Vulkan driver), BENCH_SKIP_TENSOR=1 skips the tensor kernel (it needs O(b·d·n·L·log L) memory).
+ */
+import { create, globals } from 'webgpu';
+
+Object.assign(globalThis, globals);
+const gpu = create([]);
+Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+process.env.SSM_BACKEND ??= 'wasm';
+await import('@tensorflow/tfjs-backend-webgpu');
+const { ready, selectiveScan, Rng, tf } = await import('../src/index.js');
+type Tensor = import('@tensorflow/tfjs').Tensor;
+
+type Shape = [number, number, number, number];
+const ISSUE_SHAPES: Shape[] = [
+  [16, 64, 16, 128],
+  [16, 64, 16, 1024],
+  [256, 64, 16, 1024],
+];
+const reps = Number(process.env.BENCH_REPS ?? 5);
+const bandwidth = Number(process.env.BENCH_BANDWIDTH_GBS ?? 4000) * 1e9;
+const MiB = 2 ** 20;
+
+await ready();
+const adapter = await gpu.requestAdapter();
+if (!adapter) throw new Error('bench:gpu: no WebGPU adapter (Dawn found no Vulkan/Metal/D3D12 device)');
+const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+const fallback = Boolean(info.isFallbackAdapter ?? (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter);
+const cpuDriver =
+  fallback || /llvmpipe|lavapipe|swiftshader/i.test(`${info.vendor} ${info.architecture} ${info.description}`);
+console.log(
+  `adapter: ${info.vendor} / ${info.architecture} / ${info.description}${cpuDriver ? '  — a CPU Vulkan driver (no GPU): timings say nothing about a GPU' : ''}`,
+);
+const shapes: Shape[] = process.env.SSM_BENCH_GPU_SHAPES
+  ? process.env.SSM_BENCH_GPU_SHAPES.split(';').map((s) => s.split(',').map(Number) as Shape)
+  : cpuDriver
+    ? [ISSUE_SHAPES[0]]
+    : ISSUE_SHAPES;
+if (cpuDriver && !process.env.SSM_BENCH_GPU_SHAPES)
+  console.log('CPU driver: only the smallest shape (set SSM_BENCH_GPU_SHAPES for others)');
+
+/** Random inputs in the bench's standard layout: Δ per channel with bias and softplus, B, C input-dependent, D, z. */
+function inputs([b, d, n, L]: Shape) {
+  const r = new Rng(1);
+  const t = (shape: number[], f: (x: InstanceType<typeof Rng>) => number) =>
+    tf.tensor(
+      r.fill(
+        shape.reduce((x, y) => x * y, 1),
+        f,
+      ),
+      shape,
+    );
+  return {
+    u: t([b, d, L], (x) => x.normal()),
+    delta: t([b, d, L], (x) => x.range(-4, -1)),
+    A: t([d, n], (x) => -x.range(0.5, 16)),
+    B: t([b, n, L], (x) => x.normal()),
+    C: t([b, n, L], (x) => x.normal()),
+    D: t([d], (x) => x.normal()),
+    z: t([b, d, L], (x) => x.normal()),
+    deltaBias: t([d], (x) => x.range(-0.5, 0.5)),
+  };
+}
+const KEYS = ['u', 'delta', 'A', 'B', 'C', 'D', 'z', 'deltaBias'] as const;
+
+interface BufferManagerLike {
+  numBytesUsed: number;
+  numBytesAllocated: number;
+  acquireBuffer: (...a: unknown[]) => unknown;
+}
+/** Track the most bytes the webgpu buffer manager had in use while `f` runs. */
+async function withPeak<T>(f: () => Promise<T>): Promise<{ value: T; peak: number }> {
+  const bm = (tf.backend() as unknown as { bufferManager?: BufferManagerLike }).bufferManager;
+  if (!bm) return { value: await f(), peak: NaN };
+  const acquire = bm.acquireBuffer;
+  const base = bm.numBytesUsed;
+  let peak = base;
+  bm.acquireBuffer = (...a: unknown[]) => {
+    const buf = acquire.apply(bm, a);
+    peak = Math.max(peak, bm.numBytesUsed);
+    return buf;
+  };
+  try {
+    return { value: await f(), peak };
+  } finally {
+    bm.acquireBuffer = acquire;
+  }
+}
+
+async function median(step: () => Promise<void>): Promise<number> {
+  await step();
+  const ts: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    await step();
+    ts.push(performance.now() - t0);
+  }
+  ts.sort((a, b) => a - b);
+  return ts[Math.floor(ts.length / 2)];
+}
+
+/** A scalar that depends on every tensor of `ts` (sequential adds: tf.addN with ≥ 8 inputs is wrong on Dawn). */
+const settle = async (ts: Tensor[]) => {
+  const s = tf.tidy(() => ts.map((t) => t.sum()).reduce((a, b) => a.add(b)));
+  await s.data();
+  s.dispose();
+};
+
+type Impl = 'fused' | 'tensor';
+interface Cell {
+  ms?: number;
+  peak?: number;
+  error?: string;
+  /** The results of one more (untimed) call, downloaded: out, or every gradient. */
+  values?: Float32Array[];
+}
+async function cell(backend: string, impl: Impl, shape: Shape, backward: boolean): Promise<Cell> {
+  await tf.setBackend(backend);
+  const x = inputs(shape);
+  const W = tf.randomNormal([shape[0], shape[1], shape[3]], 0, 1, 'float32', 7);
+  const args = { ...x, deltaSoftplus: true, impl };
+  const results = (): Tensor[] =>
+    backward
+      ? tf.grads((...xs: Tensor[]) => {
+          const a: Record<string, unknown> = { ...args };
+          KEYS.forEach((k, i) => (a[k] = xs[i]));
+          return selectiveScan(a as unknown as Parameters<typeof selectiveScan>[0])
+            .out.mul(W)
+            .sum();
+        })(KEYS.map((k) => x[k]))
+      : [selectiveScan(args).out];
+  const step = async () => {
+    const ts = results();
+    await settle(ts);
+    tf.dispose(ts);
+  };
+  try {
+    const { value: ms, peak } = await withPeak(() => median(step));
+    const ts = results();
+    const values = await Promise.all(ts.map(async (t) => (await t.data()) as Float32Array));
+    tf.dispose(ts);
+    return { ms, peak, values };
+  } catch (e) {
+    return {
+      error: String((e as Error)?.message ?? e)
+        .split('\n')[0]
+        .slice(0, 80),
+    };
+  } finally {
+    tf.dispose([...Object.values(x), W]);
+  }
+}
+
+/** Worst |a − g| / (1e-4 + 1e-3·|g|) over every value against the wasm host kernel's (≤ 1: within tolerance). */
+function agreement(a: Cell, ref: Cell): string {
+  if (!a.values || !ref.values) return '-';
+  let worst = 0;
+  a.values.forEach((v, i) =>
+    v.forEach((x, j) => {
+      const g = ref.values![i][j];
+      const r = Math.abs(x - g) / (1e-4 + 1e-3 * Math.abs(g));
+      worst = Number.isNaN(r) ? Infinity : Math.max(worst, r);
+    }),
+  );
+  return worst.toPrecision(2);
+}
+
+const fmt = (r: { ms?: number; peak?: number; error?: string }, limitMs: number) =>
+  r.error
+    ? r.error === 'skipped'
+      ? 'skipped'
+      : `error: ${r.error}`
+    : `${r.ms!.toFixed(1)} ms (×${(r.ms! / limitMs).toFixed(0)} limit${Number.isFinite(r.peak) ? `, peak ${(r.peak! / MiB).toFixed(0)} MiB` : ''})`;
+
+console.log(
+  `traffic limit at ${(bandwidth / 1e9).toFixed(0)} GB/s (BENCH_BANDWIDTH_GBS); median of ${reps}; peak = webgpu buffers in use\n`,
+);
+console.log(
+  '| [batch, dInner, dState, L] | pass | webgpu fused | webgpu tensor | wasm fused | in+out bytes | error/tol fused, tensor |',
+);
+console.log('|---|---|---|---|---|---|---|');
+for (const shape of shapes) {
+  const [b, d, n, L] = shape;
+  const inBytes = 4 * (3 * b * d * L + d * n + 2 * b * n * L + 2 * d); // u, delta, z, A, B, C, D, deltaBias
+  const outBytes = 4 * b * d * L;
+  for (const backward of [false, true]) {
+    // forward: inputs + out; backward adds the cotangent and one gradient per input
+    const bytes = backward ? 2 * inBytes + 2 * outBytes : inBytes + outBytes;
+    const limitMs = (bytes / bandwidth) * 1e3;
+    const fused = await cell('webgpu', 'fused', shape, backward);
+    const tensor =
+      process.env.BENCH_SKIP_TENSOR === '1' ? { error: 'skipped' } : await cell('webgpu', 'tensor', shape, backward);
+    const wasm = await cell('wasm', 'fused', shape, backward);
+    console.log(
+      `| ${shape.join(',')} | ${backward ? 'fwd+bwd' : 'fwd'} | ${fmt(fused, limitMs)} | ${fmt(tensor, limitMs)} | ${wasm.error ? `error: ${wasm.error}` : `${wasm.ms!.toFixed(1)} ms`} | ${(bytes / MiB).toFixed(1)} MiB | ${agreement(fused, wasm)}, ${agreement(tensor, wasm)} |`,
+    );
+  }
+}

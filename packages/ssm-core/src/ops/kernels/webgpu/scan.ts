@@ -1,0 +1,241 @@
+/**
+ * The fused selective scan on tfjs-backend-webgpu (the 'webgpu' kernel of `selectiveScan`): WGSL programs
+ * (./wgsl.ts) run through the backend's `runWebGPUProgram`, so data never leaves the device. The forward keeps
+ * the state h in registers and stores it only at chunk boundaries (every K steps, K·n ≤ 256); the backward
+ * (wired in through tf.customGrad, like the host kernel kernels/cpu/fusedScan.ts) recomputes the states inside
+ * each chunk and runs the reverse recurrence. GPU memory: inputs, outputs, the [b, d, ⌈L/K⌉, n] chunk states,
+ * the gradients and [b, ⌈d/WG⌉, n, L] partial sums for the gradients reduced over d.
+ *
+ * `checkFinite` is not applied here: it would need a read-back of every input.
+ */
+import type { Tensor, TensorInfo } from '@tensorflow/tfjs';
+import { tf } from '../../../backend.js';
+import { fmtShape, shapeError } from '../../../errors.js';
+import { isRecording } from '../../../policy.js';
+import type { ScanDims, SelectiveScanArgs, SelectiveScanResult } from '../../core/types.js';
+import { SCAN_KEYS } from '../../core/validate.js';
+import {
+  backwardLayout,
+  backwardSource,
+  forwardParallelSource,
+  forwardSource,
+  parallelRows,
+  SCAN_UNIFORMS,
+  type ScanPlan,
+} from './wgsl.js';
+
+/** The part of tfjs-backend-webgpu's `WebGPUProgram` these kernels fill in (webgpu_program.d.ts). */
+interface Program {
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout: { x: number[]; y?: number[] };
+  dispatch: [number, number, number];
+  variableNames: string[];
+  workgroupSize: [number, number, number];
+  getUserCode: () => string;
+  uniforms?: string;
+}
+
+interface WebGPUBackendLike {
+  device: { limits: { maxStorageBufferBindingSize: number } };
+  runWebGPUProgram(
+    program: Program,
+    inputs: TensorInfo[],
+    outputDtype: 'float32',
+    uniforms?: { type: 'int32'; data: number[] }[],
+  ): TensorInfo;
+}
+
+type ScanKey = (typeof SCAN_KEYS)[number];
+export type ScanTensors = Partial<Record<ScanKey, Tensor>>;
+
+/** Workgroup memory Dawn grants by default (maxComputeWorkgroupStorageSize). */
+const WORKGROUP_BYTES = 16384;
+/** Private floats per invocation for the recomputed chunk: (K + 1)·n ≲ this. */
+const CHUNK_FLOATS = 256;
+
+/** Chunk length of the states stored for the backward pass. */
+export const chunkLength = (s: ScanDims) => Math.max(1, Math.min(s.L, Math.floor(CHUNK_FLOATS / s.dState)));
+
+export function makePlan(s: ScanDims, K: number, deltaPerTime = false): ScanPlan {
+  const { batch, dInner: DI, dState: N, L } = s;
+  const Q = (s.bFixed ? 0 : 1) + (s.cFixed ? 0 : 1) + (s.deltaAlong === 'state' ? 1 : 0);
+  let WG = 64;
+  while (WG > 1 && Q * N * WG * 4 > WORKGROUP_BYTES) WG /= 2;
+  while (WG > 1 && WG / 2 >= DI) WG /= 2;
+  const NC = Math.ceil(L / K);
+  const sizeB = s.bFixed ? DI * N : batch * N * L;
+  const D_OFF = DI * N;
+  return {
+    s,
+    K,
+    NC,
+    WG,
+    G: Math.ceil(DI / WG),
+    C_OFF: sizeB,
+    D_OFF,
+    BIAS_OFF: D_OFF + (s.hasD ? DI : 0),
+    S_OFF: batch * DI * L,
+    deltaPerTime,
+  };
+}
+
+const planKey = (p: ScanPlan) => {
+  const { s } = p;
+  return [
+    s.batch,
+    s.dInner,
+    s.dState,
+    s.L,
+    s.deltaAlong,
+    s.bFixed ? 'bF' : 'bV',
+    s.cFixed ? 'cF' : 'cV',
+    s.hasD ? 'D' : '',
+    s.hasZ ? 'z' : '',
+    s.hasBias ? 'bias' : '',
+    s.softplus ? 'sp' : '',
+    s.disc,
+    p.K,
+    p.WG,
+    p.deltaPerTime ? 'dt' : '',
+  ].join('_');
+};
+
+function program(p: ScanPlan, key: string, outSize: number, names: string[], source: string): Program {
+  return {
+    outputShape: [outSize],
+    shaderKey: key,
+    dispatchLayout: { x: [0], y: [0] }, // not flat: main() takes no index, each invocation finds its (b, d)
+    dispatch: [p.G, p.s.batch, 1],
+    variableNames: names,
+    workgroupSize: [p.WG, 1, 1],
+    getUserCode: () => source,
+    uniforms: SCAN_UNIFORMS,
+  };
+}
+
+/**
+ * Run `prog`, refusing before launch (ShapeError naming the buffer and its size) a buffer larger than the device
+ * binds (maxStorageBufferBindingSize): WebGPU would only report it asynchronously, after a garbage result.
+ */
+function run(p: ScanPlan, prog: Program, inputs: Tensor[]): Tensor {
+  const backend = tf.backend() as unknown as WebGPUBackendLike;
+  const limit = backend.device.limits.maxStorageBufferBindingSize;
+  const { batch, dInner, dState, L } = p.s;
+  const buffers: [string, number][] = [
+    ['output', prog.outputShape[0]],
+    ...inputs.map((t, i): [string, number] => [prog.variableNames[i], t.size]),
+  ];
+  for (const [name, size] of buffers) {
+    if (4 * size > limit)
+      throw shapeError(
+        `selectiveScan [batch, dInner, dState, L] = ${fmtShape([batch, dInner, dState, L])}`,
+        `buffers of at most ${limit} bytes (this WebGPU device's maxStorageBufferBindingSize)`,
+        `${4 * size} bytes for ${prog.shaderKey.split('_')[0]} ${name}`,
+        'a smaller batch (or sequence length) per call',
+      );
+  }
+  const uniforms = [p.s.L, p.K, p.NC].map((v) => ({ type: 'int32' as const, data: [v] }));
+  return tf.engine().makeTensorFromTensorInfo(backend.runWebGPUProgram(prog, inputs, 'float32', uniforms));
+}
+
+const flat = (t: Tensor) => t.reshape([-1]);
+
+/** B then C, flat (8 storage buffers per stage on Dawn). */
+const packBC = (x: ScanTensors) => tf.concat([flat(x.B!), flat(x.C!)]);
+/** A, then D, then deltaBias, flat. */
+function packParams(x: ScanTensors): Tensor {
+  const parts = [x.A, x.D, x.deltaBias].filter((t): t is Tensor => t !== undefined).map(flat);
+  return parts.length === 1 ? parts[0] : tf.concat(parts);
+}
+
+/** The forward program's packed output: out [b, d, L] then the chunk states [b, d, NC, n]. */
+function forward(p: ScanPlan, x: ScanTensors): Tensor {
+  const { batch, dInner, dState, L } = p.s;
+  const names = ['u', 'dl', 'bc', 'prm', ...(x.z ? ['z'] : [])];
+  const inputs = [flat(x.u!), flat(x.delta!), packBC(x), packParams(x), ...(x.z ? [flat(x.z)] : [])];
+  const size = batch * dInner * (L + p.NC * dState);
+  const R = parallelRows(dState);
+  if (R === 0) return run(p, program(p, `ssmScanFwd_${planKey(p)}`, size, names, forwardSource(p)), inputs);
+  // state-parallel: R rows × n states per workgroup, the workgroups laid out on a 2-D grid (≤ 65535 per axis)
+  const groups = Math.ceil((batch * dInner) / R);
+  const gx = Math.min(groups, 65535);
+  const prog = program(p, `ssmScanFwdPar_${planKey(p)}`, size, names, forwardParallelSource(p));
+  prog.workgroupSize = [R * dState, 1, 1];
+  prog.dispatch = [gx, Math.ceil(groups / gx), 1];
+  return run(p, prog, inputs);
+}
+
+/** Gradients of every scan tensor from the forward's packed output and its cotangent `dy` (same layout). */
+function backward(p: ScanPlan, x: ScanTensors, packed: Tensor, dy: Tensor): ScanTensors {
+  const { s } = p;
+  const { batch: b, dInner: D, dState: N, L } = s;
+  const lay = backwardLayout(p);
+  const names = ['u', 'dl', 'bc', 'prm', ...(x.z ? ['z'] : []), 'st', 'dy'];
+  const inputs = [flat(x.u!), flat(x.delta!), packBC(x), packParams(x), ...(x.z ? [flat(x.z)] : []), packed, dy];
+  const g = run(p, program(p, `ssmScanBwd_${planKey(p)}`, lay.size, names, backwardSource(p, lay)), inputs);
+  const region = (at: number, shape: number[]) => g.slice([at], [shape.reduce((m, v) => m * v, 1)]).reshape(shape);
+  const partial = (at: number) => region(at, [b, p.G, N, L]).sum(1);
+  const delta = p.deltaPerTime
+    ? region(lay.GDL, [b, D, L]).sum(1)
+    : s.deltaAlong === 'channel'
+      ? region(lay.GDL, [b, D, L])
+      : s.deltaAlong === 'full'
+        ? region(lay.GDL, [b, D, N, L])
+        : partial(lay.GDL);
+  const grads: ScanTensors = {
+    u: region(lay.GU, [b, D, L]),
+    delta,
+    A: region(lay.GA, [b, D, N]).sum(0),
+    B: s.bFixed ? region(lay.GB, [b, D, N]).sum(0) : partial(lay.GB),
+    C: s.cFixed ? region(lay.GC, [b, D, N]).sum(0) : partial(lay.GC),
+  };
+  if (s.hasZ) grads.z = region(lay.GZ, [b, D, L]);
+  if (s.hasD) grads.D = region(lay.GD, [b, D]).sum(0);
+  if (s.hasBias)
+    grads.deltaBias = p.deltaPerTime ? delta.sum().reshape([1]) : delta.sum(s.deltaAlong === 'full' ? [0, 3] : [0, 2]); // ∂Δ̄/∂bias = ∂Δ̄/∂delta
+  return grads;
+}
+
+/** The scan of validated `args` (dimensions `s`) on the WebGPU backend, with its gradient. */
+export function webgpuScan(s: ScanDims, args: SelectiveScanArgs): SelectiveScanResult {
+  return scanTensors(s, args, Boolean(args.returnLastState));
+}
+
+/**
+ * The scan of tensors `args` with dimensions `s` (`deltaPerTime`: Δ [b, L] and deltaBias [1], see
+ * {@link ScanPlan.deltaPerTime}); out [b, d, L] and, with `returnLastState`, lastState [b, d, n].
+ */
+export function scanTensors(
+  s: ScanDims,
+  args: ScanTensors,
+  returnLastState: boolean,
+  deltaPerTime = false,
+): SelectiveScanResult {
+  const keys = SCAN_KEYS.filter((k) => args[k] !== undefined);
+  const inputs = keys.map((k) => args[k] as Tensor);
+  const p = makePlan(s, isRecording() ? chunkLength(s) : s.L, deltaPerTime);
+  const { batch: b, dInner: D, dState: N, L } = s;
+  const rows = b * D;
+  const op = tf.customGrad(((...xs: unknown[]) => {
+    const save = xs[keys.length] as (ts: Tensor[]) => void;
+    const given = Object.fromEntries(keys.map((k, i) => [k, xs[i] as Tensor])) as ScanTensors;
+    const value = forward(p, given);
+    save([...(xs.slice(0, keys.length) as Tensor[]), value]);
+    const gradFunc = (dy: Tensor, saved: Tensor[]) => {
+      const x = Object.fromEntries(keys.map((k, i) => [k, saved[i]])) as ScanTensors;
+      const grads = backward(p, x, saved[keys.length], dy);
+      return keys.map((k) => grads[k]!);
+    };
+    return { value, gradFunc };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  const packed = op(...inputs) as Tensor; // disposed by the caller's tidy; the slices carry the gradient
+  const out = packed.slice([0], [rows * L]).reshape([b, D, L]);
+  if (!returnLastState) return { out };
+  const lastState = packed
+    .slice([p.S_OFF], [rows * p.NC * N])
+    .reshape([rows, p.NC, N])
+    .slice([0, p.NC - 1, 0], [rows, 1, N])
+    .reshape([b, D, N]);
+  return { out, lastState };
+}

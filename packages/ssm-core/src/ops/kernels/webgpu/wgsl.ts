@@ -1,0 +1,411 @@
+/**
+ * WGSL sources of the fused selective scan (the 'webgpu' kernel of `selectiveScan`, ./scan.ts). Every size and
+ * layout choice is a compile-time constant of the shader, so one pipeline serves one (shape, options) pair; the
+ * shader key names them all.
+ *
+ * Buffers (all float32, flat, in the reference layout of ../../core/types.ts):
+ *   u, z        [b, d, L]
+ *   dl          delta: [b, d, L] (per channel) | [b, n, L] (per state) | [b, d, n, L] (full)
+ *   bc          B then C, each [b, n, L] (input-dependent) or [d, n] (fixed), C at offset C_OFF
+ *   prm         A [d, n], then D [d] at D_OFF, then deltaBias at BIAS_OFF ([d] | [n] | [d, n])
+ * Dawn allows 8 storage buffers per shader stage (the output included), so the small parameters and B, C travel
+ * packed; the backward pass binds u, dl, bc, prm, z, the forward's output and its cotangent: 7 + 1.
+ *
+ * Forward output, one flat buffer: out [b, d, L] at 0, then the states at chunk boundaries [b, d, NC, n] at S_OFF:
+ * entry c is h at t = min((c + 1)·K, L) − 1, so the last one is the final state.
+ */
+import type { ScanDims } from '../../core/types.js';
+
+/**
+ * Compile-time facts of one scan program. The loop bounds over time (L, K, NC) are also passed as uniforms
+ * (`ssL`, `ssK`, `ssNC`, {@link SCAN_UNIFORMS}): a shader compiler that sees constant trip counts unrolls the
+ * loops over t, which costs seconds of compilation on CPU Vulkan drivers and nothing at run time.
+ */
+export interface ScanPlan {
+  s: ScanDims;
+  /** Chunk length of the states kept for the backward pass; NC = ⌈L / K⌉ chunks. */
+  K: number;
+  NC: number;
+  /** Channels per workgroup (one invocation per channel d of one batch row b). */
+  WG: number;
+  /** Workgroups along d. */
+  G: number;
+  C_OFF: number;
+  D_OFF: number;
+  BIAS_OFF: number;
+  /** Where the chunk states start in the forward output. */
+  S_OFF: number;
+  /**
+   * Mamba-2's scalar decay: Δ is [b, L] (one value per step, shared by every channel and state) and deltaBias [1];
+   * `s.deltaAlong` is then 'channel' (Δ̄ once per step) and ∂Δ is written per channel, summed over d afterwards.
+   */
+  deltaPerTime: boolean;
+}
+
+/** The shared helpers: torch softplus (threshold 20), its derivative, expm1/log1p in float32, ZOH coefficient. */
+/** The uniforms the scan programs declare (after the backend's own). */
+export const SCAN_UNIFORMS = 'ssL : i32, ssK : i32, ssNC : i32,';
+
+const HELPERS = `
+fn ss_log1p(y : f32) -> f32 {
+  let w = 1.0 + y;
+  if (w == 1.0) { return y; }
+  return log(w) * y / (w - 1.0);
+}
+fn ss_softplus(x : f32) -> f32 {
+  if (x > 20.0) { return x; }
+  return max(x, 0.0) + ss_log1p(exp(-abs(x)));
+}
+fn ss_softplusGrad(x : f32) -> f32 {
+  if (x > 20.0) { return 1.0; }
+  return 1.0 / (1.0 + exp(-x));
+}
+fn ss_expm1(x : f32) -> f32 {
+  if (x > 20.0) { return exp(x) - 1.0; }
+  let w = exp(x);
+  if (w == 1.0) { return x; }
+  let wm1 = w - 1.0;
+  if (wm1 == -1.0) { return -1.0; }
+  return wm1 * x / log(w);
+}
+// (e^{Δa} − 1)/a, equal to Δ at a = 0 (series near 0).
+fn ss_zoh(dt : f32, a : f32) -> f32 {
+  let x = dt * a;
+  if (abs(x) < 1e-4) { return dt * (1.0 + x * (0.5 + x / 6.0)); }
+  return ss_expm1(x) / a;
+}
+// ∂/∂a of ss_zoh: Δ²·(x eˣ − (eˣ − 1))/x² with x = Δa; its Taylor series Σ_k (k+1) x^k/(k+2)! below |x| = 0.1.
+fn ss_zohGradA(dt : f32, a : f32) -> f32 {
+  let x = dt * a;
+  if (abs(x) < 0.1) {
+    return dt * dt * (0.5 + x * (1.0 / 3.0 + x * (0.125 + x * (1.0 / 30.0 + x * (1.0 / 144.0 + x / 840.0)))));
+  }
+  let e = exp(x);
+  return dt * dt * (e * (x - 1.0) + 1.0) / (x * x);
+}
+`;
+
+/** WGSL expressions for the indices of each argument, for batch `b`, channel `d`, state `n`, time `t`. */
+function indexing(p: ScanPlan) {
+  const { s } = p;
+  const { dState: N, L } = s;
+  const delta = p.deltaPerTime
+    ? (_row: string, b: string, _n: string, t: string) => `(${b}) * ${L} + ${t}`
+    : s.deltaAlong === 'channel'
+      ? (row: string, _b: string, _n: string, t: string) => `(${row}) * ${L} + ${t}`
+      : s.deltaAlong === 'state'
+        ? (_row: string, b: string, n: string, t: string) => `((${b}) * ${N} + ${n}) * ${L} + ${t}`
+        : (row: string, _b: string, n: string, t: string) => `((${row}) * ${N} + ${n}) * ${L} + ${t}`;
+  const bias = p.deltaPerTime
+    ? (_d: string, _n: string) => `${p.BIAS_OFF}`
+    : s.deltaAlong === 'channel'
+      ? (d: string, _n: string) => `${p.BIAS_OFF} + ${d}`
+      : s.deltaAlong === 'state'
+        ? (_d: string, n: string) => `${p.BIAS_OFF} + ${n}`
+        : (d: string, n: string) => `${p.BIAS_OFF} + (${d}) * ${N} + ${n}`;
+  const bcIdx = (fixed: boolean, off: number) => (b: string, d: string, n: string, t: string) =>
+    fixed ? `${off} + (${d}) * ${N} + ${n}` : `${off} + ((${b}) * ${N} + ${n}) * ${L} + ${t}`;
+  return { delta, bias, B: bcIdx(s.bFixed, 0), C: bcIdx(s.cFixed, p.C_OFF) };
+}
+
+/** Δ̄ for (row, b, d, n, t): delta (+ bias), softplus'd when asked; `raw` names the pre-softplus value. */
+function deltaBar(p: ScanPlan, ix: ReturnType<typeof indexing>, n: string, name: string): string {
+  const { s } = p;
+  const raw = `dl[${ix.delta('row', 'b', n, 't')}]${s.hasBias ? ` + prm[${ix.bias('dc', n)}]` : ''}`;
+  return `let ${name}Raw = ${raw};
+      let ${name} = ${s.softplus ? `ss_softplus(${name}Raw)` : `${name}Raw`};`;
+}
+
+const coefExpr = (p: ScanPlan, dl: string, a: string) =>
+  p.s.disc === 'euler' ? dl : p.s.disc === 'zoh' ? `ss_zoh(${dl}, ${a})` : '1.0';
+
+/**
+ * Forward: one invocation per (b, d) row; h_t = e^{Δ̄_t A} h_{t−1} + B̄_t u_t kept in a private array of n floats,
+ * y_t = Σ_n h_t C_t + D u_t, out_t = y_t·silu(z_t) (Eq. 14f–14g); h written at every chunk boundary.
+ */
+export function forwardSource(p: ScanPlan): string {
+  const { s, NC, WG, S_OFF } = p;
+  const { dInner: DI, dState: N, L } = s;
+  const ix = indexing(p);
+  const chan = s.deltaAlong === 'channel';
+  return `${HELPERS}
+fn main() {
+  let d = i32(workgroupId.x) * ${WG} + i32(localId.x);
+  let b = i32(workgroupId.y);
+  if (d >= ${DI}) { return; }
+  let dc = d;
+  let row = b * ${DI} + d;
+  var h : array<f32, ${N}>;
+  var aRow : array<f32, ${N}>;
+  for (var n = 0; n < ${N}; n++) {
+    h[n] = 0.0;
+    aRow[n] = prm[d * ${N} + n];
+  }
+  let Dd = ${s.hasD ? `prm[${p.D_OFF} + d]` : '0.0'};
+  for (var t = 0; t < uniforms.ssL; t++) {
+    let ut = u[row * ${L} + t];
+    ${chan ? deltaBar(p, ix, '0', 'dlc') : ''}
+    var y = 0.0;
+    for (var n = 0; n < ${N}; n++) {
+      ${chan ? 'let dlv = dlc;' : deltaBar(p, ix, 'n', 'dlv')}
+      let a = aRow[n];
+      let dA = exp(dlv * a);
+      h[n] = dA * h[n] + ${coefExpr(p, 'dlv', 'a')} * bc[${ix.B('b', 'd', 'n', 't')}] * ut;
+      y += h[n] * bc[${ix.C('b', 'd', 'n', 't')}];
+    }
+    y += Dd * ut;
+    ${s.hasZ ? `let zt = z[row * ${L} + t];\n    y = y * zt / (1.0 + exp(-zt));` : ''}
+    result[row * ${L} + t] = y;
+    if ((t + 1) % uniforms.ssK == 0 || t == uniforms.ssL - 1) {
+      let c = t / uniforms.ssK;
+      for (var n = 0; n < ${N}; n++) { result[${S_OFF} + (row * ${NC} + c) * ${N} + n] = h[n]; }
+    }
+  }
+}
+`;
+}
+
+/** Regions of the backward output buffer (offsets in floats) and the quantities reduced over d in a workgroup. */
+export interface BackwardLayout {
+  GU: number;
+  GZ: number;
+  GDL: number;
+  GA: number;
+  GD: number;
+  GB: number;
+  GC: number;
+  size: number;
+  /** Reduced over the workgroup's channels per (t, n): partial sums [b, G, n, L]. */
+  reduced: ('B' | 'C' | 'dl')[];
+}
+
+export function backwardLayout(p: ScanPlan): BackwardLayout {
+  const { s, G } = p;
+  const { batch, dInner: DI, dState: N, L } = s;
+  const rows = batch * DI;
+  const partial = batch * G * N * L;
+  let o = 0;
+  const take = (n: number) => {
+    const at = o;
+    o += n;
+    return at;
+  };
+  const GU = take(rows * L);
+  const GZ = s.hasZ ? take(rows * L) : -1;
+  const GDL = take(s.deltaAlong === 'channel' ? rows * L : s.deltaAlong === 'full' ? rows * N * L : partial);
+  const GA = take(rows * N);
+  const GD = s.hasD ? take(rows) : -1;
+  const GB = take(s.bFixed ? rows * N : partial);
+  const GC = take(s.cFixed ? rows * N : partial);
+  const reduced: BackwardLayout['reduced'] = [];
+  if (!s.bFixed) reduced.push('B');
+  if (!s.cFixed) reduced.push('C');
+  if (s.deltaAlong === 'state') reduced.push('dl');
+  return { GU, GZ, GDL, GA, GD, GB, GC, size: o, reduced };
+}
+
+/**
+ * Backward: the reverse-mode recurrence ḡ_t = e^{Δ̄_{t+1}A} ḡ_{t+1} + gy_t C_t (as mamba_ssm's
+ * selective_scan_bwd_kernel), chunk by chunk from the end: each chunk's states are recomputed from the state
+ * stored at its start (a private array of (K + 1)·n floats), then walked in reverse. Sums over t stay in the
+ * invocation; sums over d of the [b, n, L] gradients (input-dependent B, C; Δ per state) go through workgroup
+ * memory, one partial sum per workgroup, finished by a tf.sum over the G workgroups.
+ */
+export function backwardSource(p: ScanPlan, lay: BackwardLayout): string {
+  const { s, K, NC, WG, S_OFF, G } = p;
+  const { dInner: DI, dState: N, L } = s;
+  const ix = indexing(p);
+  const chan = s.deltaAlong === 'channel';
+  const Q = lay.reduced.length;
+  const slot = (q: 'B' | 'C' | 'dl') => lay.reduced.indexOf(q);
+  const put = (q: 'B' | 'C' | 'dl', v: string) => `red[(${slot(q)} * ${N} + n) * ${WG} + lid] = ${v};`;
+  const partialOff = (q: 'B' | 'C' | 'dl') => (q === 'B' ? lay.GB : q === 'C' ? lay.GC : lay.GDL);
+  const gB = s.bFixed ? (v: string) => `gbF[n] += ${v};` : (v: string) => put('B', v);
+  const gC = s.cFixed ? (v: string) => `gcF[n] += ${v};` : (v: string) => put('C', v);
+  const spGrad = (raw: string) => (s.softplus ? `ss_softplusGrad(${raw})` : '1.0');
+  return `${HELPERS}
+${Q ? `var<workgroup> red : array<f32, ${Q * N * WG}>;` : ''}
+fn main() {
+  let lid = i32(localId.x);
+  let d = i32(workgroupId.x) * ${WG} + lid;
+  let b = i32(workgroupId.y);
+  let valid = d < ${DI};
+  let dc = min(d, ${DI - 1});
+  let row = b * ${DI} + dc;
+  let mask = select(0.0, 1.0, valid);
+  var hs : array<f32, ${(K + 1) * N}>;
+  var gh : array<f32, ${N}>;
+  var gaRow : array<f32, ${N}>;
+  var aRow : array<f32, ${N}>;
+  ${s.bFixed ? `var gbF : array<f32, ${N}>;` : ''}
+  ${s.cFixed ? `var gcF : array<f32, ${N}>;` : ''}
+  for (var n = 0; n < ${N}; n++) {
+    gh[n] = dy[${S_OFF} + (row * ${NC} + ${NC - 1}) * ${N} + n] * mask;
+    gaRow[n] = 0.0;
+    aRow[n] = prm[dc * ${N} + n];
+    ${s.bFixed ? 'gbF[n] = 0.0;' : ''}
+    ${s.cFixed ? 'gcF[n] = 0.0;' : ''}
+  }
+  let Dd = ${s.hasD ? `prm[${p.D_OFF} + dc]` : '0.0'};
+  var gDacc = 0.0;
+  for (var c = uniforms.ssNC - 1; c >= 0; c--) {
+    let t0 = c * uniforms.ssK;
+    let t1 = min(t0 + uniforms.ssK, uniforms.ssL);
+    for (var n = 0; n < ${N}; n++) {
+      hs[n] = select(0.0, st[${S_OFF} + (row * ${NC} + max(c - 1, 0)) * ${N} + n], c > 0);
+    }
+    for (var t = t0; t < t1; t++) {
+      let ut = u[row * ${L} + t];
+      let i = t - t0;
+      ${chan ? deltaBar(p, ix, '0', 'dlc') : ''}
+      for (var n = 0; n < ${N}; n++) {
+        ${chan ? 'let dlv = dlc;' : deltaBar(p, ix, 'n', 'dlv')}
+        let a = aRow[n];
+        hs[(i + 1) * ${N} + n] = exp(dlv * a) * hs[i * ${N} + n] + ${coefExpr(p, 'dlv', 'a')} * bc[${ix.B('b', 'dc', 'n', 't')}] * ut;
+      }
+    }
+    for (var t = t1 - 1; t >= t0; t--) {
+      let i = t - t0;
+      let ut = u[row * ${L} + t];
+      var gy = dy[row * ${L} + t] * mask;
+      ${
+        s.hasZ
+          ? `let zt = z[row * ${L} + t];
+      let sg = 1.0 / (1.0 + exp(-zt));
+      var yPre = Dd * ut;
+      for (var n = 0; n < ${N}; n++) { yPre += hs[(i + 1) * ${N} + n] * bc[${ix.C('b', 'dc', 'n', 't')}]; }
+      if (valid) { result[${lay.GZ} + row * ${L} + t] = gy * yPre * sg * (1.0 + zt * (1.0 - sg)); }
+      gy = gy * zt * sg;`
+          : ''
+      }
+      gDacc += gy * ut;
+      var gut = gy * Dd;
+      var gdlRow = 0.0;
+      ${chan ? deltaBar(p, ix, '0', 'dlc') : ''}
+      for (var n = 0; n < ${N}; n++) {
+        ${chan ? 'let dlv = dlc;' : deltaBar(p, ix, 'n', 'dlv')}
+        let a = aRow[n];
+        let dA = exp(dlv * a);
+        let hp = hs[i * ${N} + n];
+        let hn = hs[(i + 1) * ${N} + n];
+        let Cv = bc[${ix.C('b', 'dc', 'n', 't')}];
+        let Bv = bc[${ix.B('b', 'dc', 'n', 't')}];
+        ${gC('gy * hn')}
+        let ghn = gh[n] + gy * Cv;
+        let gdA = ghn * hp;
+        var gdl = gdA * dA * a;
+        var ga = gdA * dA * dlv;
+        ${
+          s.disc === 'euler'
+            ? `gdl += ghn * Bv * ut;
+        ${gB('ghn * dlv * ut')}
+        gut += ghn * dlv * Bv;`
+            : s.disc === 'zoh'
+              ? `let phi = ss_zoh(dlv, a);
+        gdl += ghn * Bv * ut * dA;
+        ga += ghn * Bv * ut * ss_zohGradA(dlv, a);
+        ${gB('ghn * phi * ut')}
+        gut += ghn * phi * Bv;`
+              : `${gB('ghn * ut')}
+        gut += ghn * Bv;`
+        }
+        ${
+          chan
+            ? 'gdlRow += gdl;'
+            : s.deltaAlong === 'full'
+              ? `if (valid) { result[${lay.GDL} + ${ix.delta('row', 'b', 'n', 't')}] = gdl * ${spGrad('dlvRaw')}; }`
+              : put('dl', `gdl * ${spGrad('dlvRaw')}`)
+        }
+        gaRow[n] += ga;
+        gh[n] = ghn * dA;
+      }
+      ${chan ? `if (valid) { result[${lay.GDL} + row * ${L} + t] = gdlRow * ${spGrad('dlcRaw')}; }` : ''}
+      if (valid) { result[${lay.GU} + row * ${L} + t] = gut; }
+      ${
+        Q
+          ? `workgroupBarrier();
+      for (var k = lid; k < ${Q * N}; k += ${WG}) {
+        var acc = 0.0;
+        for (var j = 0; j < ${WG}; j++) { acc += red[k * ${WG} + j]; }
+        let q = k / ${N};
+        let n = k % ${N};
+        let at = ((b * ${G} + i32(workgroupId.x)) * ${N} + n) * ${L} + t;
+        ${lay.reduced.map((q, qi) => `if (q == ${qi}) { result[${partialOff(q)} + at] = acc; }`).join('\n        ')}
+      }
+      workgroupBarrier();`
+          : ''
+      }
+    }
+  }
+  if (valid) {
+    for (var n = 0; n < ${N}; n++) {
+      result[${lay.GA} + row * ${N} + n] = gaRow[n];
+      ${s.bFixed ? `result[${lay.GB} + row * ${N} + n] = gbF[n];` : ''}
+      ${s.cFixed ? `result[${lay.GC} + row * ${N} + n] = gcF[n];` : ''}
+    }
+    ${s.hasD ? `result[${lay.GD} + row] = gDacc;` : ''}
+  }
+}
+`;
+}
+
+/** Rows per workgroup of {@link forwardParallelSource}: R·n invocations and R·n² floats of workgroup memory. */
+export const parallelRows = (N: number) => (N <= 64 ? Math.max(1, Math.floor(64 / N)) : 0);
+
+/**
+ * Forward, state-parallel: a workgroup of R rows × n states, one invocation per (b, d, n) holding its h in a
+ * register. Every n steps the products h_t C_t of those steps go to workgroup memory; invocation (r, j) then sums
+ * row r's step j over n (y_t = Σ_n h_t C_t, Eq. 14g), adds D u_t and the gate, and writes out_t. b·d·n invocations
+ * instead of b·d; two barriers per n steps. Used for n ≤ 64 (workgroup memory R·n² ≤ 4096 floats).
+ */
+export function forwardParallelSource(p: ScanPlan): string {
+  const { s, NC, S_OFF } = p;
+  const { batch, dInner: DI, dState: N, L } = s;
+  const R = parallelRows(N);
+  const ix = indexing(p);
+  return `${HELPERS}
+var<workgroup> hc : array<f32, ${R * N * N}>;
+fn main() {
+  let lid = i32(localId.x);
+  let r = lid / ${N};
+  let n = lid % ${N};
+  let wg = i32(workgroupId.x) + i32(workgroupId.y) * i32(numWorkgroups.x);
+  let rowRaw = wg * ${R} + r;
+  let valid = rowRaw < ${batch * DI};
+  let row = min(rowRaw, ${batch * DI - 1});
+  let b = row / ${DI};
+  let d = row % ${DI};
+  let dc = d;
+  let a = prm[d * ${N} + n];
+  let Dd = ${s.hasD ? `prm[${p.D_OFF} + d]` : '0.0'};
+  var h = 0.0;
+  for (var t0 = 0; t0 < uniforms.ssL; t0 += ${N}) {
+    for (var j = 0; j < ${N}; j++) {
+      let t = t0 + j;
+      var prod = 0.0;
+      if (t < uniforms.ssL) {
+        let ut = u[row * ${L} + t];
+        ${deltaBar(p, ix, 'n', 'dlv')}
+        h = exp(dlv * a) * h + ${coefExpr(p, 'dlv', 'a')} * bc[${ix.B('b', 'd', 'n', 't')}] * ut;
+        prod = h * bc[${ix.C('b', 'd', 'n', 't')}];
+        if (valid && ((t + 1) % uniforms.ssK == 0 || t == uniforms.ssL - 1)) {
+          result[${S_OFF} + (row * ${NC} + t / uniforms.ssK) * ${N} + n] = h;
+        }
+      }
+      hc[(r * ${N} + j) * ${N} + n] = prod;
+    }
+    workgroupBarrier();
+    let t = t0 + n;
+    if (valid && t < uniforms.ssL) {
+      var y = 0.0;
+      for (var k = 0; k < ${N}; k++) { y += hc[(r * ${N} + n) * ${N} + k]; }
+      let ut = u[row * ${L} + t];
+      y += Dd * ut;
+      ${s.hasZ ? `let zt = z[row * ${L} + t];\n      y = y * zt / (1.0 + exp(-zt));` : ''}
+      result[row * ${L} + t] = y;
+    }
+    workgroupBarrier();
+  }
+}
+`;
+}

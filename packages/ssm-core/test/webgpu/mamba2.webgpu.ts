@@ -1,0 +1,87 @@
+/**
+ * Mamba-2's scalar-decay scan on WebGPU (the 'webgpu' kernel of mamba2Inner: Δ_t read per (b, t), never broadcast
+ * to [b, d, L]): forward against the float64 reference mamba2InnerRef, gradients of every argument against the
+ * generic composition (selectiveScan with Δ, a, D broadcast, on the WGSL scan kernel tested in scan.webgpu.ts).
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { mamba2Inner, mamba2InnerRef, ready, Rng, tf, type Mamba2InnerArgs } from '../../src/index.js';
+import { mamba2Parts } from '../../src/ops/mamba2Inner.js';
+import { resolveKernel } from '../../src/ops/registry.js';
+import { expectClose } from '../helpers.js';
+
+beforeAll(async () => {
+  await ready();
+  if (tf.getBackend() !== 'webgpu') await tf.setBackend('webgpu');
+});
+
+const rnd = (rng: Rng, shape: number[], scale = 1) =>
+  tf.tensor(
+    rng.fill(
+      shape.reduce((a, b) => a * b, 1),
+      (r) => scale * r.normal(),
+    ),
+    shape,
+  );
+
+function problem(seed: number, [b, L, d, N]: number[], D: boolean, disc?: 'euler' | 'zoh' | 'identity') {
+  const rng = new Rng(seed);
+  const a: Mamba2InnerArgs = {
+    x: rnd(rng, [b, L, d]),
+    B: rnd(rng, [b, L, N]),
+    C: rnd(rng, [b, L, N]),
+    dt: rnd(rng, [b, L, 1], 0.5),
+    dtBias: rnd(rng, [1], 0.5),
+    ALog: tf.tensor1d([Math.log(2)]),
+    D: D ? rnd(rng, [1]) : undefined,
+    bDiscretization: disc,
+  };
+  return { a, rng, dispose: () => tf.dispose(Object.values(a).filter((v) => v instanceof tf.Tensor)) };
+}
+
+const CASES: [string, number[], boolean, ('euler' | 'zoh' | 'identity')?][] = [
+  ['euler, D', [2, 10, 5, 3], true],
+  ['zoh, no D', [2, 10, 5, 3], false, 'zoh'],
+  ['identity, D, two workgroups, several chunks', [2, 40, 66, 16], true, 'identity'],
+];
+
+describe('webgpu mamba2Inner', () => {
+  it('resolves to the WGSL kernel', () => expect(resolveKernel('mamba2Inner').key).toBe('webgpu'));
+
+  for (const [name, shape, D, disc] of CASES) {
+    it(`forward = float64 mamba2InnerRef: ${name}`, async () => {
+      const p = problem(1, shape, D, disc);
+      const ref = mamba2InnerRef(p.a); // reads the inputs while they are still host arrays
+      const refData = await ref.data();
+      const before = tf.memory().numTensors;
+      const y = mamba2Inner(p.a);
+      expect(tf.memory().numTensors).toBe(before + 1);
+      expectClose(await y.data(), refData, 'y');
+      tf.dispose([y, ref]);
+      p.dispose();
+    });
+
+    it(`gradients = the generic composition's: ${name}`, async () => {
+      const p = problem(2, shape, D, disc);
+      const keys = (['x', 'B', 'C', 'dt', 'dtBias', 'ALog', 'D'] as const).filter((k) => p.a[k] !== undefined);
+      const W = rnd(p.rng, p.a.x.shape as number[]);
+      const loss = (run: (a: Mamba2InnerArgs) => tf.Tensor) =>
+        tf.grads((...xs: tf.Tensor[]) => {
+          const a = { ...p.a };
+          keys.forEach((k, i) => ((a as Record<string, unknown>)[k] = xs[i]));
+          return run(a).mul(W).sum();
+        })(keys.map((k) => p.a[k] as tf.Tensor));
+      const before = tf.memory().numTensors;
+      const fused = loss((a) => mamba2Inner(a));
+      const generic = loss((a) => tf.tidy(() => mamba2Parts(a, false).y));
+      for (let i = 0; i < keys.length; i++) {
+        const g = await fused[i].data();
+        expect(g.every(Number.isFinite), `∂${keys[i]} finite`).toBe(true);
+        expectClose(g, await generic[i].data(), `∂${keys[i]}`);
+      }
+      tf.dispose([...fused, ...generic]);
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose(W);
+      p.dispose();
+    });
+  }
+});

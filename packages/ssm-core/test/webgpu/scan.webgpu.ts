@@ -1,0 +1,255 @@
+/**
+ * The WGSL selective scan (the 'webgpu' kernel of selectiveScan) on a real WebGPU adapter — in CI a CPU Vulkan
+ * driver (lavapipe): forward against the float64 reference selectiveScanRef64 for every layout and option,
+ * extreme Δ and A, gradients of every argument against the host kernel's analytic backward (itself tested against
+ * float64 finite differences in ../scan.test.ts), tensor hygiene, and no read-back in the forward.
+ * Tolerance everywhere: |a − g| ≤ 1e-5 + 1e-4·|g|, the one the host kernel meets.
+ */
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  ready,
+  selectiveScan,
+  selectiveScanRef64,
+  ShapeError,
+  tf,
+  validateScanArgs,
+  type SelectiveScanArgs,
+} from '../../src/index.js';
+import { resolveKernel } from '../../src/ops/registry.js';
+import { fusedBackward } from '../../src/ops/kernels/cpu/scanBackward.js';
+import { fusedForward } from '../../src/ops/kernels/cpu/scanForward.js';
+import type { ScanArrays } from '../../src/ops/core/types.js';
+import { expectClose, randomScan, type ScanCase } from '../helpers.js';
+
+const ALONG = ['channel', 'state', 'full'] as const;
+const DISC = ['euler', 'zoh', 'identity'] as const;
+
+/**
+ * Every layout (Δ along channel / state / both; B and C fixed or input-dependent) × discretisation: 36 cases,
+ * with the 16 on/off patterns of D, z, deltaBias and softplus cycled across them (each pattern at least twice).
+ * SSM_WEBGPU_TEST_ALL=1 crosses all of them (576 cases; each new shader costs ~0.5 s to compile on lavapipe).
+ */
+function allCases(shape: Pick<ScanCase, 'batch' | 'dInner' | 'dState' | 'L'>): [string, ScanCase][] {
+  const all = process.env.SSM_WEBGPU_TEST_ALL === '1';
+  const cases: [string, ScanCase][] = [];
+  let k = 0;
+  for (const deltaAlong of ALONG)
+    for (const disc of DISC)
+      for (const bFixed of [false, true])
+        for (const cFixed of [false, true])
+          for (const opt of all ? [...Array(16).keys()] : [(k++ * 7) % 16]) {
+            const c: ScanCase = {
+              ...shape,
+              deltaAlong,
+              disc,
+              bFixed,
+              cFixed,
+              D: Boolean(opt & 1),
+              z: Boolean(opt & 2),
+              bias: Boolean(opt & 4),
+              softplus: Boolean(opt & 8),
+            };
+            const flags = ['D', 'z', 'bias', 'softplus'].filter((f) => c[f as keyof ScanCase]).join('+') || 'plain';
+            cases.push([
+              `Δ ${deltaAlong}, ${disc}, B ${bFixed ? 'fixed' : 'var'}, C ${cFixed ? 'fixed' : 'var'}, ${flags}`,
+              c,
+            ]);
+          }
+  return cases;
+}
+
+beforeAll(async () => {
+  await ready();
+  if (tf.getBackend() !== 'webgpu') await tf.setBackend('webgpu');
+});
+
+const f32 = async (t: tf.Tensor) => (await t.data()) as Float32Array;
+
+describe('webgpu selectiveScan: setup', () => {
+  it('runs on the webgpu backend and resolves to the WGSL kernel', () => {
+    expect(tf.getBackend()).toBe('webgpu');
+    expect(resolveKernel('selectiveScan').key).toBe('webgpu');
+  });
+});
+
+describe('webgpu selectiveScan forward = float64 selective_scan_ref', () => {
+  it('every layout × discretisation × option pattern, out and lastState', async () => {
+    let i = 0;
+    for (const [name, c] of allCases({ batch: 2, dInner: 3, dState: 4, L: 7 })) {
+      const p = randomScan(c, 100 + i++);
+      const ref = selectiveScanRef64(validateScanArgs(p.args), p.arrays64);
+      const r = selectiveScan({ ...p.args, returnLastState: true });
+      const out = await f32(r.out);
+      expect(out.every(Number.isFinite), name).toBe(true);
+      expectClose(out, ref.out, `${name}: out`);
+      expectClose(await f32(r.lastState!), ref.lastState, `${name}: lastState`);
+      tf.dispose([r.out, r.lastState!]);
+      p.dispose();
+    }
+  });
+
+  const HEAVY: ScanCase = { batch: 2, dInner: 5, dState: 6, L: 40, D: true, z: true, bias: true, softplus: true };
+  for (const deltaAlong of ALONG)
+    for (const disc of DISC)
+      it(`extreme Δ (up to 50) and A (down to −200), Δ ${deltaAlong}, ${disc}: finite and exact`, async () => {
+        const c: ScanCase = { ...HEAVY, deltaAlong, disc, deltaRange: [-5, 50], aRange: [-200, -0.001] };
+        const p = randomScan(c, 7);
+        const ref = selectiveScanRef64(validateScanArgs(p.args), p.arrays64);
+        const r = selectiveScan({ ...p.args, returnLastState: true });
+        const out = await f32(r.out);
+        expect(out.every(Number.isFinite)).toBe(true);
+        expectClose(out, ref.out, 'out');
+        expectClose(await f32(r.lastState!), ref.lastState, 'lastState');
+        tf.dispose([r.out, r.lastState!]);
+        p.dispose();
+      });
+
+  it('more rows than a workgroup, long sequence, larger states', async () => {
+    for (const c of [
+      { batch: 2, dInner: 70, dState: 16, L: 50, D: true, z: true, bias: true, softplus: true },
+      { batch: 1, dInner: 3, dState: 33, L: 300, deltaAlong: 'state' as const, bias: true, softplus: true },
+      { batch: 1, dInner: 1, dState: 1, L: 1, D: true, z: true }, // the smallest problem: one row of 64 per workgroup
+      // dState > 64: the row-per-invocation forward instead of the state-parallel one
+      { batch: 2, dInner: 3, dState: 70, L: 20, deltaAlong: 'full' as const, z: true, bias: true, softplus: true },
+    ]) {
+      const p = randomScan(c, 3);
+      const ref = selectiveScanRef64(validateScanArgs(p.args), p.arrays64);
+      const r = selectiveScan({ ...p.args, returnLastState: true });
+      expectClose(await f32(r.out), ref.out, 'out');
+      expectClose(await f32(r.lastState!), ref.lastState, 'lastState');
+      tf.dispose([r.out, r.lastState!]);
+      p.dispose();
+    }
+  });
+
+  it('leaks no tensor and reads nothing back to the host, forward or backward', async () => {
+    const p = randomScan({ batch: 2, dInner: 3, dState: 4, L: 9, D: true, z: true, bias: true, softplus: true }, 5);
+    // tfjs-backend-webgpu runs small ops on the CPU when their inputs are still host arrays (WEBGPU_CPU_FORWARD):
+    // upload the inputs first so that any read would be a download from the GPU.
+    tf.env().set('WEBGPU_CPU_FORWARD', false);
+    const backend = tf.backend() as unknown as { read: unknown; readSync: unknown };
+    const read = vi.spyOn(backend as { read: (...a: unknown[]) => unknown }, 'read');
+    const readSync = vi.spyOn(backend as { readSync: (...a: unknown[]) => unknown }, 'readSync');
+    const before = tf.memory().numTensors;
+    const r = selectiveScan({ ...p.args, returnLastState: true });
+    expect(read).not.toHaveBeenCalled();
+    expect(readSync).not.toHaveBeenCalled();
+    expect(tf.memory().numTensors).toBe(before + 2);
+    const keys = (['u', 'delta', 'A', 'B', 'C', 'D', 'z', 'deltaBias'] as const).filter((k) => p.args[k]);
+    const grads = tf.grads((...xs: tf.Tensor[]) => {
+      const a: Record<string, unknown> = { ...p.args, returnLastState: true };
+      keys.forEach((k, i) => (a[k] = xs[i]));
+      const q = selectiveScan(a as unknown as SelectiveScanArgs);
+      return q.out.sum().add(q.lastState!.sum());
+    })(keys.map((k) => p.args[k]!));
+    expect(read, 'a read in the backward').not.toHaveBeenCalled();
+    expect(readSync, 'a read in the backward').not.toHaveBeenCalled();
+    tf.dispose(grads);
+    read.mockRestore();
+    readSync.mockRestore();
+    tf.env().set('WEBGPU_CPU_FORWARD', true);
+    tf.dispose([r.out, r.lastState!]);
+    const r2 = selectiveScan(p.args);
+    expect(tf.memory().numTensors).toBe(before + 1);
+    r2.out.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    p.dispose();
+  });
+});
+
+describe('webgpu selectiveScan: limits', () => {
+  it('refuses a buffer larger than the device binds before launching, naming the size', () => {
+    const p = randomScan({ batch: 2, dInner: 3, dState: 4, L: 9 }, 5);
+    const backend = tf.backend() as unknown as { device: GPUDevice };
+    const device = backend.device;
+    backend.device = { limits: { maxStorageBufferBindingSize: 64 } } as unknown as GPUDevice;
+    try {
+      expect(() => selectiveScan(p.args)).toThrow(ShapeError);
+      // out [2, 3, 9] and the final state [2, 3, 4]: 78 floats
+      expect(() => selectiveScan(p.args)).toThrow(/at most 64 bytes.*got 312 bytes for ssmScanFwd\w* output/);
+    } finally {
+      backend.device = device;
+    }
+    p.dispose();
+  });
+});
+
+/** Host analytic gradients (kernels/cpu) of Σ gOut·out + Σ gLast·lastState, in float32 inputs. */
+function hostGrads(args: SelectiveScanArgs, x: ScanArrays<Float64Array>, gOut: Float32Array, gLast: Float32Array) {
+  const s = validateScanArgs(args);
+  const x32 = Object.fromEntries(
+    Object.entries(x).map(([k, v]) => [k, v ? Float32Array.from(v) : undefined]),
+  ) as unknown as ScanArrays<Float32Array>;
+  return fusedBackward(s, x32, fusedForward(s, x32, true), gOut, gLast);
+}
+
+const KEYS = ['u', 'delta', 'A', 'B', 'C', 'D', 'z', 'deltaBias'] as const;
+
+async function checkGrads(name: string, c: ScanCase, seed: number, atol = 1e-5, rtol = 1e-4) {
+  const p = randomScan(c, seed);
+  const s = validateScanArgs(p.args);
+  const gOut = p.rng.fill(s.batch * s.dInner * s.L, (r) => r.normal());
+  const gLast = p.rng.fill(s.batch * s.dInner * s.dState, (r) => r.normal());
+  const host = hostGrads(p.args, p.arrays64, gOut, gLast);
+  const keys = KEYS.filter((k) => p.args[k] !== undefined);
+  const before = tf.memory().numTensors;
+  const gO = tf.tensor3d(gOut, [s.batch, s.dInner, s.L]);
+  const gL = tf.tensor3d(gLast, [s.batch, s.dInner, s.dState]);
+  const f = (...xs: tf.Tensor[]) => {
+    const a = { ...p.args, returnLastState: true };
+    keys.forEach((k, i) => ((a as Record<string, unknown>)[k] = xs[i]));
+    const r = selectiveScan(a);
+    return r.out.mul(gO).sum().add(r.lastState!.mul(gL).sum());
+  };
+  const grads = tf.grads(f)(keys.map((k) => p.args[k] as tf.Tensor));
+  for (let i = 0; i < keys.length; i++) {
+    const g = await f32(grads[i]);
+    expect(g.every(Number.isFinite), `${name}: ∂${keys[i]} finite`).toBe(true);
+    expectClose(g, host[keys[i]]!, `${name}: ∂${keys[i]}`, atol, rtol);
+  }
+  tf.dispose([...grads, gO, gL]);
+  expect(tf.memory().numTensors, `${name}: tensors`).toBe(before);
+  p.dispose();
+}
+
+describe('webgpu selectiveScan gradients = host analytic gradients', () => {
+  it('every layout × discretisation × option pattern, all arguments, no leaks', async () => {
+    let i = 0;
+    for (const [name, c] of allCases({ batch: 2, dInner: 3, dState: 4, L: 9 })) await checkGrads(name, c, 500 + i++);
+  });
+
+  it('several chunks, partial last chunk, more channels than a workgroup', async () => {
+    // dState 16 → chunks of 16 steps: L = 35 is 2 full chunks and one of 3; 66 channels need 2 workgroups of 64.
+    const base = { batch: 2, dInner: 66, dState: 16, L: 35, D: true, z: true, bias: true, softplus: true };
+    // ∂A, ∂D and the fixed ∂B, ∂C are sums over b·L terms accumulated in float32 (the host kernel: float64): the
+    // tensor kernel's tolerance against the host kernel in ../scan.test.ts, 1e-4 + 1e-3·|g|.
+    for (const deltaAlong of ALONG)
+      await checkGrads(`chunks, Δ ${deltaAlong}`, { ...base, deltaAlong, disc: 'zoh' }, 9, 1e-4, 1e-3);
+    await checkGrads('chunks, fixed B and C', { ...base, bFixed: true, cFixed: true }, 10, 1e-4, 1e-3);
+    await checkGrads('one step, one state', { batch: 1, dInner: 1, dState: 1, L: 1, D: true, z: true, bias: true }, 12);
+    await checkGrads('dState > 64, chunks of 3', { ...base, dInner: 5, dState: 70, L: 10, deltaAlong: 'state' }, 11);
+  });
+
+  // Under heavy decay the float32 recurrence loses digits against the host kernel's float64 one; the tolerance is
+  // the one ../scan.test.ts asks of the tensor kernel against the host kernel there (1e-4 + 1e-3·|g|).
+  it("extreme Δ (up to 50) and A (down to −200): finite, and equal at the tensor kernel's tolerance", async () => {
+    for (const deltaAlong of ALONG)
+      for (const disc of DISC) {
+        const c: ScanCase = {
+          batch: 2,
+          dInner: 4,
+          dState: 6,
+          L: 40,
+          D: true,
+          z: true,
+          bias: true,
+          softplus: true,
+          deltaAlong,
+          disc,
+          deltaRange: [-5, 50],
+          aRange: [-200, -0.001],
+        };
+        await checkGrads(`heavy, Δ ${deltaAlong}, ${disc}`, c, 13, 1e-4, 1e-3);
+      }
+  });
+});
