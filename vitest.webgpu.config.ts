@@ -7,6 +7,8 @@ export default defineConfig({
     // *.webgpu.ts, not *.test.ts: `npm test` (vitest.config.ts) has no GPU setup.
     include: ['packages/*/test/webgpu/**/*.webgpu.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
+    // forced, as a user does with SSM_BACKEND=webgpu: a CPU Vulkan adapter is never chosen by itself
+    env: { SSM_BACKEND: process.env.SSM_BACKEND || 'webgpu' },
     setupFiles: ['packages/ssm-core/test/webgpu/setup.ts'],
     testTimeout: 300_000,
     hookTimeout: 120_000,

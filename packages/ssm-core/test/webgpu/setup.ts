@@ -1,21 +1,11 @@
 /**
- * Test-only WebGPU setup (vitest `setupFiles` of vitest.webgpu.config.ts): loads Dawn's `dawn.node` from npm's
- * `webgpu`, exposes `navigator.gpu` and the `GPU*` globals, then evaluates @tensorflow/tfjs-backend-webgpu (it
- * registers the 'webgpu' backend only when `navigator.gpu` exists) and activates it. On a machine without a GPU
- * the adapter is a CPU Vulkan driver (Mesa's lavapipe, picked with VK_DRIVER_FILES).
+ * WebGPU test setup (vitest `setupFiles` of vitest.webgpu.config.ts): checks that ssm-core's backend is WebGPU (the config sets
+ * SSM_BACKEND=webgpu, as a user does), so the tests go through ssm-core's own loader (npm `webgpu` in Node). On a
+ * machine without a GPU the adapter is a CPU Vulkan driver (Mesa's lavapipe, picked with VK_DRIVER_FILES), which
+ * only a forced selection takes.
  */
-import { create, globals } from 'webgpu';
+import { ready } from '../../src/index.js';
 
-process.env.SSM_BACKEND ??= 'webgpu'; // ssm-core's ready() activates its backend at import
-
-Object.assign(globalThis, globals);
-const gpu = create([]);
-try {
-  Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
-} catch {
-  Object.defineProperty((globalThis as unknown as { navigator: object }).navigator, 'gpu', { value: gpu });
-}
-await import('@tensorflow/tfjs-backend-webgpu');
-const tf = await import('@tensorflow/tfjs');
-if (!(await tf.setBackend('webgpu'))) throw new Error('WebGPU test setup: the webgpu backend did not start');
-await tf.ready();
+const info = await ready();
+if (info.name !== 'webgpu')
+  throw new Error(`WebGPU test setup: expected the webgpu backend, got ${info.name} (${info.reason})`);
