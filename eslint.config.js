@@ -5,7 +5,15 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', 'build/**', '.docusaurus/**', 'website/.docusaurus/**', 'results/**'],
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      'build/**',
+      '.docusaurus/**',
+      'website/.docusaurus/**',
+      'results/**',
+      'website/static/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
