@@ -37,12 +37,26 @@ export {
 export type { MixerOutput } from './mixers/index.js';
 export { embeddingLookup } from './nn/layers.js';
 export type { ParamSpec } from './nn/params.js';
-export { encodeSafetensors, decodeSafetensors, type NamedArray } from './io/safetensors.js';
+export {
+  encodeSafetensors,
+  decodeSafetensors,
+  readSafetensorsHeader,
+  parseJsonStrict,
+  type NamedArray,
+  type SafetensorsEntry,
+  type SafetensorsHeader,
+} from './io/safetensors.js';
 export { writeFileAtomic } from './io/file.js';
 export { saveModel, loadModel } from './models/file.js';
 export type { SequenceModel } from './models/types.js';
 export { tokenTensor } from './models/tokens.js';
-export { paramsToSafetensors, loadParamsStrict, assignParamsStrict, configFromSafetensors } from './models/weights.js';
+export {
+  paramsToSafetensors,
+  loadParamsStrict,
+  assignParamsStrict,
+  configFromSafetensors,
+  checkModelFile,
+} from './models/weights.js';
 export {
   TransformerModel,
   resolveTransformerConfig,

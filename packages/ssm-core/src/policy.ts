@@ -33,6 +33,11 @@ export interface Flags {
    * the adapter's own limits (maxBufferSize, maxStorageBufferBindingSize per buffer).
    */
   GPU_MEMORY_BUDGET: number;
+  /**
+   * Most scalar parameters a model file's config may imply (env `SSM_MAX_PARAMS`): a file above it is refused
+   * from its header alone, before any model is built. Default 2^28 (1 GiB of float32 weights).
+   */
+  MAX_PARAMS: number;
   /** Scan implementation that `impl: 'auto'` resolves to (env `SSM_SCAN_IMPL`): 'auto' asks the kernel registry. */
   SCAN_IMPL: 'auto' | ScanImpl;
   /**
@@ -126,6 +131,17 @@ const DEFS: { [K in FlagName]: FlagDef<K> } = {
     check: (v, name) => {
       if (typeof v !== 'number' || !(v > 0))
         throw configError(name, 'a positive number of bytes (Infinity: none)', show(v));
+      return v;
+    },
+  },
+  MAX_PARAMS: {
+    doc: 'most parameters a model file may imply',
+    env: 'SSM_MAX_PARAMS',
+    value: () => 2 ** 28,
+    parse: parseNumber,
+    check: (v, name) => {
+      if (typeof v !== 'number' || !(v >= 1) || !(Number.isInteger(v) || v === Infinity))
+        throw configError(name, 'a positive integer (Infinity: no cap)', show(v));
       return v;
     },
   },

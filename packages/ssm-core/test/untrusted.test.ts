@@ -1,0 +1,142 @@
+/**
+ * Untrusted model and checkpoint files: a file is checked (header, shapes, the parameter count its config
+ * implies) before it costs anything, and refused with a CheckpointError naming what is wrong.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  CheckpointError,
+  MambaModel,
+  TransformerModel,
+  configFromSafetensors,
+  decodeSafetensors,
+  encodeSafetensors,
+  loadModel,
+  modelFromSafetensors,
+  ready,
+  readSafetensorsHeader,
+  tf,
+} from '../src/index.js';
+
+beforeAll(async () => {
+  await ready();
+});
+
+const dir = mkdtempSync(join(tmpdir(), 'ssm-untrusted-'));
+
+/** A safetensors file with the header text `json` (taken as is) followed by `dataBytes` zero bytes. */
+function rawFile(json: string, dataBytes = 0): Uint8Array {
+  const head = new TextEncoder().encode(json);
+  const out = new Uint8Array(8 + head.length + dataBytes);
+  new DataView(out.buffer).setBigUint64(0, BigInt(head.length), true);
+  out.set(head, 8);
+  return out;
+}
+
+const hugeConfig = JSON.stringify({ vocabSize: 20000, dModel: 20000, dState: 4 });
+const hugeFile = () => rawFile(JSON.stringify({ __metadata__: { model: 'mamba', config: hugeConfig } }));
+
+describe('a model file is checked before anything is allocated', () => {
+  it('refuses a tiny file whose config claims vocabSize 20000 × dModel 20000, in well under a second', async () => {
+    const bytes = hugeFile();
+    expect(bytes.length).toBeLessThan(200);
+    const path = join(dir, 'huge.safetensors');
+    writeFileSync(path, bytes);
+    const before = tf.memory().numTensors;
+    const t0 = performance.now();
+    let err: unknown;
+    try {
+      await loadModel(path);
+    } catch (e) {
+      err = e;
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    expect(err).toBeInstanceOf(CheckpointError);
+    expect(String(err)).toMatch(/vocabSize 20000/);
+    expect(String(err)).toMatch(/dModel 20000/);
+    expect(String(err)).toMatch(/MAX_PARAMS/);
+    expect(String(err)).toMatch(/got 1250420000 parameters/);
+    console.log(`huge-config file refused in ${(seconds * 1000).toFixed(1)} ms`);
+    expect(seconds).toBeLessThan(1);
+    expect(tf.memory().numTensors).toBe(before);
+    for (const f of [() => modelFromSafetensors(bytes), () => MambaModel.fromSafetensors(bytes)])
+      expect(f).toThrow(CheckpointError);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('refuses a Transformer file whose config implies too many parameters, before building it', () => {
+    const config = JSON.stringify({ vocabSize: 30000, dModel: 30000, maxLen: 8 });
+    const bytes = rawFile(JSON.stringify({ __metadata__: { model: 'transformer', config } }));
+    const before = tf.memory().numTensors;
+    expect(() => TransformerModel.fromSafetensors(bytes)).toThrow(/MAX_PARAMS/);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('refuses a file lacking a parameter of its config, or with one of the wrong shape, before building', () => {
+    const m = new MambaModel({ vocabSize: 5, dModel: 4, dState: 2 });
+    const good = m.toSafetensors();
+    const { tensors, metadata } = decodeSafetensors(good);
+    m.dispose();
+    const before = tf.memory().numTensors;
+    const rest = { ...tensors };
+    delete rest['lm_head.bias'];
+    expect(() => modelFromSafetensors(encodeSafetensors(rest, metadata))).toThrow(/missing \[lm_head\.bias\]/);
+    const wrong = { ...tensors, 'lm_head.bias': { shape: [1, 5], data: tensors['lm_head.bias'].data } };
+    expect(() => modelFromSafetensors(encodeSafetensors(wrong, metadata))).toThrow(/lm_head\.bias.*\[5\]/s);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('safetensors headers are read with own, unique keys only', () => {
+  const entry = '{"dtype":"F32","shape":[1],"data_offsets":[0,4]}';
+  const cases: [string, string, RegExp][] = [
+    ['a __proto__ tensor', `{"__proto__":${entry}}`, /__proto__/],
+    ['a constructor tensor', `{"constructor":${entry}}`, /constructor/],
+    [
+      'a __proto__ key inside an entry',
+      `{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"__proto__":{}}}`,
+      /__proto__/,
+    ],
+    ['a duplicate tensor name', `{"a":${entry},"a":${entry}}`, /duplicate keys.*"a" twice/],
+    [
+      'a duplicate key in an entry',
+      `{"a":{"dtype":"F32","dtype":"F32","shape":[1],"data_offsets":[0,4]}}`,
+      /"dtype" twice/,
+    ],
+    ['a duplicate __metadata__', `{"__metadata__":{},"__metadata__":{},"a":${entry}}`, /__metadata__" twice/],
+    ['an inherited dtype', `{"a":{"shape":[1],"data_offsets":[0,4]}}`, /dtype/],
+    ['a non-string metadata value', `{"__metadata__":{"config":{}},"a":${entry}}`, /__metadata__\.config.*a string/],
+    ['a fractional shape', `{"a":{"dtype":"F32","shape":[0.5],"data_offsets":[0,4]}}`, /shape/],
+    ['offsets past the end', `{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}`, /data_offsets/],
+    ['three offsets', `{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4,8]}}`, /data_offsets/],
+  ];
+  for (const [what, json, msg] of cases) {
+    it(`refuses ${what}`, () => {
+      const bytes = rawFile(json, 4);
+      expect(() => readSafetensorsHeader(bytes, 'f')).toThrow(CheckpointError);
+      expect(() => readSafetensorsHeader(bytes, 'f')).toThrow(msg);
+      expect(() => decodeSafetensors(bytes, 'f')).toThrow(CheckpointError);
+    });
+  }
+
+  it('accepts a duplicate-looking key in different objects and escaped quotes in strings', () => {
+    const json = `{"__metadata__":{"a":"x\\"y","b":"{\\"a\\":1}"},"a":${entry}}`;
+    const h = readSafetensorsHeader(rawFile(json, 4), 'f');
+    expect(Object.keys(h.entries)).toEqual(['a']);
+    expect(h.metadata).toEqual({ a: 'x"y', b: '{"a":1}' });
+  });
+
+  it('refuses a model config with __proto__, constructor or a duplicate key', () => {
+    for (const config of [
+      '{"vocabSize":4,"vocabSize":5,"dModel":4,"dState":2}',
+      '{"__proto__":{"vocabSize":5}}',
+      '{"constructor":1}',
+    ]) {
+      const bytes = rawFile(JSON.stringify({ __metadata__: { model: 'mamba', config } }));
+      expect(() => configFromSafetensors(bytes, 'f')).toThrow(CheckpointError);
+      expect(() => modelFromSafetensors(bytes, 'f')).toThrow(/__metadata__\.config/);
+    }
+  });
+});
