@@ -2,12 +2,14 @@
  * Untrusted model and checkpoint files: a file is checked (header, shapes, the parameter count its config
  * implies) before it costs anything, and refused with a CheckpointError naming what is wrong.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   CheckpointError,
+  FileError,
   MambaModel,
   TransformerModel,
   configFromSafetensors,
@@ -16,7 +18,10 @@ import {
   loadModel,
   modelFromSafetensors,
   ready,
+  readFileChecked,
   readSafetensorsHeader,
+  resetFlag,
+  setFlag,
   tf,
 } from '../src/index.js';
 
@@ -138,5 +143,70 @@ describe('safetensors headers are read with own, unique keys only', () => {
       expect(() => configFromSafetensors(bytes, 'f')).toThrow(CheckpointError);
       expect(() => modelFromSafetensors(bytes, 'f')).toThrow(/__metadata__\.config/);
     }
+  });
+});
+
+describe('files are read whole only when regular and below a size cap', () => {
+  const fifo = join(dir, 'pipe.safetensors');
+  execFileSync('mkfifo', [fifo]);
+  const zero = join(dir, 'zero.safetensors');
+  symlinkSync('/dev/zero', zero);
+  const sub = join(dir, 'a-directory.safetensors');
+  mkdirSync(sub);
+
+  const refusedFast = async (p: Promise<unknown>, msg: RegExp) => {
+    const t0 = performance.now();
+    const err = await p.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(FileError);
+    expect(String(err)).toMatch(msg);
+    expect(performance.now() - t0).toBeLessThan(1000);
+  };
+
+  it('refuses a FIFO within a second (no writer ever opens it)', async () => {
+    await refusedFast(
+      readFileChecked(fifo, { maxBytes: 1e6 }),
+      /pipe\.safetensors: expected a regular file, got a FIFO/,
+    );
+    await refusedFast(loadModel(fifo), /expected a regular model file, got a FIFO/);
+  });
+
+  it('refuses a symlink to /dev/zero (judged by its target, never read)', async () => {
+    await refusedFast(loadModel(zero), /zero\.safetensors: expected a regular model file, got a character device/);
+  });
+
+  it('refuses a directory', async () => {
+    await refusedFast(
+      readFileChecked(sub, { maxBytes: 1e6, what: 'sweep spec' }),
+      /expected a regular sweep spec, got a directory/,
+    );
+  });
+
+  it('refuses a file above the cap from its size, by option or by the MAX_FILE_BYTES flag', async () => {
+    const big = join(dir, 'big.safetensors');
+    writeFileSync(big, new Uint8Array(4096));
+    await refusedFast(readFileChecked(big, { maxBytes: 4095 }), /at most 4095 bytes \(4\.0 KiB\), got 4096 bytes/);
+    setFlag('MAX_FILE_BYTES', 1000);
+    try {
+      await refusedFast(loadModel(big), /at most 1000 B, got 4096 bytes.*MAX_FILE_BYTES/);
+    } finally {
+      resetFlag('MAX_FILE_BYTES');
+    }
+    expect((await readFileChecked(big, { maxBytes: 4096 })).length).toBe(4096);
+  });
+
+  it('reads a regular file through a symlink, and passes ENOENT on unchanged', async () => {
+    const m = new MambaModel({ vocabSize: 5, dModel: 4, dState: 2 });
+    const path = join(dir, 'ok.safetensors');
+    writeFileSync(path, m.toSafetensors());
+    const link = join(dir, 'link.safetensors');
+    symlinkSync(path, link);
+    const loaded = await loadModel(link);
+    expect(loaded.numParams()).toBe(m.numParams());
+    loaded.dispose();
+    m.dispose();
+    await expect(readFileChecked(join(dir, 'missing'), { maxBytes: 1e6 })).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });

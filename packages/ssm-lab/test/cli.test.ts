@@ -4,8 +4,8 @@
  * run's test accuracy, and a run killed with SIGINT and resumed ends exactly like an
  * uninterrupted one.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -101,6 +101,35 @@ describe('ssm-lab', () => {
     ];
     for (const [args, msg] of cases) {
       const r = run(args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(msg);
+    }
+  });
+
+  it('refuses FIFOs, devices and directories as input files within seconds (exit 2, naming the path and what it is)', () => {
+    const fifo = join(dir, 'pipe.safetensors');
+    execFileSync('mkfifo', [fifo]);
+    const zero = join(dir, 'zero.safetensors');
+    symlinkSync('/dev/zero', zero);
+    const specFifo = join(dir, 'spec.json');
+    execFileSync('mkfifo', [specFifo]);
+    const resultsDir = join(dir, 'results.jsonl');
+    mkdirSync(resultsDir);
+    const cases: [string[], RegExp][] = [
+      [['eval', fifo], /pipe\.safetensors: expected a regular model file, got a FIFO/],
+      [['eval', zero], /zero\.safetensors: expected a regular model file, got a character device/],
+      [
+        ['sweep', 'run', specFifo, '--out', join(dir, 'o.jsonl')],
+        /spec\.json: expected a regular sweep spec, got a FIFO/,
+      ],
+      [
+        ['sweep', 'merge', resultsDir, '--out', join(dir, 'm.jsonl')],
+        /results\.jsonl: expected a regular results file, got a directory/,
+      ],
+    ];
+    for (const [args, msg] of cases) {
+      const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 30_000 });
+      expect(r.signal, args.join(' ')).toBeNull();
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.stderr).toMatch(msg);
     }

@@ -9,8 +9,10 @@ import {
   constructions,
   decodeSafetensors,
   evaluateAsync,
+  fileReadCap,
   modelFromSafetensors,
   ready,
+  readFileChecked,
   SsmError,
   writeFileAtomic,
 } from 'ssm-core';
@@ -58,7 +60,7 @@ async function cmdEval(target: string, o: Opts): Promise<void> {
       target,
     );
   const file = stat.isDirectory() ? `${target}/model.safetensors` : target;
-  const bytes = new Uint8Array(await fs.readFile(file));
+  const bytes = await readFileChecked(file, { ...fileReadCap(), what: 'model file' });
   configFromSafetensors(bytes, file);
   const meta = decodeSafetensors(bytes, file).metadata;
   const saved: JobSpec | undefined = meta.job ? JSON.parse(meta.job) : undefined;
