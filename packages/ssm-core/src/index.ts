@@ -56,6 +56,7 @@ export {
   assignParamsStrict,
   configFromSafetensors,
   checkModelFile,
+  checkParamsStrict,
 } from './models/weights.js';
 export {
   TransformerModel,
@@ -80,5 +81,5 @@ export {
 } from './train/trainer.js';
 export { Adam, cosineLr, type AdamOptions } from './train/adam.js';
 export { maskedCrossEntropy, lossAndAccuracy, lossAndAccuracyAsync, type LossStats } from './train/loss.js';
-export { dataFingerprint } from './train/checkpoint.js';
+export { dataFingerprint, checkTrainerState, type TrainerSchedule } from './train/checkpoint.js';
 export * as theory from './theory/index.js';

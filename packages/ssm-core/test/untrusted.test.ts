@@ -3,7 +3,7 @@
  * implies) before it costs anything, and refused with a CheckpointError naming what is wrong.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -22,7 +22,9 @@ import {
   readSafetensorsHeader,
   resetFlag,
   setFlag,
+  tasks,
   tf,
+  train,
 } from '../src/index.js';
 
 beforeAll(async () => {
@@ -208,5 +210,142 @@ describe('files are read whole only when regular and below a size cap', () => {
     loaded.dispose();
     m.dispose();
     await expect(readFileChecked(join(dir, 'missing'), { maxBytes: 1e6 })).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
+
+describe('a trainer checkpoint is restored all or nothing', () => {
+  const data = (n: number, seed: number) => tasks.keepNth({ n: 2, vocabSize: 8, T: 6, numSamples: n, seed });
+  const sets = { train: data(32, 1), val: data(8, 2) };
+  const config = { epochs: 3, stepsPerEpoch: 2, batchSize: 8, lr: 0.01, lrMin: 0.001, seed: 0 };
+  const newModel = () => new MambaModel({ vocabSize: 8, dModel: 6, dState: 3, conv: false, seed: 5 });
+  const ckptDir = mkdtempSync(join(tmpdir(), 'ssm-restore-'));
+  let good: { tensors: Record<string, { shape: number[]; data: Float32Array }>; metadata: Record<string, string> };
+
+  beforeAll(async () => {
+    const path = join(ckptDir, 'good.safetensors');
+    const m = newModel();
+    const ctl = new AbortController();
+    const r = await train(m, sets, config, {
+      checkpointPath: path,
+      progress: 'off',
+      signal: ctl.signal,
+      onEpochEnd: () => ctl.abort(),
+    });
+    expect(r.stopReason).toBe('interrupted');
+    m.dispose();
+    good = decodeSafetensors(readFileSync(path));
+    expect(JSON.parse(good.metadata.trainer).epoch).toBe(1);
+  });
+
+  /** Resume from `good` changed by `edit` into a fresh model: the error thrown, if any, after checking that it left every weight bit-identical. */
+  async function resumeFrom(edit: (t: typeof good.tensors, state: Record<string, unknown>) => void): Promise<unknown> {
+    const tensors = Object.fromEntries(
+      Object.entries(good.tensors).map(([k, v]) => [k, { shape: [...v.shape], data: v.data.slice() }]),
+    );
+    const state = JSON.parse(good.metadata.trainer) as Record<string, unknown>;
+    edit(tensors, state);
+    const path = join(ckptDir, `bad-${Math.random().toString(36).slice(2)}.safetensors`);
+    writeFileSync(path, encodeSafetensors(tensors, { ...good.metadata, trainer: JSON.stringify(state) }));
+    const m = newModel();
+    const before = Object.fromEntries(
+      Object.entries(m.params).map(([k, v]) => [k, (v.dataSync() as Float32Array).slice()]),
+    );
+    let err: unknown;
+    try {
+      await train(m, sets, config, { checkpointPath: path, resume: true, progress: 'off' });
+    } catch (e) {
+      err = e;
+    }
+    if (err !== undefined)
+      for (const [k, v] of Object.entries(m.params))
+        expect(Buffer.from((v.dataSync() as Float32Array).buffer).equals(Buffer.from(before[k].buffer)), k).toBe(true);
+    m.dispose();
+    return err;
+  }
+
+  const name = 'mixer.A_log';
+  const cases: [string, (t: typeof good.tensors, s: Record<string, unknown>) => void, RegExp][] = [
+    [
+      'NaN in adam.v.*',
+      (t) => (t[`adam.v.${name}`].data[0] = NaN),
+      /tensor "adam\.v\.mixer\.A_log": expected finite values, got NaN/,
+    ],
+    [
+      '+Infinity in adam.m.*',
+      (t) => (t[`adam.m.${name}`].data[1] = Infinity),
+      /"adam\.m\.mixer\.A_log": expected finite values, got Infinity/,
+    ],
+    [
+      'a negative adam.v.*',
+      (t) => (t[`adam.v.${name}`].data[0] = -1),
+      /"adam\.v\.mixer\.A_log": expected non-negative values/,
+    ],
+    [
+      'a wrong-shaped adam.m.*',
+      (t) => (t[`adam.m.${name}`].shape = [...t[`adam.m.${name}`].shape].reverse()),
+      /"adam\.m\.mixer\.A_log": expected shape \[6,3\], got \[3,6\]/,
+    ],
+    [
+      '+Infinity in a model weight',
+      (t) => t['model.lm_head.weight'].data.fill(Infinity, 0, 1),
+      /"model\.lm_head\.weight": expected no NaN or \+Infinity, got Infinity/,
+    ],
+    [
+      'epoch −1e6',
+      (_, s) => (s.epoch = -1e6),
+      /trainer\.epoch: expected an integer ≥ 0 and ≤ epochs = 3, got -1000000/,
+    ],
+    ['epoch "x"', (_, s) => (s.epoch = 'x'), /trainer\.epoch: expected an integer ≥ 0.*got "x"/],
+    ['epoch beyond the run', (_, s) => (s.epoch = 4), /trainer\.epoch: .*≤ epochs = 3, got 4/],
+    ['globalStep −5', (_, s) => (s.globalStep = -5), /trainer\.globalStep: expected an integer ≥ 0/],
+    [
+      'globalStep beyond the steps taken',
+      (_, s) => (s.globalStep = 99),
+      /trainer\.globalStep: .*≤ epoch · stepsPerEpoch/,
+    ],
+    [
+      'a missing partial',
+      (_, s) => delete s.partial,
+      /trainer\.partial: expected an object \{lossSum, correct, count\}, got none/,
+    ],
+    [
+      'partial without lossSum',
+      (_, s) => delete (s.partial as Record<string, unknown>).lossSum,
+      /trainer\.partial\.lossSum: expected a finite number/,
+    ],
+    [
+      'a history shorter than epoch',
+      (_, s) => (s.history = []),
+      /trainer\.history: expected a list of 1 epoch records/,
+    ],
+    ['an unknown finished', (_, s) => (s.finished = 'done'), /trainer\.finished: expected absent or one of/],
+  ];
+  for (const [what, edit, msg] of cases) {
+    it(`refuses ${what}, naming the field, with every weight unchanged`, async () => {
+      const err = await resumeFrom(edit);
+      expect(err).toBeInstanceOf(CheckpointError);
+      expect(String(err)).toMatch(msg);
+    });
+  }
+
+  it('resumes from the unmodified checkpoint', async () => {
+    const err = await resumeFrom(() => {});
+    expect(err).toBeUndefined();
+  });
+
+  it('loads a model file with −∞ weights (A_log = −∞ ⇒ Λ = 0) but refuses +∞ and NaN', () => {
+    const m = newModel();
+    m.setParam(name, new Float32Array(18).fill(-Infinity));
+    const bytes = m.toSafetensors();
+    const loaded = modelFromSafetensors(bytes);
+    expect(Array.from(loaded.params[name].dataSync())).toEqual(new Array(18).fill(-Infinity));
+    loaded.dispose();
+    for (const bad of [Infinity, NaN]) {
+      const { tensors, metadata } = decodeSafetensors(bytes);
+      tensors[name].data[3] = bad;
+      expect(() => m.loadSafetensors(encodeSafetensors(tensors, metadata))).toThrow(/expected no NaN or \+Infinity/);
+    }
+    expect(Array.from(m.params[name].dataSync())).toEqual(new Array(18).fill(-Infinity));
+    m.dispose();
   });
 });

@@ -24,9 +24,69 @@ export function paramsToSafetensors(params: Record<string, Variable>, metadata: 
   return encodeSafetensors(tensors, { format: 'ssm-core', ...metadata });
 }
 
+/** What values {@link checkParamsStrict} accepts besides finite numbers. */
+export interface ValueRule {
+  /** Refuse −∞ too (default false: A_log = −∞ is a valid weight, Λ = 0). NaN and +∞ are always refused. */
+  finite?: boolean;
+  /** Refuse negative values (Adam's second moments). */
+  nonNegative?: boolean;
+}
+
 /**
- * Check `tensors` against `params` (same names, shapes, no NaN) and only then assign them all.
+ * Check `tensors` against `params` without assigning anything: the same names, shapes, and values without
+ * NaN or +∞ (−∞ is kept unless `rule.finite`: the constructions set A_log = −∞ for Λ = 0).
  * `prefix` selects a namespace inside a larger file (e.g. "model." in trainer checkpoints).
+ */
+export function checkParamsStrict(
+  params: Record<string, Variable>,
+  tensors: Record<string, NamedArray>,
+  source: string,
+  prefix = '',
+  rule: ValueRule = {},
+): void {
+  const want = Object.keys(params);
+  const have = Object.keys(tensors)
+    .filter((n) => n.startsWith(prefix))
+    .map((n) => n.slice(prefix.length));
+  const missing = want.filter((n) => !have.includes(n));
+  const extra = have.filter((n) => !Object.hasOwn(params, n));
+  if (missing.length || extra.length) {
+    throw checkpointError(
+      source,
+      `exactly the tensors of this model (${want.length})`,
+      `missing [${missing.map((n) => prefix + n).join(', ')}], unexpected [${extra.map((n) => prefix + n).join(', ')}]`,
+      'was it saved from a model with another config?',
+    );
+  }
+  const allowed = rule.finite ? 'finite values' : 'no NaN or +Infinity';
+  for (const n of want) {
+    const t = tensors[prefix + n];
+    const where = `${source}: tensor "${prefix + n}"`;
+    if (!shapesEqual(t.shape, params[n].shape))
+      throw checkpointError(where, `shape ${fmtShape(params[n].shape)}`, fmtShape(t.shape));
+    const d = t.data;
+    for (let i = 0; i < d.length; i++) {
+      const x = d[i];
+      if (Number.isNaN(x) || x === Infinity || (rule.finite && x === -Infinity))
+        throw checkpointError(where, allowed, `${x} at flat index ${i}`);
+      if (rule.nonNegative && x < 0) throw checkpointError(where, 'non-negative values', `${x} at flat index ${i}`);
+    }
+  }
+}
+
+/** Assign tensors already checked by {@link checkParamsStrict} (no check here). */
+export function assignChecked(
+  params: Record<string, Variable>,
+  tensors: Record<string, NamedArray>,
+  prefix = '',
+): void {
+  for (const n of Object.keys(params))
+    tf.tidy(() => params[n].assign(tf.tensor(tensors[prefix + n].data, tensors[prefix + n].shape, 'float32')));
+}
+
+/**
+ * Check `tensors` against `params` ({@link checkParamsStrict}: names, shapes, no NaN or +∞) and only then
+ * assign them all: all-or-nothing.
  */
 export function assignParamsStrict(
   params: Record<string, Variable>,
@@ -34,34 +94,8 @@ export function assignParamsStrict(
   source: string,
   prefix = '',
 ): void {
-  const want = Object.keys(params);
-  const have = Object.keys(tensors)
-    .filter((n) => n.startsWith(prefix))
-    .map((n) => n.slice(prefix.length));
-  const missing = want.filter((n) => !have.includes(n));
-  const extra = have.filter((n) => !(n in params));
-  if (missing.length || extra.length) {
-    throw checkpointError(
-      source,
-      `exactly the tensors of this model (${want.length})`,
-      `missing [${missing.join(', ')}], unexpected [${extra.join(', ')}]`,
-      'was it saved from a model with another config?',
-    );
-  }
-  for (const n of want) {
-    const t = tensors[prefix + n];
-    if (!shapesEqual(t.shape, params[n].shape))
-      throw checkpointError(
-        `${source}: tensor "${prefix + n}"`,
-        `shape ${fmtShape(params[n].shape)}`,
-        fmtShape(t.shape),
-      );
-    const bad = t.data.findIndex((v) => Number.isNaN(v));
-    if (bad >= 0)
-      throw checkpointError(`${source}: tensor "${prefix + n}"`, 'no NaN values', `NaN at flat index ${bad}`);
-  }
-  for (const n of want)
-    tf.tidy(() => params[n].assign(tf.tensor(tensors[prefix + n].data, tensors[prefix + n].shape, 'float32')));
+  checkParamsStrict(params, tensors, source, prefix);
+  assignChecked(params, tensors, prefix);
 }
 
 /** Decode safetensors `bytes` and {@link assignParamsStrict} them to `params` (all-or-nothing). */

@@ -290,7 +290,10 @@ export async function train(
     if (hooks.resume && hooks.checkpointPath) {
       const bytes = await readIfExists(hooks.checkpointPath);
       if (bytes) {
-        state = restoreCheckpoint(bytes, hooks.checkpointPath, model, adam, config, fingerprint);
+        state = restoreCheckpoint(bytes, hooks.checkpointPath, model, adam, config, fingerprint, {
+          epochs: config.epochs,
+          stepsPerEpoch,
+        });
         resumedFrom = { epoch: state.epoch, step: state.globalStep };
         progress.line(
           `${label}: resumed from ${hooks.checkpointPath} at epoch ${state.epoch}, step ${state.globalStep}`,
