@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   CheckpointError,
+  ConfigError,
   FileError,
   MambaModel,
   TransformerModel,
@@ -133,6 +134,15 @@ describe('safetensors headers are read with own, unique keys only', () => {
     const h = readSafetensorsHeader(rawFile(json, 4), 'f');
     expect(Object.keys(h.entries)).toEqual(['a']);
     expect(h.metadata).toEqual({ a: 'x"y', b: '{"a":1}' });
+  });
+
+  it('refuses a model config naming an inherited mixer (__proto__, toString) with a ConfigError, not a TypeError', () => {
+    for (const mixer of ['__proto__', 'toString']) {
+      const config = JSON.stringify({ vocabSize: 4, dModel: 4, dState: 2, mixer });
+      const bytes = rawFile(JSON.stringify({ __metadata__: { model: 'mamba', config } }));
+      expect(() => modelFromSafetensors(bytes, 'f')).toThrow(ConfigError);
+      expect(() => modelFromSafetensors(bytes, 'f')).toThrow(/config\.mixer/);
+    }
   });
 
   it('refuses a model config with __proto__, constructor or a duplicate key', () => {

@@ -100,7 +100,8 @@ export function resolveConfig(c: MambaConfig): ResolvedMambaConfig {
   positiveInt(c.dModel, 'config.dModel');
   positiveInt(c.dState, 'config.dState');
   const mixer = c.mixer ?? 's6';
-  if (!(mixer in MIXERS)) throw configError('config.mixer', Object.keys(MIXERS).join(' | '), JSON.stringify(mixer));
+  if (typeof mixer !== 'string' || !Object.hasOwn(MIXERS, mixer))
+    throw configError('config.mixer', Object.keys(MIXERS).join(' | '), JSON.stringify(mixer));
   const act = (a: unknown, name: string): Activation => {
     if (a === undefined) return 'silu';
     if (!ACTS.includes(a as Activation)) throw configError(name, ACTS.join(' | '), JSON.stringify(a));
