@@ -19,7 +19,16 @@ export {
 } from './backend.js';
 export { checkGpuRequest, guardGpu, gpuSync, classifyAdapter, WEBGPU_INSTALL } from './gpu.js';
 export * from './errors.js';
-export { getFlag, setFlag, resetFlag, resetFlags, listFlags, type Flags, type FlagName } from './policy.js';
+export {
+  getFlag,
+  setFlag,
+  resetFlag,
+  resetFlags,
+  listFlags,
+  fileReadCap,
+  type Flags,
+  type FlagName,
+} from './policy.js';
 export {
   selectiveScan,
   selectiveScanRef,

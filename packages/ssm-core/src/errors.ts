@@ -32,6 +32,8 @@ export class ValueError extends SsmError {}
 export class ConfigError extends SsmError {}
 /** A weight file is corrupt or does not match the model it is loaded into. */
 export class CheckpointError extends SsmError {}
+/** A file to read is not a regular file (a FIFO, device, directory, socket) or is larger than allowed. */
+export class FileError extends SsmError {}
 
 type Ctor = new (m: string, a: string, e: string, r: string) => SsmError;
 
@@ -55,6 +57,10 @@ export const configError = (arg: string, expected: string, actual: string, hint?
 /** A CheckpointError naming `arg` (a file that does not fit the model). */
 export const checkpointError = (arg: string, expected: string, actual: string, hint?: string) =>
   make(CheckpointError, arg, expected, actual, hint) as CheckpointError;
+
+/** A FileError naming the path `arg` (not a regular file, too large). */
+export const fileError = (arg: string, expected: string, actual: string, hint?: string) =>
+  make(FileError, arg, expected, actual, hint) as FileError;
 
 /** `[2, 3, 4]` → `"[2,3,4]"`, used in messages. */
 export const fmtShape = (s: readonly (number | string)[]) => `[${s.join(',')}]`;

@@ -37,12 +37,27 @@ export {
 export type { MixerOutput } from './mixers/index.js';
 export { embeddingLookup } from './nn/layers.js';
 export type { ParamSpec } from './nn/params.js';
-export { encodeSafetensors, decodeSafetensors, type NamedArray } from './io/safetensors.js';
-export { writeFileAtomic } from './io/file.js';
+export {
+  encodeSafetensors,
+  decodeSafetensors,
+  readSafetensorsHeader,
+  parseJsonStrict,
+  type NamedArray,
+  type SafetensorsEntry,
+  type SafetensorsHeader,
+} from './io/safetensors.js';
+export { writeFileAtomic, readFileChecked, readTextChecked, type ReadFileOptions } from './io/file.js';
 export { saveModel, loadModel } from './models/file.js';
 export type { SequenceModel } from './models/types.js';
 export { tokenTensor } from './models/tokens.js';
-export { paramsToSafetensors, loadParamsStrict, assignParamsStrict, configFromSafetensors } from './models/weights.js';
+export {
+  paramsToSafetensors,
+  loadParamsStrict,
+  assignParamsStrict,
+  configFromSafetensors,
+  checkModelFile,
+  checkParamsStrict,
+} from './models/weights.js';
 export {
   TransformerModel,
   resolveTransformerConfig,
@@ -66,5 +81,5 @@ export {
 } from './train/trainer.js';
 export { Adam, cosineLr, type AdamOptions } from './train/adam.js';
 export { maskedCrossEntropy, lossAndAccuracy, lossAndAccuracyAsync, type LossStats } from './train/loss.js';
-export { dataFingerprint } from './train/checkpoint.js';
+export { dataFingerprint, checkTrainerState, type TrainerSchedule } from './train/checkpoint.js';
 export * as theory from './theory/index.js';

@@ -33,6 +33,16 @@ export interface Flags {
    * the adapter's own limits (maxBufferSize, maxStorageBufferBindingSize per buffer).
    */
   GPU_MEMORY_BUDGET: number;
+  /**
+   * Largest file ssm-core reads whole (model files, trainer checkpoints; env `SSM_MAX_FILE_BYTES`, a number with
+   * an optional suffix KiB/MiB/GiB/KB/MB/GB): a larger one is refused from its size before it is read. Default 2 GiB.
+   */
+  MAX_FILE_BYTES: number;
+  /**
+   * Most scalar parameters a model file's config may imply (env `SSM_MAX_PARAMS`): a file above it is refused
+   * from its header alone, before any model is built. Default 2^28 (1 GiB of float32 weights).
+   */
+  MAX_PARAMS: number;
   /** Scan implementation that `impl: 'auto'` resolves to (env `SSM_SCAN_IMPL`): 'auto' asks the kernel registry. */
   SCAN_IMPL: 'auto' | ScanImpl;
   /**
@@ -129,6 +139,28 @@ const DEFS: { [K in FlagName]: FlagDef<K> } = {
       return v;
     },
   },
+  MAX_FILE_BYTES: {
+    doc: 'largest file read whole',
+    env: 'SSM_MAX_FILE_BYTES',
+    value: () => 2 ** 31,
+    parse: parseBytes,
+    check: (v, name) => {
+      if (typeof v !== 'number' || !(v > 0))
+        throw configError(name, 'a positive number of bytes (Infinity: no cap)', show(v));
+      return v;
+    },
+  },
+  MAX_PARAMS: {
+    doc: 'most parameters a model file may imply',
+    env: 'SSM_MAX_PARAMS',
+    value: () => 2 ** 28,
+    parse: parseNumber,
+    check: (v, name) => {
+      if (typeof v !== 'number' || !(v >= 1) || !(Number.isInteger(v) || v === Infinity))
+        throw configError(name, 'a positive integer (Infinity: no cap)', show(v));
+      return v;
+    },
+  },
   SCAN_IMPL: {
     doc: "what the scan's impl 'auto' resolves to",
     env: 'SSM_SCAN_IMPL',
@@ -212,6 +244,11 @@ export function listFlags(): { name: FlagName; value: unknown; env?: string; doc
     doc: DEFS[name].doc,
     set: overrides.has(name),
   }));
+}
+
+/** The size cap of a whole-file read (flag MAX_FILE_BYTES) as options for io/file.ts's `readFileChecked`. */
+export function fileReadCap(): { maxBytes: number; limitName: string } {
+  return { maxBytes: getFlag('MAX_FILE_BYTES'), limitName: 'flag MAX_FILE_BYTES, env SSM_MAX_FILE_BYTES' };
 }
 
 /** True while a gradient tape records (inside tf.grad / valueAndGrads): inference-only kernels must not run. */

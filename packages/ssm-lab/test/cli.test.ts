@@ -4,8 +4,8 @@
  * run's test accuracy, and a run killed with SIGINT and resumed ends exactly like an
  * uninterrupted one.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -101,6 +101,43 @@ describe('ssm-lab', () => {
     ];
     for (const [args, msg] of cases) {
       const r = run(args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(msg);
+    }
+  });
+
+  it('refuses FIFOs, devices, directories and a model file implying too many parameters within seconds (exit 2, naming the path and what it is)', () => {
+    const fifo = join(dir, 'pipe.safetensors');
+    execFileSync('mkfifo', [fifo]);
+    const zero = join(dir, 'zero.safetensors');
+    symlinkSync('/dev/zero', zero);
+    const specFifo = join(dir, 'spec.json');
+    execFileSync('mkfifo', [specFifo]);
+    const huge = join(dir, 'huge.safetensors'); // 8-byte length + a header claiming a 20000 × 20000 model, no data
+    const head = JSON.stringify({
+      __metadata__: { model: 'mamba', config: JSON.stringify({ vocabSize: 20000, dModel: 20000, dState: 4 }) },
+    });
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(Buffer.byteLength(head)));
+    writeFileSync(huge, Buffer.concat([len, Buffer.from(head)]));
+    const resultsDir = join(dir, 'results.jsonl');
+    mkdirSync(resultsDir);
+    const cases: [string[], RegExp][] = [
+      [['eval', fifo], /pipe\.safetensors: expected a regular model file, got a FIFO/],
+      [['eval', huge], /huge\.safetensors: __metadata__\.config \(vocabSize 20000, .*dModel 20000.*MAX_PARAMS/],
+      [['eval', zero], /zero\.safetensors: expected a regular model file, got a character device/],
+      [
+        ['sweep', 'run', specFifo, '--out', join(dir, 'o.jsonl')],
+        /spec\.json: expected a regular sweep spec, got a FIFO/,
+      ],
+      [
+        ['sweep', 'merge', resultsDir, '--out', join(dir, 'm.jsonl')],
+        /results\.jsonl: expected a regular results file, got a directory/,
+      ],
+    ];
+    for (const [args, msg] of cases) {
+      const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 30_000 });
+      expect(r.signal, args.join(' ')).toBeNull();
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.stderr).toMatch(msg);
     }

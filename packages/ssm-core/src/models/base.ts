@@ -89,7 +89,8 @@ export abstract class ParamModel<
 
   /**
    * Load weights saved by `toSafetensors` (or converted from PyTorch with the same names).
-   * All-or-nothing: names, shapes and finiteness are checked before any parameter changes.
+   * All-or-nothing: names, shapes and values (no NaN, no +∞; −∞ is kept, A_log = −∞ ⇒ Λ = 0) are checked before
+   * any parameter changes.
    */
   loadSafetensors(bytes: Uint8Array, source = 'checkpoint'): void {
     loadParamsStrict(this.params, bytes, source);

@@ -2,7 +2,8 @@
  * Saving and loading models as `.safetensors` files (Node only; `node:fs` is imported lazily so browser
  * bundles of ssm-core never touch it). Writes are atomic: a crash mid-save leaves the previous file intact.
  */
-import { writeFileAtomic } from '../io/file.js';
+import { readFileChecked, writeFileAtomic } from '../io/file.js';
+import { fileReadCap } from '../policy.js';
 import { modelFromSafetensors } from './index.js';
 import type { SequenceModel } from './types.js';
 
@@ -18,8 +19,11 @@ export async function saveModel(
   await writeFileAtomic(path, model.toSafetensors(metadata));
 }
 
-/** Load a model (Mamba or Transformer) saved with `saveModel`. Throws CheckpointError on corrupt or mismatched files. */
+/**
+ * Load a model (Mamba or Transformer) saved with `saveModel`. Throws FileError for a path that is not a regular
+ * file or is above the MAX_FILE_BYTES flag, CheckpointError on corrupt or mismatched files (checked, with the
+ * MAX_PARAMS cap, before the model is built).
+ */
 export async function loadModel(path: string): Promise<SequenceModel> {
-  const fs = await import('node:fs/promises');
-  return modelFromSafetensors(new Uint8Array(await fs.readFile(path)), path);
+  return modelFromSafetensors(await readFileChecked(path, { ...fileReadCap(), what: 'model file' }), path);
 }

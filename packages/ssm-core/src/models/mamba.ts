@@ -24,7 +24,8 @@ import { linear } from '../ops/linear.js';
 import { ParamModel, withWeights } from './base.js';
 import { tokenTensor } from './tokens.js';
 import type { TokenInput } from './types.js';
-import { configFromSafetensors } from './weights.js';
+import { readSafetensorsHeader } from '../io/safetensors.js';
+import { checkModelFile, configFromMetadata } from './weights.js';
 
 export interface MambaConfig {
   /** |V|, the vocabulary size (rows of the embedding). */
@@ -99,7 +100,8 @@ export function resolveConfig(c: MambaConfig): ResolvedMambaConfig {
   positiveInt(c.dModel, 'config.dModel');
   positiveInt(c.dState, 'config.dState');
   const mixer = c.mixer ?? 's6';
-  if (!(mixer in MIXERS)) throw configError('config.mixer', Object.keys(MIXERS).join(' | '), JSON.stringify(mixer));
+  if (typeof mixer !== 'string' || !Object.hasOwn(MIXERS, mixer))
+    throw configError('config.mixer', Object.keys(MIXERS).join(' | '), JSON.stringify(mixer));
   const act = (a: unknown, name: string): Activation => {
     if (a === undefined) return 'silu';
     if (!ACTS.includes(a as Activation)) throw configError(name, ACTS.join(' | '), JSON.stringify(a));
@@ -230,7 +232,11 @@ export class MambaModel extends ParamModel<ResolvedMambaConfig> {
 
   /** A new model with the config and weights stored in safetensors bytes. */
   static fromSafetensors(bytes: Uint8Array, source = 'checkpoint'): MambaModel {
-    return withWeights(new MambaModel(configFromSafetensors(bytes, source) as unknown as MambaConfig), bytes, source);
+    const header = readSafetensorsHeader(bytes, source);
+    const { kind: _kind, ...config } = configFromMetadata(header.metadata, source);
+    const c = resolveConfig(config as unknown as MambaConfig);
+    checkModelFile(modelParamSpecs(c), c as unknown as Record<string, unknown>, header, source); // before any allocation
+    return withWeights(new MambaModel(config as unknown as MambaConfig), bytes, source);
   }
 
   private embed(tok: Tensor): Tensor {

@@ -41,7 +41,8 @@ import { init, linearSpecs, type ParamSpec } from '../nn/params.js';
 import { tokenTensor } from './tokens.js';
 import { ParamModel, withWeights } from './base.js';
 import type { TokenInput } from './types.js';
-import { configFromSafetensors } from './weights.js';
+import { readSafetensorsHeader } from '../io/safetensors.js';
+import { checkModelFile, configFromMetadata } from './weights.js';
 
 export type TransformerActivation = 'gelu' | 'relu';
 
@@ -227,7 +228,8 @@ export class TransformerModel extends ParamModel<ResolvedTransformerConfig> {
 
   /** A new model with the config and weights stored in safetensors bytes (written by `toSafetensors`). */
   static fromSafetensors(bytes: Uint8Array, source = 'checkpoint'): TransformerModel {
-    const { kind, ...config } = configFromSafetensors(bytes, source);
+    const header = readSafetensorsHeader(bytes, source);
+    const { kind, ...config } = configFromMetadata(header.metadata, source);
     if (kind !== 'transformer') {
       throw checkpointError(
         `${source}: __metadata__.model`,
@@ -236,6 +238,8 @@ export class TransformerModel extends ParamModel<ResolvedTransformerConfig> {
         'load it with the class of that model',
       );
     }
+    const c = resolveTransformerConfig(config as unknown as TransformerConfig);
+    checkModelFile(transformerParamSpecs(c), c as unknown as Record<string, unknown>, header, source); // before any allocation
     return withWeights(new TransformerModel(config as unknown as TransformerConfig), bytes, source);
   }
 

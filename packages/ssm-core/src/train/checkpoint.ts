@@ -6,8 +6,8 @@
  */
 import type { Tensor } from '@tensorflow/tfjs';
 import { checkpointError } from '../errors.js';
-import { decodeSafetensors, encodeSafetensors, type NamedArray } from '../io/safetensors.js';
-import { assignParamsStrict, configFromMetadata } from '../models/weights.js';
+import { decodeSafetensors, encodeSafetensors, parseJsonStrict, type NamedArray } from '../io/safetensors.js';
+import { assignChecked, checkParamsStrict, configFromMetadata } from '../models/weights.js';
 import type { SequenceModel } from '../models/types.js';
 import type { TaskData } from '../tasks/types.js';
 import type { Adam } from './adam.js';
@@ -120,7 +120,90 @@ function encodeRead(
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
-/** Restore model, optimizer and trainer state; refuse (unchanged) if anything does not match. */
+/** The schedule a trainer state must fit: epochs of the run and optimiser steps per epoch. */
+export interface TrainerSchedule {
+  epochs: number;
+  stepsPerEpoch: number;
+}
+
+const STOP_REASONS = ['epochs', 'valLoss', 'valAccuracy', 'time', 'interrupted'];
+
+/**
+ * A trainer state read from a checkpoint, checked field by field (a CheckpointError naming the field):
+ * `epoch`, `stepInEpoch`, `globalStep` integers ≥ 0, `elapsedSeconds` finite ≥ 0, one `history` entry per
+ * completed epoch, `partial` with finite `lossSum` and integer `correct` ≤ `count`, `finished` a stop reason
+ * if present; with `schedule`, also epoch ≤ epochs, stepInEpoch ≤ stepsPerEpoch and
+ * globalStep ≤ epoch · stepsPerEpoch + stepInEpoch (an epoch cut short by the time limit has fewer steps).
+ */
+export function checkTrainerState(raw: unknown, source: string, schedule?: TrainerSchedule): TrainerState {
+  const at = (field: string) => `${source}: __metadata__.trainer.${field}`;
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw checkpointError(`${source}: __metadata__.trainer`, 'a JSON object', JSON.stringify(raw));
+  const o = raw as Record<string, unknown>;
+  const get = (k: string) => (Object.hasOwn(o, k) ? o[k] : undefined);
+  const count = (v: unknown, field: string, max = Infinity, maxText = '') => {
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0 || v > max)
+      throw checkpointError(at(field), `an integer ≥ 0${maxText}`, JSON.stringify(v) ?? 'none');
+    return v;
+  };
+  const S = schedule?.stepsPerEpoch ?? Infinity;
+  const epoch = count(get('epoch'), 'epoch', schedule?.epochs, schedule ? ` and ≤ epochs = ${schedule.epochs}` : '');
+  const stepInEpoch = count(get('stepInEpoch'), 'stepInEpoch', S, schedule ? ` and ≤ stepsPerEpoch = ${S}` : '');
+  const globalStep = count(
+    get('globalStep'),
+    'globalStep',
+    epoch * S + stepInEpoch,
+    schedule ? ` and ≤ epoch · stepsPerEpoch + stepInEpoch = ${epoch * S + stepInEpoch}` : '',
+  );
+  const elapsedSeconds = get('elapsedSeconds');
+  if (typeof elapsedSeconds !== 'number' || !Number.isFinite(elapsedSeconds) || elapsedSeconds < 0)
+    throw checkpointError(at('elapsedSeconds'), 'a finite number ≥ 0', JSON.stringify(elapsedSeconds) ?? 'none');
+  const history = get('history');
+  if (!Array.isArray(history) || history.length !== epoch || !history.every((h) => h !== null && typeof h === 'object'))
+    throw checkpointError(
+      at('history'),
+      `a list of ${epoch} epoch records (one per completed epoch)`,
+      Array.isArray(history) ? `${history.length} entries` : (JSON.stringify(history) ?? 'none'),
+    );
+  const partial = get('partial');
+  if (partial === null || typeof partial !== 'object' || Array.isArray(partial))
+    throw checkpointError(
+      at('partial'),
+      'an object {lossSum, correct, count}',
+      JSON.stringify(partial) ?? 'none (the file was not written by this trainer)',
+    );
+  const p = partial as Record<string, unknown>;
+  const lossSum = Object.hasOwn(p, 'lossSum') ? p.lossSum : undefined;
+  if (typeof lossSum !== 'number' || !Number.isFinite(lossSum))
+    throw checkpointError(at('partial.lossSum'), 'a finite number', JSON.stringify(lossSum) ?? 'none');
+  const pCount = count(Object.hasOwn(p, 'count') ? p.count : undefined, 'partial.count');
+  const correct = count(
+    Object.hasOwn(p, 'correct') ? p.correct : undefined,
+    'partial.correct',
+    pCount,
+    ` and ≤ partial.count = ${pCount}`,
+  );
+  const finished = get('finished');
+  if (finished !== undefined && !(typeof finished === 'string' && STOP_REASONS.includes(finished)))
+    throw checkpointError(at('finished'), `absent or one of ${STOP_REASONS.join(' | ')}`, JSON.stringify(finished));
+  return {
+    epoch,
+    stepInEpoch,
+    globalStep,
+    elapsedSeconds,
+    history: history as EpochMetrics[],
+    partial: { lossSum, correct, count: pCount },
+    ...(finished === undefined ? {} : { finished: finished as string }),
+  };
+}
+
+/**
+ * Restore model, optimizer and trainer state, all or nothing: the metadata (format, model config, training
+ * config, data fingerprint, trainer state against `schedule`, Adam's step) and every tensor (`model.*` without
+ * NaN or +∞, `adam.m.*` finite, `adam.v.*` finite and ≥ 0, each with its parameter's shape) are checked before
+ * anything is assigned; a file that fails any check is a CheckpointError naming the field, and the model and
+ * optimizer are left unchanged.
+ */
 export function restoreCheckpoint(
   bytes: Uint8Array,
   source: string,
@@ -128,6 +211,7 @@ export function restoreCheckpoint(
   adam: Adam,
   trainConfig: object,
   fingerprint: object,
+  schedule?: TrainerSchedule,
 ): TrainerState {
   const { tensors, metadata } = decodeSafetensors(bytes, source);
   if (metadata.format !== 'ssm-core-trainer')
@@ -162,40 +246,32 @@ export function restoreCheckpoint(
       'the training or validation data differ (task options or seeds changed?)',
     );
   }
-  let state: TrainerState;
-  let adamMeta: { step: number };
-  try {
-    state = JSON.parse(metadata.trainer);
-    adamMeta = JSON.parse(metadata.adam);
-  } catch {
-    throw checkpointError(
-      `${source}: __metadata__.trainer`,
-      'JSON trainer state',
-      JSON.stringify(metadata.trainer ?? null),
-    );
-  }
-  // validate all three groups first, then assign (assignParamsStrict checks before it writes)
-  const pick = (prefix: string) => Object.fromEntries(Object.entries(tensors).filter(([n]) => n.startsWith(prefix)));
-  const m = pick('adam.m.'),
-    v = pick('adam.v.'),
-    w = pick('model.');
-  const probe = (group: Record<string, NamedArray>, prefix: string) => {
-    const names = Object.keys(model.params);
-    const missing = names.filter((n) => !Object.prototype.hasOwnProperty.call(group, prefix + n));
-    if (missing.length || Object.keys(group).length !== names.length) {
-      throw checkpointError(
-        source,
-        `tensors ${prefix}<${names.length} parameters>`,
-        `missing [${missing.map((n) => prefix + n).join(', ')}] of ${Object.keys(group).length}`,
-      );
-    }
+  const json = (field: string) => {
+    if (!Object.hasOwn(metadata, field))
+      throw checkpointError(`${source}: __metadata__.${field}`, 'a JSON record', 'none');
+    return parseJsonStrict(metadata[field], `${source}: __metadata__.${field}`);
   };
-  probe(w, 'model.');
-  probe(m, 'adam.m.');
-  probe(v, 'adam.v.');
-  assignParamsStrict(model.params, w, source, 'model.');
-  assignParamsStrict(adam.m, m, source, 'adam.m.');
-  assignParamsStrict(adam.v, v, source, 'adam.v.');
-  adam.step = adamMeta.step;
+  const state = checkTrainerState(json('trainer'), source, schedule);
+  const adamMeta = json('adam') as Record<string, unknown> | null;
+  const step =
+    adamMeta !== null && typeof adamMeta === 'object' && Object.hasOwn(adamMeta, 'step') ? adamMeta.step : undefined;
+  if (typeof step !== 'number' || !Number.isSafeInteger(step) || step < 0)
+    throw checkpointError(`${source}: __metadata__.adam.step`, 'an integer ≥ 0', JSON.stringify(step) ?? 'none');
+  // every check first (names, shapes, values of all three groups), then every assignment
+  checkParamsStrict(model.params, tensors, source, 'model.');
+  checkParamsStrict(adam.m, tensors, source, 'adam.m.', { finite: true });
+  checkParamsStrict(adam.v, tensors, source, 'adam.v.', { finite: true, nonNegative: true });
+  const known = Object.keys(model.params).flatMap((n) => [`model.${n}`, `adam.m.${n}`, `adam.v.${n}`]);
+  const extra = Object.keys(tensors).filter((n) => !known.includes(n));
+  if (extra.length)
+    throw checkpointError(
+      source,
+      'only model.*, adam.m.* and adam.v.* tensors of this model',
+      `unexpected [${extra.join(', ')}]`,
+    );
+  assignChecked(model.params, tensors, 'model.');
+  assignChecked(adam.m, tensors, 'adam.m.');
+  assignChecked(adam.v, tensors, 'adam.v.');
+  adam.step = step;
   return state;
 }

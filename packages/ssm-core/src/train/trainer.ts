@@ -11,7 +11,8 @@ import type { Tensor } from '@tensorflow/tfjs';
 import { tf } from '../backend.js';
 import { configError } from '../errors.js';
 import { gpuSync } from '../gpu.js';
-import { writeFileAtomic } from '../io/file.js';
+import { fileReadCap } from '../policy.js';
+import { readFileChecked, writeFileAtomic } from '../io/file.js';
 import type { SequenceModel } from '../models/types.js';
 import { Rng } from '../random.js';
 import type { TaskData } from '../tasks/types.js';
@@ -232,9 +233,8 @@ export async function evaluateAsync(model: SequenceModel, data: TaskData, batchS
 const yieldToEventLoop = () => new Promise<void>((r) => setTimeout(r, 0));
 
 async function readIfExists(path: string): Promise<Uint8Array | undefined> {
-  const fs = await import('node:fs/promises');
   try {
-    return new Uint8Array(await fs.readFile(path));
+    return await readFileChecked(path, { ...fileReadCap(), what: 'trainer checkpoint' });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
@@ -290,7 +290,10 @@ export async function train(
     if (hooks.resume && hooks.checkpointPath) {
       const bytes = await readIfExists(hooks.checkpointPath);
       if (bytes) {
-        state = restoreCheckpoint(bytes, hooks.checkpointPath, model, adam, config, fingerprint);
+        state = restoreCheckpoint(bytes, hooks.checkpointPath, model, adam, config, fingerprint, {
+          epochs: config.epochs,
+          stepsPerEpoch,
+        });
         resumedFrom = { epoch: state.epoch, step: state.globalStep };
         progress.line(
           `${label}: resumed from ${hooks.checkpointPath} at epoch ${state.epoch}, step ${state.globalStep}`,

@@ -5,12 +5,14 @@
 import { parseArgs } from 'node:util';
 import {
   backendInfo,
-  configFromSafetensors,
   constructions,
-  decodeSafetensors,
   evaluateAsync,
+  fileReadCap,
   modelFromSafetensors,
+  parseJsonStrict,
   ready,
+  readFileChecked,
+  readSafetensorsHeader,
   SsmError,
   writeFileAtomic,
 } from 'ssm-core';
@@ -58,11 +60,12 @@ async function cmdEval(target: string, o: Opts): Promise<void> {
       target,
     );
   const file = stat.isDirectory() ? `${target}/model.safetensors` : target;
-  const bytes = new Uint8Array(await fs.readFile(file));
-  configFromSafetensors(bytes, file);
-  const meta = decodeSafetensors(bytes, file).metadata;
-  const saved: JobSpec | undefined = meta.job ? JSON.parse(meta.job) : undefined;
-  const model = modelFromSafetensors(bytes, file);
+  const bytes = await readFileChecked(file, { ...fileReadCap(), what: 'model file' });
+  const meta = readSafetensorsHeader(bytes, file).metadata;
+  const saved: JobSpec | undefined = Object.hasOwn(meta, 'job')
+    ? (parseJsonStrict(meta.job, `${file}: __metadata__.job`) as JobSpec)
+    : undefined;
+  const model = modelFromSafetensors(bytes, file); // header, parameter cap and shapes checked before it is built
   const task =
     o.has('n') || o.has('T') || o.has('keys') || o.has('vocab') || !saved
       ? taskSpec(saved?.task.task ?? 'keep-nth', o)

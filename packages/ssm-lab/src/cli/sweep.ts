@@ -3,7 +3,7 @@
  * `--json` here takes a file name, unlike the boolean `--json` of the other commands.
  */
 import { parseArgs } from 'node:util';
-import { SsmError, configError, writeFileAtomic } from 'ssm-core';
+import { SsmError, configError, readTextChecked, writeFileAtomic } from 'ssm-core';
 import { sweepReport } from '../reports/sweep.js';
 import { runSweep } from '../runner/sweep.js';
 import { expandGrid } from '../sweep/grid.js';
@@ -65,13 +65,16 @@ const OPTIONS = {
   threshold: { type: 'string' },
 } as const;
 
+/** A sweep spec is a few lines of JSON: anything above this is not one. */
+const SPEC_MAX_BYTES = 16 * 2 ** 20;
+
 async function loadSpec(arg: string): Promise<SweepSpec> {
   if (!arg.endsWith('.json')) return sweepPreset(arg);
-  const fs = await import('node:fs/promises');
   let text: string;
   try {
-    text = await fs.readFile(arg, 'utf8');
+    text = await readTextChecked(arg, { what: 'sweep spec', maxBytes: SPEC_MAX_BYTES });
   } catch (e) {
+    if (e instanceof SsmError) throw e; // FileError: not a regular file, or too large
     throw configError('<spec.json>', 'a readable JSON file', JSON.stringify(arg), (e as Error).message);
   }
   let raw: unknown;

@@ -10,6 +10,7 @@
  * Several processes must not append to one file on a network filesystem (O_APPEND is not atomic on NFS):
  * give each shard its own file and `mergeResults` them.
  */
+import { fileReadCap, readTextChecked } from 'ssm-core';
 import type { JobResult, TaskSpec } from '../experiments/jobs.js';
 import type { CellCoords } from './grid.js';
 import { canonicalJson } from './grid.js';
@@ -104,11 +105,10 @@ export function parseResults(text: string): ParsedResults {
   return { records, results, skipped };
 }
 
-/** Read a results file; a missing file is an empty one. */
+/** Read a results file (a regular file under ssm-core's MAX_FILE_BYTES, else a FileError); a missing file is an empty one. */
 export async function readResults(path: string): Promise<ParsedResults> {
-  const fs = await import('node:fs/promises');
   try {
-    return parseResults(await fs.readFile(path, 'utf8'));
+    return parseResults(await readTextChecked(path, { ...fileReadCap(), what: 'results file' }));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return parseResults('');
     throw e;
