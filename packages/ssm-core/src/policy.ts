@@ -17,6 +17,9 @@ import { bool, numberIn, oneOf, ownKey, positiveInt, show } from './validate.js'
 /** Selective-scan implementation: 'fused' typed-array kernel, 'tensor' log-depth tf-op scan, 'auto' per backend. */
 export type ScanImpl = 'fused' | 'tensor';
 
+/** The values an `impl` argument (and the SCAN_IMPL flag) takes: 'auto' asks the kernel registry. */
+export const SCAN_IMPLS = ['auto', 'fused', 'tensor'] as const;
+
 export interface Flags {
   /** tfjs backend forced by the user (env `SSM_BACKEND`); '' lets `ready()` pick from BACKEND_PREFERENCE. */
   BACKEND: string;
@@ -165,7 +168,7 @@ const DEFS: { [K in FlagName]: FlagDef<K> } = {
     doc: "what the scan's impl 'auto' resolves to",
     env: 'SSM_SCAN_IMPL',
     value: () => 'auto',
-    check: (v, name) => oneOf(v, name, ['auto', 'fused', 'tensor'] as const),
+    check: (v, name) => oneOf(v, name, SCAN_IMPLS),
   },
   HOST_KERNELS: {
     doc: 'may host (typed-array) kernels run',

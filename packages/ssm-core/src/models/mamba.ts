@@ -13,7 +13,9 @@
 import type { Tensor } from '@tensorflow/tfjs';
 import { tf } from '../backend.js';
 import { configError, valueError } from '../errors.js';
-import { positiveInt } from '../validate.js';
+import { SCAN_IMPLS } from '../policy.js';
+import { int, oneOf, ownKey, positiveInt } from '../validate.js';
+import { B_DISCRETIZATIONS } from '../ops/core/types.js';
 import { MIXERS, type MixerContext, type MixerInternals, type MixerKind } from '../mixers/index.js';
 import { embeddingLookup } from '../nn/layers.js';
 import { init, linearSpecs, type ParamSpec } from '../nn/params.js';
@@ -100,13 +102,8 @@ export function resolveConfig(c: MambaConfig): ResolvedMambaConfig {
   positiveInt(c.dModel, 'config.dModel');
   positiveInt(c.dState, 'config.dState');
   const mixer = c.mixer ?? 's6';
-  if (typeof mixer !== 'string' || !Object.hasOwn(MIXERS, mixer))
-    throw configError('config.mixer', Object.keys(MIXERS).join(' | '), JSON.stringify(mixer));
-  const act = (a: unknown, name: string): Activation => {
-    if (a === undefined) return 'silu';
-    if (!ACTS.includes(a as Activation)) throw configError(name, ACTS.join(' | '), JSON.stringify(a));
-    return a as Activation;
-  };
+  ownKey(mixer, 'config.mixer', MIXERS);
+  const act = (a: unknown, name: string): Activation => (a === undefined ? 'silu' : oneOf(a, name, ACTS));
   const conv =
     c.conv === false
       ? false
@@ -125,15 +122,13 @@ export function resolveConfig(c: MambaConfig): ResolvedMambaConfig {
   if (pe && !Number.isFinite(pe.scale))
     throw configError('config.positionalEncoding.scale', 'a finite number', String(pe.scale));
   const discretization = c.discretization ?? (mixer === 'mambaDeltaT' ? 'identity' : 'euler');
-  if (!['euler', 'zoh', 'identity'].includes(discretization))
-    throw configError('config.discretization', "'euler' | 'zoh' | 'identity'", JSON.stringify(discretization));
+  oneOf(discretization, 'config.discretization', B_DISCRETIZATIONS);
   const dtRank = c.dtRank === undefined || c.dtRank === 'auto' ? Math.ceil(c.dModel / 16) : c.dtRank;
   positiveInt(dtRank, 'config.dtRank');
   const impl = c.impl ?? 'auto';
-  if (!['auto', 'fused', 'tensor'].includes(impl))
-    throw configError('config.impl', "'auto' | 'fused' | 'tensor'", JSON.stringify(impl));
+  oneOf(impl, 'config.impl', SCAN_IMPLS);
   const seed = c.seed ?? 0;
-  if (!Number.isInteger(seed)) throw configError('config.seed', 'an integer', JSON.stringify(seed));
+  int(seed, 'config.seed');
   return {
     vocabSize: c.vocabSize,
     numClasses,

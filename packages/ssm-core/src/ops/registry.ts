@@ -12,7 +12,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { configError } from '../errors.js';
-import { getFlag, HOST_BACKENDS, hostKernelsApply, isRecording } from '../policy.js';
+import { getFlag, HOST_BACKENDS, hostKernelsApply, isRecording, SCAN_IMPLS } from '../policy.js';
+import { oneOf } from '../validate.js';
 
 /** A registration key: a tfjs backend name ('cpu', 'wasm', 'tensorflow', 'webgl', 'webgpu', …) or 'generic'. */
 export type KernelKey = string;
@@ -83,8 +84,7 @@ export function registerHostAndGeneric<F>(
  * default 'auto' is {@link resolveKernel}.
  */
 export function scanKernel<F>(op: string, impl: 'auto' | 'fused' | 'tensor' | undefined): { key: KernelKey; impl: F } {
-  if (impl !== undefined && !['auto', 'fused', 'tensor'].includes(impl))
-    throw configError('impl', "'auto' | 'fused' | 'tensor'", JSON.stringify(impl));
+  if (impl !== undefined) oneOf(impl, 'impl', SCAN_IMPLS);
   const choice = impl && impl !== 'auto' ? impl : getFlag('SCAN_IMPL');
   if (choice === 'auto') return resolveKernel<F>(op);
   const kernels = registry.get(op);

@@ -11,10 +11,8 @@
 import { MambaModel } from '../models/mamba.js';
 import { tf } from '../backend.js';
 import { softplusInverse } from '../math.js';
-import type { BDiscretization } from '../ops/core/types.js';
+import { B_DISCRETIZATIONS, type BDiscretization } from '../ops/core/types.js';
 import { int, oneOf } from '../validate.js';
-
-const DISCRETIZATIONS: readonly BDiscretization[] = ['euler', 'zoh', 'identity'];
 
 /** Prop. 1's readout: h_t = t read off a real 1-layer model. */
 export interface AbsoluteTime {
@@ -40,7 +38,7 @@ export interface AbsoluteTime {
  */
 export function recoverAbsoluteTime(L: number, discretization: BDiscretization = 'euler'): AbsoluteTime {
   int(L, 'L', 1, 1 << 16);
-  oneOf(discretization, 'discretization', DISCRETIZATIONS);
+  oneOf(discretization, 'discretization', B_DISCRETIZATIONS);
   const model = new MambaModel({
     vocabSize: 1,
     dModel: 1,

@@ -26,6 +26,8 @@ import type { Tensor } from '@tensorflow/tfjs';
 export type DeltaAlong = 'channel' | 'state' | 'full';
 /** How B is discretised: Euler `Δ·B` (mamba_ssm), exact ZOH `(e^{ΔA}−1)/A·B`, or `B` unchanged (Eq. 15). */
 export type BDiscretization = 'euler' | 'zoh' | 'identity';
+/** Every {@link BDiscretization}. */
+export const B_DISCRETIZATIONS: readonly BDiscretization[] = ['euler', 'zoh', 'identity'];
 
 export interface SelectiveScanArgs {
   u: Tensor;

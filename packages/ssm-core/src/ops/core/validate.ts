@@ -2,8 +2,9 @@
 import type { Tensor } from '@tensorflow/tfjs';
 import { tf } from '../../backend.js';
 import { configError, dtypeError, fmtShape, shapeError, valueError } from '../../errors.js';
-import { allFinite } from '../../validate.js';
-import type { ScanArrays, ScanDims, SelectiveScanArgs } from './types.js';
+import { SCAN_IMPLS } from '../../policy.js';
+import { allFinite, oneOf } from '../../validate.js';
+import { B_DISCRETIZATIONS, type ScanArrays, type ScanDims, type SelectiveScanArgs } from './types.js';
 
 export function assertTensor(x: unknown, name: string, rank?: number[]): asserts x is Tensor {
   if (!(x instanceof tf.Tensor)) {
@@ -82,12 +83,8 @@ export function validateScanArgs(a: SelectiveScanArgs): ScanDims {
     );
   }
   const disc = a.bDiscretization ?? 'euler';
-  if (!['euler', 'zoh', 'identity'].includes(disc)) {
-    throw configError('bDiscretization', "'euler' | 'zoh' | 'identity'", JSON.stringify(disc));
-  }
-  if (a.impl !== undefined && !['auto', 'fused', 'tensor'].includes(a.impl)) {
-    throw configError('impl', "'auto' | 'fused' | 'tensor'", JSON.stringify(a.impl));
-  }
+  oneOf(disc, 'bDiscretization', B_DISCRETIZATIONS);
+  if (a.impl !== undefined) oneOf(a.impl, 'impl', SCAN_IMPLS);
   if (L < 1 || batch < 1 || dInner < 1 || dState < 1) {
     throw shapeError(
       'u',
