@@ -184,20 +184,15 @@ function epochOrder(n: number, seed: number, epoch: number): Int32Array {
  * ```
  */
 export function evaluate(model: SequenceModel, data: TaskData, batchSize = 256): EvalResult {
-  let lossSum = 0,
-    correct = 0,
-    count = 0;
-  for (let s = 0; s < data.numSamples; s += batchSize) {
-    const idx = Int32Array.from({ length: Math.min(batchSize, data.numSamples - s) }, (_, i) => s + i);
+  const total: LossStats = { lossSum: 0, correct: 0, count: 0 };
+  for (const idx of evalBatches(data, batchSize)) {
     const { x, y } = batchTensors(data, idx);
     const logits = model.forward(x);
     const r = lossAndAccuracy(logits, y);
     tf.dispose([x, y, logits]);
-    lossSum += r.lossSum;
-    correct += r.correct;
-    count += r.count;
+    addStats(total, r);
   }
-  return { loss: count ? lossSum / count : NaN, accuracy: count ? correct / count : NaN, correct, count };
+  return evalResult(total);
 }
 
 /**
@@ -205,30 +200,43 @@ export function evaluate(model: SequenceModel, data: TaskData, batchSize = 256):
  * in Node has no synchronous read-back); the same numbers on every backend.
  */
 export async function evaluateAsync(model: SequenceModel, data: TaskData, batchSize = 256): Promise<EvalResult> {
-  let lossSum = 0,
-    correct = 0,
-    count = 0;
-  for (let s = 0; s < data.numSamples; s += batchSize) {
-    const idx = Int32Array.from({ length: Math.min(batchSize, data.numSamples - s) }, (_, i) => s + i);
+  const total: LossStats = { lossSum: 0, correct: 0, count: 0 };
+  for (const idx of evalBatches(data, batchSize)) {
     const { x, y } = batchTensors(data, idx);
-    let r: LossStats;
     try {
       const logits = model.forward(x);
       try {
-        r = await lossAndAccuracyAsync(logits, y);
+        addStats(total, await lossAndAccuracyAsync(logits, y));
       } finally {
         logits.dispose();
       }
     } finally {
       tf.dispose([x, y]);
     }
-    lossSum += r.lossSum;
-    correct += r.correct;
-    count += r.count;
   }
   await gpuSync('evaluate');
-  return { loss: count ? lossSum / count : NaN, accuracy: count ? correct / count : NaN, correct, count };
+  return evalResult(total);
 }
+
+/** Row indices of `data` in order, `batchSize` at a time (the last batch may be shorter). */
+function* evalBatches(data: TaskData, batchSize: number): Generator<Int32Array> {
+  for (let s = 0; s < data.numSamples; s += batchSize) {
+    yield Int32Array.from({ length: Math.min(batchSize, data.numSamples - s) }, (_, i) => s + i);
+  }
+}
+
+function addStats(total: LossStats, r: LossStats): void {
+  total.lossSum += r.lossSum;
+  total.correct += r.correct;
+  total.count += r.count;
+}
+
+const evalResult = ({ lossSum, correct, count }: LossStats): EvalResult => ({
+  loss: count ? lossSum / count : NaN,
+  accuracy: count ? correct / count : NaN,
+  correct,
+  count,
+});
 
 const yieldToEventLoop = () => new Promise<void>((r) => setTimeout(r, 0));
 
