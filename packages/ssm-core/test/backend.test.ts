@@ -1,26 +1,7 @@
 /** Backend selection: default choice, SSM_BACKEND override, and a clear error for an unavailable backend. */
-import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { backendInfo, ready, tf } from '../src/index.js';
-
-const root = fileURLToPath(new URL('..', import.meta.url));
-const probe = (env: Record<string, string>) =>
-  execFileSync(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      '-e',
-      "import('./src/index.ts').then(async (m) => { try { const i = await m.ready(); console.log(JSON.stringify(i)); } " +
-        'catch (e) { console.log(JSON.stringify({ error: e.message, argument: e.argument })); } })',
-    ],
-    {
-      cwd: root,
-      env: { ...process.env, ...env },
-      encoding: 'utf8',
-    },
-  );
+import { probeBackend } from './helpers.js';
 
 describe('backend selection', () => {
   it('picks wasm here (no tfjs-node installed) and says why, listing what it tried', async () => {
@@ -48,13 +29,13 @@ describe('backend selection', () => {
   });
 
   it('honours SSM_BACKEND=cpu in a fresh process', () => {
-    const info = JSON.parse(probe({ SSM_BACKEND: 'cpu' }).trim().split('\n').pop()!);
+    const info = probeBackend({ SSM_BACKEND: 'cpu' });
     expect(info.name).toBe('cpu');
     expect(info.reason).toBe('forced by SSM_BACKEND=cpu');
   });
 
   it('rejects an unknown SSM_BACKEND naming the variable and the choices', () => {
-    const r = JSON.parse(probe({ SSM_BACKEND: 'cuda' }).trim().split('\n').pop()!);
+    const r = probeBackend({ SSM_BACKEND: 'cuda' });
     expect(r.argument).toBe('SSM_BACKEND');
     expect(r.error).toMatch(/SSM_BACKEND: expected one of .*wasm.*got "cuda"/);
   });

@@ -1,4 +1,6 @@
 /** Test helpers: random scan problems and a tolerance check with a useful failure message. */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
 import { Rng, tf, type SelectiveScanArgs } from '../src/index.js';
 import type { ScanArrays, ScanDims } from '../src/ops/core/types.js';
@@ -47,6 +49,20 @@ export interface ScanCase {
   deltaRange?: [number, number];
   aRange?: [number, number];
 }
+
+/** Heavy decay: Δ up to 50 and A down to −200, where exp(Δ·A) underflows to 0 (with D, z, bias and softplus). */
+export const HEAVY_SCAN: ScanCase = {
+  batch: 2,
+  dInner: 4,
+  dState: 6,
+  L: 40,
+  D: true,
+  z: true,
+  bias: true,
+  softplus: true,
+  deltaRange: [-5, 50],
+  aRange: [-200, -0.001],
+};
 
 export function randomScan(c: ScanCase, seed: number) {
   const rng = new Rng(seed);
@@ -149,4 +165,28 @@ export function expectGradsMatchFiniteDifferences(
       );
     }
   }
+}
+
+/**
+ * `ready()` in a fresh Node process with `env` added (backend selection happens once per process): the
+ * BackendInfo it returns, or `{error, argument}` when selection throws.
+ */
+export function probeBackend(env: Record<string, string>) {
+  const out = execFileSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '-e',
+      "import('./src/index.ts').then(async (m) => { try { const i = await m.ready(); console.log(JSON.stringify(i)); } " +
+        'catch (e) { console.log(JSON.stringify({ error: e.message, argument: e.argument })); } })',
+    ],
+    {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  );
+  return JSON.parse(out.trim().split('\n').pop()!);
 }

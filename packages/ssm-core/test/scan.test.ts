@@ -18,7 +18,7 @@ import {
   type SelectiveScanArgs,
 } from '../src/index.js';
 import type { ScanArrays } from '../src/ops/core/types.js';
-import { expectClose, randomScan, read, type ScanCase } from './helpers.js';
+import { expectClose, HEAVY_SCAN, randomScan, read, type ScanCase } from './helpers.js';
 
 beforeAll(async () => {
   await ready();
@@ -45,19 +45,6 @@ const CASES: [string, ScanCase][] = [
   ['long sequence', { batch: 1, dInner: 2, dState: 3, L: 300, D: true, softplus: true, bias: true }],
 ];
 
-const HEAVY: ScanCase = {
-  batch: 2,
-  dInner: 4,
-  dState: 6,
-  L: 40,
-  D: true,
-  z: true,
-  bias: true,
-  softplus: true,
-  deltaRange: [-5, 50],
-  aRange: [-200, -0.001],
-};
-
 function reference(args: SelectiveScanArgs, x: ScanArrays) {
   return selectiveScanRef64(validateScanArgs(args), x);
 }
@@ -66,7 +53,7 @@ describe('selectiveScan forward = float64 selective_scan_ref', () => {
   for (const impl of ['fused', 'tensor'] as const) {
     for (const [name, c] of [
       ...CASES,
-      ['heavy decay: Δ up to 50, A down to −200 (exp underflows)', HEAVY] as [string, ScanCase],
+      ['heavy decay: Δ up to 50, A down to −200 (exp underflows)', HEAVY_SCAN] as [string, ScanCase],
     ]) {
       it(`${impl}: ${name}`, () => {
         const p = randomScan(c, 11);
@@ -190,7 +177,7 @@ describe('selectiveScan gradients = finite differences of the float64 reference'
   }
 
   it('fused and tensor gradients agree on a larger problem, and stay finite under heavy decay', () => {
-    for (const c of [CASES[1][1], HEAVY]) {
+    for (const c of [CASES[1][1], HEAVY_SCAN]) {
       const p = randomScan(c, 9);
       const s = validateScanArgs(p.args);
       const Wt = tf.randomNormal([s.batch, s.dInner, s.L], 0, 1, 'float32', 1);

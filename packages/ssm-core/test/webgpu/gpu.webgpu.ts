@@ -4,8 +4,6 @@
  * GPU_MEMORY_BUDGET or the adapter's buffer limits refused before launch, a forced validation error, an uncaptured
  * error, a lost device — and fresh processes check which adapters the selection takes by itself.
  */
-import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   checkGpuRequest,
@@ -19,22 +17,7 @@ import {
   setFlag,
   tf,
 } from '../../src/index.js';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const probe = (env: Record<string, string>) => {
-  const out = execFileSync(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      '-e',
-      "import('./src/index.ts').then(async (m) => { try { const i = await m.ready(); console.log(JSON.stringify(i)); } " +
-        'catch (e) { console.log(JSON.stringify({ error: e.message, argument: e.argument })); } })',
-    ],
-    { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
-  );
-  return JSON.parse(out.trim().split('\n').pop()!);
-};
+import { probeBackend } from '../helpers.js';
 
 /** The live webgpu backend's device, typed as far as these tests use it. */
 interface Dev {
@@ -144,7 +127,7 @@ describe('GPU faults on webgpu are typed errors', () => {
 
 describe('selection on this adapter (fresh processes)', () => {
   it('takes the adapter by itself exactly when it is hardware, and says why not otherwise', () => {
-    const i = probe({ SSM_BACKEND: '' });
+    const i = probeBackend({ SSM_BACKEND: '' });
     expect(i.adapter).toBeDefined();
     if (i.adapter.hardware) {
       expect(i.name).toBe('webgpu'); // a GPU machine
@@ -156,7 +139,7 @@ describe('selection on this adapter (fresh processes)', () => {
   });
 
   it('SSM_BACKEND=webgpu forces it and backendInfo names the adapter', () => {
-    const i = probe({ SSM_BACKEND: 'webgpu' });
+    const i = probeBackend({ SSM_BACKEND: 'webgpu' });
     expect(i).toMatchObject({ name: 'webgpu', gpu: true, reason: 'forced by SSM_BACKEND=webgpu' });
     expect(typeof i.adapter.hardware).toBe('boolean');
     expect(i.adapter.vendor.length).toBeGreaterThan(0);

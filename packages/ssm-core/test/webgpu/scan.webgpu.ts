@@ -19,7 +19,7 @@ import { resolveKernel } from '../../src/ops/registry.js';
 import { fusedBackward } from '../../src/ops/kernels/cpu/scanBackward.js';
 import { fusedForward } from '../../src/ops/kernels/cpu/scanForward.js';
 import type { ScanArrays } from '../../src/ops/core/types.js';
-import { expectClose, randomScan, type ScanCase } from '../helpers.js';
+import { expectClose, HEAVY_SCAN, randomScan, type ScanCase } from '../helpers.js';
 
 const ALONG = ['channel', 'state', 'full'] as const;
 const DISC = ['euler', 'zoh', 'identity'] as const;
@@ -235,20 +235,7 @@ describe('webgpu selectiveScan gradients = host analytic gradients', () => {
   it("extreme Δ (up to 50) and A (down to −200): finite, and equal at the tensor kernel's tolerance", async () => {
     for (const deltaAlong of ALONG)
       for (const disc of DISC) {
-        const c: ScanCase = {
-          batch: 2,
-          dInner: 4,
-          dState: 6,
-          L: 40,
-          D: true,
-          z: true,
-          bias: true,
-          softplus: true,
-          deltaAlong,
-          disc,
-          deltaRange: [-5, 50],
-          aRange: [-200, -0.001],
-        };
+        const c: ScanCase = { ...HEAVY_SCAN, deltaAlong, disc };
         await checkGrads(`heavy, Δ ${deltaAlong}, ${disc}`, c, 13, 1e-4, 1e-3);
       }
   });
