@@ -7,8 +7,8 @@
 #
 # Runs as root (or with sudo) on Debian 12. The system's apt sources are left as they are: backports are read
 # through a private sources list and lists directory under the destination; only the unpacked package is used
-# (dpkg -x, nothing is installed from backports). Installed with apt from the system's own sources: libvulkan1
-# (the Vulkan loader Dawn opens) and whatever libvulkan_lvp.so links to that is missing (checked with ldd).
+# (dpkg -x, nothing is installed from backports). Installed with apt from the system's own sources: the
+# package's declared dependencies that are missing (libvulkan1, the Vulkan loader Dawn opens, among them).
 # A second run reuses the unpacked driver.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,22 +49,11 @@ cat >"$ICD" <<EOF
 }
 EOF
 
-# Debian 12 package of each shared library libvulkan_lvp.so (Mesa 25.0) links to.
-declare -A PKG=(
-  [libLLVM-15.so.1]=libllvm15 [libz.so.1]=zlib1g [libzstd.so.1]=libzstd1 [libdrm.so.2]=libdrm2
-  [libexpat.so.1]=libexpat1 [libxcb.so.1]=libxcb1 [libxcb-randr.so.0]=libxcb-randr0 [libX11-xcb.so.1]=libx11-xcb1
-  [libxcb-dri3.so.0]=libxcb-dri3-0 [libxcb-present.so.0]=libxcb-present0 [libxcb-xfixes.so.0]=libxcb-xfixes0
-  [libxcb-sync.so.1]=libxcb-sync1 [libxcb-shm.so.0]=libxcb-shm0 [libxshmfence.so.1]=libxshmfence1
-  [libwayland-client.so.0]=libwayland-client0 [libstdc++.so.6]=libstdc++6 [libgcc_s.so.1]=libgcc-s1
-  [libffi.so.8]=libffi8 [libedit.so.2]=libedit2 [libz3.so.4]=libz3-4 [libtinfo.so.6]=libtinfo6
-  [libxml2.so.2]=libxml2 [libXau.so.6]=libxau6 [libXdmcp.so.6]=libxdmcp6 [libbsd.so.0]=libbsd0
-  [libicuuc.so.72]=libicu72 [libicudata.so.72]=libicu72 [liblzma.so.5]=liblzma5 [libmd.so.0]=libmd0
-)
+# The driver's dependencies as its package declares them (versions dropped: the loader only needs the sonames,
+# which Debian 12's main provides), installed from the system's own sources where missing; apt brings theirs.
 need=()
-[ -e /usr/lib/x86_64-linux-gnu/libvulkan.so.1 ] || [ -e /usr/lib/aarch64-linux-gnu/libvulkan.so.1 ] || need+=(libvulkan1)
-for lib in $(ldd "$LIB" | awk '/not found/ {print $1}'); do
-  [ -n "${PKG[$lib]:-}" ] || { log "libvulkan_lvp.so needs $lib, which no known Debian 12 package provides"; exit 1; }
-  need+=("${PKG[$lib]}")
+for pkg in $(dpkg-deb -f "$(ls "$DEST"/apt/mesa-vulkan-drivers_*.deb)" Depends | tr ',' '\n' | sed 's/|.*//; s/(.*)//' | tr -d ' '); do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
   log "installing from the system's apt sources: ${need[*]}"
