@@ -3,9 +3,10 @@
  * tf-op Hillis–Steele kernel (impl 'tensor') on the same adapter, and the host fused kernel on wasm, in one run, at
  * shapes [batch, dInner, dState, L], forward and forward + backward (gradients of every argument).
  *
- * Clock: from the call to the moment `await data()` returns a scalar that depends on every result (a sum of each
- * output), so all device work is finished and only 4 bytes cross back. Median of BENCH_REPS (default 5) after one
- * warm-up. Peak GPU memory: the most bytes tfjs-backend-webgpu's buffer manager had in use during the cell.
+ * Clock: from the call to the moment `await data()` returns the last element of every result (the device's queue
+ * runs in order, so all its work is finished), a few bytes crossing back. Median of BENCH_REPS (default 5) after one
+ * warm-up; a warm-up that takes over BENCH_SLOW_MS (default 2000 ms, the wasm kernel at the largest shape) is the
+ * one measurement of its cell (marked "1 run"). Peak GPU memory: the most bytes tfjs-backend-webgpu's buffer manager had in use during the cell.
  * error/tol: the worst |a − g| / (1e-4 + 1e-3·|g|) of a webgpu kernel's results (out, or every gradient) against the
  * wasm host kernel's, from one untimed call (≤ 1: within the tolerance the kernels are tested to).
  * Traffic limit: (bytes of inputs + outputs) / BENCH_BANDWIDTH_GBS (default 4000 GB/s, an H200's HBM); the ratio
@@ -100,8 +101,14 @@ async function withPeak<T>(f: () => Promise<T>): Promise<{ value: T; peak: numbe
   }
 }
 
-async function median(step: () => Promise<void>): Promise<number> {
+const slowMs = Number(process.env.BENCH_SLOW_MS ?? 2000);
+
+/** Median time of `step` after a warm-up, and the number of timed runs (1 when the warm-up alone was slow). */
+async function median(step: () => Promise<void>): Promise<{ ms: number; runs: number }> {
+  const w0 = performance.now();
   await step();
+  const warm = performance.now() - w0;
+  if (warm > slowMs) return { ms: warm, runs: 1 };
   const ts: number[] = [];
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now();
@@ -109,12 +116,17 @@ async function median(step: () => Promise<void>): Promise<number> {
     ts.push(performance.now() - t0);
   }
   ts.sort((a, b) => a - b);
-  return ts[Math.floor(ts.length / 2)];
+  return { ms: ts[Math.floor(ts.length / 2)], runs: reps };
 }
 
-/** A scalar that depends on every tensor of `ts` (sequential adds: tf.addN with ≥ 8 inputs is wrong on Dawn). */
+/**
+ * Wait until every tensor of `ts` is computed, reading back one element of each: the device runs its queue in
+ * order, so the last element's arrival means all work before it finished. (A full tf.sum would cost more than
+ * the scan: tfjs-backend-webgpu reduces a whole tensor to a scalar in one workgroup.)
+ */
 const settle = async (ts: Tensor[]) => {
-  const s = tf.tidy(() => ts.map((t) => t.sum()).reduce((a, b) => a.add(b)));
+  // pairwise adds, not tf.concat / tf.addN: with ≥ 8 inputs those exceed Dawn's 8 storage buffers per shader stage
+  const s = tf.tidy(() => ts.map((t) => t.reshape([-1]).slice([t.size - 1], [1])).reduce((a, b) => a.add(b)));
   await s.data();
   s.dispose();
 };
@@ -122,6 +134,7 @@ const settle = async (ts: Tensor[]) => {
 type Impl = 'fused' | 'tensor';
 interface Cell {
   ms?: number;
+  runs?: number;
   peak?: number;
   error?: string;
   /** The results of one more (untimed) call, downloaded: out, or every gradient. */
@@ -142,17 +155,17 @@ async function cell(backend: string, impl: Impl, shape: Shape, backward: boolean
             .sum();
         })(KEYS.map((k) => x[k]))
       : [selectiveScan(args).out];
+  // the results of the last timed call are downloaded afterwards (untimed) for the agreement column
+  let last: Tensor[] = [];
   const step = async () => {
-    const ts = results();
-    await settle(ts);
-    tf.dispose(ts);
+    tf.dispose(last);
+    last = results();
+    await settle(last);
   };
   try {
-    const { value: ms, peak } = await withPeak(() => median(step));
-    const ts = results();
-    const values = await Promise.all(ts.map(async (t) => (await t.data()) as Float32Array));
-    tf.dispose(ts);
-    return { ms, peak, values };
+    const { value, peak } = await withPeak(() => median(step));
+    const values = await Promise.all(last.map(async (t) => (await t.data()) as Float32Array));
+    return { ...value, peak, values };
   } catch (e) {
     return {
       error: String((e as Error)?.message ?? e)
@@ -160,7 +173,7 @@ async function cell(backend: string, impl: Impl, shape: Shape, backward: boolean
         .slice(0, 80),
     };
   } finally {
-    tf.dispose([...Object.values(x), W]);
+    tf.dispose([...last, ...Object.values(x), W]);
   }
 }
 
@@ -178,20 +191,23 @@ function agreement(a: Cell, ref: Cell): string {
   return worst.toPrecision(2);
 }
 
-const fmt = (r: { ms?: number; peak?: number; error?: string }, limitMs: number) =>
+const ratio = (a?: number, b?: number) =>
+  a !== undefined && b !== undefined && b > 0 ? `${(a / b).toFixed(1)}×` : '-';
+const runs = (r: Cell) => (r.runs === 1 ? ', 1 run' : '');
+const fmt = (r: Cell, limitMs: number) =>
   r.error
     ? r.error === 'skipped'
       ? 'skipped'
       : `error: ${r.error}`
-    : `${r.ms!.toFixed(1)} ms (×${(r.ms! / limitMs).toFixed(0)} limit${Number.isFinite(r.peak) ? `, peak ${(r.peak! / MiB).toFixed(0)} MiB` : ''})`;
+    : `${r.ms!.toFixed(2)} ms (×${(r.ms! / limitMs).toFixed(0)} limit${Number.isFinite(r.peak) ? `, peak ${(r.peak! / MiB).toFixed(0)} MiB` : ''}${runs(r)})`;
 
 console.log(
   `traffic limit at ${(bandwidth / 1e9).toFixed(0)} GB/s (BENCH_BANDWIDTH_GBS); median of ${reps}; peak = webgpu buffers in use\n`,
 );
 console.log(
-  '| [batch, dInner, dState, L] | pass | webgpu fused | webgpu tensor | wasm fused | in+out bytes | error/tol fused, tensor |',
+  '| [batch, dInner, dState, L] | pass | webgpu fused | webgpu tensor | wasm fused | wasm / fused | in+out bytes | fused peak / in+out | error/tol fused, tensor |',
 );
-console.log('|---|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|---|');
 for (const shape of shapes) {
   const [b, d, n, L] = shape;
   const inBytes = 4 * (3 * b * d * L + d * n + 2 * b * n * L + 2 * d); // u, delta, z, A, B, C, D, deltaBias
@@ -200,12 +216,16 @@ for (const shape of shapes) {
     // forward: inputs + out; backward adds the cotangent and one gradient per input
     const bytes = backward ? 2 * inBytes + 2 * outBytes : inBytes + outBytes;
     const limitMs = (bytes / bandwidth) * 1e3;
-    const fused = await cell('webgpu', 'fused', shape, backward);
-    const tensor =
-      process.env.BENCH_SKIP_TENSOR === '1' ? { error: 'skipped' } : await cell('webgpu', 'tensor', shape, backward);
+    // the tensor kernel last: at the largest shape it may exhaust the device, and the row is still printed
     const wasm = await cell('wasm', 'fused', shape, backward);
+    const fused = await cell('webgpu', 'fused', shape, backward);
+    console.error(
+      `  ${shape.join(',')} ${backward ? 'fwd+bwd' : 'fwd'}: wasm ${wasm.ms?.toFixed(1)} ms, fused ${fused.ms?.toFixed(2) ?? fused.error} ms`,
+    );
+    const tensor: Cell =
+      process.env.BENCH_SKIP_TENSOR === '1' ? { error: 'skipped' } : await cell('webgpu', 'tensor', shape, backward);
     console.log(
-      `| ${shape.join(',')} | ${backward ? 'fwd+bwd' : 'fwd'} | ${fmt(fused, limitMs)} | ${fmt(tensor, limitMs)} | ${wasm.error ? `error: ${wasm.error}` : `${wasm.ms!.toFixed(1)} ms`} | ${(bytes / MiB).toFixed(1)} MiB | ${agreement(fused, wasm)}, ${agreement(tensor, wasm)} |`,
+      `| ${shape.join(',')} | ${backward ? 'fwd+bwd' : 'fwd'} | ${fmt(fused, limitMs)} | ${fmt(tensor, limitMs)} | ${wasm.error ? `error: ${wasm.error}` : `${wasm.ms!.toFixed(1)} ms${runs(wasm)}`} | ${ratio(wasm.ms, fused.ms)} | ${(bytes / MiB).toFixed(1)} MiB | ${ratio(fused.peak, bytes)} | ${agreement(fused, wasm)}, ${agreement(tensor, wasm)} |`,
     );
   }
 }
