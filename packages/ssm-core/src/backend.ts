@@ -20,6 +20,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { configError } from './errors.js';
 import {
   describeAdapter,
+  gpuDevice,
   gpuDriverLikely,
   setupWebGpu,
   WEBGPU_INSTALL,
@@ -125,6 +126,7 @@ async function tryWebGpu(tried: BackendAttempt[], forced: boolean): Promise<bool
     return false;
   }
   tried.push({ candidate: 'webgpu', ok: true, why: describeAdapter(a) });
+  gpuDevice(); // watch the device from now on: its faults make read-backs throw
   return true;
 }
 
@@ -216,13 +218,26 @@ export function ready(): Promise<BackendInfo> {
 }
 
 /**
+ * How `impl: 'auto'` resolves on a backend. The kernel registry (ops/registry.ts, a layer above this module) installs
+ * the real rule with {@link setAutoScanImpl}; this default only serves before it is loaded.
+ */
+let autoScanImpl: (backend: string) => ScanImpl = (backend) =>
+  getFlag('HOST_KERNELS') && (HOST_BACKENDS as readonly string[]).includes(backend) ? 'fused' : 'tensor';
+
+/** Install the rule that says which scan implementation `impl: 'auto'` runs on a backend (the kernel registry's). */
+export function setAutoScanImpl(rule: (backend: string) => ScanImpl): void {
+  autoScanImpl = rule;
+}
+
+/**
  * Scan implementation that `impl: 'auto'` resolves to now: the flag SCAN_IMPL when set to 'fused' or 'tensor',
- * else 'fused' where host kernels may run (HOST_KERNELS on wasm, cpu, tfjs-node) and 'tensor' elsewhere.
+ * else 'fused' where a fused kernel runs on the live backend (the host kernels on wasm, cpu and tfjs-node with
+ * HOST_KERNELS; the WGSL kernel on webgpu) and 'tensor' elsewhere.
  */
 export function preferredScanImpl(): ScanImpl {
   const forced = getFlag('SCAN_IMPL');
   if (forced !== 'auto') return forced;
-  return getFlag('HOST_KERNELS') && (HOST_BACKENDS as readonly string[]).includes(tf.getBackend()) ? 'fused' : 'tensor';
+  return autoScanImpl(tf.getBackend());
 }
 
 /** What `ready()` chose, and why. Throws if selection has not finished yet. */

@@ -195,11 +195,44 @@ interface DeviceState {
 }
 const states = new WeakMap<object, DeviceState>();
 
-/** The live backend's GPUDevice when it is webgpu, else undefined. */
+interface WebGpuBackendLike {
+  device?: DeviceLike;
+  read?: (...args: unknown[]) => Promise<unknown>;
+}
+const armed = new WeakSet<object>();
+
+/**
+ * The live backend's GPUDevice when it is webgpu, else undefined. The first call on a backend also arms its
+ * read-backs ({@link armReads}).
+ */
 export function gpuDevice(): DeviceLike | undefined {
   if (tf.getBackend() !== 'webgpu') return undefined;
-  const d = (tf.backend() as unknown as { device?: DeviceLike }).device;
-  return d && typeof d.pushErrorScope === 'function' ? d : undefined;
+  const backend = tf.backend() as unknown as WebGpuBackendLike;
+  const d = backend.device;
+  if (!d || typeof d.pushErrorScope !== 'function') return undefined;
+  if (!armed.has(backend)) {
+    armed.add(backend);
+    armReads(backend, d);
+  }
+  return d;
+}
+
+/**
+ * Make every asynchronous read-back of the webgpu backend (`tensor.data()`, `tensor.array()`, …) throw, as a
+ * GpuError, a fault the device reported before the data arrived, instead of returning its numbers: a buffer that
+ * failed to allocate (out of memory) is read as garbage without any other sign, also in work no guarded op
+ * issued (a gradient tf.grads builds from tf ops, say).
+ */
+function armReads(backend: WebGpuBackendLike, device: DeviceLike): void {
+  const read = backend.read;
+  if (typeof read !== 'function') return;
+  const st = stateOf(device);
+  backend.read = async function (this: unknown, ...args: unknown[]) {
+    const values = await read.apply(this, args);
+    await Promise.all([...st.inFlight]);
+    throwIfFaulted(device, st, 'reading a tensor back from the GPU');
+    return values;
+  };
 }
 
 const kindOf = (e: GpuErrorLike, scope?: string): 'out-of-memory' | 'validation' | 'internal' => {

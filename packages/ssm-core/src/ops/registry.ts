@@ -11,6 +11,7 @@
  * inference-only kernel); else the generic kernel.
  */
 import * as tf from '@tensorflow/tfjs';
+import { setAutoScanImpl } from '../backend.js';
 import { configError } from '../errors.js';
 import { getFlag, HOST_BACKENDS, hostKernelsApply, isRecording, SCAN_IMPLS } from '../policy.js';
 import { oneOf } from '../validate.js';
@@ -97,3 +98,9 @@ export function scanKernel<F>(op: string, impl: 'auto' | 'fused' | 'tensor' | un
   if (choice === 'fused' && host && !(host.inferenceOnly && isRecording())) return { key, impl: host.impl as F };
   return { key: 'generic', impl: kernels.get('generic')?.impl as F };
 }
+
+// backendInfo().scanImpl reports what `impl: 'auto'` runs: the selective scan's own kernel on the backend, or the
+// generic tf-op one.
+setAutoScanImpl((backend) =>
+  registry.has('selectiveScan') && resolveKernel('selectiveScan', backend).key !== 'generic' ? 'fused' : 'tensor',
+);

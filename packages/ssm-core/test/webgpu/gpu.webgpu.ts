@@ -116,6 +116,15 @@ describe('GPU faults on webgpu are typed errors', () => {
     expect(() => checkGpuRequest('nextOp', 4)).toThrow(expect.objectContaining({ kind: 'validation' }));
   });
 
+  it('a read-back after a fault rejects with the GpuError instead of returning numbers', async () => {
+    const dev = gpuDev();
+    const t = tf.tensor([1, 2, 3]).mul(2); // computed on the device
+    dev.createBuffer({ size: 16, usage: 0x1 | 0x80 /* MAP_READ | STORAGE */ }); // an uncaptured validation error
+    await expect(t.data()).rejects.toMatchObject({ kind: 'validation' });
+    await expect(t.data()).resolves.toEqual(new Float32Array([2, 4, 6])); // reported once; the tensor itself is fine
+    t.dispose();
+  });
+
   it('after the device is lost every guarded op throws', async () => {
     const dev = gpuDev();
     dev.destroy();
@@ -140,7 +149,7 @@ describe('selection on this adapter (fresh processes)', () => {
 
   it('SSM_BACKEND=webgpu forces it and backendInfo names the adapter', () => {
     const i = probeBackend({ SSM_BACKEND: 'webgpu' });
-    expect(i).toMatchObject({ name: 'webgpu', gpu: true, reason: 'forced by SSM_BACKEND=webgpu' });
+    expect(i).toMatchObject({ name: 'webgpu', gpu: true, scanImpl: 'fused', reason: 'forced by SSM_BACKEND=webgpu' });
     expect(typeof i.adapter.hardware).toBe('boolean');
     expect(i.adapter.vendor.length).toBeGreaterThan(0);
   });
