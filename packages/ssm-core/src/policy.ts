@@ -49,6 +49,12 @@ export interface Flags {
   /** Scan implementation that `impl: 'auto'` resolves to (env `SSM_SCAN_IMPL`): 'auto' asks the kernel registry. */
   SCAN_IMPL: 'auto' | ScanImpl;
   /**
+   * The WGSL scan's backward recomputes the states of one chunk of K steps per invocation in a private array of
+   * (K + 1)·n floats, with K·n ≤ this (env `SSM_WEBGPU_SCAN_CHUNK_FLOATS`, default 256). A tuning knob: larger
+   * chunks store fewer chunk-boundary states, smaller ones need less private memory per invocation.
+   */
+  WEBGPU_SCAN_CHUNK_FLOATS: number;
+  /**
    * May host kernels (typed-array loops in this process's memory) run? Default: true when the live backend
    * computes in host memory (wasm, cpu, tensorflow without CUDA), false on GPU backends, where a download per
    * call would be the wrong choice (env `SSM_HOST_KERNELS=0|1`). Inference-only host kernels (the sparse
@@ -161,6 +167,17 @@ const DEFS: { [K in FlagName]: FlagDef<K> } = {
     check: (v, name) => {
       if (typeof v !== 'number' || !(v >= 1) || !(Number.isInteger(v) || v === Infinity))
         throw configError(name, 'a positive integer (Infinity: no cap)', show(v));
+      return v;
+    },
+  },
+  WEBGPU_SCAN_CHUNK_FLOATS: {
+    doc: "floats of the WGSL scan backward's recomputed chunk",
+    env: 'SSM_WEBGPU_SCAN_CHUNK_FLOATS',
+    value: () => 256,
+    parse: parseNumber,
+    check: (v, name) => {
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 4096)
+        throw configError(name, 'an integer from 1 to 4096', show(v));
       return v;
     },
   },

@@ -8,7 +8,9 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   ready,
+  resetFlag,
   selectiveScan,
+  setFlag,
   selectiveScanRef64,
   ShapeError,
   tf,
@@ -18,7 +20,8 @@ import {
 import { resolveKernel } from '../../src/ops/registry.js';
 import { fusedBackward } from '../../src/ops/kernels/cpu/scanBackward.js';
 import { fusedForward } from '../../src/ops/kernels/cpu/scanForward.js';
-import type { ScanArrays } from '../../src/ops/core/types.js';
+import type { ScanArrays, ScanDims } from '../../src/ops/core/types.js';
+import { chunkLength } from '../../src/ops/kernels/webgpu/scan.js';
 import { expectClose, HEAVY_SCAN, randomScan, type ScanCase } from '../helpers.js';
 
 const ALONG = ['channel', 'state', 'full'] as const;
@@ -228,6 +231,22 @@ describe('webgpu selectiveScan gradients = host analytic gradients', () => {
     await checkGrads('chunks, fixed B and C', { ...base, bFixed: true, cFixed: true }, 10, 1e-4, 1e-3);
     await checkGrads('one step, one state', { batch: 1, dInner: 1, dState: 1, L: 1, D: true, z: true, bias: true }, 12);
     await checkGrads('dState > 64, chunks of 3', { ...base, dInner: 5, dState: 70, L: 10, deltaAlong: 'state' }, 11);
+  });
+
+  it('exact at the extreme chunk lengths of the flag WEBGPU_SCAN_CHUNK_FLOATS: one step per chunk, one for all L', async () => {
+    const base = { batch: 2, dInner: 3, dState: 4, L: 13, D: true, z: true, bias: true, softplus: true };
+    try {
+      for (const [floats, K] of [
+        [1, 1],
+        [4 * 13, 13],
+      ]) {
+        setFlag('WEBGPU_SCAN_CHUNK_FLOATS', floats);
+        expect(chunkLength({ dState: 4, L: 13 } as ScanDims)).toBe(K);
+        await checkGrads(`${floats} chunk floats`, { ...base, disc: 'zoh' }, 14, 1e-4, 1e-3);
+      }
+    } finally {
+      resetFlag('WEBGPU_SCAN_CHUNK_FLOATS');
+    }
   });
 
   // Under heavy decay the float32 recurrence loses digits against the host kernel's float64 one; the tolerance is

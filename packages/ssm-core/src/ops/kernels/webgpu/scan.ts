@@ -1,7 +1,7 @@
 /**
  * The fused selective scan on tfjs-backend-webgpu (the 'webgpu' kernel of `selectiveScan`): WGSL programs
  * (./wgsl.ts) run through the backend's `runWebGPUProgram`, so data never leaves the device. The forward keeps
- * the state h in registers and stores it only at chunk boundaries (every K steps, K·n ≤ 256); the backward
+ * the state h in registers and stores it only at chunk boundaries (every K steps, K·n ≤ 256 by default); the backward
  * (wired in through tf.customGrad, like the host kernel kernels/cpu/fusedScan.ts) recomputes the states inside
  * each chunk and runs the reverse recurrence. GPU memory: inputs, outputs, the [b, d, ⌈L/K⌉, n] chunk states,
  * the gradients and [b, ⌈d/WG⌉, n, L] partial sums for the gradients reduced over d.
@@ -11,7 +11,7 @@
 import type { Tensor, TensorInfo } from '@tensorflow/tfjs';
 import { tf } from '../../../backend.js';
 import { fmtShape, shapeError } from '../../../errors.js';
-import { isRecording } from '../../../policy.js';
+import { getFlag, isRecording } from '../../../policy.js';
 import type { ScanDims, SelectiveScanArgs, SelectiveScanResult } from '../../core/types.js';
 import { SCAN_KEYS } from '../../core/validate.js';
 import {
@@ -51,11 +51,9 @@ export type ScanTensors = Partial<Record<ScanKey, Tensor>>;
 
 /** Workgroup memory Dawn grants by default (maxComputeWorkgroupStorageSize). */
 const WORKGROUP_BYTES = 16384;
-/** Private floats per invocation for the recomputed chunk: (K + 1)·n ≲ this. */
-const CHUNK_FLOATS = 256;
-
-/** Chunk length of the states stored for the backward pass. */
-export const chunkLength = (s: ScanDims) => Math.max(1, Math.min(s.L, Math.floor(CHUNK_FLOATS / s.dState)));
+/** Chunk length of the states stored for the backward pass: K·n ≤ the flag WEBGPU_SCAN_CHUNK_FLOATS. */
+export const chunkLength = (s: ScanDims) =>
+  Math.max(1, Math.min(s.L, Math.floor(getFlag('WEBGPU_SCAN_CHUNK_FLOATS') / s.dState)));
 
 export function makePlan(s: ScanDims, K: number, deltaPerTime = false): ScanPlan {
   const { batch, dInner: DI, dState: N, L } = s;
