@@ -22,7 +22,7 @@ const gpu = create([]);
 Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
 process.env.SSM_BACKEND ??= 'wasm';
 await import('@tensorflow/tfjs-backend-webgpu');
-const { ready, selectiveScan, Rng, tf } = await import('../src/index.js');
+const { getFlag, ready, resetFlag, selectiveScan, setFlag, Rng, tf } = await import('../src/index.js');
 type Tensor = import('@tensorflow/tfjs').Tensor;
 
 type Shape = [number, number, number, number];
@@ -201,13 +201,15 @@ const fmt = (r: Cell, limitMs: number) =>
       : `error: ${r.error}`
     : `${r.ms!.toFixed(2)} ms (×${(r.ms! / limitMs).toFixed(0)} limit${Number.isFinite(r.peak) ? `, peak ${(r.peak! / MiB).toFixed(0)} MiB` : ''}${runs(r)})`;
 
+/** The backward program the comparison column runs: the one 'auto' does not pick for the bench's shapes. */
+const otherProgram = getFlag('WEBGPU_SCAN_BACKWARD') === 'rows' ? 'states' : 'rows';
 console.log(
   `traffic limit at ${(bandwidth / 1e9).toFixed(0)} GB/s (BENCH_BANDWIDTH_GBS); median of ${reps}; peak = webgpu buffers in use\n`,
 );
 console.log(
-  '| [batch, dInner, dState, L] | pass | webgpu fused | webgpu tensor | wasm fused | wasm / fused | in+out bytes | fused peak / in+out | error/tol fused, tensor |',
+  `| [batch, dInner, dState, L] | pass | webgpu fused | webgpu fused, '${otherProgram}' backward | webgpu tensor | wasm fused | wasm / fused | in+out bytes | fused peak / in+out | error/tol fused, tensor |`,
 );
-console.log('|---|---|---|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const shape of shapes) {
   const [b, d, n, L] = shape;
   const inBytes = 4 * (3 * b * d * L + d * n + 2 * b * n * L + 2 * d); // u, delta, z, A, B, C, D, deltaBias
@@ -219,13 +221,22 @@ for (const shape of shapes) {
     // the tensor kernel last: at the largest shape it may exhaust the device, and the row is still printed
     const wasm = await cell('wasm', 'fused', shape, backward);
     const fused = await cell('webgpu', 'fused', shape, backward);
+    // the other backward program of the fused kernel (flag WEBGPU_SCAN_BACKWARD), for the comparison column
+    let other: Cell = { error: 'skipped' };
+    if (backward) {
+      const chosen = getFlag('WEBGPU_SCAN_BACKWARD');
+      setFlag('WEBGPU_SCAN_BACKWARD', otherProgram);
+      other = await cell('webgpu', 'fused', shape, backward);
+      if (chosen === 'auto') resetFlag('WEBGPU_SCAN_BACKWARD');
+      else setFlag('WEBGPU_SCAN_BACKWARD', chosen);
+    }
     console.error(
       `  ${shape.join(',')} ${backward ? 'fwd+bwd' : 'fwd'}: wasm ${wasm.ms?.toFixed(1)} ms, fused ${fused.ms?.toFixed(2) ?? fused.error} ms`,
     );
     const tensor: Cell =
       process.env.BENCH_SKIP_TENSOR === '1' ? { error: 'skipped' } : await cell('webgpu', 'tensor', shape, backward);
     console.log(
-      `| ${shape.join(',')} | ${backward ? 'fwd+bwd' : 'fwd'} | ${fmt(fused, limitMs)} | ${fmt(tensor, limitMs)} | ${wasm.error ? `error: ${wasm.error}` : `${wasm.ms!.toFixed(1)} ms${runs(wasm)}`} | ${ratio(wasm.ms, fused.ms)} | ${(bytes / MiB).toFixed(1)} MiB | ${ratio(fused.peak, bytes)} | ${agreement(fused, wasm)}, ${agreement(tensor, wasm)} |`,
+      `| ${shape.join(',')} | ${backward ? 'fwd+bwd' : 'fwd'} | ${fmt(fused, limitMs)} | ${backward ? fmt(other, limitMs) : '-'} | ${fmt(tensor, limitMs)} | ${wasm.error ? `error: ${wasm.error}` : `${wasm.ms!.toFixed(1)} ms${runs(wasm)}`} | ${ratio(wasm.ms, fused.ms)} | ${(bytes / MiB).toFixed(1)} MiB | ${ratio(fused.peak, bytes)} | ${agreement(fused, wasm)}, ${agreement(tensor, wasm)} |`,
     );
   }
 }

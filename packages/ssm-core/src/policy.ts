@@ -55,6 +55,12 @@ export interface Flags {
    */
   WEBGPU_SCAN_CHUNK_FLOATS: number;
   /**
+   * The WGSL scan's backward program (env `SSM_WEBGPU_SCAN_BACKWARD`): 'states' runs one invocation per (b, d, n)
+   * (b·d·n-way parallel; ∂B, ∂C summed over ⌈d / R⌉ workgroup partials), 'rows' one per (b, d) with the n states in
+   * private arrays (b·d-way); 'auto' (default) takes 'states' where its workgroup memory fits the device, else 'rows'.
+   */
+  WEBGPU_SCAN_BACKWARD: 'auto' | 'rows' | 'states';
+  /**
    * May host kernels (typed-array loops in this process's memory) run? Default: true when the live backend
    * computes in host memory (wasm, cpu, tensorflow without CUDA), false on GPU backends, where a download per
    * call would be the wrong choice (env `SSM_HOST_KERNELS=0|1`). Inference-only host kernels (the sparse
@@ -180,6 +186,12 @@ const DEFS: { [K in FlagName]: FlagDef<K> } = {
         throw configError(name, 'an integer from 1 to 4096', show(v));
       return v;
     },
+  },
+  WEBGPU_SCAN_BACKWARD: {
+    doc: "the WGSL scan's backward program",
+    env: 'SSM_WEBGPU_SCAN_BACKWARD',
+    value: () => 'auto',
+    check: (v, name) => oneOf(v, name, ['auto', 'rows', 'states'] as const),
   },
   SCAN_IMPL: {
     doc: "what the scan's impl 'auto' resolves to",

@@ -5,7 +5,7 @@
  * float64 finite differences in ../scan.test.ts), tensor hygiene, and no read-back in the forward.
  * Tolerance everywhere: |a − g| ≤ 1e-5 + 1e-4·|g|, the one the host kernel meets.
  */
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   ready,
   resetFlag,
@@ -21,7 +21,7 @@ import { resolveKernel } from '../../src/ops/registry.js';
 import { fusedBackward } from '../../src/ops/kernels/cpu/scanBackward.js';
 import { fusedForward } from '../../src/ops/kernels/cpu/scanForward.js';
 import type { ScanArrays, ScanDims } from '../../src/ops/core/types.js';
-import { chunkLength } from '../../src/ops/kernels/webgpu/scan.js';
+import { chunkLength, planFor, type DeviceLimits } from '../../src/ops/kernels/webgpu/scan.js';
 import { expectClose, HEAVY_SCAN, randomScan, type ScanCase } from '../helpers.js';
 
 const ALONG = ['channel', 'state', 'full'] as const;
@@ -215,47 +215,87 @@ async function checkGrads(name: string, c: ScanCase, seed: number, atol = 1e-5, 
   p.dispose();
 }
 
-describe('webgpu selectiveScan gradients = host analytic gradients', () => {
-  it('every layout × discretisation × option pattern, all arguments, no leaks', async () => {
-    let i = 0;
-    for (const [name, c] of allCases({ batch: 2, dInner: 3, dState: 4, L: 9 })) await checkGrads(name, c, 500 + i++);
+for (const program of ['states', 'rows'] as const)
+  describe(`webgpu selectiveScan gradients = host analytic gradients (backward program '${program}')`, () => {
+    beforeAll(() => setFlag('WEBGPU_SCAN_BACKWARD', program));
+    afterAll(() => resetFlag('WEBGPU_SCAN_BACKWARD'));
+
+    it('the flag picks the program', () => {
+      const s = validateScanArgs(randomScan({ batch: 2, dInner: 3, dState: 4, L: 9 }, 1).args);
+      const limits = (tf.backend() as unknown as { device: { limits: DeviceLimits } }).device.limits;
+      expect(planFor(s, true, limits).bwd).toBe(program);
+    });
+
+    it('every layout × discretisation × option pattern, all arguments, no leaks', async () => {
+      let i = 0;
+      for (const [name, c] of allCases({ batch: 2, dInner: 3, dState: 4, L: 9 })) await checkGrads(name, c, 500 + i++);
+    });
+
+    it('several chunks, partial last chunk, more channels than a workgroup', async () => {
+      // dState 16 → chunks of 16 steps: L = 35 is 2 full chunks and one of 3; 66 channels need 2 workgroups of 64.
+      const base = { batch: 2, dInner: 66, dState: 16, L: 35, D: true, z: true, bias: true, softplus: true };
+      // ∂A, ∂D and the fixed ∂B, ∂C are sums over b·L terms accumulated in float32 (the host kernel: float64): the
+      // tensor kernel's tolerance against the host kernel in ../scan.test.ts, 1e-4 + 1e-3·|g|.
+      for (const deltaAlong of ALONG)
+        await checkGrads(`chunks, Δ ${deltaAlong}`, { ...base, deltaAlong, disc: 'zoh' }, 9, 1e-4, 1e-3);
+      await checkGrads('chunks, fixed B and C', { ...base, bFixed: true, cFixed: true }, 10, 1e-4, 1e-3);
+      await checkGrads(
+        'one step, one state',
+        { batch: 1, dInner: 1, dState: 1, L: 1, D: true, z: true, bias: true },
+        12,
+      );
+      await checkGrads('dState > 64, chunks of 3', { ...base, dInner: 5, dState: 70, L: 10, deltaAlong: 'state' }, 11);
+    });
+
+    it('exact at the extreme chunk lengths of the flag WEBGPU_SCAN_CHUNK_FLOATS: one step per chunk, one for all L', async () => {
+      const base = { batch: 2, dInner: 3, dState: 4, L: 13, D: true, z: true, bias: true, softplus: true };
+      try {
+        for (const [floats, K] of [
+          [1, 1],
+          [4 * 13, 13],
+        ]) {
+          setFlag('WEBGPU_SCAN_CHUNK_FLOATS', floats);
+          expect(chunkLength({ dState: 4, L: 13 } as ScanDims)).toBe(K);
+          await checkGrads(`${floats} chunk floats`, { ...base, disc: 'zoh' }, 14, 1e-4, 1e-3);
+        }
+      } finally {
+        resetFlag('WEBGPU_SCAN_CHUNK_FLOATS');
+      }
+    });
+
+    // Under heavy decay the float32 recurrence loses digits against the host kernel's float64 one; the tolerance is
+    // the one ../scan.test.ts asks of the tensor kernel against the host kernel there (1e-4 + 1e-3·|g|).
+    it("extreme Δ (up to 50) and A (down to −200): finite, and equal at the tensor kernel's tolerance", async () => {
+      for (const deltaAlong of ALONG)
+        for (const disc of DISC) {
+          const c: ScanCase = { ...HEAVY_SCAN, deltaAlong, disc };
+          await checkGrads(`heavy, Δ ${deltaAlong}, ${disc}`, c, 13, 1e-4, 1e-3);
+        }
+    });
   });
 
-  it('several chunks, partial last chunk, more channels than a workgroup', async () => {
-    // dState 16 → chunks of 16 steps: L = 35 is 2 full chunks and one of 3; 66 channels need 2 workgroups of 64.
-    const base = { batch: 2, dInner: 66, dState: 16, L: 35, D: true, z: true, bias: true, softplus: true };
-    // ∂A, ∂D and the fixed ∂B, ∂C are sums over b·L terms accumulated in float32 (the host kernel: float64): the
-    // tensor kernel's tolerance against the host kernel in ../scan.test.ts, 1e-4 + 1e-3·|g|.
-    for (const deltaAlong of ALONG)
-      await checkGrads(`chunks, Δ ${deltaAlong}`, { ...base, deltaAlong, disc: 'zoh' }, 9, 1e-4, 1e-3);
-    await checkGrads('chunks, fixed B and C', { ...base, bFixed: true, cFixed: true }, 10, 1e-4, 1e-3);
-    await checkGrads('one step, one state', { batch: 1, dInner: 1, dState: 1, L: 1, D: true, z: true, bias: true }, 12);
-    await checkGrads('dState > 64, chunks of 3', { ...base, dInner: 5, dState: 70, L: 10, deltaAlong: 'state' }, 11);
+describe('webgpu selectiveScan: the backward program for a device', () => {
+  const s = (dState: number, L = 1024) =>
+    ({ batch: 256, dInner: 64, dState, L, deltaAlong: 'channel', bFixed: false, cFixed: false }) as ScanDims;
+  const H100 = { maxComputeWorkgroupStorageSize: 49152, maxComputeInvocationsPerWorkgroup: 1024 };
+  const BASELINE = { maxComputeWorkgroupStorageSize: 16384, maxComputeInvocationsPerWorkgroup: 256 };
+
+  it("'auto' takes 'states' with chunks cut to the workgroup memory, 'rows' where it cannot fit", () => {
+    // n = 16: R = 16 rows, T = 256 invocations; red [4 slots × 256] + hs [K × 256] + gys [K × 16] floats
+    expect(planFor(s(16), true, H100)).toMatchObject({ bwd: 'states', R: 16, K: 16, G: 4 });
+    const k16 = Math.floor((16384 / 4 - 4 * 256) / (256 + 16)); // 11 steps in 16 KiB
+    expect(planFor(s(16), true, BASELINE)).toMatchObject({ bwd: 'states', K: k16 });
+    expect(planFor(s(512), true, H100).bwd).toBe('rows'); // more states than invocations per workgroup
+    expect(planFor(s(16), false, H100)).toMatchObject({ K: 1024, NC: 1 }); // no tape: one chunk
   });
 
-  it('exact at the extreme chunk lengths of the flag WEBGPU_SCAN_CHUNK_FLOATS: one step per chunk, one for all L', async () => {
-    const base = { batch: 2, dInner: 3, dState: 4, L: 13, D: true, z: true, bias: true, softplus: true };
+  it("forcing 'states' where it cannot fit is a ShapeError naming the flag", () => {
+    setFlag('WEBGPU_SCAN_BACKWARD', 'states');
     try {
-      for (const [floats, K] of [
-        [1, 1],
-        [4 * 13, 13],
-      ]) {
-        setFlag('WEBGPU_SCAN_CHUNK_FLOATS', floats);
-        expect(chunkLength({ dState: 4, L: 13 } as ScanDims)).toBe(K);
-        await checkGrads(`${floats} chunk floats`, { ...base, disc: 'zoh' }, 14, 1e-4, 1e-3);
-      }
+      expect(() => planFor(s(512), true, H100)).toThrow(ShapeError);
+      expect(() => planFor(s(512), true, H100)).toThrow(/WEBGPU_SCAN_BACKWARD/);
     } finally {
-      resetFlag('WEBGPU_SCAN_CHUNK_FLOATS');
+      resetFlag('WEBGPU_SCAN_BACKWARD');
     }
-  });
-
-  // Under heavy decay the float32 recurrence loses digits against the host kernel's float64 one; the tolerance is
-  // the one ../scan.test.ts asks of the tensor kernel against the host kernel there (1e-4 + 1e-3·|g|).
-  it("extreme Δ (up to 50) and A (down to −200): finite, and equal at the tensor kernel's tolerance", async () => {
-    for (const deltaAlong of ALONG)
-      for (const disc of DISC) {
-        const c: ScanCase = { ...HEAVY_SCAN, deltaAlong, disc };
-        await checkGrads(`heavy, Δ ${deltaAlong}, ${disc}`, c, 13, 1e-4, 1e-3);
-      }
   });
 });

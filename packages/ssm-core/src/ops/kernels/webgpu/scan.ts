@@ -17,10 +17,12 @@ import { SCAN_KEYS } from '../../core/validate.js';
 import {
   backwardLayout,
   backwardSource,
+  backwardStatesSource,
   forwardParallelSource,
   forwardSource,
   parallelRows,
   SCAN_UNIFORMS,
+  statesWorkgroupFloats,
   type ScanPlan,
 } from './wgsl.js';
 
@@ -37,7 +39,7 @@ interface Program {
 }
 
 interface WebGPUBackendLike {
-  device: { limits: { maxStorageBufferBindingSize: number } };
+  device: { limits: { maxStorageBufferBindingSize: number } & DeviceLimits };
   runWebGPUProgram(
     program: Program,
     inputs: TensorInfo[],
@@ -55,7 +57,43 @@ const WORKGROUP_BYTES = 16384;
 export const chunkLength = (s: ScanDims) =>
   Math.max(1, Math.min(s.L, Math.floor(getFlag('WEBGPU_SCAN_CHUNK_FLOATS') / s.dState)));
 
-export function makePlan(s: ScanDims, K: number, deltaPerTime = false): ScanPlan {
+/** The limits of the live WebGPU device that the plan depends on. */
+export interface DeviceLimits {
+  maxComputeWorkgroupStorageSize: number;
+  maxComputeInvocationsPerWorkgroup: number;
+}
+
+/**
+ * The plan of one scan call. Under a gradient tape the backward program is chosen (flag WEBGPU_SCAN_BACKWARD):
+ * 'states' with R = ⌊256 / n⌋ rows per workgroup and its chunk length K cut to what its workgroup memory allows
+ * (at least min(4, chunkLength) steps, else 'rows'); without a tape one chunk covers all of L.
+ */
+export function planFor(s: ScanDims, recording: boolean, limits: DeviceLimits, deltaPerTime = false): ScanPlan {
+  if (!recording) return makePlan(s, s.L, 'rows', deltaPerTime);
+  const K = chunkLength(s);
+  const want = getFlag('WEBGPU_SCAN_BACKWARD');
+  if (want !== 'rows') {
+    const T0 = Math.min(256, limits.maxComputeInvocationsPerWorkgroup);
+    const R = Math.floor(T0 / s.dState);
+    if (R >= 1) {
+      const floats = Math.floor(limits.maxComputeWorkgroupStorageSize / 4);
+      let Ks = K;
+      while (Ks > 1 && statesWorkgroupFloats({ s, R }, Ks) > floats) Ks--;
+      if (statesWorkgroupFloats({ s, R }, Ks) <= floats && (want === 'states' || Ks >= Math.min(4, K)))
+        return makePlan(s, Ks, 'states', deltaPerTime, R);
+    }
+    if (want === 'states')
+      throw shapeError(
+        `selectiveScan backward with WEBGPU_SCAN_BACKWARD = 'states' at dState = ${s.dState}`,
+        `a workgroup of R·n ≤ ${T0} invocations and ≤ ${limits.maxComputeWorkgroupStorageSize} bytes of workgroup memory`,
+        `R = ${R}`,
+        "WEBGPU_SCAN_BACKWARD = 'auto' or 'rows'",
+      );
+  }
+  return makePlan(s, K, 'rows', deltaPerTime);
+}
+
+export function makePlan(s: ScanDims, K: number, bwd: ScanPlan['bwd'] = 'rows', deltaPerTime = false, R = 1): ScanPlan {
   const { batch, dInner: DI, dState: N, L } = s;
   const Q = (s.bFixed ? 0 : 1) + (s.cFixed ? 0 : 1) + (s.deltaAlong === 'state' ? 1 : 0);
   let WG = 64;
@@ -69,7 +107,9 @@ export function makePlan(s: ScanDims, K: number, deltaPerTime = false): ScanPlan
     K,
     NC,
     WG,
-    G: Math.ceil(DI / WG),
+    G: Math.ceil(DI / (bwd === 'states' ? R : WG)),
+    bwd,
+    R,
     C_OFF: sizeB,
     D_OFF,
     BIAS_OFF: D_OFF + (s.hasD ? DI : 0),
@@ -95,6 +135,8 @@ const planKey = (p: ScanPlan) => {
     s.disc,
     p.K,
     p.WG,
+    p.bwd,
+    p.R,
     p.deltaPerTime ? 'dt' : '',
   ].join('_');
 };
@@ -154,7 +196,11 @@ function forward(p: ScanPlan, x: ScanTensors): Tensor {
   const inputs = [flat(x.u!), flat(x.delta!), packBC(x), packParams(x), ...(x.z ? [flat(x.z)] : [])];
   const size = batch * dInner * (L + p.NC * dState);
   const R = parallelRows(dState);
-  if (R === 0) return run(p, program(p, `ssmScanFwd_${planKey(p)}`, size, names, forwardSource(p)), inputs);
+  if (R === 0) {
+    const prog = program(p, `ssmScanFwd_${planKey(p)}`, size, names, forwardSource(p));
+    prog.dispatch = [Math.ceil(dInner / p.WG), batch, 1];
+    return run(p, prog, inputs);
+  }
   // state-parallel: R rows × n states per workgroup, the workgroups laid out on a 2-D grid (≤ 65535 per axis)
   const groups = Math.ceil((batch * dInner) / R);
   const gx = Math.min(groups, 65535);
@@ -171,7 +217,12 @@ function backward(p: ScanPlan, x: ScanTensors, packed: Tensor, dy: Tensor): Scan
   const lay = backwardLayout(p);
   const names = ['u', 'dl', 'bc', 'prm', ...(x.z ? ['z'] : []), 'st', 'dy'];
   const inputs = [flat(x.u!), flat(x.delta!), packBC(x), packParams(x), ...(x.z ? [flat(x.z)] : []), packed, dy];
-  const g = run(p, program(p, `ssmScanBwd_${planKey(p)}`, lay.size, names, backwardSource(p, lay)), inputs);
+  let prog: Program;
+  if (p.bwd === 'states') {
+    prog = program(p, `ssmScanBwdStates_${planKey(p)}`, lay.size, names, backwardStatesSource(p, lay));
+    prog.workgroupSize = [p.R * N, 1, 1];
+  } else prog = program(p, `ssmScanBwd_${planKey(p)}`, lay.size, names, backwardSource(p, lay));
+  const g = run(p, prog, inputs);
   const region = (at: number, shape: number[]) => g.slice([at], [shape.reduce((m, v) => m * v, 1)]).reshape(shape);
   const partial = (at: number) => region(at, [b, p.G, N, L]).sum(1);
   const delta = p.deltaPerTime
@@ -212,7 +263,8 @@ export function scanTensors(
 ): SelectiveScanResult {
   const keys = SCAN_KEYS.filter((k) => args[k] !== undefined);
   const inputs = keys.map((k) => args[k] as Tensor);
-  const p = makePlan(s, isRecording() ? chunkLength(s) : s.L, deltaPerTime);
+  const limits = (tf.backend() as unknown as WebGPUBackendLike).device.limits;
+  const p = planFor(s, isRecording(), limits, deltaPerTime);
   const { batch: b, dInner: D, dState: N, L } = s;
   const rows = b * D;
   const op = tf.customGrad(((...xs: unknown[]) => {

@@ -26,10 +26,17 @@ export interface ScanPlan {
   /** Chunk length of the states kept for the backward pass; NC = ⌈L / K⌉ chunks. */
   K: number;
   NC: number;
-  /** Channels per workgroup (one invocation per channel d of one batch row b). */
+  /** Channels per workgroup of the row-parallel programs (one invocation per channel d of one batch row b). */
   WG: number;
-  /** Workgroups along d. */
+  /** Workgroups along d of the backward program: ⌈d / WG⌉ (rows) or ⌈d / R⌉ (states). */
   G: number;
+  /**
+   * The backward program: 'rows' ({@link backwardSource}, one invocation per (b, d), n states in private arrays)
+   * or 'states' ({@link backwardStatesSource}, one invocation per (b, d, n) with R rows × n states per workgroup).
+   */
+  bwd: 'rows' | 'states';
+  /** Rows per workgroup of the state-parallel backward (R·n invocations). */
+  R: number;
   C_OFF: number;
   D_OFF: number;
   BIAS_OFF: number;
@@ -344,6 +351,187 @@ fn main() {
       ${s.cFixed ? `result[${lay.GC} + row * ${N} + n] = gcF[n];` : ''}
     }
     ${s.hasD ? `result[${lay.GD} + row] = gDacc;` : ''}
+  }
+}
+`;
+}
+
+/** The red[] slots of {@link backwardStatesSource}: sums over n per row (u, and Δ per channel), over rows per state. */
+export function statesSlots(p: ScanPlan): { rowSums: ('u' | 'dl')[]; stateSums: ('B' | 'C' | 'S')[] } {
+  const { s } = p;
+  const rowSums: ('u' | 'dl')[] = s.deltaAlong === 'channel' ? ['u', 'dl'] : ['u'];
+  const stateSums: ('B' | 'C' | 'S')[] = [];
+  if (!s.bFixed) stateSums.push('B');
+  if (!s.cFixed) stateSums.push('C');
+  if (s.deltaAlong === 'state') stateSums.push('S');
+  return { rowSums, stateSums };
+}
+
+/** Workgroup floats of {@link backwardStatesSource} at chunk length K: red (slots × T), hs (K × T), gys (K × R). */
+export function statesWorkgroupFloats(p: Pick<ScanPlan, 's' | 'R'>, K: number): number {
+  const T = p.R * p.s.dState;
+  const { rowSums, stateSums } = statesSlots(p as ScanPlan);
+  return (rowSums.length + stateSums.length) * T + K * T + K * p.R;
+}
+
+/**
+ * Backward, state-parallel: one invocation per (b, d, n), a workgroup of R rows of one batch row b × n states, so
+ * b·d·n invocations each keep their own h, adjoint ḡ and ∂A in registers. Chunk by chunk from the end:
+ *  1. recompute h over the chunk from the stored state at its start, into workgroup memory hs [K, R·n];
+ *  2. per row and step (R·n invocations over R rows × K steps): the gate (∂z from y_t = Σ_n h_t C_t + D u_t) and
+ *     the output cotangent gy_t into gys [K, R], and Σ_t gy_t u_t for ∂D;
+ *  3. walk the chunk in reverse: ḡ_t = e^{Δ̄_{t+1}A} ḡ_{t+1} + gy_t C_t (as mamba_ssm's selective_scan_bwd_kernel);
+ *     each step's terms go to red[], and after a barrier the sums over n per row (∂u, ∂Δ per channel) and over the
+ *     R rows per state (∂B, ∂C input-dependent, ∂Δ per state: partial sums [b, G, n, L], G = ⌈d / R⌉, finished by
+ *     a tf.sum) are written by one invocation each.
+ * Same output layout as {@link backwardSource}.
+ */
+export function backwardStatesSource(p: ScanPlan, lay: BackwardLayout): string {
+  const { s, K, NC, R, S_OFF, G } = p;
+  const { dInner: DI, dState: N, L } = s;
+  const T = R * N;
+  const ix = indexing(p);
+  const chan = s.deltaAlong === 'channel';
+  const { rowSums, stateSums } = statesSlots(p);
+  const slot = (q: string) => (rowSums as string[]).concat(stateSums).indexOf(q);
+  const Q = rowSums.length + stateSums.length;
+  const spGrad = (raw: string) => (s.softplus ? `ss_softplusGrad(${raw})` : '1.0');
+  const stateOff = (q: 'B' | 'C' | 'S') => (q === 'B' ? lay.GB : q === 'C' ? lay.GC : lay.GDL);
+  const disc =
+    s.disc === 'euler'
+      ? `gdl += ghn * Bv * ut;
+      let gBc = ghn * dlv * ut;
+      let guc = ghn * dlv * Bv;`
+      : s.disc === 'zoh'
+        ? `let phi = ss_zoh(dlv, a);
+      gdl += ghn * Bv * ut * dA;
+      ga += ghn * Bv * ut * ss_zohGradA(dlv, a);
+      let gBc = ghn * phi * ut;
+      let guc = ghn * phi * Bv;`
+        : `let gBc = ghn * ut;
+      let guc = ghn * Bv;`;
+  // the row-sum tasks (R rows × rowSums) then the state-sum tasks (n states × stateSums), one invocation each
+  const rowTask = (q: 'u' | 'dl') =>
+    q === 'u'
+      ? `result[${lay.GU} + rg * ${L} + t] = acc${s.hasD ? ` + gys[i * ${R} + rr] * prm[${p.D_OFF} + dd]` : ''};`
+      : `let dlcRaw = dl[${ix.delta('rg', 'b', '0', 't')}]${s.hasBias ? ` + prm[${ix.bias('dd', '0')}]` : ''};
+          result[${lay.GDL} + rg * ${L} + t] = acc * ${spGrad('dlcRaw')};`;
+  return `${HELPERS}
+var<workgroup> hs : array<f32, ${K * T}>;
+var<workgroup> gys : array<f32, ${K * R}>;
+var<workgroup> red : array<f32, ${Q * T}>;
+fn main() {
+  let lid = i32(localId.x);
+  let r = lid / ${N};
+  let n = lid % ${N};
+  let gx = i32(workgroupId.x);
+  let b = i32(workgroupId.y);
+  let d = gx * ${R} + r;
+  let valid = d < ${DI};
+  let dc = min(d, ${DI - 1});
+  let row = b * ${DI} + dc;
+  let mask = select(0.0, 1.0, valid);
+  let a = prm[dc * ${N} + n];
+  let Dd = ${s.hasD ? `prm[${p.D_OFF} + dc]` : '0.0'};
+  var gh = dy[${S_OFF} + (row * ${NC} + ${NC - 1}) * ${N} + n] * mask;
+  var ga = 0.0;
+  var gbF = 0.0;
+  var gcF = 0.0;
+  var gDpart = 0.0;
+  for (var c = uniforms.ssNC - 1; c >= 0; c--) {
+    let t0 = c * uniforms.ssK;
+    let len = min(uniforms.ssK, uniforms.ssL - t0);
+    let hstart = select(0.0, st[${S_OFF} + (row * ${NC} + max(c - 1, 0)) * ${N} + n], c > 0);
+    var h = hstart;
+    for (var i = 0; i < len; i++) {
+      let t = t0 + i;
+      let ut = u[row * ${L} + t];
+      ${deltaBar(p, ix, 'n', 'dlv')}
+      h = exp(dlv * a) * h + ${coefExpr(p, 'dlv', 'a')} * bc[${ix.B('b', 'dc', 'n', 't')}] * ut;
+      hs[i * ${T} + lid] = h;
+    }
+    workgroupBarrier();
+    for (var j = n; j < len; j += ${N}) {
+      let t = t0 + j;
+      let ut = u[row * ${L} + t];
+      var gy = dy[row * ${L} + t] * mask;
+      ${
+        s.hasZ
+          ? `let zt = z[row * ${L} + t];
+      let sg = 1.0 / (1.0 + exp(-zt));
+      var yPre = Dd * ut;
+      for (var k = 0; k < ${N}; k++) { yPre += hs[j * ${T} + r * ${N} + k] * bc[${ix.C('b', 'dc', 'k', 't')}]; }
+      if (valid) { result[${lay.GZ} + row * ${L} + t] = gy * yPre * sg * (1.0 + zt * (1.0 - sg)); }
+      gy = gy * zt * sg;`
+          : ''
+      }
+      gys[j * ${R} + r] = gy;
+      gDpart += gy * ut;
+    }
+    workgroupBarrier();
+    for (var i = len - 1; i >= 0; i--) {
+      let t = t0 + i;
+      let ut = u[row * ${L} + t];
+      let gy = gys[i * ${R} + r];
+      let hn = hs[i * ${T} + lid];
+      let hp = select(hstart, hs[max(i - 1, 0) * ${T} + lid], i > 0);
+      ${deltaBar(p, ix, 'n', 'dlv')}
+      let dA = exp(dlv * a);
+      let Cv = bc[${ix.C('b', 'dc', 'n', 't')}];
+      let Bv = bc[${ix.B('b', 'dc', 'n', 't')}];
+      let gCc = gy * hn;
+      let ghn = gh + gy * Cv;
+      let gdA = ghn * hp;
+      var gdl = gdA * dA * a;
+      ga += gdA * dA * dlv;
+      ${disc}
+      gh = ghn * dA;
+      red[${slot('u')} * ${T} + lid] = guc;
+      ${chan ? `red[${slot('dl')} * ${T} + lid] = gdl;` : ''}
+      ${s.deltaAlong === 'full' ? `if (valid) { result[${lay.GDL} + ${ix.delta('row', 'b', 'n', 't')}] = gdl * ${spGrad('dlvRaw')}; }` : ''}
+      ${s.deltaAlong === 'state' ? `red[${slot('S')} * ${T} + lid] = gdl * ${spGrad('dlvRaw')};` : ''}
+      ${s.bFixed ? 'gbF += gBc;' : `red[${slot('B')} * ${T} + lid] = gBc;`}
+      ${s.cFixed ? 'gcF += gCc;' : `red[${slot('C')} * ${T} + lid] = gCc;`}
+      workgroupBarrier();
+      for (var k = lid; k < ${R * rowSums.length + N * stateSums.length}; k += ${T}) {
+        if (k < ${R * rowSums.length}) {
+          let rr = k / ${rowSums.length};
+          let q = k % ${rowSums.length};
+          let dd = gx * ${R} + rr;
+          if (dd < ${DI}) {
+            let rg = b * ${DI} + dd;
+            var acc = 0.0;
+            for (var m = 0; m < ${N}; m++) { acc += red[q * ${T} + rr * ${N} + m]; }
+            ${rowSums.map((q, qi) => `if (q == ${qi}) { ${rowTask(q)} }`).join('\n            ')}
+          }
+        } else {
+          let kk = k - ${R * rowSums.length};
+          let nn = kk % ${N};
+          let q = kk / ${N};
+          var acc = 0.0;
+          for (var m = 0; m < ${R}; m++) { acc += red[(${rowSums.length} + q) * ${T} + m * ${N} + nn]; }
+          let at = ((b * ${G} + gx) * ${N} + nn) * ${L} + t;
+          ${stateSums.map((q, qi) => `if (q == ${qi}) { result[${stateOff(q)} + at] = acc; }`).join('\n          ')}
+        }
+      }
+      workgroupBarrier();
+    }
+  }
+  if (valid) {
+    result[${lay.GA} + row * ${N} + n] = ga;
+    ${s.bFixed ? `result[${lay.GB} + row * ${N} + n] = gbF;` : ''}
+    ${s.cFixed ? `result[${lay.GC} + row * ${N} + n] = gcF;` : ''}
+  }
+  ${
+    s.hasD
+      ? `red[lid] = gDpart;
+  workgroupBarrier();
+  if (valid && n == 0) {
+    var acc = 0.0;
+    for (var m = 0; m < ${N}; m++) { acc += red[r * ${N} + m]; }
+    result[${lay.GD} + row] = acc;
+  }`
+      : ''
   }
 }
 `;
