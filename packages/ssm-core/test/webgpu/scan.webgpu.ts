@@ -275,17 +275,19 @@ for (const program of ['states', 'rows'] as const)
   });
 
 describe('webgpu selectiveScan: the backward program for a device', () => {
-  const s = (dState: number, L = 1024) =>
-    ({ batch: 256, dInner: 64, dState, L, deltaAlong: 'channel', bFixed: false, cFixed: false }) as ScanDims;
+  const s = (dState: number, L = 1024, batch = 256) =>
+    ({ batch, dInner: 64, dState, L, deltaAlong: 'channel', bFixed: false, cFixed: false }) as ScanDims;
   const H100 = { maxComputeWorkgroupStorageSize: 49152, maxComputeInvocationsPerWorkgroup: 1024 };
   const BASELINE = { maxComputeWorkgroupStorageSize: 16384, maxComputeInvocationsPerWorkgroup: 256 };
 
-  it("'auto' takes 'states' with chunks cut to the workgroup memory, 'rows' where it cannot fit", () => {
-    // n = 16: R = 16 rows, T = 256 invocations; red [4 slots × 256] + hs [K × 256] + gys [K × 16] floats
-    expect(planFor(s(16), true, H100)).toMatchObject({ bwd: 'states', R: 16, K: 16, G: 4 });
+  it("'auto' takes 'states' below 8192 rows with chunks cut to the workgroup memory, else 'rows'", () => {
+    // batch 16 × dInner 64 = 1024 rows; n = 16: R = 16 rows, T = 256 invocations; red [4 slots × 256] + hs [K × 256]
+    // + gys [K × 16] floats
+    expect(planFor(s(16, 1024, 16), true, H100)).toMatchObject({ bwd: 'states', R: 16, K: 16, G: 4 });
     const k16 = Math.floor((16384 / 4 - 4 * 256) / (256 + 16)); // 11 steps in 16 KiB
-    expect(planFor(s(16), true, BASELINE)).toMatchObject({ bwd: 'states', K: k16 });
-    expect(planFor(s(512), true, H100).bwd).toBe('rows'); // more states than invocations per workgroup
+    expect(planFor(s(16, 1024, 16), true, BASELINE)).toMatchObject({ bwd: 'states', K: k16 });
+    expect(planFor(s(512, 1024, 16), true, H100).bwd).toBe('rows'); // more states than invocations per workgroup
+    expect(planFor(s(16, 1024, 128), true, H100)).toMatchObject({ bwd: 'rows', K: 16, G: 1 }); // 8192 rows
     expect(planFor(s(16), false, H100)).toMatchObject({ K: 1024, NC: 1 }); // no tape: one chunk
   });
 

@@ -63,16 +63,20 @@ export interface DeviceLimits {
   maxComputeInvocationsPerWorkgroup: number;
 }
 
+/** Below this many rows b·d, 'auto' runs the state-parallel backward (flag WEBGPU_SCAN_BACKWARD). */
+export const STATES_BELOW_ROWS = 8192;
+
 /**
  * The plan of one scan call. Under a gradient tape the backward program is chosen (flag WEBGPU_SCAN_BACKWARD):
  * 'states' with R = ⌊256 / n⌋ rows per workgroup and its chunk length K cut to what its workgroup memory allows
- * (at least min(4, chunkLength) steps, else 'rows'); without a tape one chunk covers all of L.
+ * ('auto': below {@link STATES_BELOW_ROWS} rows and with at least min(4, chunkLength) steps, else 'rows');
+ * without a tape one chunk covers all of L.
  */
 export function planFor(s: ScanDims, recording: boolean, limits: DeviceLimits, deltaPerTime = false): ScanPlan {
   if (!recording) return makePlan(s, s.L, 'rows', deltaPerTime);
   const K = chunkLength(s);
   const want = getFlag('WEBGPU_SCAN_BACKWARD');
-  if (want !== 'rows') {
+  if (want === 'states' || (want === 'auto' && s.batch * s.dInner < STATES_BELOW_ROWS)) {
     const T0 = Math.min(256, limits.maxComputeInvocationsPerWorkgroup);
     const R = Math.floor(T0 / s.dState);
     if (R >= 1) {
