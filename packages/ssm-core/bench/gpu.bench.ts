@@ -167,10 +167,9 @@ async function cell(backend: string, impl: Impl, shape: Shape, backward: boolean
     const values = await Promise.all(last.map(async (t) => (await t.data()) as Float32Array));
     return { ...value, peak, values };
   } catch (e) {
+    const kind = (e as { kind?: string })?.kind; // a GpuError's out-of-memory, validation, …
     return {
-      error: String((e as Error)?.message ?? e)
-        .split('\n')[0]
-        .slice(0, 80),
+      error: `${kind ? `${kind}: ` : ''}${String((e as Error)?.message ?? e).split('\n')[0]}`.slice(0, 100),
     };
   } finally {
     tf.dispose([...last, ...Object.values(x), W]);
