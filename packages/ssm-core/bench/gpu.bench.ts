@@ -12,6 +12,9 @@
  * Traffic limit: (bytes of inputs + outputs) / BENCH_BANDWIDTH_GBS (default 4000 GB/s, an H200's HBM); the ratio
  * is time / limit (1 = at the memory-traffic limit).
  *
+ * GPU time per program: each webgpu fused cell runs once more under tf.time (timestamp queries, one pass per
+ * program), printed after the table by program name (BENCH_PROFILE=0 skips it).
+ *
  * Env: SSM_BENCH_GPU_SHAPES="16,64,16,128;16,64,16,1024" picks shapes (default: the three of issue 14, or only the
  * smallest on a CPU Vulkan driver), BENCH_SKIP_TENSOR=1 skips the tensor kernel (it needs O(b·d·n·L·log L) memory).
  */
@@ -131,8 +134,34 @@ const settle = async (ts: Tensor[]) => {
   s.dispose();
 };
 
+const profile = process.env.BENCH_PROFILE !== '0';
+
+/** GPU time of each program one call of `results` runs, summed by program name (tf.time on timestamp queries). */
+async function gpuTimes(results: () => Tensor[]): Promise<Map<string, { ms: number; calls: number }> | undefined> {
+  let ts: Tensor[] = [];
+  const info = (await tf.time(() => {
+    ts = results();
+  })) as { kernelMs: number | null | { error: string }; getExtraProfileInfo?: () => string };
+  await settle(ts);
+  tf.dispose(ts);
+  if (typeof info.kernelMs !== 'number' || !info.getExtraProfileInfo) return undefined;
+  const by = new Map<string, { ms: number; calls: number }>();
+  for (const part of info.getExtraProfileInfo().split(', ')) {
+    const at = part.lastIndexOf(': ');
+    if (at < 0) continue;
+    const name = part.slice(0, at);
+    const e = by.get(name) ?? { ms: 0, calls: 0 };
+    e.ms += Number(part.slice(at + 2));
+    e.calls += 1;
+    by.set(name, e);
+  }
+  return by;
+}
+
 type Impl = 'fused' | 'tensor';
 interface Cell {
+  /** GPU milliseconds per program name (tf.time), for webgpu fused cells. */
+  programs?: Map<string, { ms: number; calls: number }>;
   ms?: number;
   runs?: number;
   peak?: number;
@@ -150,8 +179,11 @@ async function cell(backend: string, impl: Impl, shape: Shape, backward: boolean
       ? tf.grads((...xs: Tensor[]) => {
           const a: Record<string, unknown> = { ...args };
           KEYS.forEach((k, i) => (a[k] = xs[i]));
+          // Σ W·out, over L first: tfjs-backend-webgpu reduces each output in one workgroup, so a direct sum of
+          // b·d·L values would cost more than the scan (tens of ms at [256,64,16,1024] on an H200)
           return selectiveScan(a as unknown as Parameters<typeof selectiveScan>[0])
             .out.mul(W)
+            .sum(2)
             .sum();
         })(KEYS.map((k) => x[k]))
       : [selectiveScan(args).out];
@@ -165,7 +197,8 @@ async function cell(backend: string, impl: Impl, shape: Shape, backward: boolean
   try {
     const { value, peak } = await withPeak(() => median(step));
     const values = await Promise.all(last.map(async (t) => (await t.data()) as Float32Array));
-    return { ...value, peak, values };
+    const programs = backend === 'webgpu' && impl === 'fused' && profile ? await gpuTimes(results) : undefined;
+    return { ...value, peak, values, programs };
   } catch (e) {
     const kind = (e as { kind?: string })?.kind; // a GpuError's out-of-memory, validation, …
     return {
@@ -209,6 +242,16 @@ console.log(
   `| [batch, dInner, dState, L] | pass | webgpu fused | webgpu fused, '${otherProgram}' backward | webgpu tensor | wasm fused | wasm / fused | in+out bytes | fused peak / in+out | error/tol fused, tensor |`,
 );
 console.log('|---|---|---|---|---|---|---|---|---|---|');
+const profiles: string[] = [];
+const describeTimes = (label: string, c: Cell) => {
+  if (!c.programs) return;
+  const rows = [...c.programs.entries()].sort((x, y) => y[1].ms - x[1].ms);
+  const total = rows.reduce((t, [, e]) => t + e.ms, 0);
+  profiles.push(
+    `${label}: ${total.toFixed(2)} ms of GPU time (wall ${c.ms?.toFixed(2)} ms) — ` +
+      rows.map(([name, e]) => `${name} ${e.ms.toFixed(2)} ms${e.calls > 1 ? ` (${e.calls}×)` : ''}`).join(', '),
+  );
+};
 for (const shape of shapes) {
   const [b, d, n, L] = shape;
   const inBytes = 4 * (3 * b * d * L + d * n + 2 * b * n * L + 2 * d); // u, delta, z, A, B, C, D, deltaBias
@@ -229,6 +272,9 @@ for (const shape of shapes) {
       if (chosen === 'auto') resetFlag('WEBGPU_SCAN_BACKWARD');
       else setFlag('WEBGPU_SCAN_BACKWARD', chosen);
     }
+    const label = `${shape.join(',')} ${backward ? 'fwd+bwd' : 'fwd'}`;
+    describeTimes(`${label}, fused`, fused);
+    if (backward) describeTimes(`${label}, fused '${otherProgram}' backward`, other);
     console.error(
       `  ${shape.join(',')} ${backward ? 'fwd+bwd' : 'fwd'}: wasm ${wasm.ms?.toFixed(1)} ms, fused ${fused.ms?.toFixed(2) ?? fused.error} ms`,
     );
@@ -239,3 +285,5 @@ for (const shape of shapes) {
     );
   }
 }
+if (profiles.length) console.log(`\nGPU time per program (tf.time, timestamp queries):\n${profiles.join('\n')}`);
+else if (profile) console.log('\nGPU time per program: not available (no timestamp-query on this device)');

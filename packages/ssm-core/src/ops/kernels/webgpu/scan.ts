@@ -145,8 +145,19 @@ const planKey = (p: ScanPlan) => {
   ].join('_');
 };
 
+/** One class per program name: tfjs-backend-webgpu's tf.time() reports each program by its constructor's name. */
+const programClasses = new Map<string, object>();
+function named<T extends object>(name: string, program: T): T {
+  let proto = programClasses.get(name);
+  if (proto === undefined) {
+    proto = ({ [name]: class {} } as Record<string, new () => object>)[name].prototype as object;
+    programClasses.set(name, proto);
+  }
+  return Object.setPrototypeOf(program, proto) as T;
+}
+
 function program(p: ScanPlan, key: string, outSize: number, names: string[], source: string): Program {
-  return {
+  return named(key.split('_')[0], {
     outputShape: [outSize],
     shaderKey: key,
     dispatchLayout: { x: [0], y: [0] }, // not flat: main() takes no index, each invocation finds its (b, d)
@@ -155,7 +166,7 @@ function program(p: ScanPlan, key: string, outSize: number, names: string[], sou
     workgroupSize: [p.WG, 1, 1],
     getUserCode: () => source,
     uniforms: SCAN_UNIFORMS,
-  };
+  });
 }
 
 /**
@@ -228,9 +239,12 @@ function backward(p: ScanPlan, x: ScanTensors, packed: Tensor, dy: Tensor): Scan
   } else prog = program(p, `ssmScanBwd_${planKey(p)}`, lay.size, names, backwardSource(p, lay));
   const g = run(p, prog, inputs);
   const region = (at: number, shape: number[]) => g.slice([at], [shape.reduce((m, v) => m * v, 1)]).reshape(shape);
-  const partial = (at: number) => region(at, [b, p.G, N, L]).sum(1);
+  // sums over the middle axis of [outer, G, M] regions of g (over b, over d, over the G workgroup partials)
+  const sumMid = (at: number, outer: number, G: number, M: number, shape: number[]) =>
+    G === 1 ? region(at, shape) : sumGroups(g, at, outer, G, M).reshape(shape);
+  const partial = (at: number) => sumMid(at, b, p.G, N * L, [b, N, L]);
   const delta = p.deltaPerTime
-    ? region(lay.GDL, [b, D, L]).sum(1)
+    ? sumMid(lay.GDL, b, D, L, [b, L])
     : s.deltaAlong === 'channel'
       ? region(lay.GDL, [b, D, L])
       : s.deltaAlong === 'full'
@@ -239,15 +253,56 @@ function backward(p: ScanPlan, x: ScanTensors, packed: Tensor, dy: Tensor): Scan
   const grads: ScanTensors = {
     u: region(lay.GU, [b, D, L]),
     delta,
-    A: region(lay.GA, [b, D, N]).sum(0),
-    B: s.bFixed ? region(lay.GB, [b, D, N]).sum(0) : partial(lay.GB),
-    C: s.cFixed ? region(lay.GC, [b, D, N]).sum(0) : partial(lay.GC),
+    A: sumMid(lay.GA, 1, b, D * N, [D, N]),
+    B: s.bFixed ? sumMid(lay.GB, 1, b, D * N, [D, N]) : partial(lay.GB),
+    C: s.cFixed ? sumMid(lay.GC, 1, b, D * N, [D, N]) : partial(lay.GC),
   };
   if (s.hasZ) grads.z = region(lay.GZ, [b, D, L]);
-  if (s.hasD) grads.D = region(lay.GD, [b, D]).sum(0);
+  if (s.hasD) grads.D = sumMid(lay.GD, 1, b, D, [D]);
+  // ∂Δ̄/∂bias = ∂Δ̄/∂delta, summed over the axes the bias is broadcast along: the innermost (time) first, so that no
+  // reduction runs over b·L values in one workgroup
   if (s.hasBias)
-    grads.deltaBias = p.deltaPerTime ? delta.sum().reshape([1]) : delta.sum(s.deltaAlong === 'full' ? [0, 3] : [0, 2]); // ∂Δ̄/∂bias = ∂Δ̄/∂delta
+    grads.deltaBias = p.deltaPerTime
+      ? delta.sum(1).sum().reshape([1])
+      : s.deltaAlong === 'full'
+        ? delta.sum(3).sum(0)
+        : delta.sum(2).sum(0);
   return grads;
+}
+
+/**
+ * Σ_g x[at + (o·G + g)·M + j] for o < outer, j < M: the sum over the middle axis of an [outer, G, M] region of the
+ * flat tensor `x`, one invocation per output, reading consecutive j together. (tf.sum over a middle axis transposes
+ * it innermost first, and reduces each output in one workgroup.)
+ */
+function sumGroups(x: Tensor, at: number, outer: number, G: number, M: number): Tensor {
+  const total = outer * M;
+  const groups = Math.ceil(total / 256);
+  const gx = Math.min(groups, 65535);
+  const prog: Program = named('ssmSumGroups', {
+    outputShape: [total],
+    shaderKey: `ssmSumGroups_${at}_${outer}_${G}_${M}`,
+    dispatchLayout: { x: [0], y: [0] },
+    dispatch: [gx, Math.ceil(groups / gx), 1],
+    variableNames: ['x'],
+    workgroupSize: [256, 1, 1],
+    // the bind group always carries tfjs's uniform buffer, so the shader must use it
+    uniforms: 'sgTotal : i32,',
+    getUserCode: () => `
+fn main() {
+  let i = (i32(workgroupId.x) + i32(workgroupId.y) * i32(numWorkgroups.x)) * 256 + i32(localId.x);
+  if (i >= uniforms.sgTotal) { return; }
+  let o = i / ${M};
+  let j = i % ${M};
+  var acc = 0.0;
+  for (var g = 0; g < ${G}; g++) { acc += x[${at} + (o * ${G} + g) * ${M} + j]; }
+  result[i] = acc;
+}
+`,
+  });
+  const backend = tf.backend() as unknown as WebGPUBackendLike;
+  const uniforms = [{ type: 'int32' as const, data: [total] }];
+  return tf.engine().makeTensorFromTensorInfo(backend.runWebGPUProgram(prog, [x], 'float32', uniforms));
 }
 
 /** The scan of validated `args` (dimensions `s`) on the WebGPU backend, with its gradient. */
