@@ -114,6 +114,8 @@ describe('webgpu selectiveScan forward = float64 selective_scan_ref', () => {
       { batch: 1, dInner: 1, dState: 1, L: 1, D: true, z: true }, // the smallest problem: one row of 64 per workgroup
       // dState > 64: the row-per-invocation forward instead of the state-parallel one
       { batch: 2, dInner: 3, dState: 70, L: 20, deltaAlong: 'full' as const, z: true, bias: true, softplus: true },
+      // dState = 64: one row per workgroup, its products unpadded (64·65 floats would exceed 16 KiB)
+      { batch: 2, dInner: 2, dState: 64, L: 70, D: true, z: true, bias: true, softplus: true },
     ]) {
       const p = randomScan(c, 3);
       const ref = selectiveScanRef64(validateScanArgs(p.args), p.arrays64);

@@ -537,22 +537,25 @@ fn main() {
 `;
 }
 
-/** Rows per workgroup of {@link forwardParallelSource}: R·n invocations and R·n² floats of workgroup memory. */
+/** Rows per workgroup of {@link forwardParallelSource}: R·n invocations and ≤ R·n·(n + 1) floats of workgroup memory. */
 export const parallelRows = (N: number) => (N <= 64 ? Math.max(1, Math.floor(64 / N)) : 0);
 
 /**
  * Forward, state-parallel: a workgroup of R rows × n states, one invocation per (b, d, n) holding its h in a
  * register. Every n steps the products h_t C_t of those steps go to workgroup memory; invocation (r, j) then sums
  * row r's step j over n (y_t = Σ_n h_t C_t, Eq. 14g), adds D u_t and the gate, and writes out_t. b·d·n invocations
- * instead of b·d; two barriers per n steps. Used for n ≤ 64 (workgroup memory R·n² ≤ 4096 floats).
+ * instead of b·d; two barriers per n steps. Used for n ≤ 64 (workgroup memory ≤ 4096 floats).
  */
 export function forwardParallelSource(p: ScanPlan): string {
   const { s, NC, S_OFF } = p;
   const { batch, dInner: DI, dState: N, L } = s;
   const R = parallelRows(N);
   const ix = indexing(p);
+  // rows of hc padded to n + 1 floats where that fits the 16 KiB every device grants: the sum over k then reads
+  // hc[(r·n + n')·(n + 1) + k], a different bank for each invocation n'
+  const P = R * N * (N + 1) * 4 <= 16384 ? N + 1 : N;
   return `${HELPERS}
-var<workgroup> hc : array<f32, ${R * N * N}>;
+var<workgroup> hc : array<f32, ${R * N * P}>;
 fn main() {
   let lid = i32(localId.x);
   let r = lid / ${N};
@@ -567,6 +570,8 @@ fn main() {
   let a = prm[d * ${N} + n];
   let Dd = ${s.hasD ? `prm[${p.D_OFF} + d]` : '0.0'};
   var h = 0.0;
+  var toChunkEnd = uniforms.ssK; // steps left in the current chunk (no integer division per step)
+  var c = 0;
   for (var t0 = 0; t0 < uniforms.ssL; t0 += ${N}) {
     for (var j = 0; j < ${N}; j++) {
       let t = t0 + j;
@@ -576,17 +581,20 @@ fn main() {
         ${deltaBar(p, ix, 'n', 'dlv')}
         h = exp(dlv * a) * h + ${coefExpr(p, 'dlv', 'a')} * bc[${ix.B('b', 'd', 'n', 't')}] * ut;
         prod = h * bc[${ix.C('b', 'd', 'n', 't')}];
-        if (valid && ((t + 1) % uniforms.ssK == 0 || t == uniforms.ssL - 1)) {
-          result[${S_OFF} + (row * ${NC} + t / uniforms.ssK) * ${N} + n] = h;
+        toChunkEnd--;
+        if (toChunkEnd == 0 || t == uniforms.ssL - 1) {
+          if (valid) { result[${S_OFF} + (row * ${NC} + c) * ${N} + n] = h; }
+          c++;
+          toChunkEnd = uniforms.ssK;
         }
       }
-      hc[(r * ${N} + j) * ${N} + n] = prod;
+      hc[(r * ${N} + j) * ${P} + n] = prod;
     }
     workgroupBarrier();
     let t = t0 + n;
     if (valid && t < uniforms.ssL) {
       var y = 0.0;
-      for (var k = 0; k < ${N}; k++) { y += hc[(r * ${N} + n) * ${N} + k]; }
+      for (var k = 0; k < ${N}; k++) { y += hc[(r * ${N} + n) * ${P} + k]; }
       let ut = u[row * ${L} + t];
       y += Dd * ut;
       ${s.hasZ ? `let zt = z[row * ${L} + t];\n      y = y * zt / (1.0 + exp(-zt));` : ''}
