@@ -335,7 +335,7 @@ export function checkMemory(
 ): void {
   const { bytes: budget, limitName } = memoryBudget(o.tensors);
   if (!(bytes > budget)) return;
-  const expected = `a size for which ${o.what} fits in ${fmtBytes(budget)} (${limitName})`;
+  const expected = `a size whose memory fits in ${fmtBytes(budget)} (${limitName})`;
   const hint = `${o.what} needs at least ${fmtBytes(bytes)}${o.hint ? `; ${o.hint}` : ''}`;
   throw new MemoryError(
     `${argument}: expected ${expected}, got ${actual} (${hint})`,
