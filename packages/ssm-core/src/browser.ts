@@ -26,6 +26,9 @@ export {
   resetFlags,
   listFlags,
   fileReadCap,
+  memoryBudget,
+  checkMemory,
+  WASM_HEAP_BYTES,
   type Flags,
   type FlagName,
 } from './policy.js';

@@ -62,6 +62,24 @@ export const checkpointError = (arg: string, expected: string, actual: string, h
 export const fileError = (arg: string, expected: string, actual: string, hint?: string) =>
   make(FileError, arg, expected, actual, hint) as FileError;
 
+/**
+ * An allocation refused before it is made: its estimate exceeds the memory budget (flag MEMORY_BUDGET; on the
+ * wasm backend also the 2 GiB its tensors live in). `argument` names the option that sizes it; `bytes` is the
+ * estimate, `budget` the limit it was held against.
+ */
+export class MemoryError extends SsmError {
+  constructor(
+    message: string,
+    argument: string,
+    expected: string,
+    actual: string,
+    readonly bytes: number,
+    readonly budget: number,
+  ) {
+    super(message, argument, expected, actual);
+  }
+}
+
 /** `[2, 3, 4]` → `"[2,3,4]"`, used in messages. */
 export const fmtShape = (s: readonly (number | string)[]) => `[${s.join(',')}]`;
 

@@ -66,7 +66,14 @@ export {
   type ResolvedTransformerConfig,
   type TransformerInternals,
 } from './models/transformer.js';
-export { createModel, modelFromSafetensors, type ModelSpec } from './models/index.js';
+export { createModel, modelFromSafetensors, resolveModelSpec, type ModelSpec } from './models/index.js';
+export {
+  trainingMemory,
+  forwardBytes,
+  floatsPerPosition,
+  specsParamCount,
+  type TrainingMemory,
+} from './models/memory.js';
 export {
   train,
   evaluate,

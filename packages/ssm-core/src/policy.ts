@@ -11,7 +11,7 @@
  * the float64 references. `BACKEND` and `BACKEND_PREFERENCE` are read once, by `ready()` in backend.ts.
  */
 import * as tf from '@tensorflow/tfjs';
-import { configError } from './errors.js';
+import { configError, fmtBytes, MemoryError } from './errors.js';
 import { bool, numberIn, oneOf, ownKey, positiveInt, show } from './validate.js';
 
 /** Selective-scan implementation: 'fused' typed-array kernel, 'tensor' log-depth tf-op scan, 'auto' per backend. */
@@ -41,6 +41,14 @@ export interface Flags {
    * an optional suffix KiB/MiB/GiB/KB/MB/GB): a larger one is refused from its size before it is read. Default 2 GiB.
    */
   MAX_FILE_BYTES: number;
+  /**
+   * Bytes a model, a dataset or a training run may be estimated to need before ssm-core allocates it (env
+   * `SSM_MEMORY_BUDGET`, a number with an optional suffix KiB/MiB/GiB/KB/MB/GB; Infinity: no budget): a larger
+   * estimate is a MemoryError naming the option that sizes it. Default: the memory available to this process
+   * when the check runs (Node's `process.availableMemory()`), Infinity where that is unknown (browsers). The
+   * estimates are lower bounds; on the wasm backend tensors are also held to its 2 GiB heap.
+   */
+  MEMORY_BUDGET: number;
   /**
    * Most scalar parameters a model file's config may imply (env `SSM_MAX_PARAMS`): a file above it is refused
    * from its header alone, before any model is built. Default 2^28 (1 GiB of float32 weights).
@@ -123,6 +131,20 @@ const parseBytes = (s: string): unknown => {
   if (!m || !Object.hasOwn(BYTE_UNITS, m[2].toLowerCase()) || Number.isNaN(Number(m[1]))) return s;
   return Number(m[1]) * BYTE_UNITS[m[2].toLowerCase()];
 };
+/**
+ * Memory available to this process (Node ≥ 20.13: free memory within its cgroup limit), else Infinity. Read at
+ * most once a second (a read costs ~70 µs, and every forward pass checks the budget).
+ */
+function availableMemory(): number {
+  const now = Date.now();
+  if (now - available.at < 1000) return available.bytes;
+  const p = typeof process !== 'undefined' ? (process as { availableMemory?: () => number }) : undefined;
+  const bytes = typeof p?.availableMemory === 'function' ? p.availableMemory() : NaN;
+  available.at = now;
+  available.bytes = bytes > 0 ? bytes : Infinity;
+  return available.bytes;
+}
+const available = { at: -Infinity, bytes: Infinity };
 const BACKEND_NAMES = ['tensorflow', 'wasm', 'webgl', 'webgpu', 'cpu'] as const;
 
 const DEFS: { [K in FlagName]: FlagDef<K> } = {
@@ -164,6 +186,17 @@ const DEFS: { [K in FlagName]: FlagDef<K> } = {
     check: (v, name) => {
       if (typeof v !== 'number' || !(v > 0))
         throw configError(name, 'a positive number of bytes (Infinity: no cap)', show(v));
+      return v;
+    },
+  },
+  MEMORY_BUDGET: {
+    doc: 'bytes an allocation may be estimated to need',
+    env: 'SSM_MEMORY_BUDGET',
+    value: availableMemory,
+    parse: parseBytes,
+    check: (v, name) => {
+      if (typeof v !== 'number' || !(v > 0))
+        throw configError(name, 'a positive number of bytes (Infinity: no budget)', show(v));
       return v;
     },
   },
@@ -240,10 +273,16 @@ const isNode = () => typeof process !== 'undefined' && process.versions != null 
 
 function fromEnv<K extends FlagName>(name: K): Flags[K] | undefined {
   const def = DEFS[name] as FlagDef<K>;
-  if (!def.env || !isNode()) return undefined;
-  const raw = process.env[def.env];
-  if (raw === undefined || raw.trim() === '') return undefined;
-  return def.check(def.parse ? def.parse(raw) : raw.trim(), def.env);
+  const raw = fromEnvRaw(name);
+  if (raw === undefined) return undefined;
+  return def.check(def.parse ? def.parse(raw) : raw.trim(), def.env!);
+}
+
+function fromEnvRaw(name: FlagName): string | undefined {
+  const env = DEFS[name].env;
+  if (!env || !isNode()) return undefined;
+  const raw = process.env[env];
+  return raw === undefined || raw.trim() === '' ? undefined : raw;
 }
 
 /** The current value of flag `name` (set value, else environment variable, else default). */
@@ -283,6 +322,51 @@ export function listFlags(): { name: FlagName; value: unknown; env?: string; doc
 /** The size cap of a whole-file read (flag MAX_FILE_BYTES) as options for io/file.ts's `readFileChecked`. */
 export function fileReadCap(): { maxBytes: number; limitName: string } {
   return { maxBytes: getFlag('MAX_FILE_BYTES'), limitName: 'flag MAX_FILE_BYTES, env SSM_MAX_FILE_BYTES' };
+}
+
+/** The wasm backend's tensors share one heap of at most 2 GiB (wasm32); a larger request fails inside it. */
+export const WASM_HEAP_BYTES = 2 ** 31;
+
+/**
+ * The limit an allocation estimate is held to: the MEMORY_BUDGET flag, and for tensors (`tensors: true`) on the
+ * wasm backend also {@link WASM_HEAP_BYTES}. `limitName` says which, for messages.
+ */
+export function memoryBudget(tensors = false): { bytes: number; limitName: string } {
+  const flag = getFlag('MEMORY_BUDGET');
+  const name = overrides.has('MEMORY_BUDGET')
+    ? 'flag MEMORY_BUDGET'
+    : fromEnvRaw('MEMORY_BUDGET') !== undefined
+      ? 'env SSM_MEMORY_BUDGET'
+      : 'flag MEMORY_BUDGET: the available memory; env SSM_MEMORY_BUDGET';
+  if (tensors && tf.getBackend() === 'wasm' && WASM_HEAP_BYTES < flag)
+    return { bytes: WASM_HEAP_BYTES, limitName: "the wasm backend's tensor heap" };
+  return { bytes: flag, limitName: name };
+}
+
+/**
+ * Refuse an allocation estimated at `bytes` that exceeds {@link memoryBudget}: a MemoryError naming `argument`
+ * (the option that sizes it) with `actual` (its value), saying what needs the memory and how much.
+ * @param o.what - what the bytes are for, e.g. "the training data (inputs and targets)".
+ * @param o.tensors - the bytes are tensors (on wasm, also held to its heap).
+ */
+export function checkMemory(
+  bytes: number,
+  argument: string,
+  actual: string,
+  o: { what: string; tensors?: boolean; hint?: string },
+): void {
+  const { bytes: budget, limitName } = memoryBudget(o.tensors);
+  if (!(bytes > budget)) return;
+  const expected = `a size whose memory fits in ${fmtBytes(budget)} (${limitName})`;
+  const hint = `${o.what} needs at least ${fmtBytes(bytes)}${o.hint ? `; ${o.hint}` : ''}`;
+  throw new MemoryError(
+    `${argument}: expected ${expected}, got ${actual} (${hint})`,
+    argument,
+    expected,
+    actual,
+    bytes,
+    budget,
+  );
 }
 
 /** True while a gradient tape records (inside tf.grad / valueAndGrads): inference-only kernels must not run. */

@@ -38,6 +38,19 @@ export {
 } from './experiments/presets.js';
 export { decayStatistics, type DecayStatistics } from './experiments/decay.js';
 export {
+  prepareRunDir,
+  lockRunDir,
+  checkRunDirReusable,
+  runFilesIn,
+  RunLock,
+  RunDirError,
+  RUN_FILES,
+  LOCK_FILE,
+  type LockInfo,
+  type PrepareRunDir,
+} from './experiments/runDir.js';
+export { checkJobMemory, JOB_FIELD_NAMES, type JobSizes, type SizeKey, type SizeNames } from './experiments/memory.js';
+export {
   validateSweepSpec,
   stateSize,
   type SweepSpec,

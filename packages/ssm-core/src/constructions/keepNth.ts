@@ -29,7 +29,7 @@
  */
 import type { MambaConfig } from '../models/mamba.js';
 import { int, object } from '../validate.js';
-import { makeConstruction, Weights, type Construction } from './common.js';
+import { checkWeightCount, makeConstruction, Weights, type Construction } from './common.js';
 
 /** Options of {@link keepNthConstruction}; errors name `options.<field>`. */
 export interface KeepNthConstructionOptions {
@@ -102,7 +102,8 @@ function setOutput(w: Weights, V: number): void {
 /**
  * Cor. 2 (App. A.3): KEEP n-TH solved by an S6 layer alone (no conv, no gate) on time-PE input, d = |V| + 1, N = 1.
  * predict(tokens [b][L]) → x_n at every t ≥ n (meaningless before n).
- * @throws ConfigError naming `options.n`, `options.vocabSize` or `options.T`.
+ * @throws ConfigError naming `options.n`, `options.vocabSize` (also when the weights, about 2|V|², exceed 2^26) or
+ *   `options.T`.
  * @example
  * ```ts
  * const c = constructions.keepNthConstruction({ n: 2, vocabSize: 4 });
@@ -113,6 +114,7 @@ function setOutput(w: Weights, V: number): void {
 export function keepNthConstruction(options: KeepNthConstructionOptions): Construction {
   const { n, V } = check(options);
   const config = keepNthConfig(V);
+  checkWeightCount(config, 'options.vocabSize');
   const w = new Weights(config);
   setEmbedding(w, V);
   setSsm(w, V, n);

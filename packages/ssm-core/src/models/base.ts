@@ -9,6 +9,7 @@ import { configError, fmtShape, shapeError, valueError } from '../errors.js';
 import type { ParamSpec } from '../nn/params.js';
 import { Rng } from '../random.js';
 import type { SequenceModel, TokenInput } from './types.js';
+import { checkForwardMemory, checkParamMemory } from './memory.js';
 import { loadParamsStrict, paramsToSafetensors, shapesEqual } from './weights.js';
 
 export abstract class ParamModel<
@@ -21,6 +22,7 @@ export abstract class ParamModel<
     readonly config: C,
     specs: ParamSpec[],
   ) {
+    checkParamMemory(specs, config); // before any weight is allocated
     const rng = new Rng(config.seed);
     for (const s of specs) {
       this.params[s.name] = tf.tidy(() => tf.variable(tf.tensor(s.init(rng), s.shape, 'float32'), true)); // tidy frees the initial value
@@ -28,6 +30,9 @@ export abstract class ParamModel<
   }
 
   abstract forward(tokens: TokenInput): Tensor;
+
+  /** Refuse a forward pass on tokens [b, L] whose activations would exceed the memory budget (see ./memory.ts). */
+  protected readonly checkInputSize = (b: number, L: number): void => checkForwardMemory(this.kind, this.config, b, L);
 
   paramNames(): string[] {
     return Object.keys(this.params);

@@ -1,7 +1,14 @@
 /** Model registry: build a SequenceModel by kind, or rebuild one from a checkpoint's metadata. */
 import { checkpointError, configError } from '../errors.js';
-import { MambaModel, type MambaConfig } from './mamba.js';
-import { TransformerModel, type TransformerConfig } from './transformer.js';
+import type { ParamSpec } from '../nn/params.js';
+import { MambaModel, modelParamSpecs, resolveConfig, type MambaConfig, type ResolvedMambaConfig } from './mamba.js';
+import {
+  resolveTransformerConfig,
+  TransformerModel,
+  transformerParamSpecs,
+  type ResolvedTransformerConfig,
+  type TransformerConfig,
+} from './transformer.js';
 import type { SequenceModel } from './types.js';
 import { configFromSafetensors } from './weights.js';
 
@@ -20,4 +27,22 @@ export function modelFromSafetensors(bytes: Uint8Array, source = 'checkpoint'): 
   if (kind === 'mamba') return MambaModel.fromSafetensors(bytes, source);
   if (kind === 'transformer') return TransformerModel.fromSafetensors(bytes, source);
   throw checkpointError(`${source}: __metadata__.model`, "'mamba' | 'transformer'", JSON.stringify(kind));
+}
+
+/** The resolved config and parameter specs of a model spec, without building it (a bad field is a ConfigError). */
+export function resolveModelSpec(spec: ModelSpec): {
+  kind: 'mamba' | 'transformer';
+  config: ResolvedMambaConfig | ResolvedTransformerConfig;
+  specs: ParamSpec[];
+} {
+  const { kind, ...config } = spec;
+  if (kind === 'mamba') {
+    const c = resolveConfig(config as MambaConfig);
+    return { kind, config: c, specs: modelParamSpecs(c) };
+  }
+  if (kind === 'transformer') {
+    const c = resolveTransformerConfig(config as TransformerConfig);
+    return { kind, config: c, specs: transformerParamSpecs(c) };
+  }
+  throw configError('spec.kind', "'mamba' | 'transformer'", JSON.stringify(kind));
 }

@@ -208,7 +208,7 @@ export class MambaModel extends ParamModel<ResolvedMambaConfig> {
    */
   logitsAt(tokens: TokenInput, positions: Int32Array): Tensor {
     return tf.tidy(() => {
-      const tok = tokenTensor(tokens, this.config.vocabSize);
+      const tok = tokenTensor(tokens, this.config.vocabSize, this.checkInputSize);
       const [b, L] = tok.shape;
       const bad = positions.findIndex((p) => !(p >= 0 && p < b * L));
       if (bad >= 0)
@@ -258,7 +258,7 @@ export class MambaModel extends ParamModel<ResolvedMambaConfig> {
   }
 
   private run(tokens: TokenInput, withInternals: boolean): ForwardInternals {
-    const f = this.features(tokenTensor(tokens, this.config.vocabSize), withInternals);
+    const f = this.features(tokenTensor(tokens, this.config.vocabSize, this.checkInputSize), withInternals);
     const logits = linear(f.gate ? f.y.mul(f.gate) : f.y, this.params['lm_head.weight'], this.params['lm_head.bias']);
     return { ...f, logits };
   }

@@ -4,11 +4,15 @@ import { tf } from '../backend.js';
 import { fmtShape, shapeError, valueError } from '../errors.js';
 import type { TokenInput } from './types.js';
 
-/** tokens → int32 [b, L] tensor (caller disposes when it created one), or a clear error. */
-export function tokenTensor(tokens: TokenInput, V: number): Tensor {
+/**
+ * tokens → int32 [b, L] tensor (caller disposes when it created one), or a clear error. `checkSize(b, L)`, when
+ * given, runs once the shape is known and before anything is converted (a model's memory check).
+ */
+export function tokenTensor(tokens: TokenInput, V: number, checkSize?: (b: number, L: number) => void): Tensor {
   let t: Tensor;
   if (tokens instanceof tf.Tensor) {
     if (tokens.rank !== 2) throw shapeError('tokens', 'rank 2 [batch, L]', fmtShape(tokens.shape));
+    checkSize?.(tokens.shape[0] as number, tokens.shape[1] as number);
     t = tokens.dtype === 'int32' ? tokens : tokens.cast('int32');
     if (tokens.dtype !== 'int32') {
       const raw = tokens.dataSync();
@@ -29,6 +33,7 @@ export function tokenTensor(tokens: TokenInput, V: number): Tensor {
           : typeof tokens,
       );
     }
+    checkSize?.(tokens.length, tokens[0].length);
     const flat = tokens.flat();
     const i = flat.findIndex((v) => !Number.isInteger(v));
     if (i >= 0) throw valueError('tokens', 'integer token ids', `${flat[i]} at flat index ${i}`);

@@ -246,7 +246,7 @@ export class TransformerModel extends ParamModel<ResolvedTransformerConfig> {
   private run(tokens: TokenInput): TransformerInternals {
     const c = this.config;
     const P = (n: string) => this.params[n];
-    const tok = tokenTensor(tokens, c.vocabSize);
+    const tok = tokenTensor(tokens, c.vocabSize, this.checkInputSize);
     const [b, L] = tok.shape as [number, number];
     if (L > c.maxLen) {
       throw shapeError(

@@ -33,7 +33,7 @@
 import { configError } from '../errors.js';
 import { Rng } from '../random.js';
 import { int, numberIn, numberWhere, object, oneOf, seed as checkSeed, show } from '../validate.js';
-import type { TaskData } from './types.js';
+import { checkDataMemory, type TaskData } from './types.js';
 
 /** 'standard': x_t i.i.d. uniform over V. 'hard': App. D.4's Bernoulli(p) mix with hard samples (Fig. 3). */
 export type InductionHeadsSetting = 'standard' | 'hard';
@@ -154,6 +154,7 @@ function fillTargets(x: Int32Array, y: Int32Array, last: Int32Array, blank: numb
  */
 export function inductionHeads(options: InductionHeadsOptions): InductionHeadsData {
   const { vocabSize: V, T, numSamples: S, seed, setting, p, gamma, rMax } = check(options);
+  checkDataMemory(S, T);
   const inputs = new Int32Array(S * T);
   const targets = new Int32Array(S * T);
   const hard = new Uint8Array(S);

@@ -16,7 +16,7 @@
  */
 import { Rng } from '../random.js';
 import { int, object, seed as checkSeed } from '../validate.js';
-import { IGNORE, type TaskData } from './types.js';
+import { checkDataMemory, IGNORE, type TaskData } from './types.js';
 
 /** Options of {@link keepNth}; errors name `options.<field>`. */
 export interface KeepNthOptions {
@@ -59,6 +59,7 @@ function check(o: KeepNthOptions): Required<KeepNthOptions> {
  */
 export function keepNth(options: KeepNthOptions): TaskData {
   const { n, vocabSize: V, T, numSamples: S, seed } = check(options);
+  checkDataMemory(S, T);
   const inputs = new Int32Array(S * T);
   const targets = new Int32Array(S * T).fill(IGNORE);
   const rng = new Rng(seed);

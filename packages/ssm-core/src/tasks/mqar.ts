@@ -44,7 +44,7 @@
 import { configError } from '../errors.js';
 import { Rng } from '../random.js';
 import { bool, int, object, oneOf, positive, seed as checkSeed, show } from '../validate.js';
-import { IGNORE, type TaskData } from './types.js';
+import { checkDataMemory, IGNORE, type TaskData } from './types.js';
 
 /** 'paper': the layout of eq. (46)–(47). 'zoology': HazyResearch/zoology's `multiquery_ar`. See the module header. */
 export type MqarMode = 'paper' | 'zoology';
@@ -132,6 +132,7 @@ function mqarPaper(o: MqarOptions): TaskData {
   }
   const { numKeys: K, vocabSize: V, T, numSamples: S, seed } = checkCommon(o);
   if (T < 3 * K) throw configError('options.T', `an integer ≥ 3·numKeys = ${3 * K} (κ pairs, then κ queries)`, show(T));
+  checkDataMemory(S, T);
   const inputs = new Int32Array(S * T);
   const targets = new Int32Array(S * T).fill(IGNORE);
   const rng = new Rng(seed);
@@ -255,6 +256,7 @@ function mqarZoology(o: MqarOptions): TaskData {
   const gaps = new Int32Array(K); // [κ]
   const swaps = new Int32Array(K);
   const taken = new Uint8Array(space);
+  checkDataMemory(S, T);
   const inputs = new Int32Array(S * T);
   const targets = new Int32Array(S * T).fill(IGNORE);
   const rng = new Rng(seed);

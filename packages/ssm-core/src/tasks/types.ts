@@ -5,6 +5,8 @@
  *   inputs  [S, T]  token ids in [0, vocabSize)
  *   targets [S, T]  class ids in [0, numClasses), or IGNORE where no loss/accuracy is taken
  */
+import { checkMemory } from '../policy.js';
+
 /** Target value at positions that take no loss and no accuracy. */
 export const IGNORE = -1;
 
@@ -35,4 +37,14 @@ export function rows(data: TaskData, start: number, count: number): { inputs: nu
     targets.push(Array.from(data.targets.subarray(s * data.T, (s + 1) * data.T)));
   }
   return { inputs, targets };
+}
+
+/**
+ * Refuse a dataset of S rows of length T whose inputs and targets (two int32 [S, T] arrays) would exceed the
+ * memory budget: a MemoryError naming `options.numSamples` and `options.T`.
+ */
+export function checkDataMemory(S: number, T: number): void {
+  checkMemory(8 * S * T, 'options.numSamples, options.T', `numSamples ${S} × T ${T}`, {
+    what: 'the dataset (int32 inputs and targets [S, T])',
+  });
 }

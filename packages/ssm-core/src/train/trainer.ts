@@ -9,9 +9,10 @@
  */
 import type { Tensor } from '@tensorflow/tfjs';
 import { tf } from '../backend.js';
-import { configError } from '../errors.js';
+import { configError, fmtBytes } from '../errors.js';
 import { gpuSync } from '../gpu.js';
-import { fileReadCap } from '../policy.js';
+import { checkMemory, fileReadCap } from '../policy.js';
+import { trainingMemory } from '../models/memory.js';
 import { readFileChecked, writeFileAtomic } from '../io/file.js';
 import type { SequenceModel } from '../models/types.js';
 import { Rng } from '../random.js';
@@ -152,6 +153,22 @@ function checkData(model: SequenceModel, d: TaskData, name: string): void {
   }
 }
 
+/**
+ * Refuse a run whose weights, gradients, Adam moments and largest pass (a training step of batchSize rows or a
+ * validation pass of evalBatchSize rows) would exceed the memory budget: a MemoryError naming the batch size
+ * that sizes the largest pass.
+ */
+function checkTrainingMemory(model: SequenceModel, data: { train: TaskData; val: TaskData }, c: TrainConfig): void {
+  const T = Math.max(data.train.T, data.val.T);
+  const evalB = Math.min(c.evalBatchSize ?? 256, data.val.numSamples);
+  const m = trainingMemory(model.kind, model.config, model.numParams(), T, c.batchSize, evalB);
+  const field = m.activationsFrom === 'batch' ? 'batchSize' : 'evalBatchSize';
+  checkMemory(m.total, `trainConfig.${field}`, String(m.activationsFrom === 'batch' ? c.batchSize : evalB), {
+    what: `training (weights, gradients and Adam state ${fmtBytes(m.params + m.optimizer)}, the largest pass on T = ${T} ${fmtBytes(m.activations)})`,
+    tensors: true,
+  });
+}
+
 /** Rows `idx` of a dataset as int32 [b, T] tensors. */
 function batchTensors(d: TaskData, idx: ArrayLike<number>): { x: Tensor; y: Tensor } {
   const x = new Int32Array(idx.length * d.T);
@@ -278,6 +295,7 @@ export async function train(
   checkData(model, data.train, 'data.train');
   checkData(model, data.val, 'data.val');
   checkConfig(config, data.train);
+  checkTrainingMemory(model, data, config);
   const B = config.batchSize;
   const stepsPerEpoch = config.stepsPerEpoch ?? Math.ceil(data.train.numSamples / B);
   const totalSteps = config.epochs * stepsPerEpoch;

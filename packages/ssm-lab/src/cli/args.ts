@@ -28,6 +28,15 @@ export class Opts {
     return v;
   }
 
+  /** A path option: like `str`, but an empty value is refused (it would silently mean "nowhere"). */
+  path(name: string, fallback: string): string;
+  path(name: string): string | undefined;
+  path(name: string, fallback?: string): string | undefined {
+    const v = this.str(name, fallback as string);
+    if (v !== undefined && v.trim() === '') throw configError(`--${name}`, 'a non-empty path', JSON.stringify(v));
+    return v;
+  }
+
   oneOf<T extends string>(name: string, choices: readonly T[], fallback: T): T {
     const v = this.str(name, fallback);
     if (!choices.includes(v as T)) throw configError(`--${name}`, choices.join(' | '), JSON.stringify(v));

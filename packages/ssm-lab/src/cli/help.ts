@@ -4,10 +4,10 @@ import { FIG1_T } from '../experiments/presets.js';
 export const HELP = `ssm-lab — Selectivity Lab command line (paper: Understanding Input Selectivity in Mamba)
 
 Usage
-  ssm-lab train <task> [task options] [model options] [training options] [--out DIR] [--resume]
+  ssm-lab train <task> [task options] [model options] [training options] [--out DIR] [--resume | --force]
   ssm-lab eval <run-dir | model.safetensors> [task options] [--test-samples N] [--seed S]
-  ssm-lab reproduce table1 [--preset quick|paper] [--out FILE.json] [--workers N] [--seed S] [--resume]
-  ssm-lab reproduce fig1   [--preset quick|paper] [--out FILE.json] [--workers N] [--seed S] [--resume]
+  ssm-lab reproduce table1 [--preset quick|paper] [--out FILE.json] [--workers N] [--seed S] [--resume | --force]
+  ssm-lab reproduce fig1   [--preset quick|paper] [--out FILE.json] [--workers N] [--seed S] [--resume | --force]
   ssm-lab constructions [--keys 8] [--vocab 64] [--T 32] [--instances 2000] [--tightness] [--remark7] [--json]
                     the paper's analytic weights (Cor. 2, Prop. 1, Thm 2–4, Lem. 3) in the ordinary block:
                     d and N used vs. each theorem's bound, and accuracy on random instances
@@ -45,6 +45,9 @@ Training options (App. D.1 defaults in brackets)
   --out DIR         write checkpoint.safetensors (every epoch and on Ctrl-C), metrics.jsonl,
                     model.safetensors and result.json there
   --resume          continue from DIR/checkpoint.safetensors (bit-for-bit as if never stopped)
+  --force           DIR holds a run: move it aside to DIR.old-<time> (printed; nothing is deleted) and start
+                    afresh. Without --resume or --force a DIR holding a run is refused, and DIR/run.lock keeps
+                    a second run out of DIR while one runs (a lock left by a killed run is taken over)
   --json            print the result as JSON
 
 Reproduce
@@ -65,4 +68,6 @@ Environment
   SSM_BACKEND=webgpu|tensorflow|wasm|cpu   the same as --backend (default: best available: tfjs-node-gpu with
                     CUDA → WebGPU on a hardware GPU (npm webgpu) → tfjs-node → wasm → cpu)
   SSM_GPU_MEMORY_BUDGET=4GiB        refuse a GPU operation asking for more (a GpuError before launch)
+  SSM_MEMORY_BUDGET=8GiB            refuse a run, model or pass estimated to need more (a MemoryError naming
+                    the option, before anything is allocated); default: the memory available at the check
 `;

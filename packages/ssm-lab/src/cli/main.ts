@@ -18,6 +18,7 @@ import {
 } from 'ssm-core';
 import { InterruptedError, makeTask, runJob, type JobSpec } from '../experiments/jobs.js';
 import { PRESETS, fig1Jobs, table1Jobs, trainConfigFor, type Preset } from '../experiments/presets.js';
+import { checkRunDirReusable } from '../experiments/runDir.js';
 import { printDemo } from '../reports/demo.js';
 import { fig1Document, fig1Lines, table1Document, table1Markdown, table1Verdict } from '../reports/table1.js';
 import { printTheory } from '../reports/theory.js';
@@ -26,7 +27,7 @@ import { noExtraPositionals, Opts } from './args.js';
 import { applyBackendArg } from './backendArg.js';
 import { doneLine, evalLine, trainLine } from './format.js';
 import { HELP } from './help.js';
-import { jobFromArgs, taskSpec } from './mapping.js';
+import { cliSizeNames, jobFromArgs, runDirFlags, taskSpec } from './mapping.js';
 import { OPTIONS } from './options.js';
 import { sweepMain } from './sweep.js';
 
@@ -45,7 +46,7 @@ function interruptOnSigint(): AbortController {
 async function cmdTrain(task: string, o: Opts): Promise<void> {
   const job = jobFromArgs(task, o);
   const ctl = interruptOnSigint();
-  const r = await runJob(job, { signal: ctl.signal, progress: 'auto' });
+  const r = await runJob(job, { signal: ctl.signal, progress: 'auto', sizeNames: cliSizeNames(o) });
   console.log(o.flag('json') ? JSON.stringify(r, null, 2) : trainLine(job, r));
 }
 
@@ -91,7 +92,7 @@ async function cmdReproduce(what: string, o: Opts): Promise<void> {
   const preset = o.oneOf('preset', PRESETS, 'quick') as Preset;
   const seed = o.num('seed', 0, { int: true, min: 0 });
   const workers = o.num('workers', os.availableParallelism?.() ?? os.cpus().length, { int: true, min: 1 });
-  const out = o.str('out');
+  const out = o.path('out');
   const runRoot = out ? `${out.replace(/\.json$/, '')}.runs` : undefined;
   if (what !== 'table1' && what !== 'fig1')
     throw new SsmError(
@@ -102,8 +103,9 @@ async function cmdReproduce(what: string, o: Opts): Promise<void> {
     );
   const jobs = (what === 'table1' ? table1Jobs : fig1Jobs)(preset, seed, runRoot).map((j) => ({
     ...j,
-    resume: o.flag('resume'),
+    ...runDirFlags(o),
   }));
+  for (const j of jobs) if (j.runDir) checkRunDirReusable(j.runDir, j); // before any worker starts
   const backend = backendInfo().name;
   const lanes = Math.min(workers, jobs.length);
   console.error(

@@ -3,8 +3,9 @@
  * ../experiments/models.ts, with --conv/--gate/--pe/--disc/--heads as overrides) and a JobSpec.
  * Every bad value is an error naming its option.
  */
-import { SsmError, type ModelSpec } from 'ssm-core';
+import { configError, SsmError, type ModelSpec } from 'ssm-core';
 import type { JobSpec, TaskSpec } from '../experiments/jobs.js';
+import type { SizeNames } from '../experiments/memory.js';
 import { MODELS, modelName, modelSpec, type ModelName } from '../experiments/models.js';
 import type { Opts } from './args.js';
 
@@ -79,6 +80,33 @@ export function modelSpecOf(o: Opts, T: number): ModelSpec {
 /** Largest `--lr` accepted: Adam moves each weight by up to lr per step, so a larger rate only diverges. */
 export const LR_MAX = 10;
 
+/** --resume and --force (one or neither: continuing a run and moving it aside contradict each other). */
+export function runDirFlags(o: Opts): { resume: boolean; force: boolean } {
+  if (o.flag('resume') && o.flag('force'))
+    throw configError(
+      '--force',
+      'not with --resume',
+      '--resume --force',
+      '--resume continues the run, --force moves it aside',
+    );
+  return { resume: o.flag('resume'), force: o.flag('force') };
+}
+
+/** How memory errors name a job's sizes: the CLI options, marked as set when given on the command line. */
+export function cliSizeNames(o: Opts): SizeNames {
+  const n = (name: string) => ({ name: `--${name}`, explicit: o.has(name) });
+  return {
+    T: n('T'),
+    trainSamples: n('train-samples'),
+    valSamples: n('val-samples'),
+    testSamples: n('test-samples'),
+    batch: n('batch'),
+    d: n('d'),
+    N: n('N'),
+    vocab: n('vocab'),
+  };
+}
+
 /** `ssm-lab train <task> …` as a job (vocabSize/numClasses are set from the task when it runs). */
 export function jobFromArgs(task: string, o: Opts): JobSpec {
   const t = taskSpec(task, o);
@@ -90,8 +118,8 @@ export function jobFromArgs(task: string, o: Opts): JobSpec {
     task: t,
     model: modelSpecOf(o, t.T),
     seed,
-    runDir: o.str('out'),
-    resume: o.flag('resume'),
+    runDir: o.path('out'),
+    ...runDirFlags(o),
     samples: {
       train: o.num('train-samples', 100_000, { int: true, min: 1 }),
       val: o.num('val-samples', 1_000, { int: true, min: 1 }),

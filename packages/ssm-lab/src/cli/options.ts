@@ -3,6 +3,7 @@ export const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
   json: { type: 'boolean' },
   resume: { type: 'boolean' },
+  force: { type: 'boolean' },
   n: { type: 'string' },
   T: { type: 'string' },
   vocab: { type: 'string' },

@@ -108,10 +108,10 @@ async function cmdRun(target: string | undefined, o: Opts): Promise<number> {
     );
   const spec = await loadSpec(target);
   const shard = resolveShard(o.str('shard'));
-  const out = shardPath(o.str('out', `results/${spec.name}.jsonl`), shard);
+  const out = shardPath(o.path('out', `results/${spec.name}.jsonl`), shard);
   const os = await import('node:os');
   const workers = o.num('workers', os.availableParallelism?.() ?? os.cpus().length, { int: true, min: 1 });
-  const runsOpt = o.str('runs');
+  const runsOpt = o.path('runs');
   const runsDir = runsOpt === 'off' ? false : runsOpt;
   if (o.flag('dry-run')) {
     const grid = expandGrid(spec);

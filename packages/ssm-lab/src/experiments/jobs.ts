@@ -21,6 +21,8 @@ import {
   type TrainResult,
 } from 'ssm-core';
 import { decayStatistics, type DecayStatistics } from './decay.js';
+import { checkJobMemory, type SizeNames } from './memory.js';
+import { prepareRunDir } from './runDir.js';
 
 type KeepNthOptions = tasks.KeepNthOptions;
 type MqarOptions = tasks.MqarOptions;
@@ -42,7 +44,10 @@ export interface JobSpec {
   seed: number;
   /** Directory for checkpoint.safetensors, metrics.jsonl, model.safetensors, result.json. */
   runDir?: string;
+  /** Continue the run in `runDir` from its checkpoint; without it (or `force`) a runDir holding a run is refused. */
   resume?: boolean;
+  /** Move a run already in `runDir` aside to a sibling directory (never deleted) and start afresh. */
+  force?: boolean;
   /** Also return the distribution of the SSM decay e^{Δ·A} on the test set (Fig. 1). */
   collectDecay?: boolean;
 }
@@ -74,25 +79,45 @@ export interface RunHooks {
   progress?: TrainHooks['progress'];
   onEpochEnd?: TrainHooks['onEpochEnd'];
   onStep?: TrainHooks['onStep'];
+  /** How memory errors name the sizes (the CLI's options); default the job's field names. */
+  sizeNames?: SizeNames;
+  /** Where notices go (a run moved aside); default stderr. */
+  log?: (line: string) => void;
 }
 
-/** Build data and model, train (resuming from `runDir` if asked), evaluate on the test set. */
+/**
+ * Check the job's memory estimate against the budget, lock its `runDir` (refused if another process holds it,
+ * or if it holds a run and the job neither resumes nor forces), then build data and model, train (resuming
+ * from `runDir` if asked), evaluate on the test set. The lock is released when the job ends, however it ends.
+ */
 export async function runJob(job: JobSpec, hooks: RunHooks = {}): Promise<JobResult> {
+  if (job.runDir === '') throw configError('job.runDir', 'a directory path, or no runDir to save nothing', '""');
+  checkJobMemory(job, undefined, hooks.sizeNames); // the data alone, before even one row is made
+  const probe = makeTask(job.task, 1, 0); // one row: the vocabulary and classes the model gets
+  const vocab = { vocabSize: probe.vocabSize, numClasses: probe.numClasses };
+  checkJobMemory(job, vocab, hooks.sizeNames);
+  const dir = job.runDir
+    ? prepareRunDir(job.runDir, { resume: job.resume, force: job.force, log: hooks.log })
+    : undefined;
+  try {
+    return await runLocked(job, vocab, hooks);
+  } finally {
+    dir?.lock.release();
+  }
+}
+
+async function runLocked(
+  job: JobSpec,
+  vocab: { vocabSize: number; numClasses: number },
+  hooks: RunHooks,
+): Promise<JobResult> {
   const data = {
     train: makeTask(job.task, job.samples.train, 3 * job.seed + 1),
     val: makeTask(job.task, job.samples.val, 3 * job.seed + 2),
   };
-  const model: SequenceModel = createModel({
-    ...job.model,
-    vocabSize: data.train.vocabSize,
-    numClasses: data.train.numClasses,
-  } as ModelSpec);
+  const model: SequenceModel = createModel({ ...job.model, ...vocab } as ModelSpec);
   const path = (f: string) => (job.runDir ? `${job.runDir}/${f}` : undefined);
   try {
-    if (job.runDir) {
-      const fs = await import('node:fs/promises');
-      await fs.mkdir(job.runDir, { recursive: true });
-    }
     const r = await train(model, data, job.train, {
       checkpointPath: path('checkpoint.safetensors'),
       metricsPath: path('metrics.jsonl'),
