@@ -15,7 +15,7 @@
  *   {@link gpuSync}; after a lost device every guarded op throws.
  */
 import * as tf from '@tensorflow/tfjs';
-import { fmtBytes, gpuError, type GpuError } from './errors.js';
+import { fmtBytes, gpuError, valueError, type GpuError } from './errors.js';
 import { getFlag } from './policy.js';
 
 /** The WebGPU adapter as ssm-core reports it (from `adapter.info`). */
@@ -192,6 +192,18 @@ interface DeviceState {
   lastOp?: string;
   /** Error-scope pops not yet settled. */
   inFlight: Set<Promise<void>>;
+  /** Finiteness checks queued on the device ({@link deferFiniteCheck}), settled at the next read-back or gpuSync. */
+  checks: FiniteCheck[];
+  /** The backend's own read, which settling the checks uses (the armed one would settle them again). */
+  read?: (dataId: unknown) => Promise<unknown>;
+}
+
+interface FiniteCheck {
+  op: string;
+  arg: string;
+  shape: readonly number[];
+  /** A bool scalar on the device: true when the argument holds a NaN or ±Infinity. */
+  bad: tf.Tensor;
 }
 const states = new WeakMap<object, DeviceState>();
 
@@ -227,12 +239,56 @@ function armReads(backend: WebGpuBackendLike, device: DeviceLike): void {
   const read = backend.read;
   if (typeof read !== 'function') return;
   const st = stateOf(device);
+  st.read = (dataId) => read.call(backend, dataId);
   backend.read = async function (this: unknown, ...args: unknown[]) {
     const values = await read.apply(this, args);
     await Promise.all([...st.inFlight]);
     throwIfFaulted(device, st, 'reading a tensor back from the GPU');
+    await settleChecks(st);
     return values;
   };
+}
+
+/**
+ * Queue a finiteness check of `tensors` (argument name → tensor) of GPU op `op` on the device, without a
+ * read-back: a NaN or ±Infinity makes the next read-back or {@link gpuSync} throw a ValueError naming the argument
+ * (the checked op's results are already computed by then; the error says they are not to be trusted). A no-op on
+ * other backends, whose kernels check synchronously.
+ */
+export function deferFiniteCheck(op: string, tensors: Record<string, tf.Tensor | undefined>): void {
+  const device = gpuDevice();
+  if (!device) return;
+  const st = stateOf(device);
+  for (const [arg, t] of Object.entries(tensors)) {
+    if (!t) continue;
+    // rows first, then the row results: tfjs reduces each output in one workgroup
+    const bad = tf.tidy(() => {
+      const flat = t.reshape([-1, t.shape.length ? t.shape[t.shape.length - 1] : 1]);
+      return tf.logicalNot(tf.isFinite(flat)).any(1).any();
+    });
+    st.checks.push({ op, arg, shape: t.shape, bad: tf.keep(bad) });
+  }
+}
+
+async function settleChecks(st: DeviceState): Promise<void> {
+  while (st.checks.length > 0) {
+    const checks = st.checks.splice(0);
+    let failed: FiniteCheck | undefined;
+    for (const c of checks) {
+      const v = (await st.read!(c.bad.dataId)) as ArrayLike<number>;
+      c.bad.dispose();
+      if (!failed && v[0]) failed = c;
+    }
+    if (failed) {
+      checks.forEach((c) => c.bad.isDisposed || c.bad.dispose());
+      throw valueError(
+        failed.arg,
+        'finite values',
+        `a NaN or ±Infinity in the tensor of shape [${failed.shape.join(',')}]`,
+        `${failed.op} with checkFinite, checked on the GPU at this read-back: its results are not to be trusted`,
+      );
+    }
+  }
 }
 
 const kindOf = (e: GpuErrorLike, scope?: string): 'out-of-memory' | 'validation' | 'internal' => {
@@ -258,7 +314,7 @@ function faultError(
 function stateOf(device: DeviceLike): DeviceState {
   const known = states.get(device);
   if (known) return known;
-  const st: DeviceState = { inFlight: new Set() };
+  const st: DeviceState = { inFlight: new Set(), checks: [] };
   states.set(device, st);
   device.onuncapturederror = (ev) => {
     const e: GpuErrorLike = ev?.error ?? {};
@@ -363,4 +419,5 @@ export async function gpuSync(op = 'gpuSync'): Promise<void> {
   const st = stateOf(device);
   await Promise.all([...st.inFlight]);
   throwIfFaulted(device, st, op);
+  await settleChecks(st);
 }

@@ -6,17 +6,19 @@
  * Both are tested equal to the float64 reference {@link selectiveScanRef} (./reference.ts).
  */
 import { tf } from '../backend.js';
-import { checkScanFinite, readScanArrays, validateScanArgs } from './core/validate.js';
+import { checkScanFinite, readScanArrays, SCAN_KEYS, validateScanArgs } from './core/validate.js';
 import type { ScanDims, SelectiveScanArgs, SelectiveScanResult } from './core/types.js';
 import { fusedScan } from './kernels/cpu/fusedScan.js';
 import { tensorScan, tensorScanBytes } from './kernels/tensor/scan.js';
-import { guardGpu } from '../gpu.js';
+import { deferFiniteCheck, gpuDevice, guardGpu } from '../gpu.js';
 import { registerHostAndGeneric, scanKernel } from './registry.js';
 
 type ScanKernel = (s: ScanDims, args: SelectiveScanArgs) => SelectiveScanResult;
 
 function genericScan(s: ScanDims, args: SelectiveScanArgs): SelectiveScanResult {
-  if (args.checkFinite) checkScanFinite(readScanArrays(args), args);
+  if (args.checkFinite && gpuDevice())
+    deferFiniteCheck('selectiveScan', Object.fromEntries(SCAN_KEYS.map((k) => [k, args[k]]))); // no sync read on webgpu
+  else if (args.checkFinite) checkScanFinite(readScanArrays(args), args);
   const r = tensorScan(s, args);
   if (args.returnLastState) return r;
   r.lastState.dispose();

@@ -125,6 +125,31 @@ describe('GPU faults on webgpu are typed errors', () => {
     t.dispose();
   });
 
+  it('checkFinite on the device: a NaN in one argument is a ValueError naming it at the read-back, once', async () => {
+    for (const impl of ['fused', 'tensor'] as const) {
+      const a = scanArgs(2, 4, 3, 16);
+      const bad = {
+        ...a,
+        delta: tf.tensor(
+          Float32Array.from({ length: 2 * 4 * 16 }, (_, i) => (i === 37 ? NaN : 0.1)),
+          [2, 4, 16],
+        ),
+      };
+      const before = tf.memory().numTensors;
+      const { out } = selectiveScan({ ...bad, impl, checkFinite: true });
+      await expect(out.data(), impl).rejects.toMatchObject({ name: 'ValueError', argument: 'delta' });
+      await expect(out.data(), `${impl}: reported once`).resolves.toBeDefined();
+      out.dispose();
+      expect(tf.memory().numTensors, `${impl}: the check's flags are freed`).toBe(before);
+      // finite inputs: nothing thrown; without checkFinite a NaN is not looked for
+      const ok = selectiveScan({ ...a, impl, checkFinite: true });
+      await expect(ok.out.data()).resolves.toBeDefined();
+      const unchecked = selectiveScan({ ...bad, impl });
+      await expect(gpuSync()).resolves.toBeUndefined();
+      tf.dispose([ok.out, unchecked.out, bad.delta, ...Object.values(a).filter((v) => v instanceof tf.Tensor)]);
+    }
+  });
+
   it('after the device is lost every guarded op throws', async () => {
     const dev = gpuDev();
     dev.destroy();

@@ -47,7 +47,10 @@ export interface SelectiveScanArgs {
   bDiscretization?: BDiscretization;
   /** 'fused' typed-array kernel (CPU/wasm), 'tensor' log-depth tf-op scan (GPU), 'auto' per backend. */
   impl?: 'auto' | 'fused' | 'tensor';
-  /** Check that inputs are finite (default: true on the fused path, where it is free). */
+  /**
+   * Check that inputs are finite (default: true on the host kernel, where it is free). On webgpu the check runs on
+   * the device and a NaN or ±Infinity is thrown at the next read-back or gpuSync.
+   */
   checkFinite?: boolean;
 }
 
