@@ -212,6 +212,21 @@ export function backwardLayout(p: ScanPlan): BackwardLayout {
 }
 
 /**
+ * The gate's backward at step t (out = y·silu(z), Eq. 14g): writes ∂z from y_t = Σ_k h_t[k] C_t[k] + D u_t and
+ * turns `gy` (the cotangent of out) into that of y. `hAt(k)` is the WGSL expression of h_t[k], `k` the loop index.
+ */
+function gateBackward(p: ScanPlan, lay: BackwardLayout, hAt: (k: string) => string, k: string): string {
+  const { dState: N, L } = p.s;
+  const C = indexing(p).C('b', 'dc', k, 't');
+  return `let zt = z[row * ${L} + t];
+      let sg = 1.0 / (1.0 + exp(-zt));
+      var yPre = Dd * ut;
+      for (var ${k} = 0; ${k} < ${N}; ${k}++) { yPre += ${hAt(k)} * bc[${C}]; }
+      if (valid) { result[${lay.GZ} + row * ${L} + t] = gy * yPre * sg * (1.0 + zt * (1.0 - sg)); }
+      gy = gy * zt * sg;`;
+}
+
+/**
  * Backward: the reverse-mode recurrence ḡ_t = e^{Δ̄_{t+1}A} ḡ_{t+1} + gy_t C_t (as mamba_ssm's
  * selective_scan_bwd_kernel), chunk by chunk from the end: each chunk's states are recomputed from the state
  * stored at its start (a private array of (K + 1)·n floats), then walked in reverse. Sums over t stay in the
@@ -275,16 +290,7 @@ fn main() {
       let i = t - t0;
       let ut = u[row * ${L} + t];
       var gy = dy[row * ${L} + t] * mask;
-      ${
-        s.hasZ
-          ? `let zt = z[row * ${L} + t];
-      let sg = 1.0 / (1.0 + exp(-zt));
-      var yPre = Dd * ut;
-      for (var n = 0; n < ${N}; n++) { yPre += hs[(i + 1) * ${N} + n] * bc[${ix.C('b', 'dc', 'n', 't')}]; }
-      if (valid) { result[${lay.GZ} + row * ${L} + t] = gy * yPre * sg * (1.0 + zt * (1.0 - sg)); }
-      gy = gy * zt * sg;`
-          : ''
-      }
+      ${s.hasZ ? gateBackward(p, lay, (k) => `hs[(i + 1) * ${N} + ${k}]`, 'n') : ''}
       gDacc += gy * ut;
       var gut = gy * Dd;
       var gdlRow = 0.0;
@@ -455,16 +461,7 @@ fn main() {
       let t = t0 + j;
       let ut = u[row * ${L} + t];
       var gy = dy[row * ${L} + t] * mask;
-      ${
-        s.hasZ
-          ? `let zt = z[row * ${L} + t];
-      let sg = 1.0 / (1.0 + exp(-zt));
-      var yPre = Dd * ut;
-      for (var k = 0; k < ${N}; k++) { yPre += hs[j * ${T} + r * ${N} + k] * bc[${ix.C('b', 'dc', 'k', 't')}]; }
-      if (valid) { result[${lay.GZ} + row * ${L} + t] = gy * yPre * sg * (1.0 + zt * (1.0 - sg)); }
-      gy = gy * zt * sg;`
-          : ''
-      }
+      ${s.hasZ ? gateBackward(p, lay, (k) => `hs[j * ${T} + r * ${N} + ${k}]`, 'k') : ''}
       gys[j * ${R} + r] = gy;
       gDpart += gy * ut;
     }
