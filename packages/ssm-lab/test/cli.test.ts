@@ -10,40 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { BIN, smallTrain } from './helpers.js';
 
-const bin = fileURLToPath(new URL('../bin/ssm-lab.js', import.meta.url));
+const bin = BIN;
 const run = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
 const dir = mkdtempSync(join(tmpdir(), 'ssm-lab-'));
-const SMALL = [
-  'train',
-  'keep-nth',
-  '--T',
-  '10',
-  '--n',
-  '3',
-  '--vocab',
-  '16',
-  '--d',
-  '16',
-  '--N',
-  '4',
-  '--pe',
-  '1',
-  '--epochs',
-  '4',
-  '--steps-per-epoch',
-  '25',
-  '--batch',
-  '16',
-  '--lr',
-  '0.03',
-  '--train-samples',
-  '1024',
-  '--val-samples',
-  '64',
-  '--test-samples',
-  '256',
-];
+const SMALL = smallTrain(4, 25, ['--pe', '1', '--batch', '16', '--lr', '0.03']);
 
 describe('ssm-lab', () => {
   it('--help documents every command and option', () => {

@@ -8,42 +8,17 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { LOCK_FILE, lockRunDir, prepareRunDir, RunDirError } from '../src/index.js';
+import { BIN, smallTrain } from './helpers.js';
 
-const bin = fileURLToPath(new URL('../bin/ssm-lab.js', import.meta.url));
+const bin = BIN;
 const run = (args: string[], cwd?: string) =>
   spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 60_000, cwd });
 const root = mkdtempSync(join(tmpdir(), 'ssm-rundir-'));
 
-/** A small keep-nth run: `epochs` epochs of 40 steps (about 0.3 s each on 2 cores). */
-const small = (out: string, epochs = 3) => [
-  'train',
-  'keep-nth',
-  '--T',
-  '10',
-  '--n',
-  '3',
-  '--vocab',
-  '16',
-  '--d',
-  '16',
-  '--N',
-  '4',
-  '--epochs',
-  String(epochs),
-  '--steps-per-epoch',
-  '40',
-  '--train-samples',
-  '1024',
-  '--val-samples',
-  '64',
-  '--test-samples',
-  '256',
-  '--out',
-  out,
-];
+/** A small keep-nth run: `epochs` epochs of 40 steps (about 0.3 s each on 2 cores), saved in `out`. */
+const small = (out: string, epochs = 3) => smallTrain(epochs, 40, ['--out', out]);
 
 /** sha256 of every file in `dir`, by name. */
 function digest(dir: string): Record<string, string> {
