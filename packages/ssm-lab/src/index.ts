@@ -52,6 +52,7 @@ export {
   parseResults,
   readResults,
   mergeResults,
+  mergeResultsChecked,
   toJsonl,
   ResultsWriter,
   type SweepRecord,
@@ -59,6 +60,7 @@ export {
   type StartRecord,
   type ErrorRecord,
   type ParsedResults,
+  type MergeConflict,
 } from './sweep/results.js';
 export {
   SWEEP_PRESETS,
