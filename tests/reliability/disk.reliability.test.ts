@@ -8,10 +8,20 @@
  * line stays, and once space is back the run completes equal to an uninterrupted one.
  */
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decodeSafetensors } from 'ssm-core';
 import { expandGrid, parseResults, type SweepSpec } from 'ssm-lab';
 import {
@@ -136,6 +146,10 @@ describe('ENOSPC on a small tmpfs (where this machine allows mounting one)', () 
       const uid = process.getuid?.();
       console.log(`ENOSPC cases skipped: mounting a tmpfs failed (uid ${uid}): ${why}`);
     }
+  });
+  afterEach(() => {
+    // whatever a case left (also when it failed midway): the next case starts on an empty tmpfs
+    if (mnt) for (const f of readdirSync(mnt)) rmSync(join(mnt, f), { recursive: true, force: true });
   });
   afterAll(() => {
     if (mnt) execFileSync('umount', ['-l', mnt], { stdio: 'pipe' });
