@@ -51,7 +51,8 @@ const tensors = (file: string) =>
     Object.entries(decodeSafetensors(readFileSync(file)).tensors).map(([k, v]) => [k, Buffer.from(v.data.buffer)]),
   );
 
-describe('SIGKILL of ssm-lab train, repeated at random points', () => {
+// The two run side by side (their kill points are random anyway): half the wall-clock time.
+describe.concurrent('SIGKILL of ssm-lab train, repeated at random points', () => {
   it('each resume continues from the last checkpoint and the end equals an uninterrupted run', async () => {
     const EPOCHS = 60;
     console.log(`train kill points: seed ${seed} (set SSM_RELIABILITY_SEED=${seed} to replay)`);
@@ -133,7 +134,7 @@ describe('SIGKILL of ssm-lab train, repeated at random points', () => {
   }, 120_000);
 });
 
-describe('SIGKILL of ssm-lab sweep (coordinator and workers), repeated at random points', () => {
+describe.concurrent('SIGKILL of ssm-lab sweep (coordinator and workers), repeated at random points', () => {
   const spec = {
     name: 'kill',
     task: { kind: 'mqar', T: 12, vocabSize: 4 },
@@ -143,8 +144,8 @@ describe('SIGKILL of ssm-lab sweep (coordinator and workers), repeated at random
     ],
     sizes: [2],
     d: [4, 8],
-    seeds: [0, 1],
-    train: { epochs: 3, stepsPerEpoch: 12, batchSize: 8, lr: 0.01, lrMin: 0.001 },
+    seeds: [0, 1, 2],
+    train: { epochs: 3, stepsPerEpoch: 30, batchSize: 8, lr: 0.01, lrMin: 0.001 },
     samples: { train: 64, val: 16, test: 32 },
   };
   type Rec = { type: string; id: string; result?: Record<string, unknown> };
@@ -176,22 +177,31 @@ describe('SIGKILL of ssm-lab sweep (coordinator and workers), repeated at random
     );
     const out = join(dir, 'r.jsonl');
     const runs = join(dir, 'r.runs');
-    let kills = 0;
+    let kills = 0,
+      workerKills = 0;
     for (let attempt = 0; attempt < 8 && kills < 4; attempt++) {
       const before = lines(out).filter((l) => l.includes('"type":"result"'));
       const run = cli(['sweep', 'run', specFile, '--out', out, '--workers', '2'], { timeoutMs: 60_000 });
-      const delay = 900 + rand() * 1800;
+      // the second kill takes one worker process down (once the workers run) instead of the coordinator
+      let workers: number[] = [];
+      if (kills === 1)
+        for (let i = 0; i < 500 && !workers.length && run.child.exitCode === null; i++) {
+          await sleep(20);
+          workers = childrenOf(run.child.pid!);
+        }
+      const delay = workers.length ? 300 + rand() * 1000 : 900 + rand() * 1800;
       await sleep(delay);
-      // every third kill takes one worker process down instead of the coordinator
-      const workers = childrenOf(run.child.pid!);
-      const target = kills % 3 === 2 && workers.length ? workers[Math.floor(rand() * workers.length)] : undefined;
+      workers = workers.filter((p) => childrenOf(run.child.pid!).includes(p));
+      const target = workers.length ? workers[Math.floor(rand() * workers.length)] : undefined;
       let what = 'coordinator';
       if (target !== undefined) {
         what = 'a worker';
+        workerKills++;
         process.kill(target, 'SIGKILL');
       } else run.child.kill('SIGKILL');
       const r = await run.done;
-      if (r.status === 0) break; // the sweep ended before the kill
+      // a worker killed while idle is replaced without a failed cell (exit 0); the coordinator exits only by the kill
+      if (target === undefined && r.status === 0) break; // the sweep ended before the kill
       kills++;
       await sleep(300); // orphaned workers exit on IPC disconnect
       const after = new Set(lines(out));
@@ -199,15 +209,17 @@ describe('SIGKILL of ssm-lab sweep (coordinator and workers), repeated at random
       record({
         group: 'SIGKILL sweep',
         name: `kill ${kills}: ${what} after ${delay.toFixed(0)} ms (${before.length} results before)`,
-        verdict: lost === 0 && (target === undefined || r.status === 1) ? 'correct' : 'wrong',
+        verdict: lost === 0 && (target === undefined || r.status === 0 || r.status === 1) ? 'correct' : 'wrong',
         seconds: r.seconds,
         bytesLost: lost,
         note: target !== undefined ? describeOutcome(r) : undefined,
       });
       expect(lost, 'finished result lines lost').toBe(0);
-      if (target !== undefined) expect(r.status, describeOutcome(r)).toBe(1); // the cell failed, the others finished
+      // a worker killed mid-cell fails that cell (exit 1, retried on the next run); the other cells finish
+      if (target !== undefined) expect([0, 1], describeOutcome(r)).toContain(r.status);
     }
     expect(kills, 'no kill landed before the sweep ended').toBeGreaterThanOrEqual(2);
+    expect(workerKills, 'no worker was killed').toBe(1);
     const last = await cli(['sweep', 'run', specFile, '--out', out, '--workers', '2'], { timeoutMs: 90_000 }).done;
     const results = records(out).filter((r) => r.type === 'result');
     const perId = new Map<string, number>();

@@ -177,10 +177,20 @@ export function tempFiles(dir: string): { path: string; bytes: number }[] {
 
 export const tempBytes = (dir: string) => tempFiles(dir).reduce((a, f) => a + f.bytes, 0);
 
-/** Direct children of process `pid` (Linux /proc). */
+/** Direct children of process `pid` (Linux /proc: the children of each of its threads). */
 export function childrenOf(pid: number): number[] {
   try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    return readdirSync(`/proc/${pid}/task`).flatMap((tid) => {
+      try {
+        return readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8')
+          .trim()
+          .split(/\s+/)
+          .filter(Boolean)
+          .map(Number);
+      } catch {
+        return [];
+      }
+    });
   } catch {
     return [];
   }
