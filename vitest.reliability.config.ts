@@ -15,5 +15,6 @@ export default defineConfig({
     pool: 'forks',
     // the cases spawn their own processes (up to three at once): files one after another keep 2 cores usable
     fileParallelism: false,
+    maxConcurrency: 3,
   },
 });

@@ -98,7 +98,7 @@ describe.concurrent('bounds: typed errors in seconds, never a memory blow-up', (
   ];
   for (const [name, args, message] of cases)
     it(`refuses ${name}`, async () => {
-      const r = await cli(args, { timeoutMs: 30_000, rssLimitBytes: 0.75 * GiB }).done;
+      const r = await cli(args, { timeoutMs: 20_000, rssLimitBytes: 0.75 * GiB }).done;
       const verdict = refusalVerdict(r, message);
       record({
         group: GROUP,
