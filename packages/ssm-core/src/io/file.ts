@@ -140,8 +140,8 @@ export async function removeStaleTempFiles(path: string): Promise<string[]> {
 }
 
 /**
- * Write `bytes` to `path` atomically: stale temporary files of `path` are removed first
- * ({@link removeStaleTempFiles}), the bytes go to a new temporary file ({@link tempPathFor}) that is synced and
+ * Write `bytes` to `path` atomically: stale temporary files of `path` are removed first where the directory
+ * can be read ({@link removeStaleTempFiles}), the bytes go to a new temporary file ({@link tempPathFor}) that is synced and
  * renamed over `path`, then the directory is synced. A failure after the temporary file was created (a full
  * disk, a file size limit, a rename refused) removes it and throws a FileError naming `path` and the system
  * error (kept as `cause`); `path` itself is then unchanged.
@@ -149,7 +149,7 @@ export async function removeStaleTempFiles(path: string): Promise<string[]> {
 export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
   const fs = await import('node:fs/promises');
   const { dirname } = await import('node:path');
-  await removeStaleTempFiles(path);
+  await removeStaleTempFiles(path).catch(() => []); // best effort: an unreadable directory does not stop the write
   const tmp = await tempPathFor(path);
   const fh = await fs.open(tmp, 'wx');
   try {

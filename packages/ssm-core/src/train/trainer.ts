@@ -296,7 +296,7 @@ export async function train(
   let resumedFrom: TrainResult['resumedFrom'];
   try {
     // a process killed while writing left a temporary copy beside the file: free its space before anything else
-    for (const p of [hooks.checkpointPath, hooks.metricsPath]) if (p) await removeStaleTempFiles(p);
+    for (const p of [hooks.checkpointPath, hooks.metricsPath]) if (p) await removeStaleTempFiles(p).catch(() => []);
     if (hooks.resume && hooks.checkpointPath) {
       const bytes = await readIfExists(hooks.checkpointPath);
       if (bytes) {
