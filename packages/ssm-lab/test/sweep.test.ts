@@ -664,6 +664,28 @@ describe('ssm-lab sweep (CLI, tiny grids)', () => {
     expect(c.stderr).toMatch(/1 conflicting cell\(s\)/);
   }, 60_000);
 
+  it('sweep run ignores an invalid result line, naming it, and reruns that cell', async () => {
+    const dir = tmp();
+    const spec: SweepSpec = { ...tinySpec('invalid', [0], 3), architectures: [{ model: 'mamba2', N: 2 }], d: [4] };
+    const specFile = join(dir, 'spec.json');
+    writeFileSync(specFile, JSON.stringify(spec));
+    const [cell] = expandGrid(spec);
+    const bad = { ...rec({ arch: 'mamba2', size: 2, d: 4, seed: 0 }, 1), id: cell.id };
+    const out = join(dir, 'r.jsonl');
+    writeFileSync(
+      out,
+      JSON.stringify({ ...bad, result: { ...bad.result, id: cell.id }, cell: { ...bad.cell, size: 'big' } }) + '\n',
+    );
+    const r = await runCli(['sweep', 'run', specFile, '--out', out, '--workers', '1', '--runs', 'off']).done;
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      /0 already in .*ignored 1 invalid line\(s\) \(first: line 1: cell\.size: expected an integer ≥ 1, got "big"\)/,
+    );
+    const p = parseResults(readFileSync(out, 'utf8'));
+    expect([...p.results.keys()]).toEqual([cell.id]);
+    expect(p.invalid.map((x) => x.line)).toEqual([1]);
+  }, 60_000);
+
   it('a spec file with a duplicate or __proto__ key is refused with the key named', async () => {
     const dir = tmp();
     const spec = JSON.stringify(tinySpec('keys', [0]));
