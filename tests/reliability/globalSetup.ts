@@ -3,7 +3,7 @@
  * per worker process), and at the end the summary table — per group and in total: cases tried, refused
  * cleanly, correct results, hung, crashed, wrong answers, bytes lost, temporary bytes left, skipped.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -11,7 +11,10 @@ import type { CaseRecord } from './harness.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
+    /** Folder of the ledger files (one per worker process). */
     reliabilityLedger: string;
+    /** Folder of every case's files, removed at the end. */
+    reliabilityRoot: string;
   }
 }
 
@@ -63,8 +66,11 @@ export function summaryTable(records: CaseRecord[]): string {
 }
 
 export default function setup(project: TestProject) {
-  const dir = mkdtempSync(join(tmpdir(), 'ssm-reliability-ledger-'));
+  const root = mkdtempSync(join(tmpdir(), 'ssm-reliability-'));
+  const dir = join(root, 'ledger');
+  mkdirSync(dir);
   project.provide('reliabilityLedger', dir);
+  project.provide('reliabilityRoot', root);
   return () => {
     const records: CaseRecord[] = readdirSync(dir)
       .filter((f) => f.endsWith('.jsonl'))
@@ -74,7 +80,11 @@ export default function setup(project: TestProject) {
           .filter(Boolean)
           .map((l) => JSON.parse(l) as CaseRecord),
       );
-    rmSync(dir, { recursive: true, force: true });
+    try {
+      rmSync(root, { recursive: true, force: true });
+    } catch (e) {
+      process.stdout.write(`could not remove ${root}: ${(e as Error).message}\n`); // e.g. a tmpfs still mounted
+    }
     const bad = records.filter((r) => r.verdict !== 'refused' && r.verdict !== 'correct');
     const out = [
       '',

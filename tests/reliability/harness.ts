@@ -5,7 +5,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
@@ -160,7 +159,8 @@ export const describeOutcome = (r: Outcome) =>
   `exit ${r.status ?? r.signal}${r.hung ? ' (hung)' : ''}${r.overMemory ? ` (over memory: ${(r.peakRssBytes / 2 ** 20).toFixed(0)} MiB)` : ''}` +
   ` in ${r.seconds.toFixed(1)} s: ${r.stderr.trim().split('\n').slice(-2).join(' / ').slice(0, 300)}`;
 
-export const tmp = (prefix: string) => mkdtempSync(join(tmpdir(), `ssm-rel-${prefix}-`));
+/** A new folder for a case, inside the run's folder (removed when the suite ends). */
+export const tmp = (prefix: string) => mkdtempSync(join(inject('reliabilityRoot'), `${prefix}-`));
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Temporary files (names with `.tmp-`) under `dir`, recursively, with their sizes. */
