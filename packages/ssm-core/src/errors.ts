@@ -32,7 +32,10 @@ export class ValueError extends SsmError {}
 export class ConfigError extends SsmError {}
 /** A weight file is corrupt or does not match the model it is loaded into. */
 export class CheckpointError extends SsmError {}
-/** A file to read is not a regular file (a FIFO, device, directory, socket) or is larger than allowed. */
+/**
+ * A file to read is not a regular file (a FIFO, device, directory, socket) or is larger than allowed, or a file
+ * could not be written whole (a full disk, a file size limit): the system error is its `cause`.
+ */
 export class FileError extends SsmError {}
 
 type Ctor = new (m: string, a: string, e: string, r: string) => SsmError;
@@ -58,7 +61,7 @@ export const configError = (arg: string, expected: string, actual: string, hint?
 export const checkpointError = (arg: string, expected: string, actual: string, hint?: string) =>
   make(CheckpointError, arg, expected, actual, hint) as CheckpointError;
 
-/** A FileError naming the path `arg` (not a regular file, too large). */
+/** A FileError naming the path `arg` (not a regular file, too large, not written whole). */
 export const fileError = (arg: string, expected: string, actual: string, hint?: string) =>
   make(FileError, arg, expected, actual, hint) as FileError;
 

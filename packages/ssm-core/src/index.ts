@@ -46,7 +46,14 @@ export {
   type SafetensorsEntry,
   type SafetensorsHeader,
 } from './io/safetensors.js';
-export { writeFileAtomic, readFileChecked, readTextChecked, type ReadFileOptions } from './io/file.js';
+export {
+  writeFileAtomic,
+  readFileChecked,
+  readTextChecked,
+  removeStaleTempFiles,
+  tempPathFor,
+  type ReadFileOptions,
+} from './io/file.js';
 export { saveModel, loadModel } from './models/file.js';
 export type { SequenceModel } from './models/types.js';
 export { tokenTensor } from './models/tokens.js';

@@ -131,3 +131,90 @@ describe('ssdMinimal = sequential float64 recurrence', () => {
     P.dispose();
   });
 });
+
+describe('ssdMinimal at the edges: A = −∞, empty length or batch, bad initial states', () => {
+  it('A = −∞ (a full reset, e^{A} = 0) gives finite values equal to the float64 reference', () => {
+    const [b, l, h, p, n] = [2, 11, 2, 3, 2];
+    const P = problem(b, l, h, p, n, 5);
+    const A = P.raw.A.slice();
+    for (const i of [0, 3, 4, 9, 17, 30, A.length - 1]) A[i] = -Infinity;
+    const At = tf.tensor3d(A, [b, l, h]);
+    for (const q of [1, 4, 16]) {
+      const r = ssdMinimal({ ...P.t, A: At, blockLen: q });
+      const ref = ssdMinimalRef64(validateSsdArgs({ ...P.t, blockLen: q }), { ...P.raw, A });
+      const y = read(r.Y);
+      expect(y.every(Number.isFinite), `blockLen ${q}: Y finite`).toBe(true);
+      expectClose(y, ref.Y, `Y (blockLen ${q})`);
+      expectClose(read(r.finalState), ref.finalState, `finalState (blockLen ${q})`);
+      tf.dispose([r.Y, r.finalState]);
+    }
+    // gradients stay finite through the reset steps
+    const g = tf.grads(
+      (X: tf.Tensor, B: tf.Tensor, C: tf.Tensor) => ssdMinimal({ X, A: At, B, C, blockLen: 4 }).Y.sum() as tf.Scalar,
+    )([P.t.X, P.t.B, P.t.C]);
+    for (const x of g) expect(read(x).every(Number.isFinite)).toBe(true);
+    tf.dispose([...g, At]);
+    P.dispose();
+  });
+
+  it('length 0 gives an empty Y and finalState = initialStates (zeros without them), like the reference', () => {
+    const [b, h, p, n] = [2, 2, 3, 4];
+    const init = tf.randomNormal([b, h, p, n], 0, 1, 'float32', 3);
+    const empty = {
+      X: tf.zeros([b, 0, h, p]),
+      A: tf.zeros([b, 0, h]),
+      B: tf.zeros([b, 0, h, n]),
+      C: tf.zeros([b, 0, h, n]),
+    };
+    const before = tf.memory().numTensors;
+    const r = ssdMinimal({ ...empty, initialStates: init, blockLen: 4 });
+    expect(r.Y.shape).toEqual([b, 0, h, p]);
+    expect(r.finalState.shape).toEqual([b, h, p, n]);
+    expect(Array.from(read(r.finalState))).toEqual(Array.from(read(init)));
+    const z = ssdMinimal({ ...empty, blockLen: 4 });
+    expect(Array.from(read(z.finalState))).toEqual(new Array(b * h * p * n).fill(0));
+    tf.dispose([r.Y, r.finalState, z.Y, z.finalState]);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([init, ...Object.values(empty)]);
+  });
+
+  it('batch 0 (and any other empty axis) gives empty results of the right shapes', () => {
+    for (const [b, l, h, p, n] of [
+      [0, 5, 2, 3, 4],
+      [2, 5, 0, 3, 4],
+      [2, 5, 2, 0, 4],
+      [2, 5, 2, 3, 0],
+    ]) {
+      const t = {
+        X: tf.zeros([b, l, h, p]),
+        A: tf.zeros([b, l, h]),
+        B: tf.zeros([b, l, h, n]),
+        C: tf.zeros([b, l, h, n]),
+      };
+      const r = ssdMinimal({ ...t, blockLen: 2 });
+      expect(r.Y.shape).toEqual([b, l, h, p]);
+      expect(r.finalState.shape).toEqual([b, h, p, n]);
+      expect(read(r.Y).every((v) => v === 0)).toBe(true);
+      tf.dispose([r.Y, r.finalState, ...Object.values(t)]);
+    }
+  });
+
+  it('a wrong-shaped initialStates is a ShapeError that leaves no tensor behind', () => {
+    const P = problem(1, 4, 2, 2, 3, 1);
+    for (const shape of [
+      [1, 2, 2, 4],
+      [1, 1, 2, 3, 2],
+      [1, 2, 2, 2, 3],
+    ]) {
+      const bad = tf.zeros(shape);
+      const before = tf.memory().numTensors;
+      for (let i = 0; i < 3; i++) {
+        expect(() => ssdMinimal({ ...P.t, initialStates: bad, blockLen: 2 })).toThrow(ShapeError);
+        expect(() => ssdMinimal({ ...P.t, initialStates: bad, blockLen: 2 })).toThrow(/^initialStates: expected/);
+      }
+      expect(tf.memory().numTensors, `initialStates ${JSON.stringify(shape)}`).toBe(before);
+      bad.dispose();
+    }
+    P.dispose();
+  });
+});

@@ -65,6 +65,7 @@ export {
   parseResults,
   readResults,
   mergeResults,
+  mergeResultsChecked,
   toJsonl,
   ResultsWriter,
   type SweepRecord,
@@ -72,6 +73,7 @@ export {
   type StartRecord,
   type ErrorRecord,
   type ParsedResults,
+  type MergeConflict,
 } from './sweep/results.js';
 export {
   SWEEP_PRESETS,

@@ -4,7 +4,7 @@
  * finished; a torn last line is ignored and its cell reruns; the report finds the smallest d and the bound.
  * The CLI runs use tiny grids (seconds); they spawn the built CLI asynchronously (never spawnSync).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +21,7 @@ import {
   FIG3_QUICK,
   hashId,
   mergeResults,
+  mergeResultsChecked,
   parseResults,
   parseShard,
   resolveShard,
@@ -253,6 +254,33 @@ describe('results files and merge', () => {
     expect(p.skipped.map((s) => s.line)).toEqual([3, 4]);
   });
 
+  it('an append cut short (a file size limit: a short write) throws and leaves only whole lines', () => {
+    const out = join(tmp(), 'r.jsonl');
+    const r = rec({ arch: 'mamba', size: 4, d: 8, seed: 0 }, 0.5);
+    const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+    const script =
+      `import { ResultsWriter } from ${JSON.stringify(dist)};` +
+      `const w = await ResultsWriter.open(${JSON.stringify(out)}); let n = 0;` +
+      `try { for (;;) { await w.append({ ...${JSON.stringify(r)}, pid: n }); n++; } }` +
+      ` catch (e) { console.log(n + ' | ' + e.name + ' | ' + e.message); }`;
+    // `ulimit -f 2`: files of at most 2 KiB for this shell and its node child
+    const res = execFileSync(
+      'bash',
+      ['-c', 'ulimit -f 2 && exec "$0" --input-type=module -e "$1"', process.execPath, script],
+      { encoding: 'utf8' },
+    );
+    const len = Buffer.byteLength(JSON.stringify({ ...r, pid: 0 }) + '\n');
+    const n = Math.floor(2048 / len);
+    expect(res.trim()).toMatch(
+      new RegExp(
+        `^${n} \\| FileError \\| .*r\\.jsonl: expected ${len} bytes appended, got ${2048 - n * len} \\(a short write`,
+      ),
+    );
+    const text = readFileSync(out, 'utf8');
+    expect(text.length).toBe(n * len);
+    expect(parseResults(text).records.map((x) => (x as ResultRecord).pid)).toEqual([...Array(n).keys()]);
+  });
+
   it('merge is order-independent: every permutation of the inputs gives byte-identical output', () => {
     const c1 = rec({ arch: 'mamba', size: 4, d: 8, seed: 0 }, 0.4);
     const c1later = {
@@ -287,6 +315,85 @@ describe('results files and merge', () => {
     expect(kept.host).toBe(canonicalJson(c1) < canonicalJson(c1tie) ? c1.host : 'zzz');
     // merging a merge changes nothing
     expect(toJsonl(mergeResults([parseResults(outs[0])]))).toBe(outs[0]);
+  });
+});
+
+describe('results records are validated; merge reports conflicts', () => {
+  const a = rec({ arch: 'mamba', size: 4, d: 8, seed: 0 }, 0.5);
+  const b = rec({ arch: 'mamba', size: 4, d: 16, seed: 0 }, 1);
+  const line = (r: unknown) => (typeof r === 'string' ? r : JSON.stringify(r));
+  const withField = (path: string[], value: unknown) => {
+    const r = JSON.parse(JSON.stringify(b));
+    let o = r;
+    for (const k of path.slice(0, -1)) o = o[k];
+    if (value === undefined) delete o[path[path.length - 1]];
+    else o[path[path.length - 1]] = value;
+    return r;
+  };
+  const cases: [string, unknown, RegExp][] = [
+    ['finishedAt missing', withField(['finishedAt'], undefined), /finishedAt: expected an ISO 8601 time/],
+    [
+      'finishedAt numeric',
+      withField(['finishedAt'], 1767225600000),
+      /finishedAt: expected an ISO 8601 time.*1767225600000/,
+    ],
+    ['finishedAt not a date', withField(['finishedAt'], 'yesterday'), /finishedAt: expected an ISO 8601 time/],
+    ['size "big"', withField(['cell', 'size'], 'big'), /cell\.size: expected an integer ≥ 1, got "big"/],
+    ['d 0', withField(['cell', 'd'], 0), /cell\.d: expected an integer ≥ 1, got 0/],
+    ['seed −1', withField(['cell', 'seed'], -1), /cell\.seed: expected an integer ≥ 0/],
+    [
+      'accuracy 1.5',
+      withField(['result', 'accuracy'], 1.5),
+      /result\.accuracy: expected a number in \[0, 1\], got 1\.5/,
+    ],
+    ['accuracy "1"', withField(['result', 'accuracy'], '1'), /result\.accuracy: expected a number in \[0, 1\]/],
+    ['a result of another id', withField(['result', 'id'], a.id), /result\.id: expected .*the record's id/],
+    ['an unknown type', { ...b, type: 'done' }, /type: expected "start" \| "result" \| "error", got "done"/],
+    ['a duplicate key', line(b).replace('{"type":"result",', '{"type":"result","type":"result",'), /"type" twice/],
+    ['a __proto__ key', line(b).replace('"cell":{', '"cell":{"__proto__":{"size":4},'), /__proto__/],
+    ['a constructor key', line(b).replace('"result":{', '"result":{"constructor":1,'), /constructor/],
+  ];
+  for (const [what, bad, msg] of cases) {
+    it(`a line with ${what} is invalid, named with its field, and left out of every merge order`, () => {
+      const text = [line(a), line(bad)].join('\n') + '\n';
+      const p = parseResults(text);
+      expect([...p.results.keys()]).toEqual([a.id]);
+      expect(p.invalid.map((x) => x.line)).toEqual([2]);
+      expect(p.invalid[0].reason).toMatch(msg);
+      expect(p.skipped).toEqual([]);
+      const other = parseResults(line(b) + '\n');
+      expect(toJsonl(mergeResults([p, other]))).toBe(toJsonl(mergeResults([other, p])));
+    });
+  }
+
+  it('merge orders duplicates by time, not by text, so equal instants in other spellings tie on content', () => {
+    const early = { ...b, finishedAt: '2026-01-01T00:00:00Z', host: 'x' };
+    const late = { ...b, finishedAt: '2025-12-31T23:00:00.000-02:00', host: 'y' }; // 01:00Z: later, though it sorts first as text
+    const p1 = parseResults(line(early) + '\n'),
+      p2 = parseResults(line(late) + '\n');
+    for (const order of [
+      [p1, p2],
+      [p2, p1],
+    ]) {
+      const m = mergeResults(order);
+      expect(m).toHaveLength(1);
+      expect(m[0].host).toBe('x');
+    }
+  });
+
+  it('two different outcomes for one cell are reported as a conflict (reruns with equal outcomes are not)', () => {
+    const b2 = { ...b, result: { ...b.result, accuracy: 0.25 }, finishedAt: '2026-01-03T00:00:00.000Z', host: 'h2' };
+    const b3 = { ...b, result: { ...b.result, seconds: 99 }, finishedAt: '2026-01-04T00:00:00.000Z', host: 'h3' };
+    const inputs = [a, b, b2, b3].map((r) => parseResults(line(r) + '\n'));
+    const r1 = mergeResultsChecked(inputs);
+    const r2 = mergeResultsChecked([...inputs].reverse());
+    expect(toJsonl(r1.records)).toBe(toJsonl(r2.records));
+    expect(r1.conflicts).toEqual(r2.conflicts);
+    expect(r1.conflicts).toHaveLength(1);
+    expect(r1.conflicts[0].id).toBe(b.id);
+    expect(r1.conflicts[0].kept.result.accuracy).toBe(1);
+    expect(r1.conflicts[0].others.map((o) => o.result.accuracy)).toEqual([0.25]);
+    expect(mergeResultsChecked([inputs[0], inputs[1], inputs[3]]).conflicts).toEqual([]);
   });
 });
 
@@ -520,6 +627,80 @@ describe('ssm-lab sweep (CLI, tiny grids)', () => {
     );
     expect(starts.get(good.id)).toBe(1);
     expect(starts.get(bad.id)).toBe(2);
+  }, 60_000);
+
+  it('merge and report refuse invalid records naming file, line and field; merge warns of conflicts', async () => {
+    const dir = tmp();
+    const a = rec({ arch: 'mamba', size: 4, d: 8, seed: 0 }, 0.5);
+    const b = rec({ arch: 'mamba', size: 4, d: 16, seed: 0 }, 1);
+    const good = join(dir, 'good.jsonl'),
+      big = join(dir, 'big.jsonl'),
+      other = join(dir, 'other.jsonl');
+    writeFileSync(good, [a, b].map((r) => JSON.stringify(r) + '\n').join(''));
+    writeFileSync(big, JSON.stringify({ ...a, cell: { ...a.cell, size: 'big' } }) + '\n');
+    const b2 = {
+      ...b,
+      result: { ...b.result, accuracy: 0.25 },
+      finishedAt: '2026-01-02T00:00:00.000Z',
+      host: 'elsewhere',
+    };
+    writeFileSync(other, JSON.stringify(b2) + '\n');
+    const [m, r] = await Promise.all([
+      runCli(['sweep', 'merge', good, big, '--out', join(dir, 'm.jsonl')]).done,
+      runCli(['sweep', 'report', big]).done,
+    ]);
+    for (const x of [m, r]) {
+      expect(x.status, x.stderr).toBe(2);
+      expect(x.stderr).toMatch(
+        /big\.jsonl:1: expected a valid sweep record, got cell\.size: expected an integer ≥ 1, got "big"/,
+      );
+    }
+    expect(existsSync(join(dir, 'm.jsonl'))).toBe(false);
+    const c = await runCli(['sweep', 'merge', good, other, '--out', join(dir, 'c.jsonl')]).done;
+    expect(c.status, c.stderr).toBe(0);
+    expect(c.stderr).toMatch(
+      new RegExp(`conflict: cell ${b.id} .*: 2 different outcomes.*kept accuracy 1 .*also accuracy 0\\.25`),
+    );
+    expect(c.stderr).toMatch(/1 conflicting cell\(s\)/);
+  }, 60_000);
+
+  it('sweep run ignores an invalid result line, naming it, and reruns that cell', async () => {
+    const dir = tmp();
+    const spec: SweepSpec = { ...tinySpec('invalid', [0], 3), architectures: [{ model: 'mamba2', N: 2 }], d: [4] };
+    const specFile = join(dir, 'spec.json');
+    writeFileSync(specFile, JSON.stringify(spec));
+    const [cell] = expandGrid(spec);
+    const bad = { ...rec({ arch: 'mamba2', size: 2, d: 4, seed: 0 }, 1), id: cell.id };
+    const out = join(dir, 'r.jsonl');
+    writeFileSync(
+      out,
+      JSON.stringify({ ...bad, result: { ...bad.result, id: cell.id }, cell: { ...bad.cell, size: 'big' } }) + '\n',
+    );
+    const r = await runCli(['sweep', 'run', specFile, '--out', out, '--workers', '1', '--runs', 'off']).done;
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      /0 already in .*ignored 1 invalid line\(s\) \(first: line 1: cell\.size: expected an integer ≥ 1, got "big"\)/,
+    );
+    const p = parseResults(readFileSync(out, 'utf8'));
+    expect([...p.results.keys()]).toEqual([cell.id]);
+    expect(p.invalid.map((x) => x.line)).toEqual([1]);
+  }, 60_000);
+
+  it('a spec file with a duplicate or __proto__ key is refused with the key named', async () => {
+    const dir = tmp();
+    const spec = JSON.stringify(tinySpec('keys', [0]));
+    const dup = join(dir, 'dup.json'),
+      proto = join(dir, 'proto.json');
+    writeFileSync(dup, spec.replace('"name":"keys"', '"name":"keys","name":"other"'));
+    writeFileSync(proto, spec.replace('"train":{', '"train":{"__proto__":{"epochs":1000},'));
+    const [d, p] = await Promise.all([
+      runCli(['sweep', 'run', dup, '--dry-run']).done,
+      runCli(['sweep', 'run', proto, '--dry-run']).done,
+    ]);
+    expect(d.status).toBe(2);
+    expect(d.stderr).toMatch(/dup\.json: expected JSON without duplicate keys, got key "name" twice/);
+    expect(p.status).toBe(2);
+    expect(p.stderr).toMatch(/proto\.json: expected JSON without the keys __proto__, constructor, prototype/);
   }, 60_000);
 
   it('lists presets and refuses bad input with the field named', async () => {

@@ -68,16 +68,120 @@ export async function readTextChecked(path: string, options: ReadFileOptions): P
   return new TextDecoder().decode(await readFileChecked(path, options));
 }
 
-/** Write `bytes` to `path` atomically (temporary file, fsync, rename). */
+/** This host's name reduced to letters and digits (at most 32): the host part of temporary file names. */
+function hostTag(os: typeof import('node:os')): string {
+  return (
+    os
+      .hostname()
+      .replace(/[^A-Za-z0-9]/g, '')
+      .slice(0, 32) || 'host'
+  );
+}
+
+let tempSeq = 0;
+
+/**
+ * The temporary file {@link writeFileAtomic} writes before renaming it over `path`:
+ * `<path>.tmp-<host>-<pid>-<milliseconds>-<sequence>`, distinct for every call (Node only).
+ */
+export async function tempPathFor(path: string): Promise<string> {
+  const os = await import('node:os');
+  return `${path}.tmp-${hostTag(os)}-${process.pid}-${Date.now()}-${tempSeq++}`;
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Whether the process `pid` exists on this machine (a process of another user counts). */
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Remove the temporary files of `path` that a killed writer left behind: names of the form
+ * {@link tempPathFor} writes (or `<path>.tmp-<pid>-<milliseconds>`, the form without a host) whose process is
+ * gone. A file of a live process or of another host (on a shared filesystem its pid means nothing here) is
+ * kept, and so is every other file. Returns the paths removed; a missing directory removes nothing.
+ */
+export async function removeStaleTempFiles(path: string): Promise<string[]> {
+  const fs = await import('node:fs/promises');
+  const { basename, dirname, join } = await import('node:path');
+  const os = await import('node:os');
+  const dir = dirname(path);
+  const re = new RegExp(`^${escapeRegExp(basename(path))}\\.tmp-(?:([A-Za-z0-9]+)-)?(\\d+)-\\d+(?:-\\d+)?$`);
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return [];
+    throw e;
+  }
+  const host = hostTag(os);
+  const removed: string[] = [];
+  for (const name of names) {
+    const m = re.exec(name);
+    if (!m) continue;
+    const [, tag, pid] = m;
+    // with three numbers the first is a host tag made of digits; with two, the name carries no host
+    if ((tag !== undefined && tag !== host) || pidAlive(Number(pid))) continue;
+    const p = join(dir, name);
+    try {
+      await fs.unlink(p);
+      removed.push(p);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; // another process removed it first
+    }
+  }
+  return removed;
+}
+
+/**
+ * Write `bytes` to `path` atomically: stale temporary files of `path` are removed first where the directory
+ * can be read ({@link removeStaleTempFiles}), the bytes go to a new temporary file ({@link tempPathFor}) that is synced and
+ * renamed over `path`, then the directory is synced. A failure after the temporary file was created (a full
+ * disk, a file size limit, a rename refused) removes it and throws a FileError naming `path` and the system
+ * error (kept as `cause`); `path` itself is then unchanged.
+ */
 export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
   const fs = await import('node:fs/promises');
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  const fh = await fs.open(tmp, 'w');
+  const { dirname } = await import('node:path');
+  await removeStaleTempFiles(path).catch(() => []); // best effort: an unreadable directory does not stop the write
+  const tmp = await tempPathFor(path);
+  const fh = await fs.open(tmp, 'wx');
   try {
-    await fh.writeFile(bytes);
-    await fh.sync();
-  } finally {
-    await fh.close();
+    try {
+      await fh.writeFile(bytes);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await fs.rename(tmp, path);
+  } catch (e) {
+    await fs.unlink(tmp).catch(() => {});
+    const err = e as NodeJS.ErrnoException;
+    throw Object.assign(
+      fileError(
+        path,
+        `${bytes.length} bytes written`,
+        `${err.code ?? err.name}: ${err.message}`,
+        'the previous file is unchanged; the temporary file was removed',
+      ),
+      { cause: e },
+    );
   }
-  await fs.rename(tmp, path);
+  // the rename itself is durable once the directory is synced (not supported everywhere: best effort)
+  try {
+    const d = await fs.open(dirname(path), 'r');
+    try {
+      await d.sync();
+    } finally {
+      await d.close();
+    }
+  } catch {
+    /* a directory that cannot be opened or synced here (some filesystems, Windows) */
+  }
 }

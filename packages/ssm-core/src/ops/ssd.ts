@@ -53,21 +53,30 @@ export function validateSsdArgs(a: SsdArgs): SsdDims {
         '[batch, heads, headDim, dState] or [batch, 1, heads, headDim, dState]',
         fmtShape(s),
       );
-    const r4 = a.initialStates.reshape(s.length === 5 ? [s[0], s[2], s[3], s[4]] : s);
-    expectShape(r4, 'initialStates', [batch, heads, headDim, dState], '[batch, heads, headDim, dState]');
-    r4.dispose();
+    const s4 = s.length === 5 ? [s[0], s[2], s[3], s[4]] : s;
+    const want = [batch, heads, headDim, dState];
+    if (s4.some((d, i) => d !== want[i]))
+      throw shapeError('initialStates', `[batch, heads, headDim, dState] = ${fmtShape(want)}`, fmtShape(s));
   }
   return { batch, length, heads, headDim, dState };
 }
 
-/** segsum(x)[…, i, j] = Σ_{k=j+1..i} x_k for i ≥ j, −∞ above the diagonal (the stable variant). */
+/**
+ * segsum(x)[…, i, j] = Σ_{k=j+1..i} x_k for i ≥ j, −∞ above the diagonal (the stable variant: sums of
+ * segments, never differences of prefix sums, so an x_k = −∞ gives −∞ on exactly the segments holding it).
+ */
 function segsum(x: Tensor): Tensor {
   const T = x.shape[x.rank - 1];
   const lowerOrDiag = tf.linalg.bandPart(tf.ones([T, T]), -1, 0);
-  const strictlyUpper = tf.linalg.bandPart(tf.ones([T, T]), 0, -1).sub(tf.eye(T));
+  const strictlyUpper = tf.linalg
+    .bandPart(tf.ones([T, T]), 0, -1)
+    .sub(tf.eye(T))
+    .cast('bool');
   // Built transposed ([j, i] = x_i for i > j) so the cumsum runs over the last axis:
   // tfjs 4.22's Cumsum gradient is wrong for any other axis (it returns a transposed shape).
-  const maskedT = x.expandDims(-2).mul(strictlyUpper);
+  // Masked with `where`, not a product: −∞ · 0 would be NaN.
+  const xT = x.expandDims(-2).add(tf.zeros([T, T])); // [..., j, i] = x_i (an add: broadcastTo has no rank-5 gradient)
+  const maskedT = tf.where(strictlyUpper, xT, tf.zerosLike(xT));
   const perm = [...Array(x.rank - 1).keys(), x.rank, x.rank - 1];
   const cs = tf.cumsum(maskedT, x.rank).transpose(perm); // [i, j] = Σ_{j<k≤i} x_k
   return cs.add(tf.where(lowerOrDiag.cast('bool'), tf.zerosLike(lowerOrDiag), tf.fill([T, T], -Infinity)));
@@ -80,6 +89,15 @@ function segsum(x: Tensor): Tensor {
  */
 export function ssdMinimal(args: SsdArgs): { Y: Tensor; finalState: Tensor } {
   const dims = validateSsdArgs(args);
+  const { batch: b, length: l, heads: h, headDim: p, dState: n } = dims;
+  if (b * l * h * p * n === 0) {
+    // An empty axis: Y is all zeros (an empty sum when dState = 0), and after no step the state is the initial one.
+    return tf.tidy(() => ({
+      Y: tf.zeros([b, l, h, p]),
+      finalState:
+        l === 0 && args.initialStates ? args.initialStates.reshape([b, h, p, n]).clone() : tf.zeros([b, h, p, n]),
+    }));
+  }
   return resolveKernel<SsdKernel>('ssdMinimal').impl(dims, args);
 }
 
@@ -103,7 +121,8 @@ function ssdChunked(dims: SsdDims, args: SsdArgs): { Y: Tensor; finalState: Tens
     const Lm = tf.exp(segsum(A)).transpose([0, 2, 1, 3, 4]); // [b,c,h,q,q]
     const Ydiag = tf.matMul(tf.matMul(C, B, false, true).mul(Lm), X); // [b,c,h,q,p]
     // 2. state at the end of each chunk
-    const decayStates = tf.exp(Acum.slice([0, 0, 0, q - 1], [b, h, c, 1]).sub(Acum)).transpose([0, 2, 1, 3]); // [b,c,h,q]
+    // e^{Σ_{t<k≤q−1} A_k}: the last row of the segment sums (not Acum[q−1] − Acum[t], which is NaN for A = −∞)
+    const decayStates = Lm.slice([0, 0, 0, q - 1, 0], [b, c, h, 1, q]).reshape([b, c, h, q]); // [b,c,h,q]
     const states = tf.matMul(X.mul(decayStates.expandDims(-1)), B, true, false); // [b,c,h,p,n]
     // 3. inter-chunk recurrence
     const init = args.initialStates ? args.initialStates.reshape([b, 1, h, p, n]) : tf.zeros([b, 1, h, p, n]);

@@ -13,7 +13,7 @@ import { configError, fmtBytes } from '../errors.js';
 import { gpuSync } from '../gpu.js';
 import { checkMemory, fileReadCap } from '../policy.js';
 import { trainingMemory } from '../models/memory.js';
-import { readFileChecked, writeFileAtomic } from '../io/file.js';
+import { readFileChecked, removeStaleTempFiles, writeFileAtomic } from '../io/file.js';
 import type { SequenceModel } from '../models/types.js';
 import { Rng } from '../random.js';
 import type { TaskData } from '../tasks/types.js';
@@ -313,6 +313,8 @@ export async function train(
   };
   let resumedFrom: TrainResult['resumedFrom'];
   try {
+    // a process killed while writing left a temporary copy beside the file: free its space before anything else
+    for (const p of [hooks.checkpointPath, hooks.metricsPath]) if (p) await removeStaleTempFiles(p).catch(() => []);
     if (hooks.resume && hooks.checkpointPath) {
       const bytes = await readIfExists(hooks.checkpointPath);
       if (bytes) {

@@ -3,12 +3,12 @@
  * `--json` here takes a file name, unlike the boolean `--json` of the other commands.
  */
 import { parseArgs } from 'node:util';
-import { SsmError, configError, readTextChecked, writeFileAtomic } from 'ssm-core';
+import { SsmError, configError, parseJsonStrict, readTextChecked, writeFileAtomic } from 'ssm-core';
 import { sweepReport } from '../reports/sweep.js';
 import { runSweep } from '../runner/sweep.js';
 import { expandGrid } from '../sweep/grid.js';
 import { SWEEP_PRESETS, sweepPreset } from '../sweep/presets.js';
-import { mergeResults, readResults, toJsonl } from '../sweep/results.js';
+import { mergeResultsChecked, readResults, toJsonl, type MergeConflict, type ParsedResults } from '../sweep/results.js';
 import { resolveShard, shardCells, shardPath } from '../sweep/shard.js';
 import { validateSweepSpec, type SweepSpec } from '../sweep/spec.js';
 import { noExtraPositionals, Opts } from './args.js';
@@ -43,7 +43,9 @@ spec    "model" takes the model names of ssm-lab train --model (one table; see s
         mamba-conv | mamba-s4d | mamba2 | mamba-delta-t, and "overrides" for 0.1's per-architecture "model".
 
 merge   one line per cell id from any number of files (shards, reruns), start/error lines dropped;
-        the output does not depend on the order of the inputs
+        the output does not depend on the order of the inputs. A line that is not a valid record (a field
+        of the wrong type or range, a duplicate key) refuses the file, naming file:line and the field; a cell
+        finished twice with different outcomes is reported as a conflict (the earliest finished is kept)
 report  heatmaps (best accuracy over seeds, κ or |V| × d) with the theorem's bound curve from the
         constructions module, and the smallest d reaching --threshold (default 0.999) vs the bound;
         for INDUCTION HEADS also Mamba vs Mamba-Δ⊤ per (|V|, d). --json writes the figure data.
@@ -82,6 +84,12 @@ async function loadSpec(arg: string): Promise<SweepSpec> {
     raw = JSON.parse(text);
   } catch (e) {
     throw configError(arg, 'valid JSON', 'a parse error', (e as Error).message);
+  }
+  try {
+    parseJsonStrict(text, arg); // duplicate keys (JSON.parse keeps the last silently), __proto__, constructor
+  } catch (e) {
+    if (e instanceof SsmError) throw configError(e.argument, e.expected, e.actual);
+    throw e;
   }
   return validateSweepSpec(raw, arg);
 }
@@ -136,22 +144,58 @@ async function cmdRun(target: string | undefined, o: Opts): Promise<number> {
   return 0;
 }
 
+/** Read results files for merge or report: torn lines are reported and skipped, an invalid record refuses the file. */
+async function readForMerge(files: string[], what: string): Promise<ParsedResults[]> {
+  const fs = await import('node:fs/promises');
+  const parsed: ParsedResults[] = [];
+  for (const f of files) {
+    await fs.access(f).catch(() => {
+      throw configError(`sweep ${what} <files…>`, 'existing files', JSON.stringify(f));
+    });
+    const p = await readResults(f);
+    if (p.invalid.length) {
+      const [first] = p.invalid;
+      throw configError(
+        `${f}:${first.line}`,
+        'a valid sweep record',
+        first.reason,
+        p.invalid.length > 1
+          ? `${p.invalid.length} invalid lines, first shown; fix or remove them`
+          : 'fix or remove it',
+      );
+    }
+    if (p.skipped.length)
+      console.error(`${f}: ignored ${p.skipped.length} incomplete line(s) (first at line ${p.skipped[0].line})`);
+    parsed.push(p);
+  }
+  return parsed;
+}
+
+const fmtOutcome = (r: MergeConflict['kept']) =>
+  `accuracy ${r.result.accuracy} (loss ${r.result.loss}, ${r.result.steps} steps, finished ${r.finishedAt}${r.host ? ` on ${r.host}` : ''})`;
+
+/** Print each conflict (at most 20) and a count to stderr. */
+function reportConflicts(conflicts: MergeConflict[]): void {
+  for (const c of conflicts.slice(0, 20))
+    console.error(
+      `conflict: cell ${c.id} (${c.label}): ${c.others.length + 1} different outcomes — kept ${fmtOutcome(c.kept)}; ` +
+        c.others.map((o) => `also ${fmtOutcome(o)}`).join('; '),
+    );
+  if (conflicts.length)
+    console.error(
+      `${conflicts.length} conflicting cell(s)${conflicts.length > 20 ? ' (first 20 shown)' : ''}: ` +
+        'the earliest finished result is kept; rerun those cells if the outcomes should agree',
+    );
+}
+
 async function cmdMerge(files: string[], o: Opts): Promise<number> {
   const out = o.str('out');
   if (!files.length) throw configError('sweep merge <files…>', 'one or more results files', 'none');
   if (!out) throw configError('--out', 'the merged results file', 'nothing');
   const fs = await import('node:fs/promises');
-  const parsed = [];
-  for (const f of files) {
-    await fs.access(f).catch(() => {
-      throw configError('sweep merge <files…>', 'existing files', JSON.stringify(f));
-    });
-    const p = await readResults(f);
-    if (p.skipped.length)
-      console.error(`${f}: ignored ${p.skipped.length} incomplete line(s) (first at line ${p.skipped[0].line})`);
-    parsed.push(p);
-  }
-  const merged = mergeResults(parsed);
+  const parsed = await readForMerge(files, 'merge');
+  const { records: merged, conflicts } = mergeResultsChecked(parsed);
+  reportConflicts(conflicts);
   const { dirname } = await import('node:path');
   await fs.mkdir(dirname(out), { recursive: true });
   await writeFileAtomic(out, new TextEncoder().encode(toJsonl(merged)));
@@ -164,18 +208,16 @@ async function cmdMerge(files: string[], o: Opts): Promise<number> {
 
 async function cmdReport(files: string[], o: Opts): Promise<number> {
   if (!files.length) throw configError('sweep report <results.jsonl…>', 'one or more results files', 'none');
-  const parsed = [];
-  for (const f of files) {
-    const p = await readResults(f);
+  const parsed = await readForMerge(files, 'report');
+  for (const [i, p] of parsed.entries())
     if (!p.results.size)
       throw configError(
         'sweep report <results.jsonl…>',
         'files with result lines',
-        `${JSON.stringify(f)} (none found)`,
+        `${JSON.stringify(files[i])} (none found)`,
       );
-    parsed.push(p);
-  }
-  const records = mergeResults(parsed);
+  const { records, conflicts } = mergeResultsChecked(parsed);
+  reportConflicts(conflicts);
   const rep = sweepReport(records, { threshold: o.num('threshold', 0.999, { min: 0, max: 1 }) });
   console.log(rep.text);
   const json = o.str('json');

@@ -46,6 +46,7 @@ export interface RunSweepSummary {
   failed: { id: string; label: string; message: string }[];
   interrupted: boolean;
   seconds: number;
+  /** Lines of the results file that were ignored: torn (not JSON) or invalid records. */
   skippedLines: number;
 }
 
@@ -80,13 +81,16 @@ export async function runSweep(o: RunSweepOptions): Promise<RunSweepSummary> {
     failed: [],
     interrupted: false,
     seconds: 0,
-    skippedLines: existing.skipped.length,
+    skippedLines: existing.skipped.length + existing.invalid.length,
   };
   log(
     `sweep ${o.spec.name}: ${grid.length} cells in the grid; shard ${shard.index}/${shard.count} (${shard.source}) has ${mine.length}; ` +
       `${done.size} already in ${o.out}, ${todo.length} to run on ${todo.length ? nWorkers : 0} worker process(es)` +
       (existing.skipped.length
         ? `; ignored ${existing.skipped.length} incomplete line(s) (e.g. torn by a kill) — those cells rerun`
+        : '') +
+      (existing.invalid.length
+        ? `; ignored ${existing.invalid.length} invalid line(s) (first: line ${existing.invalid[0].line}: ${existing.invalid[0].reason}) — those cells rerun`
         : ''),
   );
   if (!todo.length) {
