@@ -24,6 +24,11 @@ import {
 } from './harness.js';
 
 const GiB = 2 ** 30;
+/**
+ * The bounds cases model a machine with 768 MiB available (the watchdog's limit): the memory budget, which
+ * defaults to the memory this machine has available, is set below it, as a user of such a machine would see it.
+ */
+const BOUNDED = { SSM_MEMORY_BUDGET: '512MiB' };
 const EPOCHS = 20;
 let ref = '';
 
@@ -98,7 +103,7 @@ describe.concurrent('bounds: typed errors in seconds, never a memory blow-up', (
   ];
   for (const [name, args, message] of cases)
     it(`refuses ${name}`, async () => {
-      const r = await cli(args, { timeoutMs: 20_000, rssLimitBytes: 0.75 * GiB }).done;
+      const r = await cli(args, { timeoutMs: 20_000, rssLimitBytes: 0.75 * GiB, env: BOUNDED }).done;
       const verdict = refusalVerdict(r, message);
       record({
         group: GROUP,
@@ -120,6 +125,7 @@ describe.concurrent('bounds: typed errors in seconds, never a memory blow-up', (
       {
         timeoutMs: 30_000,
         rssLimitBytes: 0.75 * GiB,
+        env: BOUNDED,
       },
     ).done;
   const typedError = `catch (e) { console.log(JSON.stringify({ typed: e instanceof m.SsmError, name: e.name, message: String(e.message).slice(0, 300) })); }`;

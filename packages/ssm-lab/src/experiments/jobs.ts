@@ -9,6 +9,7 @@ import {
   createModel,
   evaluateAsync,
   MambaModel,
+  removeStaleTempFiles,
   saveModel,
   tasks,
   train,
@@ -20,9 +21,10 @@ import {
   type TrainHooks,
   type TrainResult,
 } from 'ssm-core';
+import { join } from 'node:path';
 import { decayStatistics, type DecayStatistics } from './decay.js';
 import { checkJobMemory, type SizeNames } from './memory.js';
-import { prepareRunDir } from './runDir.js';
+import { prepareRunDir, RUN_FILES } from './runDir.js';
 
 type KeepNthOptions = tasks.KeepNthOptions;
 type MqarOptions = tasks.MqarOptions;
@@ -96,6 +98,8 @@ export async function runJob(job: JobSpec, hooks: RunHooks = {}): Promise<JobRes
   const probe = makeTask(job.task, 1, 0); // one row: the vocabulary and classes the model gets
   const vocab = { vocabSize: probe.vocabSize, numClasses: probe.numClasses };
   checkJobMemory(job, vocab, hooks.sizeNames);
+  // a killed run's temporary files first: on a full disk they may hold the space the lock file needs
+  if (job.runDir) for (const f of RUN_FILES) await removeStaleTempFiles(join(job.runDir, f)).catch(() => []);
   const dir = job.runDir
     ? prepareRunDir(job.runDir, { resume: job.resume, force: job.force, log: hooks.log })
     : undefined;

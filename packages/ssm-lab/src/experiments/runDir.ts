@@ -89,11 +89,27 @@ function ownerAlive(h: LockInfo): boolean | undefined {
 /** Create `path` holding `text`, atomically and only if it does not exist; false if it does. */
 function createExclusive(path: string, text: string): boolean {
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  const fd = openSync(tmp, 'wx');
   try {
-    writeSync(fd, text);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(tmp, 'wx');
+    try {
+      if (writeSync(fd, text) !== Buffer.byteLength(text))
+        throw Object.assign(new Error('short write'), { code: 'EIO' });
+    } finally {
+      closeSync(fd);
+    }
+  } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // never created
+    }
+    const dir = join(path, '..');
+    throw new RunDirError(
+      dir,
+      'a run directory its lock file can be written to',
+      `${(e as NodeJS.ErrnoException).code ?? 'an error'} writing ${path}`,
+      'free space or fix permissions, then run again',
+    );
   }
   try {
     linkSync(tmp, path);
