@@ -1,6 +1,6 @@
 /**
  * The selective scan's forward and backward in WebAssembly SIMD (AssemblyScript, f32x4), compiled by
- * `npm run build:wasm` into src/ops/kernels/wasm/scanWasm.generated.ts. Glue and layouts: src/ops/kernels/wasm/scan.ts.
+ * `npm run build:wasm` into src/ops/kernels/cpu/scanWasm.generated.ts. Glue and layouts: src/ops/kernels/cpu/wasmScan.ts.
  *
  * Every array lives in the module's memory as float32, addressed by byte offsets the glue hands in (0 = absent).
  * The state axis n is padded to Np = 4·⌈n/4⌉ (padding lanes: A = B = C = Δ̄ = 0, so their states stay 0) and made

@@ -1,5 +1,5 @@
 /**
- * The WebAssembly SIMD kernel of the host selective scan (src/ops/kernels/wasm/scan.ts, assembly/scan.ts): every
+ * The WebAssembly SIMD kernel of the host selective scan (src/ops/kernels/cpu/wasmScan.ts, assembly/scan.ts): every
  * layout and option, forward against the float64 transcription of selective_scan_ref and gradients against float64
  * finite differences at the tolerances the JS kernel meets (scan.test.ts), gradients against the JS kernel on larger
  * problems, finiteness under extreme Δ and A, and which path ran (wasm, or the JS kernel where it does not apply).
@@ -16,7 +16,7 @@ import {
   type SelectiveScanArgs,
 } from '../src/index.js';
 import type { ScanArrays, ScanDims } from '../src/ops/core/types.js';
-import { hostScanPath, hostScanRuns, wasmScanStatus, WASM_SCAN_MAX_BYTES } from '../src/ops/kernels/wasm/scan.js';
+import { hostScanPath, hostScanRuns, wasmScanStatus, WASM_SCAN_MAX_BYTES } from '../src/ops/kernels/cpu/wasmScan.js';
 import { expectClose, HEAVY_SCAN, randomScan, read, type ScanCase } from './helpers.js';
 
 beforeAll(async () => {

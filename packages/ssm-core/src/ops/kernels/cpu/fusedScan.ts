@@ -1,6 +1,6 @@
 /**
  * The fused selective scan as a differentiable tfjs op (host kernel of `selectiveScan` on CPU / wasm /
- * tfjs-node): reads the tensors' data, runs the WebAssembly SIMD kernel (../wasm/scan.ts) where it applies, else the
+ * tfjs-node): reads the tensors' data, runs the WebAssembly SIMD kernel (wasmScan.ts) where it applies, else the
  * typed-array forward (scanForward.ts), and wires the analytic backward (the same kernel's, else scanBackward.ts) in
  * through tf.customGrad.
  */
@@ -11,7 +11,7 @@ import type { ScanDims, SelectiveScanArgs, SelectiveScanResult } from '../../cor
 import { checkScanFinite, readScanArrays, SCAN_KEYS } from '../../core/validate.js';
 import { fusedBackward } from './scanBackward.js';
 import { type FusedForward, fusedForward } from './scanForward.js';
-import { hostScanPath, hostScanRuns, wasmScanBackward, wasmScanForward } from '../wasm/scan.js';
+import { hostScanPath, hostScanRuns, wasmScanBackward, wasmScanForward } from './wasmScan.js';
 
 /** [b,d,L] out and [b,d,n] state packed per (b,d) row into one [b,d,L+n] tensor (customGrad has one output). */
 function pack(s: ScanDims, out: Float32Array, last: Float32Array): Float32Array {

@@ -7,12 +7,12 @@
  * and C; D, z, deltaBias, softplus; euler / zoh / identity), in float32 with f32x4 lanes over the state axis. The
  * backward recomputes each row's states (no state is kept between forward and backward). Problems whose working
  * set exceeds {@link WASM_SCAN_MAX_BYTES}, runtimes without WebAssembly SIMD and the flag WASM_SCAN = false take
- * the JS kernel (../cpu/scanForward.ts, ../cpu/scanBackward.ts) instead: {@link hostScanPath} says which runs.
+ * the JS kernel (./scanForward.ts, ./scanBackward.ts) instead: {@link hostScanPath} says which runs.
  */
 import { getFlag } from '../../../policy.js';
 import type { ScanArrays, ScanDims } from '../../core/types.js';
-import { deltaSize, DISC } from '../cpu/layout.js';
-import type { FusedGrads } from '../cpu/scanForward.js';
+import { deltaSize, DISC } from './layout.js';
+import type { FusedGrads } from './scanForward.js';
 import { SCAN_WASM_BASE64 } from './scanWasm.generated.js';
 
 interface ScanExports {
