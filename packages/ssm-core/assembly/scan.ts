@@ -209,6 +209,10 @@ export function unpadRows(src: usize, dst: usize, rows: i32, n: i32, Np: i32): v
 
 // ---------------------------------------------------------------- the scan
 
+// Lane groups (4 states each, at most 4) that one pass over t of the forward and of the backward keeps in registers.
+const FWD_GROUPS = 4;
+const BWD_GROUPS = 4;
+
 // Problem description, set once per call by setProblem.
 let gBatch: i32 = 0;
 let gD: i32 = 0;
@@ -297,8 +301,8 @@ function rowForward(ybuf: usize, last: usize, keep: bool, S: usize, E: usize): v
   const nk = gNp >> 2;
   const chan = gAlong == 0;
   const sS = (<usize>gNp) << 2;
-  for (let k = 0; k < nk; k += 4) {
-    const G = min(4, nk - k);
+  for (let k = 0; k < nk; k += FWD_GROUPS) {
+    const G = min(FWD_GROUPS, nk - k);
     const ko = (<usize>k) << 4;
     forwardGroups(
       G,
@@ -438,10 +442,10 @@ export function scanBackward(
       const gbRow = gB + (rowB - pB);
       const gcRow = gC + (rowC - pC);
       const gaRow = gA + (rowA - pA);
-      for (let k = 0; k < nk; k += 4) {
+      for (let k = 0; k < nk; k += BWD_GROUPS) {
         const ko = (<usize>k) << 4;
         backwardGroups(
-          min(4, nk - k),
+          min(BWD_GROUPS, nk - k),
           L,
           gDisc,
           chan,

@@ -147,10 +147,21 @@ function plan(s: ScanDims, backward: boolean) {
   return { at, end: off, Np, X };
 }
 
-/** Which host kernel runs the scan of dims `s` ('wasm-simd' or 'js'), with a backward pass when `backward`. */
+/**
+ * Which host kernel runs the scan of dims `s` ('wasm-simd' or 'js'), with a backward pass when `backward`: the
+ * WebAssembly one unless the flag, the runtime or the size rules it out, or the module's memory cannot grow to it.
+ */
 export function hostScanPath(s: ScanDims, backward: boolean): 'wasm-simd' | 'js' {
-  if (s.timeMajor || !getFlag('WASM_SCAN') || !load()) return 'js';
-  return plan(s, backward).end <= WASM_SCAN_MAX_BYTES ? 'wasm-simd' : 'js';
+  const k = s.timeMajor || !getFlag('WASM_SCAN') ? null : load();
+  if (!k) return 'js';
+  const { end } = plan(s, backward);
+  if (end > WASM_SCAN_MAX_BYTES) return 'js';
+  try {
+    memoryFor(k, end);
+  } catch {
+    return 'js'; // the engine refused to grow the memory (RangeError)
+  }
+  return 'wasm-simd';
 }
 
 /** The module's memory grown to `end` bytes, as a fresh float32 view. */
