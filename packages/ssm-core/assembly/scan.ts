@@ -15,10 +15,15 @@ const LOG2E: f32 = 1.4426950408889634;
 const LN2_HI: f32 = 0.693359375;
 const LN2_LO: f32 = -2.1219444e-4;
 
-/** e^x per lane (Cephes expf: |rel. error| ≲ 2 ulp); 0 below −87.33, +∞ above 88.72. */
+/**
+ * e^x per lane (Cephes expf: |rel. error| ≲ 2 ulp): exactly 0 below −87.33 (no subnormal results), +∞ from 88.38
+ * (just below the float32 overflow at 88.72).
+ */
 function vexp(x: v128): v128 {
-  const xc = f32x4.min(f32x4.max(x, f32x4.splat(-87.3)), f32x4.splat(88.0));
-  const fx = f32x4.nearest(f32x4.mul(xc, f32x4.splat(LOG2E)));
+  const xc = f32x4.pmin(f32x4.pmax(x, f32x4.splat(-87.33)), f32x4.splat(88.72)); // pmin, pmax: one x86 instruction each
+  // Round to nearest by adding 1.5·2²³: the sum's low mantissa bits then hold the integer n (|n| ≤ 128).
+  const t = f32x4.add(f32x4.mul(xc, f32x4.splat(LOG2E)), f32x4.splat(12582912.0));
+  const fx = f32x4.sub(t, f32x4.splat(12582912.0));
   let r = f32x4.sub(xc, f32x4.mul(fx, f32x4.splat(LN2_HI)));
   r = f32x4.sub(r, f32x4.mul(fx, f32x4.splat(LN2_LO)));
   const z = f32x4.mul(r, r);
@@ -28,11 +33,8 @@ function vexp(x: v128): v128 {
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
   p = f32x4.add(f32x4.add(f32x4.mul(p, z), r), f32x4.splat(1.0));
-  const pow2 = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(fx), i32x4.splat(127)), 23);
-  let y = f32x4.mul(p, pow2);
-  y = v128.bitselect(f32x4.splat(0), y, f32x4.lt(x, f32x4.splat(-87.33)));
-  y = v128.bitselect(f32x4.splat(Infinity), y, f32x4.gt(x, f32x4.splat(88.72)));
-  return y;
+  const pow2 = i32x4.shl(i32x4.add(t, i32x4.splat(127 - 0x4b400000)), 23); // 2ⁿ (n = 128: +∞): t's bits are 0x4b400000 + n
+  return v128.and(f32x4.mul(p, pow2), f32x4.ge(x, f32x4.splat(-87.33)));
 }
 
 /** ln x per lane for normal x > 0 (Cephes logf). */
@@ -63,7 +65,7 @@ function vsoftplus(x: v128): v128 {
   const u = f32x4.add(w, f32x4.splat(1));
   const um1 = f32x4.sub(u, f32x4.splat(1));
   const l = v128.bitselect(w, f32x4.div(f32x4.mul(vlog(u), w), um1), f32x4.eq(um1, f32x4.splat(0)));
-  return f32x4.add(f32x4.max(x, f32x4.splat(0)), l);
+  return f32x4.add(f32x4.pmax(x, f32x4.splat(0)), l);
 }
 
 /** σ(x) = 1 / (1 + e^−x) per lane. */
@@ -100,6 +102,15 @@ function zohCoefGradA(dl: v128, x: v128, dA: v128): v128 {
   const big = f32x4.div(f32x4.sub(f32x4.mul(x, dA), f32x4.sub(dA, f32x4.splat(1))), f32x4.mul(x, x));
   const g = v128.bitselect(s, big, f32x4.lt(f32x4.abs(x), f32x4.splat(0.5)));
   return f32x4.mul(f32x4.mul(dl, dl), g);
+}
+
+/** dst[i] = f(src[i]) for f = e^x (kind 0), ln x (1), softplus (2), σ (3): the vector math above, for tests. */
+export function vectorMath(kind: i32, src: usize, dst: usize, n: i32): void {
+  for (let i = 0; i < n; i++) {
+    const x = f32x4.splat(load<f32>(src + ((<usize>i) << 2)));
+    const y = kind == 0 ? vexp(x) : kind == 1 ? vlog(x) : kind == 2 ? vsoftplus(x) : vsigmoid(x);
+    store<f32>(dst + ((<usize>i) << 2), f32x4.extract_lane(y, 0));
+  }
 }
 
 // ---------------------------------------------------------------- element-wise passes

@@ -16,7 +16,13 @@ import {
   type SelectiveScanArgs,
 } from '../src/index.js';
 import type { ScanArrays, ScanDims } from '../src/ops/core/types.js';
-import { hostScanPath, hostScanRuns, wasmScanStatus, WASM_SCAN_MAX_BYTES } from '../src/ops/kernels/cpu/wasmScan.js';
+import {
+  hostScanPath,
+  hostScanRuns,
+  wasmScanStatus,
+  wasmVectorMath,
+  WASM_SCAN_MAX_BYTES,
+} from '../src/ops/kernels/cpu/wasmScan.js';
 import { expectClose, HEAVY_SCAN, randomScan, read, type ScanCase } from './helpers.js';
 
 beforeAll(async () => {
@@ -264,5 +270,46 @@ describe('which host kernel runs', () => {
         false,
       ),
     ).toBe('js');
+  });
+});
+
+describe("the kernel's f32x4 vector math", () => {
+  const grid = (lo: number, hi: number, n: number) =>
+    Float32Array.from({ length: n }, (_, i) => lo + ((hi - lo) * i) / (n - 1));
+  const relErr = (a: number, g: number) => Math.abs(a - g) / Math.abs(g);
+
+  it('e^x within 3e-7 relative of Math.exp on [−87.33, 88.3]; exactly 0 below −87.33, +∞ above 88.72', () => {
+    const x = grid(-87.33, 88.3, 20001);
+    const y = wasmVectorMath('exp', x);
+    let worst = 0;
+    for (let i = 0; i < x.length; i++) worst = Math.max(worst, relErr(y[i], Math.exp(x[i])));
+    expect(worst).toBeLessThan(3e-7);
+    expect(Array.from(wasmVectorMath('exp', Float32Array.from([-87.4, -1e4, -Infinity, 88.8, 1e4])))).toEqual([
+      0,
+      0,
+      0,
+      Infinity,
+      Infinity,
+    ]);
+  });
+
+  it('ln x within 3e-7 relative (or 1e-7 absolute) of Math.log over 1e-30 … 1e30', () => {
+    const x = Float32Array.from({ length: 20001 }, (_, i) => 10 ** (-30 + (60 * i) / 20000));
+    const y = wasmVectorMath('log', x);
+    for (let i = 0; i < x.length; i++) {
+      const g = Math.log(x[i]);
+      expect(Math.abs(y[i] - g), `ln ${x[i]}`).toBeLessThanOrEqual(1e-7 + 3e-7 * Math.abs(g));
+    }
+  });
+
+  it("softplus and σ within 1e-6 relative of torch's softplus and the logistic function, tiny values included", () => {
+    const x = grid(-85, 100, 20001);
+    const sp = wasmVectorMath('softplus', x);
+    const sg = wasmVectorMath('sigmoid', x);
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i];
+      expect(relErr(sp[i], v > 20 ? v : Math.log1p(Math.exp(v))), `softplus ${v}`).toBeLessThan(1e-6);
+      expect(relErr(sg[i], 1 / (1 + Math.exp(-v))), `σ ${v}`).toBeLessThan(1e-6);
+    }
   });
 });

@@ -35,6 +35,7 @@ interface ScanExports {
   setProblem(...args: number[]): void;
   scanForward(out: number, last: number, scratch: number): void;
   scanBackward(...args: number[]): void;
+  vectorMath(kind: number, src: number, dst: number, n: number): void;
 }
 
 /** Largest working set (bytes of the module's memory) one scan call may use; larger problems run the JS kernel. */
@@ -86,6 +87,16 @@ function load(): ScanExports | null {
 export function wasmScanStatus(): { available: boolean; reason: string } {
   const k = load();
   return { available: k !== null, reason: k ? '' : unavailableReason };
+}
+
+/** The kernel's f32x4 e^x, ln x, softplus and σ applied to `x` (for tests of its accuracy). */
+export function wasmVectorMath(f: 'exp' | 'log' | 'softplus' | 'sigmoid', x: Float32Array): Float32Array {
+  const k = load();
+  if (!k) throw new Error(`WebAssembly SIMD scan unavailable: ${unavailableReason}`);
+  const mem = memoryFor(k, BASE + 8 * x.length);
+  mem.set(x, BASE / 4);
+  k.vectorMath(['exp', 'log', 'softplus', 'sigmoid'].indexOf(f), BASE, BASE + 4 * x.length, x.length);
+  return new Float32Array(k.memory.buffer).slice(BASE / 4 + x.length, BASE / 4 + 2 * x.length);
 }
 
 /** Forward and backward calls per host scan path since load (tests check which path ran). */
