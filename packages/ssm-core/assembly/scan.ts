@@ -388,7 +388,7 @@ export function scanForward(out: usize, last: usize, scratch: usize): void {
 /**
  * Backward over every row (recomputing the row's forward into scratch first). Inputs: gOut [b, d, L], gLast
  * [b, d, Np] (0: none). Outputs (zeroed by the caller, accumulated here): gu, gz [b, d, L]; gdt in Δ̄'s layout; gA
- * [d, Np]; gB, gC in B̄'s and C̄'s layouts; gDskip [d]. Scratch: (2·Np·(L + 1) + 10·L)·4 bytes.
+ * [d, Np]; gB, gC in B̄'s and C̄'s layouts; gDskip [d]. Scratch: (Np·(2·L + 1) + 10·L)·4 bytes.
  */
 export function scanBackward(
   gOut: usize,

@@ -147,7 +147,7 @@ function plan(s: ScanDims, backward: boolean) {
       gCraw: bcRaw(s.cFixed),
       gD: s.hasD ? D : 0,
       gbias: s.hasBias ? X : 0,
-      scratch: (2 * Np + 10) * L,
+      scratch: (2 * Np + 10) * L + Np, // S[−1], S and E [L, Np]; two rows of L f32x4 and two of L floats
     });
   let off = BASE;
   const at: Record<string, number> = {};
