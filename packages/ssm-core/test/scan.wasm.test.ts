@@ -209,6 +209,11 @@ describe('WebAssembly SIMD scan gradients', () => {
     ['Δ per channel and state, euler', { batch: 2, dInner: 4, dState: 6, L: 30, deltaAlong: 'full', ...ALL }],
     ['fixed B and C, zoh', { batch: 2, dInner: 5, dState: 9, L: 40, bFixed: true, cFixed: true, D: true, disc: 'zoh' }],
     ['heavy decay', HEAVY_SCAN],
+    ['L = 1024, all options', { batch: 2, dInner: 4, dState: 16, L: 1024, ...ALL }],
+    [
+      'L = 4096, slow decay',
+      { batch: 1, dInner: 3, dState: 8, L: 4096, ...ALL, deltaRange: [-6, -2], aRange: [-0.05, -1e-4] },
+    ],
   ];
   for (const [name, c] of LARGER) {
     it(`gradients = the JS kernel's on a larger problem: ${name}`, () => {
