@@ -26,13 +26,15 @@ function vexp(x: v128): v128 {
   const fx = f32x4.sub(t, f32x4.splat(12582912.0));
   let r = f32x4.sub(xc, f32x4.mul(fx, f32x4.splat(LN2_HI)));
   r = f32x4.sub(r, f32x4.mul(fx, f32x4.splat(LN2_LO)));
+  // Cephes' polynomial 1 + r + r²·q(r) with q in Estrin's form (pairs, then r², r⁴): a third of Horner's dependency
+  // chain, so that the exps of the lane groups and of successive steps overlap more.
   const z = f32x4.mul(r, r);
-  let p = f32x4.add(f32x4.mul(f32x4.splat(1.98756915e-4), r), f32x4.splat(1.3981999507e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
-  p = f32x4.add(f32x4.add(f32x4.mul(p, z), r), f32x4.splat(1.0));
+  const w = f32x4.mul(z, z);
+  const q01 = f32x4.add(f32x4.mul(f32x4.splat(1.6666665459e-1), r), f32x4.splat(5.0000001201e-1));
+  const q23 = f32x4.add(f32x4.mul(f32x4.splat(8.3334519073e-3), r), f32x4.splat(4.1665795894e-2));
+  const q45 = f32x4.add(f32x4.mul(f32x4.splat(1.98756915e-4), r), f32x4.splat(1.3981999507e-3));
+  const q = f32x4.add(f32x4.add(q01, f32x4.mul(z, q23)), f32x4.mul(w, q45));
+  const p = f32x4.add(f32x4.add(f32x4.mul(q, z), r), f32x4.splat(1.0));
   const pow2 = i32x4.shl(i32x4.add(t, i32x4.splat(127 - 0x4b400000)), 23); // 2ⁿ (n = 128: +∞): t's bits are 0x4b400000 + n
   return v128.and(f32x4.mul(p, pow2), f32x4.ge(x, f32x4.splat(-87.33)));
 }
