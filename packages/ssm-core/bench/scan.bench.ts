@@ -1,30 +1,28 @@
 /**
- * `npm run bench`: the fused selective scan (tensors in → tensors out, through tfjs) against a
- * plain Float32Array loop doing the same recurrence, measured in the same run.
- * Shapes are [batch, L, dInner, dState]. Reports medians and the ratio fused / plain.
+ * `npm run bench`: the host selective scan (tensors in → tensors out, through tfjs) on its WebAssembly SIMD kernel and
+ * on its JS kernel (flag WASM_SCAN = false), against a plain Float32Array loop doing the same recurrence
+ * (plainLoop.ts) and a compiled C loop of the same algorithm, one thread (scanYardstick.c, built here with the system
+ * C compiler `cc -O3 -march=native`; skipped with a note when there is none). Shapes are (batch, dInner, dState, L).
+ * Runs are interleaved (each repetition times every variant once); the table reports minima.
  */
-import { Rng, ready, selectiveScan, tf } from '../src/index.js';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Rng, ready, resetFlag, selectiveScan, setFlag, tf } from '../src/index.js';
+import { hostScanRuns, wasmScanStatus } from '../src/ops/kernels/cpu/wasmScan.js';
 import { plainBackward, plainForward, type Plain } from './plainLoop.js';
 
-const SHAPES: [number, number, number, number][] = [
-  [16, 128, 64, 16],
-  [16, 1024, 64, 16],
+type Shape = [batch: number, dInner: number, dState: number, L: number];
+const SHAPES: Shape[] = [
+  [16, 64, 16, 128],
+  [16, 64, 16, 1024],
+  [1, 64, 16, 4096],
 ];
 const reps = Number(process.env.BENCH_REPS ?? 7);
 
-function median(f: () => void, n = reps): number {
-  f(); // warm-up (JIT, wasm)
-  const ts: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
-    f();
-    ts.push(performance.now() - t0);
-  }
-  ts.sort((a, b) => a - b);
-  return ts[Math.floor(ts.length / 2)];
-}
-
-function problem([b, L, d, n]: [number, number, number, number]): Plain {
+function problem([b, d, n, L]: Shape): Plain {
   const r = new Rng(1);
   return {
     b,
@@ -40,12 +38,55 @@ function problem([b, L, d, n]: [number, number, number, number]): Plain {
   };
 }
 
-const fmt = (ms: number) => `${ms.toFixed(1).padStart(8)} ms`;
+type Yardstick = { run: (s: Shape, fastMath: boolean) => { forward: number; backward: number }; dispose: () => void };
+
+/**
+ * The C yardstick built into a temporary folder (`cc -O3 -march=native`, and with -ffast-math, which lets gcc use
+ * vector expf and reorder the sum over n: 256-bit AVX2 on x86-64 against the kernel's 128-bit lanes), or why not.
+ */
+function buildYardstick(): Yardstick | string {
+  if (spawnSync('cc', ['--version']).status !== 0) return 'no system C compiler (cc) found';
+  const dir = mkdtempSync(join(tmpdir(), 'ssm-bench-'));
+  const src = fileURLToPath(new URL('./scanYardstick.c', import.meta.url));
+  const exe = (fastMath: boolean) => join(dir, fastMath ? 'scanYardstickFast' : 'scanYardstick');
+  for (const fastMath of [false, true]) {
+    const flags = ['-O3', '-march=native', ...(fastMath ? ['-ffast-math'] : [])];
+    const built = spawnSync('cc', [...flags, '-o', exe(fastMath), src, '-lm'], { encoding: 'utf8' });
+    if (built.status !== 0) {
+      rmSync(dir, { recursive: true, force: true });
+      return `cc ${flags.join(' ')} failed: ${(built.stderr || built.error?.message || '').trim().split('\n')[0]}`;
+    }
+  }
+  return {
+    run: (s, fastMath) => {
+      const out = execFileSync(exe(fastMath), [...s.map(String), '1'], { encoding: 'utf8' });
+      const m = /forward ([\d.]+) forward\+backward ([\d.]+)/.exec(out);
+      if (!m) throw new Error(`unexpected yardstick output: ${out}`);
+      return { forward: Number(m[1]), backward: Number(m[2]) };
+    },
+    dispose: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+const time = (f: () => void) => {
+  const t0 = performance.now();
+  f();
+  return performance.now() - t0;
+};
+const fmt = (ms: number) => (Number.isFinite(ms) ? `${ms.toFixed(1).padStart(7)} ms` : '—');
+const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b) ? (a / b).toFixed(2) + '×' : '—');
 
 async function main() {
   const info = await ready();
-  console.log(`backend: ${info.name} (${info.reason}); reps: ${reps} (median)\n`);
+  const wasm = wasmScanStatus();
+  console.log(
+    `backend: ${info.name} (${info.reason}); WebAssembly SIMD scan: ${wasm.available ? 'loaded' : wasm.reason}; ` +
+      `minimum of ${reps} interleaved repetitions\n`,
+  );
+  const yard = buildYardstick();
+  if (typeof yard === 'string') console.log(`C yardstick skipped: ${yard}.\n`);
   const rows: string[][] = [];
+  const notes: string[] = [];
   for (const shape of SHAPES) {
     const p = problem(shape);
     const { b, d, n, L } = p;
@@ -59,34 +100,93 @@ async function main() {
     };
     const gOut = new Rng(2).fill(b * d * L, (x) => x.normal());
     const dy = tf.tensor3d(gOut, [b, d, L]);
-    const plainF = median(() => plainForward(p));
-    const fusedF = median(() => selectiveScan({ ...T, impl: 'fused' }).out.dispose());
-    const plainFB = median(() => {
-      const st = new Float32Array(b * d * L * n);
-      plainForward(p, st);
-      plainBackward(p, st, gOut);
-    });
-    const fusedFB = median(() => {
+    const fwd = () => selectiveScan({ ...T, impl: 'fused' }).out.dispose();
+    const fwdBwd = () => {
       const f = (u: tf.Tensor, delta: tf.Tensor, A: tf.Tensor, B: tf.Tensor, C: tf.Tensor, D: tf.Tensor) =>
         selectiveScan({ u, delta, A, B, C, D, impl: 'fused' }).out;
       tf.dispose(tf.grads(f)([T.u, T.delta, T.A, T.B, T.C, T.D], dy));
-    });
-    const name = `[${shape.join(',')}]`;
-    rows.push([name, 'forward', fmt(plainF), fmt(fusedF), (fusedF / plainF).toFixed(2) + '×']);
-    rows.push([name, 'forward+backward', fmt(plainFB), fmt(fusedFB), (fusedFB / plainFB).toFixed(2) + '×']);
+    };
+    const withFlag = (on: boolean, f: () => void) => () => {
+      setFlag('WASM_SCAN', on);
+      try {
+        f();
+      } finally {
+        resetFlag('WASM_SCAN');
+      }
+    };
+    const variants: Record<string, () => void> = {
+      plainF: () => plainForward(p),
+      plainFB: () => {
+        const st = new Float32Array(b * d * L * n);
+        plainForward(p, st);
+        plainBackward(p, st, gOut);
+      },
+      wasmF: withFlag(true, fwd),
+      wasmFB: withFlag(true, fwdBwd),
+      jsF: withFlag(false, fwd),
+      jsFB: withFlag(false, fwdBwd),
+    };
+    const best: Record<string, number> = { cF: Infinity, cFB: Infinity, fastF: Infinity, fastFB: Infinity };
+    for (const k of Object.keys(variants)) best[k] = Infinity;
+    const before = hostScanRuns.wasm.backward;
+    for (let rep = 0; rep <= reps; rep++) {
+      for (const [k, f] of Object.entries(variants)) {
+        const ms = time(f);
+        if (rep > 0) best[k] = Math.min(best[k], ms); // repetition 0 warms up (JIT, wasm)
+      }
+      if (typeof yard !== 'string') {
+        for (const fastMath of [false, true]) {
+          const c = yard.run(shape, fastMath);
+          const key = fastMath ? 'fast' : 'c';
+          best[key + 'F'] = Math.min(best[key + 'F'], c.forward);
+          best[key + 'FB'] = Math.min(best[key + 'FB'], c.backward);
+        }
+      }
+    }
     if (L <= 128) {
-      const tensorF = median(() => selectiveScan({ ...T, impl: 'tensor' }).out.dispose(), 3);
-      rows.push([name, 'forward (tf-op path)', fmt(plainF), fmt(tensorF), (tensorF / plainF).toFixed(2) + '×']);
+      let tensorF = Infinity;
+      for (let rep = 0; rep <= Math.min(reps, 3); rep++) {
+        const ms = time(() => selectiveScan({ ...T, impl: 'tensor' }).out.dispose());
+        if (rep > 0) tensorF = Math.min(tensorF, ms);
+      }
+      notes.push(
+        `tf-op path (impl 'tensor', log-depth scan of tf ops) at (${shape.join(', ')}): forward ${fmt(tensorF)}`,
+      );
+    }
+    if (wasm.available && hostScanRuns.wasm.backward === before) throw new Error('the WebAssembly scan did not run');
+    const name = `(${shape.join(', ')})`;
+    for (const [pass, s] of [
+      ['forward', 'F'],
+      ['forward+backward', 'FB'],
+    ]) {
+      const [c, fast, w, j, pl] = ['c', 'fast', 'wasm', 'js', 'plain'].map((k) => best[k + s]);
+      rows.push([name, pass, fmt(c), fmt(fast), fmt(w), fmt(j), fmt(pl), ratio(w, c), ratio(w, fast), ratio(j, w)]);
     }
     tf.dispose([...Object.values(T), dy]);
   }
-  const head = ['shape [b,L,d,n]', 'pass', 'plain loop', 'ssm-core', 'ratio'];
+  if (typeof yard !== 'string') yard.dispose();
+  const head = [
+    '(b, d, n, L)',
+    'pass',
+    'C, 1 thread',
+    'C -ffast-math',
+    'wasm SIMD',
+    'JS fused',
+    'plain JS loop',
+    'wasm ÷ C',
+    'wasm ÷ C fast-math',
+    'JS fused ÷ wasm',
+  ];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) => '| ' + r.map((c, i) => c.padEnd(w[i])).join(' | ') + ' |';
   console.log([line(head), line(w.map((x) => '-'.repeat(x))), ...rows.map(line)].join('\n'));
   console.log(
-    '\nratio = ssm-core selectiveScan (fused, tensors in/out, via tfjs) ÷ plain Float32Array loop. Target ≤ 1.5×.',
+    '\nwasm SIMD, JS fused: selectiveScan (impl fused; tensors in/out via tfjs, inputs checked finite) on the ' +
+      'WebAssembly SIMD kernel and on the JS kernel. C and the plain loop: bare arrays, no tfjs, no checks; their ' +
+      'forward+backward keeps the states, the kernels recompute them. C: cc -O3 -march=native, one thread; ' +
+      'C -ffast-math: the same with vector expf and a reordered sum over n. Goal of issue 15: wasm ÷ C ≤ 2.',
   );
+  for (const note of notes) console.log(note);
 }
 
 main().catch((e) => {

@@ -43,6 +43,7 @@ export {
   s6Inner,
   mamba2Inner,
   listKernels,
+  wasmScanStatus,
   type Activation,
   type BDiscretization,
   type DeltaAlong,

@@ -77,6 +77,13 @@ export interface Flags {
    * linear, the causal conv, the S6 / Mamba-2 inner forwards) also need that no gradient tape records.
    */
   HOST_KERNELS: boolean;
+  /**
+   * May the host selective scan run its WebAssembly SIMD kernel (env `SSM_WASM_SCAN=0|1`, default true)? It runs
+   * where the runtime validates WebAssembly SIMD and the problem fits the module's 32-bit memory; elsewhere, and
+   * with this flag false, the JS kernel (kernels/cpu/scanForward.ts, scanBackward.ts) runs. Both are tested
+   * against the float64 reference.
+   */
+  WASM_SCAN: boolean;
   /** The host linear scatters W's nonzeros column by column when at most this share of W is nonzero. */
   SPARSE_SCATTER_DENSITY: number;
   /** Else it drops W's unused input columns when at most this share of them is used. */
@@ -238,6 +245,13 @@ const DEFS: { [K in FlagName]: FlagDef<K> } = {
     doc: 'may host (typed-array) kernels run',
     env: 'SSM_HOST_KERNELS',
     value: () => !backendUsesGpu(),
+    parse: (s) => ({ '1': true, true: true, '0': false, false: false })[s.trim().toLowerCase()] ?? s,
+    check: bool,
+  },
+  WASM_SCAN: {
+    doc: 'may the host scan run its WebAssembly SIMD kernel',
+    env: 'SSM_WASM_SCAN',
+    value: () => true,
     parse: (s) => ({ '1': true, true: true, '0': false, false: false })[s.trim().toLowerCase()] ?? s,
     check: bool,
   },

@@ -3,16 +3,18 @@
  * forward values (both implementations, every layout option, heavy decay), gradients against
  * float64 finite differences, errors, and tensor hygiene.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   ConfigError,
   DTypeError,
   ShapeError,
   ValueError,
   ready,
+  resetFlags,
   selectiveScan,
   selectiveScanRef,
   selectiveScanRef64,
+  setFlag,
   tf,
   validateScanArgs,
   type SelectiveScanArgs,
@@ -23,6 +25,18 @@ import { expectClose, HEAVY_SCAN, randomScan, read, type ScanCase } from './help
 beforeAll(async () => {
   await ready();
 });
+afterEach(() => resetFlags());
+
+/**
+ * The kernels under test: 'fused' is the host kernel (WebAssembly SIMD where it applies), 'fused-js' the same with
+ * WASM_SCAN = false (the JS kernel), 'tensor' the generic tf-op kernel.
+ */
+const IMPLS = ['fused', 'fused-js', 'tensor'] as const;
+type Impl = (typeof IMPLS)[number];
+function useImpl(impl: Impl): 'fused' | 'tensor' {
+  setFlag('WASM_SCAN', impl !== 'fused-js');
+  return impl === 'tensor' ? 'tensor' : 'fused';
+}
 
 const CASES: [string, ScanCase][] = [
   ['reference defaults (Δ per channel, B/C input-dependent)', { batch: 2, dInner: 5, dState: 4, L: 9 }],
@@ -50,7 +64,7 @@ function reference(args: SelectiveScanArgs, x: ScanArrays) {
 }
 
 describe('selectiveScan forward = float64 selective_scan_ref', () => {
-  for (const impl of ['fused', 'tensor'] as const) {
+  for (const impl of IMPLS) {
     for (const [name, c] of [
       ...CASES,
       ['heavy decay: Δ up to 50, A down to −200 (exp underflows)', HEAVY_SCAN] as [string, ScanCase],
@@ -58,7 +72,7 @@ describe('selectiveScan forward = float64 selective_scan_ref', () => {
       it(`${impl}: ${name}`, () => {
         const p = randomScan(c, 11);
         const ref = reference(p.args, p.arrays64);
-        const r = selectiveScan({ ...p.args, impl, returnLastState: true });
+        const r = selectiveScan({ ...p.args, impl: useImpl(impl), returnLastState: true });
         const out = read(r.out);
         expect(out.every(Number.isFinite)).toBe(true);
         expectClose(out, ref.out, 'out');
@@ -130,10 +144,11 @@ function finiteDiffGrads(args: SelectiveScanArgs, x: ScanArrays<Float64Array>, W
   return grads;
 }
 
-function analyticGrads(args: SelectiveScanArgs, impl: 'fused' | 'tensor', W: tf.Tensor, V: tf.Tensor) {
+function analyticGrads(args: SelectiveScanArgs, impl: Impl, W: tf.Tensor, V: tf.Tensor) {
   const keys = (['u', 'delta', 'A', 'B', 'C', 'D', 'z', 'deltaBias'] as const).filter((k) => args[k]);
+  const kernel = useImpl(impl);
   const f = (...xs: tf.Tensor[]) => {
-    const a: SelectiveScanArgs = { ...args, impl, returnLastState: true };
+    const a: SelectiveScanArgs = { ...args, impl: kernel, returnLastState: true };
     keys.forEach((k, i) => ((a as unknown as Record<string, tf.Tensor>)[k] = xs[i]));
     const r = selectiveScan(a);
     return r.out.mul(W).sum().add(r.lastState!.mul(V).sum()) as tf.Scalar;
@@ -158,7 +173,7 @@ describe('selectiveScan gradients = finite differences of the float64 reference'
       { batch: 1, dInner: 2, dState: 3, L: 6, deltaAlong: 'full', bias: true, softplus: true, disc: 'zoh', z: true },
     ],
   ];
-  for (const impl of ['fused', 'tensor'] as const) {
+  for (const impl of IMPLS) {
     for (const [name, c] of GRAD_CASES) {
       it(`${impl}: ${name}`, () => {
         const p = randomScan(c, 5);
@@ -182,11 +197,13 @@ describe('selectiveScan gradients = finite differences of the float64 reference'
       const s = validateScanArgs(p.args);
       const Wt = tf.randomNormal([s.batch, s.dInner, s.L], 0, 1, 'float32', 1);
       const Vt = tf.randomNormal([s.batch, s.dInner, s.dState], 0, 1, 'float32', 2);
-      const a = analyticGrads(p.args, 'fused', Wt, Vt);
       const b = analyticGrads(p.args, 'tensor', Wt, Vt);
-      for (const k of Object.keys(a)) {
-        expect(a[k].every(Number.isFinite), `fused ∂${k} finite`).toBe(true);
-        expectClose(a[k], b[k], `∂L/∂${k} fused vs tensor`, 1e-4, 1e-3);
+      for (const impl of ['fused', 'fused-js'] as const) {
+        const a = analyticGrads(p.args, impl, Wt, Vt);
+        for (const k of Object.keys(a)) {
+          expect(a[k].every(Number.isFinite), `${impl} ∂${k} finite`).toBe(true);
+          expectClose(a[k], b[k], `∂L/∂${k} ${impl} vs tensor`, 1e-4, 1e-3);
+        }
       }
       tf.dispose([Wt, Vt]);
       p.dispose();
@@ -246,7 +263,8 @@ describe('selectiveScan errors and hygiene', () => {
   it('leaks no tensors in forward or backward, on either path', () => {
     const p = randomScan(CASES[1][1], 2);
     const before = tf.memory().numTensors;
-    for (const impl of ['fused', 'tensor'] as const) {
+    for (const variant of IMPLS) {
+      const impl = useImpl(variant);
       for (let i = 0; i < 3; i++) {
         const r = selectiveScan({ ...p.args, impl, returnLastState: true });
         tf.dispose([r.out, r.lastState!]);

@@ -26,6 +26,7 @@ export { mamba2Inner, mamba2InnerRef } from './mamba2Inner.js';
 export { softplusTorch } from './kernels/tensor/scan.js';
 export { toChannelsFirst, toTimeFirst } from './core/layout.js';
 export { validateScanArgs } from './core/validate.js';
+export { wasmScanStatus } from './kernels/cpu/wasmScan.js';
 export {
   listKernels,
   registerKernel,

@@ -1,7 +1,8 @@
 /**
  * The fused selective scan as a differentiable tfjs op (host kernel of `selectiveScan` on CPU / wasm /
- * tfjs-node): reads the tensors' data, runs the typed-array forward (scanForward.ts) and wires the analytic
- * backward (scanBackward.ts) in through tf.customGrad.
+ * tfjs-node): reads the tensors' data, runs the WebAssembly SIMD kernel (wasmScan.ts) where it applies, else the
+ * typed-array forward (scanForward.ts), and wires the analytic backward (the same kernel's, else scanBackward.ts) in
+ * through tf.customGrad.
  */
 import type { Tensor } from '@tensorflow/tfjs';
 import { tf } from '../../../backend.js';
@@ -9,7 +10,8 @@ import { isRecording } from '../../../policy.js';
 import type { ScanDims, SelectiveScanArgs, SelectiveScanResult } from '../../core/types.js';
 import { checkScanFinite, readScanArrays, SCAN_KEYS } from '../../core/validate.js';
 import { fusedBackward } from './scanBackward.js';
-import { fusedForward } from './scanForward.js';
+import { type FusedForward, fusedForward } from './scanForward.js';
+import { hostScanPath, hostScanRuns, wasmScanBackward, wasmScanForward } from './wasmScan.js';
 
 /** [b,d,L] out and [b,d,n] state packed per (b,d) row into one [b,d,L+n] tensor (customGrad has one output). */
 function pack(s: ScanDims, out: Float32Array, last: Float32Array): Float32Array {
@@ -45,12 +47,19 @@ export function fusedScan(s: ScanDims, args: SelectiveScanArgs): SelectiveScanRe
   const op = tf.customGrad(((...xs: unknown[]) => {
     const x = readScanArrays(args);
     if (args.checkFinite !== false) checkScanFinite(x, args);
-    const f = fusedForward(s, x, recording);
+    const wasm = hostScanPath(s, recording) === 'wasm-simd';
+    let f: Pick<FusedForward, 'out' | 'lastState'>;
+    if (wasm) f = wasmScanForward(s, x);
+    else {
+      f = fusedForward(s, x, recording);
+      hostScanRuns.js.forward++;
+    }
     const value = withLast ? tf.tensor3d(pack(s, f.out, f.lastState), [b, D, L + N]) : tf.tensor3d(f.out, [b, D, L]);
     const gradFunc = (dy: Tensor) => {
       const g = dy.dataSync() as Float32Array;
       const { out: gOut, last: gLast } = withLast ? unpack(s, g) : { out: g, last: undefined };
-      const grads = fusedBackward(s, x, f, gOut, gLast);
+      if (!wasm) hostScanRuns.js.backward++;
+      const grads = wasm ? wasmScanBackward(s, x, gOut, gLast) : fusedBackward(s, x, f as FusedForward, gOut, gLast);
       return keys.map((k, i) => tf.tensor(grads[k]!, inputs[i].shape, 'float32'));
     };
     void xs;

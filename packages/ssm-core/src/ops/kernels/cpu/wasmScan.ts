@@ -1,0 +1,291 @@
+/**
+ * The host selective scan in WebAssembly SIMD: glue between ScanArrays and the AssemblyScript kernel
+ * (packages/ssm-core/assembly/scan.ts, compiled by `npm run build:wasm` into ./scanWasm.generated.ts as base64,
+ * so one synchronous load serves Node, the CJS build and browser bundles alike).
+ *
+ * Every layout `selectiveScan` accepts runs here (Δ per channel, per state, or both; fixed or input-dependent B
+ * and C; D, z, deltaBias, softplus; euler / zoh / identity), in float32 with f32x4 lanes over the state axis. The
+ * backward recomputes each row's states (no state is kept between forward and backward). Problems whose working
+ * set exceeds {@link WASM_SCAN_MAX_BYTES}, runtimes without WebAssembly SIMD and the flag WASM_SCAN = false take
+ * the JS kernel (./scanForward.ts, ./scanBackward.ts) instead: {@link hostScanPath} says which runs.
+ */
+import { getFlag } from '../../../policy.js';
+import type { ScanArrays, ScanDims } from '../../core/types.js';
+import { deltaSize, DISC } from './layout.js';
+import type { FusedGrads } from './scanForward.js';
+import { SCAN_WASM_BASE64 } from './scanWasm.generated.js';
+
+interface ScanExports {
+  memory: WebAssembly.Memory;
+  deltaPrep(raw: number, bias: number, out: number, rows: number, L: number, X: number, soft: number): void;
+  deltaGrad(
+    raw: number,
+    bias: number,
+    g: number,
+    gbias: number,
+    rows: number,
+    L: number,
+    X: number,
+    soft: number,
+  ): void;
+  toTimeMajor(src: number, dst: number, rows: number, n: number, L: number, Np: number): void;
+  fromTimeMajor(src: number, dst: number, rows: number, n: number, L: number, Np: number): void;
+  padRows(src: number, dst: number, rows: number, n: number, Np: number): void;
+  unpadRows(src: number, dst: number, rows: number, n: number, Np: number): void;
+  setProblem(...args: number[]): void;
+  scanForward(out: number, last: number, scratch: number): void;
+  scanBackward(...args: number[]): void;
+  vectorMath(kind: number, src: number, dst: number, n: number): void;
+}
+
+/** Largest working set (bytes of the module's memory) one scan call may use; larger problems run the JS kernel. */
+export const WASM_SCAN_MAX_BYTES = 2 ** 31;
+/** Arrays start above the module's own static data (it has none; the first 64 KiB are left to it). */
+const BASE = 65536;
+
+let kernel: ScanExports | null | undefined; // undefined: not loaded yet; null: unavailable
+let unavailableReason = '';
+
+function decodeBase64(s: string): Uint8Array {
+  const bin = atob(s);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+function load(): ScanExports | null {
+  if (kernel !== undefined) return kernel;
+  kernel = null;
+  if (typeof WebAssembly === 'undefined') {
+    unavailableReason = 'no WebAssembly in this runtime';
+    return kernel;
+  }
+  const bytes = decodeBase64(SCAN_WASM_BASE64);
+  if (!WebAssembly.validate(bytes)) {
+    unavailableReason = 'this runtime does not validate WebAssembly SIMD';
+    return kernel;
+  }
+  try {
+    kernel = new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports as unknown as ScanExports;
+  } catch (e) {
+    // A browser's main thread may refuse to compile synchronously: compile asynchronously, the JS kernel serves meanwhile.
+    unavailableReason = `synchronous compilation refused (${(e as Error).message}); compiling asynchronously`;
+    WebAssembly.instantiate(bytes, {}).then(
+      (r) => {
+        kernel = r.instance.exports as unknown as ScanExports;
+        unavailableReason = '';
+      },
+      (err: Error) => {
+        unavailableReason = `compilation failed: ${err.message}`;
+      },
+    );
+  }
+  return kernel;
+}
+
+/** Whether the WebAssembly SIMD scan kernel is loaded in this runtime, and why not when it is not. */
+export function wasmScanStatus(): { available: boolean; reason: string } {
+  const k = load();
+  return { available: k !== null, reason: k ? '' : unavailableReason };
+}
+
+/** The kernel's f32x4 e^x, ln x, softplus and σ applied to `x` (for tests of its accuracy). */
+export function wasmVectorMath(f: 'exp' | 'log' | 'softplus' | 'sigmoid', x: Float32Array): Float32Array {
+  const k = load();
+  if (!k) throw new Error(`WebAssembly SIMD scan unavailable: ${unavailableReason}`);
+  const mem = memoryFor(k, BASE + 8 * x.length);
+  mem.set(x, BASE / 4);
+  k.vectorMath(['exp', 'log', 'softplus', 'sigmoid'].indexOf(f), BASE, BASE + 4 * x.length, x.length);
+  return new Float32Array(k.memory.buffer).slice(BASE / 4 + x.length, BASE / 4 + 2 * x.length);
+}
+
+/** Forward and backward calls per host scan path since load (tests check which path ran). */
+export const hostScanRuns = { wasm: { forward: 0, backward: 0 }, js: { forward: 0, backward: 0 } };
+
+const pad4 = (n: number) => Math.ceil(n / 4) * 4;
+
+/** Float counts of the arrays one call places in the module's memory, in allocation order. */
+function plan(s: ScanDims, backward: boolean) {
+  const { batch: b, dInner: D, dState: N, L } = s;
+  const Np = pad4(N);
+  const rows = b * D;
+  const raw = deltaSize(s);
+  const dt = s.deltaAlong === 'channel' ? raw : (s.deltaAlong === 'state' ? b : rows) * L * Np;
+  const bc = (fixed: boolean) => (fixed ? D * Np : b * L * Np);
+  const bcRaw = (fixed: boolean) => (fixed ? D * N : b * N * L);
+  const X = raw / (b * L);
+  const sizes: Record<string, number> = {
+    u: rows * L,
+    deltaRaw: raw,
+    bias: s.hasBias ? X : 0,
+    dtRaw: s.deltaAlong === 'channel' ? 0 : raw,
+    dt,
+    Araw: D * N,
+    A: D * Np,
+    Braw: bcRaw(s.bFixed),
+    B: bc(s.bFixed),
+    Craw: bcRaw(s.cFixed),
+    C: bc(s.cFixed),
+    D: s.hasD ? D : 0,
+    z: s.hasZ ? rows * L : 0,
+  };
+  if (!backward) Object.assign(sizes, { out: rows * L, last: rows * Np, lastRaw: rows * N, scratch: 4 * L });
+  else
+    Object.assign(sizes, {
+      gOut: rows * L,
+      gLastRaw: rows * N,
+      gLast: rows * Np,
+      gu: rows * L,
+      gz: s.hasZ ? rows * L : 0,
+      gdt: dt,
+      gdtRaw: s.deltaAlong === 'channel' ? 0 : raw,
+      gA: D * Np,
+      gAraw: D * N,
+      gB: bc(s.bFixed),
+      gBraw: bcRaw(s.bFixed),
+      gC: bc(s.cFixed),
+      gCraw: bcRaw(s.cFixed),
+      gD: s.hasD ? D : 0,
+      gbias: s.hasBias ? X : 0,
+      scratch: (2 * Np + 10) * L + Np, // S[−1], S and E [L, Np]; two rows of L f32x4 and two of L floats
+    });
+  let off = BASE;
+  const at: Record<string, number> = {};
+  for (const [k, n] of Object.entries(sizes)) {
+    at[k] = n > 0 ? off : 0;
+    off += Math.ceil((n * 4) / 16) * 16;
+  }
+  return { at, end: off, Np, X };
+}
+
+/**
+ * Which host kernel runs the scan of dims `s` ('wasm-simd' or 'js'), with a backward pass when `backward`: the
+ * WebAssembly one unless the flag, the runtime or the size rules it out, or the module's memory cannot grow to it.
+ */
+export function hostScanPath(s: ScanDims, backward: boolean): 'wasm-simd' | 'js' {
+  const k = s.timeMajor || !getFlag('WASM_SCAN') ? null : load();
+  if (!k) return 'js';
+  const { end } = plan(s, backward);
+  if (end > WASM_SCAN_MAX_BYTES) return 'js';
+  try {
+    memoryFor(k, end);
+  } catch {
+    return 'js'; // the engine refused to grow the memory (RangeError)
+  }
+  return 'wasm-simd';
+}
+
+/** The module's memory grown to `end` bytes, as a fresh float32 view. */
+function memoryFor(k: ScanExports, end: number): Float32Array {
+  const have = k.memory.buffer.byteLength;
+  if (end > have) k.memory.grow(Math.ceil((end - have) / 65536));
+  return new Float32Array(k.memory.buffer);
+}
+
+/** Copy the inputs in, make Δ̄ and the padded time-major A, B, C, and describe the problem to the module. */
+function setUp(k: ScanExports, s: ScanDims, x: ScanArrays, at: Record<string, number>, Np: number, X: number) {
+  const { batch: b, dInner: D, dState: N, L } = s;
+  const mem = memoryFor(k, 0);
+  const put = (key: string, v: ArrayLike<number> | undefined) => {
+    if (v && at[key]) mem.set(v, at[key] / 4);
+  };
+  put('u', x.u);
+  put('deltaRaw', x.delta);
+  put('bias', x.deltaBias);
+  put('Araw', x.A);
+  put('Braw', x.B);
+  put('Craw', x.C);
+  put('D', x.D);
+  put('z', x.z);
+  const rawRows = deltaSize(s) / L;
+  if (s.deltaAlong === 'channel') k.deltaPrep(at.deltaRaw, at.bias, at.dt, rawRows, L, X, s.softplus ? 1 : 0);
+  else {
+    k.deltaPrep(at.deltaRaw, at.bias, at.dtRaw, rawRows, L, X, s.softplus ? 1 : 0);
+    k.toTimeMajor(at.dtRaw, at.dt, s.deltaAlong === 'state' ? b : b * D, N, L, Np);
+  }
+  k.padRows(at.Araw, at.A, D, N, Np);
+  for (const [raw, dst, fixed] of [
+    [at.Braw, at.B, s.bFixed],
+    [at.Craw, at.C, s.cFixed],
+  ] as const) {
+    if (fixed) k.padRows(raw, dst, D, N, Np);
+    else k.toTimeMajor(raw, dst, b, N, L, Np);
+  }
+  const along = s.deltaAlong === 'channel' ? 0 : s.deltaAlong === 'state' ? 1 : 2;
+  k.setProblem(b, D, Np, L, along, DISC[s.disc], at.u, at.dt, at.A, at.B, +s.bFixed, at.C, +s.cFixed, at.D, at.z);
+}
+
+/** Forward pass: out [b, d, L] and the last state [b, d, n]. Call only where {@link hostScanPath} is 'wasm-simd'. */
+export function wasmScanForward(s: ScanDims, x: ScanArrays): { out: Float32Array; lastState: Float32Array } {
+  const k = load()!;
+  const { at, end, Np, X } = plan(s, false);
+  memoryFor(k, end);
+  setUp(k, s, x, at, Np, X);
+  k.scanForward(at.out, at.last, at.scratch);
+  k.unpadRows(at.last, at.lastRaw, s.batch * s.dInner, s.dState, Np);
+  const mem = new Float32Array(k.memory.buffer);
+  const { batch: b, dInner: D, dState: N, L } = s;
+  hostScanRuns.wasm.forward++;
+  return {
+    out: mem.slice(at.out / 4, at.out / 4 + b * D * L),
+    lastState: mem.slice(at.lastRaw / 4, at.lastRaw / 4 + b * D * N),
+  };
+}
+
+/**
+ * Backward pass: the gradients of every input given `gOut` [b, d, L] and `gLast` [b, d, n] (or none), in the
+ * inputs' own layouts. Call only where {@link hostScanPath} (with a backward) is 'wasm-simd'.
+ */
+export function wasmScanBackward(s: ScanDims, x: ScanArrays, gOut: Float32Array, gLast?: Float32Array): FusedGrads {
+  const k = load()!;
+  const { batch: b, dInner: D, dState: N, L } = s;
+  const { at, end, Np, X } = plan(s, true);
+  let mem = memoryFor(k, end);
+  const gradKeys = ['gu', 'gz', 'gdt', 'gA', 'gB', 'gC', 'gD', 'gbias', 'gLast'];
+  for (const key of gradKeys) if (at[key]) mem.fill(0, at[key] / 4, at[key] / 4 + sizeOf(at, key, end) / 4);
+  setUp(k, s, x, at, Np, X);
+  mem = new Float32Array(k.memory.buffer);
+  mem.set(gOut, at.gOut / 4);
+  if (gLast) {
+    mem.set(gLast, at.gLastRaw / 4);
+    k.padRows(at.gLastRaw, at.gLast, b * D, N, Np);
+  }
+  k.scanBackward(at.gOut, gLast ? at.gLast : 0, at.gu, at.gdt, at.gA, at.gB, at.gC, at.gD, at.gz, at.scratch);
+  const rawRows = deltaSize(s) / L;
+  let gdelta = at.gdt;
+  if (s.deltaAlong !== 'channel') {
+    k.fromTimeMajor(at.gdt, at.gdtRaw, s.deltaAlong === 'state' ? b : b * D, N, L, Np);
+    gdelta = at.gdtRaw;
+  }
+  k.deltaGrad(at.deltaRaw, at.bias, gdelta, at.gbias, rawRows, L, X, s.softplus ? 1 : 0);
+  k.unpadRows(at.gA, at.gAraw, D, N, Np);
+  for (const [src, dst, fixed] of [
+    [at.gB, at.gBraw, s.bFixed],
+    [at.gC, at.gCraw, s.cFixed],
+  ] as const) {
+    if (fixed) k.unpadRows(src, dst, D, N, Np);
+    else k.fromTimeMajor(src, dst, b, N, L, Np);
+  }
+  mem = new Float32Array(k.memory.buffer);
+  const take = (p: number, n: number) => mem.slice(p / 4, p / 4 + n);
+  const bc = (fixed: boolean) => (fixed ? D * N : b * N * L);
+  hostScanRuns.wasm.backward++;
+  return {
+    u: take(at.gu, b * D * L),
+    delta: take(gdelta, deltaSize(s)),
+    A: take(at.gAraw, D * N),
+    B: take(at.gBraw, bc(s.bFixed)),
+    C: take(at.gCraw, bc(s.cFixed)),
+    D: x.D ? take(at.gD, D) : undefined,
+    z: x.z ? take(at.gz, b * D * L) : undefined,
+    deltaBias: x.deltaBias ? take(at.gbias, X) : undefined,
+  };
+}
+
+/** Bytes from `key`'s offset to the next array's (its padded size). */
+function sizeOf(at: Record<string, number>, key: string, end: number): number {
+  const next = Object.values(at)
+    .filter((p) => p > at[key])
+    .reduce((m, p) => Math.min(m, p), end);
+  return next - at[key];
+}
