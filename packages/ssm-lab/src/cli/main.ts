@@ -137,10 +137,10 @@ async function cmdReproduce(what: string, o: Opts): Promise<void> {
   }
 }
 
-/** Progress of the tightness search on stderr, at most one line every 2 s: candidates tried, the latest, time. */
+/** Progress of the tightness search on stderr: the first candidate, then at most one line every 2 s. */
 function tightnessProgress(): (c: constructions.CandidateResult) => void {
   const t0 = Date.now();
-  let last = t0;
+  let last = -Infinity;
   let tried = 0;
   return (c) => {
     tried++;
