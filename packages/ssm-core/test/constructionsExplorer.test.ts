@@ -209,6 +209,13 @@ describe('constructionsReport (what `ssm-lab constructions` prints)', () => {
     expect([thm3.d, thm3.N, thm3.bound.d.nominal, thm3.bound.N.nominal]).toEqual([11, 3, 11, 3]);
     expect(JSON.parse(JSON.stringify(r.rows))).toEqual(r.rows);
     for (const t of ['Cor. 2', 'Prop. 1', 'Thm. 2', 'Thm. 3', 'Thm. 4', 'Lem. 3']) expect(r.text).toContain(t);
+    for (const line of r.text.split('\n')) expect(line.length, line).toBeLessThanOrEqual(120);
+    // why the JL rows are wider than one-hot here: Lem. 4's p = ⌈16 ln(2n)⌉ exceeds n below the printed crossover
+    const from = Number(/JL codes are shorter only from n ≥ (\d+)/.exec(r.text)![1]);
+    expect(Math.ceil(16 * Math.log(2 * from))).toBeLessThan(from);
+    expect(Math.ceil(16 * Math.log(2 * (from - 1)))).toBeGreaterThanOrEqual(from - 1);
+    expect(r.rows[5].jl).toMatchObject({ exact: r.rows[5].jl!.margin! > 0 });
+    expect(r.text).toMatch(/Thm\. 3 JL: margin bound of the drawn codes -?\d/);
     expect(() => constructionsReport({ numKeys: 0 })).toThrow(/options.numKeys/);
   });
 });

@@ -141,6 +141,14 @@ describe('ssm-lab', () => {
     }
   });
 
+  it('constructions --tightness reports its search on stderr and keeps stdout lines within 120 columns', () => {
+    const r = run(['constructions', '--keys', '2', '--vocab', '4', '--instances', '20', '--tightness']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^tightness: 1 candidates, \d+ s · (mamba|mamba2|s4d) p_/m);
+    expect(r.stdout).toMatch(/Tightness \(κ=2, \|V\|=4/);
+    for (const line of r.stdout.split('\n')) expect(line.length, line).toBeLessThanOrEqual(120);
+  });
+
   it('a run killed with SIGINT and resumed ends exactly like an uninterrupted run', async () => {
     const ref = run([...SMALL, '--out', join(dir, 'ref'), '--json']);
     expect(ref.status, ref.stderr).toBe(0);

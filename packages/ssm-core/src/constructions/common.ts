@@ -52,7 +52,18 @@ export interface ConstructionDims {
   N: number;
   bound: { d: SizeBound; N: SizeBound };
   /** JL matrices, when the construction uses them (keys: Mamba-2 only). */
-  jl?: { keys?: JlInfo; values?: JlInfo };
+  jl?: { keys?: JlInfo; values?: JlInfo; guarantee?: JlGuarantee };
+}
+
+/**
+ * What the drawn JL codes guarantee (Thm. 3): a lower bound on the decision margin min (logit of the right value −
+ * logit of any other) over every MQAR instance (46) of the construction's κ and |V|, computed from the drawn matrices.
+ */
+export interface JlGuarantee {
+  /** The lower bound; > 0 means the built weights answer every query of every instance right. NaN: not computed (κ too large). */
+  margin: number;
+  /** margin > 0: exact on every instance; otherwise the construction holds with high probability only. */
+  exact: boolean;
 }
 
 /** An analytic solution as real weights of the ordinary block. */

@@ -13,7 +13,7 @@
  * inductionHeads = Lem. 3); each starts with its notation/shape glossary and the deviations from the
  * paper it needs.
  */
-export type { Construction, ConstructionDims, Decoder, JlInfo, SizeBound } from './common.js';
+export type { Construction, ConstructionDims, Decoder, JlGuarantee, JlInfo, SizeBound } from './common.js';
 export { keepNthConstruction, type KeepNthConstructionOptions } from './keepNth.js';
 export { clockConstruction } from './clock.js';
 export { mqarConstruction } from './mqar.js';

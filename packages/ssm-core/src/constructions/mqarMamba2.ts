@@ -16,11 +16,21 @@
  * One-hot (Step 1): exact, y_t = v_{j(i)} at the query of key i (as in eq. (46) each key is queried once).
  * JL (Step 2, l. 3648–3680): y_t = v_{j(i)} + Σ_{l≠i} ⟨k_l, k_i⟩ (value stored under l); correct while
  * that cross-talk stays below the margin — Remark 7 (l. 3682–3689) gives an input where it does not.
+ * `dims.jl.guarantee` bounds the margin over every instance from the drawn codes ({@link mamba2JlGuarantee}):
+ * exact when positive, else the construction holds with high probability over the instances only.
  * σ is the identity because (74) asks the convolutions to copy/shift signed JL vectors unchanged.
  */
 import type { MambaConfig } from '../models/mamba.js';
 import { softplusInverse } from '../math.js';
-import { checkWeightCount, log2ceil, makeConstruction, Weights, type Construction } from './common.js';
+import {
+  checkWeightCount,
+  log2ceil,
+  makeConstruction,
+  Weights,
+  type Construction,
+  type JlGuarantee,
+} from './common.js';
+import { JL_EPSILON_MAX_N } from './jl.js';
 import { jlInfo, type JlEmbedding, type ResolvedMqar } from './mqarOptions.js';
 
 function mamba2Config(K: number, V: number, qk: number, qv: number): MambaConfig {
@@ -81,6 +91,36 @@ function setOutput(w: Weights, V: number, qk: number, qv: number, values?: JlEmb
   for (let j = 0; j < V; j++) for (let r = 0; r < qv; r++) w.set('lm_head.weight', j, qk + r, code(values, j, r));
 }
 
+/**
+ * Thm. 3's margin guarantee from the drawn codes. At the query of key i the value logits are
+ *   logit_j = Σ_{(a, b)} ⟨k_a, k_i⟩ ⟨v_j, v_b⟩   over every adjacent (key a, value b) pair before the query.
+ * In an instance of (46) these are the κ context pairs — (i, j*) once — and, for each key a queried earlier, at most
+ * one (query a, noise value) pair. With G_k, G_v the Gram matrices and |⟨v_j* − v_j, v_b⟩| ≤ 1 + ε_v,
+ *   logit_j* − logit_j ≥ (1 − max_{j≠j*} G_v[j, j*]) − 2 (1 + ε_v) · max_i Σ_{a≠i} |G_k[a, i]|,
+ * a bound the adversary attains up to the ε_v slack (Remark 7 builds such inputs). One-hot keys make the sum 0.
+ */
+export function mamba2JlGuarantee(K: number, V: number, keys?: JlEmbedding, values?: JlEmbedding): JlGuarantee {
+  if (K > JL_EPSILON_MAX_N) return { margin: NaN, exact: false };
+  const valueGap = V > 1 ? 1 - (values ? values.maxInner : 0) : 1;
+  const epsV = values ? values.epsilon : 0;
+  let crossTalk = 0;
+  if (keys) {
+    const { M, p } = keys;
+    for (let i = 0; i < K; i++) {
+      let sum = 0;
+      for (let a = 0; a < K; a++) {
+        if (a === i) continue;
+        let g = 0;
+        for (let r = 0; r < p; r++) g += M[r * K + a] * M[r * K + i];
+        sum += Math.abs(g);
+      }
+      crossTalk = Math.max(crossTalk, sum);
+    }
+  }
+  const margin = valueGap - 2 * (1 + epsV) * crossTalk;
+  return { margin, exact: margin > 0 };
+}
+
 /** Thm. 3: MQAR with the Mamba-2 block, no gate; N = κ (one-hot) or N = p_k (JL). */
 export function mqarMamba2Construction(o: ResolvedMqar): Construction {
   const { K, V, jlKeys: keys, jlValues: values } = o;
@@ -94,9 +134,11 @@ export function mqarMamba2Construction(o: ResolvedMqar): Construction {
   setSsm(w);
   setOutput(w, V, qk, qv, values);
   const jl = Boolean(values);
+  const guarantee = jl ? mamba2JlGuarantee(K, V, keys, values) : undefined;
+  const holds = guarantee ? (guarantee.exact ? ', exact' : ', w.h.p.') : '';
   return makeConstruction({
     theorem: 'Thm. 3',
-    name: `MQAR · Mamba-2 (3 convs, no gate) · ${jl ? `JL p_k=${qk}, p_v=${qv}` : 'one-hot'}`,
+    name: `MQAR · Mamba-2 (3 convs, no gate) · ${jl ? `JL p_k=${qk}, p_v=${qv}${holds}` : 'one-hot'}`,
     config,
     weights: w,
     decoder: 'argmax',
@@ -109,7 +151,7 @@ export function mqarMamba2Construction(o: ResolvedMqar): Construction {
             N: { expr: 'log κ', nominal: log2ceil(K) },
           }
         : { d: { expr: 'κ + |V| (Step 1)', nominal: K + V }, N: { expr: 'κ (Step 1)', nominal: K } },
-      jl: jl ? { keys: jlInfo(keys), values: jlInfo(values) } : undefined,
+      jl: jl ? { keys: jlInfo(keys), values: jlInfo(values), guarantee } : undefined,
     },
   });
 }

@@ -14,6 +14,7 @@ import { scoreInductionHeads, scoreKeepNth, scoreMqar, type Score } from './eval
 import { inductionHeadsConstruction } from './inductionHeads.js';
 import { keepNthConstruction } from './keepNth.js';
 import { mqarConstruction } from './mqar.js';
+import { jlLemmaDim } from './jl.js';
 import { MQAR_EMBEDDINGS, MQAR_MIXERS } from './mqarOptions.js';
 import { remark7Demo, type Remark7Options, type Remark7Result } from './remark7.js';
 import { mqarTightness, table, type TightnessOptions, type TightnessResult } from './tightness.js';
@@ -55,8 +56,8 @@ export interface ConstructionsReportRow {
   /** State size. */
   N: number;
   bound: { d: SizeBound; N: SizeBound };
-  /** JL dimensions, when used. */
-  jl?: { keys?: number; values?: number };
+  /** JL dimensions, when used, and (Thm. 3) the margin bound of the drawn codes: exact when > 0, else w.h.p. */
+  jl?: { keys?: number; values?: number; margin?: number | null; exact?: boolean };
   /** Instances scored and the Score fields (see evaluate.ts). */
   instances: number;
   correct: number;
@@ -78,7 +79,14 @@ export interface ConstructionsReport {
 function scoreRow(c: Construction, task: string, score: (c: Construction) => Score): ConstructionsReportRow {
   try {
     const s = score(c);
-    const jl = c.dims.jl ? { keys: c.dims.jl.keys?.p, values: c.dims.jl.values?.p } : undefined;
+    const g = c.dims.jl?.guarantee;
+    const jl = c.dims.jl
+      ? {
+          keys: c.dims.jl.keys?.p,
+          values: c.dims.jl.values?.p,
+          ...(g ? { margin: Number.isNaN(g.margin) ? null : g.margin, exact: g.exact } : {}),
+        }
+      : undefined;
     return {
       theorem: c.theorem,
       task,
@@ -129,24 +137,74 @@ function mqarRows(K: number, V: number, T: number, o: { instances: number; seed:
 
 const fmtBound = (b: SizeBound) => (b.nominal === null ? b.expr : `${b.expr} = ${b.nominal}`);
 
-function formatRows(rows: ConstructionsReportRow[]): string {
-  const head = ['result', 'task', 'construction', 'd', 'bound d', 'N', 'bound N', 'accuracy', 'instances', 'time'];
-  const body = rows.map((r) => [
-    r.theorem,
-    r.task,
-    r.construction,
-    String(r.d),
-    fmtBound(r.bound.d),
-    String(r.N),
-    fmtBound(r.bound.N),
-    `${(100 * r.accuracy).toFixed(r.accuracy === 1 ? 0 : 3)}% (${r.correct}/${r.total})`,
-    String(r.instances),
-    `${r.seconds.toFixed(1)}s`,
-  ]);
-  const title =
-    'Analytic constructions of Huang et al. (ICML 2025) as weights of the ssm-core block — ' +
-    'd, N vs. the paper, accuracy vs. brute force';
-  return table(head, body, title);
+/** The construction without its task prefix ('MQAR · Mamba (S6, no gate) · one-hot' → 'Mamba (S6, no gate) · one-hot'). */
+const shortName = (r: ConstructionsReportRow) =>
+  r.construction
+    .split(' · ')
+    .slice(1)
+    .join(' · ')
+    .replace(/ · JL .*$/, ' · JL') || r.construction;
+
+/** Smallest n with Lem. 4's default dimension ⌈16 ln(2n)⌉ below n: from there on JL codes are shorter than one-hot. */
+export function jlShorterFrom(): number {
+  let n = 2;
+  while (jlLemmaDim(n) >= n) n++;
+  return n;
+}
+
+/** Why the JL rows are as wide as they are, and what Thm. 3's drawn codes guarantee. */
+function jlNotes(rows: ConstructionsReportRow[], K: number, V: number): string[] {
+  const thm3 = rows.find((r) => r.theorem === 'Thm. 3' && r.jl);
+  const from = jlShorterFrom();
+  const notes = [
+    `JL rows: Lem. 4's default p = ⌈16·ln(2n)⌉ (ε = δ = ½) codes n items: p_v = ${jlLemmaDim(V)} for |V| = ${V}` +
+      `${thm3?.jl?.keys ? `, p_k = ${thm3.jl.keys} for κ = ${K}` : ''}.`,
+    `One-hot uses n dimensions, so JL codes are shorter only from n ≥ ${from}` +
+      (V < from ? `; at |V| = ${V} the JL rows' d exceeds one-hot's.` : '.'),
+    "The paper's JL bounds are O(·) rates, not sizes.",
+  ];
+  if (thm3?.jl?.margin !== undefined) {
+    const m = thm3.jl.margin;
+    notes.push(
+      thm3.jl.exact
+        ? `Thm. 3 JL: margin bound of the drawn codes ${m!.toFixed(3)} > 0, exact on every MQAR instance.`
+        : `Thm. 3 JL: margin bound of the drawn codes ${m === null ? 'not computed' : m.toFixed(3)} ≤ 0, so it holds with ` +
+            "high probability:\n  on some instances the keys' cross-talk outvotes the value (dims.jl.guarantee).",
+    );
+  }
+  return notes;
+}
+
+function formatRows(rows: ConstructionsReportRow[], K: number, V: number): string {
+  const head = ['result · construction', 'd', 'bound d', 'N', 'bound N', 'right/total'];
+  const parts = [
+    'Analytic constructions of Huang et al. (ICML 2025) as weights of the ssm-core block:',
+    "d and N beside the paper's bound, accuracy against brute force on random instances.",
+  ];
+  const tasks = [...new Set(rows.map((r) => r.task))];
+  const body: string[][] = [];
+  const taskAt = new Map<number, string>();
+  for (const task of tasks) {
+    const group = rows.filter((r) => r.task === task);
+    const seconds = group.reduce((a, r) => a + r.seconds, 0);
+    taskAt.set(body.length, `${task} · ${group[0].instances} instances · ${seconds.toFixed(1)}s`);
+    for (const r of group)
+      body.push([
+        `${r.theorem} · ${shortName(r)}`,
+        String(r.d),
+        fmtBound(r.bound.d),
+        String(r.N),
+        fmtBound(r.bound.N),
+        `${r.accuracy === 1 ? '' : `${(100 * r.accuracy).toFixed(3)}% `}${r.correct}/${r.total}`,
+      ]);
+  }
+  const lines = table(head, body, '').split('\n').slice(1);
+  const out = [...parts, lines[0], lines[1]];
+  body.forEach((_, i) => {
+    if (taskAt.has(i)) out.push(taskAt.get(i)!);
+    out.push(lines[i + 2]);
+  });
+  return [...out, '', ...jlNotes(rows, K, V)].join('\n');
 }
 
 /**
@@ -182,7 +240,7 @@ export function constructionsReport(options: ConstructionsReportOptions = {}): C
       scoreInductionHeads(c, { ...ih, setting: 'hard' }, so),
     ),
   ];
-  const parts = [formatRows(rows)];
+  const parts = [formatRows(rows, K, V)];
   let tightness: TightnessResult | undefined;
   if (o.tightness) {
     tightness = mqarTightness({

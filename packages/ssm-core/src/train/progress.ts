@@ -16,13 +16,35 @@ export interface ProgressInfo {
   accuracy: number;
   lr: number;
   etaSeconds: number;
+  /** The ETA is the time left under trainConfig.maxSeconds, which ends the run before its last epoch. */
+  etaCapped?: boolean;
 }
 
-const fmtTime = (s: number) => {
-  if (!Number.isFinite(s)) return '--:--';
-  const m = Math.floor(s / 60);
-  return `${m}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
-};
+/** A duration as h:mm:ss, or m:ss under an hour; '--:--' when unknown. */
+export function fmtEta(s: number): string {
+  if (!Number.isFinite(s) || s < 0) return '--:--';
+  const t = Math.floor(s);
+  const h = Math.floor(t / 3600);
+  const m = Math.floor((t % 3600) / 60);
+  const sec = String(t % 60).padStart(2, '0');
+  return h ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
+}
+
+/**
+ * Time left in a training run: the remaining steps at the measured seconds per step, bounded by what is left of
+ * `maxSeconds` (the time cap stops the run there). `capped` says the cap is the bound.
+ */
+export function trainEta(
+  secondsPerStep: number,
+  stepsLeft: number,
+  elapsedSeconds: number,
+  maxSeconds?: number,
+): { seconds: number; capped: boolean } {
+  const byRate = secondsPerStep * Math.max(0, stepsLeft);
+  if (maxSeconds === undefined) return { seconds: byRate, capped: false };
+  const left = Math.max(0, maxSeconds - elapsedSeconds);
+  return byRate > left ? { seconds: left, capped: true } : { seconds: byRate, capped: false };
+}
 
 /** Progress output on stderr in one of the {@link ProgressMode}s (nothing where there is no `process`). */
 export class Progress {
@@ -46,7 +68,8 @@ export class Progress {
     const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
     process.stderr.write(
       `\r${p.label} epoch ${p.epoch}/${p.epochs} ${bar} ${p.stepInEpoch}/${p.stepsPerEpoch}` +
-        ` loss ${p.loss.toFixed(4)} acc ${p.accuracy.toFixed(3)} lr ${p.lr.toExponential(1)} ETA ${fmtTime(p.etaSeconds)}   `,
+        ` loss ${p.loss.toFixed(4)} acc ${p.accuracy.toFixed(3)} lr ${p.lr.toExponential(1)}` +
+        ` ETA ${fmtEta(p.etaSeconds)}${p.etaCapped ? ' (time cap)' : ''}   `,
     );
   }
 

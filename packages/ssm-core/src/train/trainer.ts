@@ -27,7 +27,7 @@ import {
   type TrainerState,
 } from './checkpoint.js';
 import { lossAndAccuracy, lossAndAccuracyAsync, lossStatsTensor, maskedCrossEntropy, type LossStats } from './loss.js';
-import { Progress, type ProgressMode } from './progress.js';
+import { Progress, trainEta, type ProgressMode } from './progress.js';
 
 export type { EpochMetrics, TrainerState } from './checkpoint.js';
 
@@ -388,6 +388,7 @@ export async function train(
         state.globalStep += 1;
         hooks.onStep?.({ epoch: state.epoch + 1, step: state.globalStep, stepInEpoch: state.stepInEpoch, loss, lr });
         const perStep = elapsed() / Math.max(1, state.globalStep - (resumedFrom?.step ?? 0));
+        const eta = trainEta(perStep, totalSteps - state.globalStep, elapsed(), config.maxSeconds);
         progress.step({
           label,
           epoch: state.epoch + 1,
@@ -397,7 +398,8 @@ export async function train(
           loss: state.partial.lossSum / state.partial.count,
           accuracy: state.partial.correct / state.partial.count,
           lr,
-          etaSeconds: perStep * (totalSteps - state.globalStep),
+          etaSeconds: eta.seconds,
+          etaCapped: eta.capped,
         });
         await yieldToEventLoop(); // lets SIGINT handlers and UIs run
         if (hooks.signal?.aborted) {

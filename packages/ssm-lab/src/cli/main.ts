@@ -137,6 +137,24 @@ async function cmdReproduce(what: string, o: Opts): Promise<void> {
   }
 }
 
+/** Progress of the tightness search on stderr: the first candidate, then at most one line every 2 s. */
+function tightnessProgress(): (c: constructions.CandidateResult) => void {
+  const t0 = Date.now();
+  let last = -Infinity;
+  let tried = 0;
+  return (c) => {
+    tried++;
+    const now = Date.now();
+    if (now - last < 2000) return;
+    last = now;
+    const dims = c.jlDim.keys === undefined ? `p_v=${c.jlDim.values}` : `p_k=${c.jlDim.keys}, p_v=${c.jlDim.values}`;
+    process.stderr.write(
+      `tightness: ${tried} candidates, ${((now - t0) / 1000).toFixed(0)} s · ${c.mixer} ${dims} seed ${c.seed}` +
+        ` ${c.passed ? 'passed' : `failed after ${c.instances} instance(s)`}\n`,
+    );
+  };
+}
+
 function cmdConstructions(o: Opts): void {
   const K = o.num('keys', 8, { int: true, min: 1 });
   const r = constructions.constructionsReport({
@@ -145,7 +163,7 @@ function cmdConstructions(o: Opts): void {
     T: o.num('T', 4 * K, { int: true, min: 1 }),
     instances: o.num('instances', 2000, { int: true, min: 1 }),
     seed: o.num('seed', 1, { int: true, min: 0 }),
-    tightness: o.flag('tightness') || undefined,
+    tightness: o.flag('tightness') ? { onCandidate: tightnessProgress() } : undefined,
     remark7: o.flag('remark7') || undefined,
   } as Parameters<typeof constructions.constructionsReport>[0]);
   console.log(
