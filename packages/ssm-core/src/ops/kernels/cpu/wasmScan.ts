@@ -46,10 +46,12 @@ const BASE = 65536;
 let kernel: ScanExports | null | undefined; // undefined: not loaded yet; null: unavailable
 let unavailableReason = '';
 
-function decodeBase64(s: string): Uint8Array {
+/** The bytes of base64 `s` in an ArrayBuffer (what every TypeScript lib's BufferSource accepts). */
+function decodeBase64(s: string): ArrayBuffer {
   const bin = atob(s);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  const out = new ArrayBuffer(bin.length);
+  const view = new Uint8Array(out);
+  for (let i = 0; i < bin.length; i++) view[i] = bin.charCodeAt(i);
   return out;
 }
 
