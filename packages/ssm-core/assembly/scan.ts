@@ -223,6 +223,8 @@ export function unpadRows(src: usize, dst: usize, rows: i32, n: i32, Np: i32): v
 // ---------------------------------------------------------------- the scan
 
 // Lane groups (4 states each, at most 4) that one pass over t of the forward and of the backward keeps in registers.
+// The step is written out once per group (h0…h3, gh0…gh3, ga0…ga3): AssemblyScript has no arrays of v128 values
+// that stay in locals, and a group's state must never round-trip through memory inside the loop over t.
 const FWD_GROUPS = 4;
 const BWD_GROUPS = 4;
 
