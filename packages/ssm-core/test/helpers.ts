@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
-import { Rng, tf, type SelectiveScanArgs } from '../src/index.js';
+import { Rng, selectiveScanRef64, tf, validateScanArgs, type SelectiveScanArgs } from '../src/index.js';
 import type { ScanArrays, ScanDims } from '../src/ops/core/types.js';
 
 /** |a − g| ≤ atol + rtol·|g| everywhere, else fail naming the worst index. */
@@ -189,4 +189,39 @@ export function probeBackend(env: Record<string, string>) {
     },
   );
   return JSON.parse(out.trim().split('\n').pop()!);
+}
+
+/** Central finite differences of L = Σ out·W + Σ last·V on the float64 reference. */
+export function finiteDiffGrads(
+  args: SelectiveScanArgs,
+  x: ScanArrays<Float64Array>,
+  W: Float64Array,
+  V: Float64Array,
+) {
+  const s = validateScanArgs(args);
+  const loss = () => {
+    const r = selectiveScanRef64(s, x);
+    let l = 0;
+    for (let i = 0; i < W.length; i++) l += r.out[i] * W[i];
+    for (let i = 0; i < V.length; i++) l += r.lastState[i] * V[i];
+    return l;
+  };
+  const grads: Partial<Record<keyof ScanArrays, Float64Array>> = {};
+  for (const k of Object.keys(x) as (keyof ScanArrays)[]) {
+    const arr = x[k];
+    if (!arr) continue;
+    const g = new Float64Array(arr.length);
+    for (let i = 0; i < arr.length; i++) {
+      const v = arr[i];
+      const eps = 1e-6 * Math.max(1, Math.abs(v));
+      arr[i] = v + eps;
+      const lp = loss();
+      arr[i] = v - eps;
+      const lm = loss();
+      arr[i] = v;
+      g[i] = (lp - lm) / (2 * eps);
+    }
+    grads[k] = g;
+  }
+  return grads;
 }

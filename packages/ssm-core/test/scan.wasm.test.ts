@@ -23,7 +23,7 @@ import {
   wasmVectorMath,
   WASM_SCAN_MAX_BYTES,
 } from '../src/ops/kernels/cpu/wasmScan.js';
-import { expectClose, HEAVY_SCAN, randomScan, read, type ScanCase } from './helpers.js';
+import { expectClose, finiteDiffGrads, HEAVY_SCAN, randomScan, read, type ScanCase } from './helpers.js';
 
 beforeAll(async () => {
   await ready();
@@ -115,36 +115,6 @@ describe('precision over long sequences', () => {
     });
   }
 });
-
-/** Central finite differences of L = Σ out·W + Σ last·V on the float64 reference. */
-function finiteDiffGrads(args: SelectiveScanArgs, x: ScanArrays<Float64Array>, W: Float64Array, V: Float64Array) {
-  const s = validateScanArgs(args);
-  const loss = () => {
-    const r = selectiveScanRef64(s, x);
-    let l = 0;
-    for (let i = 0; i < W.length; i++) l += r.out[i] * W[i];
-    for (let i = 0; i < V.length; i++) l += r.lastState[i] * V[i];
-    return l;
-  };
-  const grads: Partial<Record<keyof ScanArrays, Float64Array>> = {};
-  for (const k of Object.keys(x) as (keyof ScanArrays)[]) {
-    const arr = x[k];
-    if (!arr) continue;
-    const g = new Float64Array(arr.length);
-    for (let i = 0; i < arr.length; i++) {
-      const v = arr[i];
-      const eps = 1e-6 * Math.max(1, Math.abs(v));
-      arr[i] = v + eps;
-      const lp = loss();
-      arr[i] = v - eps;
-      const lm = loss();
-      arr[i] = v;
-      g[i] = (lp - lm) / (2 * eps);
-    }
-    grads[k] = g;
-  }
-  return grads;
-}
 
 /** Gradients of Σ out·W + Σ last·V through selectiveScan's host kernel. */
 function hostGrads(args: SelectiveScanArgs, W: tf.Tensor, V: tf.Tensor) {
