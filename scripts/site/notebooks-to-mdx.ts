@@ -410,8 +410,10 @@ export function main(argv = process.argv.slice(2)): number {
     console.log(
       `  skipped executed copies without a source in notebooks/: ${orphans.join(', ')} (--all converts them)`,
     );
+  const pages = chosen.length + unexecuted.length;
+  const bare = unexecuted.length ? ` (${unexecuted.length} without outputs)` : '';
   console.log(
-    `notebooks → MDX: ${chosen.length} page(s), ${changed} file(s) written, ${removed} removed, ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    `notebooks → MDX: ${pages} page(s)${bare}, ${changed} file(s) written, ${removed} removed, ${((Date.now() - t0) / 1000).toFixed(1)} s`,
   );
   return 0;
 }
