@@ -2,7 +2,14 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
-import { Rng, selectiveScanRef64, tf, validateScanArgs, type SelectiveScanArgs } from '../src/index.js';
+import {
+  Rng,
+  selectiveScanRef64,
+  tf,
+  validateScanArgs,
+  type SelectiveScanArgs,
+  type SelectiveScanResult,
+} from '../src/index.js';
 import type { ScanArrays, ScanDims } from '../src/ops/core/types.js';
 
 /** |a − g| ≤ atol + rtol·|g| everywhere, else fail naming the worst index. */
@@ -224,4 +231,16 @@ export function finiteDiffGrads(
     grads[k] = g;
   }
   return grads;
+}
+
+/**
+ * Check a selectiveScan result (with lastState) against the float64 reference on the same inputs: finite, and
+ * out and lastState within {@link expectClose}'s default tolerance.
+ */
+export function expectScanMatchesReference(r: SelectiveScanResult, p: ReturnType<typeof randomScan>): void {
+  const ref = selectiveScanRef64(validateScanArgs(p.args), p.arrays64);
+  const out = read(r.out);
+  expect(out.every(Number.isFinite)).toBe(true);
+  expectClose(out, ref.out, 'out');
+  expectClose(read(r.lastState!), ref.lastState, 'lastState');
 }
