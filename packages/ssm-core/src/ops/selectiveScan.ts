@@ -16,9 +16,7 @@ import { registerHostAndGeneric, scanKernel } from './registry.js';
 type ScanKernel = (s: ScanDims, args: SelectiveScanArgs) => SelectiveScanResult;
 
 function genericScan(s: ScanDims, args: SelectiveScanArgs): SelectiveScanResult {
-  if (args.checkFinite && gpuDevice())
-    deferFiniteCheck('selectiveScan', Object.fromEntries(SCAN_KEYS.map((k) => [k, args[k]]))); // no sync read on webgpu
-  else if (args.checkFinite) checkScanFinite(readScanArrays(args), args);
+  if (args.checkFinite && !gpuDevice()) checkScanFinite(readScanArrays(args), args); // on webgpu: selectiveScan
   const r = tensorScan(s, args);
   if (args.returnLastState) return r;
   r.lastState.dispose();
@@ -38,6 +36,10 @@ export function selectiveScan(args: SelectiveScanArgs): SelectiveScanResult {
   const { key, impl: kernel } = scanKernel<ScanKernel>('selectiveScan', args.impl);
   const run = () =>
     tf.tidy(() => kernel(s, args) as unknown as tf.TensorContainerObject) as unknown as SelectiveScanResult;
+  // checkFinite on webgpu, for whichever kernel runs: checked on the device, thrown at the next read-back (no
+  // synchronous read there)
+  if (args.checkFinite && gpuDevice())
+    deferFiniteCheck('selectiveScan', Object.fromEntries(SCAN_KEYS.map((k) => [k, args[k]])));
   // On webgpu: refused before launch when the tensor scan's intermediates cannot fit, and run inside error
   // scopes (a dedicated webgpu kernel checks its own, smaller request with checkGpuRequest).
   const need = key === 'generic' ? tensorScanBytes(s) : { bytes: 0, largest: 0 };

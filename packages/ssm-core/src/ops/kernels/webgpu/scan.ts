@@ -9,7 +9,6 @@
 import type { Tensor, TensorInfo } from '@tensorflow/tfjs';
 import { tf } from '../../../backend.js';
 import { fmtShape, shapeError } from '../../../errors.js';
-import { deferFiniteCheck } from '../../../gpu.js';
 import { getFlag, isRecording } from '../../../policy.js';
 import type { ScanDims, SelectiveScanArgs, SelectiveScanResult } from '../../core/types.js';
 import { SCAN_KEYS } from '../../core/validate.js';
@@ -304,14 +303,8 @@ fn main() {
   return tf.engine().makeTensorFromTensorInfo(backend.runWebGPUProgram(prog, [x], 'float32', uniforms));
 }
 
-/**
- * The scan of validated `args` (dimensions `s`) on the WebGPU backend, with its gradient. `checkFinite: true`
- * queues a check of every argument on the device (deferFiniteCheck): a NaN or ±Infinity is thrown at the next
- * read-back or gpuSync, as no value is read here.
- */
+/** The scan of validated `args` (dimensions `s`) on the WebGPU backend, with its gradient. */
 export function webgpuScan(s: ScanDims, args: SelectiveScanArgs): SelectiveScanResult {
-  if (args.checkFinite === true)
-    deferFiniteCheck('selectiveScan', Object.fromEntries(SCAN_KEYS.map((k) => [k, args[k]])));
   return scanTensors(s, args, Boolean(args.returnLastState));
 }
 
