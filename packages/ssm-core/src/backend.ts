@@ -16,6 +16,8 @@
  * `webgpu` ships a 21 MB native binding per platform — users install them themselves, we find them at run time.
  */
 import * as tf from '@tensorflow/tfjs';
+import './tfjsRegistrations.generated.js'; // tfjs-core's gradients and chained tensor methods (see its .d.ts)
+import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { configError } from './errors.js';
 import {
@@ -159,7 +161,7 @@ async function select(): Promise<BackendInfo> {
   const tried: BackendAttempt[] = [];
   const forced = getFlag('BACKEND');
   if (forced) {
-    let pkg = forced === 'wasm' ? '@tensorflow/tfjs-backend-wasm' : '@tensorflow/tfjs';
+    let pkg = `@tensorflow/tfjs-backend-${forced}`;
     if (forced === 'tensorflow') pkg = (await tryNative(tried)) ?? '';
     if (forced === 'webgpu') {
       if (await tryWebGpu(tried, true)) return finish('webgpu', WEBGPU_PKG, 'forced by SSM_BACKEND=webgpu', tried);
@@ -202,13 +204,13 @@ async function select(): Promise<BackendInfo> {
       tried.push({ candidate: 'wasm', ok: false, why: 'WebAssembly backend failed to initialise' });
     } else if (candidate === 'webgl') {
       if (!isNode() && (await activate(candidate)))
-        return finish(candidate, '@tensorflow/tfjs', 'browser WebGL', tried);
+        return finish(candidate, '@tensorflow/tfjs-backend-webgl', 'browser WebGL', tried);
     } else if (candidate === 'cpu') {
       break;
     }
   }
   await activate('cpu');
-  return finish('cpu', '@tensorflow/tfjs', 'fallback: pure-JS cpu backend', tried);
+  return finish('cpu', '@tensorflow/tfjs-backend-cpu', 'fallback: pure-JS cpu backend', tried);
 }
 
 /** Start (once) and await backend selection. Safe to call many times. */
@@ -249,7 +251,7 @@ export function backendInfo(): BackendInfo {
     const name = tf.getBackend();
     return finish(
       name,
-      name === 'wasm' ? '@tensorflow/tfjs-backend-wasm' : name === 'webgpu' ? WEBGPU_PKG : '@tensorflow/tfjs',
+      name === 'tensorflow' ? '@tensorflow/tfjs-node' : `@tensorflow/tfjs-backend-${name}`,
       'set by the user with tf.setBackend',
       info.tried,
     );
