@@ -36,8 +36,11 @@ export { tf };
 export type { ScanImpl, GpuAdapterInfo };
 
 export interface BackendAttempt {
+  /** The backend or package tried, e.g. 'webgpu' or '@tensorflow/tfjs-node'. */
   candidate: string;
+  /** Whether it loaded and initialised. */
   ok: boolean;
+  /** One phrase: what happened. */
   why: string;
 }
 

@@ -54,17 +54,21 @@ export interface Lemma2Row {
   exactBound: number;
   /** min_t sensitivity/paperBound and min_t sensitivity/exactBound (≥ 1 when the bound holds). */
   minRatioPaper: number;
+  /** See `minRatioPaper`. */
   minRatioExact: number;
 }
 
 /** Lemma 2 on one input: c = λΣΔ_r and one row per j. */
 export interface Lemma2Result {
+  /** Sequence length. */
   L: number;
+  /** λ = −A of the one state. */
   lambda: number;
   /** c = λ Σ_{r=1}^L Δ_r. */
   c: number;
   /** Δ_r, r = 1..L, as the layer computed it. */
   delta: number[];
+  /** One row per perturbed time j. */
   rows: Lemma2Row[];
 }
 

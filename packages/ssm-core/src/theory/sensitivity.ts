@@ -76,11 +76,15 @@ export interface StateSensitivity {
 
 /** Sensitivity of a mixer's states and output to x_j at the times t, with Lemma 1's rates. */
 export interface SensitivityProfile {
+  /** Which layer. */
   mixer: SsmMixer;
+  /** Sequence length. */
   L: number;
   /** The perturbed time (1-indexed). */
   j: number;
+  /** Channels d. */
   d: number;
+  /** State size N. */
   N: number;
   /** The times t ≥ j evaluated, ascending. */
   t: number[];
