@@ -347,7 +347,61 @@ function finishPage(rel: string, text: string): string {
   }
   if (i < 0) return text;
   const m = MODULES[i];
-  return `---\ntitle: ${m.title}\nsidebar_position: ${i + 1}\n---\n\n${text}`;
+  // the front matter's title is the page's heading: TypeDoc's `# name` would take the id a member of the same
+  // name needs (`### train()` → #train on the train page)
+  return `---\ntitle: ${m.title}\nsidebar_position: ${i + 1}\n---\n\n${text.replace(/^# .*\n+/, '')}`;
+}
+
+/** Heading ids as Docusaurus assigns them (github-slugger: lower case, punctuation dropped, repeats numbered). */
+function headingIds(md: string): { line: number; level: number; id: string }[] {
+  const seen = new Map<string, number>();
+  const out: { line: number; level: number; id: string }[] = [];
+  let fenced = false;
+  md.split('\n').forEach((l, line) => {
+    if (l.startsWith('```')) fenced = !fenced;
+    const h = !fenced && /^(#{1,6}) (.+)$/.exec(l);
+    if (!h) return;
+    const text = h[2]
+      .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1')
+      .replace(/[`*]/g, '')
+      .replace(/\\(.)/g, '$1');
+    const base = text
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\p{M}\s_-]/gu, '')
+      .replace(/ /g, '-');
+    const n = seen.get(base) ?? 0;
+    seen.set(base, n + 1);
+    out.push({ line, level: h[1].length, id: n ? `${base}-${n}` : base });
+  });
+  return out;
+}
+
+/**
+ * Links to a property (`#property-x`, an `<a id>` in a table row, which Docusaurus does not count as an anchor)
+ * pointed at the heading of the interface or class that holds the row.
+ */
+function relinkProperties(pages: Map<string, string>): void {
+  const owner = new Map<string, Map<string, string>>(); // page → property anchor → heading id
+  for (const [page, text] of pages) {
+    const map = new Map<string, string>();
+    const ids = headingIds(text);
+    text.split('\n').forEach((l, line) => {
+      const holder = ids.filter((h) => h.line < line && h.level <= 3).at(-1);
+      for (const m of l.matchAll(/<a id="(property-[^"]+)"><\/a>/g)) if (holder) map.set(m[1], holder.id);
+    });
+    owner.set(page, map);
+  }
+  for (const [page, text] of pages)
+    pages.set(
+      page,
+      text.replace(
+        /\]\(((?:\.\/)?[\w-]+\.md)?#(property-[^)\s]+)\)/g,
+        (all, file: string | undefined, anchor: string) => {
+          const target = owner.get(file ? file.replace(/^\.\//, '') : page)?.get(anchor);
+          return target ? `](${file ?? ''}#${target})` : all;
+        },
+      ),
+    );
 }
 
 export interface ApiDocsOptions {
@@ -445,6 +499,7 @@ export function main(opts: ApiDocsOptions = {}): number {
     const pages = new Map(
       walk(tmp).map((f) => [relative(tmp, f), finishPage(relative(tmp, f), readFileSync(f, 'utf8'))]),
     );
+    relinkProperties(pages);
     let written = 0;
     let removed = 0;
     for (const [rel, text] of pages) {
