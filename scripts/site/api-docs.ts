@@ -51,6 +51,8 @@ export interface ApiModule {
   files: string[];
   /** A namespace exported by index.ts (`export * as theory`) that this page lists member by member. */
   namespace?: string;
+  /** One line for the overview page. */
+  summary: string;
   /** The page's introduction (Markdown, TSDoc): what the module is, in the paper's notation, and an example. */
   intro: string;
 }
@@ -61,6 +63,8 @@ export const MODULES: ApiModule[] = [
     name: 'ops',
     title: 'ops',
     files: ['ops/'],
+    summary:
+      'selectiveScan, ssdMinimal, linear, causalConv1d and the S6 / Mamba-2 inner ops, with float64 reference twins',
     intro: `The differentiable ops of the selective SSMs, each with a reference twin of the same signature computed in
 float64 (\`…Ref\`, and \`…Ref64\` on raw arrays). Each op validates its arguments once and runs the kernel registered
 for the live backend: a fused typed-array / WebAssembly kernel with an analytic backward on cpu, wasm and tfjs-node,
@@ -87,6 +91,8 @@ console.log(out.shape, ref.shape);
     name: 'models',
     title: 'models',
     files: ['models/', 'nn/'],
+    summary:
+      'MambaModel (S4D, S6, Mamba-2, Mamba-Δ⊤ block), the Transformer baseline, configs, weights, memory estimates',
     intro: `The 1-layer sequence models of the paper's experiments: \`MambaModel\` (embedding, optional positional
 encoding, one Mamba block with an S4D, S6, Mamba-2 or Mamba-Δ⊤ mixer, un-embedding; Eq. 14) and the
 \`TransformerModel\` baseline, their configs, safetensors weights in mamba_ssm's parameter names, and the memory a
@@ -106,6 +112,7 @@ model.dispose();
     name: 'mixers',
     title: 'mixers',
     files: ['mixers/'],
+    summary: 'the sequence mixers a MambaModel holds and their internals (Δ̄, B, C, decay)',
     intro: `The sequence mixers a \`MambaModel\` can hold (\`MambaConfig.mixer\`): S4D (fixed B, C, Δ), S6 (Mamba's
 input-dependent Δ_t, B_t, C_t, Eq. 14c–14e), Mamba-2 (scalar Δ_t and a per block), Mamba-Δ⊤ (Δ along the state,
 Eq. 15) and linear attention. \`MIXERS\` maps each \`MixerKind\` to its implementation; a mixer maps x̂ [B, T, d]
@@ -116,6 +123,7 @@ Eq. 15) and linear attention. \`MIXERS\` maps each \`MixerKind\` to its implemen
     title: 'tasks',
     files: ['tasks/'],
     namespace: 'tasks',
+    summary: 'seeded KEEP n-TH, MQAR and INDUCTION HEADS generators (App. D)',
     intro: `Seeded generators of the paper's synthetic tasks (App. D): KEEP n-TH, MQAR and INDUCTION HEADS, reached as
 \`tasks.keepNth(…)\` etc. (\`import { tasks } from 'ssm-core'\`). Each returns a \`TaskData\`: inputs and targets
 [S, T] as flat Int32Arrays, \`IGNORE\` where no loss is taken, drawn from one \`Rng(seed)\` stream, so a seed gives the
@@ -131,6 +139,7 @@ console.log(data.inputs.length === data.numSamples * data.T);   // true: [S, T],
     name: 'train',
     title: 'train',
     files: ['train/'],
+    summary: 'Adam, the cosine schedule, masked cross-entropy and the resumable trainer',
     intro: `Training and evaluation as in the paper's experiments: Adam with the cosine schedule of torch, masked
 cross-entropy over the positions whose target is not \`IGNORE\`, a trainer with checkpoints that resume bit for
 bit, early stopping, a wall-clock budget and progress hooks.
@@ -153,6 +162,7 @@ model.dispose();
     title: 'theory',
     files: ['theory/'],
     namespace: 'theory',
+    summary: 'Sec. 4 as numbers: Haar and Mamba bases, Thm. 1, Cor. 1 rates, Lem. 1–2 sensitivities, attention',
     intro: `Sec. 4 of the paper made executable, as plain numbers and arrays (\`import { theory } from 'ssm-core'\`):
 Haar wavelets and the Mamba basis (Eq. 8–10, 16–18), Thm. 1's construction and its error against w_Δ, Prop. 1
 (absolute time), Cor. 1's best N-term approximation rates for Haar/Mamba, Fourier/S4D and wavelets realised by a
@@ -170,6 +180,7 @@ console.log(r.mamba.fit.rate, r.mamba.predictedRate); // rate of log₂ error² 
     title: 'constructions',
     files: ['constructions/'],
     namespace: 'constructions',
+    summary: 'the analytic weights of Cor. 2, Prop. 1, Thm. 2–4 and Lem. 3, with exact scorers',
     intro: `The paper's analytic constructions as real weights of the ordinary block (\`import { constructions } from
 'ssm-core'\`): Cor. 2 (KEEP n-TH), Prop. 1 (clock), Thm. 2 / 3 / 4 (MQAR with Mamba, Mamba-2, S4D), Lem. 3
 (INDUCTION HEADS), the tightness explorer, Remark 7's adversarial input, and the scorers that check them exactly.
@@ -187,6 +198,7 @@ c.dispose();
     name: 'io',
     title: 'io',
     files: ['io/'],
+    summary: 'safetensors encoding and decoding, atomic file writes and capped reads',
     intro: `Weights and files: safetensors encoding and decoding (the format mamba_ssm checkpoints use, checked
 strictly: header, dtypes, offsets, no NaN), and Node file helpers that write atomically (a temporary file, then a
 rename) and read with a size cap. The file helpers are Node-only; \`ssm-core/browser\` leaves them out.`,
@@ -195,6 +207,7 @@ rename) and read with a size cap. The file helpers are Node-only; \`ssm-core/bro
     name: 'backend',
     title: 'backend and flags',
     files: ['backend', 'gpu', 'policy'],
+    summary: 'backend selection, GPU guards and the policy flags',
     intro: `Backend selection, the GPU guards and the policy flags. On import ssm-core picks a TensorFlow.js backend
 (tfjs-node-gpu when CUDA works → WebGPU on a hardware adapter → tfjs-node → wasm → cpu; in a browser WebGL when its
 package is loaded); \`await ready()\` returns the choice and why. \`tf\` is the TensorFlow.js namespace ssm-core
@@ -213,6 +226,7 @@ console.log(info.name, info.reason);
     name: 'errors',
     title: 'errors',
     files: ['errors'],
+    summary: 'the typed errors (argument, expected, actual) every check throws',
     intro: `Typed errors. Every check in ssm-core throws a subclass of \`SsmError\` that names the argument at fault,
 what was expected and what was got (\`err.argument\`, \`err.expected\`, \`err.actual\`), e.g.
 \`B: expected [batch, dState, L] (input-dependent) = [1,8,16], got [1,8,15]\` (a \`ShapeError\`).`,
@@ -221,6 +235,7 @@ what was expected and what was got (\`err.argument\`, \`err.expected\`, \`err.ac
     name: 'random',
     title: 'random',
     files: ['random'],
+    summary: 'the seeded generator behind every draw',
     intro: `The seeded generator behind every random draw in ssm-core (weights, task data, JL matrices): a seed gives
 the same numbers on every machine and backend.`,
   },
@@ -337,7 +352,7 @@ function inputsHash(): string {
 function finishPage(rel: string, text: string): string {
   const i = MODULES.findIndex((m) => rel === `${m.name}.md`);
   if (rel === 'index.md') {
-    const list = MODULES.map((m) => `- [${m.title}](./${m.name}.md): ${m.intro.split(/(?<=\.)\s/)[0]}`).join('\n');
+    const list = MODULES.map((m) => `- [${m.title}](./${m.name}.md): ${m.summary}`).join('\n');
     return (
       `---\ntitle: API reference\nsidebar_label: Overview\nsidebar_position: 0\nslug: /api\n---\n\n# ssm-core API reference\n\n` +
       `Everything \`import … from 'ssm-core'\` gives, one page per module (\`ssm-core/browser\` exports the same minus the ` +

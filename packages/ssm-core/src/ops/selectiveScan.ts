@@ -29,9 +29,11 @@ registerHostAndGeneric<ScanKernel>('selectiveScan', fusedScan, genericScan);
  * The selective scan of Mamba (Eq. 14f–14g), with the contract of mamba_ssm's `selective_scan_fn`, differentiable
  * in every tensor argument:
  *
- *   Δ̄_t = softplus(delta_t + deltaBias) (or delta_t + deltaBias without `deltaSoftplus`)
- *   h_t = exp(Δ̄_t ⊙ A) ⊙ h_{t−1} + B̄_t u_t,  B̄_t = Δ̄_t B_t ('euler'; 'zoh' and 'identity' in `bDiscretization`)
- *   y_t = Σ_n h_t[·, n] C_t[n] + D ⊙ u_t,  out_t = y_t ⊙ silu(z_t)
+ * ```text
+ * Δ̄_t = softplus(delta_t + deltaBias)   (delta_t + deltaBias without deltaSoftplus)
+ * h_t = exp(Δ̄_t ⊙ A) ⊙ h_{t−1} + B̄_t u_t,   B̄_t = Δ̄_t B_t   ('euler'; 'zoh', 'identity': bDiscretization)
+ * y_t = Σ_n h_t[·, n] C_t[n] + D ⊙ u_t,   out_t = y_t ⊙ silu(z_t)
+ * ```
  *
  * Shapes (b batch, d channels, n state size, L length): u, delta, z [b, d, L] (delta [b, n, L] with
  * `deltaAlong: 'state'`, [b, d, n, L] per channel and state); A [d, n]; B, C [b, n, L] (input-dependent, S6) or
