@@ -355,8 +355,8 @@ function finishPage(rel: string, text: string): string {
     const list = MODULES.map((m) => `- [${m.title}](./${m.name}.md): ${m.summary}`).join('\n');
     return (
       `---\ntitle: API reference\nsidebar_label: Overview\nsidebar_position: 0\nslug: /api\n---\n\n# ssm-core API reference\n\n` +
-      `Everything \`import … from 'ssm-core'\` gives, one page per module (\`ssm-core/browser\` exports the same minus the ` +
-      `Node-only file I/O and training). \`tf\` is TensorFlow.js's namespace (@tensorflow/tfjs-core), documented at ` +
+      `Everything \`import … from 'ssm-core'\` gives, one page per module. \`ssm-core/browser\`, the entry for bundlers, ` +
+      `exports a part of it: the backend, flags and errors, the ops, MambaModel and the mixers, tasks and constructions. \`tf\` is TensorFlow.js's namespace (@tensorflow/tfjs-core), documented at ` +
       `https://js.tensorflow.org/api/latest/.\n\n${list}\n`
     );
   }
