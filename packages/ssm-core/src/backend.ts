@@ -15,7 +15,7 @@
  * tfjs-node / tfjs-node-gpu and webgpu are optional peers: the first two download libtensorflow at install,
  * `webgpu` ships a 21 MB native binding per platform — users install them themselves, we find them at run time.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import './tfjsRegistrations.generated.js'; // tfjs-core's gradients and chained tensor methods (see its .d.ts)
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';

@@ -14,7 +14,7 @@
  *   remembered. A fault reported asynchronously is thrown as a {@link GpuError} by the next guarded op or by
  *   {@link gpuSync}; after a lost device every guarded op throws.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { fmtBytes, gpuError, valueError, type GpuError } from './errors.js';
 import { getFlag } from './policy.js';
 

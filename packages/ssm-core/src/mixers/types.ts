@@ -6,7 +6,7 @@
  * Shape glossary: b batch, L length, d model width (= SSM channels; expand factor 1 as in
  * Tab. 2), N state size, R rank of the Δ projection (mamba_ssm's dt_rank).
  */
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import type { ParamSpec } from '../nn/params.js';
 import type { Activation, BDiscretization } from '../ops/core/types.js';
 

@@ -10,7 +10,7 @@
  * its conv (../mixers/conv.ts; Mamba-2 its three), so the block is embedding → mixer → gate → output layer.
  * Parameters are plain named tf.Variables (see `paramNames()`), settable by hand.
  */
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { configError, valueError } from '../errors.js';
 import { SCAN_IMPLS } from '../policy.js';

@@ -31,7 +31,7 @@
  * Every op used has a gradient on tfjs-wasm: the embedding goes through `embeddingLookup`
  * (no gather gradient there), and the batched matMuls through `bmm` below.
  */
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { checkpointError, configError, fmtShape, shapeError } from '../errors.js';
 import { positiveInt } from '../validate.js';

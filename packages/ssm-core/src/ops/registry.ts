@@ -10,7 +10,7 @@
  * for a host kernel, policy allows it ({@link hostKernelsApply}: flag HOST_KERNELS, and no gradient tape for an
  * inference-only kernel); else the generic kernel.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { setAutoScanImpl } from '../backend.js';
 import { configError } from '../errors.js';
 import { getFlag, HOST_BACKENDS, hostKernelsApply, isRecording, SCAN_IMPLS } from '../policy.js';

@@ -8,7 +8,7 @@
  *   initialStates, finalState [b, h, p, n]           Y [b, l, h, p]
  * Recurrence: H_t = e^{A_t} H_{t−1} + X_t ⊗ B_t ,  Y_t = H_t C_t  (H_t ∈ R^{p×n} per head)
  */
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { configError, fmtShape, shapeError } from '../errors.js';
 import { assertTensor, expectShape } from './core/validate.js';

@@ -11,7 +11,7 @@
  *   ∂h_j/∂x_j = ∂(B_jΔ_jx_j)/∂x_j + (∂Λ_j/∂x_j)·h_{j−1}: the two bounds differ by the second
  *   term (Eq. 38), which (13) drops; it vanishes at j = 1 (h_0 = 0) or when w_Δ = 0.
  */
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { s6 } from '../mixers/s6.js';
 import type { MixerContext } from '../mixers/types.js';

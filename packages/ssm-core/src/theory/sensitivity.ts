@@ -14,7 +14,7 @@
  *     ∂h_t/∂x_j = exp(−λ Σ_{r=j+1}^t Δ_r) · c̃(x_{≤j})   ⇒   ln sensitivity is linear in Σ Δ
  *   fitted rate           −slope of ln sensitivity on t over t > j (fit.ts); predicted λ·mean_{r>j} Δ_r
  */
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { MIXERS, type MixerContext } from '../mixers/index.js';
 import { Rng } from '../random.js';

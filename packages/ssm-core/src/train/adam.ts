@@ -6,7 +6,7 @@
  * bit-for-bit — tf.train.adam recomputes β^t with pow() on restore, which rounds differently
  * from its running product. Here the bias corrections come from the step count in float64.
  */
-import type { Tensor, Variable } from '@tensorflow/tfjs';
+import type { Tensor, Variable } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { numberWhere, object, positive } from '../validate.js';
 

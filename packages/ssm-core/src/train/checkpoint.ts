@@ -4,7 +4,7 @@
  * the trainer state, the training config and a fingerprint of the data. Written atomically;
  * loading checks everything before touching a single weight.
  */
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { checkpointError } from '../errors.js';
 import { decodeSafetensors, encodeSafetensors, parseJsonStrict, type NamedArray } from '../io/safetensors.js';
 import { assignChecked, checkParamsStrict, configFromMetadata } from '../models/weights.js';

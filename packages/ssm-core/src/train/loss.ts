@@ -2,7 +2,7 @@
  * Masked cross-entropy and accuracy over positions whose target is not IGNORE.
  * logits [b, L, C], targets int32 [b, L] → mean loss over counted positions.
  */
-import type { Scalar, Tensor } from '@tensorflow/tfjs';
+import type { Scalar, Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 
 /**

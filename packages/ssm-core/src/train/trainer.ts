@@ -7,7 +7,7 @@
  * Determinism: batch k of epoch e is rows perm_e[kB … (k+1)B) with perm_e a shuffle seeded by
  * (seed, e); everything else is a function of the weights and the Adam state, both checkpointed.
  */
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { configError, fmtBytes } from '../errors.js';
 import { gpuSync } from '../gpu.js';

@@ -21,7 +21,7 @@
  *                                                     B̄_t = B_t                      ('identity', Eq. 15)
  *   y_t = Σ_n h_t C_t + D u_t ;  out_t = y_t ⊙ silu(z_t)
  */
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 
 /** Which axes Δ varies along besides batch and time: channels d (Mamba), states n (Mamba-Δ⊤), or both. */
 export type DeltaAlong = 'channel' | 'state' | 'full';
