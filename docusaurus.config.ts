@@ -28,9 +28,7 @@ const config: Config = {
   baseUrl: process.env.BASE_URL ?? '/',
   trailingSlash: false,
   onBrokenLinks: 'throw',
-  // 'warn', not 'throw': TypeDoc links a name that is both a type and a value (MixerKind, ConstructionDims)
-  // to a de-duplicated anchor (#mixerkind-1) that Docusaurus's heading ids do not reproduce. Links still throw.
-  onBrokenAnchors: 'warn',
+  onBrokenAnchors: 'throw',
   onDuplicateRoutes: 'throw',
   markdown: { hooks: { onBrokenMarkdownLinks: 'throw' } },
   staticDirectories: ['website/static'],

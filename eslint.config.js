@@ -13,6 +13,7 @@ export default tseslint.config(
       'website/.docusaurus/**',
       'results/**',
       'website/static/**',
+      'packages/ssm-core/src/*.generated.js',
     ],
   },
   js.configs.recommended,
