@@ -13,12 +13,14 @@ import type * as Preset from '@docusaurus/preset-classic';
 import remarkMath from 'remark-math';
 import rehypeKatex from 'rehype-katex';
 import { themes as prismThemes } from 'prism-react-renderer';
+import remarkTocMath from './scripts/site/remark-toc-math';
 
 // Docusaurus loads this file with jiti as CommonJS: __dirname and require are defined, import.meta is not.
 // The API reference exists once scripts/site/prepare.ts has run (npm run build:site / dev:site do that first).
 const hasApi = existsSync(join(__dirname, 'website', 'docs', 'api', 'index.md'));
 
-const math = { remarkPlugins: [remarkMath], rehypePlugins: [rehypeKatex] };
+// remarkTocMath runs after Docusaurus's TOC plugin and renders the headings' math in "On this page"
+const math = { remarkPlugins: [remarkMath, remarkTocMath], rehypePlugins: [rehypeKatex] };
 
 const config: Config = {
   title: 'Selectivity Lab',
