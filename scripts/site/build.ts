@@ -2,7 +2,9 @@
  * `npm run build:site` — the static explainer site in build/site/ (ready for any static host):
  *   1. executed notebooks (build/notebooks/*.ipynb) → MDX pages, vendor files, ssm-core's TSDoc → API
  *      reference (TypeDoc)                                       (scripts/site/prepare.ts)
- *   2. docusaurus build --out-dir build/site
+ *   2. docusaurus build --out-dir build/site, skipped when its inputs (website/, the generated pages, the
+ *      config, scripts/site/, ssm-core's dist, the lock file, SITE_URL/BASE_URL, arguments) are unchanged
+ *      since the last successful build (./stamps.ts); --force builds anyway
  * It does not execute notebooks (`npm run notebooks`) or build the packages (`npm run build`); run those first.
  * Prints the time of each step. Extra arguments go to `docusaurus build` (e.g. --no-minify).
  */
@@ -10,6 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { clearStamp, inputHash, SITE_STEP, siteInputs, skipped, upToDate, writeStamp } from './stamps.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SITE_OUT = join(ROOT, 'build', 'site');
@@ -31,6 +34,8 @@ if (!existsSync(join(ROOT, 'packages', 'ssm-core', 'dist', 'browser.js'))) {
   console.error('packages/ssm-core/dist/browser.js is missing (the playground bundles it): run `npm run build` first');
   process.exit(1);
 }
+const force = process.argv.includes('--force');
+const docusaurusArgs = process.argv.slice(2).filter((a) => a !== '--force');
 const t0 = Date.now();
 const bin = (name: string) => join(ROOT, 'node_modules', '.bin', name);
 const times: [string, number][] = [];
@@ -42,10 +47,17 @@ times.push([
     join(ROOT, 'scripts/site/prepare.ts'),
   ]),
 ]);
-times.push([
-  'docusaurus build',
-  step('docusaurus build → build/site/', bin('docusaurus'), ['build', '--out-dir', SITE_OUT, ...process.argv.slice(2)]),
-]);
+const siteHash = inputHash(siteInputs(docusaurusArgs, SITE_OUT));
+if (!force && upToDate(SITE_STEP, siteHash, [join(SITE_OUT, 'index.html')])) {
+  console.log(`\n✓ ${skipped(SITE_STEP)}`);
+} else {
+  clearStamp(SITE_STEP);
+  times.push([
+    'docusaurus build',
+    step('docusaurus build → build/site/', bin('docusaurus'), ['build', '--out-dir', SITE_OUT, ...docusaurusArgs]),
+  ]);
+  writeStamp(SITE_STEP, siteHash);
+}
 const total = (Date.now() - t0) / 1000;
 console.log(
   `\nSite built in ${total.toFixed(1)} s (${times.map(([l, s]) => `${l} ${s.toFixed(1)} s`).join(', ')}) → build/site/`,
