@@ -26,8 +26,9 @@ const config: Config = {
   title: 'Selectivity Lab',
   tagline: 'Understanding Input Selectivity in Mamba — runnable, checkable, explorable',
   favicon: 'img/favicon.svg',
-  url: process.env.SITE_URL ?? 'http://localhost',
-  baseUrl: process.env.BASE_URL ?? '/',
+  // where the site is hosted (see website/docs/running-locally.md): SITE_URL = scheme and host, BASE_URL = the path
+  url: (process.env.SITE_URL || 'http://localhost').replace(/\/+$/, ''),
+  baseUrl: `/${(process.env.BASE_URL || '/').replace(/^\/+|\/+$/g, '')}/`.replace(/^\/\/$/, '/'),
   trailingSlash: false,
   onBrokenLinks: 'throw',
   // 'warn', not 'throw': TypeDoc links a name that is both a type and a value (MixerKind, ConstructionDims)
