@@ -15,7 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { serveStatic } from './static-server.js';
+import { builtBaseUrl, serveStatic } from './static-server.js';
 import { clearStamp, packageHashes, PACKAGES, skipped, upToDate, writeStamp } from './stamps.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -81,8 +81,12 @@ async function serve(): Promise<void> {
   }
   for (let p = port; p < port + 20; p++) {
     try {
-      const { url } = await serveStatic(SITE, p, '127.0.0.1');
-      console.log(`\nSelectivity Lab is served at ${url.replace('127.0.0.1', 'localhost')}/  (Ctrl-C to stop)`);
+      // a build made for BASE_URL=/x/ is served under /x/, as its host will
+      const basePath = builtBaseUrl(SITE);
+      const { url } = await serveStatic(SITE, p, '127.0.0.1', basePath);
+      console.log(
+        `\nSelectivity Lab is served at ${url.replace('127.0.0.1', 'localhost')}${basePath}  (Ctrl-C to stop)`,
+      );
       return;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
