@@ -138,8 +138,8 @@ async function overflow(page: Page): Promise<{ scrollWidth: number; viewport: nu
     const offenders: string[] = [];
     const reported = new Set<Element>();
     const describe = (el: Element) =>
-      `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.classList.length ? `.${[...el.classList].slice(0, 2).join('.')}` : ''}`;
-    for (const el of document.querySelectorAll('body *')) {
+      `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.classList.length ? `.${Array.from(el.classList).slice(0, 2).join('.')}` : ''}`;
+    for (const el of Array.from(document.querySelectorAll('body *'))) {
       if (el.closest('.katex-mathml, svg')) continue;
       if ([...reported].some((o) => o.contains(el))) continue;
       const r = el.getBoundingClientRect();

@@ -44,6 +44,8 @@ export function legendHeight(lengths: readonly number[], width: number): number 
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** `v` if it is a plain object, else an empty one. */
+const obj = (v: unknown): Record<string, unknown> => (isObj(v) ? v : {});
 
 /** `x`, `x2`, … → `xaxis`, `xaxis2`, … */
 export const axisKey = (ref: string): string => `${ref[0]}axis${ref.slice(1)}`;
@@ -140,11 +142,11 @@ export function responsiveLayout(
         const [lo, hi] = domains[starts.indexOf(d[0])];
         const [y0, y1] = domainOf(layout[p.y]) ?? [0, 1];
         const yAxis = {
-          ...(isObj(layout[p.y]) ? layout[p.y] : {}),
+          ...obj(layout[p.y]),
           domain: [lo + y0 * (hi - lo), lo + y1 * (hi - lo)],
         };
-        out[p.x] = { ...(isObj(layout[p.x]) ? layout[p.x] : {}), domain: [0, 1], anchor: axisRef(p.y) };
-        out[p.y] = isObj(layout[p.y]) && layout[p.y].anchor === 'free' ? yAxis : { ...yAxis, anchor: axisRef(p.x) };
+        out[p.x] = { ...obj(layout[p.x]), domain: [0, 1], anchor: axisRef(p.y) };
+        out[p.y] = obj(layout[p.y]).anchor === 'free' ? yAxis : { ...yAxis, anchor: axisRef(p.x) };
       }
     }
   }
