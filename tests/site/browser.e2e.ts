@@ -14,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtBaseUrl, serveStatic } from '../../scripts/site/static-server.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
-const SITE = join(ROOT, 'build', 'site');
+// SITE_DIR tests another build, e.g. one made with BASE_URL=/selectivity-lab/ (served under that path)
+const SITE = resolve(ROOT, process.env.SITE_DIR ?? join('build', 'site'));
 const SHOTS = join(ROOT, 'build', 'site-screenshots');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
