@@ -13,6 +13,7 @@ export default tseslint.config(
       'website/.docusaurus/**',
       'results/**',
       'website/static/**',
+      '**/.ipynb_checkpoints/**', // Jupyter's checkpoint copies (notebooks/lib/*.ts opened in Jupyter's editor)
     ],
   },
   js.configs.recommended,

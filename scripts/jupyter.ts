@@ -78,13 +78,71 @@ export interface NotebookCell {
   outputs?: { output_type: string; data?: Record<string, unknown> }[];
   execution_count?: number | null;
   metadata?: Record<string, unknown>;
+  id?: string;
 }
 export interface Notebook {
   cells: NotebookCell[];
   metadata: { kernelspec?: { name?: string } } & Record<string, unknown>;
+  nbformat?: number;
+  nbformat_minor?: number;
 }
 
-/** Problems that make a stored notebook unfit to commit: outputs, execution counts, another kernel. */
+/** The notebook metadata a stored notebook carries: the tslab kernel, as `tslab install` names it. */
+export const STORED_METADATA = {
+  kernelspec: { display_name: 'TypeScript (tslab)', language: 'typescript', name: KERNEL_NAME },
+  language_info: {
+    codemirror_mode: { name: 'javascript', typescript: true },
+    file_extension: '.ts',
+    mimetype: 'text/typescript',
+    name: 'typescript',
+  },
+};
+
+/**
+ * Cell metadata that Jupyter front ends write while a notebook is open (run times, scroll and
+ * collapse state, trust marks); a stored notebook has none of it. Tags and other keys stay.
+ */
+const FRONT_END_CELL_METADATA = ['execution', 'ExecuteTime', 'collapsed', 'scrolled', 'trusted', 'jupyter'];
+/** Notebook metadata Jupyter adds on save (signatures, widget state, the converted-from version). */
+const FRONT_END_NOTEBOOK_METADATA = ['signature', 'orig_nbformat', 'widgets', 'toc', 'vscode'];
+
+/**
+ * The notebook as it is stored: no outputs or execution counts, no front-end cell metadata, no cell
+ * ids (nbformat 4.4, which the stored notebooks use; JupyterLab adds ids and 4.5 on save), the tslab
+ * kernel's metadata (Jupyter adds the kernel's reported version and editor mode). A notebook saved
+ * from Jupyter comes back to its stored form; sources and tags are kept as they are.
+ */
+export function normalizeStored(nb: Notebook): Notebook {
+  const cells = nb.cells.map((c) => {
+    const { id: _id, ...rest } = c;
+    const metadata = { ...(c.metadata ?? {}) };
+    for (const k of FRONT_END_CELL_METADATA) delete metadata[k];
+    return c.cell_type === 'code' ? { ...rest, metadata, outputs: [], execution_count: null } : { ...rest, metadata };
+  });
+  const metadata: Record<string, unknown> = { ...nb.metadata };
+  for (const k of FRONT_END_NOTEBOOK_METADATA) delete metadata[k];
+  const ownKernel = (nb.metadata.kernelspec?.name ?? KERNEL_NAME) === KERNEL_NAME;
+  if (ownKernel) Object.assign(metadata, structuredClone(STORED_METADATA));
+  return { ...nb, cells, metadata, nbformat: 4, nbformat_minor: 4 };
+}
+
+/** Keys sorted at every level, as nbformat writes them. */
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v === null || typeof v !== 'object') return v;
+  return Object.fromEntries(
+    Object.keys(v)
+      .sort()
+      .map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]),
+  );
+}
+
+/** The file text nbformat writes (keys sorted, one-space indent, UTF-8, final newline), so a save round-trips. */
+export function notebookText(nb: Notebook): string {
+  return JSON.stringify(sortKeys(nb), null, 1) + '\n';
+}
+
+/** Problems that make a stored notebook unfit to commit: outputs, execution counts, another kernel, Jupyter's additions. */
 export function storedProblems(nb: Notebook): string[] {
   const p: string[] = [];
   nb.cells.forEach((c, i) => {
@@ -94,5 +152,7 @@ export function storedProblems(nb: Notebook): string[] {
   });
   if (nb.metadata.kernelspec?.name !== KERNEL_NAME)
     p.push(`kernelspec is ${JSON.stringify(nb.metadata.kernelspec?.name)}, not "${KERNEL_NAME}"`);
+  else if (!p.length && JSON.stringify(sortKeys(normalizeStored(nb))) !== JSON.stringify(sortKeys(nb)))
+    p.push('metadata, cell ids or nbformat version as saved by Jupyter (language_info, execution times, …)');
   return p;
 }
