@@ -5,6 +5,7 @@
 // figure is drawn by plotly.js (Plotly's SVG with non-empty traces). Then the trust model: the notebook saved by
 // the session reopens trusted and draws again; a copy changed on disk is untrusted and shows the figures'
 // descriptions and the loader's note instead; nbconvert's HTML of the saved notebook draws from a file:// page.
+// What the Notebook saved comes back to the committed chapter, byte for byte, in its stored form.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,7 +15,17 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findPython, jupyterEnv, NOTEBOOK_DIR, registerKernel, ROOT } from '../../scripts/jupyter.js';
+import {
+  findPython,
+  jupyterEnv,
+  normalizeStored,
+  NOTEBOOK_DIR,
+  notebookText,
+  registerKernel,
+  ROOT,
+  storedProblems,
+  type Notebook,
+} from '../../scripts/jupyter.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHAPTER = '01-selectivity-primer.ipynb';
@@ -260,6 +271,10 @@ describe('classic Notebook without network', () => {
 
   it('the saved notebook reopens trusted and draws its stored figures', async () => {
     expect(figures).toBeGreaterThan(0);
+    // what Jupyter wrote (outputs, the kernel's language_info) comes back to the committed file, byte for byte
+    const saved = JSON.parse(readFileSync(join(WORK, CHAPTER), 'utf8')) as Notebook;
+    expect(storedProblems(saved).length).toBeGreaterThan(0);
+    expect(notebookText(normalizeStored(saved))).toBe(readFileSync(join(NOTEBOOK_DIR, CHAPTER), 'utf8'));
     const { page, offsite, errors } = await openNotebook(CHAPTER);
     expect(
       await page.evaluate(
