@@ -220,7 +220,7 @@ const modelFigures = (page: Page): Promise<number> =>
 async function waitUntilDrawn(page: Page, count: number): Promise<void> {
   await page.waitForFunction(
     (n) => {
-      const els = [...document.querySelectorAll('.ssm-plot')];
+      const els = Array.from(document.querySelectorAll('.ssm-plot'));
       return els.length === n && els.every((el) => el.querySelector('svg.main-svg g.trace, svg.main-svg g.hm'));
     },
     count,

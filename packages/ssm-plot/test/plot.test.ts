@@ -179,7 +179,7 @@ function fakePage() {
     },
   };
   const timers: (() => void)[] = [];
-  const window: Record<string, unknown> = {
+  const window: { dispatchEvent: (e: { type: string }) => void; [key: string]: unknown } = {
     addEventListener: (e: string, f: () => void) => listeners.set(e, [...(listeners.get(e) ?? []), f]),
     removeEventListener: (e: string, f: () => void) =>
       listeners.set(
@@ -250,7 +250,7 @@ describe('offline plotly.js', () => {
     later.run(figureHTML(json));
     expect(later.drawn).toEqual([]);
     later.window.Plotly = later.plotly;
-    later.window.dispatchEvent!({ type: PLOTLY_READY_EVENT });
+    later.window.dispatchEvent({ type: PLOTLY_READY_EVENT });
     later.timers.forEach((f) => f()); // the timer finds it drawn: no CDN request
     expect(later.drawn).toEqual([[true, json]]);
     expect(later.appended).toEqual([]);
