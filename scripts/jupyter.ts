@@ -8,8 +8,8 @@
  * `ssm-core` and `ssm-plot` from this repo's node_modules.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { delimiter, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -155,4 +155,60 @@ export function storedProblems(nb: Notebook): string[] {
   else if (!p.length && JSON.stringify(sortKeys(normalizeStored(nb))) !== JSON.stringify(sortKeys(nb)))
     p.push('metadata, cell ids or nbformat version as saved by Jupyter (language_info, execution times, …)');
   return p;
+}
+
+/**
+ * Seconds to run each notebook top to bottom (`npm run notebooks`, one at a time, kernel start included) on 2 CPU
+ * cores shared with other jobs (load average 5–15), wasm backend, 2026-11-26. 04's full size is the run with one
+ * other job holding a core (19 min); under the heavier load of the other full-size runs here it took 34 min.
+ */
+export const MEASURED_SECONDS: Record<string, { quick: number; full: number }> = {
+  '01-selectivity-primer': { quick: 15, full: 21 },
+  '02-haar-wavelet-bases': { quick: 19, full: 33 },
+  '03-sensitivity-decay': { quick: 18, full: 36 },
+  '04-keep-nth': { quick: 97, full: 1140 },
+  '05-mqar-analytic': { quick: 20, full: 162 },
+  '06-induction-heads': { quick: 33, full: 87 },
+};
+
+/** "≈ 14 s", "≈ 3 min", "≈ 1 h 05 min". */
+export function approxTime(seconds: number): string {
+  if (seconds < 90) return `≈ ${Math.max(1, Math.round(seconds))} s`;
+  const min = Math.round(seconds / 60);
+  return min < 60 ? `≈ ${min} min` : `≈ ${Math.floor(min / 60)} h ${String(min % 60).padStart(2, '0')} min`;
+}
+
+/**
+ * What running each notebook costs in one mode: this machine's times from the last `npm run notebooks` in that mode
+ * (build/notebooks/report.json) where it ran the notebook successfully, else {@link MEASURED_SECONDS}.
+ */
+export function notebookCosts(
+  quick: boolean,
+  reportFile = join(ROOT, 'build', 'notebooks', 'report.json'),
+): { source: string; notebooks: { notebook: string; time: string }[]; total: string } {
+  let local = new Map<string, number>();
+  try {
+    const report = JSON.parse(readFileSync(reportFile, 'utf8')) as {
+      quick: boolean;
+      notebooks: { notebook: string; ok: boolean; seconds: number }[];
+    };
+    if (report.quick === quick)
+      local = new Map(
+        report.notebooks
+          .filter((n) => n.ok && n.seconds > 0)
+          .map((n) => [n.notebook.replace(/\.ipynb$/, ''), n.seconds]),
+      );
+  } catch {
+    // no report yet: the measured table
+  }
+  let total = 0;
+  const notebooks = Object.entries(MEASURED_SECONDS).map(([notebook, t]) => {
+    const s = local.get(notebook) ?? (quick ? t.quick : t.full);
+    total += s;
+    return { notebook, time: approxTime(s) };
+  });
+  const source = local.size
+    ? `timed on this machine by the last npm run notebooks${quick ? ' --quick' : ''} (${relative(ROOT, reportFile)})${local.size < notebooks.length ? ', the others as measured on 2 shared cores' : ''}`
+    : "as measured on 2 shared CPU cores (npm run notebooks prints and keeps your machine's times)";
+  return { source, notebooks, total: approxTime(total) };
 }

@@ -5,11 +5,15 @@
  * Jupyter comes back to its stored form (what `npm run notebooks` executes and `--strip` writes).
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import {
+  approxTime,
+  MEASURED_SECONDS,
+  notebookCosts,
   normalizeStored,
   NOTEBOOK_DIR,
   notebookText,
@@ -150,6 +154,55 @@ describe('notebooks saved from Jupyter', () => {
       'notebooks/lib/.ipynb_checkpoints/a-checkpoint.ts',
     ]) {
       expect(spawnSync('git', ['check-ignore', '-q', '--no-index', p], { cwd: ROOT }).status, p).toBe(0);
+    }
+  });
+});
+
+describe('what npm run lab says each notebook costs', () => {
+  it('has a measured time for every stored notebook, in both modes, quick below full', () => {
+    expect(Object.keys(MEASURED_SECONDS).sort()).toEqual(files.map((f) => f.replace(/\.ipynb$/, '')));
+    for (const [f, t] of Object.entries(MEASURED_SECONDS)) {
+      expect(t.quick, f).toBeGreaterThan(0);
+      expect(t.full, f).toBeGreaterThanOrEqual(t.quick);
+    }
+  });
+
+  it('rounds times for reading', () => {
+    expect([approxTime(0.2), approxTime(14.4), approxTime(89), approxTime(1140), approxTime(3900)]).toEqual([
+      '≈ 1 s',
+      '≈ 14 s',
+      '≈ 89 s',
+      '≈ 19 min',
+      '≈ 1 h 05 min',
+    ]);
+  });
+
+  it("prefers this machine's last run in the same mode, notebook by notebook", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lab-costs-'));
+    try {
+      const report = join(dir, 'report.json');
+      const first = files[0];
+      writeFileSync(
+        report,
+        JSON.stringify({
+          quick: true,
+          notebooks: [
+            { notebook: first, ok: true, seconds: 600 },
+            { notebook: files[1], ok: false, seconds: 3 },
+          ],
+        }),
+      );
+      const q = notebookCosts(true, report);
+      expect(q.notebooks[0]).toEqual({ notebook: first.replace(/\.ipynb$/, ''), time: '≈ 10 min' });
+      const table = Object.values(MEASURED_SECONDS);
+      expect(q.notebooks[1].time).toBe(approxTime(table[1].quick)); // a failed run is not a measurement
+      expect(q.total).toBe(approxTime(600 + table.slice(1).reduce((n, t) => n + t.quick, 0)));
+      expect(q.source).toMatch(/this machine/);
+      const full = notebookCosts(false, report); // the report is of the other mode
+      expect(full.notebooks.map((n) => n.time)).toEqual(table.map((t) => approxTime(t.full)));
+      expect(full.source).not.toMatch(/this machine/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
