@@ -14,6 +14,7 @@ export default tseslint.config(
       'results/**',
       'website/static/**',
       'packages/ssm-core/src/*.generated.js',
+      '**/.ipynb_checkpoints/**', // Jupyter's checkpoint copies (notebooks/lib/*.ts opened in Jupyter's editor)
     ],
   },
   js.configs.recommended,

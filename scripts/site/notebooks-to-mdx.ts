@@ -225,6 +225,8 @@ export function convertNotebook(nb: Notebook, opts: ConvertOptions): Converted {
         body.push(`<NotebookOutput kind="error" text={${jsString(tb)}} />`);
         continue;
       }
+      // ssm-plot's plotly.js loader (display metadata "ssm-plot"): the site draws the figures' JSON with its own plotly.js
+      if (o.metadata && 'ssm-plot' in o.metadata) continue;
       const data = o.data ?? {};
       const plain = cleanTerminalText(text(data['text/plain'] as MultiLine)).replace(/\n+$/, '');
       if (data[PLOTLY_MIME]) {

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { compile } from '@mdx-js/mdx';
 import remarkMath from 'remark-math';
+import { setDisplaySink, show, type DisplayMessage } from 'ssm-plot';
 import { convertNotebook, fence, type NbCell, type Notebook } from '../../scripts/site/notebooks-to-mdx.js';
 import { cleanTerminalText, escapeMarkdown, jsString, plainText } from '../../scripts/site/mdx.js';
 
@@ -258,5 +259,24 @@ describe('display math', () => {
     );
     expect(js).toContain('math-display');
     expect(js).toContain('a_{t} = \\\\{b\\\\},\\n c < d.');
+  });
+});
+
+describe("ssm-plot's plotly.js loader", () => {
+  it('is left out of the page: the figures are drawn from their JSON with the site’s own plotly.js', () => {
+    const sent: DisplayMessage[] = [];
+    setDisplaySink((m) => sent.push(m));
+    try {
+      show({ data: [{ type: 'scatter', y: [1, 2] }], layout: { title: 'one' } });
+      show({ data: [{ type: 'bar', y: [3] }], layout: { title: 'two' } });
+    } finally {
+      setDisplaySink(undefined);
+    }
+    expect(sent).toHaveLength(3); // loader, figure, figure
+    const outputs = sent.map((m) => ({ output_type: 'display_data' as const, data: m.data, metadata: m.metadata }));
+    const r = convertNotebook(nb(md('# Loader'), code('show(a); show(b)', outputs)), { name: '12-loader' });
+    expect(r.figures).toBe(2);
+    expect(r.mdx).not.toContain('NotebookHtml html=');
+    expect(r.mdx.length).toBeLessThan(5000); // not the 4.8 MB of plotly.js
   });
 });
