@@ -42,6 +42,7 @@ export {
   gatherRows,
   s6Inner,
   mamba2Inner,
+  linearCrossEntropy,
   listKernels,
   wasmScanStatus,
   type Activation,
@@ -49,6 +50,7 @@ export {
   type DeltaAlong,
   type SelectiveScanArgs,
   type SelectiveScanResult,
+  type LinearCrossEntropyResult,
 } from './ops/index.js';
 export { Rng } from './random.js';
 export {

@@ -23,6 +23,7 @@ export {
   gatherRowsRef,
   s6InnerRef,
   mamba2InnerRef,
+  linearCrossEntropyRef,
   registerKernel,
   resolveKernel,
   unregisterKernel,
@@ -55,7 +56,7 @@ export {
   type ReadFileOptions,
 } from './io/file.js';
 export { saveModel, loadModel } from './models/file.js';
-export type { SequenceModel } from './models/types.js';
+export type { SequenceModel, OutputLayerInput } from './models/types.js';
 export { tokenTensor } from './models/tokens.js';
 export {
   paramsToSafetensors,

@@ -25,7 +25,7 @@ import { gatherRows } from '../ops/gatherRows.js';
 import { linear } from '../ops/linear.js';
 import { ParamModel, withWeights } from './base.js';
 import { tokenTensor } from './tokens.js';
-import type { TokenInput } from './types.js';
+import type { OutputLayerInput, TokenInput } from './types.js';
 import { readSafetensorsHeader } from '../io/safetensors.js';
 import { checkModelFile, configFromMetadata } from './weights.js';
 
@@ -198,6 +198,15 @@ export class MambaModel extends ParamModel<ResolvedMambaConfig> {
   /** tokens [b, L] (ints in [0, vocabSize)) → logits [b, L, numClasses]. */
   forward(tokens: TokenInput): Tensor {
     return tf.tidy(() => this.run(tokens, false).logits);
+  }
+
+  /** z = y (⊙ gate) [b, L, d], the input of lm_head, with lm_head's weight and bias: forward = linear(z, W, b). */
+  headInput(tokens: TokenInput): OutputLayerInput {
+    const z = tf.tidy(() => {
+      const f = this.features(tokenTensor(tokens, this.config.vocabSize, this.checkInputSize), false);
+      return f.gate ? f.y.mul(f.gate) : f.y;
+    });
+    return { z, weight: this.params['lm_head.weight'], bias: this.params['lm_head.bias'] };
   }
 
   /**

@@ -10,6 +10,7 @@
  *   gatherRows       gatherRowsRef      host: copy loop; generic: tf.gather
  *   s6Inner          s6InnerRef         host (inference): one pass, B and C in place; generic: linear + selectiveScan
  *   mamba2Inner      mamba2InnerRef     host (inference): fused scan in model layout; generic: selectiveScan
+ *   linearCrossEntropy linearCrossEntropyRef  host: GEMMs + one typed-array pass (loss, stats, ∂logits); generic: linear + tf ops
  *
  * On tfjs-backend-webgpu, selectiveScan and mamba2Inner run fused WGSL kernels with a chunked-recompute backward
  * (kernels/webgpu, registered by kernels/webgpu/register.ts).
@@ -23,6 +24,13 @@ export { activate, causalConv1d, causalConv1dRef } from './causalConv1d.js';
 export { gatherRows, gatherRowsRef } from './gatherRows.js';
 export { s6Inner, s6InnerRef } from './s6Inner.js';
 export { mamba2Inner, mamba2InnerRef } from './mamba2Inner.js';
+export {
+  linearCrossEntropy,
+  linearCrossEntropyRef,
+  maskedCrossEntropy,
+  lossStatsTensor,
+  type LinearCrossEntropyResult,
+} from './linearCrossEntropy.js';
 export { softplusTorch } from './kernels/tensor/scan.js';
 export { toChannelsFirst, toTimeFirst } from './core/layout.js';
 export { validateScanArgs } from './core/validate.js';
