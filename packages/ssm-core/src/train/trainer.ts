@@ -181,8 +181,8 @@ function batchTensors(d: TaskData, idx: ArrayLike<number>): { x: Tensor; y: Tens
   return { x: tf.tensor2d(x, [idx.length, d.T], 'int32'), y: tf.tensor2d(y, [idx.length, d.T], 'int32') };
 }
 
-/** Fisher–Yates shuffle of 0..n−1 seeded by (seed, epoch). */
-function epochOrder(n: number, seed: number, epoch: number): Int32Array {
+/** Fisher–Yates shuffle of 0..n−1 seeded by (seed, epoch): batch k of epoch e is rows order[kB … (k+1)B) (mod n). */
+export function epochOrder(n: number, seed: number, epoch: number): Int32Array {
   const rng = new Rng((Math.imul(seed, 0x9e3779b1) ^ Math.imul(epoch + 1, 0x85ebca6b)) >>> 0);
   const p = Int32Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i > 0; i--) {
