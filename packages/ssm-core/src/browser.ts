@@ -40,6 +40,7 @@ export {
   linear,
   causalConv1d,
   gatherRows,
+  embedding,
   s6Inner,
   mamba2Inner,
   linearCrossEntropy,

@@ -21,6 +21,7 @@ export {
   activate,
   causalConv1dRef,
   gatherRowsRef,
+  embeddingRef,
   s6InnerRef,
   mamba2InnerRef,
   linearCrossEntropyRef,

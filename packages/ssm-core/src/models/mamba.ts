@@ -17,10 +17,10 @@ import { SCAN_IMPLS } from '../policy.js';
 import { int, oneOf, ownKey, positiveInt } from '../validate.js';
 import { B_DISCRETIZATIONS } from '../ops/core/types.js';
 import { MIXERS, type MixerContext, type MixerInternals, type MixerKind } from '../mixers/index.js';
-import { embeddingLookup } from '../nn/layers.js';
 import { init, linearSpecs, type ParamSpec } from '../nn/params.js';
 import { activate } from '../ops/causalConv1d.js';
 import type { Activation, BDiscretization } from '../ops/core/types.js';
+import { embedding } from '../ops/embedding.js';
 import { gatherRows } from '../ops/gatherRows.js';
 import { linear } from '../ops/linear.js';
 import { ParamModel, withWeights } from './base.js';
@@ -243,16 +243,10 @@ export class MambaModel extends ParamModel<ResolvedMambaConfig> {
     return withWeights(new MambaModel(config as unknown as MambaConfig), bytes, source);
   }
 
+  /** Embedding rows, with the position t·scale (t = 1..L) in the last coordinate when PE is on: [b, L, d]. */
   private embed(tok: Tensor): Tensor {
-    const [b, L] = tok.shape;
-    const e = embeddingLookup(this.params['embedding.weight'], tok); // [b, L, d or d−1]
     const pe = this.config.positionalEncoding;
-    if (!pe) return e;
-    const t = tf
-      .range(1, L + 1, 1, 'float32')
-      .mul(pe.scale)
-      .reshape([1, L, 1]); // position t = 1..L
-    return tf.concat([e, tf.broadcastTo(t, [b, L, 1])], 2);
+    return embedding(this.params['embedding.weight'], tok, pe ? pe.scale : undefined);
   }
 
   /** Everything before the output layer: embedding, conv (14b), mixer (14c–14g), gate. */

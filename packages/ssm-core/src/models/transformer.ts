@@ -28,14 +28,14 @@
  *
  * Initialisation follows PyTorch module defaults: nn.Embedding N(0, 1) for both embeddings,
  * nn.Linear U(±1/√fan_in) for every projection, LayerNorm weight 1 and bias 0 (eps 1e-5).
- * Every op used has a gradient on tfjs-wasm: the embedding goes through `embeddingLookup`
+ * Every op used has a gradient on tfjs-wasm: the embedding goes through the `embedding` op
  * (no gather gradient there), and the batched matMuls through `bmm` below.
  */
 import type { Tensor } from '@tensorflow/tfjs';
 import { tf } from '../backend.js';
 import { checkpointError, configError, fmtShape, shapeError } from '../errors.js';
 import { positiveInt } from '../validate.js';
-import { embeddingLookup } from '../nn/layers.js';
+import { embedding } from '../ops/embedding.js';
 import { linear } from '../ops/linear.js';
 import { init, linearSpecs, type ParamSpec } from '../nn/params.js';
 import { tokenTensor } from './tokens.js';
@@ -271,7 +271,7 @@ export class TransformerModel extends ParamModel<ResolvedTransformerConfig> {
     const d = c.dModel,
       H = c.numHeads,
       dh = d / H;
-    const x = embeddingLookup(P('embedding.weight'), tok).add(P('pos_embedding.weight').slice([0, 0], [L, d])); // [b, L, d]
+    const x = embedding(P('embedding.weight'), tok).add(P('pos_embedding.weight').slice([0, 0], [L, d])); // [b, L, d]
 
     // causal multi-head self-attention, pre-LN, residual
     const a = c.layerNorm ? layerNorm(x, P('ln_attn.weight'), P('ln_attn.bias')) : x;
