@@ -22,8 +22,8 @@ import {
   tf,
   TransformerModel,
   ValueError,
-  type Tensor,
 } from '../src/index.js';
+type Tensor = tf.Tensor;
 import { lossStatsTensor } from '../src/train/loss.js';
 import { expectClose, read } from './helpers.js';
 

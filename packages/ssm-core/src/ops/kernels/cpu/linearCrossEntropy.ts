@@ -76,7 +76,16 @@ function lossPass(L: Float32Array, P: Float32Array, ys: Int32Array, C: number, d
 
 type Save = (ts: Tensor[]) => void;
 
-/** logits and softmax [M, C] as typed arrays (own copies: the cpu backend hands out its buffers). */
+/**
+ * A tensor's data as a typed array this kernel may overwrite: wasm's `dataSync` copies out of its heap; other
+ * backends may hand out a buffer they keep (cpu always), so those are copied.
+ */
+const ownData = (t: Tensor): Float32Array => {
+  const a = t.dataSync() as Float32Array;
+  return tf.getBackend() === 'wasm' ? a : new Float32Array(a);
+};
+
+/** logits and softmax [M, C] as typed arrays. */
 function logitsAndSoftmax(z: Tensor, W: Tensor, b: Tensor | undefined, M: number): [Float32Array, Float32Array] {
   const [C, d] = W.shape as [number, number];
   const [lt, pt] = tf.tidy(() => {
@@ -84,10 +93,7 @@ function logitsAndSoftmax(z: Tensor, W: Tensor, b: Tensor | undefined, M: number
     const logits = b ? mm.add(b) : mm;
     return [logits.reshape([M, C]), tf.softmax(logits)];
   });
-  const out: [Float32Array, Float32Array] = [
-    new Float32Array(lt.dataSync() as Float32Array),
-    new Float32Array(pt.dataSync() as Float32Array),
-  ];
+  const out: [Float32Array, Float32Array] = [ownData(lt), ownData(pt)];
   tf.dispose([lt, pt]);
   return out;
 }
