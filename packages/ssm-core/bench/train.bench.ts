@@ -2,9 +2,10 @@
  * `npm run bench` (its training section; alone: `npm run bench:train`): 200 training steps at batch 16 of Tab. 1's
  * Mamba+PE (d = 32, N = 8, no conv, no gate, PE 0.1·t) and Transformer (d = 16) on KEEP FIFTH (|V| = 128, T = 50)
  * through ssm-core's trainer, on the fused path — the host kernels of `linearCrossEntropy` (output layer + loss +
- * statistics) and of Adam's update (one typed-array pass per parameter) — and on the op-by-op path, the same ops'
- * generic kernels (linear, logSoftmax cross-entropy and statistics as tf ops; ~12 tf ops per parameter for Adam),
- * in the same run. Runs are interleaved (each repetition runs every variant once; BENCH_REPS, default 5) after one
+ * statistics), of Adam's update (one typed-array pass per parameter) and of `embedding` (rows + PE column, scatter-add
+ * backward) — and on the op-by-op path, the same ops' generic kernels (linear, logSoftmax cross-entropy and
+ * statistics as tf ops; ~12 tf ops per parameter for Adam; gather + concat, one-hot matMul backward), in the same
+ * run. The mixers' kernels are the same in both. Runs are interleaved (each repetition runs every variant once; BENCH_REPS, default 5) after one
  * warm-up run each; the table reports the best run of each and the ratio.
  */
 import {
@@ -27,7 +28,7 @@ const V = 128;
 const reps = Number(process.env.BENCH_REPS ?? 5);
 const config: TrainConfig = { epochs: 1, stepsPerEpoch: STEPS, batchSize: B, lr: 0.03, lrMin: 1e-6, seed: 3 };
 /** The ops whose kernels make the difference between the two paths. */
-const FUSED_OPS = ['linearCrossEntropy', 'adamUpdate'];
+const FUSED_OPS = ['linearCrossEntropy', 'adamUpdate', 'embedding'];
 
 const MODELS: Record<string, () => SequenceModel> = {
   'Mamba+PE': () =>
