@@ -5,8 +5,8 @@
  * statistics), of Adam's update (one typed-array pass per parameter) and of `embedding` (rows + PE column, scatter-add
  * backward) — and on the op-by-op path, the same ops' generic kernels (linear, logSoftmax cross-entropy and
  * statistics as tf ops; ~12 tf ops per parameter for Adam; gather + concat, one-hot matMul backward), in the same
- * run. The mixers' kernels are the same in both. Runs are interleaved (each repetition runs every variant once; BENCH_REPS, default 5) after one
- * warm-up run each; the table reports the best run of each and the ratio.
+ * run. The mixers' kernels are the same in both. Runs are interleaved (each repetition runs every variant once;
+ * BENCH_REPS, default 5) after one warm-up run each; the table reports the best run of each and the ratio.
  */
 import {
   getKernel,

@@ -1,7 +1,7 @@
 /**
- * `npm run bench:torch` — Tab. 1's Mamba+PE trained for 200 steps (BENCH_STEPS) at batch 16 by ssm-core's trainer and by PyTorch on
- * the CPU (table1.py; 1 thread and 2, TORCH_THREADS=1,2), from the same initial weights (ssm-core's, exported as safetensors), on the
- * same batches (the trainer's epoch order), with the same Adam and cosine schedule. Runs are interleaved (each
+ * `npm run bench:torch` — Tab. 1's Mamba+PE trained for 200 steps (BENCH_STEPS) at batch 16 by ssm-core's trainer
+ * and by PyTorch on the CPU (table1.py; 1 thread and 2, TORCH_THREADS=1,2), from the same initial weights
+ * (ssm-core's, exported as safetensors), on the same batches (the trainer's epoch order), with the same Adam and cosine schedule. Runs are interleaved (each
  * repetition runs every variant once, BENCH_REPS times, default 5); it prints steps/s of each (best run), the
  * ratios, and the largest difference between the loss curves. Run by hand, not in CI: it needs PyTorch
  * (Debian: `apt-get install python3-torch`); the interpreter is $PYTHON, else the first of python3 and

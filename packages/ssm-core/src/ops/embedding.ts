@@ -1,7 +1,8 @@
 /**
  * `embedding` — rows of an embedding table with an optional position column, and its reference twin:
  *   W [V, e], tokens int32 [b, L] (ids in [0, V)), positionScale s (optional)
- *   → x [b, L, e] = W[tokens], or x [b, L, e + 1] = [W[tokens], s·t] with t = 1..L (Tab. 1's PE in the last coordinate)
+ *   → x [b, L, e] = W[tokens], or x [b, L, e + 1] = [W[tokens], s·t] with t = 1..L
+ *     (Tab. 1's PE in the last coordinate)
  * differentiable in W: ∂W[v] = Σ_{(i, t): tokens[i, t] = v} ∂x[i, t, :e] (the position column has no parameter).
  *
  * Kernels: generic = gather + concat of a broadcast range (tf ops; the gradient a one-hot matMul, as

@@ -11,7 +11,9 @@
  *   embedding        embeddingRef       host: copy loop (+ PE column), scatter-add backward; generic: gather + concat
  *   s6Inner          s6InnerRef         host (inference): one pass, B and C in place; generic: linear + selectiveScan
  *   mamba2Inner      mamba2InnerRef     host (inference): fused scan in model layout; generic: selectiveScan
- *   linearCrossEntropy linearCrossEntropyRef  host: GEMMs + one typed-array pass (loss, stats, ∂logits); generic: linear + tf ops
+ *   linearCrossEntropy  linearCrossEntropyRef
+ *                                       host: GEMMs + softmax kernel, one typed-array pass (loss, stats, ∂logits);
+ *                                       generic: linear + logSoftmax cross-entropy
  *
  * On tfjs-backend-webgpu, selectiveScan and mamba2Inner run fused WGSL kernels with a chunked-recompute backward
  * (kernels/webgpu, registered by kernels/webgpu/register.ts).
