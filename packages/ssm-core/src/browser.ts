@@ -41,8 +41,10 @@ export {
   linear,
   causalConv1d,
   gatherRows,
+  embedding,
   s6Inner,
   mamba2Inner,
+  linearCrossEntropy,
   listKernels,
   wasmScanStatus,
   type Activation,
@@ -50,6 +52,7 @@ export {
   type DeltaAlong,
   type SelectiveScanArgs,
   type SelectiveScanResult,
+  type LinearCrossEntropyResult,
 } from './ops/index.js';
 export { Rng } from './random.js';
 export {

@@ -25,8 +25,10 @@ export {
   activate,
   causalConv1dRef,
   gatherRowsRef,
+  embeddingRef,
   s6InnerRef,
   mamba2InnerRef,
+  linearCrossEntropyRef,
   registerKernel,
   resolveKernel,
   unregisterKernel,
@@ -59,7 +61,7 @@ export {
   type ReadFileOptions,
 } from './io/file.js';
 export { saveModel, loadModel } from './models/file.js';
-export type { SequenceModel } from './models/types.js';
+export type { SequenceModel, OutputLayerInput } from './models/types.js';
 export { tokenTensor } from './models/tokens.js';
 export {
   paramsToSafetensors,

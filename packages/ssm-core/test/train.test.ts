@@ -7,10 +7,21 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CheckpointError, ConfigError, MambaModel, ready, tasks, tf, type MambaConfig } from '../src/index.js';
+import {
+  CheckpointError,
+  ConfigError,
+  MambaModel,
+  ready,
+  resetFlag,
+  Rng,
+  setFlag,
+  tasks,
+  tf,
+  type MambaConfig,
+} from '../src/index.js';
 import { Adam, cosineLr } from '../src/train/adam.js';
 import { evaluate, train, type TrainConfig } from '../src/train/trainer.js';
-import { read } from './helpers.js';
+import { expectClose, read } from './helpers.js';
 
 beforeAll(async () => {
   await ready();
@@ -48,6 +59,59 @@ describe('Adam and the schedule', () => {
     adam.dispose();
     p.w.dispose();
   });
+
+  for (const host of [true, false]) {
+    it(`Adam (${host ? 'one typed-array pass per parameter' : 'tf ops'}) follows torch's formula computed in float64`, () => {
+      setFlag('HOST_KERNELS', host);
+      try {
+        const r = new Rng(11);
+        const shapes: Record<string, number[]> = { a: [3, 4], b: [5], c: [2, 2, 2] };
+        const ref: Record<string, { p: number[]; m: number[]; v: number[] }> = {};
+        const params: Record<string, tf.Variable> = {};
+        for (const [k, shape] of Object.entries(shapes)) {
+          const p0 = Array.from({ length: shape.reduce((a, x) => a * x, 1) }, () => Math.fround(r.normal()));
+          params[k] = tf.variable(tf.tensor(p0, shape));
+          ref[k] = { p: p0, m: p0.map(() => 0), v: p0.map(() => 0) };
+        }
+        // c's data is shared with another live tensor: it must not be written in place (the alias keeps its values)
+        const alias = params.c.reshape([8]);
+        const aliasBefore = Array.from(read(alias));
+        const [b1, b2, eps] = [0.8, 0.99, 1e-6];
+        const adam = new Adam(params, { beta1: b1, beta2: b2, epsilon: eps });
+        const before = tf.memory().numTensors;
+        for (let t = 1; t <= 8; t++) {
+          const lr = 0.05 / t;
+          const grads: Record<string, tf.Tensor> = {};
+          for (const [k, shape] of Object.entries(shapes)) {
+            const g = ref[k].p.map(() => Math.fround(r.normal() * 0.3));
+            grads[k] = tf.tensor(g, shape);
+            const e = ref[k];
+            // torch.optim.Adam (single-tensor): m.mul_(β₁).add_(g, 1−β₁); v.mul_(β₂).addcmul_(g, g, 1−β₂);
+            // denom = √v / √(1−β₂ᵗ) + ε; p.addcdiv_(m, denom, −lr/(1−β₁ᵗ))
+            for (let i = 0; i < g.length; i++) {
+              e.m[i] = b1 * e.m[i] + (1 - b1) * g[i];
+              e.v[i] = b2 * e.v[i] + (1 - b2) * g[i] * g[i];
+              e.p[i] -= (lr / (1 - b1 ** t)) * (e.m[i] / (Math.sqrt(e.v[i]) / Math.sqrt(1 - b2 ** t) + eps));
+            }
+          }
+          adam.apply(grads, lr);
+          tf.dispose(Object.values(grads));
+          expect(tf.memory().numTensors).toBe(before);
+        }
+        for (const k of Object.keys(shapes)) {
+          expectClose(read(params[k]), ref[k].p, `p ${k}`, 1e-6, 1e-5);
+          expectClose(read(adam.m[k]), ref[k].m, `m ${k}`, 1e-7, 1e-5);
+          expectClose(read(adam.v[k]), ref[k].v, `v ${k}`, 1e-9, 1e-5);
+        }
+        expect(adam.step).toBe(8);
+        expect(Array.from(read(alias))).toEqual(aliasBefore);
+        adam.dispose();
+        tf.dispose([alias, ...Object.values(params)]);
+      } finally {
+        resetFlag('HOST_KERNELS');
+      }
+    });
+  }
 
   it('cosine annealing goes from η to η_min through their mean', () => {
     expect(cosineLr(0, 100, 0.03, 1e-6)).toBe(0.03);
@@ -178,6 +242,30 @@ describe('train', () => {
     ).rejects.toThrow(CheckpointError);
     expect(Array.from(read(fresh.getParam('mixer.A_log')))).toEqual(Array.from(w0));
     [m, fresh, other].forEach((x) => x.dispose());
+  });
+
+  it('training and evaluating through headInput + linearCrossEntropy matches forward + maskedCrossEntropy', async () => {
+    const data = { train: small(21), val: small(22, 64) };
+    const fusedModel = new MambaModel(cfg);
+    const plainModel = new MambaModel(cfg);
+    // the same model seen through forward() only: the trainer's op-by-op path
+    const plain = new Proxy(plainModel, {
+      get: (target, key) => (key === 'headInput' ? undefined : Reflect.get(target, key, target)),
+    }) as MambaModel;
+    expect(plain.headInput).toBeUndefined();
+    const e0 = [evaluate(fusedModel, data.val, 24), evaluate(plain, data.val, 24)];
+    expect(e0[0].count).toBe(e0[1].count);
+    expect(e0[0].correct).toBe(e0[1].correct);
+    expect(e0[0].loss).toBeCloseTo(e0[1].loss, 5);
+    const losses: number[][] = [[], []];
+    const config = { ...tc, epochs: 1 };
+    await train(fusedModel, data, config, { progress: 'off', onStep: (s) => losses[0].push(s.loss) });
+    await train(plain, data, config, { progress: 'off', onStep: (s) => losses[1].push(s.loss) });
+    expectClose(losses[0], losses[1], 'loss curve', 1e-4, 1e-4);
+    for (const name of fusedModel.paramNames())
+      expectClose(read(fusedModel.params[name]), read(plainModel.params[name]), name, 1e-4, 1e-3);
+    fusedModel.dispose();
+    plainModel.dispose();
   });
 
   it('stops on the wall-clock budget and on the validation-loss threshold', async () => {

@@ -17,15 +17,15 @@ import { SCAN_IMPLS } from '../policy.js';
 import { int, oneOf, ownKey, positiveInt } from '../validate.js';
 import { B_DISCRETIZATIONS } from '../ops/core/types.js';
 import { MIXERS, type MixerContext, type MixerInternals, type MixerKind } from '../mixers/index.js';
-import { embeddingLookup } from '../nn/layers.js';
 import { init, linearSpecs, type ParamSpec } from '../nn/params.js';
 import { activate } from '../ops/causalConv1d.js';
 import type { Activation, BDiscretization } from '../ops/core/types.js';
+import { embedding } from '../ops/embedding.js';
 import { gatherRows } from '../ops/gatherRows.js';
 import { linear } from '../ops/linear.js';
 import { ParamModel, withWeights } from './base.js';
 import { tokenTensor } from './tokens.js';
-import type { TokenInput } from './types.js';
+import type { OutputLayerInput, TokenInput } from './types.js';
 import { readSafetensorsHeader } from '../io/safetensors.js';
 import { checkModelFile, configFromMetadata } from './weights.js';
 
@@ -227,6 +227,15 @@ export class MambaModel extends ParamModel<ResolvedMambaConfig> {
     return tf.tidy(() => this.run(tokens, false).logits);
   }
 
+  /** z = y (⊙ gate) [b, L, d], the input of lm_head, with lm_head's weight and bias: forward = linear(z, W, b). */
+  headInput(tokens: TokenInput): OutputLayerInput {
+    const z = tf.tidy(() => {
+      const f = this.features(tokenTensor(tokens, this.config.vocabSize, this.checkInputSize), false);
+      return f.gate ? f.y.mul(f.gate) : f.y;
+    });
+    return { z, weight: this.params['lm_head.weight'], bias: this.params['lm_head.bias'] };
+  }
+
   /**
    * Logits only where they are read: tokens [b, L], positions int32 [m] of flat indices i·L + t → logits
    * [m, numClasses]. The same block as `forward` (every layer up to the gate runs on all positions, since the
@@ -261,16 +270,10 @@ export class MambaModel extends ParamModel<ResolvedMambaConfig> {
     return withWeights(new MambaModel(config as unknown as MambaConfig), bytes, source);
   }
 
+  /** Embedding rows, with the position t·scale (t = 1..L) in the last coordinate when PE is on: [b, L, d]. */
   private embed(tok: Tensor): Tensor {
-    const [b, L] = tok.shape;
-    const e = embeddingLookup(this.params['embedding.weight'], tok); // [b, L, d or d−1]
     const pe = this.config.positionalEncoding;
-    if (!pe) return e;
-    const t = tf
-      .range(1, L + 1, 1, 'float32')
-      .mul(pe.scale)
-      .reshape([1, L, 1]); // position t = 1..L
-    return tf.concat([e, tf.broadcastTo(t, [b, L, 1])], 2);
+    return embedding(this.params['embedding.weight'], tok, pe ? pe.scale : undefined);
   }
 
   /** Everything before the output layer: embedding, conv (14b), mixer (14c–14g), gate. */

@@ -28,19 +28,19 @@
  *
  * Initialisation follows PyTorch module defaults: nn.Embedding N(0, 1) for both embeddings,
  * nn.Linear U(±1/√fan_in) for every projection, LayerNorm weight 1 and bias 0 (eps 1e-5).
- * Every op used has a gradient on tfjs-wasm: the embedding goes through `embeddingLookup`
+ * Every op used has a gradient on tfjs-wasm: the embedding goes through the `embedding` op
  * (no gather gradient there), and the batched matMuls through `bmm` below.
  */
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { checkpointError, configError, fmtShape, shapeError } from '../errors.js';
 import { positiveInt } from '../validate.js';
-import { embeddingLookup } from '../nn/layers.js';
+import { embedding } from '../ops/embedding.js';
 import { linear } from '../ops/linear.js';
 import { init, linearSpecs, type ParamSpec } from '../nn/params.js';
 import { tokenTensor } from './tokens.js';
 import { ParamModel, withWeights } from './base.js';
-import type { TokenInput } from './types.js';
+import type { OutputLayerInput, TokenInput } from './types.js';
 import { readSafetensorsHeader } from '../io/safetensors.js';
 import { checkModelFile, configFromMetadata } from './weights.js';
 
@@ -240,6 +240,12 @@ export class TransformerModel extends ParamModel<ResolvedTransformerConfig> {
     return tf.tidy(() => this.run(tokens).logits);
   }
 
+  /** z = ln_f(h) [b, L, d] (h without the LNs), the input of lm_head, with lm_head's weight and bias. */
+  headInput(tokens: TokenInput): OutputLayerInput {
+    const z = tf.tidy(() => this.trunk(tokens).f);
+    return { z, weight: this.params['lm_head.weight'], bias: this.params['lm_head.bias'] };
+  }
+
   /** Forward pass that also returns the embedding, attention probabilities and residual stream. Caller disposes. */
   forwardWithInternals(tokens: TokenInput): TransformerInternals {
     return tf.tidy(() => this.run(tokens) as unknown as tf.TensorContainerObject) as unknown as TransformerInternals;
@@ -263,6 +269,13 @@ export class TransformerModel extends ParamModel<ResolvedTransformerConfig> {
   }
 
   private run(tokens: TokenInput): TransformerInternals {
+    const { f, ...rest } = this.trunk(tokens);
+    const logits = linear(f, this.params['lm_head.weight'], this.params['lm_head.bias']);
+    return { ...rest, logits };
+  }
+
+  /** Everything before lm_head: its input f [b, L, d] and the internals. */
+  private trunk(tokens: TokenInput): Omit<TransformerInternals, 'logits'> & { f: Tensor } {
     const c = this.config;
     const P = (n: string) => this.params[n];
     const tok = tokenTensor(tokens, c.vocabSize, this.checkInputSize);
@@ -277,7 +290,7 @@ export class TransformerModel extends ParamModel<ResolvedTransformerConfig> {
     const d = c.dModel,
       H = c.numHeads,
       dh = d / H;
-    const x = embeddingLookup(P('embedding.weight'), tok).add(P('pos_embedding.weight').slice([0, 0], [L, d])); // [b, L, d]
+    const x = embedding(P('embedding.weight'), tok).add(P('pos_embedding.weight').slice([0, 0], [L, d])); // [b, L, d]
 
     // causal multi-head self-attention, pre-LN, residual
     const a = c.layerNorm ? layerNorm(x, P('ln_attn.weight'), P('ln_attn.bias')) : x;
@@ -303,7 +316,6 @@ export class TransformerModel extends ParamModel<ResolvedTransformerConfig> {
       h = h.add(linear(c.mlp.activation === 'gelu' ? gelu(z) : tf.relu(z), P('mlp.fc2.weight'), P('mlp.fc2.bias')));
     }
     const f = c.layerNorm ? layerNorm(h, P('ln_f.weight'), P('ln_f.bias')) : h;
-    const logits = linear(f, P('lm_head.weight'), P('lm_head.bias'));
-    return { x, attention: attn.reshape([b, H, L, L]), attnOut, h, logits };
+    return { x, attention: attn.reshape([b, H, L, L]), attnOut, h, f };
   }
 }

@@ -7,6 +7,16 @@ import type { Tensor, Variable } from '@tensorflow/tfjs-core';
 /** Token ids [batch, L]: nested arrays or an int32 tensor. */
 export type TokenInput = number[][] | Tensor;
 
+/** A model's output layer and its input: logits = z·weightᵀ + bias (see {@link SequenceModel.headInput}). */
+export interface OutputLayerInput {
+  /** [b, L, d]. */
+  z: Tensor;
+  /** [numClasses, d]. */
+  weight: Tensor;
+  /** [numClasses], absent when the layer has no bias. */
+  bias?: Tensor;
+}
+
 export interface SequenceModel {
   /** 'mamba' | 'transformer' — stored in checkpoints to rebuild the right class. */
   readonly kind: string;
@@ -16,6 +26,13 @@ export interface SequenceModel {
   readonly params: Record<string, Variable>;
   /** tokens [b, L] → logits [b, L, numClasses]. */
   forward(tokens: TokenInput): Tensor;
+  /**
+   * What comes before the output layer: z [b, L, d] and the layer's weight [numClasses, d] and bias [numClasses],
+   * with forward(tokens) = z·weightᵀ + bias. The trainer and `evaluate` fuse that layer with the loss
+   * (`linearCrossEntropy`); a model without this method is trained and evaluated through `forward`. The caller
+   * disposes z (weight and bias are the model's parameters).
+   */
+  headInput?(tokens: TokenInput): OutputLayerInput;
   numParams(): number;
   paramNames(): string[];
   /** The parameter called `name`; throws a ConfigError listing the names otherwise. */

@@ -8,8 +8,12 @@
  *   linear           linearRef          host (inference): sparse-weight shortcut; generic: matMul
  *   causalConv1d     causalConv1dRef    host (inference): typed-array conv; generic: shifted tf ops
  *   gatherRows       gatherRowsRef      host: copy loop; generic: tf.gather
+ *   embedding        embeddingRef       host: copy loop (+ PE column), scatter-add backward; generic: gather + concat
  *   s6Inner          s6InnerRef         host (inference): one pass, B and C in place; generic: linear + selectiveScan
  *   mamba2Inner      mamba2InnerRef     host (inference): fused scan in model layout; generic: selectiveScan
+ *   linearCrossEntropy  linearCrossEntropyRef
+ *                                       host: GEMMs + softmax kernel, one typed-array pass (loss, stats, ∂logits);
+ *                                       generic: linear + logSoftmax cross-entropy
  *
  * On tfjs-backend-webgpu, selectiveScan and mamba2Inner run fused WGSL kernels with a chunked-recompute backward
  * (kernels/webgpu, registered by kernels/webgpu/register.ts).
@@ -21,8 +25,16 @@ export { ssdMinimal, ssdMinimalRef, ssdMinimalRef64, validateSsdArgs } from './s
 export { linear, linearRef, matMul2d } from './linear.js';
 export { activate, causalConv1d, causalConv1dRef } from './causalConv1d.js';
 export { gatherRows, gatherRowsRef } from './gatherRows.js';
+export { embedding, embeddingRef } from './embedding.js';
 export { s6Inner, s6InnerRef } from './s6Inner.js';
 export { mamba2Inner, mamba2InnerRef } from './mamba2Inner.js';
+export {
+  linearCrossEntropy,
+  linearCrossEntropyRef,
+  maskedCrossEntropy,
+  lossStatsTensor,
+  type LinearCrossEntropyResult,
+} from './linearCrossEntropy.js';
 export { softplusTorch } from './kernels/tensor/scan.js';
 export { toChannelsFirst, toTimeFirst } from './core/layout.js';
 export { validateScanArgs } from './core/validate.js';

@@ -5,10 +5,68 @@
  * (cosine annealing; tfjs optimizers have no schedule API), and a resumed run must continue
  * bit-for-bit — tf.train.adam recomputes β^t with pow() on restore, which rounds differently
  * from its running product. Here the bias corrections come from the step count in float64.
+ * The update of one parameter is a kernel of the registry (ops/registry.ts): on host backends one pass over typed
+ * arrays, elsewhere ~12 tf ops.
  */
 import type { Tensor, Variable } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
+import { registerHostAndGeneric, resolveKernel } from '../ops/registry.js';
 import { numberWhere, object, positive } from '../validate.js';
+import { writableViews } from '../ops/kernels/cpu/hostMemory.js';
+
+/** One update's constants: learning rate, bias corrections 1 − βᵗ, β₁, β₂, ε. */
+interface AdamStep {
+  lr: number;
+  bc1: number;
+  bc2: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+}
+
+/** Updates p, m and v of one parameter from its gradient g. */
+type AdamKernel = (p: Variable, g: Tensor, m: Variable, v: Variable, h: AdamStep) => void;
+
+function genericAdam(p: Variable, g: Tensor, mv: Variable, vv: Variable, h: AdamStep): void {
+  tf.tidy(() => {
+    const m = mv.mul(h.beta1).add(g.mul(1 - h.beta1));
+    const v = vv.mul(h.beta2).add(g.square().mul(1 - h.beta2));
+    mv.assign(m);
+    vv.assign(v);
+    p.assign(p.sub(m.div(h.bc1).div(v.div(h.bc2).sqrt().add(h.epsilon)).mul(h.lr)));
+  });
+}
+
+/**
+ * One parameter's update in one pass over typed arrays, in torch's order (float64 arithmetic, float32 storage):
+ *   m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  p ← p − (η/(1−β₁ᵗ)) · m / (√v/√(1−β₂ᵗ) + ε).
+ * p, m and v are written in place where the backend lets this process address a tensor's memory alone
+ * (ops/kernels/cpu/hostMemory.ts), else assigned from new tensors.
+ */
+function hostAdam(p: Variable, g: Tensor, m: Variable, v: Variable, h: AdamStep): void {
+  const { beta1: b1, beta2: b2, epsilon: eps } = h;
+  const step = h.lr / h.bc1;
+  const sq2 = Math.sqrt(h.bc2);
+  const gs = g.dataSync() as Float32Array; // read before any view: a read may grow the wasm heap
+  const views = writableViews([p, m, v]);
+  const [ps, ms, vs] = views ?? [p, m, v].map((t) => new Float32Array(t.dataSync() as Float32Array));
+  for (let i = 0; i < gs.length; i++) {
+    const gi = gs[i];
+    ms[i] = b1 * ms[i] + (1 - b1) * gi;
+    vs[i] = b2 * vs[i] + (1 - b2) * gi * gi;
+    ps[i] -= (step * ms[i]) / (Math.sqrt(vs[i]) / sq2 + eps);
+  }
+  if (!views) {
+    tf.tidy(() => {
+      p.assign(tf.tensor(ps, p.shape, 'float32'));
+      m.assign(tf.tensor(ms, m.shape, 'float32'));
+      v.assign(tf.tensor(vs, v.shape, 'float32'));
+    });
+  }
+}
+
+// generic: ~12 tf ops per parameter (any backend); host: one typed-array pass (cpu, wasm, tensorflow)
+registerHostAndGeneric<AdamKernel>('adamUpdate', hostAdam, genericAdam);
 
 /** Adam's constants (torch.optim.Adam's defaults). */
 export interface AdamOptions {
@@ -74,19 +132,19 @@ export class Adam {
   /** Apply one update with learning rate `lr` from gradients keyed by parameter name. */
   apply(grads: Record<string, Tensor>, lr: number): void {
     this.step += 1;
-    const bc1 = 1 - this.beta1 ** this.step;
-    const bc2 = 1 - this.beta2 ** this.step;
-    tf.tidy(() => {
-      for (const [name, p] of Object.entries(this.params)) {
-        const g = grads[name];
-        if (!g) continue;
-        const m = this.m[name].mul(this.beta1).add(g.mul(1 - this.beta1));
-        const v = this.v[name].mul(this.beta2).add(g.square().mul(1 - this.beta2));
-        this.m[name].assign(m);
-        this.v[name].assign(v);
-        p.assign(p.sub(m.div(bc1).div(v.div(bc2).sqrt().add(this.epsilon)).mul(lr)));
-      }
-    });
+    const h: AdamStep = {
+      lr,
+      bc1: 1 - this.beta1 ** this.step,
+      bc2: 1 - this.beta2 ** this.step,
+      beta1: this.beta1,
+      beta2: this.beta2,
+      epsilon: this.epsilon,
+    };
+    const kernel = resolveKernel<AdamKernel>('adamUpdate').impl;
+    for (const [name, p] of Object.entries(this.params)) {
+      const g = grads[name];
+      if (g) kernel(p, g, this.m[name], this.v[name], h);
+    }
   }
 
   /** Free the moment variables (the parameters belong to the caller). */

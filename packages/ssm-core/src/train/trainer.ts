@@ -7,11 +7,12 @@
  * Determinism: batch k of epoch e is rows perm_e[kB … (k+1)B) with perm_e a shuffle seeded by
  * (seed, e); everything else is a function of the weights and the Adam state, both checkpointed.
  */
-import type { Tensor } from '@tensorflow/tfjs-core';
+import type { Scalar, Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { configError, fmtBytes } from '../errors.js';
 import { gpuSync } from '../gpu.js';
-import { checkMemory, fileReadCap } from '../policy.js';
+import { backendUsesGpu, checkMemory, fileReadCap } from '../policy.js';
+import { linearCrossEntropy } from '../ops/linearCrossEntropy.js';
 import { trainingMemory } from '../models/memory.js';
 import { readFileChecked, removeStaleTempFiles, writeFileAtomic } from '../io/file.js';
 import type { SequenceModel } from '../models/types.js';
@@ -26,7 +27,7 @@ import {
   type EpochMetrics,
   type TrainerState,
 } from './checkpoint.js';
-import { lossAndAccuracy, lossAndAccuracyAsync, lossStatsTensor, maskedCrossEntropy, type LossStats } from './loss.js';
+import { lossStatsTensor, maskedCrossEntropy, type LossStats } from './loss.js';
 import { Progress, trainEta, type ProgressMode } from './progress.js';
 
 export type { EpochMetrics, TrainerState } from './checkpoint.js';
@@ -188,8 +189,8 @@ function batchTensors(d: TaskData, idx: ArrayLike<number>): { x: Tensor; y: Tens
   return { x: tf.tensor2d(x, [idx.length, d.T], 'int32'), y: tf.tensor2d(y, [idx.length, d.T], 'int32') };
 }
 
-/** Fisher–Yates shuffle of 0..n−1 seeded by (seed, epoch). */
-function epochOrder(n: number, seed: number, epoch: number): Int32Array {
+/** Fisher–Yates shuffle of 0..n−1 seeded by (seed, epoch): batch k of epoch e is rows order[kB … (k+1)B) (mod n). */
+export function epochOrder(n: number, seed: number, epoch: number): Int32Array {
   const rng = new Rng((Math.imul(seed, 0x9e3779b1) ^ Math.imul(epoch + 1, 0x85ebca6b)) >>> 0);
   const p = Int32Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i > 0; i--) {
@@ -212,10 +213,14 @@ export function evaluate(model: SequenceModel, data: TaskData, batchSize = 256):
   const total: LossStats = { lossSum: 0, correct: 0, count: 0 };
   for (const idx of evalBatches(data, batchSize)) {
     const { x, y } = batchTensors(data, idx);
-    const logits = model.forward(x);
-    const r = lossAndAccuracy(logits, y);
-    tf.dispose([x, y, logits]);
-    addStats(total, r);
+    try {
+      const stats = batchStats(model, x, y);
+      const [lossSum, correct, count] = stats.dataSync() as Float32Array;
+      stats.dispose();
+      addStats(total, { lossSum, correct, count });
+    } finally {
+      tf.dispose([x, y]);
+    }
   }
   return evalResult(total);
 }
@@ -229,11 +234,12 @@ export async function evaluateAsync(model: SequenceModel, data: TaskData, batchS
   for (const idx of evalBatches(data, batchSize)) {
     const { x, y } = batchTensors(data, idx);
     try {
-      const logits = model.forward(x);
+      const stats = batchStats(model, x, y);
       try {
-        addStats(total, await lossAndAccuracyAsync(logits, y));
+        const [lossSum, correct, count] = (await stats.data()) as Float32Array;
+        addStats(total, { lossSum, correct, count });
       } finally {
-        logits.dispose();
+        stats.dispose();
       }
     } finally {
       tf.dispose([x, y]);
@@ -241,6 +247,43 @@ export async function evaluateAsync(model: SequenceModel, data: TaskData, batchS
   }
   await gpuSync('evaluate');
   return evalResult(total);
+}
+
+/**
+ * [lossSum, correct, count] of one batch (caller disposes): through the model's output layer fused with the loss
+ * (`headInput` + linearCrossEntropy) where the model exposes it, else its logits.
+ */
+function batchStats(model: SequenceModel, x: Tensor, y: Tensor): Tensor {
+  if (model.headInput) {
+    const { z, weight, bias } = model.headInput(x);
+    try {
+      const { loss, stats } = linearCrossEntropy(z, weight, bias, y);
+      loss.dispose();
+      return stats;
+    } finally {
+      z.dispose();
+    }
+  }
+  const logits = model.forward(x);
+  try {
+    return lossStatsTensor(logits, y);
+  } finally {
+    logits.dispose();
+  }
+}
+
+/**
+ * One training step's loss (differentiable, for tf.variableGrads) and its statistics [lossSum, correct, count]
+ * (kept: the caller disposes them): the fused output layer + loss where the model exposes `headInput`.
+ */
+function stepLoss(model: SequenceModel, x: Tensor, y: Tensor): { loss: Scalar; stats: Tensor } {
+  if (model.headInput) {
+    const { z, weight, bias } = model.headInput(x);
+    const { loss, stats } = linearCrossEntropy(z, weight, bias, y);
+    return { loss, stats: tf.keep(stats) };
+  }
+  const logits = model.forward(x);
+  return { loss: maskedCrossEntropy(logits, y), stats: tf.keep(lossStatsTensor(logits, y)) };
 }
 
 /** Row indices of `data` in order, `batchSize` at a time (the last batch may be shorter). */
@@ -263,7 +306,27 @@ const evalResult = ({ lossSum, correct, count }: LossStats): EvalResult => ({
   count,
 });
 
-const yieldToEventLoop = () => new Promise<void>((r) => setTimeout(r, 0));
+/**
+ * [loss, lossSum, correct, count] from a step's loss and statistics, which it disposes: synchronous reads on host
+ * backends (their data is in this process), one packed `await data()` on GPU backends.
+ */
+async function readStep(value: Tensor, stats: Tensor): Promise<number[]> {
+  try {
+    if (!backendUsesGpu()) return [value.dataSync()[0], ...stats.dataSync()];
+    const packed = tf.tidy(() => tf.concat([value.reshape([1]), stats]));
+    try {
+      return [...((await packed.data()) as Float32Array)];
+    } finally {
+      packed.dispose();
+    }
+  } finally {
+    tf.dispose([value, stats]);
+  }
+}
+
+/** Let timers, I/O and signal handlers run (setImmediate in Node: setTimeout(0) waits at least 1 ms). */
+const yieldToEventLoop = () =>
+  new Promise<void>((r) => (typeof setImmediate === 'function' ? setImmediate(r) : setTimeout(r, 0)));
 
 async function readIfExists(path: string): Promise<Uint8Array | undefined> {
   try {
@@ -365,25 +428,19 @@ export async function train(
         const idx = Int32Array.from({ length: B }, (_, i) => order[(k * B + i) % order.length]);
         const lr = cosineLr(state.globalStep, totalSteps, config.lr, config.lrMin);
         const { x, y } = batchTensors(data.train, idx);
-        let logits: Tensor | undefined;
+        let statsT: Tensor | undefined;
         const { value, grads } = tf.variableGrads(() => {
-          logits = tf.keep(model.forward(x));
-          return maskedCrossEntropy(logits, y);
+          const r = stepLoss(model, x, y);
+          statsT = r.stats;
+          return r.loss;
         }, vars);
-        // loss, lossSum, correct, count: the step's one read-back (the progress display and the finiteness check)
-        const packed = tf.tidy(() => tf.concat([value.reshape([1]), lossStatsTensor(logits!, y)]));
         const byName: Record<string, Tensor> = {};
         for (const [vn, g] of Object.entries(grads)) byName[nameOf.get(vn)!] = g;
         adam.apply(byName, lr);
-        tf.dispose([x, y, logits!, value, ...Object.values(grads)]);
-        let read: Float32Array;
-        try {
-          read = (await packed.data()) as Float32Array;
-        } finally {
-          packed.dispose();
-        }
+        tf.dispose([x, y, ...Object.values(grads)]);
+        // loss, lossSum, correct, count: the step's one read-back (the progress display and the finiteness check)
+        const [loss, lossSum, correct, count] = await readStep(value, statsT!);
         await gpuSync('train step');
-        const [loss, lossSum, correct, count] = read;
         const stats = { lossSum, correct, count };
         if (!Number.isFinite(loss)) {
           const got = `${config.lr} (loss became ${loss} at step ${state.globalStep})`;

@@ -21,6 +21,14 @@ export function assertTensor(x: unknown, name: string, rank?: number[]): asserts
   }
 }
 
+/** Class ids of a loss: each < C, negative for a position without a target (else a ValueError naming `targets`). */
+export function checkTargetIds(ids: Int32Array, C: number): void {
+  for (let i = 0; i < ids.length; i++) {
+    if (ids[i] >= C)
+      throw valueError('targets', `class ids < C = ${C}, or negative for IGNORE`, `${ids[i]} at flat index ${i}`);
+  }
+}
+
 export function expectShape(x: Tensor, name: string, expected: (number | string)[], names?: string): void {
   const ok = x.rank === expected.length && expected.every((e, i) => typeof e === 'string' || e === x.shape[i]);
   if (!ok) {
