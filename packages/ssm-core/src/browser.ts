@@ -41,6 +41,7 @@ export {
   causalConv1d,
   gatherRows,
   s6Inner,
+  s4dInner,
   mamba2Inner,
   listKernels,
   wasmScanStatus,

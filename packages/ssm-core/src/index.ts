@@ -22,6 +22,7 @@ export {
   causalConv1dRef,
   gatherRowsRef,
   s6InnerRef,
+  s4dInnerRef,
   mamba2InnerRef,
   registerKernel,
   resolveKernel,
@@ -32,6 +33,7 @@ export {
   type SsdArgs,
   type SsdDims,
   type S6InnerArgs,
+  type S4DInnerArgs,
   type Mamba2InnerArgs,
 } from './ops/index.js';
 export type { MixerOutput } from './mixers/index.js';

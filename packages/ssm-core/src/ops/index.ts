@@ -8,7 +8,10 @@
  *   linear           linearRef          host (inference): sparse-weight shortcut; generic: matMul
  *   causalConv1d     causalConv1dRef    host (inference): typed-array conv; generic: shifted tf ops
  *   gatherRows       gatherRowsRef      host: copy loop; generic: tf.gather
- *   s6Inner          s6InnerRef         host (inference): one pass, B and C in place; generic: linear + selectiveScan
+ *   s6Inner          s6InnerRef         host: one differentiable op over typed arrays (analytic backward) under a
+ *                                       gradient tape, else one inference pass, B and C in place;
+ *                                       generic: linear + selectiveScan
+ *   s4dInner         s4dInnerRef        host: one differentiable op over typed arrays; generic: selectiveScan
  *   mamba2Inner      mamba2InnerRef     host (inference): fused scan in model layout; generic: selectiveScan
  *
  * On tfjs-backend-webgpu, selectiveScan and mamba2Inner run fused WGSL kernels with a chunked-recompute backward
@@ -22,6 +25,7 @@ export { linear, linearRef, matMul2d } from './linear.js';
 export { activate, causalConv1d, causalConv1dRef } from './causalConv1d.js';
 export { gatherRows, gatherRowsRef } from './gatherRows.js';
 export { s6Inner, s6InnerRef } from './s6Inner.js';
+export { s4dInner, s4dInnerRef } from './s4dInner.js';
 export { mamba2Inner, mamba2InnerRef } from './mamba2Inner.js';
 export { softplusTorch } from './kernels/tensor/scan.js';
 export { toChannelsFirst, toTimeFirst } from './core/layout.js';
@@ -41,6 +45,7 @@ export type {
   BDiscretization,
   DeltaAlong,
   Mamba2InnerArgs,
+  S4DInnerArgs,
   S6InnerArgs,
   SelectiveScanArgs,
   SelectiveScanResult,

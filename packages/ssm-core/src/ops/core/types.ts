@@ -126,6 +126,23 @@ export interface S6InnerArgs {
 }
 
 /**
+ * Arguments of the S4D inner op (the S4D mixer after its conv: Tab. 2's Δ ≡ 1, fixed B and C; Eq. 6 / 14f–14g),
+ * in the model's layout:
+ *   x [b, L, d] (x̂)   ALog [d, N]   B [N] (shared by every channel)   C [d, N]   D [d]
+ */
+export interface S4DInnerArgs {
+  x: Tensor;
+  ALog: Tensor;
+  B: Tensor;
+  C: Tensor;
+  D?: Tensor;
+  /** Discretisation of B (default 'euler'). */
+  bDiscretization?: BDiscretization;
+  /** 'fused' host kernel, 'tensor' generic kernel, 'auto' per policy and backend. */
+  impl?: 'auto' | 'fused' | 'tensor';
+}
+
+/**
  * Arguments of the Mamba-2 inner op (single head, after its three convs, Eq. 14c–14g with scalar Δ_t, a, D):
  *   x [b, L, d] (x̂)   B, C [b, L, N]   dt [b, L, 1] (w_Δ·x_t, before its bias)   dtBias [1]   ALog [1]   D [1]
  */

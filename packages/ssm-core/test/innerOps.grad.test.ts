@@ -1,0 +1,281 @@
+/**
+ * The differentiable host kernels of `s6Inner` and `s4dInner` (one tfjs op each, analytic backward): under a
+ * gradient tape they run on wasm and cpu, and their value and every gradient agree with the generic op-by-op
+ * composition (HOST_KERNELS off) to float32 tolerance and with central finite differences of the float64 twins
+ * (s6InnerRef64, s4dInnerRef64) — every discretisation, with and without D, with the WebAssembly and the JS scan;
+ * extreme Δ and A stay finite; nothing leaks.
+ */
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ready,
+  resetFlags,
+  resolveKernel,
+  Rng,
+  s4dInner,
+  s4dInnerRef,
+  s6Inner,
+  s6InnerRef,
+  setFlag,
+  tf,
+  type BDiscretization,
+  type S4DInnerArgs,
+  type S6InnerArgs,
+} from '../src/index.js';
+import { hostScanRuns } from '../src/ops/kernels/cpu/wasmScan.js';
+import { s4dInnerRef64 } from '../src/ops/s4dInner.js';
+import { s6InnerRef64 } from '../src/ops/s6Inner.js';
+import { expectClose, read } from './helpers.js';
+
+beforeAll(async () => {
+  await ready();
+});
+
+afterEach(() => {
+  resetFlags();
+});
+
+const DISCS: BDiscretization[] = ['euler', 'zoh', 'identity'];
+
+const randn = (rng: Rng, n: number, scale = 1, shift = 0) =>
+  Float64Array.from({ length: n }, () => shift + scale * rng.normal());
+
+interface Problem {
+  names: string[];
+  shapes: number[][];
+  data: Float64Array[];
+  /** Weights G of the loss Σ y ⊙ G. */
+  G: Float64Array;
+}
+
+/** Value y and ∂(Σ y ⊙ G)/∂input for each input, by whichever kernel `op` resolves to now; also that kernel's key. */
+function valueAndGrads(p: Problem, op: (xs: tf.Tensor[]) => tf.Tensor, name: string) {
+  const xs = p.data.map((v, i) => tf.tensor(Float32Array.from(v), p.shapes[i]));
+  const G = tf.tensor(Float32Array.from(p.G));
+  let y = new Float32Array(0);
+  let key = '';
+  const before = tf.memory().numTensors;
+  const { value, grads } = tf.valueAndGrads((...inputs: tf.Tensor[]) => {
+    key = resolveKernel(name).key;
+    const out = op(inputs);
+    y = Float32Array.from(out.dataSync());
+    return out.reshape([-1]).mul(G).sum();
+  })(xs);
+  const g = grads.map(read);
+  tf.dispose([value, ...grads]);
+  expect(tf.memory().numTensors, `${name}: tensors left by value and gradients`).toBe(before);
+  tf.dispose([...xs, G]);
+  return { y, g, key };
+}
+
+/** Central finite differences of Σ y64 ⊙ G in float64, for every element of every input. */
+function finiteDiffs(p: Problem, y64: (data: Float64Array[]) => Float64Array): Float64Array[] {
+  const loss = () => {
+    const y = y64(p.data);
+    let l = 0;
+    for (let i = 0; i < y.length; i++) l += y[i] * p.G[i];
+    return l;
+  };
+  return p.data.map((arr) =>
+    Float64Array.from(arr, (v, i) => {
+      const eps = 1e-6 * Math.max(1, Math.abs(v));
+      arr[i] = v + eps;
+      const lp = loss();
+      arr[i] = v - eps;
+      const lm = loss();
+      arr[i] = v;
+      return (lp - lm) / (2 * eps);
+    }),
+  );
+}
+
+/** Host vs generic (value and every gradient), and host vs float64 finite differences; returns the host's result. */
+function checkAgainstGenericAndFD(
+  p: Problem,
+  op: (xs: tf.Tensor[]) => tf.Tensor,
+  name: string,
+  y64: (data: Float64Array[]) => Float64Array,
+  label: string,
+  fd = true,
+) {
+  const host = valueAndGrads(p, op, name);
+  expect(host.key, `${label}: kernel under the tape`).toBe(tf.getBackend());
+  setFlag('HOST_KERNELS', false);
+  const generic = valueAndGrads(p, op, name);
+  setFlag('HOST_KERNELS', true);
+  expect(generic.key).toBe('generic');
+  expectClose(host.y, generic.y, `${label}: y host vs generic`);
+  expectClose(host.y, y64(p.data), `${label}: y host vs float64 twin`);
+  p.names.forEach((n, i) => {
+    expect(host.g[i].every(Number.isFinite), `${label}: ∂${n} finite`).toBe(true);
+    expectClose(host.g[i], generic.g[i], `${label}: ∂${n} host vs generic`, 1e-4, 1e-4);
+  });
+  if (fd) {
+    const fds = finiteDiffs(p, y64);
+    p.names.forEach((n, i) => expectClose(host.g[i], fds[i], `${label}: ∂${n} host vs finite differences`, 1e-4, 1e-3));
+  }
+  return host;
+}
+
+const [b, L, d, N, R] = [2, 7, 5, 3, 2];
+
+function s6Problem(rng: Rng, withD: boolean, o: { bias?: number; aLog?: number } = {}): Problem {
+  const W = R + 2 * N;
+  const names = ['x', 'xProjWeight', 'dtProjWeight', 'dtProjBias', 'ALog', ...(withD ? ['D'] : [])];
+  const shapes = [[b, L, d], [W, d], [d, R], [d], [d, N], ...(withD ? [[d]] : [])];
+  const data = [
+    randn(rng, b * L * d),
+    randn(rng, W * d, 0.5),
+    randn(rng, d * R, 0.5),
+    o.bias === undefined
+      ? randn(rng, d, 0.5)
+      : Float64Array.from({ length: d }, (_, c) => (c % 2 ? o.bias! : -o.bias!)),
+    o.aLog === undefined ? randn(rng, d * N, 0.5) : new Float64Array(d * N).fill(o.aLog),
+    ...(withD ? [randn(rng, d)] : []),
+  ];
+  return { names, shapes, data, G: randn(rng, b * L * d) };
+}
+
+const s6Op =
+  (disc: BDiscretization) =>
+  (xs: tf.Tensor[]): tf.Tensor =>
+    s6Inner({
+      x: xs[0],
+      xProjWeight: xs[1],
+      dtProjWeight: xs[2],
+      dtProjBias: xs[3],
+      ALog: xs[4],
+      D: xs[5],
+      bDiscretization: disc,
+    });
+
+const s6Y64 = (disc: BDiscretization) => (v: Float64Array[]) =>
+  s6InnerRef64(
+    { b, L, d, R, N },
+    { x: v[0], xProjWeight: v[1], dtProjWeight: v[2], dtProjBias: v[3], ALog: v[4], D: v[5] },
+    disc,
+  );
+
+function s4dProblem(rng: Rng, withD: boolean, aLog?: number): Problem {
+  const names = ['x', 'ALog', 'B', 'C', ...(withD ? ['D'] : [])];
+  const shapes = [[b, L, d], [d, N], [N], [d, N], ...(withD ? [[d]] : [])];
+  const data = [
+    randn(rng, b * L * d),
+    aLog === undefined ? randn(rng, d * N, 0.5, -0.5) : new Float64Array(d * N).fill(aLog),
+    randn(rng, N),
+    randn(rng, d * N),
+    ...(withD ? [randn(rng, d)] : []),
+  ];
+  return { names, shapes, data, G: randn(rng, b * L * d) };
+}
+
+const s4dOp =
+  (disc: BDiscretization) =>
+  (xs: tf.Tensor[]): tf.Tensor =>
+    s4dInner({ x: xs[0], ALog: xs[1], B: xs[2], C: xs[3], D: xs[4], bDiscretization: disc });
+
+const s4dY64 = (disc: BDiscretization) => (v: Float64Array[]) =>
+  s4dInnerRef64({ b, L, d, N }, { x: v[0], ALog: v[1], B: v[2], C: v[3], D: v[4] }, disc);
+
+describe('s6Inner: one differentiable host op', () => {
+  it('value and every gradient match the generic composition and float64 finite differences (every discretisation, ±D)', () => {
+    const rng = new Rng(21);
+    for (const disc of DISCS) {
+      for (const withD of [true, false]) {
+        const before = { ...hostScanRuns.wasm };
+        checkAgainstGenericAndFD(s6Problem(rng, withD), s6Op(disc), 's6Inner', s6Y64(disc), `s6 ${disc} D=${withD}`);
+        expect(hostScanRuns.wasm.forward, 'the WebAssembly scan ran forward').toBeGreaterThan(before.forward);
+        expect(hostScanRuns.wasm.backward, 'and backward').toBeGreaterThan(before.backward);
+      }
+    }
+  });
+
+  it('the JS scan (WASM_SCAN off) gives the same gradients', () => {
+    setFlag('WASM_SCAN', false);
+    const before = hostScanRuns.js.backward;
+    checkAgainstGenericAndFD(s6Problem(new Rng(22), true), s6Op('zoh'), 's6Inner', s6Y64('zoh'), 's6 js zoh');
+    expect(hostScanRuns.js.backward).toBeGreaterThan(before);
+  });
+
+  it('extreme Δ (softplus of ±30) and A = −e^6 stay finite and match the generic composition', () => {
+    const rng = new Rng(23);
+    for (const disc of DISCS) {
+      const p = s6Problem(rng, true, { bias: 30, aLog: 6 });
+      checkAgainstGenericAndFD(p, s6Op(disc), 's6Inner', s6Y64(disc), `s6 extreme ${disc}`, false);
+    }
+  });
+
+  it('runs on the cpu backend too', async () => {
+    await tf.setBackend('cpu');
+    try {
+      checkAgainstGenericAndFD(s6Problem(new Rng(24), true), s6Op('euler'), 's6Inner', s6Y64('euler'), 's6 cpu');
+    } finally {
+      await tf.setBackend('wasm');
+    }
+  });
+
+  it('without a tape it still runs the inference kernel, with the same numbers as the twin', () => {
+    const p = s6Problem(new Rng(25), true);
+    const xs = p.data.map((v, i) => tf.tensor(Float32Array.from(v), p.shapes[i]));
+    const args: S6InnerArgs = {
+      x: xs[0],
+      xProjWeight: xs[1],
+      dtProjWeight: xs[2],
+      dtProjBias: xs[3],
+      ALog: xs[4],
+      D: xs[5],
+    };
+    const before = hostScanRuns.wasm.forward;
+    expectClose(read(tf.tidy(() => s6Inner(args))), read(tf.tidy(() => s6InnerRef(args))), 's6 inference');
+    expect(hostScanRuns.wasm.forward, 'the inference pass runs its own time-major scan').toBe(before);
+    tf.dispose(xs);
+  });
+});
+
+describe('s4dInner: one differentiable host op', () => {
+  it('value and every gradient match the generic composition and float64 finite differences (every discretisation, ±D)', () => {
+    const rng = new Rng(31);
+    for (const disc of DISCS) {
+      for (const withD of [true, false]) {
+        const before = hostScanRuns.wasm.backward;
+        checkAgainstGenericAndFD(
+          s4dProblem(rng, withD),
+          s4dOp(disc),
+          's4dInner',
+          s4dY64(disc),
+          `s4d ${disc} D=${withD}`,
+        );
+        expect(hostScanRuns.wasm.backward).toBeGreaterThan(before);
+      }
+    }
+  });
+
+  it('the JS scan (WASM_SCAN off) gives the same gradients', () => {
+    setFlag('WASM_SCAN', false);
+    checkAgainstGenericAndFD(s4dProblem(new Rng(32), true), s4dOp('zoh'), 's4dInner', s4dY64('zoh'), 's4d js zoh');
+  });
+
+  it('extreme A (A = −e^6, e^A underflows in float32) stays finite and matches the generic composition', () => {
+    const rng = new Rng(33);
+    for (const disc of DISCS) {
+      const p = s4dProblem(rng, true, 6);
+      checkAgainstGenericAndFD(p, s4dOp(disc), 's4dInner', s4dY64(disc), `s4d extreme ${disc}`, false);
+    }
+  });
+
+  it('inference, the twin, validation and leaks', () => {
+    const p = s4dProblem(new Rng(34), false);
+    const xs = p.data.map((v, i) => tf.tensor(Float32Array.from(v), p.shapes[i]));
+    const args: S4DInnerArgs = { x: xs[0], ALog: xs[1], B: xs[2], C: xs[3] };
+    const before = tf.memory().numTensors;
+    const outs = [s4dInner(args), s4dInnerRef(args), s4dInner({ ...args, impl: 'tensor' })];
+    expect(tf.memory().numTensors).toBe(before + 3);
+    expectClose(read(outs[0]), read(outs[1]), 's4d host vs twin');
+    expectClose(read(outs[2]), read(outs[1]), 's4d generic vs twin');
+    tf.dispose(outs);
+    const wrong = [tf.ones([N + 1]), tf.ones([d, N + 1])];
+    expect(() => s4dInner({ ...args, B: wrong[0] })).toThrow(/^B: expected .*\[N\]/);
+    expect(() => s4dInner({ ...args, C: wrong[1] })).toThrow(/^C: expected .*\[d, N\]/);
+    expect(() => s4dInner({ ...args, B: xs[3] })).toThrow(/^B: expected rank 1/);
+    tf.dispose([...xs, ...wrong]);
+  });
+});
