@@ -1,12 +1,13 @@
 /**
- * The differentiable host kernels of `s6Inner` and `s4dInner` (one tfjs op each, analytic backward): under a
+ * The differentiable host kernels of `s6Inner`, `s4dInner` and `causalConv1d` (one tfjs op each, analytic backward): under a
  * gradient tape they run on wasm and cpu, and their value and every gradient agree with the generic op-by-op
  * composition (HOST_KERNELS off) to float32 tolerance and with central finite differences of the float64 twins
- * (s6InnerRef64, s4dInnerRef64) — every discretisation, with and without D, with the WebAssembly and the JS scan;
+ * (s6InnerRef64, s4dInnerRef64, causalConv1dRef64) — every discretisation, with and without D, with the WebAssembly and the JS scan;
  * extreme Δ and A stay finite; nothing leaks.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
+  causalConv1d,
   ready,
   resetFlags,
   resolveKernel,
@@ -17,11 +18,13 @@ import {
   s6InnerRef,
   setFlag,
   tf,
+  type Activation,
   type BDiscretization,
   type S4DInnerArgs,
   type S6InnerArgs,
 } from '../src/index.js';
 import { hostScanRuns } from '../src/ops/kernels/cpu/wasmScan.js';
+import { causalConv1dRef64 } from '../src/ops/causalConv1d.js';
 import { s4dInnerRef64 } from '../src/ops/s4dInner.js';
 import { s6InnerRef64 } from '../src/ops/s6Inner.js';
 import { expectClose, read } from './helpers.js';
@@ -277,5 +280,39 @@ describe('s4dInner: one differentiable host op', () => {
     expect(() => s4dInner({ ...args, C: wrong[1] })).toThrow(/^C: expected .*\[d, N\]/);
     expect(() => s4dInner({ ...args, B: xs[3] })).toThrow(/^B: expected rank 1/);
     tf.dispose([...xs, ...wrong]);
+  });
+});
+
+describe('causalConv1d: one differentiable host op', () => {
+  it('value and every gradient match the generic composition and float64 finite differences (every σ, ±bias)', () => {
+    const rng = new Rng(41);
+    const k = 4;
+    for (const act of ['silu', 'relu', 'sigmoid', 'identity'] as Activation[]) {
+      for (const withBias of [true, false]) {
+        const p: Problem = {
+          names: ['x', 'W', ...(withBias ? ['bias'] : [])],
+          shapes: [[b, L, d], [d, k], ...(withBias ? [[d]] : [])],
+          data: [randn(rng, b * L * d), randn(rng, d * k, 0.5), ...(withBias ? [randn(rng, d, 0.5)] : [])],
+          G: randn(rng, b * L * d),
+        };
+        const op = (xs: tf.Tensor[]) => causalConv1d(xs[0], xs[1], xs[2], act);
+        const y64 = (v: Float64Array[]) => causalConv1dRef64([b, L, d, k], v[0], v[1], v[2], act);
+        checkAgainstGenericAndFD(p, op, 'causalConv1d', y64, `conv ${act} bias=${withBias}`);
+      }
+    }
+  });
+
+  it('a kernel longer than the sequence reads only the zero padding before t = 0', () => {
+    const rng = new Rng(42);
+    const k = L + 3;
+    const p: Problem = {
+      names: ['x', 'W', 'bias'],
+      shapes: [[b, L, d], [d, k], [d]],
+      data: [randn(rng, b * L * d), randn(rng, d * k, 0.5), randn(rng, d, 0.5)],
+      G: randn(rng, b * L * d),
+    };
+    const op = (xs: tf.Tensor[]) => causalConv1d(xs[0], xs[1], xs[2], 'silu');
+    const y64 = (v: Float64Array[]) => causalConv1dRef64([b, L, d, k], v[0], v[1], v[2], 'silu');
+    checkAgainstGenericAndFD(p, op, 'causalConv1d', y64, 'conv k > L');
   });
 });

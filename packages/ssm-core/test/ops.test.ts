@@ -99,7 +99,7 @@ describe('kernel registry', () => {
       selectiveScan: 'wasm',
       gatherRows: 'wasm',
       linear: 'generic',
-      causalConv1d: 'generic',
+      causalConv1d: 'wasm',
       s6Inner: 'wasm',
       s4dInner: 'wasm',
       mamba2Inner: 'generic',

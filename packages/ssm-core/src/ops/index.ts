@@ -6,7 +6,8 @@
  *   selectiveScan    selectiveScanRef   host: fused typed-array scan + analytic backward; generic: Hillis–Steele tf ops
  *   ssdMinimal       ssdMinimalRef      generic: chunked SSD of tf ops
  *   linear           linearRef          host (inference): sparse-weight shortcut; generic: matMul
- *   causalConv1d     causalConv1dRef    host (inference): typed-array conv; generic: shifted tf ops
+ *   causalConv1d     causalConv1dRef    host: one differentiable op under a gradient tape, else a typed-array conv
+ *                                       that skips zeros; generic: shifted tf ops
  *   gatherRows       gatherRowsRef      host: copy loop; generic: tf.gather
  *   s6Inner          s6InnerRef         host: one differentiable op over typed arrays (analytic backward) under a
  *                                       gradient tape, else one inference pass, B and C in place;

@@ -1,0 +1,80 @@
+/**
+ * The causal depthwise conv of ../../causalConv1d.ts (Eq. 14b) on the host as ONE differentiable tfjs op: the
+ * forward sums the k taps over typed arrays and keeps the pre-activation p; the backward is analytic,
+ *
+ *   ∂p = ∂y ⊙ σ'(p),  ∂W[c, j] = Σ_{b,t} ∂p[b, t, c] x[b, t − (k−1) + j, c],  ∂bias = Σ_{b,t} ∂p,
+ *   ∂x[b, s, c] = Σ_j ∂p[b, s + (k−1) − j, c] W[c, j]   (terms past L dropped).
+ *
+ *   x [b, L, c], W [c, k], bias [c] → y [b, L, c]
+ */
+import type { Tensor } from '@tensorflow/tfjs';
+import { tf } from '../../../backend.js';
+import type { Activation } from '../../core/types.js';
+import { HOST_ACT } from './causalConv1d.js';
+
+/** σ'(p) for each activation, as tfjs's gradients define it (relu: 1 for p > 0, else 0). */
+export const HOST_ACT_GRAD: Record<Activation, (p: number) => number> = {
+  silu: (p) => {
+    const s = 1 / (1 + Math.exp(-p));
+    return s * (1 + p * (1 - s));
+  },
+  relu: (p) => (p > 0 ? 1 : 0),
+  sigmoid: (p) => {
+    const s = 1 / (1 + Math.exp(-p));
+    return s * (1 - s);
+  },
+  identity: () => 1,
+};
+
+/** The conv's host kernel with its analytic gradient (arguments validated by the op). */
+export function causalConv1dFused(x: Tensor, W: Tensor, bias: Tensor | undefined, act: Activation): Tensor {
+  const [b, L, c] = x.shape as [number, number, number];
+  const k = W.shape[1] as number;
+  const inputs = bias ? [x, W, bias] : [x, W];
+  const op = tf.customGrad(((...xs: unknown[]) => {
+    void xs;
+    const xv = x.dataSync() as Float32Array;
+    const w = W.dataSync() as Float32Array;
+    const bs = bias?.dataSync() as Float32Array | undefined;
+    const f = HOST_ACT[act];
+    const pre = new Float32Array(b * L * c);
+    const y = new Float32Array(b * L * c);
+    for (let r = 0, o = 0; r < b * L; r++, o += c) {
+      const j0 = Math.max(0, k - 1 - (r % L)); // taps before t = 0 read the zero padding
+      for (let ch = 0; ch < c; ch++) {
+        let acc = bs ? bs[ch] : 0;
+        for (let j = j0; j < k; j++) acc += w[ch * k + j] * xv[o + (j - (k - 1)) * c + ch];
+        pre[o + ch] = acc;
+        y[o + ch] = f(acc);
+      }
+    }
+    const value = tf.tensor3d(y, [b, L, c]);
+    const gradFunc = (dy: Tensor) => {
+      const g = dy.dataSync() as Float32Array;
+      const fp = HOST_ACT_GRAD[act];
+      const gp = new Float32Array(g.length);
+      for (let i = 0; i < g.length; i++) gp[i] = g[i] * fp(pre[i]);
+      const gx = new Float32Array(xv.length);
+      const gW = new Float64Array(c * k);
+      const gb = new Float64Array(c);
+      for (let r = 0, o = 0; r < b * L; r++, o += c) {
+        const j0 = Math.max(0, k - 1 - (r % L));
+        for (let ch = 0; ch < c; ch++) {
+          const gv = gp[o + ch];
+          if (gv === 0) continue;
+          gb[ch] += gv;
+          for (let j = j0; j < k; j++) {
+            const xi = o + (j - (k - 1)) * c + ch;
+            gW[ch * k + j] += gv * xv[xi];
+            gx[xi] += gv * w[ch * k + j];
+          }
+        }
+      }
+      const grads = [tf.tensor3d(gx, [b, L, c]), tf.tensor2d(Float32Array.from(gW), [c, k])];
+      if (bs) grads.push(tf.tensor1d(Float32Array.from(gb)));
+      return grads;
+    };
+    return { value, gradFunc };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return op(...inputs) as Tensor;
+}
