@@ -216,10 +216,10 @@ describe('s6Inner: one differentiable host op', () => {
     }
   });
 
-  it('without a tape it still runs the inference kernel, with the same numbers as the twin', () => {
+  it('without a tape: dense weights take the WebAssembly scan, sparse or decay-free ones the time-major pass', () => {
     const p = s6Problem(new Rng(25), true);
     const xs = p.data.map((v, i) => tf.tensor(Float32Array.from(v), p.shapes[i]));
-    const args: S6InnerArgs = {
+    const dense: S6InnerArgs = {
       x: xs[0],
       xProjWeight: xs[1],
       dtProjWeight: xs[2],
@@ -227,10 +227,19 @@ describe('s6Inner: one differentiable host op', () => {
       ALog: xs[4],
       D: xs[5],
     };
-    const before = hostScanRuns.wasm.forward;
-    expectClose(read(tf.tidy(() => s6Inner(args))), read(tf.tidy(() => s6InnerRef(args))), 's6 inference');
-    expect(hostScanRuns.wasm.forward, 'the inference pass runs its own time-major scan').toBe(before);
-    tf.dispose(xs);
+    const special = [tf.zeros([d, R]), tf.fill([d, N], -Infinity), tf.zeros([R + 2 * N, d])];
+    const cases: [string, S6InnerArgs, boolean][] = [
+      ['dense', dense, true],
+      ['dt_proj ≡ 0', { ...dense, dtProjWeight: special[0] }, false],
+      ['A_log = −∞', { ...dense, ALog: special[1] }, false],
+      ['x_proj ≡ 0', { ...dense, xProjWeight: special[2] }, false],
+    ];
+    for (const [label, args, wasm] of cases) {
+      const before = hostScanRuns.wasm.forward;
+      expectClose(read(tf.tidy(() => s6Inner(args))), read(tf.tidy(() => s6InnerRef(args))), `s6 inference ${label}`);
+      expect(hostScanRuns.wasm.forward - before, `${label}: WebAssembly scan calls`).toBe(wasm ? 1 : 0);
+    }
+    tf.dispose([...xs, ...special]);
   });
 });
 

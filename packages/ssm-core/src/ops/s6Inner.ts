@@ -9,8 +9,8 @@
  * Shapes (b batch, L length, d channels, N state size, R Δ rank): x [b, L, d], xProjWeight [R + 2N, d],
  * dtProjWeight [d, R], dtProjBias [d], ALog [d, N], D [d] → y [b, L, d].
  * Kernels: generic = linear + selectiveScan (differentiable, any backend); host = one differentiable op over typed
- * arrays with an analytic backward while a gradient tape records (kernels/cpu/s6InnerGrad.ts), else one inference
- * pass with B, C read in place and mostly-zero weights skipped (kernels/cpu/s6Inner.ts).
+ * arrays with an analytic backward (kernels/cpu/s6InnerGrad.ts) under a gradient tape and for dense weights, else
+ * one inference pass with B, C read in place and mostly-zero weights skipped (kernels/cpu/s6Inner.ts).
  */
 import type { Tensor } from '@tensorflow/tfjs';
 import { tf } from '../backend.js';
@@ -20,7 +20,7 @@ import { toChannelsFirst, toTimeFirst } from './core/layout.js';
 import type { BDiscretization, S6InnerArgs } from './core/types.js';
 import { assertTensor, expectShape } from './core/validate.js';
 import { s6InnerHost } from './kernels/cpu/s6Inner.js';
-import { s6InnerFused } from './kernels/cpu/s6InnerGrad.js';
+import { s6FusedServesInference, s6InnerFused } from './kernels/cpu/s6InnerGrad.js';
 import { zohCoef } from './kernels/cpu/layout.js';
 import { linear } from './linear.js';
 import { registerHostAndGeneric, scanKernel } from './registry.js';
@@ -63,8 +63,12 @@ export function s6Parts(a: S6InnerArgs, R: number, N: number, returnLastState: b
   return { y: toTimeFirst(r.out), deltaRaw, B, C, A, lastState: r.lastState };
 }
 
-/** The host kernel: the differentiable fused op under a gradient tape, the inference pass otherwise. */
-const s6InnerHostKernel: S6Kernel = (a, R, N) => (isRecording() ? s6InnerFused(a, R, N) : s6InnerHost(a, R, N));
+/**
+ * The host kernel: the differentiable fused op under a gradient tape and for dense weights; the time-major
+ * inference pass for the sparse and decay-free weights it exploits.
+ */
+const s6InnerHostKernel: S6Kernel = (a, R, N) =>
+  isRecording() || s6FusedServesInference(a, N) ? s6InnerFused(a, R, N) : s6InnerHost(a, R, N);
 
 registerHostAndGeneric<S6Kernel>('s6Inner', s6InnerHostKernel, (a, R, N) => s6Parts(a, R, N, false).y);
 

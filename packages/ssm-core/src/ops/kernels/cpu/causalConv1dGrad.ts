@@ -70,7 +70,7 @@ export function causalConv1dFused(x: Tensor, W: Tensor, bias: Tensor | undefined
           }
         }
       }
-      const grads = [tf.tensor3d(gx, [b, L, c]), tf.tensor2d(Float32Array.from(gW), [c, k])];
+      const grads: Tensor[] = [tf.tensor3d(gx, [b, L, c]), tf.tensor2d(Float32Array.from(gW), [c, k])];
       if (bs) grads.push(tf.tensor1d(Float32Array.from(gb)));
       return grads;
     };

@@ -10,7 +10,7 @@ import { isRecording } from '../../../policy.js';
 import type { S4DInnerArgs, ScanArrays, ScanDims } from '../../core/types.js';
 import { assertFinite } from '../../core/validate.js';
 import { hostScanBackward, hostScanForward } from './fusedScan.js';
-import { swapTimeChannels } from './s6InnerGrad.js';
+import { channelsFirst, timeFirst } from './s6InnerGrad.js';
 
 /** The S4D inner op's host kernel with its analytic gradient (arguments validated by the op). */
 export function s4dInnerFused(a: S4DInnerArgs): Tensor {
@@ -48,7 +48,7 @@ export function s4dInnerFused(a: S4DInnerArgs): Tensor {
     const Bd = new Float32Array(d * N);
     for (let c = 0; c < d; c++) Bd.set(B, c * N);
     const x: ScanArrays = {
-      u: swapTimeChannels(u, b, L, d),
+      u: channelsFirst(u, b, L, d),
       delta: new Float32Array(b * d * L).fill(1),
       A,
       B: Bd,
@@ -56,13 +56,13 @@ export function s4dInnerFused(a: S4DInnerArgs): Tensor {
       D,
     };
     const h = hostScanForward(s, x, recording);
-    const value = tf.tensor3d(swapTimeChannels(h.f.out, b, L, d, true), [b, L, d]);
+    const value = tf.tensor3d(timeFirst(h.f.out, b, L, d), [b, L, d]);
     const gradFunc = (dy: Tensor) => {
-      const g = hostScanBackward(s, x, h, swapTimeChannels(dy.dataSync() as Float32Array, b, L, d));
+      const g = hostScanBackward(s, x, h, channelsFirst(dy.dataSync() as Float32Array, b, L, d));
       const gB = new Float64Array(N);
       for (let k = 0; k < d * N; k++) gB[k % N] += g.B[k];
-      const grads = [
-        tf.tensor3d(swapTimeChannels(g.u, b, L, d, true), [b, L, d]),
+      const grads: Tensor[] = [
+        tf.tensor3d(timeFirst(g.u, b, L, d), [b, L, d]),
         tf.tensor2d(
           Float32Array.from(g.A, (v, k) => v * A[k]),
           [d, N],

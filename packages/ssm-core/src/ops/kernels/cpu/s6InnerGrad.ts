@@ -17,38 +17,30 @@ import { isRecording } from '../../../policy.js';
 import type { S6InnerArgs, ScanArrays, ScanDims } from '../../core/types.js';
 import { assertFinite } from '../../core/validate.js';
 import { hostScanBackward, hostScanForward } from './fusedScan.js';
+import { weightPlan } from './sparseLinear.js';
+import { hostScanPath } from './wasmScan.js';
 
-/** out[i, w] = Σ_c x[i, c] · W[w, c]  (x [m, k], W [n, k] → [m, n]). */
-export function matMulABt(x: Float32Array, W: Float32Array, m: number, k: number, n: number): Float32Array {
-  const out = new Float32Array(m * n);
-  for (let i = 0; i < m; i++) {
-    const xo = i * k;
-    for (let w = 0; w < n; w++) {
-      const wo = w * k;
-      let acc = 0;
-      for (let c = 0; c < k; c++) acc += x[xo + c] * W[wo + c];
-      out[i * n + w] = acc;
+/** [b, L, X] → [b, X, L] (the model's layout → the scan's). */
+export function channelsFirst(src: Float32Array, b: number, L: number, X: number): Float32Array {
+  const out = new Float32Array(src.length);
+  for (let i = 0; i < b; i++) {
+    const o = i * L * X;
+    for (let c = 0; c < X; c++) {
+      const oc = o + c * L;
+      for (let t = 0, si = o + c; t < L; t++, si += X) out[oc + t] = src[si];
     }
   }
   return out;
 }
 
-/** [b, L, X] → [b, X, L] (and back with `inverse`). */
-export function swapTimeChannels(
-  src: Float32Array,
-  b: number,
-  L: number,
-  X: number,
-  inverse = false,
-  out = new Float32Array(src.length),
-): Float32Array {
+/** [b, X, L] → [b, L, X] (the scan's layout → the model's). */
+export function timeFirst(src: Float32Array, b: number, L: number, X: number): Float32Array {
+  const out = new Float32Array(src.length);
   for (let i = 0; i < b; i++) {
     const o = i * L * X;
-    for (let t = 0; t < L; t++) {
-      for (let c = 0; c < X; c++) {
-        if (inverse) out[o + t * X + c] = src[o + c * L + t];
-        else out[o + c * L + t] = src[o + t * X + c];
-      }
+    for (let c = 0; c < X; c++) {
+      const oc = o + c * L;
+      for (let t = 0, di = o + c; t < L; t++, di += X) out[di] = src[oc + t];
     }
   }
   return out;
@@ -58,22 +50,29 @@ export function swapTimeChannels(
 function columnsToScan(xdbl: Float32Array, b: number, L: number, stride: number, off: number, n: number): Float32Array {
   const out = new Float32Array(b * n * L);
   for (let i = 0; i < b; i++) {
-    for (let t = 0; t < L; t++) {
-      const row = (i * L + t) * stride + off;
-      for (let k = 0; k < n; k++) out[(i * n + k) * L + t] = xdbl[row + k];
+    for (let k = 0; k < n; k++) {
+      const o = (i * n + k) * L;
+      for (let t = 0, si = i * L * stride + off + k; t < L; t++, si += stride) out[o + t] = xdbl[si];
     }
   }
   return out;
 }
 
-/** The S6 inner op's host kernel with its analytic gradient; `R`, `N` as validated by the op. */
-export function s6InnerFused(a: S6InnerArgs, R: number, N: number): Tensor {
+/**
+ * The data of a product computed by the backend's own matMul (XNNPACK's SIMD kernels on wasm), in the untransposed
+ * form A·B that runs there without a transpose: x_proj and its two gradients cost less there than in a scalar loop.
+ */
+function product(A: Tensor, B: Tensor): Float32Array {
+  const t = tf.matMul(A, B);
+  const v = t.dataSync() as Float32Array;
+  t.dispose();
+  return v;
+}
+
+/** The scan dims of the S6 inner op on x [b, L, d] (reference layout, Δ per channel with bias and softplus). */
+function s6Dims(a: S6InnerArgs, N: number): ScanDims {
   const [b, L, d] = a.x.shape as [number, number, number];
-  const W = R + 2 * N;
-  const m = b * L;
-  const inputs = [a.x, a.xProjWeight, a.dtProjWeight, a.dtProjBias, a.ALog, ...(a.D ? [a.D] : [])];
-  const recording = isRecording();
-  const s: ScanDims = {
+  return {
     batch: b,
     dInner: d,
     dState: N,
@@ -87,6 +86,29 @@ export function s6InnerFused(a: S6InnerArgs, R: number, N: number): Tensor {
     softplus: true,
     disc: a.bDiscretization ?? 'euler',
   };
+}
+
+/**
+ * Does this op serve an inference call better than the time-major pass of s6Inner.ts? Yes for dense weights when
+ * the WebAssembly scan runs; no for what that pass exploits — a mostly-zero x_proj (sparseLinear.ts), dt_proj ≡ 0
+ * (Δ constant per channel) or A_log = −∞ (Λ = 0, decay-free rows): the analytic constructions.
+ */
+export function s6FusedServesInference(a: S6InnerArgs, N: number): boolean {
+  if (hostScanPath(s6Dims(a, N), false) !== 'wasm-simd') return false;
+  if (weightPlan(a.xProjWeight).plan || weightPlan(a.dtProjWeight).allZero) return false;
+  const ALog = a.ALog.dataSync();
+  for (let i = 0; i < ALog.length; i++) if (ALog[i] === -Infinity) return false;
+  return true;
+}
+
+/** The S6 inner op's host kernel with its analytic gradient; `R`, `N` as validated by the op. */
+export function s6InnerFused(a: S6InnerArgs, R: number, N: number): Tensor {
+  const [b, L, d] = a.x.shape as [number, number, number];
+  const W = R + 2 * N;
+  const m = b * L;
+  const inputs = [a.x, a.xProjWeight, a.dtProjWeight, a.dtProjBias, a.ALog, ...(a.D ? [a.D] : [])];
+  const recording = isRecording();
+  const s = s6Dims(a, N);
   const op = tf.customGrad(((...xs: unknown[]) => {
     void xs;
     const u = a.x.dataSync() as Float32Array; // [m, d]
@@ -101,15 +123,28 @@ export function s6InnerFused(a: S6InnerArgs, R: number, N: number): Tensor {
     assertFinite(bias, 'dtProjBias', [d]);
     assertFinite(ALog, 'ALog', [d, N]);
     if (D) assertFinite(D, 'D', [d]);
-    const xdbl = matMulABt(u, Wx, m, d, W); // [Δ_low | B_t | C_t]  (14c–14e)
+    const WxT = new Float32Array(d * W); // W_xᵀ [d, W]
+    for (let w = 0; w < W; w++) for (let c = 0; c < d; c++) WxT[c * W + w] = Wx[w * d + c];
+    const x2d = a.x.reshape([m, d]);
+    const WxTt = tf.tensor2d(WxT, [d, W]);
+    const xdbl = product(x2d, WxTt); // [m, W] = [Δ_low | B_t | C_t]  (14c–14e)
+    WxTt.dispose();
     assertFinite(xdbl, 'x_proj(x)', [b, L, W]);
-    const dtLow = new Float32Array(m * R);
-    for (let i = 0; i < m; i++) for (let r = 0; r < R; r++) dtLow[i * R + r] = xdbl[i * W + r];
-    const deltaRaw = matMulABt(dtLow, Wdt, m, R, d); // [m, d], W_dt Δ_low before its bias
+    const deltaRaw = new Float32Array(m * d); // [b, d, L]: W_dt Δ_low before its bias
+    for (let i = 0; i < b; i++) {
+      for (let t = 0; t < L; t++) {
+        const row = (i * L + t) * W;
+        for (let c = 0; c < d; c++) {
+          let acc = 0;
+          for (let r = 0; r < R; r++) acc += Wdt[c * R + r] * xdbl[row + r];
+          deltaRaw[(i * d + c) * L + t] = acc;
+        }
+      }
+    }
     const A = Float32Array.from(ALog, (v) => -Math.exp(v));
     const x: ScanArrays = {
-      u: swapTimeChannels(u, b, L, d),
-      delta: swapTimeChannels(deltaRaw, b, L, d),
+      u: channelsFirst(u, b, L, d),
+      delta: deltaRaw,
       A,
       B: columnsToScan(xdbl, b, L, W, R, N),
       C: columnsToScan(xdbl, b, L, W, R + N, N),
@@ -117,57 +152,41 @@ export function s6InnerFused(a: S6InnerArgs, R: number, N: number): Tensor {
       deltaBias: bias,
     };
     const h = hostScanForward(s, x, recording);
-    const value = tf.tensor3d(swapTimeChannels(h.f.out, b, L, d, true), [b, L, d]);
+    const value = tf.tensor3d(timeFirst(h.f.out, b, L, d), [b, L, d]);
     const gradFunc = (dy: Tensor) => {
-      const gOut = swapTimeChannels(dy.dataSync() as Float32Array, b, L, d);
-      const g = hostScanBackward(s, x, h, gOut);
-      const gDelta = swapTimeChannels(g.delta, b, L, d, true); // [m, d], ∂ of W_dt Δ_low
-      const gu = swapTimeChannels(g.u, b, L, d, true); // [m, d]
-      const gxdbl = new Float32Array(m * W);
+      const g = hostScanBackward(s, x, h, channelsFirst(dy.dataSync() as Float32Array, b, L, d));
+      const gxdbl = new Float32Array(m * W); // ∂x_dbl [m, W]
+      const gxdblT = new Float32Array(W * m); // and its transpose [W, m]
       const gWdt = new Float64Array(d * R);
-      for (let i = 0; i < m; i++) {
-        const go = i * d;
-        for (let r = 0; r < R; r++) {
-          const xr = xdbl[i * W + r];
-          let acc = 0;
-          for (let c = 0; c < d; c++) {
-            const gd = gDelta[go + c];
-            acc += gd * Wdt[c * R + r];
-            gWdt[c * R + r] += gd * xr;
-          }
-          gxdbl[i * W + r] = acc;
-        }
-      }
       for (let i = 0; i < b; i++) {
-        for (let t = 0; t < L; t++) {
-          const row = (i * L + t) * W;
-          for (let n = 0; n < N; n++) {
-            gxdbl[row + R + n] = g.B[(i * N + n) * L + t];
-            gxdbl[row + R + N + n] = g.C[(i * N + n) * L + t];
+        for (let c = 0; c < d; c++) {
+          const go = (i * d + c) * L;
+          for (let t = 0; t < L; t++) {
+            const gd = g.delta[go + t]; // ∂ of (W_dt Δ_low)[b, t, c]
+            if (gd === 0) continue;
+            const row = (i * L + t) * W;
+            for (let r = 0; r < R; r++) {
+              gxdbl[row + r] += gd * Wdt[c * R + r];
+              gWdt[c * R + r] += gd * xdbl[row + r];
+            }
+          }
+        }
+        for (let n = 0; n < N; n++) {
+          const go = (i * N + n) * L;
+          for (let t = 0; t < L; t++) {
+            const row = (i * L + t) * W;
+            gxdbl[row + R + n] = g.B[go + t];
+            gxdbl[row + R + N + n] = g.C[go + t];
           }
         }
       }
-      const gx = gu; // ∂x = ∂u + ∂x_dbl W_x
-      const gWx = new Float64Array(W * d); // ∂W_x = ∂x_dblᵀ x
-      const acc = new Float64Array(d);
-      for (let i = 0; i < m; i++) {
-        const xo = i * d;
-        acc.fill(0);
-        for (let w = 0; w < W; w++) {
-          const gw = gxdbl[i * W + w];
-          if (gw === 0) continue;
-          const wo = w * d;
-          for (let c = 0; c < d; c++) {
-            acc[c] += gw * Wx[wo + c];
-            gWx[wo + c] += gw * u[xo + c];
-          }
-        }
-        for (let c = 0; c < d; c++) gx[xo + c] += acc[c];
-      }
+      for (let i = 0; i < m; i++) for (let w = 0; w < W; w++) gxdblT[w * m + i] = gxdbl[i * W + w];
+      const gxdblTensor = tf.tensor2d(gxdbl, [m, W]);
+      const gxdblTTensor = tf.tensor2d(gxdblT, [W, m]);
       const gALog = Float32Array.from(g.A, (v, k) => v * A[k]);
-      const grads = [
-        tf.tensor3d(gx, [b, L, d]),
-        tf.tensor2d(Float32Array.from(gWx), [W, d]),
+      const grads: Tensor[] = [
+        tf.tensor3d(timeFirst(g.u, b, L, d), [b, L, d]).add(tf.matMul(gxdblTensor, a.xProjWeight).reshape([b, L, d])), // ∂x = ∂u + ∂x_dbl W_x
+        tf.matMul(gxdblTTensor, x2d), // ∂W_x = ∂x_dblᵀ x
         tf.tensor2d(Float32Array.from(gWdt), [d, R]),
         tf.tensor1d(g.deltaBias!),
         tf.tensor2d(gALog, [d, N]),
