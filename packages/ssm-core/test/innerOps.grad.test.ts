@@ -216,6 +216,30 @@ describe('s6Inner: one differentiable host op', () => {
     }
   });
 
+  it('the backward needs no input tensor that a tidy around the forward disposed (x made inside the tidy)', () => {
+    const p = s6Problem(new Rng(26), true);
+    const vars = p.data.map((v, i) => tf.variable(tf.tensor(Float32Array.from(v), p.shapes[i])));
+    const run = () => {
+      const { value, grads } = tf.variableGrads(
+        () =>
+          tf.tidy(() =>
+            s6Op('euler')([vars[0].mul(2), ...vars.slice(1)])
+              .square()
+              .sum(),
+          ),
+        vars,
+      );
+      const out = vars.map((v) => read(grads[v.name]));
+      tf.dispose([value, ...Object.values(grads)]);
+      return out;
+    };
+    const host = run();
+    setFlag('HOST_KERNELS', false);
+    const generic = run();
+    host.forEach((g, i) => expectClose(g, generic[i], `∂${p.names[i]} host vs generic`, 1e-4, 1e-4));
+    tf.dispose(vars);
+  });
+
   it('without a tape: dense weights take the WebAssembly scan, sparse or decay-free ones the time-major pass', () => {
     const p = s6Problem(new Rng(25), true);
     const xs = p.data.map((v, i) => tf.tensor(Float32Array.from(v), p.shapes[i]));

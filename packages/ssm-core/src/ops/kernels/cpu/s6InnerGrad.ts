@@ -110,7 +110,8 @@ export function s6InnerFused(a: S6InnerArgs, R: number, N: number): Tensor {
   const recording = isRecording();
   const s = s6Dims(a, N);
   const op = tf.customGrad(((...xs: unknown[]) => {
-    void xs;
+    const save = xs[xs.length - 1] as (tensors: Tensor[]) => void;
+    save([a.x, a.xProjWeight]); // kept for the backward's products: a tidy around the forward may dispose x
     const u = a.x.dataSync() as Float32Array; // [m, d]
     const Wx = a.xProjWeight.dataSync() as Float32Array; // [W, d]
     const Wdt = a.dtProjWeight.dataSync() as Float32Array; // [d, R]
@@ -125,9 +126,8 @@ export function s6InnerFused(a: S6InnerArgs, R: number, N: number): Tensor {
     if (D) assertFinite(D, 'D', [d]);
     const WxT = new Float32Array(d * W); // W_xᵀ [d, W]
     for (let w = 0; w < W; w++) for (let c = 0; c < d; c++) WxT[c * W + w] = Wx[w * d + c];
-    const x2d = a.x.reshape([m, d]);
     const WxTt = tf.tensor2d(WxT, [d, W]);
-    const xdbl = product(x2d, WxTt); // [m, W] = [Δ_low | B_t | C_t]  (14c–14e)
+    const xdbl = product(a.x.reshape([m, d]), WxTt); // [m, W] = [Δ_low | B_t | C_t]  (14c–14e)
     WxTt.dispose();
     assertFinite(xdbl, 'x_proj(x)', [b, L, W]);
     const deltaRaw = new Float32Array(m * d); // [b, d, L]: W_dt Δ_low before its bias
@@ -153,7 +153,8 @@ export function s6InnerFused(a: S6InnerArgs, R: number, N: number): Tensor {
     };
     const h = hostScanForward(s, x, recording);
     const value = tf.tensor3d(timeFirst(h.f.out, b, L, d), [b, L, d]);
-    const gradFunc = (dy: Tensor) => {
+    const gradFunc = (dy: Tensor, saved: Tensor[]) => {
+      const [xSaved, WxSaved] = saved;
       const g = hostScanBackward(s, x, h, channelsFirst(dy.dataSync() as Float32Array, b, L, d));
       const gxdbl = new Float32Array(m * W); // ∂x_dbl [m, W]
       const gxdblT = new Float32Array(W * m); // and its transpose [W, m]
@@ -185,8 +186,8 @@ export function s6InnerFused(a: S6InnerArgs, R: number, N: number): Tensor {
       const gxdblTTensor = tf.tensor2d(gxdblT, [W, m]);
       const gALog = Float32Array.from(g.A, (v, k) => v * A[k]);
       const grads: Tensor[] = [
-        tf.tensor3d(timeFirst(g.u, b, L, d), [b, L, d]).add(tf.matMul(gxdblTensor, a.xProjWeight).reshape([b, L, d])), // ∂x = ∂u + ∂x_dbl W_x
-        tf.matMul(gxdblTTensor, x2d), // ∂W_x = ∂x_dblᵀ x
+        tf.tensor3d(timeFirst(g.u, b, L, d), [b, L, d]).add(tf.matMul(gxdblTensor, WxSaved).reshape([b, L, d])), // ∂x = ∂u + ∂x_dbl W_x
+        tf.matMul(gxdblTTensor, xSaved.reshape([m, d])), // ∂W_x = ∂x_dblᵀ x
         tf.tensor2d(Float32Array.from(gWdt), [d, R]),
         tf.tensor1d(g.deltaBias!),
         tf.tensor2d(gALog, [d, N]),
