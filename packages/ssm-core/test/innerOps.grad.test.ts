@@ -8,6 +8,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   causalConv1d,
+  MambaModel,
   ready,
   resetFlags,
   resolveKernel,
@@ -347,5 +348,25 @@ describe('causalConv1d: one differentiable host op', () => {
     const op = (xs: tf.Tensor[]) => causalConv1d(xs[0], xs[1], xs[2], 'silu');
     const y64 = (v: Float64Array[]) => causalConv1dRef64([b, L, d, k], v[0], v[1], v[2], 'silu');
     checkAgainstGenericAndFD(p, op, 'causalConv1d', y64, 'conv k > L');
+  });
+});
+
+describe('the mixers: the fused ops and the internals path agree', () => {
+  it('S6 and S4D models: forward (fused op) = forwardWithInternals (generic composition) logits, y and last state', () => {
+    for (const mixer of ['s6', 's4d'] as const) {
+      const m = new MambaModel({ vocabSize: 12, dModel: 6, dState: 4, mixer, conv: false, gate: false });
+      const tokens = [
+        [1, 5, 7, 2, 11, 3],
+        [4, 4, 0, 9, 8, 1],
+      ];
+      const before = hostScanRuns.wasm.forward;
+      const fused = read(tf.tidy(() => m.forward(tokens)));
+      expect(hostScanRuns.wasm.forward - before, `${mixer}: the fused op ran`).toBe(1);
+      const r = m.forwardWithInternals(tokens);
+      expectClose(fused, read(r.logits), `${mixer}: logits`);
+      expect(r.mixer.lastState!.shape).toEqual([2, 6, 4]);
+      tf.dispose(r as unknown as tf.TensorContainer);
+      m.dispose();
+    }
   });
 });
