@@ -42,6 +42,7 @@ export {
   gatherRows,
   s6Inner,
   s4dInner,
+  mambaInner,
   mamba2Inner,
   listKernels,
   wasmScanStatus,

@@ -23,6 +23,7 @@ export {
   gatherRowsRef,
   s6InnerRef,
   s4dInnerRef,
+  mambaInnerRef,
   mamba2InnerRef,
   registerKernel,
   resolveKernel,
@@ -34,6 +35,7 @@ export {
   type SsdDims,
   type S6InnerArgs,
   type S4DInnerArgs,
+  type MambaInnerArgs,
   type Mamba2InnerArgs,
 } from './ops/index.js';
 export type { MixerOutput } from './mixers/index.js';

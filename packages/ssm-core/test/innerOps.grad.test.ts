@@ -1,13 +1,16 @@
 /**
- * The differentiable host kernels of `s6Inner`, `s4dInner` and `causalConv1d` (one tfjs op each, analytic backward): under a
+ * The differentiable host kernels of `s6Inner`, `s4dInner`, `causalConv1d` and `mambaInner` (one tfjs op each, analytic
+ * backward): under a
  * gradient tape they run on wasm and cpu, and their value and every gradient agree with the generic op-by-op
  * composition (HOST_KERNELS off) to float32 tolerance and with central finite differences of the float64 twins
- * (s6InnerRef64, s4dInnerRef64, causalConv1dRef64) — every discretisation, with and without D, with the WebAssembly and the JS scan;
+ * (s6InnerRef64, s4dInnerRef64, causalConv1dRef64, mambaInnerRef64) — every discretisation, with and without D, with the WebAssembly and the JS scan;
  * extreme Δ and A stay finite; nothing leaks.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   causalConv1d,
+  mambaInner,
+  mambaInnerRef,
   MambaModel,
   ready,
   resetFlags,
@@ -21,11 +24,13 @@ import {
   tf,
   type Activation,
   type BDiscretization,
+  type MambaInnerArgs,
   type S4DInnerArgs,
   type S6InnerArgs,
 } from '../src/index.js';
 import { hostScanRuns } from '../src/ops/kernels/cpu/wasmScan.js';
 import { causalConv1dRef64 } from '../src/ops/causalConv1d.js';
+import { mambaInnerRef64 } from '../src/ops/mambaInner.js';
 import { s4dInnerRef64 } from '../src/ops/s4dInner.js';
 import { s6InnerRef64 } from '../src/ops/s6Inner.js';
 import { expectClose, read } from './helpers.js';
@@ -368,5 +373,96 @@ describe('the mixers: the fused ops and the internals path agree', () => {
       tf.dispose(r as unknown as tf.TensorContainer);
       m.dispose();
     }
+  });
+});
+
+describe('mambaInner (conv + S6 + gate, as mamba_inner_fn): one differentiable host op', () => {
+  const k = 4;
+  const mambaProblem = (rng: Rng, o: { D: boolean; biases: boolean }): Problem => {
+    const p = s6Problem(rng, o.D);
+    const extra: [string, number[], Float64Array][] = [
+      ['convWeight', [d, k], randn(rng, d * k, 0.5)],
+      ...(o.biases ? [['convBias', [d], randn(rng, d, 0.5)] as [string, number[], Float64Array]] : []),
+      ['gateWeight', [d, d], randn(rng, d * d, 0.5)],
+      ...(o.biases ? [['gateBias', [d], randn(rng, d, 0.5)] as [string, number[], Float64Array]] : []),
+    ];
+    return {
+      names: [...p.names, ...extra.map((e) => e[0])],
+      shapes: [...p.shapes, ...extra.map((e) => e[1])],
+      data: [...p.data, ...extra.map((e) => e[2])],
+      G: p.G,
+    };
+  };
+  const unpack = <T>(p: Problem, v: T[]) => Object.fromEntries(p.names.map((n, i) => [n, v[i]])) as Record<string, T>;
+  const cases = [
+    { disc: 'euler', conv: 'silu', gate: 'silu', D: true, biases: true }, // Fig. 2/3's block
+    { disc: 'zoh', conv: 'identity', gate: 'sigmoid', D: false, biases: false },
+    { disc: 'identity', conv: 'relu', gate: 'silu', D: true, biases: false },
+  ] as const;
+
+  it('value and every gradient match the generic composition and float64 finite differences', () => {
+    const rng = new Rng(51);
+    for (const c of cases) {
+      const p = mambaProblem(rng, c);
+      const op = (xs: tf.Tensor[]) => {
+        const t = unpack(p, xs);
+        return mambaInner({
+          x: t.x,
+          xProjWeight: t.xProjWeight,
+          dtProjWeight: t.dtProjWeight,
+          dtProjBias: t.dtProjBias,
+          ALog: t.ALog,
+          D: t.D,
+          convWeight: t.convWeight,
+          convBias: t.convBias,
+          convActivation: c.conv,
+          gateWeight: t.gateWeight,
+          gateBias: t.gateBias,
+          gateActivation: c.gate,
+          bDiscretization: c.disc,
+        });
+      };
+      const y64 = (v: Float64Array[]) => {
+        const t = unpack(p, v);
+        return mambaInnerRef64({ b, L, d, R, N, k }, { ...t, x: t.x } as never, {
+          convActivation: c.conv,
+          gateActivation: c.gate,
+          bDiscretization: c.disc,
+        });
+      };
+      const before = hostScanRuns.wasm.backward;
+      checkAgainstGenericAndFD(p, op, 'mambaInner', y64, `mambaInner ${JSON.stringify(c)}`);
+      expect(hostScanRuns.wasm.backward).toBeGreaterThan(before);
+    }
+  });
+
+  it('inference, the twin, validation and leaks', () => {
+    const p = mambaProblem(new Rng(52), { D: true, biases: true });
+    const xs = p.data.map((v, i) => tf.tensor(Float32Array.from(v), p.shapes[i]));
+    const t = unpack(p, xs);
+    const args: MambaInnerArgs = {
+      x: t.x,
+      xProjWeight: t.xProjWeight,
+      dtProjWeight: t.dtProjWeight,
+      dtProjBias: t.dtProjBias,
+      ALog: t.ALog,
+      D: t.D,
+      convWeight: t.convWeight,
+      convBias: t.convBias,
+      convActivation: 'silu',
+      gateWeight: t.gateWeight,
+      gateBias: t.gateBias,
+      gateActivation: 'silu',
+    };
+    const before = tf.memory().numTensors;
+    const outs = [mambaInner(args), mambaInnerRef(args), mambaInner({ ...args, impl: 'tensor' })];
+    expect(tf.memory().numTensors).toBe(before + 3);
+    expectClose(read(outs[0]), read(outs[1]), 'mambaInner host vs twin');
+    expectClose(read(outs[2]), read(outs[1]), 'mambaInner generic vs twin');
+    tf.dispose(outs);
+    expect(() => mambaInner({ ...args, gateWeight: t.convWeight })).toThrow(/^gateWeight: expected .*\[d, d\]/);
+    expect(() => mambaInner({ ...args, convWeight: t.gateWeight.reshape([-1, 1]) })).toThrow(/^convWeight: expected/);
+    expect(() => mambaInner({ ...args, gateActivation: 'tanh' as never })).toThrow(/^gateActivation: expected/);
+    tf.dispose(xs);
   });
 });

@@ -49,7 +49,16 @@ afterEach(() => {
   resetFlags();
 });
 
-const OPS = ['selectiveScan', 'linear', 'causalConv1d', 'gatherRows', 's6Inner', 's4dInner', 'mamba2Inner'];
+const OPS = [
+  'selectiveScan',
+  'linear',
+  'causalConv1d',
+  'gatherRows',
+  's6Inner',
+  's4dInner',
+  'mambaInner',
+  'mamba2Inner',
+];
 
 const rnd = (rng: Rng, shape: number[], scale = 1, zeros = 0) =>
   tf.tensor(
@@ -102,6 +111,7 @@ describe('kernel registry', () => {
       causalConv1d: 'wasm',
       s6Inner: 'wasm',
       s4dInner: 'wasm',
+      mambaInner: 'wasm',
       mamba2Inner: 'generic',
     });
   });
@@ -124,7 +134,7 @@ describe('kernel registry', () => {
   });
 
   it("scan-based ops follow `impl`, then SCAN_IMPL: 'fused' the host kernel, 'tensor' the generic one", () => {
-    for (const op of ['selectiveScan', 's6Inner', 's4dInner', 'mamba2Inner']) {
+    for (const op of ['selectiveScan', 's6Inner', 's4dInner', 'mambaInner', 'mamba2Inner']) {
       expect(scanKernel(op, undefined).key).toBe('wasm');
       expect(scanKernel(op, 'tensor').key).toBe('generic');
       setFlag('SCAN_IMPL', 'tensor');

@@ -13,6 +13,8 @@
  *                                       gradient tape, else one inference pass, B and C in place;
  *                                       generic: linear + selectiveScan
  *   s4dInner         s4dInnerRef        host: one differentiable op over typed arrays; generic: selectiveScan
+ *   mambaInner       mambaInnerRef      conv + S6 + gate (mamba_inner_fn): host: one differentiable op over typed
+ *                                       arrays; generic: causalConv1d + s6Inner's composition + gate
  *   mamba2Inner      mamba2InnerRef     host (inference): fused scan in model layout; generic: selectiveScan
  *
  * On tfjs-backend-webgpu, selectiveScan and mamba2Inner run fused WGSL kernels with a chunked-recompute backward
@@ -27,6 +29,7 @@ export { activate, causalConv1d, causalConv1dRef } from './causalConv1d.js';
 export { gatherRows, gatherRowsRef } from './gatherRows.js';
 export { s6Inner, s6InnerRef } from './s6Inner.js';
 export { s4dInner, s4dInnerRef } from './s4dInner.js';
+export { mambaInner, mambaInnerRef } from './mambaInner.js';
 export { mamba2Inner, mamba2InnerRef } from './mamba2Inner.js';
 export { softplusTorch } from './kernels/tensor/scan.js';
 export { toChannelsFirst, toTimeFirst } from './core/layout.js';
@@ -46,6 +49,7 @@ export type {
   BDiscretization,
   DeltaAlong,
   Mamba2InnerArgs,
+  MambaInnerArgs,
   S4DInnerArgs,
   S6InnerArgs,
   SelectiveScanArgs,

@@ -73,7 +73,7 @@ const s6InnerHostKernel: S6Kernel = (a, R, N) =>
 registerHostAndGeneric<S6Kernel>('s6Inner', s6InnerHostKernel, (a, R, N) => s6Parts(a, R, N, false).y);
 
 /** Validate once; returns the Δ rank R and state size N. */
-function checkS6(a: S6InnerArgs): { R: number; N: number } {
+export function checkS6(a: S6InnerArgs): { R: number; N: number } {
   assertTensor(a.x, 'x', [3]);
   const d = a.x.shape[2] as number;
   assertTensor(a.ALog, 'ALog', [2]);

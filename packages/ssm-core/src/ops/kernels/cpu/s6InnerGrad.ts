@@ -59,11 +59,11 @@ function columnsToScan(xdbl: Float32Array, b: number, L: number, stride: number,
 }
 
 /**
- * The data of a product computed by the backend's own matMul (XNNPACK's SIMD kernels on wasm), in the untransposed
- * form A·B that runs there without a transpose: x_proj and its two gradients cost less there than in a scalar loop.
+ * A·B of host data by the backend's own matMul (XNNPACK's SIMD kernels on wasm), in the untransposed form that
+ * runs there without a transpose: x_proj and its two gradients cost less there than in a scalar loop.
  */
-function product(A: Tensor, B: Tensor): Float32Array {
-  const t = tf.matMul(A, B);
+function product(A: Float32Array, aShape: [number, number], B: Float32Array, bShape: [number, number]): Float32Array {
+  const t = tf.tidy(() => tf.matMul(tf.tensor2d(A, aShape), tf.tensor2d(B, bShape)));
   const v = t.dataSync() as Float32Array;
   t.dispose();
   return v;
@@ -101,101 +101,129 @@ export function s6FusedServesInference(a: S6InnerArgs, N: number): boolean {
   return true;
 }
 
-/** The S6 inner op's host kernel with its analytic gradient; `R`, `N` as validated by the op. */
-export function s6InnerFused(a: S6InnerArgs, R: number, N: number): Tensor {
+/** The S6 computation on host data (forward done) and its backward. */
+export interface S6Core {
+  /** y [b, L, d] (model layout). */
+  y: Float32Array;
+  /**
+   * Gradients from ∂y [b, L, d]: ∂u [b, L, d] as host data (the input's, x_proj's term included) and the tensors
+   * ∂W_x, ∂W_dt, ∂b_dt, ∂A_log (and ∂D with D).
+   */
+  backward(gy: Float32Array): { gu: Float32Array; grads: Tensor[] };
+}
+
+/**
+ * Forward of Eq. 14c–14g on host data u [b, L, d] (x̂, named `uName` in errors) with the op's parameters `a`
+ * (a.x only gives the shape); `recording` keeps what the backward needs when the JS scan runs.
+ */
+export function s6Core(
+  a: S6InnerArgs,
+  u: Float32Array,
+  uName: string,
+  R: number,
+  N: number,
+  recording: boolean,
+): S6Core {
   const [b, L, d] = a.x.shape as [number, number, number];
   const W = R + 2 * N;
   const m = b * L;
-  const inputs = [a.x, a.xProjWeight, a.dtProjWeight, a.dtProjBias, a.ALog, ...(a.D ? [a.D] : [])];
-  const recording = isRecording();
   const s = s6Dims(a, N);
-  const op = tf.customGrad(((...xs: unknown[]) => {
-    const save = xs[xs.length - 1] as (tensors: Tensor[]) => void;
-    save([a.x, a.xProjWeight]); // kept for the backward's products: a tidy around the forward may dispose x
-    const u = a.x.dataSync() as Float32Array; // [m, d]
-    const Wx = a.xProjWeight.dataSync() as Float32Array; // [W, d]
-    const Wdt = a.dtProjWeight.dataSync() as Float32Array; // [d, R]
-    const ALog = a.ALog.dataSync() as Float32Array;
-    const bias = a.dtProjBias.dataSync() as Float32Array;
-    const D = a.D?.dataSync() as Float32Array | undefined;
-    assertFinite(u, 'x', [b, L, d]);
-    assertFinite(Wx, 'xProjWeight', [W, d]);
-    assertFinite(Wdt, 'dtProjWeight', [d, R]);
-    assertFinite(bias, 'dtProjBias', [d]);
-    assertFinite(ALog, 'ALog', [d, N]);
-    if (D) assertFinite(D, 'D', [d]);
-    const WxT = new Float32Array(d * W); // W_xᵀ [d, W]
-    for (let w = 0; w < W; w++) for (let c = 0; c < d; c++) WxT[c * W + w] = Wx[w * d + c];
-    const WxTt = tf.tensor2d(WxT, [d, W]);
-    const xdbl = product(a.x.reshape([m, d]), WxTt); // [m, W] = [Δ_low | B_t | C_t]  (14c–14e)
-    WxTt.dispose();
-    assertFinite(xdbl, 'x_proj(x)', [b, L, W]);
-    const deltaRaw = new Float32Array(m * d); // [b, d, L]: W_dt Δ_low before its bias
+  const Wx = a.xProjWeight.dataSync() as Float32Array; // [W, d]
+  const Wdt = a.dtProjWeight.dataSync() as Float32Array; // [d, R]
+  const ALog = a.ALog.dataSync() as Float32Array;
+  const bias = a.dtProjBias.dataSync() as Float32Array;
+  const D = a.D?.dataSync() as Float32Array | undefined;
+  assertFinite(u, uName, [b, L, d]);
+  assertFinite(Wx, 'xProjWeight', [W, d]);
+  assertFinite(Wdt, 'dtProjWeight', [d, R]);
+  assertFinite(bias, 'dtProjBias', [d]);
+  assertFinite(ALog, 'ALog', [d, N]);
+  if (D) assertFinite(D, 'D', [d]);
+  const WxT = new Float32Array(d * W); // W_xᵀ [d, W]
+  for (let w = 0; w < W; w++) for (let c = 0; c < d; c++) WxT[c * W + w] = Wx[w * d + c];
+  const xdbl = product(u, [m, d], WxT, [d, W]); // [m, W] = [Δ_low | B_t | C_t]  (14c–14e)
+  assertFinite(xdbl, 'x_proj(x)', [b, L, W]);
+  const deltaRaw = new Float32Array(m * d); // [b, d, L]: W_dt Δ_low before its bias
+  for (let i = 0; i < b; i++) {
+    for (let t = 0; t < L; t++) {
+      const row = (i * L + t) * W;
+      for (let c = 0; c < d; c++) {
+        let acc = 0;
+        for (let r = 0; r < R; r++) acc += Wdt[c * R + r] * xdbl[row + r];
+        deltaRaw[(i * d + c) * L + t] = acc;
+      }
+    }
+  }
+  const A = Float32Array.from(ALog, (v) => -Math.exp(v));
+  const x: ScanArrays = {
+    u: channelsFirst(u, b, L, d),
+    delta: deltaRaw,
+    A,
+    B: columnsToScan(xdbl, b, L, W, R, N),
+    C: columnsToScan(xdbl, b, L, W, R + N, N),
+    D,
+    deltaBias: bias,
+  };
+  const h = hostScanForward(s, x, recording);
+  const backward = (gy: Float32Array) => {
+    const g = hostScanBackward(s, x, h, channelsFirst(gy, b, L, d));
+    const gxdbl = new Float32Array(m * W); // ∂x_dbl [m, W]
+    const gxdblT = new Float32Array(W * m); // and its transpose [W, m]
+    const gWdt = new Float64Array(d * R);
     for (let i = 0; i < b; i++) {
-      for (let t = 0; t < L; t++) {
-        const row = (i * L + t) * W;
-        for (let c = 0; c < d; c++) {
-          let acc = 0;
-          for (let r = 0; r < R; r++) acc += Wdt[c * R + r] * xdbl[row + r];
-          deltaRaw[(i * d + c) * L + t] = acc;
+      for (let c = 0; c < d; c++) {
+        const go = (i * d + c) * L;
+        for (let t = 0; t < L; t++) {
+          const gd = g.delta[go + t]; // ∂ of (W_dt Δ_low)[b, t, c]
+          if (gd === 0) continue;
+          const row = (i * L + t) * W;
+          for (let r = 0; r < R; r++) {
+            gxdbl[row + r] += gd * Wdt[c * R + r];
+            gWdt[c * R + r] += gd * xdbl[row + r];
+          }
+        }
+      }
+      for (let n = 0; n < N; n++) {
+        const go = (i * N + n) * L;
+        for (let t = 0; t < L; t++) {
+          const row = (i * L + t) * W;
+          gxdbl[row + R + n] = g.B[go + t];
+          gxdbl[row + R + N + n] = g.C[go + t];
         }
       }
     }
-    const A = Float32Array.from(ALog, (v) => -Math.exp(v));
-    const x: ScanArrays = {
-      u: channelsFirst(u, b, L, d),
-      delta: deltaRaw,
-      A,
-      B: columnsToScan(xdbl, b, L, W, R, N),
-      C: columnsToScan(xdbl, b, L, W, R + N, N),
-      D,
-      deltaBias: bias,
+    for (let i = 0; i < m; i++) for (let w = 0; w < W; w++) gxdblT[w * m + i] = gxdbl[i * W + w];
+    const gu = timeFirst(g.u, b, L, d);
+    const viaProj = product(gxdbl, [m, W], Wx, [W, d]); // ∂x_dbl W_x
+    for (let i = 0; i < gu.length; i++) gu[i] += viaProj[i];
+    const grads: Tensor[] = [
+      tf.matMul(tf.tensor2d(gxdblT, [W, m]), tf.tensor2d(u, [m, d])), // ∂W_x = ∂x_dblᵀ u
+      tf.tensor2d(Float32Array.from(gWdt), [d, R]),
+      tf.tensor1d(g.deltaBias!),
+      tf.tensor2d(
+        Float32Array.from(g.A, (v, k) => v * A[k]),
+        [d, N],
+      ),
+    ];
+    if (D) grads.push(tf.tensor1d(g.D!));
+    return { gu, grads };
+  };
+  return { y: timeFirst(h.f.out, b, L, d), backward };
+}
+
+/** The S6 inner op's host kernel with its analytic gradient; `R`, `N` as validated by the op. */
+export function s6InnerFused(a: S6InnerArgs, R: number, N: number): Tensor {
+  const [b, L, d] = a.x.shape as [number, number, number];
+  const inputs = [a.x, a.xProjWeight, a.dtProjWeight, a.dtProjBias, a.ALog, ...(a.D ? [a.D] : [])];
+  const recording = isRecording();
+  const op = tf.customGrad(((...xs: unknown[]) => {
+    void xs;
+    const core = s6Core(a, a.x.dataSync() as Float32Array, 'x', R, N, recording);
+    const gradFunc = (dy: Tensor) => {
+      const { gu, grads } = core.backward(dy.dataSync() as Float32Array);
+      return [tf.tensor3d(gu, [b, L, d]), ...grads];
     };
-    const h = hostScanForward(s, x, recording);
-    const value = tf.tensor3d(timeFirst(h.f.out, b, L, d), [b, L, d]);
-    const gradFunc = (dy: Tensor, saved: Tensor[]) => {
-      const [xSaved, WxSaved] = saved;
-      const g = hostScanBackward(s, x, h, channelsFirst(dy.dataSync() as Float32Array, b, L, d));
-      const gxdbl = new Float32Array(m * W); // ∂x_dbl [m, W]
-      const gxdblT = new Float32Array(W * m); // and its transpose [W, m]
-      const gWdt = new Float64Array(d * R);
-      for (let i = 0; i < b; i++) {
-        for (let c = 0; c < d; c++) {
-          const go = (i * d + c) * L;
-          for (let t = 0; t < L; t++) {
-            const gd = g.delta[go + t]; // ∂ of (W_dt Δ_low)[b, t, c]
-            if (gd === 0) continue;
-            const row = (i * L + t) * W;
-            for (let r = 0; r < R; r++) {
-              gxdbl[row + r] += gd * Wdt[c * R + r];
-              gWdt[c * R + r] += gd * xdbl[row + r];
-            }
-          }
-        }
-        for (let n = 0; n < N; n++) {
-          const go = (i * N + n) * L;
-          for (let t = 0; t < L; t++) {
-            const row = (i * L + t) * W;
-            gxdbl[row + R + n] = g.B[go + t];
-            gxdbl[row + R + N + n] = g.C[go + t];
-          }
-        }
-      }
-      for (let i = 0; i < m; i++) for (let w = 0; w < W; w++) gxdblT[w * m + i] = gxdbl[i * W + w];
-      const gxdblTensor = tf.tensor2d(gxdbl, [m, W]);
-      const gxdblTTensor = tf.tensor2d(gxdblT, [W, m]);
-      const gALog = Float32Array.from(g.A, (v, k) => v * A[k]);
-      const grads: Tensor[] = [
-        tf.tensor3d(timeFirst(g.u, b, L, d), [b, L, d]).add(tf.matMul(gxdblTensor, WxSaved).reshape([b, L, d])), // ∂x = ∂u + ∂x_dbl W_x
-        tf.matMul(gxdblTTensor, xSaved.reshape([m, d])), // ∂W_x = ∂x_dblᵀ x
-        tf.tensor2d(Float32Array.from(gWdt), [d, R]),
-        tf.tensor1d(g.deltaBias!),
-        tf.tensor2d(gALog, [d, N]),
-      ];
-      if (D) grads.push(tf.tensor1d(g.D!));
-      return grads;
-    };
-    return { value, gradFunc };
+    return { value: tf.tensor3d(core.y, [b, L, d]), gradFunc };
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return op(...inputs) as Tensor;
 }
