@@ -304,6 +304,24 @@ describe('s4dInner: one differentiable host op', () => {
     }
   });
 
+  it('A_log = −∞ in some rows (Λ = 0, as in the constructions) matches the generic composition; NaN is refused', () => {
+    const rng = new Rng(35);
+    for (const [label, problem, op, name, y64] of [
+      ['s4d', s4dProblem(rng, true), s4dOp('euler'), 's4dInner', s4dY64('euler')],
+      ['s6', s6Problem(rng, true), s6Op('zoh'), 's6Inner', s6Y64('zoh')],
+    ] as const) {
+      const ALog = problem.data[problem.names.indexOf('ALog')];
+      for (let n = 0; n < 2 * N; n++) ALog[n] = -Infinity; // channels 0 and 1 decay-free
+      checkAgainstGenericAndFD(problem, op, name, y64, `${label} A_log = −∞`, false);
+      ALog[0] = NaN;
+      const xs = problem.data.map((v, i) => tf.tensor(Float32Array.from(v), problem.shapes[i]));
+      expect(() => tf.tidy(() => op(xs)), `${label}: NaN in A_log`).toThrow(
+        /^A(Log)?: expected finite values, got NaN/,
+      );
+      tf.dispose(xs);
+    }
+  });
+
   it('inference, the twin, validation and leaks', () => {
     const p = s4dProblem(new Rng(34), false);
     const xs = p.data.map((v, i) => tf.tensor(Float32Array.from(v), p.shapes[i]));

@@ -40,7 +40,11 @@ export function s4dInnerFused(a: S4DInnerArgs): Tensor {
     const C = a.C.dataSync() as Float32Array;
     const D = a.D?.dataSync() as Float32Array | undefined;
     assertFinite(u, 'x', [b, L, d]);
-    assertFinite(ALog, 'ALog', [d, N]);
+    assertFinite(
+      Float32Array.from(ALog, (v) => (v === -Infinity ? 0 : v)),
+      'ALog',
+      [d, N],
+    ); // A_log = −∞: Λ = 0
     assertFinite(B, 'B', [N]);
     assertFinite(C, 'C', [d, N]);
     if (D) assertFinite(D, 'D', [d]);

@@ -137,7 +137,11 @@ export function s6Core(
   assertFinite(Wx, 'xProjWeight', [W, d]);
   assertFinite(Wdt, 'dtProjWeight', [d, R]);
   assertFinite(bias, 'dtProjBias', [d]);
-  assertFinite(ALog, 'ALog', [d, N]);
+  assertFinite(
+    Float32Array.from(ALog, (v) => (v === -Infinity ? 0 : v)),
+    'ALog',
+    [d, N],
+  ); // A_log = −∞: Λ = 0
   if (D) assertFinite(D, 'D', [d]);
   const WxT = new Float32Array(d * W); // W_xᵀ [d, W]
   for (let w = 0; w < W; w++) for (let c = 0; c < d; c++) WxT[c * W + w] = Wx[w * d + c];
