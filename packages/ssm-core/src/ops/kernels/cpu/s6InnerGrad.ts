@@ -46,6 +46,95 @@ export function timeFirst(src: Float32Array, b: number, L: number, X: number): F
   return out;
 }
 
+/** (W_dt Δ_low) [m, d] from x_dbl [m, W] (Δ_low its first R columns) and W_dtᵀ [R, d]. */
+function dtProjForward(
+  xdbl: Float32Array,
+  WdtT: Float32Array,
+  m: number,
+  W: number,
+  R: number,
+  d: number,
+): Float32Array {
+  const out = new Float32Array(m * d);
+  for (let i = 0; i < m; i++) {
+    const o = i * d;
+    for (let r = 0; r < R; r++) {
+      const xr = xdbl[i * W + r];
+      const wo = r * d;
+      for (let c = 0; c < d; c++) out[o + c] += xr * WdtT[wo + c];
+    }
+  }
+  return out;
+}
+
+/** From ∂(W_dt Δ_low) [m, d]: ∂Δ_low into columns 0 … R of gxdbl [m, W]; returns ∂W_dt [d, R]. */
+function dtProjBackward(
+  gdm: Float32Array,
+  xdbl: Float32Array,
+  WdtT: Float32Array,
+  m: number,
+  W: number,
+  R: number,
+  d: number,
+  gxdbl: Float32Array,
+): Float32Array {
+  const gWdtT = new Float64Array(R * d);
+  for (let i = 0; i < m; i++) {
+    const o = i * d;
+    for (let r = 0; r < R; r++) {
+      const xr = xdbl[i * W + r];
+      const wo = r * d;
+      let acc = 0;
+      for (let c = 0; c < d; c++) {
+        const gd = gdm[o + c];
+        acc += gd * WdtT[wo + c];
+        gWdtT[wo + c] += gd * xr;
+      }
+      gxdbl[i * W + r] = acc;
+    }
+  }
+  const gWdt = new Float32Array(d * R);
+  for (let c = 0; c < d; c++) for (let r = 0; r < R; r++) gWdt[c * R + r] = gWdtT[r * d + c];
+  return gWdt;
+}
+
+/** Columns off … off + n of rows [b, L, stride] set from src [b, n, L] (the inverse of columnsToScan). */
+function fillColumns(
+  dst: Float32Array,
+  src: Float32Array,
+  b: number,
+  L: number,
+  stride: number,
+  off: number,
+  n: number,
+) {
+  for (let i = 0; i < b; i++) {
+    for (let k = 0; k < n; k++) {
+      const o = (i * n + k) * L;
+      for (let t = 0, di = i * L * stride + off + k; t < L; t++, di += stride) dst[di] = src[o + t];
+    }
+  }
+}
+
+/** [rows, cols] → [cols, rows]. */
+function transpose(src: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(src.length);
+  for (let i = 0; i < rows; i++) for (let j = 0, si = i * cols; j < cols; j++, si++) out[j * rows + i] = src[si];
+  return out;
+}
+
+/** a += b elementwise. */
+function addInto(a: Float32Array, b: Float32Array): void {
+  for (let i = 0; i < a.length; i++) a[i] += b[i];
+}
+
+/** Every entry of `a` finite (the common case, checked fast; assertFinite names the first bad one otherwise). */
+function finite32(a: Float32Array): boolean {
+  let z = 0;
+  for (let i = 0; i < a.length; i++) z += a[i] * 0; // NaN as soon as one entry is NaN or ±∞
+  return z === 0;
+}
+
 /** Columns off … off + n of rows [b, L, stride] as [b, n, L] (B_t or C_t for the scan). */
 function columnsToScan(xdbl: Float32Array, b: number, L: number, stride: number, off: number, n: number): Float32Array {
   const out = new Float32Array(b * n * L);
@@ -133,7 +222,7 @@ export function s6Core(
   const ALog = a.ALog.dataSync() as Float32Array;
   const bias = a.dtProjBias.dataSync() as Float32Array;
   const D = a.D?.dataSync() as Float32Array | undefined;
-  assertFinite(u, uName, [b, L, d]);
+  if (!finite32(u)) assertFinite(u, uName, [b, L, d]);
   assertFinite(Wx, 'xProjWeight', [W, d]);
   assertFinite(Wdt, 'dtProjWeight', [d, R]);
   assertFinite(bias, 'dtProjBias', [d]);
@@ -146,18 +235,11 @@ export function s6Core(
   const WxT = new Float32Array(d * W); // W_xᵀ [d, W]
   for (let w = 0; w < W; w++) for (let c = 0; c < d; c++) WxT[c * W + w] = Wx[w * d + c];
   const xdbl = product(u, [m, d], WxT, [d, W]); // [m, W] = [Δ_low | B_t | C_t]  (14c–14e)
-  assertFinite(xdbl, 'x_proj(x)', [b, L, W]);
-  const deltaRaw = new Float32Array(m * d); // [b, d, L]: W_dt Δ_low before its bias
-  for (let i = 0; i < b; i++) {
-    for (let t = 0; t < L; t++) {
-      const row = (i * L + t) * W;
-      for (let c = 0; c < d; c++) {
-        let acc = 0;
-        for (let r = 0; r < R; r++) acc += Wdt[c * R + r] * xdbl[row + r];
-        deltaRaw[(i * d + c) * L + t] = acc;
-      }
-    }
-  }
+  if (!finite32(xdbl)) assertFinite(xdbl, 'x_proj(x)', [b, L, W]);
+  const WdtT = new Float32Array(R * d); // W_dtᵀ [R, d]
+  for (let c = 0; c < d; c++) for (let r = 0; r < R; r++) WdtT[r * d + c] = Wdt[c * R + r];
+  const dtm = dtProjForward(xdbl, WdtT, m, W, R, d); // [m, d]: W_dt Δ_low before its bias
+  const deltaRaw = channelsFirst(dtm, b, L, d);
   const A = Float32Array.from(ALog, (v) => -Math.exp(v));
   const x: ScanArrays = {
     u: channelsFirst(u, b, L, d),
@@ -172,37 +254,16 @@ export function s6Core(
   const backward = (gy: Float32Array) => {
     const g = hostScanBackward(s, x, h, channelsFirst(gy, b, L, d));
     const gxdbl = new Float32Array(m * W); // ∂x_dbl [m, W]
-    const gxdblT = new Float32Array(W * m); // and its transpose [W, m]
-    const gWdt = new Float64Array(d * R);
-    for (let i = 0; i < b; i++) {
-      for (let c = 0; c < d; c++) {
-        const go = (i * d + c) * L;
-        for (let t = 0; t < L; t++) {
-          const gd = g.delta[go + t]; // ∂ of (W_dt Δ_low)[b, t, c]
-          if (gd === 0) continue;
-          const row = (i * L + t) * W;
-          for (let r = 0; r < R; r++) {
-            gxdbl[row + r] += gd * Wdt[c * R + r];
-            gWdt[c * R + r] += gd * xdbl[row + r];
-          }
-        }
-      }
-      for (let n = 0; n < N; n++) {
-        const go = (i * N + n) * L;
-        for (let t = 0; t < L; t++) {
-          const row = (i * L + t) * W;
-          gxdbl[row + R + n] = g.B[go + t];
-          gxdbl[row + R + N + n] = g.C[go + t];
-        }
-      }
-    }
-    for (let i = 0; i < m; i++) for (let w = 0; w < W; w++) gxdblT[w * m + i] = gxdbl[i * W + w];
+    const gWdt = dtProjBackward(timeFirst(g.delta, b, L, d), xdbl, WdtT, m, W, R, d, gxdbl); // fills ∂Δ_low
+    fillColumns(gxdbl, g.B, b, L, W, R, N);
+    fillColumns(gxdbl, g.C, b, L, W, R + N, N);
+    const gxdblT = transpose(gxdbl, m, W); // [W, m]
     const gu = timeFirst(g.u, b, L, d);
     const viaProj = product(gxdbl, [m, W], Wx, [W, d]); // ∂x_dbl W_x
-    for (let i = 0; i < gu.length; i++) gu[i] += viaProj[i];
+    addInto(gu, viaProj);
     const grads: Tensor[] = [
       tf.matMul(tf.tensor2d(gxdblT, [W, m]), tf.tensor2d(u, [m, d])), // ∂W_x = ∂x_dblᵀ u
-      tf.tensor2d(Float32Array.from(gWdt), [d, R]),
+      tf.tensor2d(gWdt, [d, R]),
       tf.tensor1d(g.deltaBias!),
       tf.tensor2d(
         Float32Array.from(g.A, (v, k) => v * A[k]),
