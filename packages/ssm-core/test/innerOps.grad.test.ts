@@ -6,7 +6,7 @@
  * (s6InnerRef64, s4dInnerRef64, causalConv1dRef64, mambaInnerRef64) — every discretisation, with and without D, with the WebAssembly and the JS scan;
  * extreme Δ and A stay finite; nothing leaks.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   causalConv1d,
   mambaInner,
@@ -39,8 +39,38 @@ beforeAll(async () => {
   await ready();
 });
 
+beforeEach(() => {
+  setFlag('HOST_GRAD_KERNELS', true); // the host kernels under the tape on wasm too (default: cpu only)
+});
+
 afterEach(() => {
   resetFlags();
+});
+
+describe('HOST_GRAD_KERNELS', () => {
+  it('defaults to the host kernels under a tape on cpu and to the composition on wasm', async () => {
+    const ops = ['s6Inner', 's4dInner', 'mambaInner', 'causalConv1d'];
+    const underTape = () => {
+      const keys: string[] = [];
+      tf.grad((x: tf.Tensor) => {
+        for (const op of ops) keys.push(resolveKernel(op).key);
+        return x.sum();
+      })(tf.scalar(1)).dispose();
+      return keys;
+    };
+    resetFlags();
+    expect(underTape()).toEqual(ops.map(() => 'generic'));
+    expect(ops.map((op) => resolveKernel(op).key)).toEqual(ops.map(() => 'wasm')); // no tape: the host kernels
+    await tf.setBackend('cpu');
+    try {
+      resetFlags();
+      expect(underTape()).toEqual(ops.map(() => 'cpu'));
+      setFlag('HOST_GRAD_KERNELS', false);
+      expect(underTape()).toEqual(ops.map(() => 'generic'));
+    } finally {
+      await tf.setBackend('wasm');
+    }
+  });
 });
 
 const DISCS: BDiscretization[] = ['euler', 'zoh', 'identity'];

@@ -108,12 +108,19 @@ describe('kernel registry', () => {
       selectiveScan: 'wasm',
       gatherRows: 'wasm',
       linear: 'generic',
-      causalConv1d: 'wasm',
-      s6Inner: 'wasm',
-      s4dInner: 'wasm',
-      mambaInner: 'wasm',
+      causalConv1d: 'generic', // differentiable, but on wasm under a tape only with HOST_GRAD_KERNELS
+      s6Inner: 'generic',
+      s4dInner: 'generic',
+      mambaInner: 'generic',
       mamba2Inner: 'generic',
     });
+    setFlag('HOST_GRAD_KERNELS', true);
+    tf.grad((x: tf.Tensor) => {
+      for (const op of OPS) keys[op] = resolveKernel(op).key;
+      return x.sum();
+    })(tf.scalar(1)).dispose();
+    for (const op of ['causalConv1d', 's6Inner', 's4dInner', 'mambaInner']) expect(keys[op], op).toBe('wasm');
+    expect([keys.linear, keys.mamba2Inner]).toEqual(['generic', 'generic']);
   });
 
   it('runs the registered kernel: a wrapper registered for wasm sees the call, the generic one does not', () => {

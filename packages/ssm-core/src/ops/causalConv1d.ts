@@ -3,8 +3,8 @@
  * `σ(Conv1d(c, c, k, groups=c, padding=k−1)(x)[..., :L])` on [b, L, c] data, and its reference twin.
  *   y[b, t, c] = σ(Σ_j W[c, j] · x[b, t − (k−1) + j, c] + bias[c])      x [b, L, c], W [c, k], bias [c] → y [b, L, c]
  * Kernels: generic = k shifted multiply-adds of tf ops (differentiable, any backend); host = one differentiable op
- * with an analytic backward while a gradient tape records (kernels/cpu/causalConv1dGrad.ts), else the inference
- * pass that skips exact zeros of x (kernels/cpu/causalConv1d.ts).
+ * with an analytic backward while a gradient tape records and the flag HOST_GRAD_KERNELS allows
+ * (kernels/cpu/causalConv1dGrad.ts), else the inference pass that skips exact zeros of x (kernels/cpu/causalConv1d.ts).
  */
 import type { Tensor } from '@tensorflow/tfjs';
 import { tf } from '../backend.js';
@@ -52,7 +52,7 @@ function genericConv(x: Tensor, W: Tensor, bias: Tensor | undefined, act: Activa
 const hostConv: ConvKernel = (x, W, bias, act) =>
   isRecording() ? causalConv1dFused(x, W, bias, act) : hostCausalConv1d(x, W, bias, act);
 
-registerHostAndGeneric<ConvKernel>('causalConv1d', hostConv, genericConv);
+registerHostAndGeneric<ConvKernel>('causalConv1d', hostConv, genericConv, { gradFlagged: true });
 
 function checkConv(x: Tensor, W: Tensor, bias: Tensor | undefined, act: Activation): void {
   assertTensor(x, 'x', [3]);

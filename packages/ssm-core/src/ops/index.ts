@@ -17,6 +17,9 @@
  *                                       arrays; generic: causalConv1d + s6Inner's composition + gate
  *   mamba2Inner      mamba2InnerRef     host (inference): fused scan in model layout; generic: selectiveScan
  *
+ * The differentiable host kernels of causalConv1d, s6Inner, s4dInner and mambaInner run under a gradient tape where
+ * the flag HOST_GRAD_KERNELS allows (default: the cpu backend).
+ *
  * On tfjs-backend-webgpu, selectiveScan and mamba2Inner run fused WGSL kernels with a chunked-recompute backward
  * (kernels/webgpu, registered by kernels/webgpu/register.ts).
  */

@@ -9,7 +9,7 @@
  *
  * Shapes in {@link MambaInnerArgs}. Kernels: generic = causalConv1d + s6Inner's composition + linear, activation
  * and product (differentiable, any backend); host = one differentiable op over typed arrays with an analytic
- * backward (kernels/cpu/mambaInner.ts).
+ * backward (kernels/cpu/mambaInner.ts), under a gradient tape where the flag HOST_GRAD_KERNELS allows.
  */
 import type { Tensor } from '@tensorflow/tfjs';
 import { tf } from '../backend.js';
@@ -31,7 +31,7 @@ function genericMambaInner(a: MambaInnerArgs, R: number, N: number): Tensor {
   return y.mul(activate(linear(a.x, a.gateWeight, a.gateBias), a.gateActivation));
 }
 
-registerHostAndGeneric<MambaKernel>('mambaInner', mambaInnerFused, genericMambaInner);
+registerHostAndGeneric<MambaKernel>('mambaInner', mambaInnerFused, genericMambaInner, { gradFlagged: true });
 
 /** Validate once; returns the Δ rank R and state size N. */
 function checkMamba(a: MambaInnerArgs): { R: number; N: number } {

@@ -8,7 +8,8 @@
  *
  * Shapes (b batch, L length, d channels, N state size): x [b, L, d], ALog [d, N], B [N], C [d, N], D [d] →
  * y [b, L, d]. Kernels: generic = tf ops + selectiveScan (differentiable, any backend); host = one differentiable
- * op over typed arrays with an analytic backward (kernels/cpu/s4dInner.ts).
+ * op over typed arrays with an analytic backward (kernels/cpu/s4dInner.ts), under a gradient tape where the flag
+ * HOST_GRAD_KERNELS allows.
  */
 import type { Tensor } from '@tensorflow/tfjs';
 import { tf } from '../backend.js';
@@ -41,7 +42,7 @@ export function s4dParts(a: S4DInnerArgs, returnLastState: boolean): { y: Tensor
   return { y: toTimeFirst(r.out), A, lastState: r.lastState };
 }
 
-registerHostAndGeneric<S4DKernel>('s4dInner', s4dInnerFused, (a) => s4dParts(a, false).y);
+registerHostAndGeneric<S4DKernel>('s4dInner', s4dInnerFused, (a) => s4dParts(a, false).y, { gradFlagged: true });
 
 /** Validate once; returns the state size N. */
 function checkS4D(a: S4DInnerArgs): number {

@@ -9,8 +9,9 @@
  * Shapes (b batch, L length, d channels, N state size, R Δ rank): x [b, L, d], xProjWeight [R + 2N, d],
  * dtProjWeight [d, R], dtProjBias [d], ALog [d, N], D [d] → y [b, L, d].
  * Kernels: generic = linear + selectiveScan (differentiable, any backend); host = one differentiable op over typed
- * arrays with an analytic backward (kernels/cpu/s6InnerGrad.ts) under a gradient tape and for dense weights, else
- * one inference pass with B, C read in place and mostly-zero weights skipped (kernels/cpu/s6Inner.ts).
+ * arrays with an analytic backward (kernels/cpu/s6InnerGrad.ts) for dense weights and, where the flag
+ * HOST_GRAD_KERNELS allows, under a gradient tape; else one inference pass with B, C read in place and mostly-zero
+ * weights skipped (kernels/cpu/s6Inner.ts).
  */
 import type { Tensor } from '@tensorflow/tfjs';
 import { tf } from '../backend.js';
@@ -70,7 +71,9 @@ export function s6Parts(a: S6InnerArgs, R: number, N: number, returnLastState: b
 const s6InnerHostKernel: S6Kernel = (a, R, N) =>
   isRecording() || s6FusedServesInference(a, N) ? s6InnerFused(a, R, N) : s6InnerHost(a, R, N);
 
-registerHostAndGeneric<S6Kernel>('s6Inner', s6InnerHostKernel, (a, R, N) => s6Parts(a, R, N, false).y);
+registerHostAndGeneric<S6Kernel>('s6Inner', s6InnerHostKernel, (a, R, N) => s6Parts(a, R, N, false).y, {
+  gradFlagged: true,
+});
 
 /** Validate once; returns the Δ rank R and state size N. */
 export function checkS6(a: S6InnerArgs): { R: number; N: number } {
