@@ -43,6 +43,8 @@ export {
   gatherRows,
   embedding,
   s6Inner,
+  s4dInner,
+  mambaInner,
   mamba2Inner,
   linearCrossEntropy,
   listKernels,

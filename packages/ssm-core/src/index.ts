@@ -27,6 +27,8 @@ export {
   gatherRowsRef,
   embeddingRef,
   s6InnerRef,
+  s4dInnerRef,
+  mambaInnerRef,
   mamba2InnerRef,
   linearCrossEntropyRef,
   registerKernel,
@@ -38,6 +40,8 @@ export {
   type SsdArgs,
   type SsdDims,
   type S6InnerArgs,
+  type S4DInnerArgs,
+  type MambaInnerArgs,
   type Mamba2InnerArgs,
 } from './ops/index.js';
 export type { MixerOutput } from './mixers/index.js';

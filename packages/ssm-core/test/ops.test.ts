@@ -22,6 +22,8 @@ import {
   registerKernel,
   resetFlags,
   resolveKernel,
+  s4dInner,
+  s4dInnerRef,
   s6Inner,
   s6InnerRef,
   selectiveScan,
@@ -32,6 +34,7 @@ import {
   tf,
   type Activation,
   type Mamba2InnerArgs,
+  type S4DInnerArgs,
   type S6InnerArgs,
 } from '../src/index.js';
 import { weightPlan } from '../src/ops/kernels/cpu/sparseLinear.js';
@@ -46,7 +49,16 @@ afterEach(() => {
   resetFlags();
 });
 
-const OPS = ['selectiveScan', 'linear', 'causalConv1d', 'gatherRows', 's6Inner', 'mamba2Inner'];
+const OPS = [
+  'selectiveScan',
+  'linear',
+  'causalConv1d',
+  'gatherRows',
+  's6Inner',
+  's4dInner',
+  'mambaInner',
+  'mamba2Inner',
+];
 
 const rnd = (rng: Rng, shape: number[], scale = 1, zeros = 0) =>
   tf.tensor(
@@ -96,10 +108,19 @@ describe('kernel registry', () => {
       selectiveScan: 'wasm',
       gatherRows: 'wasm',
       linear: 'generic',
-      causalConv1d: 'generic',
+      causalConv1d: 'generic', // differentiable, but on wasm under a tape only with HOST_GRAD_KERNELS
       s6Inner: 'generic',
+      s4dInner: 'generic',
+      mambaInner: 'generic',
       mamba2Inner: 'generic',
     });
+    setFlag('HOST_GRAD_KERNELS', true);
+    tf.grad((x: tf.Tensor) => {
+      for (const op of OPS) keys[op] = resolveKernel(op).key;
+      return x.sum();
+    })(tf.scalar(1)).dispose();
+    for (const op of ['causalConv1d', 's6Inner', 's4dInner', 'mambaInner']) expect(keys[op], op).toBe('wasm');
+    expect([keys.linear, keys.mamba2Inner]).toEqual(['generic', 'generic']);
   });
 
   it('runs the registered kernel: a wrapper registered for wasm sees the call, the generic one does not', () => {
@@ -120,7 +141,7 @@ describe('kernel registry', () => {
   });
 
   it("scan-based ops follow `impl`, then SCAN_IMPL: 'fused' the host kernel, 'tensor' the generic one", () => {
-    for (const op of ['selectiveScan', 's6Inner', 'mamba2Inner']) {
+    for (const op of ['selectiveScan', 's6Inner', 's4dInner', 'mambaInner', 'mamba2Inner']) {
       expect(scanKernel(op, undefined).key).toBe('wasm');
       expect(scanKernel(op, 'tensor').key).toBe('generic');
       setFlag('SCAN_IMPL', 'tensor');
@@ -401,6 +422,7 @@ describe('no tensor leaks', () => {
       dtProjBias: rnd(rng, [4]),
       ALog: rnd(rng, [4, 2]),
     };
+    const s4: S4DInnerArgs = { x, ALog: rnd(rng, [4, 2]), B: rnd(rng, [2]), C: rnd(rng, [4, 2]), D: rnd(rng, [4]) };
     const before = tf.memory().numTensors;
     for (const host of [true, false]) {
       setFlag('HOST_KERNELS', host);
@@ -415,11 +437,21 @@ describe('no tensor leaks', () => {
         mamba2InnerRef(a),
         s6Inner(s6),
         s6InnerRef(s6),
+        s4dInner(s4),
+        s4dInnerRef(s4),
       ];
       expect(tf.memory().numTensors).toBe(before + outs.length);
       tf.dispose(outs);
     }
     expect(tf.memory().numTensors).toBe(before);
-    tf.dispose([x, W, Wc, idx, ...Object.values(a).slice(1), ...Object.values(s6).slice(1)] as tf.Tensor[]);
+    tf.dispose([
+      x,
+      W,
+      Wc,
+      idx,
+      ...Object.values(a).slice(1),
+      ...Object.values(s6).slice(1),
+      ...Object.values(s4).slice(1),
+    ] as tf.Tensor[]);
   });
 });

@@ -3,11 +3,13 @@
  *   h_t = e^{A} ⊙ h_{t−1} + x̂_t ⊗ B ,   y_t = h_t C + D ⊙ x̂_t      (Eq. 6 / 14f with Δ ≡ 1)
  * Parameters: A_log [d, N] (A = −exp(A_log)), B [N] shared by all channels (as B^{S4D} ∈ R^N
  * in Tab. 2), C [d, N] per channel, D [d]. This lands the Tab. 1 / Tab. A.1 parameter counts.
+ * Everything after the conv is the op `s4dInner` (../ops/s4dInner.ts); with internals the mixer runs its generic
+ * composition and keeps the last state.
  */
 import { tf } from '../backend.js';
 import { init, type ParamSpec } from '../nn/params.js';
-import { toChannelsFirst, toTimeFirst } from '../ops/core/layout.js';
-import { selectiveScan } from '../ops/selectiveScan.js';
+import type { S4DInnerArgs } from '../ops/core/types.js';
+import { s4dInner, s4dParts } from '../ops/s4dInner.js';
 import { applyConv1d, conv1dSpecs } from './conv.js';
 import type { Mixer, MixerContext } from './types.js';
 
@@ -24,26 +26,20 @@ export const s4d: Mixer = {
     ];
   },
   forward(p, x, ctx, withInternals) {
-    const { d, N } = ctx;
     const xhat = applyConv1d(p, x, ctx); // (14b)
-    const [b, L] = xhat.shape;
-    const A = tf.exp(p('A_log')).neg();
-    const B = tf.broadcastTo(p('B').reshape([1, N]), [d, N]);
-    const r = selectiveScan({
-      u: toChannelsFirst(xhat),
-      delta: tf.ones([b, d, L]),
-      A,
-      B,
+    const args: S4DInnerArgs = {
+      x: xhat,
+      ALog: p('A_log'),
+      B: p('B'),
       C: p('C'),
       D: ctx.skip ? p('D') : undefined,
       bDiscretization: ctx.disc,
       impl: ctx.impl,
-      returnLastState: withInternals,
-    });
+    };
+    if (!withInternals) return { y: s4dInner(args), xhat, internals: {} };
+    const r = s4dParts(args, true);
     // clones: the caller disposes internals, and these must not be the parameters themselves
-    const internals = withInternals
-      ? { B: p('B').clone(), C: p('C').clone(), decay: tf.exp(A), lastState: r.lastState }
-      : {};
-    return { y: toTimeFirst(r.out), xhat, internals };
+    const internals = { B: p('B').clone(), C: p('C').clone(), decay: tf.exp(r.A), lastState: r.lastState };
+    return { y: r.y, xhat, internals };
   },
 };

@@ -2,15 +2,18 @@
  * `causalConv1d` — the short causal depthwise convolution and its activation (Eq. 14b), torch's
  * `σ(Conv1d(c, c, k, groups=c, padding=k−1)(x)[..., :L])` on [b, L, c] data, and its reference twin.
  *   y[b, t, c] = σ(Σ_j W[c, j] · x[b, t − (k−1) + j, c] + bias[c])      x [b, L, c], W [c, k], bias [c] → y [b, L, c]
- * Kernels: generic = k shifted multiply-adds of tf ops (differentiable, any backend); host (inference only) =
- * kernels/cpu/causalConv1d.ts.
+ * Kernels: generic = k shifted multiply-adds of tf ops (differentiable, any backend); host = one differentiable op
+ * with an analytic backward while a gradient tape records and the flag HOST_GRAD_KERNELS allows
+ * (kernels/cpu/causalConv1dGrad.ts), else the inference pass that skips exact zeros of x (kernels/cpu/causalConv1d.ts).
  */
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { configError, fmtShape, shapeError } from '../errors.js';
+import { isRecording } from '../policy.js';
 import type { Activation } from './core/types.js';
 import { assertTensor } from './core/validate.js';
 import { HOST_ACT, hostCausalConv1d } from './kernels/cpu/causalConv1d.js';
+import { causalConv1dFused } from './kernels/cpu/causalConv1dGrad.js';
 import { registerHostAndGeneric, resolveKernel } from './registry.js';
 
 type ConvKernel = (x: Tensor, W: Tensor, bias: Tensor | undefined, act: Activation) => Tensor;
@@ -45,7 +48,11 @@ function genericConv(x: Tensor, W: Tensor, bias: Tensor | undefined, act: Activa
   return activate(bias ? y!.add(bias) : y!, act);
 }
 
-registerHostAndGeneric<ConvKernel>('causalConv1d', hostCausalConv1d, genericConv, { inferenceOnly: true });
+/** The host kernel: the differentiable op under a gradient tape, the inference pass otherwise. */
+const hostConv: ConvKernel = (x, W, bias, act) =>
+  isRecording() ? causalConv1dFused(x, W, bias, act) : hostCausalConv1d(x, W, bias, act);
+
+registerHostAndGeneric<ConvKernel>('causalConv1d', hostConv, genericConv, { gradFlagged: true });
 
 function checkConv(x: Tensor, W: Tensor, bias: Tensor | undefined, act: Activation): void {
   assertTensor(x, 'x', [3]);
@@ -72,11 +79,20 @@ export function causalConv1dRef(x: Tensor, W: Tensor, bias?: Tensor, act: Activa
   checkConv(x, W, bias, act);
   const [b, L, c] = x.shape as [number, number, number];
   const k = W.shape[1] as number;
-  const xs = x.dataSync();
-  const w = W.dataSync();
-  const bs = bias?.dataSync();
+  const y = causalConv1dRef64([b, L, c, k], x.dataSync(), W.dataSync(), bias?.dataSync(), act);
+  return tf.tensor3d(Float32Array.from(y), [b, L, c]);
+}
+
+/** {@link causalConv1dRef} on arrays: y [b, L, c] in float64 (the twin finite differences are taken of). */
+export function causalConv1dRef64(
+  [b, L, c, k]: [number, number, number, number],
+  xs: ArrayLike<number>,
+  w: ArrayLike<number>,
+  bs: ArrayLike<number> | undefined,
+  act: Activation,
+): Float64Array {
   const f = HOST_ACT[act];
-  const y = new Float32Array(b * L * c);
+  const y = new Float64Array(b * L * c);
   for (let i = 0; i < b; i++) {
     for (let t = 0; t < L; t++) {
       for (let ch = 0; ch < c; ch++) {
@@ -89,5 +105,5 @@ export function causalConv1dRef(x: Tensor, W: Tensor, bias?: Tensor, act: Activa
       }
     }
   }
-  return tf.tensor3d(y, [b, L, c]);
+  return y;
 }

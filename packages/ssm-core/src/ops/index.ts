@@ -6,14 +6,23 @@
  *   selectiveScan    selectiveScanRef   host: fused typed-array scan + analytic backward; generic: Hillis–Steele tf ops
  *   ssdMinimal       ssdMinimalRef      generic: chunked SSD of tf ops
  *   linear           linearRef          host (inference): sparse-weight shortcut; generic: matMul
- *   causalConv1d     causalConv1dRef    host (inference): typed-array conv; generic: shifted tf ops
+ *   causalConv1d     causalConv1dRef    host: one differentiable op under a gradient tape, else a typed-array conv
+ *                                       that skips zeros; generic: shifted tf ops
  *   gatherRows       gatherRowsRef      host: copy loop; generic: tf.gather
  *   embedding        embeddingRef       host: copy loop (+ PE column), scatter-add backward; generic: gather + concat
- *   s6Inner          s6InnerRef         host (inference): one pass, B and C in place; generic: linear + selectiveScan
+ *   s6Inner          s6InnerRef         host: one differentiable op over typed arrays (analytic backward) under a
+ *                                       gradient tape, else one inference pass, B and C in place;
+ *                                       generic: linear + selectiveScan
+ *   s4dInner         s4dInnerRef        host: one differentiable op over typed arrays; generic: selectiveScan
+ *   mambaInner       mambaInnerRef      conv + S6 + gate (mamba_inner_fn): host: one differentiable op over typed
+ *                                       arrays; generic: causalConv1d + s6Inner's composition + gate
  *   mamba2Inner      mamba2InnerRef     host (inference): fused scan in model layout; generic: selectiveScan
  *   linearCrossEntropy  linearCrossEntropyRef
  *                                       host: GEMMs + softmax kernel, one typed-array pass (loss, stats, ∂logits);
  *                                       generic: linear + logSoftmax cross-entropy
+ *
+ * The differentiable host kernels of causalConv1d, s6Inner, s4dInner and mambaInner run under a gradient tape where
+ * the flag HOST_GRAD_KERNELS allows (default: the cpu backend).
  *
  * On tfjs-backend-webgpu, selectiveScan and mamba2Inner run fused WGSL kernels with a chunked-recompute backward
  * (kernels/webgpu, registered by kernels/webgpu/register.ts).
@@ -27,6 +36,8 @@ export { activate, causalConv1d, causalConv1dRef } from './causalConv1d.js';
 export { gatherRows, gatherRowsRef } from './gatherRows.js';
 export { embedding, embeddingRef } from './embedding.js';
 export { s6Inner, s6InnerRef } from './s6Inner.js';
+export { s4dInner, s4dInnerRef } from './s4dInner.js';
+export { mambaInner, mambaInnerRef } from './mambaInner.js';
 export { mamba2Inner, mamba2InnerRef } from './mamba2Inner.js';
 export {
   linearCrossEntropy,
@@ -53,6 +64,8 @@ export type {
   BDiscretization,
   DeltaAlong,
   Mamba2InnerArgs,
+  MambaInnerArgs,
+  S4DInnerArgs,
   S6InnerArgs,
   SelectiveScanArgs,
   SelectiveScanResult,

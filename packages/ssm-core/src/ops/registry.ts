@@ -7,8 +7,8 @@
  * `host: false`.
  *
  * Resolution (one rule, {@link resolveKernel}): the kernel registered for `tf.getBackend()` when there is one and,
- * for a host kernel, policy allows it ({@link hostKernelsApply}: flag HOST_KERNELS, and no gradient tape for an
- * inference-only kernel); else the generic kernel.
+ * for a host kernel, policy allows it ({@link hostKernelsApply}: flag HOST_KERNELS, no gradient tape for an
+ * inference-only kernel, flag HOST_GRAD_KERNELS under a tape for a grad-flagged one); else the generic kernel.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { setAutoScanImpl } from '../backend.js';
@@ -31,12 +31,15 @@ export interface KernelOptions {
   host?: boolean;
   /** Not differentiable: skipped while a gradient tape records. */
   inferenceOnly?: boolean;
+  /** Differentiable, but run under a gradient tape only when the flag HOST_GRAD_KERNELS allows. */
+  gradFlagged?: boolean;
 }
 
 interface Entry {
   impl: unknown;
   host: boolean;
   inferenceOnly: boolean;
+  gradFlagged: boolean;
 }
 
 const registry = new Map<string, Map<KernelKey, Entry>>();
@@ -47,9 +50,12 @@ const registry = new Map<string, Map<KernelKey, Entry>>();
  */
 export function registerKernel<F>(op: string, key: KernelKey, impl: F, options: KernelOptions = {}): void {
   if (!registry.has(op)) registry.set(op, new Map());
-  registry
-    .get(op)!
-    .set(key, { impl, host: options.host ?? key !== 'generic', inferenceOnly: options.inferenceOnly ?? false });
+  registry.get(op)!.set(key, {
+    impl,
+    host: options.host ?? key !== 'generic',
+    inferenceOnly: options.inferenceOnly ?? false,
+    gradFlagged: options.gradFlagged ?? false,
+  });
 }
 
 /**
@@ -68,7 +74,8 @@ export function resolveKernel<F>(op: string, backend: string = tf.getBackend()):
   const kernels = registry.get(op);
   if (!kernels) throw configError('op', [...registry.keys()].join(' | '), JSON.stringify(op));
   const own = kernels.get(backend);
-  if (own && (!own.host || hostKernelsApply(own.inferenceOnly))) return { key: backend, impl: own.impl as F };
+  if (own && (!own.host || hostKernelsApply(own.inferenceOnly, own.gradFlagged)))
+    return { key: backend, impl: own.impl as F };
   const generic = kernels.get('generic');
   if (!generic) throw configError(`kernel of ${op}`, `one registered for '${backend}' or 'generic'`, 'none');
   return { key: 'generic', impl: generic.impl as F };
@@ -92,9 +99,9 @@ export function registerHostAndGeneric<F>(
   op: string,
   host: F,
   generic: F,
-  options: { inferenceOnly?: boolean } = {},
+  options: { inferenceOnly?: boolean; gradFlagged?: boolean } = {},
 ): void {
-  for (const key of HOST_BACKENDS) registerKernel(op, key, host, { host: true, inferenceOnly: options.inferenceOnly });
+  for (const key of HOST_BACKENDS) registerKernel(op, key, host, { host: true, ...options });
   registerKernel(op, 'generic', generic);
 }
 

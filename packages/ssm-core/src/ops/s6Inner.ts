@@ -8,16 +8,20 @@
  *
  * Shapes (b batch, L length, d channels, N state size, R Δ rank): x [b, L, d], xProjWeight [R + 2N, d],
  * dtProjWeight [d, R], dtProjBias [d], ALog [d, N], D [d] → y [b, L, d].
- * Kernels: generic = linear + selectiveScan (differentiable, any backend); host (inference only) = one host pass
- * with B, C read in place (kernels/cpu/s6Inner.ts).
+ * Kernels: generic = linear + selectiveScan (differentiable, any backend); host = one differentiable op over typed
+ * arrays with an analytic backward (kernels/cpu/s6InnerGrad.ts) for dense weights and, where the flag
+ * HOST_GRAD_KERNELS allows, under a gradient tape; else one inference pass with B, C read in place and mostly-zero
+ * weights skipped (kernels/cpu/s6Inner.ts).
  */
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { softplus } from '../math.js';
+import { isRecording } from '../policy.js';
 import { toChannelsFirst, toTimeFirst } from './core/layout.js';
-import type { S6InnerArgs } from './core/types.js';
+import type { BDiscretization, S6InnerArgs } from './core/types.js';
 import { assertTensor, expectShape } from './core/validate.js';
 import { s6InnerHost } from './kernels/cpu/s6Inner.js';
+import { s6FusedServesInference, s6InnerFused } from './kernels/cpu/s6InnerGrad.js';
 import { zohCoef } from './kernels/cpu/layout.js';
 import { linear } from './linear.js';
 import { registerHostAndGeneric, scanKernel } from './registry.js';
@@ -60,12 +64,19 @@ export function s6Parts(a: S6InnerArgs, R: number, N: number, returnLastState: b
   return { y: toTimeFirst(r.out), deltaRaw, B, C, A, lastState: r.lastState };
 }
 
-registerHostAndGeneric<S6Kernel>('s6Inner', s6InnerHost, (a, R, N) => s6Parts(a, R, N, false).y, {
-  inferenceOnly: true,
+/**
+ * The host kernel: the differentiable fused op under a gradient tape and for dense weights; the time-major
+ * inference pass for the sparse and decay-free weights it exploits.
+ */
+const s6InnerHostKernel: S6Kernel = (a, R, N) =>
+  isRecording() || s6FusedServesInference(a, N) ? s6InnerFused(a, R, N) : s6InnerHost(a, R, N);
+
+registerHostAndGeneric<S6Kernel>('s6Inner', s6InnerHostKernel, (a, R, N) => s6Parts(a, R, N, false).y, {
+  gradFlagged: true,
 });
 
 /** Validate once; returns the Δ rank R and state size N. */
-function checkS6(a: S6InnerArgs): { R: number; N: number } {
+export function checkS6(a: S6InnerArgs): { R: number; N: number } {
   assertTensor(a.x, 'x', [3]);
   const d = a.x.shape[2] as number;
   assertTensor(a.ALog, 'ALog', [2]);
@@ -92,21 +103,50 @@ export function s6Inner(args: S6InnerArgs): Tensor {
   return tf.tidy(() => kernel(args, R, N));
 }
 
+/** The S6 inner op's arrays (any float precision), shaped as {@link S6InnerArgs}. */
+export interface S6InnerArrays {
+  x: ArrayLike<number>;
+  xProjWeight: ArrayLike<number>;
+  dtProjWeight: ArrayLike<number>;
+  dtProjBias: ArrayLike<number>;
+  ALog: ArrayLike<number>;
+  D?: ArrayLike<number>;
+}
+
 /** Reference twin of {@link s6Inner}: the recurrence (14c–14g) line by line in float64. Not differentiable. */
 export function s6InnerRef(args: S6InnerArgs): Tensor {
   const { R, N } = checkS6(args);
   const [b, L, d] = args.x.shape as [number, number, number];
-  const u = args.x.dataSync();
-  const Wx = args.xProjWeight.dataSync();
-  const Wdt = args.dtProjWeight.dataSync();
-  const bias = args.dtProjBias.dataSync();
-  const A = Float64Array.from(args.ALog.dataSync(), (v) => -Math.exp(v));
-  const D = args.D?.dataSync();
-  const disc = args.bDiscretization ?? 'euler';
+  const y = s6InnerRef64({ b, L, d, R, N }, readS6(args), args.bDiscretization ?? 'euler');
+  return tf.tensor3d(Float32Array.from(y), [b, L, d]);
+}
+
+/** The float64 data of the op's tensors. */
+function readS6(a: S6InnerArgs): S6InnerArrays {
+  const r = (t: Tensor) => Float64Array.from(t.dataSync());
+  return {
+    x: r(a.x),
+    xProjWeight: r(a.xProjWeight),
+    dtProjWeight: r(a.dtProjWeight),
+    dtProjBias: r(a.dtProjBias),
+    ALog: r(a.ALog),
+    D: a.D && r(a.D),
+  };
+}
+
+/** {@link s6InnerRef} on arrays: y [b, L, d] in float64 (the twin finite differences are taken of). */
+export function s6InnerRef64(
+  dims: { b: number; L: number; d: number; R: number; N: number },
+  arrays: S6InnerArrays,
+  disc: BDiscretization,
+): Float64Array {
+  const { b, L, d, R, N } = dims;
+  const { x: u, xProjWeight: Wx, dtProjWeight: Wdt, dtProjBias: bias, D } = arrays;
+  const A = Float64Array.from(arrays.ALog, (v) => -Math.exp(v));
   const W = R + 2 * N;
   const xdbl = new Float64Array(W);
   const h = new Float64Array(d * N);
-  const y = new Float32Array(b * L * d);
+  const y = new Float64Array(b * L * d);
   for (let i = 0; i < b; i++) {
     h.fill(0);
     for (let t = 0; t < L; t++) {
@@ -132,5 +172,5 @@ export function s6InnerRef(args: S6InnerArgs): Tensor {
       }
     }
   }
-  return tf.tensor3d(y, [b, L, d]);
+  return y;
 }

@@ -150,6 +150,38 @@ export interface S6InnerArgs {
 }
 
 /**
+ * Arguments of the Mamba inner op: the block's short causal conv (14b), the S6 mixer (14c–14g) and the gate, as
+ * mamba_ssm's `mamba_inner_fn` without in_proj and out_proj. x is the block input [b, L, d]; the S6 fields are
+ * {@link S6InnerArgs}'s (its x̂ being σ_c(conv(x))); convWeight [d, k], convBias [d]; gateWeight [d, d] (out, in),
+ * gateBias [d]:   out = S6(σ_c(conv(x))) ⊙ σ_g(x W_gᵀ + b_g)   [b, L, d]
+ */
+export interface MambaInnerArgs extends S6InnerArgs {
+  convWeight: Tensor;
+  convBias?: Tensor;
+  convActivation: Activation;
+  gateWeight: Tensor;
+  gateBias?: Tensor;
+  gateActivation: Activation;
+}
+
+/**
+ * Arguments of the S4D inner op (the S4D mixer after its conv: Tab. 2's Δ ≡ 1, fixed B and C; Eq. 6 / 14f–14g),
+ * in the model's layout:
+ *   x [b, L, d] (x̂)   ALog [d, N]   B [N] (shared by every channel)   C [d, N]   D [d]
+ */
+export interface S4DInnerArgs {
+  x: Tensor;
+  ALog: Tensor;
+  B: Tensor;
+  C: Tensor;
+  D?: Tensor;
+  /** Discretisation of B (default 'euler'). */
+  bDiscretization?: BDiscretization;
+  /** 'fused' host kernel, 'tensor' generic kernel, 'auto' per policy and backend. */
+  impl?: 'auto' | 'fused' | 'tensor';
+}
+
+/**
  * Arguments of the Mamba-2 inner op (single head, after its three convs, Eq. 14c–14g with scalar Δ_t, a, D):
  *   x [b, L, d] (x̂)   B, C [b, L, N]   dt [b, L, 1] (w_Δ·x_t, before its bias)   dtBias [1]   ALog [1]   D [1]
  */

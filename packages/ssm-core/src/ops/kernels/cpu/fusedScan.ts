@@ -7,10 +7,10 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../../../backend.js';
 import { isRecording } from '../../../policy.js';
-import type { ScanDims, SelectiveScanArgs, SelectiveScanResult } from '../../core/types.js';
+import type { ScanArrays, ScanDims, SelectiveScanArgs, SelectiveScanResult } from '../../core/types.js';
 import { checkScanFinite, readScanArrays, SCAN_KEYS } from '../../core/validate.js';
 import { fusedBackward } from './scanBackward.js';
-import { type FusedForward, fusedForward } from './scanForward.js';
+import { type FusedForward, type FusedGrads, fusedForward } from './scanForward.js';
 import { hostScanPath, hostScanRuns, wasmScanBackward, wasmScanForward } from './wasmScan.js';
 
 /** [b,d,L] out and [b,d,n] state packed per (b,d) row into one [b,d,L+n] tensor (customGrad has one output). */
@@ -37,6 +37,35 @@ function unpack(s: ScanDims, p: Float32Array): { out: Float32Array; last: Float3
   return { out, last };
 }
 
+/** A host scan's forward result and which kernel made it (the backward must use the same one). */
+export interface HostScan {
+  wasm: boolean;
+  f: Pick<FusedForward, 'out' | 'lastState'>;
+}
+
+/**
+ * Forward pass of the scan of dims `s` (reference layout) on the host: the WebAssembly SIMD kernel where it applies
+ * ({@link hostScanPath}), else the typed-array kernel, keeping what {@link hostScanBackward} needs when `recording`.
+ */
+export function hostScanForward(s: ScanDims, x: ScanArrays, recording: boolean): HostScan {
+  if (hostScanPath(s, recording) === 'wasm-simd') return { wasm: true, f: wasmScanForward(s, x) };
+  hostScanRuns.js.forward++;
+  return { wasm: false, f: fusedForward(s, x, recording) };
+}
+
+/** Gradients of every scan input given `gOut` [b, d, L] and `gLast` [b, d, n] (or none), by the forward's kernel. */
+export function hostScanBackward(
+  s: ScanDims,
+  x: ScanArrays,
+  h: HostScan,
+  gOut: Float32Array,
+  gLast?: Float32Array,
+): FusedGrads {
+  if (h.wasm) return wasmScanBackward(s, x, gOut, gLast);
+  hostScanRuns.js.backward++;
+  return fusedBackward(s, x, h.f as FusedForward, gOut, gLast);
+}
+
 /** The scan of validated `args` (dimensions `s`) on the host, with its analytic gradient. */
 export function fusedScan(s: ScanDims, args: SelectiveScanArgs): SelectiveScanResult {
   const keys = SCAN_KEYS.filter((k) => args[k] !== undefined);
@@ -47,19 +76,13 @@ export function fusedScan(s: ScanDims, args: SelectiveScanArgs): SelectiveScanRe
   const op = tf.customGrad(((...xs: unknown[]) => {
     const x = readScanArrays(args);
     if (args.checkFinite !== false) checkScanFinite(x, args);
-    const wasm = hostScanPath(s, recording) === 'wasm-simd';
-    let f: Pick<FusedForward, 'out' | 'lastState'>;
-    if (wasm) f = wasmScanForward(s, x);
-    else {
-      f = fusedForward(s, x, recording);
-      hostScanRuns.js.forward++;
-    }
+    const h = hostScanForward(s, x, recording);
+    const f = h.f;
     const value = withLast ? tf.tensor3d(pack(s, f.out, f.lastState), [b, D, L + N]) : tf.tensor3d(f.out, [b, D, L]);
     const gradFunc = (dy: Tensor) => {
       const g = dy.dataSync() as Float32Array;
       const { out: gOut, last: gLast } = withLast ? unpack(s, g) : { out: g, last: undefined };
-      if (!wasm) hostScanRuns.js.backward++;
-      const grads = wasm ? wasmScanBackward(s, x, gOut, gLast) : fusedBackward(s, x, f as FusedForward, gOut, gLast);
+      const grads = hostScanBackward(s, x, h, gOut, gLast);
       return keys.map((k, i) => tf.tensor(grads[k]!, inputs[i].shape, 'float32'));
     };
     void xs;
