@@ -286,7 +286,6 @@ unavailable = checkRuntime();
 setScanThreadHost({
   maxThreads: () => (unavailable ? 1 : MAX_THREADS),
   parallelism: () => Math.max(availableParallelism(), 1),
-  reason: () => unavailable,
   kernel: () => getPool().kernel,
   run,
 });

@@ -7,7 +7,9 @@
  * and C; D, z, deltaBias, softplus; euler / zoh / identity), in float32 with f32x4 lanes over the state axis. The
  * backward recomputes each row's states (no state is kept between forward and backward). Problems whose working
  * set exceeds {@link WASM_SCAN_MAX_BYTES}, runtimes without WebAssembly SIMD and the flag WASM_SCAN = false take
- * the JS kernel (./scanForward.ts, ./scanBackward.ts) instead: {@link hostScanPath} says which runs.
+ * the JS kernel (./scanForward.ts, ./scanBackward.ts) instead: {@link hostScanPath} says which runs. Where a thread
+ * host is installed (./scanThreads.ts, by the Node entry) and {@link scanThreadCount} is above 1, the same kernel runs
+ * on a shared memory over several threads, with results bit-identical to this module's own one-thread instance.
  */
 import { getFlag, SCAN_THREADS_MIN_WORK } from '../../../policy.js';
 import type { ScanArrays, ScanDims } from '../../core/types.js';
@@ -116,7 +118,6 @@ export interface ScanThreadHost {
   maxThreads(): number;
   /** Threads the machine runs in parallel (Node's os.availableParallelism()). */
   parallelism(): number;
-  reason(): string;
   /** The calling thread's instance of the kernel, on the shared memory. */
   kernel(): ScanExports;
   /**
