@@ -418,7 +418,8 @@ export function scanBackward(
  * {@link scanBackward} of the rows (b, d) with b0 ≤ b < b1 and d0 ≤ d < d1 only, visited b-major as there. Sums over
  * rows go into shared arrays: over b into ∂A, ∂D and fixed ∂B, ∂C (per channel d); over d into input-dependent ∂B,
  * ∂C and ∂Δ̄ per state (per batch b). Callers that split the rows keep each sum's order by giving every channel to
- * one caller and, where sums over d exist, letting the callers of a batch b run in channel order.
+ * one caller and, where sums over d exist, either letting the callers of a batch b run in channel order or giving
+ * each row zeroed arrays of its own for those sums, added up afterwards in channel order ({@link addRows}).
  */
 export function scanBackwardRows(
   gOut: usize,
@@ -853,4 +854,22 @@ function backwardGroups(
   if (G > 1) v128.store(pga, f32x4.add(v128.load(pga, 16), ga1), 16);
   if (G > 2) v128.store(pga, f32x4.add(v128.load(pga, 32), ga2), 32);
   if (G > 3) v128.store(pga, f32x4.add(v128.load(pga, 48), ga3), 48);
+}
+
+// ---------------------------------------------------------------- sums of staged rows (threaded backward)
+
+/** dst[i] ← (…((dst[i] + src_0[i]) + src_1[i]) + …) + src_{count−1}[i] for i < n (n a multiple of 4), src_r = src + r·stride bytes. */
+export function addRows(dst: usize, src: usize, n: i32, count: i32, stride: usize): void {
+  for (let r = 0; r < count; r++) {
+    const s = src + <usize>r * stride;
+    for (let i = 0; i < n; i += 4) {
+      const p = (<usize>i) << 2;
+      v128.store(dst + p, f32x4.add(v128.load(dst + p), v128.load(s + p)));
+    }
+  }
+}
+
+/** Zeroes `bytes` bytes from `ptr`. */
+export function zero(ptr: usize, bytes: usize): void {
+  memory.fill(ptr, 0, bytes);
 }

@@ -89,9 +89,8 @@ export interface Flags {
    * thread and worker threads over one shared memory, splitting the rows (b, d) of the forward and the channels d of
    * the backward; results are bit-identical to one thread. Workers exist only in Node, through the main entry
    * (`ssm-core`; not `ssm-core/browser`), and start at the first threaded call. 'auto' (default) takes one thread
-   * below SCAN_THREADS_MIN_WORK state updates b·d·n·L, and for a backward with one batch row where ∂B, ∂C
-   * or ∂Δ (per state) sum over channels (those sums keep their channel order, which leaves nothing to split), else
-   * as many as the machine's available parallelism (at most 4).
+   * below SCAN_THREADS_MIN_WORK state updates b·d·n·L, else as many as the machine's available parallelism (at
+   * most 4).
    */
   SCAN_THREADS: 'auto' | number;
   /** The host linear scatters W's nonzeros column by column when at most this share of W is nonzero. */

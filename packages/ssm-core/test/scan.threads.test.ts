@@ -49,7 +49,12 @@ const CASES: [string, ScanCase][] = [
   ['Δ per channel, all options, zoh', { batch: 2, dInner: 5, dState: 8, L: 12, ...ALL, disc: 'zoh' }],
   ['Δ per channel, all options, identity', { batch: 3, dInner: 5, dState: 5, L: 7, ...ALL, disc: 'identity' }],
   ['Δ per channel, n = 1, L = 1', { batch: 3, dInner: 5, dState: 1, L: 1, ...ALL }],
-  ['one batch row, n = 7 (one channel order for ∂B, ∂C)', { batch: 1, dInner: 7, dState: 7, L: 10, D: true }],
+  ['one batch row, n = 7 (staged ∂B, ∂C)', { batch: 1, dInner: 7, dState: 7, L: 10, D: true }],
+  [
+    'one batch row, Δ per state, L = 301 (staged ∂B, ∂C, ∂Δ)',
+    { batch: 1, dInner: 5, dState: 6, L: 301, deltaAlong: 'state', ...ALL, disc: 'zoh' },
+  ],
+  ['one batch row, fixed B, input-dependent C', { batch: 1, dInner: 5, dState: 3, L: 33, bFixed: true, ...ALL }],
   ['fixed B and C (S4D)', { batch: 5, dInner: 7, dState: 5, L: 8, bFixed: true, cFixed: true, D: true }],
   ['fixed B, input-dependent C', { batch: 3, dInner: 5, dState: 4, L: 6, bFixed: true, z: true }],
   ['input-dependent B, fixed C, zoh', { batch: 3, dInner: 5, dState: 6, L: 6, cFixed: true, disc: 'zoh', bias: true }],
@@ -151,7 +156,7 @@ describe('the WebAssembly scan on worker threads', () => {
     p.dispose();
   });
 
-  it("'auto' takes one thread below SCAN_THREADS_MIN_WORK and for a one-batch backward with sums over channels", () => {
+  it("'auto' takes one thread below SCAN_THREADS_MIN_WORK, else the available parallelism (at most 4)", () => {
     expect(getFlag('SCAN_THREADS')).toBe('auto');
     const before = tf.memory().numTensors;
     const dims = (batch: number, dInner: number, dState: number, L: number, fixed = false): ScanDims => {
@@ -177,7 +182,7 @@ describe('the WebAssembly scan on worker threads', () => {
     expect([scanThreadCount(cases.small, false), scanThreadCount(cases.small, true)]).toEqual([1, 1]);
     expect(scanThreadCount(cases.atThreshold, false)).toBe(want);
     expect(scanThreadCount(cases.atThreshold, true)).toBe(want);
-    expect([scanThreadCount(cases.oneBatch, false), scanThreadCount(cases.oneBatch, true)]).toEqual([want, 1]);
+    expect([scanThreadCount(cases.oneBatch, false), scanThreadCount(cases.oneBatch, true)]).toEqual([want, want]);
     expect(scanThreadCount(cases.oneBatchFixed, true)).toBe(want);
   });
 

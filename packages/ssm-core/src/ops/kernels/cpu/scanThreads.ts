@@ -28,7 +28,8 @@ const STATE = 2; // worker j's state (below)
 const FAILED_GEN = 3; // generation whose share failed on worker j
 const PROG = 4; // batch rows share j has finished (backward with sums over d)
 const ABORT = SLOT * MAX_THREADS; // non-zero once a share failed: the others stop early
-const CTRL_WORDS = ABORT + 1;
+const BARRIER = ABORT + 1; // shares that finished their rows (backward with staged sums)
+const CTRL_WORDS = ABORT + 2;
 const STARTING = 0;
 const READY = 1;
 const BROKEN = 2; // failed to start, or exited
@@ -36,11 +37,43 @@ const BROKEN = 2; // failed to start, or exited
 /**
  * One thread's share of a job, as source text: the same function runs on the calling thread (through `Function`)
  * and in the workers. `a` holds the job: [op (1 forward, 2 backward), threads T, setProblem's 15 arguments, then
- * forward: rows, out, last, scratch, scratch stride; backward: batch, D, ordered (sums over d), gOut, gLast, gu,
- * gdt, gA, gB, gC, gD, gz, scratch, scratch stride]. Share j of T gets rows (forward) or channels (backward)
- * ⌊n·j/T⌋ ≤ · < ⌊n·(j+1)/T⌋ and its own scratch.
+ * forward: rows, out, last, scratch, scratch stride; backward: batch, D, sums over d (0: none, 1: in channel order
+ * per batch row, 2: staged), gOut, gLast, gu, gdt, gA, gB, gC, gD, gz, scratch, scratch stride, and for staged
+ * sums the staging arrays of ∂B, ∂C, ∂Δ̄ (0: none) and their row length L·Np]. Share j of T gets rows (forward) or
+ * channels (backward) ⌊n·j/T⌋ ≤ · < ⌊n·(j+1)/T⌋ and its own scratch. Staged sums (one batch row): each row adds
+ * into zeroed arrays of its own, and once every share has run its rows (a barrier), share j adds the rows' arrays
+ * in channel order into its part of (t, state) — the additions one thread makes, in its order, as 0 + x = x.
  */
-const SHARE_SOURCE = `function runShare(k, c, a, j) {
+const SHARE_SOURCE = `function staged(k, c, a, j, T, D, d0, d1, scratch) {
+  const n = a[34];
+  const bytes = n * 4;
+  const [sB, sC, sD] = [a[31], a[32], a[33]];
+  try {
+    for (let d = d0; d < d1; d++) {
+      const o = d * bytes;
+      for (const s of [sB, sC, sD]) if (s) k.zero(s + o, bytes);
+      const gdt = sD ? sD + o : a[23];
+      const gB = sB ? sB + o : a[25];
+      const gC = sC ? sC + o : a[26];
+      k.scanBackwardRows(a[20], a[21], a[22], gdt, a[24], gB, gC, a[27], a[28], scratch, 0, 1, d, d + 1);
+    }
+  } catch (e) {
+    Atomics.store(c, ${ABORT}, 1);
+    throw e;
+  } finally {
+    Atomics.add(c, ${BARRIER}, 1);
+    Atomics.notify(c, ${BARRIER});
+  }
+  for (let v = Atomics.load(c, ${BARRIER}); v < T; v = Atomics.load(c, ${BARRIER})) Atomics.wait(c, ${BARRIER}, v);
+  if (Atomics.load(c, ${ABORT}) !== 0) return;
+  const i0 = 4 * Math.floor(((n / 4) * j) / T);
+  const i1 = 4 * Math.floor(((n / 4) * (j + 1)) / T);
+  if (i1 <= i0) return;
+  if (sB) k.addRows(a[25] + 4 * i0, sB + 4 * i0, i1 - i0, D, bytes);
+  if (sC) k.addRows(a[26] + 4 * i0, sC + 4 * i0, i1 - i0, D, bytes);
+  if (sD) k.addRows(a[23] + 4 * i0, sD + 4 * i0, i1 - i0, D, bytes);
+}
+function runShare(k, c, a, j) {
   const T = a[1];
   k.setProblem(a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], a[16]);
   if (a[0] === 1) {
@@ -59,6 +92,7 @@ const SHARE_SOURCE = `function runShare(k, c, a, j) {
     if (d1 > d0) k.scanBackwardRows(a[20], a[21], a[22], a[23], a[24], a[25], a[26], a[27], a[28], scratch, b0, b1, d0, d1);
   };
   if (a[19] === 0) return rows(0, batch);
+  if (a[19] === 2) return staged(k, c, a, j, T, D, d0, d1, scratch);
   const mine = j * ${SLOT} + ${PROG};
   const prev = (j - 1) * ${SLOT} + ${PROG};
   try {
@@ -219,6 +253,7 @@ function run(threads: number, job: readonly number[]): void {
   const { ctrl: c, args: a } = p;
   a.set(job);
   Atomics.store(c, ABORT, 0);
+  Atomics.store(c, BARRIER, 0);
   for (let j = 0; j < threads; j++) Atomics.store(c, j * SLOT + PROG, 0);
   const gen = ++p.gen;
   for (let j = 1; j < threads; j++) {
@@ -269,6 +304,7 @@ export async function shutdownScanThreads(): Promise<void> {
   await Promise.all(
     workers.map(({ worker, port }, i) => {
       const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      worker.ref(); // keeps the event loop alive until the worker has exited, so that the promise settles
       Atomics.store(c, (i + 1) * SLOT + GEN, -1);
       Atomics.notify(c, (i + 1) * SLOT + GEN);
       port.close();

@@ -41,6 +41,8 @@ export interface ScanExports {
   scanBackward(...args: number[]): void;
   scanBackwardRows(...args: number[]): void;
   vectorMath(kind: number, src: number, dst: number, n: number): void;
+  addRows(dst: number, src: number, n: number, count: number, stride: number): void;
+  zero(ptr: number, bytes: number): void;
 }
 
 /** Largest working set (bytes of the module's memory) one scan call may use; larger problems run the JS kernel. */
@@ -146,10 +148,15 @@ export const threadedScanRuns = { forward: 0, backward: 0 };
 const sumsOverChannels = (s: ScanDims) => !s.bFixed || !s.cFixed || s.deltaAlong === 'state';
 
 /**
+ * Does a threaded backward give each row its own arrays for the sums over channels (one batch row, where running the
+ * channels' threads one after the other per batch row would leave nothing in parallel)?
+ */
+const stagedSums = (s: ScanDims, threads: number) => threads > 1 && s.batch === 1 && sumsOverChannels(s);
+
+/**
  * Threads the WebAssembly scan of dims `s` runs on (the calling one included), from the flag SCAN_THREADS and the
  * installed thread host: 1 where no host is installed or it cannot start workers, and where 'auto' finds the work
- * below SCAN_THREADS_MIN_WORK or (backward) a single batch row whose gradients sum over channels. Never more than
- * the rows the pass splits (b·d in the forward, d in the backward).
+ * below SCAN_THREADS_MIN_WORK. Never more than the rows the pass splits (b·d in the forward, d in the backward).
  */
 export function scanThreadCount(s: ScanDims, backward: boolean): number {
   const flag = getFlag('SCAN_THREADS');
@@ -158,7 +165,7 @@ export function scanThreadCount(s: ScanDims, backward: boolean): number {
   let n = flag;
   if (flag === 'auto') {
     const work = s.batch * s.dInner * pad4(s.dState) * s.L;
-    if (work < SCAN_THREADS_MIN_WORK || (backward && s.batch === 1 && sumsOverChannels(s))) return 1;
+    if (work < SCAN_THREADS_MIN_WORK) return 1;
     n = Math.min(4, threadHost.parallelism());
   }
   return Math.max(1, Math.min(n as number, split, threadHost.maxThreads()));
@@ -215,7 +222,13 @@ function plan(s: ScanDims, backward: boolean, threads = 1) {
       scratch: (2 * Np + 10) * L + Np, // S[−1], S and E [L, Np]; two rows of L f32x4 and two of L floats
     });
   const scratchStride = Math.ceil((sizes.scratch * 4) / 16) * 16;
-  sizes.scratch *= threads;
+  sizes.scratch = (threads * scratchStride) / 4;
+  if (backward && stagedSums(s, threads)) {
+    // Each row's own ∂B, ∂C, ∂Δ̄ (per state) [d, L, Np], added up in channel order after the rows ran.
+    sizes.stageB = s.bFixed ? 0 : D * L * Np;
+    sizes.stageC = s.cFixed ? 0 : D * L * Np;
+    sizes.stageD = s.deltaAlong === 'state' ? D * L * Np : 0;
+  }
   let off = BASE;
   const at: Record<string, number> = {};
   for (const [k, n] of Object.entries(sizes)) {
@@ -348,8 +361,9 @@ export function wasmScanBackward(s: ScanDims, x: ScanArrays, gOut: Float32Array,
   }
   const grads = [at.gOut, gLast ? at.gLast : 0, at.gu, at.gdt, at.gA, at.gB, at.gC, at.gD, at.gz];
   if (threads > 1) {
-    const order = sumsOverChannels(s) ? 1 : 0;
-    threadHost!.run(threads, [2, threads, ...problem, b, D, order, ...grads, at.scratch, scratchStride]);
+    const order = stagedSums(s, threads) ? 2 : sumsOverChannels(s) ? 1 : 0;
+    const stages = [at.stageB ?? 0, at.stageC ?? 0, at.stageD ?? 0, L * pad4(N)];
+    threadHost!.run(threads, [2, threads, ...problem, b, D, order, ...grads, at.scratch, scratchStride, ...stages]);
     threadedScanRuns.backward++;
   } else k.scanBackward(...grads, at.scratch);
   const rawRows = deltaSize(s) / L;
