@@ -100,7 +100,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: ['node_modules', 'dist'] },
-    exclude: { path: ['(^|/)dist/', 'node_modules', '^build/', '\\.docusaurus'] },
+    exclude: { path: ['(^|/)dist/', 'node_modules', '^build/', '\\.docusaurus', '\\.ipynb_checkpoints'] },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: {

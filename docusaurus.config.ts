@@ -6,6 +6,7 @@
 //   website/static/          static files (website/static/notebooks/ is GENERATED: executed notebooks to download)
 // Build with `npm run build:site` (→ build/site/), never with a bare `docusaurus build`/`clear`: their default
 // output directory is build/, which also holds the executed notebooks.
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '@docusaurus/types';
@@ -13,24 +14,31 @@ import type * as Preset from '@docusaurus/preset-classic';
 import remarkMath from 'remark-math';
 import rehypeKatex from 'rehype-katex';
 import { themes as prismThemes } from 'prism-react-renderer';
+import remarkTocMath from './scripts/site/remark-toc-math';
 
 // Docusaurus loads this file with jiti as CommonJS: __dirname and require are defined, import.meta is not.
 // The API reference exists once scripts/site/prepare.ts has run (npm run build:site / dev:site do that first).
 const hasApi = existsSync(join(__dirname, 'website', 'docs', 'api', 'index.md'));
 
-const math = { remarkPlugins: [remarkMath], rehypePlugins: [rehypeKatex] };
+// where the site is hosted (see website/docs/running-locally.md): SITE_URL = scheme and host, BASE_URL = the path
+// (slashes optional)
+const siteUrl = (process.env.SITE_URL || 'http://localhost').replace(/\/+$/, '');
+const baseUrl = `/${(process.env.BASE_URL || '/').replace(/^\/+|\/+$/g, '')}/`.replace(/^\/\/$/, '/');
+/** A file-name-safe key of the address the site is built for. */
+const siteAddressKey = createHash('sha256').update(`${siteUrl}${baseUrl}`).digest('hex').slice(0, 12);
+
+// remarkTocMath runs after Docusaurus's TOC plugin and renders the headings' math in "On this page"
+const math = { remarkPlugins: [remarkMath, remarkTocMath], rehypePlugins: [rehypeKatex] };
 
 const config: Config = {
   title: 'Selectivity Lab',
   tagline: 'Understanding Input Selectivity in Mamba — runnable, checkable, explorable',
   favicon: 'img/favicon.svg',
-  url: process.env.SITE_URL ?? 'http://localhost',
-  baseUrl: process.env.BASE_URL ?? '/',
+  url: siteUrl,
+  baseUrl,
   trailingSlash: false,
   onBrokenLinks: 'throw',
-  // 'warn', not 'throw': TypeDoc links a name that is both a type and a value (MixerKind, ConstructionDims)
-  // to a de-duplicated anchor (#mixerkind-1) that Docusaurus's heading ids do not reproduce. Links still throw.
-  onBrokenAnchors: 'warn',
+  onBrokenAnchors: 'throw',
   onDuplicateRoutes: 'throw',
   markdown: { hooks: { onBrokenMarkdownLinks: 'throw' } },
   staticDirectories: ['website/static'],
@@ -38,11 +46,20 @@ const config: Config = {
   plugins: [
     () => ({
       name: 'selectivity-lab-webpack',
-      configureWebpack() {
+      configureWebpack(webpackConfig) {
         // The root package.json says "type": "module", which makes webpack parse Docusaurus's generated
         // .docusaurus/*.js as strict ESM, leaving `require.resolveWeak` unresolved (SSG fails with
         // "require.resolveWeak is not a function"). Parse them as auto (ESM + CommonJS) instead.
+        // Webpack's persistent cache is keyed on the config file, not on SITE_URL/BASE_URL: a build for another base
+        // URL would reuse CSS compiled with the old public path (KaTeX fonts under /assets/ instead of
+        // /<base>/assets/). One cache per address keeps each build right (and warm).
+        const cache = webpackConfig.cache;
+        const perAddress =
+          cache && typeof cache === 'object' && cache.type === 'filesystem'
+            ? { cache: { ...cache, name: `${cache.name ?? 'default'}-${siteAddressKey}` } }
+            : {};
         return {
+          ...perAddress,
           module: { rules: [{ test: /\.js$/, include: [join(__dirname, '.docusaurus')], type: 'javascript/auto' }] },
           // tfjs-backend-wasm's Emscripten glue mentions __filename/__dirname on its Node path; the browser never takes it
           ignoreWarnings: [/"__(filename|dirname)" is used and has been mocked/],

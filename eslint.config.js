@@ -13,6 +13,8 @@ export default tseslint.config(
       'website/.docusaurus/**',
       'results/**',
       'website/static/**',
+      'packages/ssm-core/src/*.generated.js',
+      '**/.ipynb_checkpoints/**', // Jupyter's checkpoint copies (notebooks/lib/*.ts opened in Jupyter's editor)
     ],
   },
   js.configs.recommended,

@@ -6,25 +6,33 @@
  *   npm run notebooks                          every notebook, full size
  *   NOTEBOOK_QUICK=1 npm run notebooks         quick mode (what CI runs): small training cells
  *   npm run notebooks -- 01 04                 only notebooks whose name contains 01 or 04
- *   npm run notebooks -- --check               only check that the stored notebooks have no outputs
- *   npm run notebooks -- --strip               remove outputs from the stored notebooks (after saving in Lab)
+ *   npm run notebooks -- --check               only check that the stored notebooks are fit to commit
+ *   npm run notebooks -- --strip               bring notebooks saved from Jupyter back to their stored form
+ *
+ * A notebook saved from Jupyter (outputs, execution counts, the kernel's language_info, cell ids) is
+ * executed from its stored form (a copy; the file is left alone) with a note; `--strip` rewrites the file
+ * in that form (byte for byte what was committed, when only Jupyter's additions changed) before a commit.
  *
  * Options: --quick (same as NOTEBOOK_QUICK=1), --jobs N (notebooks at a time, default 1),
  * --timeout S (per cell, default 1800), --out DIR (default build/notebooks),
- * --cached (skip a notebook whose executed copy was made from the same notebook, notebooks/lib/*.ts, built
- * ssm-core / ssm-lab / ssm-plot and mode — the key is a SHA-256 kept in DIR/cache.json; `npm start` uses this).
+ * --cached (skip a notebook whose executed copy was made from the same notebook in its stored form — outputs
+ * saved from Jupyter do not count —, notebooks/lib/*.ts, built ssm-core / ssm-lab / ssm-plot and mode; the key
+ * is a SHA-256 kept in DIR/cache.json; `npm start` uses this).
  * Needs nbconvert + ipykernel in some Python ($JUPYTER_PYTHON, python3, or Debian's /usr/bin/python3):
  *   apt-get install -y --no-install-recommends jupyter-nbconvert python3-ipykernel jupyter-client python3-notebook jupyter-notebook
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import {
   DEBIAN_PACKAGES,
   findPython,
   jupyterEnv,
   KERNEL_NAME,
+  normalizeStored,
+  notebookText,
   NOTEBOOK_DIR,
   registerKernel,
   ROOT,
@@ -91,8 +99,8 @@ const readNotebook = (path: string): Notebook => JSON.parse(readFileSync(path, '
 function cacheKey(file: string, quick: boolean): string {
   const h = createHash('sha256').update(`quick=${quick}\n`);
   const lib = join(NOTEBOOK_DIR, 'lib');
+  h.update(notebookText(normalizeStored(readNotebook(join(NOTEBOOK_DIR, file)))));
   const deps = [
-    join(NOTEBOOK_DIR, file),
     ...(existsSync(lib)
       ? readdirSync(lib)
           .filter((f) => f.endsWith('.ts'))
@@ -113,19 +121,13 @@ const readCache = (out: string): Record<string, string> => {
   }
 };
 
+/** Rewrite `path` in its stored form; true when the file changed. */
 function strip(path: string): boolean {
-  const nb = readNotebook(path);
-  let changed = false;
-  for (const c of nb.cells) {
-    if (c.cell_type !== 'code') continue;
-    if ((c.outputs?.length ?? 0) > 0 || c.execution_count != null || (c.metadata && 'execution' in c.metadata))
-      changed = true;
-    c.outputs = [];
-    c.execution_count = null;
-    if (c.metadata) delete c.metadata.execution;
-  }
-  if (changed) writeFileSync(path, JSON.stringify(nb, null, 1) + '\n');
-  return changed;
+  const before = readFileSync(path, 'utf8');
+  const after = notebookText(normalizeStored(JSON.parse(before) as Notebook));
+  if (after === before) return false;
+  writeFileSync(path, after);
+  return true;
 }
 
 const fmt = (s: number) =>
@@ -185,12 +187,20 @@ async function main(): Promise<number> {
   const dirty = files
     .map((f) => [f, storedProblems(readNotebook(join(NOTEBOOK_DIR, f)))] as const)
     .filter(([, p]) => p.length);
-  if (dirty.length) {
-    console.error('Notebooks must be stored without outputs, with the tslab kernel:');
-    for (const [f, p] of dirty)
+  const otherKernel = dirty.filter(([, p]) => p.some((x) => x.startsWith('kernelspec')));
+  if (otherKernel.length || (o.check && dirty.length)) {
+    console.error("Notebooks must be stored without outputs or Jupyter's additions, with the tslab kernel:");
+    for (const [f, p] of o.check ? dirty : otherKernel)
       console.error(`  ${f}: ${p.slice(0, 3).join('; ')}${p.length > 3 ? `; … (${p.length} problems)` : ''}`);
-    console.error('Fix: npm run notebooks -- --strip');
+    if (!otherKernel.length) console.error('Fix: npm run notebooks -- --strip');
     return 1;
+  }
+  if (dirty.length) {
+    console.log(
+      `Saved from Jupyter (executing their stored form; \`npm run notebooks -- --strip\` cleans the files before a commit):`,
+    );
+    for (const [f, p] of dirty)
+      console.log(`  ${f}: ${p.slice(0, 2).join('; ')}${p.length > 2 ? `; … (${p.length} problems)` : ''}`);
   }
   if (o.check) {
     console.log(`${files.length} notebooks stored without outputs`);
@@ -218,6 +228,10 @@ async function main(): Promise<number> {
     `  python ${py}, kernel spec ${relative(ROOT, jupyterPath)}/kernels/${KERNEL_NAME}, output ${relative(ROOT, o.out)}/`,
   );
 
+  // Every notebook runs from its stored form, written to a private directory (the kernel's working directory stays
+  // notebooks/, for ./lib imports): outputs or metadata saved from Jupyter never reach the executed copy.
+  const sources = mkdtempSync(join(tmpdir(), 'ssm-notebooks-'));
+  process.on('exit', () => rmSync(sources, { recursive: true, force: true }));
   const t0 = Date.now();
   const results = new Map<string, { summary: Summary; plots: number; cached?: boolean }>();
   const cache = readCache(o.out);
@@ -240,7 +254,9 @@ async function main(): Promise<number> {
         continue;
       }
       delete cache[f];
-      const summary = await run(py, join(NOTEBOOK_DIR, f), dst, env, o.timeout);
+      const src = join(sources, f);
+      writeFileSync(src, notebookText(normalizeStored(readNotebook(join(NOTEBOOK_DIR, f)))));
+      const summary = await run(py, src, dst, env, o.timeout);
       const plots = plotsIn(dst);
       results.set(f, { summary, plots });
       if (summary.ok) cache[f] = key;

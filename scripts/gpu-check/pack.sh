@@ -11,7 +11,7 @@ rm -rf "$DEST" && mkdir -p "$DEST/gl"
 [ -f packages/ssm-core/dist/index.js ] && [ -f packages/ssm-lab/dist/cli/main.js ] || { echo "build first: npm run build" >&2; exit 1; }
 # The node_modules closure of the roots below: a package's dependencies, looked up beside it first (nested) and then
 # at the top level, as Node does; a nested one travels inside its parent's folder.
-ROOTS="vitest tsx @tensorflow/tfjs @tensorflow/tfjs-backend-wasm @tensorflow/tfjs-backend-webgpu webgpu ssm-core ssm-lab ssm-plot"
+ROOTS="vitest tsx @tensorflow/tfjs-core @tensorflow/tfjs-backend-cpu @tensorflow/tfjs-backend-wasm @tensorflow/tfjs-backend-webgpu webgpu ssm-core ssm-lab ssm-plot"
 node --input-type=module -e '
 import fs from "node:fs"; import path from "node:path";
 const seen = new Set();

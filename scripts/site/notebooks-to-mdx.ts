@@ -225,6 +225,8 @@ export function convertNotebook(nb: Notebook, opts: ConvertOptions): Converted {
         body.push(`<NotebookOutput kind="error" text={${jsString(tb)}} />`);
         continue;
       }
+      // ssm-plot's plotly.js loader (display metadata "ssm-plot"): the site draws the figures' JSON with its own plotly.js
+      if (isPlotlyLoader(o)) continue;
       const data = o.data ?? {};
       const plain = cleanTerminalText(text(data['text/plain'] as MultiLine)).replace(/\n+$/, '');
       if (data[PLOTLY_MIME]) {
@@ -287,6 +289,27 @@ export function convertNotebook(nb: Notebook, opts: ConvertOptions): Converted {
 // CLI
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** A loader output of ssm-plot (display metadata "ssm-plot"): plotly.js itself, 4.8 MB. */
+const isPlotlyLoader = (o: NbOutput): boolean => Boolean(o.metadata && 'ssm-plot' in o.metadata);
+
+/**
+ * The executed notebook as offered for download: without ssm-plot's plotly.js loader output, so each download is
+ * kilobytes, not megabytes. A downloaded notebook opens untrusted (figures show their descriptions); once trusted its
+ * figures load plotly.js from the CDN, and re-running it in a kernel draws them offline again.
+ * Written as nbformat writes (indent 1, trailing newline); a notebook without a loader output is returned unchanged.
+ */
+export function downloadCopy(bytes: Buffer): Buffer {
+  const nb = JSON.parse(bytes.toString('utf8')) as Notebook;
+  let dropped = 0;
+  for (const c of nb.cells) {
+    if (!c.outputs) continue;
+    const kept = c.outputs.filter((o) => !isPlotlyLoader(o));
+    dropped += c.outputs.length - kept.length;
+    c.outputs = kept;
+  }
+  return dropped ? Buffer.from(JSON.stringify(nb, null, 1) + '\n', 'utf8') : bytes;
+}
 
 function writeIfChanged(path: string, content: string | Buffer): boolean {
   const buf = typeof content === 'string' ? Buffer.from(content) : content;
@@ -375,7 +398,7 @@ export function main(argv = process.argv.slice(2)): number {
       if (writeIfChanged(join(o.out, a.path), a.content)) changed++;
     }
     keepStatic.add(f);
-    if (writeIfChanged(join(o.static, f), readFileSync(src))) changed++;
+    if (writeIfChanged(join(o.static, f), downloadCopy(readFileSync(src)))) changed++;
     const what = ran ? `${r.figures} figure${r.figures === 1 ? '' : 's'}` : 'NOT EXECUTED: code and prose only';
     const failed = ran && entry && !entry.ok ? ', execution FAILED' : '';
     console.log(`  ${f} → ${relative(ROOT, join(o.out, `${name}.mdx`))}  (${what}${failed})`);

@@ -3,7 +3,7 @@
  * `npm run serve:site -- --check`-style tooling. Resolves `/a/b` to `a/b.html`, `a/b/index.html` or the
  * file itself (Docusaurus with trailingSlash: false), serves 404.html for anything else.
  */
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 
@@ -43,11 +43,23 @@ function resolveFile(root: string, urlPath: string): string | null {
   return null;
 }
 
-/** Serve `dir` on 127.0.0.1:`port` (0 = any free port). Resolves once listening. */
-export function serveStatic(dir: string, port = 0, host = '127.0.0.1'): Promise<{ server: Server; url: string }> {
+/**
+ * Serve `dir` on 127.0.0.1:`port` (0 = any free port). Resolves once listening. `basePath` (e.g.
+ * `/selectivity-lab/`) serves the folder under that path, as a host does for a site built with that BASE_URL;
+ * anything outside it is a 404.
+ */
+export function serveStatic(
+  dir: string,
+  port = 0,
+  host = '127.0.0.1',
+  basePath = '/',
+): Promise<{ server: Server; url: string }> {
   const root = resolve(dir);
+  const prefix = basePath.replace(/\/+$/, '');
   const server = createServer((req, res) => {
-    const file = resolveFile(root, req.url ?? '/');
+    const url = req.url ?? '/';
+    const inside = !prefix || url === prefix || url.startsWith(`${prefix}/`) || url.startsWith(`${prefix}?`);
+    const file = inside ? resolveFile(root, url.slice(prefix.length) || '/') : null;
     const status = file ? 200 : 404;
     const path = file ?? join(root, '404.html');
     if (!existsSync(path)) {
@@ -69,4 +81,16 @@ export function serveStatic(dir: string, port = 0, host = '127.0.0.1'): Promise<
       done({ server, url: `http://${host}:${p}` });
     });
   });
+}
+
+/**
+ * The base URL a Docusaurus build was made for (`/` or e.g. `/selectivity-lab/`), read from where its
+ * index.html loads the runtime bundle (`<base>assets/js/runtime~main.<hash>.js`).
+ */
+export function builtBaseUrl(dir: string): string {
+  const html = readFileSync(join(dir, 'index.html'), 'utf8');
+  const m = /src="([^"]*?)assets\/js\/runtime~main\.[^"]*\.js"/.exec(html);
+  if (!m)
+    throw new Error(`${join(dir, 'index.html')} does not load assets/js/runtime~main.*.js: not a Docusaurus build?`);
+  return new URL(m[1], 'http://host/').pathname;
 }

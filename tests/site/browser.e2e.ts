@@ -2,17 +2,20 @@
 // (vitest.site.config.ts; `npm test` does not pick this file up). playwright-core drives Debian's Chromium
 // (/usr/bin/chromium, or $CHROMIUM_PATH). Every page must load without console errors, failed requests or
 // requests leaving localhost; every Plotly figure must draw; KaTeX must render with its (local) fonts; the
-// playground must reach 100 % accuracy on its default setting. Full-page screenshots land in
-// build/site-screenshots/ (CI artefacts).
+// playground must reach 100 % accuracy on its default setting. Every page is also opened at a phone's width
+// (390 px): no page may be wider than the viewport, and no content may be cut off (what does not fit must sit in
+// a horizontally scrollable box). "On this page" entries must not show raw TeX. Full-page screenshots of every
+// page at both widths land in build/site-screenshots/ (<page>.desktop.png, <page>.phone.png; CI artefacts).
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join, relative, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serveStatic } from '../../scripts/site/static-server.js';
+import { builtBaseUrl, serveStatic } from '../../scripts/site/static-server.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
-const SITE = join(ROOT, 'build', 'site');
+// SITE_DIR tests another build, e.g. one made with BASE_URL=/selectivity-lab/ (served under that path)
+const SITE = resolve(ROOT, process.env.SITE_DIR ?? join('build', 'site'));
 const SHOTS = join(ROOT, 'build', 'site-screenshots');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -27,10 +30,18 @@ function pages(dir = SITE): string[] {
   });
 }
 
-const shotName = (path: string) => (path === '/' ? 'index' : path.slice(1).replace(/[^\w.-]+/g, '_')) + '.png';
+const DESKTOP = { width: 1280, height: 900 };
+const PHONE = { width: 390, height: 844 };
+const shotName = (path: string, width: 'desktop' | 'phone' = 'desktop') =>
+  `${path === '/' ? 'index' : path.slice(1).replace(/[^\w.-]+/g, '_')}.${width}.png`;
 
 let server: Server;
+/** The site's root URL without a trailing slash: http://127.0.0.1:PORT, plus the base path it was built for. */
 let base: string;
+/** The base path the build was made for (BASE_URL): `/`, or e.g. `/selectivity-lab/`; pages live under it. */
+let basePath = '/';
+const unprefixed = (pathname: string) =>
+  pathname.startsWith(basePath) ? `/${pathname.slice(basePath.length)}` : pathname;
 let browser: Browser;
 
 beforeAll(async () => {
@@ -38,7 +49,10 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM))
     throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
   mkdirSync(SHOTS, { recursive: true });
-  ({ server, url: base } = await serveStatic(SITE));
+  basePath = builtBaseUrl(SITE);
+  const served = await serveStatic(SITE, 0, '127.0.0.1', basePath);
+  server = served.server;
+  base = served.url + basePath.replace(/\/$/, '');
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -64,7 +78,7 @@ interface Visit {
 }
 
 /** Open `path`, recording console errors, page errors, failed and off-site requests. */
-async function visit(path: string, viewport = { width: 1280, height: 900 }): Promise<Visit> {
+async function visit(path: string, viewport = DESKTOP): Promise<Visit> {
   const page = await browser.newPage({ viewport });
   const problems: string[] = [];
   const origin = new URL(base).origin;
@@ -101,6 +115,83 @@ async function playgroundBackend(path: string): Promise<{ page: Page; problems: 
   return { page, problems, text: (await page.locator('[data-testid="pg-status"]').textContent()) ?? '' };
 }
 
+/** Wait until every Plotly placeholder on the page has become a drawn chart; returns how many there are. */
+async function chartsDrawn(page: Page): Promise<number> {
+  const figures = await page.locator('figure.nb-plotly').count();
+  if (figures)
+    await page.waitForFunction(
+      (n) => document.querySelectorAll('figure.nb-plotly .js-plotly-plot .main-svg').length >= n,
+      figures,
+      { timeout: 30_000 },
+    );
+  return figures;
+}
+
+/**
+ * Horizontal overflow: the document's scroll width against the viewport, and every element that reaches past
+ * the viewport's right edge without a horizontally scrollable box around it that fits (content cut off or
+ * widening the page). KaTeX's visually hidden MathML, SVG internals (Plotly clips them itself) and elements
+ * that are not displayed are not content.
+ */
+async function overflow(page: Page): Promise<{ scrollWidth: number; viewport: number; offenders: string[] }> {
+  return page.evaluate(() => {
+    const vw = document.documentElement.clientWidth;
+    const offenders: string[] = [];
+    const reported = new Set<Element>();
+    const describe = (el: Element) =>
+      `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''}${el.classList.length ? `.${Array.from(el.classList).slice(0, 2).join('.')}` : ''}`;
+    for (const el of Array.from(document.querySelectorAll('body *'))) {
+      if (el.closest('.katex-mathml, svg')) continue;
+      if ([...reported].some((o) => o.contains(el))) continue;
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 || r.height === 0 || r.right <= vw + 1) continue;
+      const style = getComputedStyle(el);
+      if (style.visibility === 'hidden' || style.position === 'fixed') continue;
+      // an element moved out of view on purpose (skip links, off-canvas menus) is not shown
+      if (r.bottom <= 0 || r.left >= vw) continue;
+      let a = el.parentElement;
+      let inBox = false;
+      while (a && a !== document.body) {
+        const ox = getComputedStyle(a).overflowX;
+        if (ox !== 'visible') {
+          inBox = (ox === 'auto' || ox === 'scroll') && a.getBoundingClientRect().right <= vw + 1;
+          if (!inBox && a.getBoundingClientRect().right <= vw + 1) {
+            reported.add(el);
+            offenders.push(
+              `${describe(el)} cut off by ${describe(a)} (overflow-x: ${ox}), right edge ${Math.round(r.right)}`,
+            );
+          }
+          break;
+        }
+        a = a.parentElement;
+      }
+      if (!a || a === document.body) {
+        reported.add(el);
+        offenders.push(`${describe(el)} reaches ${Math.round(r.right)} px`);
+      }
+    }
+    return {
+      scrollWidth: document.documentElement.scrollWidth,
+      viewport: vw,
+      offenders: [...new Set(offenders)].slice(0, 12),
+    };
+  });
+}
+
+/** The "On this page" entries as a reader sees them (KaTeX's hidden MathML twin left out). */
+async function tocTexts(page: Page): Promise<{ text: string; math: boolean }[]> {
+  return page.$$eval('.table-of-contents a', (as) =>
+    as.map((a) => {
+      const c = a.cloneNode(true) as HTMLElement;
+      c.querySelectorAll('.katex-mathml').forEach((m) => m.remove());
+      return { text: c.textContent ?? '', math: a.querySelector('.katex-html') !== null };
+    }),
+  );
+}
+
+/** TeX source: a control word, a dollar sign, or a braced sub/superscript. */
+const RAW_TEX = /\\[A-Za-z]+|\$|[_^]\{/;
+
 const all = pages();
 
 describe('built site', () => {
@@ -114,10 +205,33 @@ describe('built site', () => {
     expect(readFileSync(join(SITE, 'index.html'), 'utf8')).toContain('What the paper claims'); // server-rendered
     const { page, problems } = await visit('/');
     const links = await page.$$eval('a[href*="/chapters/"]', (as) => as.map((a) => (a as HTMLAnchorElement).pathname));
-    for (const ch of all.filter((p) => p.startsWith('/chapters/'))) expect(links, ch).toContain(ch);
+    for (const ch of all.filter((p) => p.startsWith('/chapters/'))) expect(links.map(unprefixed), ch).toContain(ch);
     await page.screenshot({ path: join(SHOTS, shotName('/')), fullPage: true });
     expect(problems).toEqual([]);
     await page.close();
+  });
+
+  it(`every link between pages resolves under the base path the site was built for`, async () => {
+    const targets = new Set<string>();
+    for (const path of all) {
+      const html = readFileSync(join(SITE, path === '/' ? 'index.html' : `${path.slice(1)}.html`), 'utf8');
+      for (const m of html.matchAll(/<a\s[^>]*?href="([^"#]*)(?:#[^"]*)?"/g)) {
+        const href = m[1].replace(/&amp;/g, '&');
+        if (!href || /^[a-z]+:/i.test(href)) continue; // same-page anchors and other sites
+        const u = new URL(href, base + path);
+        expect(u.pathname.startsWith(basePath), `${path} links ${href} outside ${basePath}`).toBe(true);
+        targets.add(u.pathname);
+      }
+    }
+    // every page is reachable: some page links it
+    const linked = new Set([...targets].map((t) => unprefixed(t).replace(/\/$/, '') || '/'));
+    for (const p of all) expect(linked.has(p), `no link to ${p}`).toBe(true);
+    const broken: string[] = [];
+    for (const t of targets) {
+      const r = await fetch(new URL(t, base).href, { method: 'HEAD' });
+      if (r.status !== 200) broken.push(`${t}: HTTP ${r.status}`);
+    }
+    expect(broken).toEqual([]);
   });
 
   for (const path of all.filter((p) => p !== '/' && p !== '/playground')) {
@@ -128,13 +242,8 @@ describe('built site', () => {
       expect(html).toMatch(/<main|<article/);
       if (path.startsWith('/chapters/')) expect(html).toContain('class="katex"');
       // Plotly: every figure placeholder becomes a drawn chart (react-plotly's .js-plotly-plot with an SVG)
-      const figures = await page.locator('figure.nb-plotly').count();
+      const figures = await chartsDrawn(page);
       if (figures) {
-        await page.waitForFunction(
-          (n) => document.querySelectorAll('figure.nb-plotly .js-plotly-plot .main-svg').length >= n,
-          figures,
-          { timeout: 30_000 },
-        );
         const drawn = await page.locator('figure.nb-plotly .js-plotly-plot').count();
         expect(drawn, 'Plotly charts drawn').toBe(figures);
         const traces = await page.$$eval('figure.nb-plotly .js-plotly-plot', (els) =>
@@ -163,7 +272,38 @@ describe('built site', () => {
         expect(r.status(), href!).toBe(200);
         expect(JSON.parse(await r.text()).cells.length).toBeGreaterThan(0);
       }
+      // "On this page": headings with math show rendered math, never TeX source
+      const toc = await tocTexts(page);
+      for (const entry of toc) expect(entry.text, 'TOC entry').not.toMatch(RAW_TEX);
+      const mathHeadings = await page.$$eval(
+        'article h2[id], article h3[id]',
+        (hs) => hs.filter((h) => h.querySelector('.katex')).length,
+      );
+      if (toc.length) expect(toc.filter((e) => e.math).length, 'TOC entries with math').toBe(mathHeadings);
+      const o = await overflow(page);
+      expect(o.scrollWidth, `${path} is wider than the desktop viewport`).toBeLessThanOrEqual(o.viewport);
+      expect(o.offenders, 'content past the right edge').toEqual([]);
       await page.screenshot({ path: join(SHOTS, shotName(path)), fullPage: true });
+      expect(problems).toEqual([]);
+      await page.close();
+    });
+  }
+
+  // every page at a phone's width: nothing wider than the screen, nothing cut off, a screenshot kept
+  for (const path of all) {
+    it(`page ${path} fits a ${PHONE.width} px phone`, async () => {
+      const { page, problems } = await visit(path, PHONE);
+      await chartsDrawn(page);
+      if (path === '/playground')
+        await page.waitForFunction(
+          () => document.querySelector('[data-testid="pg-status"]')?.getAttribute('data-state') !== 'loading',
+          undefined,
+          { timeout: 60_000 },
+        );
+      const o = await overflow(page);
+      await page.screenshot({ path: join(SHOTS, shotName(path, 'phone')), fullPage: true });
+      expect(o.scrollWidth, `${path} is wider than the phone`).toBeLessThanOrEqual(o.viewport);
+      expect(o.offenders, 'content past the right edge').toEqual([]);
       expect(problems).toEqual([]);
       await page.close();
     });
@@ -219,6 +359,72 @@ describe('built site', () => {
     }
     await page.getByLabel('task').selectOption('induction');
     expect(await runAndRead(), 'induction heads').toBe(1);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('playground: a d-sweep belongs to its settings, typed values it cannot use are reported, tokens are labelled', async () => {
+    const { page, problems } = await playgroundBackend('/playground');
+    const status = page.locator('[data-testid="pg-status"]');
+    const run = async () => {
+      const before = Number(await status.getAttribute('data-runs'));
+      await page.getByRole('button', { name: /^run/i }).click();
+      await page.waitForFunction(
+        (n) => Number(document.querySelector('[data-testid="pg-status"]')?.getAttribute('data-runs')) > n,
+        before,
+        { timeout: 120_000 },
+      );
+      expect(await status.getAttribute('data-state')).toBe('done');
+    };
+    await run();
+    // the token strip: MQAR's layout (κ = 4): 4 keys and 4 values in the pair region, every key queried once
+    const roles = await page.$$eval('[data-testid="pg-tokens"] [data-role]', (els) =>
+      els.map((e) => e.getAttribute('data-role')),
+    );
+    expect(roles.slice(0, 8)).toEqual(['key', 'value', 'key', 'value', 'key', 'value', 'key', 'value']);
+    expect(roles.filter((r) => r === 'query').length).toBe(4);
+    const legend = (await page.locator('[data-testid="pg-legend"]').textContent()) ?? '';
+    for (const word of ['key', 'value', 'query', 'filler']) expect(legend).toContain(word);
+
+    // the sweep: a second chart titled with Thm. 2 and its bound
+    const sweepTitle = page.locator('.nb-plotly__title, .gtitle', { hasText: 'accuracy vs embedding size' });
+    await page.getByRole('button', { name: /sweep d/i }).click();
+    await page.getByRole('button', { name: /sweep d/i }).waitFor({ state: 'visible', timeout: 120_000 });
+    await page.waitForFunction(
+      () => !document.querySelector('button.button--secondary')?.textContent?.includes('Sweeping'),
+      undefined,
+      { timeout: 120_000 },
+    );
+    await expect.poll(() => sweepTitle.count(), { timeout: 30_000 }).toBe(1);
+    expect(await sweepTitle.textContent()).toContain('Thm. 2');
+    // another task: the MQAR sweep is gone, also after an INDUCTION HEADS run
+    await page.getByLabel('task').selectOption('induction');
+    expect(await sweepTitle.count()).toBe(0);
+    await run();
+    expect(await sweepTitle.count()).toBe(0);
+    const ihRoles = await page.$$eval('[data-testid="pg-tokens"] [data-role]', (els) =>
+      els.map((e) => e.getAttribute('data-role')),
+    );
+    expect(ihRoles[0]).toBe('first');
+    expect(new Set(ihRoles)).toEqual(new Set(['first', 'repeat']));
+
+    // values it cannot use: named, with the allowed range and the value used
+    await page.getByLabel('task').selectOption('mqar');
+    const field = (label: string) => page.locator('.pg-controls label', { hasText: label }).locator('input');
+    const validation = page.locator('[data-testid="pg-validation"]');
+    expect(await validation.count()).toBe(0);
+    await field('sequence length T').fill('5');
+    await expect.poll(() => validation.textContent()).toContain('sequence length T: 5 is below the range 12–256');
+    expect(await validation.textContent()).toContain('using 12');
+    await field('κ (key–value pairs)').fill('-3');
+    await expect.poll(() => validation.textContent()).toContain('κ (key–value pairs): -3 is below the range 1–32');
+    expect(await validation.textContent()).toContain('using 1.');
+    // the run uses what the message says: κ = 1, T = 5 (≥ 3κ = 3)
+    await run();
+    expect(await page.locator('[data-testid="pg-tokens"] [data-role]').count()).toBe(5);
+    await field('κ (key–value pairs)').fill('4');
+    await field('sequence length T').fill('16');
+    await expect.poll(() => validation.count()).toBe(0);
     expect(problems).toEqual([]);
     await page.close();
   });

@@ -4,7 +4,14 @@
 import { describe, expect, it } from 'vitest';
 import { compile } from '@mdx-js/mdx';
 import remarkMath from 'remark-math';
-import { convertNotebook, fence, type NbCell, type Notebook } from '../../scripts/site/notebooks-to-mdx.js';
+import { setDisplaySink, show, type DisplayMessage } from 'ssm-plot';
+import {
+  convertNotebook,
+  downloadCopy,
+  fence,
+  type NbCell,
+  type Notebook,
+} from '../../scripts/site/notebooks-to-mdx.js';
 import { cleanTerminalText, escapeMarkdown, jsString, plainText } from '../../scripts/site/mdx.js';
 
 const md = (source: string): NbCell => ({ cell_type: 'markdown', source, metadata: {} });
@@ -258,5 +265,42 @@ describe('display math', () => {
     );
     expect(js).toContain('math-display');
     expect(js).toContain('a_{t} = \\\\{b\\\\},\\n c < d.');
+  });
+});
+
+describe("ssm-plot's plotly.js loader", () => {
+  it('is left out of the page: the figures are drawn from their JSON with the site’s own plotly.js', () => {
+    const sent: DisplayMessage[] = [];
+    setDisplaySink((m) => sent.push(m));
+    try {
+      show({ data: [{ type: 'scatter', y: [1, 2] }], layout: { title: 'one' } });
+      show({ data: [{ type: 'bar', y: [3] }], layout: { title: 'two' } });
+    } finally {
+      setDisplaySink(undefined);
+    }
+    expect(sent).toHaveLength(3); // loader, figure, figure
+    const outputs = sent.map((m) => ({ output_type: 'display_data' as const, data: m.data, metadata: m.metadata }));
+    const r = convertNotebook(nb(md('# Loader'), code('show(a); show(b)', outputs)), { name: '12-loader' });
+    expect(r.figures).toBe(2);
+    expect(r.mdx).not.toContain('NotebookHtml html=');
+    expect(r.mdx.length).toBeLessThan(5000); // not the 4.8 MB of plotly.js
+  });
+
+  it('is left out of the downloadable copy, every other output kept; a notebook without one is returned as it is', () => {
+    const sent: DisplayMessage[] = [];
+    setDisplaySink((m) => sent.push(m));
+    try {
+      show({ data: [{ type: 'scatter', y: [1, 2] }], layout: { title: 'one' } });
+    } finally {
+      setDisplaySink(undefined);
+    }
+    const outputs = sent.map((m) => ({ output_type: 'display_data' as const, data: m.data, metadata: m.metadata }));
+    const withLoader = nb(md('# Loader'), code('show(a)', outputs));
+    const bytes = Buffer.from(JSON.stringify(withLoader, null, 1) + '\n');
+    const copy = JSON.parse(downloadCopy(bytes).toString('utf8')) as Notebook;
+    expect(copy.cells[1].outputs).toEqual([outputs[1]]); // the figure stays, the loader goes
+    expect(downloadCopy(bytes).length).toBeLessThan(bytes.length / 100);
+    const plain = Buffer.from(JSON.stringify(nb(md('# None'), code('1', [outputs[1]])), null, 1) + '\n');
+    expect(downloadCopy(plain)).toBe(plain);
   });
 });

@@ -26,7 +26,7 @@ Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: t
 process.env.SSM_BACKEND ??= 'wasm';
 await import('@tensorflow/tfjs-backend-webgpu');
 const { getFlag, ready, resetFlag, selectiveScan, setFlag, Rng, tf } = await import('../src/index.js');
-type Tensor = import('@tensorflow/tfjs').Tensor;
+type Tensor = import('@tensorflow/tfjs-core').Tensor;
 
 type Shape = [number, number, number, number];
 const ISSUE_SHAPES: Shape[] = [

@@ -15,7 +15,9 @@
  * tfjs-node / tfjs-node-gpu and webgpu are optional peers: the first two download libtensorflow at install,
  * `webgpu` ships a 21 MB native binding per platform — users install them themselves, we find them at run time.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import './tfjsRegistrations.generated.js'; // tfjs-core's gradients and chained tensor methods (see its .d.ts)
+import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { configError } from './errors.js';
 import {
@@ -34,8 +36,11 @@ export { tf };
 export type { ScanImpl, GpuAdapterInfo };
 
 export interface BackendAttempt {
+  /** The backend or package tried, e.g. 'webgpu' or '@tensorflow/tfjs-node'. */
   candidate: string;
+  /** Whether it loaded and initialised. */
   ok: boolean;
+  /** One phrase: what happened. */
   why: string;
 }
 
@@ -159,7 +164,7 @@ async function select(): Promise<BackendInfo> {
   const tried: BackendAttempt[] = [];
   const forced = getFlag('BACKEND');
   if (forced) {
-    let pkg = forced === 'wasm' ? '@tensorflow/tfjs-backend-wasm' : '@tensorflow/tfjs';
+    let pkg = `@tensorflow/tfjs-backend-${forced}`;
     if (forced === 'tensorflow') pkg = (await tryNative(tried)) ?? '';
     if (forced === 'webgpu') {
       if (await tryWebGpu(tried, true)) return finish('webgpu', WEBGPU_PKG, 'forced by SSM_BACKEND=webgpu', tried);
@@ -202,13 +207,13 @@ async function select(): Promise<BackendInfo> {
       tried.push({ candidate: 'wasm', ok: false, why: 'WebAssembly backend failed to initialise' });
     } else if (candidate === 'webgl') {
       if (!isNode() && (await activate(candidate)))
-        return finish(candidate, '@tensorflow/tfjs', 'browser WebGL', tried);
+        return finish(candidate, '@tensorflow/tfjs-backend-webgl', 'browser WebGL', tried);
     } else if (candidate === 'cpu') {
       break;
     }
   }
   await activate('cpu');
-  return finish('cpu', '@tensorflow/tfjs', 'fallback: pure-JS cpu backend', tried);
+  return finish('cpu', '@tensorflow/tfjs-backend-cpu', 'fallback: pure-JS cpu backend', tried);
 }
 
 /** Start (once) and await backend selection. Safe to call many times. */
@@ -249,7 +254,7 @@ export function backendInfo(): BackendInfo {
     const name = tf.getBackend();
     return finish(
       name,
-      name === 'wasm' ? '@tensorflow/tfjs-backend-wasm' : name === 'webgpu' ? WEBGPU_PKG : '@tensorflow/tfjs',
+      name === 'tensorflow' ? '@tensorflow/tfjs-node' : `@tensorflow/tfjs-backend-${name}`,
       'set by the user with tf.setBackend',
       info.tried,
     );

@@ -4,7 +4,8 @@
  * metrics files, worker-thread jobs, the CLI). Backend selection is the same as in Node minus the native
  * packages: WebGPU when the browser's `navigator.gpu` gives a hardware adapter (@tensorflow/tfjs-backend-webgpu
  * is imported then), else wasm (call `setWasmPaths` from '@tensorflow/tfjs-backend-wasm' before importing this
- * module if the .wasm files are not next to the page), then WebGL, then cpu. The main entry (index.ts) re-exports
+ * module if the .wasm files are not next to the page), then WebGL (when the page has imported
+ * @tensorflow/tfjs-backend-webgl, which ssm-core does not depend on), then cpu. The main entry (index.ts) re-exports
  * everything here.
  */
 export {

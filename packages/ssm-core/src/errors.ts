@@ -99,14 +99,19 @@ export class MemoryError extends SsmError {
     argument: string,
     expected: string,
     actual: string,
+    /** Bytes the operation needs. */
     readonly bytes: number,
+    /** Bytes the budget allows (flag MEMORY_BUDGET, or the wasm heap). */
     readonly budget: number,
   ) {
     super(message, argument, expected, actual);
   }
 }
 
-/** `[2, 3, 4]` → `"[2,3,4]"`, used in messages. */
+/**
+ * `[2, 3, 4]` → `"[2,3,4]"`, used in messages.
+ * @internal
+ */
 export const fmtShape = (s: readonly (number | string)[]) => `[${s.join(',')}]`;
 
 /** What went wrong on the GPU: see {@link GpuError}. */
@@ -124,15 +129,24 @@ export class GpuError extends SsmError {
     argument: string,
     expected: string,
     actual: string,
+    /**
+     * What went wrong: too large for a buffer, over the budget, out of device memory, a validation error, an internal
+     * error or a lost device.
+     */
     readonly kind: GpuErrorKind,
+    /** The op or sync point that reported it, e.g. 'selectiveScan' or 'gpuSync'. */
     readonly op: string,
+    /** Bytes requested, when known. */
     readonly bytes: number | undefined,
   ) {
     super(message, argument, expected, actual);
   }
 }
 
-/** `1.5 GiB`, `12.0 MiB`, `512 B`: a byte count for messages. */
+/**
+ * `1.5 GiB`, `12.0 MiB`, `512 B`: a byte count for messages.
+ * @internal
+ */
 export function fmtBytes(bytes: number): string {
   if (!Number.isFinite(bytes)) return String(bytes);
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];

@@ -14,15 +14,19 @@
  *   remembered. A fault reported asynchronously is thrown as a {@link GpuError} by the next guarded op or by
  *   {@link gpuSync}; after a lost device every guarded op throws.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { fmtBytes, gpuError, valueError, type GpuError } from './errors.js';
 import { getFlag } from './policy.js';
 
 /** The WebGPU adapter as ssm-core reports it (from `adapter.info`). */
 export interface GpuAdapterInfo {
+  /** The adapter's vendor, e.g. 'nvidia' ('' when not reported). */
   vendor: string;
+  /** Its architecture, e.g. 'hopper' ('' when not reported). */
   architecture: string;
+  /** Its device name or id ('' when not reported). */
   device: string;
+  /** The driver's description ('' when not reported). */
   description: string;
   /** `isFallbackAdapter`: the implementation may be slow or limited (always true for a CPU implementation in Dawn). */
   fallback: boolean;
@@ -50,6 +54,7 @@ const CPU_IMPLEMENTATIONS = /llvmpipe|lavapipe|swiftshader|software|\bwarp\b|bas
  * Hardware GPU or CPU implementation? A CPU implementation is one that says so: `isFallbackAdapter`
  * (on the adapter or in its info), an adapter type 'cpu', or a vendor / architecture / device / description
  * naming a software rasteriser (llvmpipe, lavapipe, SwiftShader, WARP, "software").
+ * @internal
  */
 export function classifyAdapter(info: AdapterInfoLike, isFallbackAdapter = false): GpuAdapterInfo {
   const vendor = info.vendor ?? '',

@@ -10,6 +10,10 @@
  */
 export * from './browser.js';
 export { backendUsesGpu } from './policy.js';
+/**
+ * Argument checkers that throw typed errors, shared with ssm-lab.
+ * @internal
+ */
 export * as validate from './validate.js';
 export {
   selectiveScanRef64,

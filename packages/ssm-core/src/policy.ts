@@ -10,7 +10,7 @@
  * Only speed depends on the thresholds; SCAN_IMPL and HOST_KERNELS pick kernels that are tested to agree with
  * the float64 references. `BACKEND` and `BACKEND_PREFERENCE` are read once, by `ready()` in backend.ts.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { configError, fmtBytes, MemoryError } from './errors.js';
 import { bool, int, numberIn, oneOf, ownKey, positiveInt, show } from './validate.js';
 

@@ -9,7 +9,11 @@ export class Rng {
   private d: number;
   private spare: number | undefined;
 
-  constructor(readonly seed: number) {
+  /** @param seed - the seed, an integer (taken modulo 2^32); equal seeds give equal streams. */
+  constructor(
+    /** The seed the generator was made with. */
+    readonly seed: number,
+  ) {
     let s = seed >>> 0;
     const next = () => {
       s = (s + 0x9e3779b9) >>> 0;

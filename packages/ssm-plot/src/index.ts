@@ -7,19 +7,39 @@
  *   application/vnd.plotly.v1+json  the spec itself — JupyterLab renders it interactively (plotly's
  *                                   renderer extension), and the explainer site renders the same
  *                                   JSON taken from the executed notebook
- *   text/html                       fallback: a div plus a script that draws it with plotly.js
- *                                   (window.Plotly, RequireJS, or the pinned CDN build), for
- *                                   front ends without the Plotly renderer
+ *   text/html                       fallback: a div plus a script that draws it with the page's
+ *                                   plotly.js, for front ends without the Plotly renderer (the
+ *                                   classic Notebook, JupyterLab without plotly, nbconvert HTML);
+ *                                   until (or unless) a script runs, the div shows the description
  *   text/plain                      a one-line description (title and trace names)
+ *
+ * Offline: before the first figure of a kernel session, `show` sends plotly.js itself, read from
+ * the plotly.js-dist-min package on disk, as one HTML output (see {@link plotlyLoaderHTML}); every
+ * later figure's script draws with that `window.Plotly`. A page without it (the output that
+ * carried it was cleared, or only a later output was kept) falls back to the pinned CDN build
+ * after {@link CDN_DELAY_MS}, and says so in the figure when that fails too. Scripts run only in
+ * trusted outputs: those of the running session, or of a notebook signed by this Jupyter
+ * (`jupyter trust`); an untrusted notebook shows each figure's description and the loader's note.
  *
  * `liveFigure(fig)` displays a figure and then replaces it in place (Jupyter update_display_data),
  * throttled, e.g. from a training callback. Outside a tslab kernel (plain Node, tests) `show`
  * prints the text line instead, unless a sink was installed with `setDisplaySink`.
  */
 
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
 export const PLOTLY_MIME = 'application/vnd.plotly.v1+json';
-/** plotly.js build the HTML fallback loads when the page has no Plotly yet. */
-export const PLOTLY_JS_URL = 'https://cdn.plot.ly/plotly-2.35.2.min.js';
+/** plotly.js version of the on-disk build (plotly.js-dist-min) and of the CDN fallback. */
+export const PLOTLY_JS_VERSION = '3.7.0';
+/** plotly.js build a figure loads when its page has no Plotly and no loader brought one. */
+export const PLOTLY_JS_URL = `https://cdn.plot.ly/plotly-${PLOTLY_JS_VERSION}.min.js`;
+/** How long a figure waits for the page's loader before trying {@link PLOTLY_JS_URL}. */
+export const CDN_DELAY_MS = 3000;
+/** Key of the loader output's display metadata; converters that draw the Plotly JSON skip that output. */
+export const LOADER_METADATA_KEY = 'ssm-plot';
+/** Event the loader dispatches on `window` once `window.Plotly` is set. */
+export const PLOTLY_READY_EVENT = 'ssm-plot:plotly-ready';
 
 export type Datum = number | string | boolean | null;
 /** Plotly data arrays: numbers (typed arrays welcome), strings, or nested (heatmap z). */
@@ -69,7 +89,7 @@ export interface FigureJSON {
 export interface ShowOptions {
   /** Significant digits kept for non-integers (default 6): keeps stored notebooks small. */
   precision?: number;
-  /** plotly.js URL for the HTML fallback (default {@link PLOTLY_JS_URL}). */
+  /** plotly.js URL a figure loads when its page has no plotly.js (default {@link PLOTLY_JS_URL}). */
   plotlyUrl?: string;
 }
 
@@ -182,30 +202,127 @@ function newId(): string {
 
 /**
  * The HTML fallback: a sized div (with the text description until plotly.js draws) and a script
- * that draws with window.Plotly, else RequireJS (classic Notebook), else the CDN build.
+ * that draws with window.Plotly; without it, waits for the loader's ready event, then after
+ * {@link CDN_DELAY_MS} loads `plotlyUrl` (through RequireJS where the page has it, as the classic
+ * Notebook does) and, if that fails, says in the div why the figure is not drawn.
  */
 export function figureHTML(json: FigureJSON, options: ShowOptions = {}): string {
   const id = `ssm-plot-${newId()}`;
   const url = options.plotlyUrl ?? PLOTLY_JS_URL;
   const height = typeof json.layout.height === 'number' ? json.layout.height : DEFAULT_LAYOUT.height;
+  const missing =
+    'plotly.js is not in this page and could not be loaded from ' +
+    url +
+    ': run the notebook (its first figure brings plotly.js), or call loadPlotly({ force: true }) from ssm-plot.';
   return [
     `<div id="${id}" class="ssm-plot" style="width:100%;min-height:${height}px">`,
     `<p style="font:13px sans-serif;color:#666">${escapeHtml(describeFigure(json))} (interactive with JavaScript and plotly.js)</p></div>`,
     '<script type="text/javascript">',
     '(function () {',
-    `  var fig = ${scriptJSON(json)}, url = ${scriptJSON(url)};`,
-    `  var el = document.getElementById(${scriptJSON(id)});`,
-    '  function draw(P) { if (!el || !P) return; el.innerHTML = ""; P.newPlot(el, fig); }', // the figure object form keeps frames
-    '  if (window.Plotly) return draw(window.Plotly);',
-    '  if (typeof window.requirejs === "function") {',
-    '    window.requirejs.config({ paths: { plotly: url.replace(/\\.js$/, "") } });',
-    '    return window.requirejs(["plotly"], function (P) { draw(P || window.Plotly); }); // some builds set window.Plotly instead of an AMD value',
+    `  var fig = ${scriptJSON(json)}, url = ${scriptJSON(url)}, ev = ${scriptJSON(PLOTLY_READY_EVENT)};`,
+    `  var el = document.getElementById(${scriptJSON(id)}), drawn = false;`,
+    '  function draw(P) {', // the figure object form keeps frames
+    '    if (drawn || !el || !P) return;',
+    '    drawn = true; window.removeEventListener(ev, ready); el.innerHTML = ""; P.newPlot(el, fig);',
     '  }',
-    '  var s = document.createElement("script"); s.src = url; s.onload = function () { draw(window.Plotly); };',
-    '  document.head.appendChild(s);',
+    '  function ready() { draw(window.Plotly); }',
+    '  function fail() {',
+    `    if (!drawn && el) el.insertAdjacentHTML("beforeend", ${scriptJSON(`<p style="font:13px sans-serif;color:#a33">${escapeHtml(missing)}</p>`)});`,
+    '  }',
+    '  if (window.Plotly) return draw(window.Plotly);',
+    '  window.addEventListener(ev, ready);',
+    '  setTimeout(function () {',
+    '    if (drawn) return;',
+    '    if (window.Plotly) return draw(window.Plotly);',
+    '    if (typeof window.requirejs === "function") {',
+    '      window.requirejs.config({ paths: { plotly: url.replace(/\\.js$/, "") } });',
+    '      return window.requirejs(["plotly"], function (P) { draw(P || window.Plotly); }, fail); // some builds set window.Plotly instead of an AMD value',
+    '    }',
+    '    var s = document.createElement("script"); s.src = url;',
+    '    s.onload = function () { draw(window.Plotly); }; s.onerror = fail;',
+    '    document.head.appendChild(s);',
+    `  }, ${CDN_DELAY_MS});`,
     '})();',
     '</script>',
   ].join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// plotly.js for offline pages
+
+let plotlySource: { version: string; code: string } | null | undefined;
+
+/** plotly.js from the plotly.js-dist-min package beside this one, read once; null when it is not installed. */
+function plotlyFromDisk(): { version: string; code: string } | null {
+  if (plotlySource !== undefined) return plotlySource;
+  try {
+    const req = typeof require === 'function' ? require : createRequire(import.meta.url);
+    const pkg = JSON.parse(readFileSync(req.resolve('plotly.js-dist-min/package.json'), 'utf8')) as { version: string };
+    plotlySource = {
+      version: pkg.version,
+      code: readFileSync(req.resolve('plotly.js-dist-min/plotly.min.js'), 'utf8'),
+    };
+  } catch {
+    plotlySource = null;
+  }
+  return plotlySource;
+}
+
+/**
+ * The loader: one HTML output that runs plotly.js (read from plotly.js-dist-min on disk) in the
+ * page, sets `window.Plotly` and dispatches {@link PLOTLY_READY_EVENT}. Its text says plotly.js is
+ * loaded, or, where its script does not run (an untrusted notebook), why the figures are not drawn.
+ * Undefined when plotly.js-dist-min is not installed.
+ */
+export function plotlyLoaderHTML(): string | undefined {
+  const p = plotlyFromDisk();
+  if (!p) return undefined;
+  const id = `ssm-plot-loader-${newId()}`;
+  // Inside a <script>, "</script" or "<!--" would end or change the script: both written with an escaped "<".
+  const code = p.code.replace(/<\/script/gi, '\\u003c/script').replace(/<!--/g, '\\u003c!--');
+  return [
+    `<div id="${id}" class="ssm-plot-loader" style="font:12px sans-serif;color:#888">`,
+    `ssm-plot: plotly.js ${escapeHtml(p.version)} for this notebook's figures is embedded in this output, but its script has not run:`,
+    'the notebook is not trusted (classic Notebook: File → Trust Notebook; JupyterLab: Trust Notebook in the command palette;',
+    'or <code>jupyter trust</code> on the file), so the figures show their descriptions only.</div>',
+    '<script type="text/javascript">',
+    'window.PlotlyConfig = window.PlotlyConfig || { MathJaxConfig: "local" };',
+    'if (!window.Plotly) (function (define, module, exports) {', // a plain global, whatever module loader the page has
+    code,
+    '}).call(window);',
+    '(function () {',
+    `  var el = document.getElementById(${scriptJSON(id)});`,
+    `  if (el) el.textContent = ${scriptJSON(`ssm-plot: plotly.js ${p.version} loaded from the package on disk (works offline).`)};`,
+    `  if (window.Plotly) window.dispatchEvent(new Event(${scriptJSON(PLOTLY_READY_EVENT)}));`,
+    '})();',
+    '</script>',
+  ].join('\n');
+}
+
+let loaderSent = false;
+
+/**
+ * Send the loader ({@link plotlyLoaderHTML}) to the notebook unless this kernel session already did
+ * (or `force`). `show` and `liveFigure` call it before their first figure; call it with `force`
+ * after clearing the output that carried it. Returns true when a loader was sent.
+ */
+export function loadPlotly(options: { force?: boolean } = {}): boolean {
+  if (loaderSent && !options.force) return false;
+  const sink = currentSink();
+  if (!sink) return false;
+  const html = plotlyLoaderHTML();
+  if (html === undefined) return false;
+  const version = plotlyFromDisk()!.version;
+  sink(
+    {
+      data: { 'text/html': html, 'text/plain': `ssm-plot: plotly.js ${version} (embedded for offline figures)` },
+      metadata: { [LOADER_METADATA_KEY]: { role: 'plotly.js', version } },
+      transient: {},
+    },
+    false,
+  );
+  loaderSent = true;
+  return true;
 }
 
 /** The MIME bundle of one figure: Plotly JSON, HTML fallback, plain text. */
@@ -219,9 +336,13 @@ export function mimeBundle(fig: Figure, options: ShowOptions = {}): Record<strin
 
 let installedSink: DisplaySink | undefined;
 
-/** Send display messages to `sink` instead of the tslab kernel (tests, other front ends); undefined restores. */
+/**
+ * Send display messages to `sink` instead of the tslab kernel (tests, other front ends); undefined
+ * restores. A new sink is a new page: plotly.js is sent again before its first figure.
+ */
 export function setDisplaySink(sink: DisplaySink | undefined): void {
   installedSink = sink;
+  loaderSent = false;
 }
 
 type Exports = Record<string, unknown>;
@@ -263,6 +384,7 @@ function send(bundle: Record<string, unknown>, displayId: string | undefined, up
     if (!update) console.log(String(bundle['text/plain']));
     return;
   }
+  if (!update) loadPlotly();
   sink({ data: bundle, metadata: {}, transient: displayId ? { display_id: displayId } : {} }, update);
 }
 

@@ -1,16 +1,24 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   describeFigure,
   figureHTML,
   figureJSON,
+  CDN_DELAY_MS,
   liveFigure,
+  loadPlotly,
+  LOADER_METADATA_KEY,
   mimeBundle,
+  PLOTLY_JS_URL,
   PLOTLY_MIME,
+  PLOTLY_READY_EVENT,
+  plotlyLoaderHTML,
   setDisplaySink,
   show,
   type DisplayMessage,
@@ -66,19 +74,23 @@ describe('figure JSON', () => {
     expect(Object.keys(b).sort()).toEqual([PLOTLY_MIME, 'text/html', 'text/plain'].sort());
     const html = String(b['text/html']);
     expect(html.match(/<\/script>/g)).toHaveLength(1);
-    expect(html).toContain('cdn.plot.ly/plotly-2.35.2.min.js');
+    expect(html).toContain(PLOTLY_JS_URL);
     expect(describeFigure(figureJSON(fig))).toBe('[Plotly figure] Δ over time — 1 trace: S6 Δ_t');
   });
 });
 
+const isLoader = (m: DisplayMessage) => LOADER_METADATA_KEY in m.metadata;
+
 describe('display', () => {
-  it('sends one display_data message with the whole bundle', () => {
+  it('sends one display_data message with the whole bundle (after the plotly.js loader of the page)', () => {
     const got: [DisplayMessage, boolean][] = [];
     setDisplaySink((m, u) => got.push([m, u]));
     show(fig);
-    expect(got).toHaveLength(1);
-    expect(got[0][1]).toBe(false);
-    expect(got[0][0].data[PLOTLY_MIME]).toEqual(figureJSON(fig));
+    expect(got).toHaveLength(2);
+    expect(isLoader(got[0][0])).toBe(true);
+    expect(got[1][1]).toBe(false);
+    expect(isLoader(got[1][0])).toBe(false);
+    expect(got[1][0].data[PLOTLY_MIME]).toEqual(figureJSON(fig));
   });
 
   it('prints the text line outside a notebook', () => {
@@ -93,6 +105,7 @@ describe('display', () => {
     const got: [DisplayMessage, boolean][] = [];
     setDisplaySink((m, u) => got.push([m, u]));
     const live = liveFigure({ data: [{ y: [0] }] }, { minIntervalMs: 1000 });
+    expect(isLoader(got.shift()![0])).toBe(true);
     for (let i = 1; i <= 5; i++) live.update({ data: [{ y: [i] }] });
     expect(got).toHaveLength(1); // only the initial display so far
     vi.advanceTimersByTime(1000);
@@ -130,6 +143,7 @@ describe('display', () => {
       const out = execFileSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf8' });
       const keys = [PLOTLY_MIME, 'text/html', 'text/plain'].sort();
       expect(JSON.parse(out)).toEqual([
+        [['text/html', 'text/plain'], false], // plotly.js, once
         [keys, false],
         [keys, false],
         [keys, true],
@@ -137,5 +151,130 @@ describe('display', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Offline: plotly.js from the package on disk, once per page
+
+const requireHere = createRequire(import.meta.url);
+const diskPlotly = readFileSync(requireHere.resolve('plotly.js-dist-min/plotly.min.js'), 'utf8');
+const diskVersion = (
+  JSON.parse(readFileSync(requireHere.resolve('plotly.js-dist-min/package.json'), 'utf8')) as {
+    version: string;
+  }
+).version;
+
+/** Minimal browser globals for running the figure and loader scripts in a VM context. */
+function fakePage() {
+  const listeners = new Map<string, (() => void)[]>();
+  const appended: { src?: string; onload?: () => void; onerror?: () => void }[] = [];
+  const drawn: unknown[] = [];
+  const el = {
+    innerHTML: 'description',
+    textContent: '',
+    extra: '',
+    insertAdjacentHTML(_where: string, html: string) {
+      this.extra += html;
+    },
+  };
+  const timers: (() => void)[] = [];
+  const window: { dispatchEvent: (e: { type: string }) => void; [key: string]: unknown } = {
+    addEventListener: (e: string, f: () => void) => listeners.set(e, [...(listeners.get(e) ?? []), f]),
+    removeEventListener: (e: string, f: () => void) =>
+      listeners.set(
+        e,
+        (listeners.get(e) ?? []).filter((g) => g !== f),
+      ),
+    dispatchEvent: (e: { type: string }) => [...(listeners.get(e.type) ?? [])].forEach((f) => f()),
+  };
+  const context = {
+    window,
+    self: window,
+    Event: class {
+      constructor(readonly type: string) {}
+    },
+    document: {
+      getElementById: () => el,
+      createElement: () => ({}),
+      head: { appendChild: (s: (typeof appended)[number]) => appended.push(s) },
+    },
+    setTimeout: (f: () => void, ms: number) => {
+      expect(ms).toBe(CDN_DELAY_MS);
+      timers.push(f);
+    },
+  };
+  const plotly = { newPlot: (target: unknown, f: unknown) => drawn.push([target === el, f]) };
+  const run = (html: string) => {
+    const scripts = [...html.matchAll(/<script type="text\/javascript">\n([\s\S]*?)\n<\/script>/g)].map((m) => m[1]);
+    expect(scripts).toHaveLength(1);
+    runInNewContext(scripts[0], context);
+  };
+  return { window, el, appended, drawn, timers, plotly, run, listeners };
+}
+
+describe('offline plotly.js', () => {
+  it('the loader carries the whole plotly.js of plotly.js-dist-min, unchanged, in one script', () => {
+    const html = plotlyLoaderHTML()!;
+    expect(html).toContain(diskPlotly);
+    expect(html.match(/<\/script>/g)).toHaveLength(1);
+    expect(html).toContain(`plotly.js ${diskVersion}`);
+    expect(PLOTLY_JS_URL).toBe(`https://cdn.plot.ly/plotly-${diskVersion}.min.js`); // CDN fallback: same build
+  });
+
+  it('is sent once per page, before the first figure, and again when forced or for a new page', () => {
+    const got: DisplayMessage[] = [];
+    setDisplaySink((m) => got.push(m));
+    show(fig);
+    show(fig);
+    liveFigure(fig).done();
+    expect(got.map(isLoader)).toEqual([true, false, false, false]);
+    expect(got[0].metadata[LOADER_METADATA_KEY]).toEqual({ role: 'plotly.js', version: diskVersion });
+    expect(got[0].data['text/plain']).toMatch(/plotly\.js/);
+    expect(loadPlotly()).toBe(false);
+    expect(loadPlotly({ force: true })).toBe(true);
+    expect(got.map(isLoader)).toEqual([true, false, false, false, true]);
+    setDisplaySink((m) => got.push(m));
+    show(fig);
+    expect(got.map(isLoader)).toEqual([true, false, false, false, true, true, false]);
+  });
+
+  it('a figure draws at once with the Plotly of the page, or when the loader announces it', () => {
+    const json = figureJSON(fig);
+    const page = fakePage();
+    page.window.Plotly = page.plotly;
+    page.run(figureHTML(json));
+    expect(page.drawn).toEqual([[true, json]]);
+
+    const later = fakePage();
+    later.run(figureHTML(json));
+    expect(later.drawn).toEqual([]);
+    later.window.Plotly = later.plotly;
+    later.window.dispatchEvent({ type: PLOTLY_READY_EVENT });
+    later.timers.forEach((f) => f()); // the timer finds it drawn: no CDN request
+    expect(later.drawn).toEqual([[true, json]]);
+    expect(later.appended).toEqual([]);
+    expect(later.listeners.get(PLOTLY_READY_EVENT)).toEqual([]);
+  });
+
+  it('without a loader a figure tries the CDN build, and says why it is not drawn when that fails', () => {
+    const json = figureJSON(fig);
+    const ok = fakePage();
+    ok.run(figureHTML(json));
+    ok.timers.forEach((f) => f());
+    expect(ok.appended.map((s) => s.src)).toEqual([PLOTLY_JS_URL]);
+    ok.window.Plotly = ok.plotly;
+    ok.appended[0].onload!();
+    expect(ok.drawn).toEqual([[true, json]]);
+
+    const offline = fakePage();
+    offline.run(figureHTML(json, { plotlyUrl: 'http://example.invalid/p.js' }));
+    offline.timers.forEach((f) => f());
+    offline.appended[0].onerror!();
+    expect(offline.drawn).toEqual([]);
+    expect(offline.el.extra).toMatch(
+      /plotly\.js is not in this page and could not be loaded from http:\/\/example\.invalid\/p\.js/,
+    );
+    expect(offline.el.extra).toContain('loadPlotly({ force: true })');
   });
 });

@@ -1,9 +1,10 @@
 /** Browser-only half of PlotlyFigure: react-plotly.js's factory bound to plotly.js-dist-min. */
-import React, { useEffect, useMemo, useState } from 'react';
+import React, { useEffect, useMemo, useRef, useState } from 'react';
 import createPlotlyComponent from 'react-plotly.js/factory';
 import useBaseUrl from '@docusaurus/useBaseUrl';
 import { useColorMode } from '@docusaurus/theme-common';
 import { loadPlotly } from './loadPlotly';
+import { NARROW_WIDTH, responsiveLayout } from './responsiveLayout';
 
 export interface PlotlySpec {
   data: Record<string, unknown>[];
@@ -51,10 +52,26 @@ export default function PlotlyClient({
       live = false;
     };
   }, [src]);
+  // the width the chart is drawn at: narrow containers get a stacked layout (./responsiveLayout.ts)
+  const box = useRef<HTMLDivElement>(null);
+  const [width, setWidth] = useState(() => (typeof window === 'undefined' ? 0 : window.innerWidth));
+  useEffect(() => {
+    const el = box.current;
+    if (!el || typeof ResizeObserver === 'undefined') return;
+    setWidth(el.clientWidth);
+    const ro = new ResizeObserver(([e]) => setWidth(Math.round(e.contentRect.width)));
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+  // the layout changes with the width only below NARROW_WIDTH (legend rows); 20 px steps are fine enough
+  const widthKey = width < NARROW_WIDTH ? Math.round(width / 20) * 20 : NARROW_WIDTH;
   const { colorMode } = useColorMode();
   const dark = colorMode === 'dark';
-  const layout = useMemo(() => {
-    const l = normaliseTitles(figure.layout ?? {}) as Record<string, unknown>;
+  const data = useMemo(() => normaliseTitles(figure.data) as Record<string, unknown>[], [figure]);
+  const { layout, height, caption } = useMemo(() => {
+    const base = normaliseTitles(figure.layout ?? {}) as Record<string, unknown>;
+    const r = responsiveLayout(base, data, widthKey, figure.frames);
+    const l = r.layout;
     const themed = dark
       ? {
           paper_bgcolor: 'rgba(0,0,0,0)',
@@ -62,29 +79,34 @@ export default function PlotlyClient({
           font: { color: '#dadde1', ...(l.font as object) },
         }
       : {};
-    return { ...l, ...themed, autosize: true };
-  }, [figure, dark]);
-  const data = useMemo(() => normaliseTitles(figure.data) as Record<string, unknown>[], [figure]);
-  const height = Number(figure.layout?.height) || 450;
-  if (error) return <div className="nb-plotly__fallback alert alert--danger">{error}</div>;
-  if (!ready || !Plot)
-    return (
+    return { layout: { ...l, ...themed, autosize: true }, height: r.height, caption: r.caption };
+  }, [figure, data, dark, widthKey]);
+  let body: React.ReactNode;
+  if (error) body = <div className="nb-plotly__fallback alert alert--danger">{error}</div>;
+  else if (!ready || !Plot)
+    body = fallback ?? (
+      <div className="nb-plotly__fallback" style={{ minHeight: height }}>
+        Loading figure…
+      </div>
+    );
+  else
+    body = (
       <>
-        {fallback ?? (
-          <div className="nb-plotly__fallback" style={{ minHeight: height }}>
-            Loading figure…
-          </div>
-        )}
+        {/* the caption is Plotly rich text reduced to <sub>, <sup>, <b>, <i>, <em>, <br>, everything else escaped */}
+        {caption ? <div className="nb-plotly__title" dangerouslySetInnerHTML={{ __html: caption }} /> : null}
+        <Plot
+          data={data}
+          layout={layout}
+          frames={figure.frames}
+          config={{ responsive: true, displaylogo: false, ...figure.config }}
+          useResizeHandler
+          style={{ width: '100%', height }}
+        />
       </>
     );
   return (
-    <Plot
-      data={data}
-      layout={layout}
-      frames={figure.frames}
-      config={{ responsive: true, displaylogo: false, ...figure.config }}
-      useResizeHandler
-      style={{ width: '100%', height }}
-    />
+    <div ref={box} className="nb-plotly__box">
+      {body}
+    </div>
   );
 }

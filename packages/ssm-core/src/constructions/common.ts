@@ -50,6 +50,7 @@ export interface ConstructionDims {
   d: number;
   /** State size used. */
   N: number;
+  /** The paper's size bounds for d and N at these task sizes. */
   bound: { d: SizeBound; N: SizeBound };
   /** JL matrices, when the construction uses them (keys: Mamba-2 only). */
   jl?: { keys?: JlInfo; values?: JlInfo; guarantee?: JlGuarantee };

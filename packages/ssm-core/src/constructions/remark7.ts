@@ -47,6 +47,7 @@ export interface Remark7Row {
   d: number;
   /** ε of the key embedding, and ε(κ−1) (Remark 7's failure threshold is 1). */
   epsilon: number;
+  /** See `epsilon`. */
   epsilonTimesKeysMinusOne: number;
   /** S_i = Σ_{l≠i} ⟨k_l, k_i⟩, largest over i. */
   maxCrossTalk: number;
@@ -68,6 +69,7 @@ export interface Remark7Result {
   vocabSize: number;
   /** p_v. */
   valuesDim: number;
+  /** One row per key dimension p_k. */
   rows: Remark7Row[];
   /** The rows as a plain-text table. */
   text: string;

@@ -55,21 +55,29 @@ export interface ConstructionsReportRow {
   d: number;
   /** State size. */
   N: number;
+  /** The paper's size bounds for d and N. */
   bound: { d: SizeBound; N: SizeBound };
   /** JL dimensions, when used, and (Thm. 3) the margin bound of the drawn codes: exact when > 0, else w.h.p. */
   jl?: { keys?: number; values?: number; margin?: number | null; exact?: boolean };
   /** Instances scored and the Score fields (see evaluate.ts). */
   instances: number;
+  /** Queries answered right (see `instances`). */
   correct: number;
+  /** Queries scored. */
   total: number;
+  /** correct / total. */
   accuracy: number;
+  /** Wall-clock seconds of the scoring. */
   seconds: number;
 }
 
 /** The report: rows, the optional explorer and Remark 7 sections, and the printed text. */
 export interface ConstructionsReport {
+  /** One row per construction scored. */
   rows: ConstructionsReportRow[];
+  /** The tightness search, when asked for. */
   tightness?: TightnessResult;
+  /** Remark 7's adversarial input, when asked for. */
   remark7?: Remark7Result;
   /** Every section as plain-text tables. */
   text: string;

@@ -52,6 +52,7 @@ export interface TightnessOptions {
 
 /** One candidate (JL dimensions and seed) of the search, as reported to `onCandidate`. */
 export interface CandidateResult {
+  /** The MQAR mixer (Thm. 2: mamba, Thm. 3: mamba2, Thm. 4: s4d). */
   mixer: MqarMixer;
   /** p_v, and p_k for Thm. 3. */
   jlDim: { keys?: number; values: number };
@@ -61,6 +62,7 @@ export interface CandidateResult {
   passed: boolean;
   /** Instances evaluated before the first error (or all). */
   instances: number;
+  /** Wall-clock seconds spent on it. */
   seconds: number;
 }
 
@@ -68,16 +70,21 @@ export interface CandidateResult {
 export interface TightnessRow {
   /** 'Thm. 2', 'Thm. 3' or 'Thm. 4'. */
   theorem: string;
+  /** The MQAR mixer. */
   mixer: MqarMixer;
   /** Whether some candidate within the caps scored 100%. */
   found: boolean;
   /** Smallest d (and its N) found, with the JL dims and seed. */
   d: number | null;
+  /** See `d`. */
   N: number | null;
+  /** See `d`. */
   jlDim: { keys?: number; values: number } | null;
+  /** See `d`. */
   seed: number | null;
   /** Smallest N among passing candidates (Thm. 3; equals N for the others). */
   minN: number | null;
+  /** The paper's size bounds for d and N. */
   bound: { d: SizeBound; N: SizeBound };
   /** The one-hot (Step 1) sizes, exact by construction. */
   onehot: { d: number; N: number };
@@ -85,6 +92,7 @@ export interface TightnessRow {
   floor: { d: number; N: number };
   /** Candidates evaluated. */
   candidates: number;
+  /** Wall-clock seconds of the search. */
   seconds: number;
 }
 
@@ -92,6 +100,7 @@ export interface TightnessRow {
 export interface TightnessResult {
   /** The options with their defaults filled in. */
   options: Required<Omit<TightnessOptions, 'mixers' | 'onCandidate'>> & { mixers: MqarMixer[] };
+  /** One row per mixer. */
   rows: TightnessRow[];
   /** The rows as a plain-text table. */
   text: string;

@@ -10,7 +10,9 @@
 import { checkpointError, fmtShape } from '../errors.js';
 
 export interface NamedArray {
+  /** Shape, e.g. [d, N]. */
   shape: number[];
+  /** Values in row-major order (float32). */
   data: Float32Array;
 }
 
@@ -114,16 +116,23 @@ export function parseJsonStrict(text: string, source: string): unknown {
 
 /** One tensor of a safetensors header: dtype, shape and its byte span [begin, end) inside the data section. */
 export interface SafetensorsEntry {
+  /** Stored dtype, e.g. 'F32'. */
   dtype: string;
+  /** Shape of the tensor. */
   shape: number[];
+  /** First byte of its data, counted from the start of the data section. */
   begin: number;
+  /** One past its last byte. */
   end: number;
 }
 
 /** A validated safetensors header: tensor entries (own keys, in file order), string metadata, data offset. */
 export interface SafetensorsHeader {
+  /** Every tensor by name. */
   entries: Record<string, SafetensorsEntry>;
+  /** The `__metadata__` strings (ssm-core stores the model kind and config there). */
   metadata: Record<string, string>;
+  /** Offset of the data section in the file (8 + header length). */
   dataStart: number;
 }
 

@@ -2,7 +2,7 @@
  * The one short causal conv (Eq. 14b) of the S6, S4D, Mamba-Δ⊤ and linear-attention mixers, as mamba_ssm's
  * `conv1d`: parameters `conv1d.weight` [d, k] and `conv1d.bias` [d], x̂ = σ(conv1d(x)) [b, L, d]; x̂ = x when off.
  */
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { convSpecs, type ParamSpec } from '../nn/params.js';
 import { causalConv1d } from '../ops/causalConv1d.js';
 import type { MixerContext } from './types.js';

@@ -6,22 +6,26 @@
  * Shape glossary: b batch, L length, d model width (= SSM channels; expand factor 1 as in
  * Tab. 2), N state size, R rank of the Δ projection (mamba_ssm's dt_rank).
  */
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import type { ParamSpec } from '../nn/params.js';
 import type { Activation, BDiscretization } from '../ops/core/types.js';
 
 export type MixerKind = 's4d' | 's6' | 'mamba2' | 'mambaDeltaT' | 'linearAttention';
 
 export interface MixerContext {
+  /** Channels d (d_inner of the block). */
   d: number;
+  /** State size N. */
   N: number;
   /** Rank of the Δ projection (S6). */
   dtRank: number;
+  /** Discretisation of B ('euler', 'zoh' or 'identity'). */
   disc: BDiscretization;
   /** Short causal conv settings, or false when off. Mamba-2 applies them to its three convs. */
   conv: false | { kernelSize: number; activation: Activation };
   /** Include the D skip term. */
   skip: boolean;
+  /** Scan kernel to use (default auto). */
   impl?: 'auto' | 'fused' | 'tensor';
 }
 
@@ -31,6 +35,7 @@ export interface MixerInternals {
   delta?: Tensor;
   /** B_t, C_t: [b, L, N] (input-dependent) or [d, N] / [N] (fixed). */
   B?: Tensor;
+  /** See `B`. */
   C?: Tensor;
   /** Decay exp(Δ̄ ⊙ A): the factor multiplying h_{t−1}. [b, L, d, N] (S6, Δ⊤), [b, L] (Mamba-2, scalar), [d, N] (S4D, time-invariant). */
   decay?: Tensor;
@@ -47,10 +52,12 @@ export interface MixerOutput {
    * inside its three projections and reports its block input x here.
    */
   xhat: Tensor;
+  /** Δ̄, B, C, the decay and the last state, for the plots (filled when asked for). */
   internals: MixerInternals;
 }
 
 export interface Mixer {
+  /** Which mixer this is. */
   kind: MixerKind;
   /** Its parameters (conv first when on), named without the `mixer.` prefix, in a fixed order. */
   specs(ctx: MixerContext): ParamSpec[];

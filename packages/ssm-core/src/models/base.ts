@@ -3,7 +3,7 @@
  * seeded Rng (backend-independent), set by hand with checks, counted, and saved/loaded as
  * safetensors (all-or-nothing). Subclasses add `kind` and `forward`.
  */
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { configError, fmtShape, shapeError, valueError } from '../errors.js';
 import type { ParamSpec } from '../nn/params.js';

@@ -12,8 +12,17 @@ import {
 import type { SequenceModel } from './types.js';
 import { configFromSafetensors } from './weights.js';
 
+/** A model kind and its config in one object, as stored in run specs: `{ kind: 'mamba', vocabSize: 16, … }`. */
 export type ModelSpec = ({ kind: 'mamba' } & MambaConfig) | ({ kind: 'transformer' } & TransformerConfig);
 
+/**
+ * A fresh model from a {@link ModelSpec}: a MambaModel or a TransformerModel with freshly initialised weights.
+ * @throws ConfigError naming `spec.kind` or the config field at fault.
+ * @example
+ * ```ts
+ * const m = createModel({ kind: 'mamba', vocabSize: 16, dModel: 8, dState: 4, mixer: 's6' });
+ * ```
+ */
 export function createModel(spec: ModelSpec): SequenceModel {
   const { kind, ...config } = spec;
   if (kind === 'mamba') return new MambaModel(config as MambaConfig);

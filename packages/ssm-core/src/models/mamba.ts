@@ -10,7 +10,7 @@
  * its conv (../mixers/conv.ts; Mamba-2 its three), so the block is embedding → mixer → gate → output layer.
  * Parameters are plain named tf.Variables (see `paramNames()`), settable by hand.
  */
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { configError, valueError } from '../errors.js';
 import { SCAN_IMPLS } from '../policy.js';
@@ -61,19 +61,33 @@ export interface MambaConfig {
 }
 
 export interface ResolvedMambaConfig {
+  /** |V|, the vocabulary size. */
   vocabSize: number;
+  /** Width of the output layer. */
   numClasses: number;
+  /** d, the embedding size and channel count. */
   dModel: number;
+  /** N, the state size. */
   dState: number;
+  /** The sequence mixer. */
   mixer: MixerKind;
+  /** The short causal conv (kernel size, σ), or false. */
   conv: false | { kernelSize: number; activation: Activation };
+  /** The gate σ(Linear(x)) ⊙ y, or false. */
   gate: false | { activation: Activation };
+  /** The positional coordinate t·scale in the last embedding dimension, or false. */
   positionalEncoding: false | { scale: number };
+  /** Discretisation of B. */
   discretization: BDiscretization;
+  /** Rank R of S6's Δ projection. */
   dtRank: number;
+  /** Whether the D skip term is on. */
   skip: boolean;
+  /** Whether the output layer has a bias. */
   outputBias: boolean;
+  /** Seed of the initial weights. */
   seed: number;
+  /** Selective-scan implementation. */
   impl: 'auto' | 'fused' | 'tensor';
 }
 
@@ -86,7 +100,9 @@ export interface ForwardInternals {
   y: Tensor;
   /** Gate values σ(Linear(x)) [b, L, d], when the gate is on. */
   gate?: Tensor;
+  /** The mixer's internals: Δ̄, B, C, the decay and the last state. */
   mixer: MixerInternals;
+  /** Logits [b, L, numClasses]. */
   logits: Tensor;
 }
 
@@ -172,7 +188,18 @@ export function modelParamSpecs(c: ResolvedMambaConfig): ParamSpec[] {
 
 export type { TokenInput } from './types.js';
 
+/**
+ * The 1-layer Mamba model (Sec. 5, Tab. 2): embedding (+ positional coordinate), one mixer (S4D, S6, Mamba-2 or
+ * Mamba-Δ⊤, with its short conv), the gate σ(Linear(x)) ⊙ y, and the output layer. tokens [b, L] → logits
+ * [b, L, numClasses]. Parameters are named tf.Variables in mamba_ssm's names (`paramNames()`), settable by hand.
+ * @example
+ * ```ts
+ * const m = new MambaModel({ vocabSize: 16, dModel: 8, dState: 4, mixer: 'mambaDeltaT' });
+ * const { logits, mixer } = m.forwardWithInternals([[1, 2, 3]]); // logits [1, 3, 16]; mixer.delta [1, 3, 4]
+ * ```
+ */
 export class MambaModel extends ParamModel<ResolvedMambaConfig> {
+  /** Model kind, as stored in weight files' metadata. */
   readonly kind = 'mamba' as const;
 
   constructor(config: MambaConfig) {

@@ -1,5 +1,5 @@
 /** Token input checking shared by every model: rectangular, integer ids in [0, vocabSize). */
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { fmtShape, shapeError, valueError } from '../errors.js';
 import type { TokenInput } from './types.js';

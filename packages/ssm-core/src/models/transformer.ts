@@ -31,7 +31,7 @@
  * Every op used has a gradient on tfjs-wasm: the embedding goes through `embeddingLookup`
  * (no gather gradient there), and the batched matMuls through `bmm` below.
  */
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { checkpointError, configError, fmtShape, shapeError } from '../errors.js';
 import { positiveInt } from '../validate.js';
@@ -66,13 +66,21 @@ export interface TransformerConfig {
 }
 
 export interface ResolvedTransformerConfig {
+  /** |V|, the vocabulary size. */
   vocabSize: number;
+  /** Width of the output layer. */
   numClasses: number;
+  /** d, the embedding size. */
   dModel: number;
+  /** Longest sequence (rows of the positional embedding). */
   maxLen: number;
+  /** Attention heads H (d divisible by H). */
   numHeads: number;
+  /** Whether the pre-norm LayerNorms are on. */
   layerNorm: boolean;
+  /** The MLP sub-block (hidden width, activation), or false. */
   mlp: false | { hidden: number; activation: TransformerActivation };
+  /** Seed of the initial weights. */
   seed: number;
 }
 
@@ -85,6 +93,7 @@ export interface TransformerInternals {
   attnOut: Tensor;
   /** Residual stream before ln_f [b, L, d]. */
   h: Tensor;
+  /** Logits [b, L, numClasses]. */
   logits: Tensor;
 }
 
@@ -191,7 +200,17 @@ function causalMask(L: number): Tensor {
   return tf.tensor2d(m, [L, L]);
 }
 
+/**
+ * The 1-layer Transformer baseline (Tab. 1): token and positional embeddings, one causal multi-head attention
+ * sub-block (pre-LN, optional MLP), final LayerNorm and lm_head. tokens [b, L] (L ≤ maxLen) → logits [b, L, C].
+ * @example
+ * ```ts
+ * const m = new TransformerModel({ vocabSize: 16, dModel: 16, maxLen: 32, numHeads: 2 });
+ * const logits = m.forward([[1, 2, 3]]); // [1, 3, 16]
+ * ```
+ */
 export class TransformerModel extends ParamModel<ResolvedTransformerConfig> {
+  /** Model kind, as stored in weight files' metadata. */
   readonly kind = 'transformer' as const;
 
   constructor(config: TransformerConfig) {

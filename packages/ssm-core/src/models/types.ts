@@ -2,7 +2,7 @@
  * What the trainer, the CLI and checkpoints need from a model: the Mamba block and the
  * Transformer baseline both implement it.
  */
-import type { Tensor, Variable } from '@tensorflow/tfjs';
+import type { Tensor, Variable } from '@tensorflow/tfjs-core';
 
 /** Token ids [batch, L]: nested arrays or an int32 tensor. */
 export type TokenInput = number[][] | Tensor;

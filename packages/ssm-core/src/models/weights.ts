@@ -1,5 +1,5 @@
 /** Parameters ↔ safetensors, shared by every model: strict, all-or-nothing loading. */
-import type { Variable } from '@tensorflow/tfjs';
+import type { Variable } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { checkpointError, fmtShape } from '../errors.js';
 import {

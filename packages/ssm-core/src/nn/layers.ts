@@ -2,7 +2,7 @@
  * Layers built from the ops, with torch's parameter layouts so weights map 1:1 to PyTorch checkpoints.
  * (Linear, causal conv and activation are ops: ../ops/linear.ts, ../ops/causalConv1d.ts.)
  */
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { gatherRows } from '../ops/gatherRows.js';
 

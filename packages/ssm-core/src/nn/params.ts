@@ -5,7 +5,9 @@
 import type { Rng } from '../random.js';
 
 export interface ParamSpec {
+  /** mamba_ssm's parameter name, e.g. 'mixer.A_log'. */
   name: string;
+  /** Shape, torch layout (Linear weights [out, in]). */
   shape: number[];
   /** Values for a fresh model (row-major), drawn from the model's seeded Rng. */
   init: (rng: Rng) => Float32Array;

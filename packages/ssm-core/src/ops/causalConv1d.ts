@@ -5,7 +5,7 @@
  * Kernels: generic = k shifted multiply-adds of tf ops (differentiable, any backend); host (inference only) =
  * kernels/cpu/causalConv1d.ts.
  */
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { configError, fmtShape, shapeError } from '../errors.js';
 import type { Activation } from './core/types.js';

@@ -3,7 +3,7 @@
  * reference twin. Kernels: generic = tf.gather; host = a copy loop (kernels/cpu/gather.ts), which returns a new
  * tensor (no gradient to x: differentiable callers wrap it, as `embeddingLookup` in nn/layers.ts does).
  */
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { dtypeError, fmtShape, shapeError, valueError } from '../errors.js';
 import { assertTensor } from './core/validate.js';

@@ -5,7 +5,7 @@
  * product skipping W's exact zeros when W is mostly zero (the analytic constructions; kernels/cpu/sparseLinear.ts,
  * planned once per value of W), else the generic kernel.
  */
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { fmtShape, shapeError } from '../errors.js';
 import { allFinite } from '../validate.js';

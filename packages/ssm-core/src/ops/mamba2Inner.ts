@@ -8,7 +8,7 @@
  * Kernels: generic = selectiveScan with Δ_t, a, D broadcast to every channel (differentiable, any backend);
  * host (inference only) = the fused scan in the model's layout (kernels/cpu/mamba2Inner.ts).
  */
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { softplus } from '../math.js';
 import { toChannelsFirst, toTimeFirst } from './core/layout.js';

@@ -9,7 +9,17 @@ import type { ScanArrays, ScanDims, SelectiveScanArgs, SelectiveScanResult } fro
 import { readScanArrays, validateScanArgs } from './core/validate.js';
 import { at, scanLayout, zohCoef } from './kernels/cpu/layout.js';
 
-/** Float64 reference on flat arrays. Returns out [b,d,L] and lastState [b,d,n]. */
+/**
+ * The float64 reference on flat arrays: `s` is what {@link validateScanArgs} returns for the arguments, `x` their
+ * data (u, delta, A, B, C and the optional D, z, deltaBias as Float32Array or Float64Array, same layout as the
+ * tensors). Returns out [b, d, L] and lastState [b, d, n] as Float64Array.
+ * @example
+ * ```ts
+ * const s = validateScanArgs(args);
+ * const { out } = selectiveScanRef64(s, { u: args.u.dataSync(), delta: args.delta.dataSync(), A: args.A.dataSync(),
+ *   B: args.B.dataSync(), C: args.C.dataSync() });
+ * ```
+ */
 export function selectiveScanRef64(s: ScanDims, x: ScanArrays): { out: Float64Array; lastState: Float64Array } {
   const { batch, dInner, dState, L } = s;
   const lay = scanLayout(s);

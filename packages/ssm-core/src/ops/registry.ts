@@ -10,15 +10,22 @@
  * for a host kernel, policy allows it ({@link hostKernelsApply}: flag HOST_KERNELS, and no gradient tape for an
  * inference-only kernel); else the generic kernel.
  */
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { setAutoScanImpl } from '../backend.js';
 import { configError } from '../errors.js';
 import { getFlag, HOST_BACKENDS, hostKernelsApply, isRecording, SCAN_IMPLS } from '../policy.js';
 import { oneOf } from '../validate.js';
 
-/** A registration key: a tfjs backend name ('cpu', 'wasm', 'tensorflow', 'webgl', 'webgpu', …) or 'generic'. */
+/**
+ * A registration key: a tfjs backend name ('cpu', 'wasm', 'tensorflow', 'webgl', 'webgpu', …) or 'generic'.
+ * @internal
+ */
 export type KernelKey = string;
 
+/**
+ * How a registered kernel runs: on the host or not, differentiable or not.
+ * @internal
+ */
 export interface KernelOptions {
   /** Runs on the host (typed arrays): subject to the HOST_KERNELS flag (default true for non-generic kernels on host backends). */
   host?: boolean;
@@ -34,7 +41,10 @@ interface Entry {
 
 const registry = new Map<string, Map<KernelKey, Entry>>();
 
-/** Register `impl` as op `op`'s kernel for backend `key` (or 'generic'), replacing an earlier one. */
+/**
+ * Register `impl` as op `op`'s kernel for backend `key` (or 'generic'), replacing an earlier one.
+ * @internal
+ */
 export function registerKernel<F>(op: string, key: KernelKey, impl: F, options: KernelOptions = {}): void {
   if (!registry.has(op)) registry.set(op, new Map());
   registry
@@ -42,12 +52,18 @@ export function registerKernel<F>(op: string, key: KernelKey, impl: F, options: 
     .set(key, { impl, host: options.host ?? key !== 'generic', inferenceOnly: options.inferenceOnly ?? false });
 }
 
-/** Remove op `op`'s kernel for `key`; returns whether there was one. */
+/**
+ * Remove op `op`'s kernel for `key`; returns whether there was one.
+ * @internal
+ */
 export function unregisterKernel(op: string, key: KernelKey): boolean {
   return registry.get(op)?.delete(key) ?? false;
 }
 
-/** Which kernel op `op` runs now on `backend` (default: the live one), and the kernel itself. */
+/**
+ * Which kernel op `op` runs now on `backend` (default: the live one), and the kernel itself.
+ * @internal
+ */
 export function resolveKernel<F>(op: string, backend: string = tf.getBackend()): { key: KernelKey; impl: F } {
   const kernels = registry.get(op);
   if (!kernels) throw configError('op', [...registry.keys()].join(' | '), JSON.stringify(op));
@@ -58,7 +74,10 @@ export function resolveKernel<F>(op: string, backend: string = tf.getBackend()):
   return { key: 'generic', impl: generic.impl as F };
 }
 
-/** The kernel registered for exactly `key` (no fallback), or undefined. */
+/**
+ * The kernel registered for exactly `key` (no fallback), or undefined.
+ * @internal
+ */
 export function getKernel<F>(op: string, key: KernelKey): F | undefined {
   return registry.get(op)?.get(key)?.impl as F | undefined;
 }

@@ -11,7 +11,7 @@
  * Kernels: generic = linear + selectiveScan (differentiable, any backend); host (inference only) = one host pass
  * with B, C read in place (kernels/cpu/s6Inner.ts).
  */
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { softplus } from '../math.js';
 import { toChannelsFirst, toTimeFirst } from './core/layout.js';

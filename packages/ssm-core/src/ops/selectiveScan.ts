@@ -26,10 +26,41 @@ function genericScan(s: ScanDims, args: SelectiveScanArgs): SelectiveScanResult 
 registerHostAndGeneric<ScanKernel>('selectiveScan', fusedScan, genericScan);
 
 /**
- * out_t = y_t ⊙ silu(z_t), y_t = h_t C_t + D u_t, h_t = exp(Δ̄_t A) h_{t−1} + B̄_t u_t  (Eq. 14f–14g).
- * u, delta, z [b, d, L] (delta [b, n, L] with deltaAlong 'state', [b, d, n, L] full); A [d, n]; B, C [b, n, L]
- * (input-dependent) or [d, n] (fixed); D [d] → out [b, d, L], lastState [b, d, n] with `returnLastState`.
- * `impl` picks the kernel ('fused' host, 'tensor' generic, 'auto' per policy and backend).
+ * The selective scan of Mamba (Eq. 14f–14g), with the contract of mamba_ssm's `selective_scan_fn`, differentiable
+ * in every tensor argument:
+ *
+ * ```text
+ * Δ̄_t = softplus(delta_t + deltaBias)   (delta_t + deltaBias without deltaSoftplus)
+ * h_t = exp(Δ̄_t ⊙ A) ⊙ h_{t−1} + B̄_t u_t,   B̄_t = Δ̄_t B_t   ('euler'; 'zoh', 'identity': bDiscretization)
+ * y_t = Σ_n h_t[·, n] C_t[n] + D ⊙ u_t,   out_t = y_t ⊙ silu(z_t)
+ * ```
+ *
+ * Shapes (b batch, d channels, n state size, L length): u, delta, z [b, d, L] (delta [b, n, L] with
+ * `deltaAlong: 'state'`, [b, d, n, L] per channel and state); A [d, n]; B, C [b, n, L] (input-dependent, S6) or
+ * [d, n] (fixed, S4D); D [d] → out [b, d, L], and lastState [b, d, n] with `returnLastState`. `impl` picks the
+ * kernel ('fused' host kernel, 'tensor' tf-op scan, 'auto' per policy and backend). The result equals
+ * {@link selectiveScanRef} (float64) to float32 round-off.
+ *
+ * @throws ShapeError naming the argument whose shape does not fit the others, e.g.
+ * `B: expected [batch, dState, L] (input-dependent) = [1,8,16], got [1,8,15]`; ValueError for a NaN or ±Infinity
+ * input when `checkFinite` is on.
+ * @example
+ * ```ts
+ * import { selectiveScan, tf } from 'ssm-core';
+ * const [b, d, n, L] = [1, 4, 8, 16];
+ * const u = tf.randomNormal([b, d, L]);
+ * const args = {
+ *   u,
+ *   delta: tf.fill([b, d, L], 0.1),
+ *   A: tf.neg(tf.ones([d, n])),
+ *   B: tf.randomNormal([b, n, L]),
+ *   C: tf.randomNormal([b, n, L]),
+ *   D: tf.ones([d]),
+ * };
+ * const { out, lastState } = selectiveScan({ ...args, returnLastState: true }); // out [1, 4, 16], lastState [1, 4, 8]
+ * // gradients flow through every tensor argument:
+ * const du = tf.grad((x: tf.Tensor) => selectiveScan({ ...args, u: x }).out.sum())(u);
+ * ```
  */
 export function selectiveScan(args: SelectiveScanArgs): SelectiveScanResult {
   const s = validateScanArgs(args);

@@ -8,29 +8,46 @@
  *   initialStates, finalState [b, h, p, n]           Y [b, l, h, p]
  * Recurrence: H_t = e^{A_t} H_{t−1} + X_t ⊗ B_t ,  Y_t = H_t C_t  (H_t ∈ R^{p×n} per head)
  */
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { configError, fmtShape, shapeError } from '../errors.js';
 import { assertTensor, expectShape } from './core/validate.js';
 import { registerKernel, resolveKernel } from './registry.js';
 
+/** Arguments of {@link ssdMinimal} and {@link ssdMinimalRef} (b batch, l length, h heads, p head dim, n state size). */
 export interface SsdArgs {
+  /** Inputs X [b, l, h, p] (Δ·x in Mamba-2). */
   X: Tensor;
+  /** Log-decay per step A [b, l, h] (Δ_t·a): H_t = e^{A_t} H_{t−1} + X_t ⊗ B_t. */
   A: Tensor;
+  /** B [b, l, h, n]. */
   B: Tensor;
+  /** C [b, l, h, n]: Y_t = H_t C_t. */
   C: Tensor;
+  /** Chunk length q of the chunked algorithm (any positive integer; the result does not depend on it). */
   blockLen: number;
+  /** Initial state H_0 [b, h, p, n] (or [b, 1, h, p, n]); zeros when absent. */
   initialStates?: Tensor;
 }
 
+/** The sizes {@link validateSsdArgs} reads off {@link SsdArgs}. */
 export interface SsdDims {
+  /** b */
   batch: number;
+  /** l */
   length: number;
+  /** h */
   heads: number;
+  /** p */
   headDim: number;
+  /** n */
   dState: number;
 }
 
+/**
+ * Check {@link SsdArgs}' ranks and shapes against each other and return their sizes (a ShapeError or ConfigError
+ * names the argument at fault); {@link ssdMinimalRef64} takes its result.
+ */
 export function validateSsdArgs(a: SsdArgs): SsdDims {
   assertTensor(a.X, 'X', [4]);
   const [batch, length, heads, headDim] = a.X.shape as number[];

@@ -35,6 +35,7 @@ export interface AttentionSensitivityOptions {
 
 /** Attention's sensitivity to x_j at each t, by autodiff and by Eq. 44, with the bound (45). */
 export interface AttentionSensitivity {
+  /** Sequence length. */
   L: number;
   /** The perturbed time (1-indexed). */
   j: number;

@@ -11,7 +11,9 @@ import { valueError } from '../errors.js';
 
 /** A least-squares line y ≈ slope·x + intercept in the transformed coordinates. */
 export interface LineFit {
+  /** Slope of the least-squares line. */
   slope: number;
+  /** Its intercept. */
   intercept: number;
   /** Number of points used. */
   points: number;

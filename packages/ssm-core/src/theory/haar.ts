@@ -63,8 +63,11 @@ export function haarCoefficient(rho: PiecewiseConstant, j: number, k: number): n
 
 /** A Haar coefficient c_{j,k} = ⟨ρ, ψ_{j,k}⟩ with its scale j and translation k. */
 export interface HaarTerm {
+  /** Scale j of ψ_{j,k}. */
   j: number;
+  /** Shift k (0 ≤ k < 2^j). */
   k: number;
+  /** The coefficient ⟨f, ψ_{j,k}⟩. */
   coef: number;
 }
 

@@ -11,7 +11,7 @@
  *   ∂h_j/∂x_j = ∂(B_jΔ_jx_j)/∂x_j + (∂Λ_j/∂x_j)·h_{j−1}: the two bounds differ by the second
  *   term (Eq. 38), which (13) drops; it vanishes at j = 1 (h_0 = 0) or when w_Δ = 0.
  */
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { s6 } from '../mixers/s6.js';
 import type { MixerContext } from '../mixers/types.js';
@@ -54,17 +54,21 @@ export interface Lemma2Row {
   exactBound: number;
   /** min_t sensitivity/paperBound and min_t sensitivity/exactBound (≥ 1 when the bound holds). */
   minRatioPaper: number;
+  /** See `minRatioPaper`. */
   minRatioExact: number;
 }
 
 /** Lemma 2 on one input: c = λΣΔ_r and one row per j. */
 export interface Lemma2Result {
+  /** Sequence length. */
   L: number;
+  /** λ = −A of the one state. */
   lambda: number;
   /** c = λ Σ_{r=1}^L Δ_r. */
   c: number;
   /** Δ_r, r = 1..L, as the layer computed it. */
   delta: number[];
+  /** One row per perturbed time j. */
   rows: Lemma2Row[];
 }
 

@@ -5,7 +5,7 @@
  *
  * Notation: names are mixer-relative ("A_log", "x_proj.weight", …, without "mixer.").
  */
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { fmtShape, shapeError, valueError } from '../errors.js';
 import { MIXERS, type MixerContext, type MixerKind } from '../mixers/index.js';

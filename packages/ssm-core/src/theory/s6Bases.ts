@@ -15,7 +15,7 @@
  * state matrix"), i.e. B̄_t = B_t — the repo's 'identity' discretisation (Eq. 15). With Euler's
  * B̄ = Δ·B the basis picks up a factor Δ_s, which → 0 exactly where H should be 1.
  */
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { s6 } from '../mixers/s6.js';
 import type { MixerContext } from '../mixers/types.js';

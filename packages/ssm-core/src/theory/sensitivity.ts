@@ -14,7 +14,7 @@
  *     ∂h_t/∂x_j = exp(−λ Σ_{r=j+1}^t Δ_r) · c̃(x_{≤j})   ⇒   ln sensitivity is linear in Σ Δ
  *   fitted rate           −slope of ln sensitivity on t over t > j (fit.ts); predicted λ·mean_{r>j} Δ_r
  */
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { MIXERS, type MixerContext } from '../mixers/index.js';
 import { Rng } from '../random.js';
@@ -76,11 +76,15 @@ export interface StateSensitivity {
 
 /** Sensitivity of a mixer's states and output to x_j at the times t, with Lemma 1's rates. */
 export interface SensitivityProfile {
+  /** Which layer. */
   mixer: SsmMixer;
+  /** Sequence length. */
   L: number;
   /** The perturbed time (1-indexed). */
   j: number;
+  /** Channels d. */
   d: number;
+  /** State size N. */
   N: number;
   /** The times t ≥ j evaluated, ascending. */
   t: number[];

@@ -15,11 +15,13 @@ export interface Corollary1Row {
   m: number;
   /** Fitted / predicted rate per Mamba basis of log₂ error² (predicted 1/(3m)). */
   mambaRate: number;
+  /** See `mambaRate`. */
   mambaPredicted: number;
   /** The same per wavelet (×3; predicted 1/m). */
   haarRatePerWavelet: number;
   /** Fitted / predicted exponent of error² in N for Fourier/S4D (predicted −1). */
   fourierExponent: number;
+  /** See `fourierExponent`. */
   fourierPredicted: number;
   /** Fitted rate per basis for each S6-layer realisation. */
   s6Rates: number[];
@@ -29,12 +31,15 @@ export interface Corollary1Row {
 
 /** The Cor. 1 rate table with the full results it was made from. */
 export interface Corollary1Table {
+  /** One row per m. */
   rows: Corollary1Row[];
   /** The S6-layer realisations (L cells, w_Δ), one rate column each. */
   s6: { L: number; wDelta: number }[];
   /** Largest N reached by the Mamba curve (1 + 3n ≤ NMax). */
   NMax: number;
+  /** Fits use N ≥ fitFrom. */
   fitFrom: number;
+  /** Random targets averaged per m. */
   targets: number;
   /** One {@link corollary1} result per row. */
   results: Corollary1Result[];
@@ -44,9 +49,13 @@ export interface Corollary1Table {
 export interface Corollary1TableOptions {
   /** Numbers of discontinuities, each in [1, 64] (default [1, 2, 4]). */
   ms?: number[];
+  /** Largest number of basis functions (default 64). */
   NMax?: number;
+  /** Random targets averaged (default 16). */
   targets?: number;
+  /** Seed of the random targets (default 0). */
   seed?: number;
+  /** Fit over N ≥ fitFrom (default 16). */
   fitFrom?: number;
   /** S6-layer realisations (default L = 1024 with w_Δ = −1e4 and −1e8). */
   s6?: { L: number; wDelta: number }[];
@@ -94,6 +103,7 @@ export function corollary1Table(opts: Corollary1TableOptions = {}): Corollary1Ta
 
 /** One row of the Lem. 1 / Eq. 45 rate table. */
 export interface SensitivityRow {
+  /** The layer of the row. */
   layer: 'S4D' | 'S6' | 'Mamba-2' | 'Attention';
   /** 'h_t[n]' rows for states, 'y_t' for the output. */
   quantity: string;
@@ -113,8 +123,11 @@ export interface SensitivityRow {
 
 /** The sensitivity rate table with the profiles it was made from. */
 export interface SensitivityTable {
+  /** The table: one row per state and output of each SSM, and attention. */
   rows: SensitivityRow[];
+  /** The SSM profiles the rows come from. */
   profiles: Record<SsmMixer, SensitivityProfile>;
+  /** The attention result the last row comes from. */
   attention: AttentionSensitivity;
 }
 
@@ -149,8 +162,11 @@ function ssmRows(p: SensitivityProfile): SensitivityRow[] {
 
 /** Options of {@link sensitivityTable}: L, N, seed of the SSM profiles, and attention's sequence length. */
 export interface SensitivityTableOptions {
+  /** Sequence length of the SSM profiles (default 128). */
   L?: number;
+  /** State size N (default 4). */
   N?: number;
+  /** Seed of the parameters and inputs (default 0). */
   seed?: number;
   /** L of {@link attentionSensitivity} (default 256). */
   attentionL?: number;

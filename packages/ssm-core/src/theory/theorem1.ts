@@ -32,7 +32,9 @@ export const transitionWidth = (w: number): number => Math.min(1, Math.sqrt((2 *
 
 /** Thm. 1's approximation error of ψ_{j,k} by three Mamba bases, per w_Δ. */
 export interface Theorem1Report {
+  /** Scale j of the wavelet ψ_{j,k} built. */
   j: number;
+  /** Shift k. */
   k: number;
   /** The w_Δ < 0 evaluated; every array below has one entry per w_Δ. */
   wDelta: number[];

@@ -6,7 +6,7 @@
  * bit-for-bit — tf.train.adam recomputes β^t with pow() on restore, which rounds differently
  * from its running product. Here the bias corrections come from the step count in float64.
  */
-import type { Tensor, Variable } from '@tensorflow/tfjs';
+import type { Tensor, Variable } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { numberWhere, object, positive } from '../validate.js';
 
@@ -41,8 +41,11 @@ export function checkAdamOptions(o: AdamOptions, name: string): void {
  * ```
  */
 export class Adam {
+  /** Decay of the first moment (default 0.9). */
   readonly beta1: number;
+  /** Decay of the second moment (default 0.999). */
   readonly beta2: number;
+  /** Added to √v̂ (default 1e-8). */
   readonly epsilon: number;
   /** Number of updates applied so far. */
   step = 0;
@@ -54,6 +57,7 @@ export class Adam {
   /** @throws ConfigError naming `options.beta1` / `options.beta2` / `options.epsilon`. */
 
   constructor(
+    /** The parameters it updates, by name (owned by the caller). */
     readonly params: Record<string, Variable>,
     o: AdamOptions = {},
   ) {

@@ -4,7 +4,7 @@
  * the trainer state, the training config and a fingerprint of the data. Written atomically;
  * loading checks everything before touching a single weight.
  */
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { checkpointError } from '../errors.js';
 import { decodeSafetensors, encodeSafetensors, parseJsonStrict, type NamedArray } from '../io/safetensors.js';
 import { assignChecked, checkParamsStrict, configFromMetadata } from '../models/weights.js';
@@ -22,9 +22,11 @@ export interface EpochMetrics {
   lr: number;
   /** Mean masked cross-entropy (nats) and accuracy over the epoch's training batches. */
   trainLoss: number;
+  /** See `trainLoss`: the fraction of counted positions predicted right. */
   trainAccuracy: number;
   /** The same over the whole validation set, after the epoch. */
   valLoss: number;
+  /** See `valLoss`. */
   valAccuracy: number;
   /** Wall-clock seconds since training started (summed over resumed sessions). */
   seconds: number;
@@ -48,7 +50,10 @@ export interface TrainerState {
   finished?: string;
 }
 
-/** FNV-1a over a dataset's ids plus its shape and meta: equal data ⇔ equal fingerprint (in practice). */
+/**
+ * FNV-1a over a dataset's ids plus its shape and meta: equal data ⇔ equal fingerprint (in practice).
+ * @internal
+ */
 export function dataFingerprint(d: TaskData): string {
   let h = 0x811c9dc5;
   const mix = (arr: Int32Array) => {
@@ -120,7 +125,10 @@ function encodeRead(
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
-/** The schedule a trainer state must fit: epochs of the run and optimiser steps per epoch. */
+/**
+ * The schedule a trainer state must fit: epochs of the run and optimiser steps per epoch.
+ * @internal
+ */
 export interface TrainerSchedule {
   epochs: number;
   stepsPerEpoch: number;
@@ -134,6 +142,7 @@ const STOP_REASONS = ['epochs', 'valLoss', 'valAccuracy', 'time', 'interrupted']
  * completed epoch, `partial` with finite `lossSum` and integer `correct` ≤ `count`, `finished` a stop reason
  * if present; with `schedule`, also epoch ≤ epochs, stepInEpoch ≤ stepsPerEpoch and
  * globalStep ≤ epoch · stepsPerEpoch + stepInEpoch (an epoch cut short by the time limit has fewer steps).
+ * @internal
  */
 export function checkTrainerState(raw: unknown, source: string, schedule?: TrainerSchedule): TrainerState {
   const at = (field: string) => `${source}: __metadata__.trainer.${field}`;

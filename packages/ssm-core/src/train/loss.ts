@@ -2,7 +2,7 @@
  * Masked cross-entropy and accuracy over positions whose target is not IGNORE.
  * logits [b, L, C], targets int32 [b, L] → mean loss over counted positions.
  */
-import type { Scalar, Tensor } from '@tensorflow/tfjs';
+import type { Scalar, Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 
 /**
@@ -23,8 +23,11 @@ export function maskedCrossEntropy(logits: Tensor, targets: Tensor): Scalar {
 
 /** Summed loss, correct argmax predictions and counted (non-IGNORE) positions of a batch. */
 export interface LossStats {
+  /** Sum of the cross-entropy over the counted positions. */
   lossSum: number;
+  /** Counted positions whose argmax equals the target. */
   correct: number;
+  /** Positions counted (targets other than IGNORE). */
   count: number;
 }
 

@@ -7,7 +7,7 @@
  * Determinism: batch k of epoch e is rows perm_e[kB … (k+1)B) with perm_e a shuffle seeded by
  * (seed, e); everything else is a function of the weights and the Adam state, both checkpointed.
  */
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { configError, fmtBytes } from '../errors.js';
 import { gpuSync } from '../gpu.js';
@@ -75,13 +75,17 @@ export interface StepInfo {
 export interface TrainHooks {
   /** Save here after every epoch and on interrupt; resume from it when `resume` is set and it exists. */
   checkpointPath?: string;
+  /** Resume from `checkpointPath` when it exists (default false: start over). */
   resume?: boolean;
   /** Append one JSON line per epoch. */
   metricsPath?: string;
+  /** How progress is printed: 'bar' (a live line), 'lines' (one line per epoch), 'off', or 'auto' (bar on a terminal). */
   progress?: ProgressMode;
   /** Label shown on the progress line. */
   label?: string;
+  /** Called after every optimiser step. */
   onStep?: (s: StepInfo) => void;
+  /** Called after every epoch, with its metrics (awaited). */
   onEpochEnd?: (m: EpochMetrics) => void | Promise<void>;
   /** Abort (e.g. on SIGINT): the trainer checkpoints the exact step and returns `stopReason: 'interrupted'`. */
   signal?: AbortSignal;
@@ -92,6 +96,10 @@ export type StopReason = 'epochs' | 'valLoss' | 'valAccuracy' | 'time' | 'interr
 
 /** What {@link train} returns. */
 export interface TrainResult {
+  /**
+   * Why training stopped: every epoch ran ('epochs'), the validation loss or accuracy target was met ('valLoss',
+   * 'valAccuracy'), the time budget ran out ('time'), or it was aborted ('interrupted').
+   */
   stopReason: StopReason;
   /** Completed epochs. */
   epochs: number;

@@ -8,11 +8,21 @@
 import React, { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import useBaseUrl from '@docusaurus/useBaseUrl';
 import PlotlyClient from '../PlotlyClient';
+import {
+  answerLabel,
+  DEFAULT_DRAFT,
+  ranges,
+  resolve,
+  tokenLabels,
+  type Draft,
+  type Embedding,
+  type Mixer,
+  type Settings,
+  type Task,
+} from './settings';
 
 type Core = typeof import('ssm-core/browser');
 type Construction = import('ssm-core/browser').constructions.Construction;
-type Task = 'mqar' | 'induction';
-type Mixer = 'mamba' | 'mamba2' | 's4d';
 
 const THEOREM: Record<Mixer, string> = {
   mamba: 'Thm. 2 · Mamba (S6), no gate',
@@ -36,31 +46,10 @@ function loadCore(wasmBase: string): Promise<Core> {
   return corePromise;
 }
 
-interface Settings {
+interface Result {
   task: Task;
-  mixer: Mixer;
   numKeys: number;
   vocabSize: number;
-  embedding: 'onehot' | 'jl';
-  jlDim: number;
-  T: number;
-  instances: number;
-  seed: number;
-}
-
-const DEFAULTS: Settings = {
-  task: 'mqar',
-  mixer: 'mamba',
-  numKeys: 4,
-  vocabSize: 8,
-  embedding: 'onehot',
-  jlDim: 0,
-  T: 16,
-  instances: 256,
-  seed: 1,
-};
-
-interface Result {
   name: string;
   theorem: string;
   d: number;
@@ -81,6 +70,14 @@ interface SweepPoint {
   d: number;
   p: number;
   accuracy: number;
+}
+
+/** A d-sweep with what it was run for: it is shown only while the settings are those. */
+interface Sweep {
+  settings: Settings;
+  theorem: string;
+  bound: { expr: string; nominal: number | null };
+  points: SweepPoint[];
 }
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
@@ -167,22 +164,39 @@ function backendLabel(core: Core): string {
   return `webgpu (${name}${a.hardware ? '' : ', CPU adapter'})`;
 }
 
-const num = (v: string, lo: number, hi: number) => Math.min(hi, Math.max(lo, Math.round(Number(v) || lo)));
+const sameSettings = (a: Settings, b: Settings) => (Object.keys(a) as (keyof Settings)[]).every((k) => a[k] === b[k]);
+
+const ROLE_HELP: Record<string, string> = {
+  key: 'key (pair region)',
+  value: 'value (pair region)',
+  query: 'query: a key asked again, scored against its value',
+  filler: 'filler value (not scored)',
+  first: 'first occurrence: answer × (blank)',
+  repeat: 'repeat: answer is the token after its latest earlier occurrence',
+};
 
 export default function Playground(): React.ReactElement {
   const wasmBase = useBaseUrl('/vendor/tfjs-wasm/');
   const [core, setCore] = useState<Core>();
   const [loadError, setLoadError] = useState<string>();
-  const [s, setS] = useState<Settings>(DEFAULTS);
+  const [choice, setChoice] = useState<{ task: Task; mixer: Mixer; embedding: Embedding }>({
+    task: 'mqar',
+    mixer: 'mamba',
+    embedding: 'onehot',
+  });
+  const [draft, setDraft] = useState<Draft>(DEFAULT_DRAFT);
+  // what the run uses, and a message for every field that cannot be used as typed
+  const { settings: s, messages } = useMemo(() => resolve(choice, draft), [choice, draft]);
+  const limits = ranges(s.task, s.numKeys, s.vocabSize);
   const [state, setState] = useState<'loading' | 'idle' | 'running' | 'done' | 'error'>('loading');
   const [error, setError] = useState<string>();
   const [result, setResult] = useState<Result>();
   const [step, setStep] = useState(0);
   const [playing, setPlaying] = useState(false);
-  const [sweep, setSweep] = useState<SweepPoint[]>();
+  const [sweep, setSweep] = useState<Sweep>();
   const [sweeping, setSweeping] = useState(false);
   const [runs, setRuns] = useState(0); // completed runs (lets tests wait for the next one)
-  const timer = useRef<ReturnType<typeof setInterval>>();
+  const timer = useRef<ReturnType<typeof setInterval>>(undefined);
 
   useEffect(() => {
     loadCore(wasmBase).then(
@@ -197,22 +211,17 @@ export default function Playground(): React.ReactElement {
     );
   }, [wasmBase]);
 
-  const minT = s.task === 'mqar' ? 3 * s.numKeys : 2 * s.vocabSize + 2;
-  const set = (patch: Partial<Settings>) =>
-    setS((old) => {
-      const next = { ...old, ...patch };
-      if (patch.numKeys !== undefined && next.task === 'mqar')
-        next.T = Math.max(next.T, 3 * next.numKeys, 4 * next.numKeys);
-      if (next.task === 'mqar') next.T = Math.max(next.T, 3 * next.numKeys);
-      else next.T = Math.max(next.T, 2 * next.vocabSize + 2); // INDUCTION HEADS needs T > 2|V| + 1
-      return next;
-    });
+  const edit = (key: keyof Draft) => (e: React.ChangeEvent<HTMLInputElement>) =>
+    setDraft((d) => ({ ...d, [key]: e.target.value }));
+  // a sweep belongs to the settings it ran with: another task, mixer or size drops it
+  const shownSweep = sweep && sameSettings(sweep.settings, s) ? sweep : undefined;
 
   const run = useCallback(async () => {
     if (!core) return;
     setState('running');
     setError(undefined);
     setPlaying(false);
+    setSweep(undefined);
     await tick();
     let c: Construction | undefined;
     try {
@@ -221,6 +230,9 @@ export default function Playground(): React.ReactElement {
       const tokens = Array.from(r.inputs.subarray(0, s.T));
       const states = await stateTrajectory(core, c, tokens);
       setResult({
+        task: s.task,
+        numKeys: s.numKeys,
+        vocabSize: s.vocabSize,
         name: c.name,
         theorem: c.theorem,
         d: c.dims.d,
@@ -248,22 +260,23 @@ export default function Playground(): React.ReactElement {
   }, [core, s]);
 
   const runSweep = useCallback(async () => {
-    if (!core || s.task !== 'mqar') return;
+    if (!core || s.task !== 'mqar' || !result) return;
     setSweeping(true);
     const pts: SweepPoint[] = [];
+    const meta = { settings: s, theorem: THEOREM[s.mixer], bound: result.bound.d };
     const lo = Math.max(1, Math.ceil(Math.log2(s.vocabSize)) - 1);
     for (let p = lo; p <= s.vocabSize; p++) {
       const c = build(core, { ...s, embedding: 'jl', jlDim: p });
       try {
         const r = await score(core, c, s, Math.min(s.instances, 128));
         pts.push({ p, d: c.dims.d, accuracy: r.accuracy });
-        setSweep([...pts]);
+        setSweep({ ...meta, points: [...pts] });
       } finally {
         c.dispose();
       }
     }
     setSweeping(false);
-  }, [core, s]);
+  }, [core, s, result]);
 
   useEffect(() => {
     clearInterval(timer.current);
@@ -300,46 +313,59 @@ export default function Playground(): React.ReactElement {
   }, [result, step]);
 
   const sweepFig = useMemo(() => {
-    if (!sweep?.length || !result) return undefined;
-    const bound = result.bound.d.nominal;
+    if (!shownSweep?.points.length) return undefined;
+    const { points, bound: b, theorem } = shownSweep;
+    const bound = b.nominal;
     return {
       data: [
         {
           type: 'scatter',
           mode: 'lines+markers',
-          x: sweep.map((p) => p.d),
-          y: sweep.map((p) => p.accuracy),
+          x: points.map((p) => p.d),
+          y: points.map((p) => p.accuracy),
           name: 'JL construction',
-          text: sweep.map((p) => `p = ${p.p}`),
+          text: points.map((p) => `p = ${p.p}`),
         },
       ],
       layout: {
         height: 320,
         margin: { l: 56, r: 16, t: 40, b: 44 },
-        title: { text: `accuracy vs embedding size d (JL values, seed 0), ${THEOREM[s.mixer]}` },
+        title: { text: `accuracy vs embedding size d (JL values, seed 0), ${theorem}` },
         xaxis: { title: { text: 'd' } },
         yaxis: { title: { text: 'accuracy' }, range: [0, 1.05] },
         shapes: bound
           ? [{ type: 'line', x0: bound, x1: bound, y0: 0, y1: 1.05, line: { dash: 'dash', color: '#888' } }]
           : [],
         annotations: bound
-          ? [
-              {
-                x: bound,
-                y: 1.05,
-                text: `bound ${result.bound.d.expr} = ${bound}`,
-                showarrow: false,
-                yanchor: 'bottom',
-              },
-            ]
+          ? [{ x: bound, y: 1.05, text: `bound ${b.expr} = ${bound}`, showarrow: false, yanchor: 'bottom' }]
           : [],
       },
     };
-  }, [sweep, result, s.mixer]);
+  }, [shownSweep]);
+
+  const labels = useMemo(
+    () => (result ? tokenLabels(result.task, result.tokens, result.answers, result.numKeys) : []),
+    [result],
+  );
 
   if (loadError) return <div className="alert alert--danger">Could not start TensorFlow.js: {loadError}</div>;
 
   const busy = state === 'running' || state === 'loading';
+  const numberField = (key: keyof Draft, hint?: string) => (
+    <label>
+      {limits[key].label}
+      {hint ? ` ${hint}` : ''}
+      <input
+        type="number"
+        min={limits[key].lo}
+        max={limits[key].hi}
+        value={draft[key]}
+        onChange={edit(key)}
+        disabled={busy}
+        aria-invalid={messages.some((m) => m.startsWith(`${limits[key].label}:`))}
+      />
+    </label>
+  );
   return (
     <div>
       <div className="pg-controls">
@@ -347,12 +373,7 @@ export default function Playground(): React.ReactElement {
           task
           <select
             value={s.task}
-            onChange={(e) =>
-              set({
-                task: e.target.value as Task,
-                T: e.target.value === 'mqar' ? Math.max(4 * s.numKeys, 16) : Math.max(24, 2 * s.vocabSize + 2),
-              })
-            }
+            onChange={(e) => setChoice((c) => ({ ...c, task: e.target.value as Task }))}
             disabled={busy}
           >
             <option value="mqar">MQAR (Sec. 5.1)</option>
@@ -363,7 +384,11 @@ export default function Playground(): React.ReactElement {
           <>
             <label>
               mixer
-              <select value={s.mixer} onChange={(e) => set({ mixer: e.target.value as Mixer })} disabled={busy}>
+              <select
+                value={s.mixer}
+                onChange={(e) => setChoice((c) => ({ ...c, mixer: e.target.value as Mixer }))}
+                disabled={busy}
+              >
                 {(Object.keys(THEOREM) as Mixer[]).map((m) => (
                   <option key={m} value={m}>
                     {THEOREM[m]}
@@ -371,17 +396,7 @@ export default function Playground(): React.ReactElement {
                 ))}
               </select>
             </label>
-            <label>
-              κ (key–value pairs)
-              <input
-                type="number"
-                min={1}
-                max={32}
-                value={s.numKeys}
-                onChange={(e) => set({ numKeys: num(e.target.value, 1, 32) })}
-                disabled={busy}
-              />
-            </label>
+            {numberField('numKeys')}
           </>
         ) : (
           <label>
@@ -391,84 +406,39 @@ export default function Playground(): React.ReactElement {
             </select>
           </label>
         )}
-        <label>
-          |V| ({s.task === 'mqar' ? 'values' : 'tokens'})
-          <input
-            type="number"
-            min={2}
-            max={64}
-            value={s.vocabSize}
-            onChange={(e) => set({ vocabSize: num(e.target.value, 2, 64) })}
-            disabled={busy}
-          />
-        </label>
+        {numberField('vocabSize')}
         {s.task === 'mqar' ? (
           <>
             <label>
               embedding (sets d)
               <select
                 value={s.embedding}
-                onChange={(e) => set({ embedding: e.target.value as 'onehot' | 'jl' })}
+                onChange={(e) => setChoice((c) => ({ ...c, embedding: e.target.value as Embedding }))}
                 disabled={busy}
               >
                 <option value="onehot">one-hot (Step 1)</option>
                 <option value="jl">Johnson–Lindenstrauss (Step 2)</option>
               </select>
             </label>
-            {s.embedding === 'jl' ? (
-              <label>
-                JL value dimension p (0 = Lem. 4)
-                <input
-                  type="number"
-                  min={0}
-                  max={256}
-                  value={s.jlDim}
-                  onChange={(e) => set({ jlDim: num(e.target.value, 0, 256) })}
-                  disabled={busy}
-                />
-              </label>
-            ) : null}
+            {s.embedding === 'jl' ? numberField('jlDim', '(0 = Lem. 4)') : null}
           </>
         ) : null}
-        <label>
-          sequence length T (≥ {minT})
-          <input
-            type="number"
-            min={minT}
-            max={256}
-            value={s.T}
-            onChange={(e) => set({ T: num(e.target.value, minT, 256) })}
-            disabled={busy}
-          />
-        </label>
-        <label>
-          random sequences
-          <input
-            type="number"
-            min={1}
-            max={5000}
-            value={s.instances}
-            onChange={(e) => set({ instances: num(e.target.value, 1, 5000) })}
-            disabled={busy}
-          />
-        </label>
-        <label>
-          seed
-          <input
-            type="number"
-            min={0}
-            max={1e6}
-            value={s.seed}
-            onChange={(e) => set({ seed: num(e.target.value, 0, 1e6) })}
-            disabled={busy}
-          />
-        </label>
+        {numberField('T', `(${limits.T.lo}–${limits.T.hi})`)}
+        {numberField('instances')}
+        {numberField('seed')}
       </div>
+      {messages.length ? (
+        <div className="alert alert--warning pg-validation" role="status" data-testid="pg-validation">
+          {messages.map((m) => (
+            <div key={m}>{m}</div>
+          ))}
+        </div>
+      ) : null}
       <p>
         <button type="button" className="button button--primary" onClick={run} disabled={busy}>
           {state === 'loading' ? 'Loading TensorFlow.js…' : state === 'running' ? 'Running…' : 'Run construction'}
         </button>{' '}
-        {s.task === 'mqar' && result ? (
+        {s.task === 'mqar' && result?.task === 'mqar' ? (
           <button type="button" className="button button--secondary" onClick={runSweep} disabled={busy || sweeping}>
             {sweeping ? 'Sweeping d…' : 'Sweep d (JL) against the bound'}
           </button>
@@ -480,6 +450,11 @@ export default function Playground(): React.ReactElement {
       {error ? <div className="alert alert--danger">{error}</div> : null}
       {result ? (
         <>
+          {result.task !== s.task ? (
+            <p className="pg-stale">
+              Last run: {result.task === 'mqar' ? 'MQAR' : 'INDUCTION HEADS'}; run again for the task chosen above.
+            </p>
+          ) : null}
           <div className="pg-stats">
             <span>
               {result.theorem}: {result.name}
@@ -528,17 +503,39 @@ export default function Playground(): React.ReactElement {
               aria-label="time step"
             />
           </p>
-          <div className="pg-tokens">
-            {result.tokens.map((tok, i) => {
+          <div className="pg-legend" data-testid="pg-legend">
+            {(result.task === 'mqar' ? ['key', 'value', 'query', 'filler'] : ['first', 'repeat']).map((role) => (
+              <span key={role}>
+                <span className={`pg-token pg-token--${role}`}>
+                  {role === 'first' || role === 'repeat' ? 'n' : role[0]}
+                </span>{' '}
+                {ROLE_HELP[role]}
+              </span>
+            ))}
+            <span>
+              <span className="pg-token pg-token--ok">✓</span> answered right{' '}
+              <span className="pg-token pg-token--bad">✗</span> wrong
+            </span>
+          </div>
+          <div className="pg-tokens" data-testid="pg-tokens">
+            {labels.map((lab, i) => {
               const scored = result.answers[i] !== -2;
               const ok = scored && result.predicted[i] === result.answers[i];
+              const got = scored ? answerLabel(result.task, result.predicted[i], result.vocabSize) : '';
               return (
                 <span
                   key={i}
-                  className={`pg-token${i === step - 1 ? ' pg-token--now' : ''}${scored ? (ok ? ' pg-token--ok' : ' pg-token--bad') : ''}`}
-                  title={scored ? `answer ${result.answers[i]}, predicted ${result.predicted[i]}` : 'not scored'}
+                  className={`pg-token pg-token--${lab.role}${i === step - 1 ? ' pg-token--now' : ''}${scored ? (ok ? ' pg-token--ok' : ' pg-token--bad') : ''}`}
+                  data-role={lab.role}
+                  title={`t = ${i + 1}, token id ${result.tokens[i]}: ${ROLE_HELP[lab.role]}${scored ? `; answer ${lab.answer}, predicted ${got}` : ''}`}
                 >
-                  {tok}
+                  <span className="pg-token__text">{lab.text}</span>
+                  {lab.answer ? (
+                    <span className="pg-token__answer">
+                      →{lab.answer}
+                      {scored ? (ok ? ' ✓' : ` ✗ ${got}`) : ''}
+                    </span>
+                  ) : null}
                 </span>
               );
             })}

@@ -1,5 +1,5 @@
 /** Layout changes between the model's [b, L, c] and the selective scan's [b, c, L]. */
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 
 /** [b, L, c] → [b, c, L] (model layout → selective-scan layout). */
 export const toChannelsFirst = (x: Tensor): Tensor => x.transpose([0, 2, 1]);

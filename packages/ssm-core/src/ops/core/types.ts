@@ -21,25 +21,42 @@
  *                                                     B̄_t = B_t                      ('identity', Eq. 15)
  *   y_t = Σ_n h_t C_t + D u_t ;  out_t = y_t ⊙ silu(z_t)
  */
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 
+/** Which axes Δ varies along besides batch and time: channels d (Mamba), states n (Mamba-Δ⊤), or both. */
 export type DeltaAlong = 'channel' | 'state' | 'full';
 /** How B is discretised: Euler `Δ·B` (mamba_ssm), exact ZOH `(e^{ΔA}−1)/A·B`, or `B` unchanged (Eq. 15). */
 export type BDiscretization = 'euler' | 'zoh' | 'identity';
 /** Every {@link BDiscretization}. */
 export const B_DISCRETIZATIONS: readonly BDiscretization[] = ['euler', 'zoh', 'identity'];
 
+/**
+ * Arguments of {@link selectiveScan} and its reference twins, in mamba_ssm's layout: b batch, d channels
+ * (d_inner), n state size (N), L sequence length. Every tensor is float32.
+ */
 export interface SelectiveScanArgs {
+  /** Input u [b, d, L]. */
   u: Tensor;
+  /**
+   * Step sizes before softplus and bias: [b, d, L] (per channel, Mamba Eq. 14c), [b, n, L] with
+   * `deltaAlong: 'state'` (Mamba-Δ⊤, Eq. 15), or [b, d, n, L] (per channel and state).
+   */
   delta: Tensor;
+  /** State matrix A [d, n] (the diagonal of each channel's A, negative for a decaying state; A = −exp(A_log)). */
   A: Tensor;
+  /** B [b, n, L] (input-dependent B_t, S6) or [d, n] (fixed, S4D). */
   B: Tensor;
+  /** C [b, n, L] (input-dependent C_t, S6) or [d, n] (fixed, S4D). */
   C: Tensor;
+  /** Skip connection D [d]: y_t += D ⊙ u_t. */
   D?: Tensor;
+  /** Gate z [b, d, L]: out_t = y_t ⊙ silu(z_t). */
   z?: Tensor;
+  /** Bias added to delta before softplus: [d], [n] or [d, n], matching delta's non-batch, non-time axes. */
   deltaBias?: Tensor;
   /** Apply torch's softplus to `delta + deltaBias` (default false, as in the reference). */
   deltaSoftplus?: boolean;
+  /** Also return the final state h_L [b, d, n] as `lastState` (default false). */
   returnLastState?: boolean;
   /** For a rank-3 delta: does its middle axis index channels (d, default) or states (n)? */
   deltaAlong?: 'channel' | 'state';
@@ -54,8 +71,9 @@ export interface SelectiveScanArgs {
   checkFinite?: boolean;
 }
 
+/** What {@link selectiveScan} returns. */
 export interface SelectiveScanResult {
-  /** [b, d, L] */
+  /** out [b, d, L]: y_t (⊙ silu(z_t) with a gate). */
   out: Tensor;
   /** [b, d, n], present when `returnLastState`. */
   lastState?: Tensor;
@@ -113,11 +131,17 @@ export type Activation = 'silu' | 'relu' | 'identity' | 'sigmoid';
  *   x [b, L, d] (x̂)   xProjWeight [R + 2N, d]   dtProjWeight [d, R]   dtProjBias [d]   ALog [d, N]   D [d]
  */
 export interface S6InnerArgs {
+  /** x̂ [b, L, d]: the block's input after in_proj and the causal conv. */
   x: Tensor;
+  /** x_proj.weight [R + 2N, d]: rows 0…R−1 give Δ's low-rank input, then B_t (N rows), then C_t (N rows). */
   xProjWeight: Tensor;
+  /** dt_proj.weight [d, R]: Δ_t = softplus(dt_proj(x_proj(x̂_t)[0:R]) + dtProjBias). */
   dtProjWeight: Tensor;
+  /** dt_proj.bias [d]. */
   dtProjBias: Tensor;
+  /** A_log [d, N]: A = −exp(A_log). */
   ALog: Tensor;
+  /** Skip connection D [d]. */
   D?: Tensor;
   /** Discretisation of B (default 'euler'). */
   bDiscretization?: BDiscretization;
@@ -130,13 +154,22 @@ export interface S6InnerArgs {
  *   x [b, L, d] (x̂)   B, C [b, L, N]   dt [b, L, 1] (w_Δ·x_t, before its bias)   dtBias [1]   ALog [1]   D [1]
  */
 export interface Mamba2InnerArgs {
+  /** x̂ [b, L, d]: the block's input after in_proj and the conv. */
   x: Tensor;
+  /** B_t [b, L, N] (after its conv). */
   B: Tensor;
+  /** C_t [b, L, N] (after its conv). */
   C: Tensor;
+  /** w_Δ·x_t [b, L, 1], before its bias: Δ_t = softplus(dt + dtBias), one scalar per position. */
   dt: Tensor;
+  /** Δ's bias [1]. */
   dtBias: Tensor;
+  /** A_log [1]: the scalar a = −exp(A_log) shared by all channels and states. */
   ALog: Tensor;
+  /** Skip connection D [1]. */
   D?: Tensor;
+  /** Discretisation of B (default 'euler'). */
   bDiscretization?: BDiscretization;
+  /** 'fused' host kernel, 'tensor' generic kernel, 'auto' per policy and backend. */
   impl?: 'auto' | 'fused' | 'tensor';
 }

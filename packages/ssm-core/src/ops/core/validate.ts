@@ -1,5 +1,5 @@
 /** Argument checking shared by the ops: tensors, shapes, dtypes, option values, finiteness of host data. */
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../../backend.js';
 import { configError, dtypeError, fmtShape, shapeError, valueError } from '../../errors.js';
 import { SCAN_IMPLS } from '../../policy.js';

@@ -5,7 +5,7 @@
  * all its k inputs are 0 — and only the outputs a nonzero input reaches are computed.
  *   x [b, L, c], W [c, k], bias [c] → y [b, L, c]
  */
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../../../backend.js';
 import { sigmoid, silu } from '../../../math.js';
 import { getFlag } from '../../../policy.js';

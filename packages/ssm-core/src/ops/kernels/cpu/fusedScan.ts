@@ -4,7 +4,7 @@
  * typed-array forward (scanForward.ts), and wires the analytic backward (the same kernel's, else scanBackward.ts) in
  * through tf.customGrad.
  */
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../../../backend.js';
 import { isRecording } from '../../../policy.js';
 import type { ScanDims, SelectiveScanArgs, SelectiveScanResult } from '../../core/types.js';

@@ -2,7 +2,7 @@
  * Rows of a 2-D tensor copied on the host: x [n, e], idx int32 [...] → [..., e]. On wasm, tfjs's Gather kernel is
  * ~20× slower than this copy loop. The result is a new tensor: no gradient flows back to x.
  */
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../../../backend.js';
 
 export function hostGatherRows(x: Tensor, idx: Tensor): Tensor {

@@ -6,7 +6,7 @@
  *
  * Shapes: x̂ [b, L, d], B, C [b, L, N], Δ_raw [b, L, 1] → y [b, L, d].
  */
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../../../backend.js';
 import type { Mamba2InnerArgs } from '../../core/types.js';
 import { assertFinite } from '../../core/validate.js';

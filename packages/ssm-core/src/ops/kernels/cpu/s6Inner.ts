@@ -9,7 +9,7 @@
  *
  * Shapes: x̂ = u [b, L, d] → xdbl [b·L, R + 2N] = [Δ_low | B | C] → Δ [b, L, d] (or [d]); y [b, L, d].
  */
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../../../backend.js';
 import type { S6InnerArgs } from '../../core/types.js';
 import { assertFinite } from '../../core/validate.js';

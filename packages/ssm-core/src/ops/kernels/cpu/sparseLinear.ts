@@ -10,7 +10,7 @@
  *
  * Shapes: x [m, in] (row-major Float32Array), W [out, in] (torch layout), b [out] → y [m, out].
  */
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../../../backend.js';
 import { getFlag } from '../../../policy.js';
 

@@ -92,7 +92,10 @@ function load(): ScanExports | null {
   return kernel;
 }
 
-/** Whether the WebAssembly SIMD scan kernel is loaded in this runtime, and why not when it is not. */
+/**
+ * Whether the WebAssembly SIMD scan kernel is loaded in this runtime, and why not when it is not.
+ * @internal
+ */
 export function wasmScanStatus(): { available: boolean; reason: string } {
   const k = load();
   return { available: k !== null, reason: k ? '' : unavailableReason };

@@ -4,7 +4,7 @@
  * (a·a', a'·b + b'). ⌈log₂ L⌉ levels of elementwise ops; data never leaves the device;
  * gradients come from tfjs autodiff. O(b·d·n·L·log L) work, so it is the slow choice on CPU.
  */
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../../../backend.js';
 import type { ScanDims, SelectiveScanArgs } from '../../core/types.js';
 

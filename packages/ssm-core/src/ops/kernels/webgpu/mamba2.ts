@@ -4,7 +4,7 @@
  * so the [b, d, L] broadcast of Δ that the generic kernel builds never exists. a = −exp(A_log) and D are
  * broadcast to [d, n] and [d] (parameter-sized); x, B, C go to the reference layout [b, ·, L].
  */
-import type { Tensor } from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../../../backend.js';
 import { toChannelsFirst, toTimeFirst } from '../../core/layout.js';
 import type { Mamba2InnerArgs, ScanDims } from '../../core/types.js';

@@ -6,7 +6,7 @@
  * each chunk and runs the reverse recurrence. GPU memory: inputs, outputs, the [b, d, ⌈L/K⌉, n] chunk states,
  * the gradients and [b, ⌈d/WG⌉, n, L] partial sums for the gradients reduced over d.
  */
-import type { Tensor, TensorInfo } from '@tensorflow/tfjs';
+import type { Tensor, TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../../../backend.js';
 import { fmtShape, shapeError } from '../../../errors.js';
 import { getFlag, isRecording } from '../../../policy.js';
