@@ -48,7 +48,9 @@ export class ThreadError extends SsmError {
     argument: string,
     expected: string,
     actual: string,
+    /** The thread that failed first: 0 is the calling thread, 1… the workers. */
     readonly thread: number,
+    /** `cause`: the error the thread threw, where it threw one. */
     options?: { cause?: unknown },
   ) {
     super(message, argument, expected, actual);
