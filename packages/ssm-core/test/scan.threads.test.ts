@@ -26,6 +26,7 @@ import type { ScanDims } from '../src/ops/core/types.js';
 import {
   scanThreadCount,
   scanThreadHost,
+  setScanThreadHost,
   threadedScanRuns,
   wasmScanBackward,
   wasmScanForward,
@@ -230,6 +231,27 @@ describe('the WebAssembly scan on worker threads', () => {
     expect(two.ran).toEqual({ forward: 1, backward: 1 });
     expectSameBits(two.f.out, one.f.out, 'out after the fault');
     expectSameBits(two.g.B, one.g.B, '∂B after the fault');
+  });
+
+  it('without a shared-memory kernel (the host cannot load one) a threaded request runs on one thread', () => {
+    const real = scanThreadHost()!;
+    const c: ScanCase = { batch: 3, dInner: 5, dState: 6, L: 21, ...ALL };
+    const one = runKernel(c, 1);
+    setScanThreadHost({
+      ...real,
+      kernel: () => {
+        throw new WebAssembly.CompileError('shared memory refused');
+      },
+    });
+    try {
+      const two = runKernel(c, 2);
+      expect(two.used).toEqual({ forward: 2, backward: 2 });
+      expect(two.ran).toEqual({ forward: 0, backward: 0 });
+      expectSameBits(two.f.out, one.f.out, 'out');
+      expectSameBits(two.g.u, one.g.u, '∂u');
+    } finally {
+      setScanThreadHost(real);
+    }
   });
 
   it('a process that ran threaded scans exits by itself; shutdownScanThreads stops the workers', () => {

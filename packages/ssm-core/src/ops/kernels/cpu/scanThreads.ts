@@ -191,10 +191,15 @@ function checkRuntime(): string {
 /** The pool (memory, the calling thread's instance), created without workers on first use. */
 function getPool(): Pool {
   if (pool) return pool;
-  const bytes = decodeBase64(SCAN_WASM_SHARED_BASE64);
-  const module = new WebAssembly.Module(bytes);
-  const memory = new WebAssembly.Memory({ initial: 2, maximum: WASM_SCAN_MAX_BYTES / 65536, shared: true });
-  const kernel = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as ScanExports;
+  let module: WebAssembly.Module, memory: WebAssembly.Memory, kernel: ScanExports;
+  try {
+    module = new WebAssembly.Module(decodeBase64(SCAN_WASM_SHARED_BASE64));
+    memory = new WebAssembly.Memory({ initial: 2, maximum: WASM_SCAN_MAX_BYTES / 65536, shared: true });
+    kernel = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as ScanExports;
+  } catch (e) {
+    unavailable = `the shared-memory kernel does not load here (${(e as Error).message})`;
+    throw e;
+  }
   runShare ??= new Function(`${SHARE_SOURCE}\nreturn runShare;`)() as RunShare;
   pool = {
     memory,

@@ -308,15 +308,15 @@ function setUp(k: ScanExports, s: ScanDims, x: ScanArrays, at: Record<string, nu
 function pick(s: ScanDims, backward: boolean) {
   const threads = scanThreadCount(s, backward);
   if (threads > 1) {
-    const k = threadHost!.kernel();
     const p = plan(s, backward, threads);
     try {
       if (p.end <= WASM_SCAN_MAX_BYTES) {
+        const k = threadHost!.kernel();
         memoryFor(k, p.end);
         return { k, threads, ...p };
       }
     } catch {
-      // the engine refused to grow the shared memory (RangeError): one thread
+      // no shared-memory kernel here, or the engine refused to grow its memory (RangeError): one thread
     }
   }
   const k = load()!;
