@@ -8,8 +8,10 @@
  * until every worker has finished its share. The forward splits the rows r = b·d + channel into contiguous ranges;
  * the backward splits the channels d, so that each sum over b (∂A, ∂D, fixed ∂B and ∂C) has one owner that adds in
  * the order one thread would. Where sums over d exist (input-dependent ∂B, ∂C; ∂Δ̄ per state), share j runs batch
- * row b only once share j − 1 has finished it: the sums keep their channel order too, and results are bit-identical
- * to one thread. Workers are unref'd (they never keep the process alive); {@link shutdownScanThreads} stops them.
+ * row b only once share j − 1 has finished it, or, with a single batch row, every row sums into zeroed arrays of
+ * its own that are added up in channel order afterwards: the sums keep their channel order too, and results are
+ * bit-identical to one thread. Workers are unref'd (they never keep the process alive); {@link shutdownScanThreads}
+ * stops them.
  */
 import { availableParallelism } from 'node:os';
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
