@@ -2,10 +2,13 @@
  * Dependency rules (dependency-cruiser), checked in CI by `npm run lint:deps`:
  * - no cycle between modules, and none between folders;
  * - ssm-core's layers only import downward (a lower layer never imports a higher one);
- * - ssm-core holds no Node-only orchestration (child processes, worker threads, CLI);
+ * - ssm-core holds no Node-only orchestration (child processes, worker threads, CLI), except the worker threads of
+ *   its WebAssembly scan kernel, in one module that the browser entry never reaches;
  * - ssm-lab and the notebooks reach ssm-core through its package entry, never its sources.
  */
 const core = 'packages/ssm-core/src/';
+/** The one ssm-core module that may start worker threads: the WebAssembly scan's pool (Node only). */
+const scanThreads = `^${core}ops/kernels/cpu/scanThreads\\.ts$`;
 /** ssm-core's layers, lowest first; an entry is a folder or a top-level file (without .ts). */
 const LAYERS = [
   ['errors', 'validate', 'math', 'random'],
@@ -55,8 +58,22 @@ module.exports = {
       severity: 'error',
       comment:
         'ssm-core is the library a user copies: no child processes, worker pools or CLIs (those live in ssm-lab)',
-      from: { path: `^${core}` },
+      from: { path: `^${core}`, pathNot: scanThreads },
       to: { path: '^(node:)?(child_process|worker_threads|cluster|readline)$', dependencyTypes: ['core'] },
+    },
+    {
+      name: 'core-scan-threads-only-worker-threads',
+      severity: 'error',
+      comment: "the scan kernel's thread pool may use worker_threads, nothing else of the Node-only orchestration",
+      from: { path: scanThreads },
+      to: { path: '^(node:)?(child_process|cluster|readline)$', dependencyTypes: ['core'] },
+    },
+    {
+      name: 'core-browser-without-threads',
+      severity: 'error',
+      comment: "the browser entry (ssm-core/browser) never reaches the scan's worker-thread pool (Node only)",
+      from: { path: `^${core}browser\\.ts$` },
+      to: { path: scanThreads, reachable: true },
     },
     {
       name: 'core-through-its-entry',

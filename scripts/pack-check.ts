@@ -6,8 +6,9 @@
  * print the installed size (and fail above {@link MAX_INSTALLED_MB}), type-check ssm-core's README snippet with
  * `"strict": true` and without `skipLibCheck` (every declaration file the import reaches is checked) as an ES module
  * and as CommonJS under NodeNext, as CommonJS under the classic `node10` resolution and under `bundler` resolution,
- * then run it as an ES module and as CommonJS, and run the installed `ssm-lab --help`. Exits 1 on the first
- * failure, naming it. `npm run test:pack -- --no-build` packs dist/ as it is (after `npm run build`), stripping only
+ * then run it as an ES module and as CommonJS, run the selective scan's gradient on two worker threads from both
+ * (the same bits as one thread, and the process exits by itself), and run the installed `ssm-lab --help`. Exits 1 on
+ * the first failure, naming it. `npm run test:pack -- --no-build` packs dist/ as it is (after `npm run build`), stripping only
  * its source maps.
  */
 import { execFileSync } from 'node:child_process';
@@ -261,6 +262,27 @@ function main(): void {
       if (!/logits 1×4×16/.test(out) || !/max \|scan − reference\| = /.test(out) || !/1×1×3, finite: true/.test(out))
         fail(`${file} printed an unexpected result:\n${out}`);
       console.log(`  node ${file}: ${out.trim().split('\n').join(' · ')}`);
+    }
+
+    step("the scan's gradient on two worker threads (flag SCAN_THREADS), as an ES module and as CommonJS");
+    const threadsBody = (load: string) =>
+      `(async () => {\n  const m = ${load};\n  await m.ready();\n  const t = m.tf;\n` +
+      "  const u = t.randomNormal([4, 8, 32], 0, 1, 'float32', 1);\n" +
+      "  const B = t.randomNormal([4, 4, 32], 0, 1, 'float32', 2);\n" +
+      "  const C = t.randomNormal([4, 4, 32], 0, 1, 'float32', 3);\n" +
+      '  const delta = t.fill([4, 8, 32], 0.1);\n  const A = t.fill([8, 4], -1);\n' +
+      "  const grads = (threads) => {\n    m.setFlag('SCAN_THREADS', threads);\n" +
+      "    const f = (u, B) => m.selectiveScan({ u, delta, A, B, C, impl: 'fused' }).out;\n" +
+      '    return t.grads(f)([u, B]).map((g) => Array.from(g.dataSync()).map(String).join());\n  };\n' +
+      '  const one = grads(1);\n  const two = grads(2);\n' +
+      '  const same = one.every((g, i) => g === two[i]);\n' +
+      '  console.log(`workers ${m.scanThreadsStatus().workers}, same bits as one thread: ${same}`);\n})();\n';
+    writeFileSync(join(proj, 'threads.mjs'), threadsBody("await import('ssm-core')"));
+    writeFileSync(join(proj, 'threads.cjs'), threadsBody("require('ssm-core')"));
+    for (const file of ['threads.mjs', 'threads.cjs']) {
+      const out = execFileSync(process.execPath, [file], { cwd: proj, encoding: 'utf8', timeout: 120_000 });
+      if (!/workers 1, same bits as one thread: true/.test(out)) fail(`${file} printed an unexpected result:\n${out}`);
+      console.log(`  node ${file} (exited by itself): ${out.trim()}`);
     }
 
     step('the installed ssm-lab command');

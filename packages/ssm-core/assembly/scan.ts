@@ -376,16 +376,21 @@ function gate(z: usize, y: usize, L: i32): void {
  * Scratch: 16·L bytes.
  */
 export function scanForward(out: usize, last: usize, scratch: usize): void {
+  scanForwardRows(out, last, scratch, 0, gBatch * gD);
+}
+
+/** {@link scanForward} of the rows r0 ≤ r < r1 (r = b·d + channel) only: rows are independent in the forward. */
+export function scanForwardRows(out: usize, last: usize, scratch: usize, r0: i32, r1: i32): void {
   const L = gL;
-  for (let b = 0; b < gBatch; b++) {
-    for (let d = 0; d < gD; d++) {
-      const r = <usize>b * <usize>gD + <usize>d;
-      setRow(b, d);
-      rowForward(scratch, last ? last + ((r * <usize>gNp) << 2) : 0, false, 0, 0);
-      const o = out + ((r * <usize>L) << 2);
-      rowReduce(d, scratch, o);
-      if (pZ) gate(pZ + ((r * <usize>L) << 2), o, L);
-    }
+  for (let ri = r0; ri < r1; ri++) {
+    const b = ri / gD;
+    const d = ri % gD;
+    const r = <usize>ri;
+    setRow(b, d);
+    rowForward(scratch, last ? last + ((r * <usize>gNp) << 2) : 0, false, 0, 0);
+    const o = out + ((r * <usize>L) << 2);
+    rowReduce(d, scratch, o);
+    if (pZ) gate(pZ + ((r * <usize>L) << 2), o, L);
   }
 }
 
@@ -406,6 +411,32 @@ export function scanBackward(
   gz: usize,
   scratch: usize,
 ): void {
+  scanBackwardRows(gOut, gLast, gu, gdt, gA, gB, gC, gDskip, gz, scratch, 0, gBatch, 0, gD);
+}
+
+/**
+ * {@link scanBackward} of the rows (b, d) with b0 ≤ b < b1 and d0 ≤ d < d1 only, visited b-major as there. Sums over
+ * rows go into shared arrays: over b into ∂A, ∂D and fixed ∂B, ∂C (per channel d); over d into input-dependent ∂B,
+ * ∂C and ∂Δ̄ per state (per batch b). Callers that split the rows keep each sum's order by giving every channel to
+ * one caller and, where sums over d exist, either letting the callers of a batch b run in channel order or giving
+ * each row zeroed arrays of its own for those sums, added up afterwards in channel order ({@link addRows}).
+ */
+export function scanBackwardRows(
+  gOut: usize,
+  gLast: usize,
+  gu: usize,
+  gdt: usize,
+  gA: usize,
+  gB: usize,
+  gC: usize,
+  gDskip: usize,
+  gz: usize,
+  scratch: usize,
+  b0: i32,
+  b1: i32,
+  d0: i32,
+  d1: i32,
+): void {
   const L = gL;
   const Np = gNp;
   const Lu = <usize>L;
@@ -419,8 +450,8 @@ export function scanBackward(
   const gy = yPre + (Lu << 2); // 4·L
   const chan = gAlong == 0;
   const nk = Np >> 2;
-  for (let b = 0; b < gBatch; b++) {
-    for (let d = 0; d < gD; d++) {
+  for (let b = b0; b < b1; b++) {
+    for (let d = d0; d < d1; d++) {
       const r = <usize>b * <usize>gD + <usize>d;
       const ro = (r * Lu) << 2;
       const uo = pU + ro;
@@ -823,4 +854,22 @@ function backwardGroups(
   if (G > 1) v128.store(pga, f32x4.add(v128.load(pga, 16), ga1), 16);
   if (G > 2) v128.store(pga, f32x4.add(v128.load(pga, 32), ga2), 32);
   if (G > 3) v128.store(pga, f32x4.add(v128.load(pga, 48), ga3), 48);
+}
+
+// ---------------------------------------------------------------- sums of staged rows (threaded backward)
+
+/** dst[i] ← (…((dst[i] + src_0[i]) + src_1[i]) + …) + src_{count−1}[i] for i < n (n a multiple of 4), src_r = src + r·stride bytes. */
+export function addRows(dst: usize, src: usize, n: i32, count: i32, stride: usize): void {
+  for (let r = 0; r < count; r++) {
+    const s = src + <usize>r * stride;
+    for (let i = 0; i < n; i += 4) {
+      const p = (<usize>i) << 2;
+      v128.store(dst + p, f32x4.add(v128.load(dst + p), v128.load(s + p)));
+    }
+  }
+}
+
+/** Zeroes `bytes` bytes from `ptr`. */
+export function zero(ptr: usize, bytes: usize): void {
+  memory.fill(ptr, 0, bytes);
 }

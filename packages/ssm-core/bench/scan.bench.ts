@@ -2,16 +2,28 @@
  * `npm run bench`: the host selective scan (tensors in → tensors out, through tfjs) on its WebAssembly SIMD kernel and
  * on its JS kernel (flag WASM_SCAN = false), against a plain Float32Array loop doing the same recurrence
  * (plainLoop.ts) and a compiled C loop of the same algorithm, one thread (scanYardstick.c, built here with the system
- * C compiler `cc -O3 -march=native`; skipped with a note when there is none). Shapes are (batch, dInner, dState, L).
- * Runs are interleaved (each repetition times every variant once); the table reports minima.
+ * C compiler `cc -O3 -march=native`; skipped with a note when there is none). The WebAssembly kernel runs on one
+ * thread and on two (flag SCAN_THREADS; worker threads over a shared memory), and the table says what SCAN_THREADS
+ * 'auto' picks at each shape and pass. Shapes are (batch, dInner, dState, L). Runs are interleaved (each repetition
+ * times every variant once); the table reports minima.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Rng, ready, resetFlag, selectiveScan, setFlag, tf } from '../src/index.js';
-import { hostScanRuns, wasmScanStatus } from '../src/ops/kernels/cpu/wasmScan.js';
+import {
+  Rng,
+  ready,
+  resetFlags,
+  scanThreadsStatus,
+  selectiveScan,
+  setFlag,
+  shutdownScanThreads,
+  tf,
+  validateScanArgs,
+} from '../src/index.js';
+import { hostScanRuns, scanThreadCount, threadedScanRuns, wasmScanStatus } from '../src/ops/kernels/cpu/wasmScan.js';
 import { plainBackward, plainForward, type Plain } from './plainLoop.js';
 
 type Shape = [batch: number, dInner: number, dState: number, L: number];
@@ -79,8 +91,10 @@ const ratio = (a: number, b: number) => (Number.isFinite(a) && Number.isFinite(b
 async function main() {
   const info = await ready();
   const wasm = wasmScanStatus();
+  const threads = scanThreadsStatus();
   console.log(
     `backend: ${info.name} (${info.reason}); WebAssembly SIMD scan: ${wasm.available ? 'loaded' : wasm.reason}; ` +
+      `worker threads: ${threads.available ? `available (${availableParallelism()} cores)` : threads.reason}; ` +
       `minimum of ${reps} interleaved repetitions\n`,
   );
   const yard = buildYardstick();
@@ -106,14 +120,17 @@ async function main() {
         selectiveScan({ u, delta, A, B, C, D, impl: 'fused' }).out;
       tf.dispose(tf.grads(f)([T.u, T.delta, T.A, T.B, T.C, T.D], dy));
     };
-    const withFlag = (on: boolean, f: () => void) => () => {
-      setFlag('WASM_SCAN', on);
-      try {
-        f();
-      } finally {
-        resetFlag('WASM_SCAN');
-      }
-    };
+    const withFlag =
+      (on: boolean, f: () => void, threads: number | 'auto' = 1) =>
+      () => {
+        setFlag('WASM_SCAN', on);
+        setFlag('SCAN_THREADS', threads);
+        try {
+          f();
+        } finally {
+          resetFlags();
+        }
+      };
     const variants: Record<string, () => void> = {
       plainF: () => plainForward(p),
       plainFB: () => {
@@ -123,12 +140,17 @@ async function main() {
       },
       wasmF: withFlag(true, fwd),
       wasmFB: withFlag(true, fwdBwd),
+      wasm2F: withFlag(true, fwd, 2),
+      wasm2FB: withFlag(true, fwdBwd, 2),
+      wasmAutoF: withFlag(true, fwd, 'auto'),
+      wasmAutoFB: withFlag(true, fwdBwd, 'auto'),
       jsF: withFlag(false, fwd),
       jsFB: withFlag(false, fwdBwd),
     };
     const best: Record<string, number> = { cF: Infinity, cFB: Infinity, fastF: Infinity, fastFB: Infinity };
     for (const k of Object.keys(variants)) best[k] = Infinity;
     const before = hostScanRuns.wasm.backward;
+    const threadedBefore = threadedScanRuns.forward;
     for (let rep = 0; rep <= reps; rep++) {
       for (const [k, f] of Object.entries(variants)) {
         const ms = time(f);
@@ -154,13 +176,45 @@ async function main() {
       );
     }
     if (wasm.available && hostScanRuns.wasm.backward === before) throw new Error('the WebAssembly scan did not run');
+    if (threads.available && threadedScanRuns.forward === threadedBefore) throw new Error('no threaded scan ran');
+    const dims = validateScanArgs(T);
+    const auto = {
+      F: scanThreadCount(dims, false),
+      FB: Math.max(scanThreadCount(dims, false), scanThreadCount(dims, true)),
+    };
+    const autoText = (pass: 'F' | 'FB') =>
+      pass === 'F' ? String(auto.F) : `${auto.F} fwd, ${scanThreadCount(dims, true)} bwd`;
     const name = `(${shape.join(', ')})`;
     for (const [pass, s] of [
       ['forward', 'F'],
       ['forward+backward', 'FB'],
     ]) {
-      const [c, fast, w, j, pl] = ['c', 'fast', 'wasm', 'js', 'plain'].map((k) => best[k + s]);
-      rows.push([name, pass, fmt(c), fmt(fast), fmt(w), fmt(j), fmt(pl), ratio(w, c), ratio(w, fast), ratio(j, w)]);
+      const [c, fast, w, w2, wAuto, j, pl] = ['c', 'fast', 'wasm', 'wasm2', 'wasmAuto', 'js', 'plain'].map(
+        (k) => best[k + s],
+      );
+      rows.push([
+        name,
+        pass,
+        fmt(c),
+        fmt(fast),
+        fmt(w),
+        fmt(w2),
+        autoText(s as 'F' | 'FB'),
+        fmt(wAuto),
+        fmt(j),
+        fmt(pl),
+        ratio(w, w2),
+        ratio(w, c),
+        ratio(w2, c),
+        ratio(wAuto, c),
+        ratio(j, w),
+      ]);
+      if (threads.available && w2 >= w)
+        notes.push(
+          `${name} ${pass}: two threads do not pay here (${fmt(w2).trim()} vs ${fmt(w).trim()} on one); ` +
+            `'auto' picks ${autoText(s as 'F' | 'FB')} thread(s)` +
+            (auto[s as 'F' | 'FB'] > 1 ? ' — more than one: the threshold SCAN_THREADS_MIN_WORK wants a look.' : '.'),
+        );
     }
     tf.dispose([...Object.values(T), dy]);
   }
@@ -170,12 +224,17 @@ async function main() {
     'pass',
     'C, 1 thread',
     'C -ffast-math',
-    'wasm SIMD',
+    'wasm, 1 thread',
+    'wasm, 2 threads',
+    "'auto' threads",
+    "wasm, 'auto'",
     'JS fused',
     'plain JS loop',
-    'wasm ÷ C',
-    'wasm ÷ C fast-math',
-    'JS fused ÷ wasm',
+    '1 thr ÷ 2 thr',
+    'wasm 1 thr ÷ C',
+    'wasm 2 thr ÷ C',
+    "wasm 'auto' ÷ C",
+    'JS fused ÷ wasm 1 thr',
   ];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) => '| ' + r.map((c, i) => c.padEnd(w[i])).join(' | ') + ' |';
@@ -184,9 +243,12 @@ async function main() {
     '\nwasm SIMD, JS fused: selectiveScan (impl fused; tensors in/out via tfjs, inputs checked finite) on the ' +
       'WebAssembly SIMD kernel and on the JS kernel. C and the plain loop: bare arrays, no tfjs, no checks; their ' +
       'forward+backward keeps the states, the kernels recompute them. C: cc -O3 -march=native, one thread; ' +
-      'C -ffast-math: the same with vector expf and a reordered sum over n. Goal of issue 15: wasm ÷ C ≤ 2.',
+      'C -ffast-math: the same with vector expf and a reordered sum over n. wasm, 2 threads: SCAN_THREADS = 2 (rows ' +
+      "of the forward, channels of the backward over worker threads; bit-identical to one thread). 'auto': what " +
+      "SCAN_THREADS 'auto' (the default) picks here, and its time. Goal of issue 15: wasm ÷ C ≤ 2.",
   );
   for (const note of notes) console.log(note);
+  await shutdownScanThreads();
 }
 
 main().catch((e) => {

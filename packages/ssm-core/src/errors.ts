@@ -38,6 +38,31 @@ export class CheckpointError extends SsmError {}
  */
 export class FileError extends SsmError {}
 
+/**
+ * A worker thread of a host kernel failed: its error (the `cause`) or its exit before it finished its share.
+ * `argument` names the kernel, `thread` the thread (0: the calling thread). No result of the failed call is returned.
+ */
+export class ThreadError extends SsmError {
+  constructor(
+    message: string,
+    argument: string,
+    expected: string,
+    actual: string,
+    /** The thread that failed first: 0 is the calling thread, 1… the workers. */
+    readonly thread: number,
+    /** `cause`: the error the thread threw, where it threw one. */
+    options?: { cause?: unknown },
+  ) {
+    super(message, argument, expected, actual);
+    if (options && 'cause' in options) this.cause = options.cause;
+  }
+}
+
+/** A ThreadError of kernel `op` on thread `thread`: `<op>: expected <expected>, got <actual>`. */
+export function threadError(op: string, thread: number, expected: string, actual: string, cause?: unknown) {
+  return new ThreadError(`${op}: expected ${expected}, got ${actual}`, op, expected, actual, thread, { cause });
+}
+
 type Ctor = new (m: string, a: string, e: string, r: string) => SsmError;
 
 function make(Cls: Ctor, argument: string, expected: string, actual: string, hint = ''): SsmError {

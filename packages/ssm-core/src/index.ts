@@ -44,6 +44,8 @@ export {
   type MambaInnerArgs,
   type Mamba2InnerArgs,
 } from './ops/index.js';
+// Node only: the WebAssembly scan's worker threads (flag SCAN_THREADS); loading this module installs them.
+export { shutdownScanThreads, scanThreadsStatus } from './ops/kernels/cpu/scanThreads.js';
 export type { MixerOutput } from './mixers/index.js';
 export { embeddingLookup } from './nn/layers.js';
 export type { ParamSpec } from './nn/params.js';

@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { configError, fmtBytes, MemoryError } from './errors.js';
-import { bool, numberIn, oneOf, ownKey, positiveInt, show } from './validate.js';
+import { bool, int, numberIn, oneOf, ownKey, positiveInt, show } from './validate.js';
 
 /** Selective-scan implementation: 'fused' typed-array kernel, 'tensor' log-depth tf-op scan, 'auto' per backend. */
 export type ScanImpl = 'fused' | 'tensor';
@@ -93,6 +93,15 @@ export interface Flags {
    * against the float64 reference.
    */
   WASM_SCAN: boolean;
+  /**
+   * Threads the WebAssembly SIMD scan runs on (env `SSM_SCAN_THREADS`: 'auto' or an integer 1…64): the calling
+   * thread and worker threads over one shared memory, splitting the rows (b, d) of the forward and the channels d of
+   * the backward; results are bit-identical to one thread. Workers exist only in Node, through the main entry
+   * (`ssm-core`; not `ssm-core/browser`), and start at the first threaded call. 'auto' (default) takes one thread
+   * below SCAN_THREADS_MIN_WORK state updates b·d·n·L, else as many as the machine's available parallelism (at
+   * most 4).
+   */
+  SCAN_THREADS: 'auto' | number;
   /** The host linear scatters W's nonzeros column by column when at most this share of W is nonzero. */
   SPARSE_SCATTER_DENSITY: number;
   /** Else it drops W's unused input columns when at most this share of them is used. */
@@ -104,6 +113,15 @@ export interface Flags {
 }
 
 export type FlagName = keyof Flags;
+
+/**
+ * Fewest state updates b·d·n·L (n rounded up to 4) for which SCAN_THREADS 'auto' runs the WebAssembly SIMD scan
+ * on more than one thread: below it, waking a worker and the serial set-up cost more than the split saves. Measured
+ * on a 2-core VM (kernel calls, one thread ÷ two, minimum of 20 interleaved; forward, backward) with the second
+ * core free: 2^16 0.94×, 0.80×; 2^17 1.24×, 0.98×; 2^18 1.43×, 1.05×; 2^19 1.53×, 1.16×. With the second core
+ * busy with other work, two threads cost 5–9 % at 2^18 and 11–26 % at 2^14–2^16.
+ */
+export const SCAN_THREADS_MIN_WORK = 2 ** 18;
 
 interface FlagDef<K extends FlagName> {
   doc: string;
@@ -270,6 +288,13 @@ const DEFS: { [K in FlagName]: FlagDef<K> } = {
     value: () => true,
     parse: (s) => ({ '1': true, true: true, '0': false, false: false })[s.trim().toLowerCase()] ?? s,
     check: bool,
+  },
+  SCAN_THREADS: {
+    doc: 'threads of the WebAssembly SIMD scan',
+    env: 'SSM_SCAN_THREADS',
+    value: () => 'auto',
+    parse: (s) => (s.trim().toLowerCase() === 'auto' ? 'auto' : parseNumber(s)),
+    check: (v, name) => (v === 'auto' ? 'auto' : int(v, name, 1, 64, "'auto' or an integer in [1, 64]")),
   },
   SPARSE_SCATTER_DENSITY: {
     doc: 'max nonzero share of W for the scatter linear',

@@ -139,7 +139,7 @@ export async function runJobs(jobs: readonly JobSpec[], o: RunJobsOptions = {}):
     try {
       while (queue.length && !interrupted && !failure && !o.signal?.aborted) {
         if (!proc || proc.exited) {
-          proc = new WorkerProc(o.env ?? process.env);
+          proc = new WorkerProc(laneEnv);
           procs.add(proc);
           const r = await proc.started;
           if (r.type !== 'ready') {
@@ -168,6 +168,9 @@ export async function runJobs(jobs: readonly JobSpec[], o: RunJobsOptions = {}):
     }
   };
   const n = Math.max(1, Math.min(o.workers ?? availableParallelism(), jobs.length));
+  // Parallel lanes already use the cores: ssm-core's scan runs on one thread in each (unless the caller chose).
+  const env = o.env ?? process.env;
+  const laneEnv = n > 1 && env.SSM_SCAN_THREADS === undefined ? { ...env, SSM_SCAN_THREADS: '1' } : env;
   try {
     await Promise.all(Array.from({ length: jobs.length ? n : 0 }, lane));
   } finally {

@@ -7,15 +7,18 @@
  * and C; D, z, deltaBias, softplus; euler / zoh / identity), in float32 with f32x4 lanes over the state axis. The
  * backward recomputes each row's states (no state is kept between forward and backward). Problems whose working
  * set exceeds {@link WASM_SCAN_MAX_BYTES}, runtimes without WebAssembly SIMD and the flag WASM_SCAN = false take
- * the JS kernel (./scanForward.ts, ./scanBackward.ts) instead: {@link hostScanPath} says which runs.
+ * the JS kernel (./scanForward.ts, ./scanBackward.ts) instead: {@link hostScanPath} says which runs. Where a thread
+ * host is installed (./scanThreads.ts, by the Node entry) and {@link scanThreadCount} is above 1, the same kernel runs
+ * on a shared memory over several threads, with results bit-identical to this module's own one-thread instance.
  */
-import { getFlag } from '../../../policy.js';
+import { getFlag, SCAN_THREADS_MIN_WORK } from '../../../policy.js';
 import type { ScanArrays, ScanDims } from '../../core/types.js';
 import { deltaSize, DISC } from './layout.js';
 import type { FusedGrads } from './scanForward.js';
 import { SCAN_WASM_BASE64 } from './scanWasm.generated.js';
 
-interface ScanExports {
+/** The exports of the compiled kernel (assembly/scan.ts). */
+export interface ScanExports {
   memory: WebAssembly.Memory;
   deltaPrep(raw: number, bias: number, out: number, rows: number, L: number, X: number, soft: number): void;
   deltaGrad(
@@ -34,8 +37,12 @@ interface ScanExports {
   unpadRows(src: number, dst: number, rows: number, n: number, Np: number): void;
   setProblem(...args: number[]): void;
   scanForward(out: number, last: number, scratch: number): void;
+  scanForwardRows(out: number, last: number, scratch: number, r0: number, r1: number): void;
   scanBackward(...args: number[]): void;
+  scanBackwardRows(...args: number[]): void;
   vectorMath(kind: number, src: number, dst: number, n: number): void;
+  addRows(dst: number, src: number, n: number, count: number, stride: number): void;
+  zero(ptr: number, bytes: number): void;
 }
 
 /** Largest working set (bytes of the module's memory) one scan call may use; larger problems run the JS kernel. */
@@ -47,7 +54,7 @@ let kernel: ScanExports | null | undefined; // undefined: not loaded yet; null: 
 let unavailableReason = '';
 
 /** The bytes of base64 `s` in an ArrayBuffer (what every TypeScript lib's BufferSource accepts). */
-function decodeBase64(s: string): ArrayBuffer {
+export function decodeBase64(s: string): ArrayBuffer {
   const bin = atob(s);
   const out = new ArrayBuffer(bin.length);
   const view = new Uint8Array(out);
@@ -107,10 +114,73 @@ export function wasmVectorMath(f: 'exp' | 'log' | 'softplus' | 'sigmoid', x: Flo
 /** Forward and backward calls per host scan path since load (tests check which path ran). */
 export const hostScanRuns = { wasm: { forward: 0, backward: 0 }, js: { forward: 0, backward: 0 } };
 
+/**
+ * Runs the kernel on several threads over one shared memory (./scanThreads.ts, in Node): {@link wasmScanForward}
+ * and {@link wasmScanBackward} use it when one is installed and {@link scanThreadCount} is above 1.
+ */
+export interface ScanThreadHost {
+  /** Threads it can run, the calling one included (1: none can start here, and `reason` says why). */
+  maxThreads(): number;
+  /** Threads the machine runs in parallel (Node's os.availableParallelism()). */
+  parallelism(): number;
+  /** The calling thread's instance of the kernel, on the shared memory. */
+  kernel(): ScanExports;
+  /**
+   * Runs job `args` (see ./scanThreads.ts) on `threads` threads, the calling one included, and returns when all
+   * have finished; a failure on any thread is a ThreadError, after every thread has stopped.
+   */
+  run(threads: number, args: readonly number[]): void;
+}
+
+let threadHost: ScanThreadHost | null = null;
+
+/** The installed thread host, if any. */
+export function scanThreadHost(): ScanThreadHost | null {
+  return threadHost;
+}
+
+/** Installs (or, with null, removes) the host that runs the kernel on several threads. */
+export function setScanThreadHost(host: ScanThreadHost | null): void {
+  threadHost = host;
+}
+
+/** Threaded calls (more than one thread) of the WebAssembly scan since load, per pass. */
+export const threadedScanRuns = { forward: 0, backward: 0 };
+
+/** Do ∂B, ∂C or ∂Δ̄ sum over channels d (input-dependent B or C, Δ per state)? */
+const sumsOverChannels = (s: ScanDims) => !s.bFixed || !s.cFixed || s.deltaAlong === 'state';
+
+/**
+ * Does a threaded backward give each row its own arrays for the sums over channels (one batch row, where running the
+ * channels' threads one after the other per batch row would leave nothing in parallel)?
+ */
+const stagedSums = (s: ScanDims, threads: number) => threads > 1 && s.batch === 1 && sumsOverChannels(s);
+
+/**
+ * Threads the WebAssembly scan of dims `s` runs on (the calling one included), from the flag SCAN_THREADS and the
+ * installed thread host: 1 where no host is installed or it cannot start workers, and where 'auto' finds the work
+ * below SCAN_THREADS_MIN_WORK. Never more than the rows the pass splits (b·d in the forward, d in the backward).
+ */
+export function scanThreadCount(s: ScanDims, backward: boolean): number {
+  const flag = getFlag('SCAN_THREADS');
+  if (flag === 1 || !threadHost) return 1;
+  const split = backward ? s.dInner : s.batch * s.dInner;
+  let n = flag;
+  if (flag === 'auto') {
+    const work = s.batch * s.dInner * pad4(s.dState) * s.L;
+    if (work < SCAN_THREADS_MIN_WORK) return 1;
+    n = Math.min(4, threadHost.parallelism());
+  }
+  return Math.max(1, Math.min(n as number, split, threadHost.maxThreads()));
+}
+
 const pad4 = (n: number) => Math.ceil(n / 4) * 4;
 
-/** Float counts of the arrays one call places in the module's memory, in allocation order. */
-function plan(s: ScanDims, backward: boolean) {
+/**
+ * Float counts of the arrays one call places in the module's memory, in allocation order; the scratch last, one
+ * of `scratchStride` bytes per thread.
+ */
+function plan(s: ScanDims, backward: boolean, threads = 1) {
   const { batch: b, dInner: D, dState: N, L } = s;
   const Np = pad4(N);
   const rows = b * D;
@@ -154,13 +224,21 @@ function plan(s: ScanDims, backward: boolean) {
       gbias: s.hasBias ? X : 0,
       scratch: (2 * Np + 10) * L + Np, // S[−1], S and E [L, Np]; two rows of L f32x4 and two of L floats
     });
+  const scratchStride = Math.ceil((sizes.scratch * 4) / 16) * 16;
+  sizes.scratch = (threads * scratchStride) / 4;
+  if (backward && stagedSums(s, threads)) {
+    // Each row's own ∂B, ∂C, ∂Δ̄ (per state) [d, L, Np], added up in channel order after the rows ran.
+    sizes.stageB = s.bFixed ? 0 : D * L * Np;
+    sizes.stageC = s.cFixed ? 0 : D * L * Np;
+    sizes.stageD = s.deltaAlong === 'state' ? D * L * Np : 0;
+  }
   let off = BASE;
   const at: Record<string, number> = {};
   for (const [k, n] of Object.entries(sizes)) {
     at[k] = n > 0 ? off : 0;
     off += Math.ceil((n * 4) / 16) * 16;
   }
-  return { at, end: off, Np, X };
+  return { at, end: off, Np, X, scratchStride };
 }
 
 /**
@@ -170,12 +248,10 @@ function plan(s: ScanDims, backward: boolean) {
 export function hostScanPath(s: ScanDims, backward: boolean): 'wasm-simd' | 'js' {
   const k = s.timeMajor || !getFlag('WASM_SCAN') ? null : load();
   if (!k) return 'js';
-  const { end } = plan(s, backward);
-  if (end > WASM_SCAN_MAX_BYTES) return 'js';
   try {
-    memoryFor(k, end);
+    pick(s, backward);
   } catch {
-    return 'js'; // the engine refused to grow the memory (RangeError)
+    return 'js'; // too large, or the engine refused to grow the memory (RangeError)
   }
   return 'wasm-simd';
 }
@@ -187,7 +263,10 @@ function memoryFor(k: ScanExports, end: number): Float32Array {
   return new Float32Array(k.memory.buffer);
 }
 
-/** Copy the inputs in, make Δ̄ and the padded time-major A, B, C, and describe the problem to the module. */
+/**
+ * Copy the inputs in, make Δ̄ and the padded time-major A, B, C, and describe the problem to the module; returns the
+ * description (setProblem's arguments).
+ */
 function setUp(k: ScanExports, s: ScanDims, x: ScanArrays, at: Record<string, number>, Np: number, X: number) {
   const { batch: b, dInner: D, dState: N, L } = s;
   const mem = memoryFor(k, 0);
@@ -217,16 +296,45 @@ function setUp(k: ScanExports, s: ScanDims, x: ScanArrays, at: Record<string, nu
     else k.toTimeMajor(raw, dst, b, N, L, Np);
   }
   const along = s.deltaAlong === 'channel' ? 0 : s.deltaAlong === 'state' ? 1 : 2;
-  k.setProblem(b, D, Np, L, along, DISC[s.disc], at.u, at.dt, at.A, at.B, +s.bFixed, at.C, +s.cFixed, at.D, at.z);
+  const problem = [b, D, Np, L, along, DISC[s.disc], at.u, at.dt, at.A, at.B, +s.bFixed, at.C, +s.cFixed, at.D, at.z];
+  k.setProblem(...problem);
+  return problem;
+}
+
+/**
+ * The instance, thread count and memory plan of one call: the shared-memory instance of the thread host when
+ * {@link scanThreadCount} is above 1 and the shared memory grows to the plan, else this module's own instance.
+ */
+function pick(s: ScanDims, backward: boolean) {
+  const threads = scanThreadCount(s, backward);
+  if (threads > 1) {
+    const p = plan(s, backward, threads);
+    try {
+      if (p.end <= WASM_SCAN_MAX_BYTES) {
+        const k = threadHost!.kernel();
+        memoryFor(k, p.end);
+        return { k, threads, ...p };
+      }
+    } catch {
+      // no shared-memory kernel here, or the engine refused to grow its memory (RangeError): one thread
+    }
+  }
+  const k = load()!;
+  const p = plan(s, backward);
+  if (p.end > WASM_SCAN_MAX_BYTES) throw new RangeError(`the scan needs ${p.end} bytes of memory`);
+  memoryFor(k, p.end);
+  return { k, threads: 1, ...p };
 }
 
 /** Forward pass: out [b, d, L] and the last state [b, d, n]. Call only where {@link hostScanPath} is 'wasm-simd'. */
 export function wasmScanForward(s: ScanDims, x: ScanArrays): { out: Float32Array; lastState: Float32Array } {
-  const k = load()!;
-  const { at, end, Np, X } = plan(s, false);
-  memoryFor(k, end);
-  setUp(k, s, x, at, Np, X);
-  k.scanForward(at.out, at.last, at.scratch);
+  const { k, threads, at, Np, X, scratchStride } = pick(s, false);
+  const problem = setUp(k, s, x, at, Np, X);
+  if (threads > 1) {
+    const rows = s.batch * s.dInner;
+    threadHost!.run(threads, [1, threads, ...problem, rows, at.out, at.last, at.scratch, scratchStride]);
+    threadedScanRuns.forward++;
+  } else k.scanForward(at.out, at.last, at.scratch);
   k.unpadRows(at.last, at.lastRaw, s.batch * s.dInner, s.dState, Np);
   const mem = new Float32Array(k.memory.buffer);
   const { batch: b, dInner: D, dState: N, L } = s;
@@ -242,20 +350,25 @@ export function wasmScanForward(s: ScanDims, x: ScanArrays): { out: Float32Array
  * inputs' own layouts. Call only where {@link hostScanPath} (with a backward) is 'wasm-simd'.
  */
 export function wasmScanBackward(s: ScanDims, x: ScanArrays, gOut: Float32Array, gLast?: Float32Array): FusedGrads {
-  const k = load()!;
   const { batch: b, dInner: D, dState: N, L } = s;
-  const { at, end, Np, X } = plan(s, true);
+  const { k, threads, at, end, Np, X, scratchStride } = pick(s, true);
   let mem = memoryFor(k, end);
   const gradKeys = ['gu', 'gz', 'gdt', 'gA', 'gB', 'gC', 'gD', 'gbias', 'gLast'];
   for (const key of gradKeys) if (at[key]) mem.fill(0, at[key] / 4, at[key] / 4 + sizeOf(at, key, end) / 4);
-  setUp(k, s, x, at, Np, X);
+  const problem = setUp(k, s, x, at, Np, X);
   mem = new Float32Array(k.memory.buffer);
   mem.set(gOut, at.gOut / 4);
   if (gLast) {
     mem.set(gLast, at.gLastRaw / 4);
     k.padRows(at.gLastRaw, at.gLast, b * D, N, Np);
   }
-  k.scanBackward(at.gOut, gLast ? at.gLast : 0, at.gu, at.gdt, at.gA, at.gB, at.gC, at.gD, at.gz, at.scratch);
+  const grads = [at.gOut, gLast ? at.gLast : 0, at.gu, at.gdt, at.gA, at.gB, at.gC, at.gD, at.gz];
+  if (threads > 1) {
+    const order = stagedSums(s, threads) ? 2 : sumsOverChannels(s) ? 1 : 0;
+    const stages = [at.stageB ?? 0, at.stageC ?? 0, at.stageD ?? 0, L * pad4(N)];
+    threadHost!.run(threads, [2, threads, ...problem, b, D, order, ...grads, at.scratch, scratchStride, ...stages]);
+    threadedScanRuns.backward++;
+  } else k.scanBackward(...grads, at.scratch);
   const rawRows = deltaSize(s) / L;
   let gdelta = at.gdt;
   if (s.deltaAlong !== 'channel') {
