@@ -120,10 +120,11 @@ console.log(
     `${reps} interleaved runs, best of each; git ${gitRev()}`,
 );
 for (let rep = 0; rep < reps; rep++) {
-  keep('ssm-core', await runCore());
-  for (const n of threads) keep(torchName(n), await runTorch(n));
+  const now: Record<string, { seconds: number; losses: number[] }> = { 'ssm-core': await runCore() };
+  for (const n of threads) now[torchName(n)] = await runTorch(n);
+  for (const v of variants) keep(v, now[v]);
   process.stdout.write(
-    `  run ${rep + 1}/${reps}: ${variants.map((v) => `${v} ${best[v].seconds.toFixed(2)} s`).join(', ')}\n`,
+    `  run ${rep + 1}/${reps}: ${variants.map((v) => `${v} ${now[v].seconds.toFixed(2)} s`).join(', ')}\n`,
   );
 }
 child.stdin.write('quit\n');
