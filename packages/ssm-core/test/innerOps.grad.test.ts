@@ -424,6 +424,36 @@ describe('the mixers: the fused ops and the internals path agree', () => {
   });
 });
 
+describe('the Mamba block (S6 with conv and gate) runs as mambaInner', () => {
+  it('forward = forwardWithInternals (generic composition); gradients of every weight equal the op-by-op path', () => {
+    const m = new MambaModel({ vocabSize: 12, dModel: 6, dState: 4, seed: 3 }); // conv k = 4 silu, gate silu
+    const tokens = [
+      [1, 5, 7, 2, 11, 3, 0],
+      [4, 4, 0, 9, 8, 1, 6],
+    ];
+    const fused = read(tf.tidy(() => m.forward(tokens)));
+    const r = m.forwardWithInternals(tokens);
+    expectClose(fused, read(r.logits), 'logits');
+    tf.dispose(r as unknown as tf.TensorContainer);
+    const names = Object.keys(m.params);
+    const grads = () =>
+      tf.tidy(() => {
+        const w = tf.randomNormal([2, 7, 12], 0, 1, 'float32', 5); // a fixed linear functional of the logits
+        const g = tf.variableGrads(() => m.forward(tokens).mul(w).sum() as tf.Scalar, Object.values(m.params));
+        const byName = names.map((n) => read(g.grads[m.params[n].name]));
+        tf.dispose([g.value, ...Object.values(g.grads)]);
+        return byName;
+      });
+    const before = tf.memory().numTensors;
+    const host = grads();
+    setFlag('HOST_GRAD_KERNELS', false); // the generic kernels: causalConv1d, linear, selectiveScan, activations
+    const generic = grads();
+    expect(tf.memory().numTensors).toBe(before);
+    names.forEach((n, i) => expectClose(host[i], generic[i], `∂${n}`, 1e-4, 1e-3));
+    m.dispose();
+  });
+});
+
 describe('mambaInner (conv + S6 + gate, as mamba_inner_fn): one differentiable host op', () => {
   const k = 4;
   const mambaProblem = (rng: Rng, o: { D: boolean; biases: boolean }): Problem => {

@@ -23,6 +23,7 @@ import type { Activation, BDiscretization } from '../ops/core/types.js';
 import { embedding } from '../ops/embedding.js';
 import { gatherRows } from '../ops/gatherRows.js';
 import { linear } from '../ops/linear.js';
+import { mambaInner } from '../ops/mambaInner.js';
 import { ParamModel, withWeights } from './base.js';
 import { tokenTensor } from './tokens.js';
 import type { OutputLayerInput, TokenInput } from './types.js';
@@ -224,15 +225,15 @@ export class MambaModel extends ParamModel<ResolvedMambaConfig> {
 
   /** tokens [b, L] (ints in [0, vocabSize)) → logits [b, L, numClasses]. */
   forward(tokens: TokenInput): Tensor {
-    return tf.tidy(() => this.run(tokens, false).logits);
+    return tf.tidy(() => {
+      const z = this.gated(tokenTensor(tokens, this.config.vocabSize, this.checkInputSize));
+      return linear(z, this.params['lm_head.weight'], this.params['lm_head.bias']);
+    });
   }
 
   /** z = y (⊙ gate) [b, L, d], the input of lm_head, with lm_head's weight and bias: forward = linear(z, W, b). */
   headInput(tokens: TokenInput): OutputLayerInput {
-    const z = tf.tidy(() => {
-      const f = this.features(tokenTensor(tokens, this.config.vocabSize, this.checkInputSize), false);
-      return f.gate ? f.y.mul(f.gate) : f.y;
-    });
+    const z = tf.tidy(() => this.gated(tokenTensor(tokens, this.config.vocabSize, this.checkInputSize)));
     return { z, weight: this.params['lm_head.weight'], bias: this.params['lm_head.bias'] };
   }
 
@@ -249,16 +250,17 @@ export class MambaModel extends ParamModel<ResolvedMambaConfig> {
       const bad = positions.findIndex((p) => !(p >= 0 && p < b * L));
       if (bad >= 0)
         throw valueError('positions', `flat indices in [0, ${b * L}) (batch·L)`, `${positions[bad]} at index ${bad}`);
-      const { y, gate } = this.features(tok, false);
       const d = this.config.dModel;
-      const z = gatherRows((gate ? y.mul(gate) : y).reshape([b * L, d]), tf.tensor1d(positions, 'int32')); // [m, d]
+      const z = gatherRows(this.gated(tok).reshape([b * L, d]), tf.tensor1d(positions, 'int32')); // [m, d]
       return linear(z, this.params['lm_head.weight'], this.params['lm_head.bias']);
     });
   }
 
   /** Forward pass that also returns what each stage produced (for plots and analysis). Caller disposes. */
   forwardWithInternals(tokens: TokenInput): ForwardInternals {
-    return tf.tidy(() => this.run(tokens, true) as unknown as tf.TensorContainerObject) as unknown as ForwardInternals;
+    return tf.tidy(
+      () => this.runWithInternals(tokens) as unknown as tf.TensorContainerObject,
+    ) as unknown as ForwardInternals;
   }
 
   /** A new model with the config and weights stored in safetensors bytes. */
@@ -287,8 +289,38 @@ export class MambaModel extends ParamModel<ResolvedMambaConfig> {
     return { x, xhat, y, gate, mixer: internals };
   }
 
-  private run(tokens: TokenInput, withInternals: boolean): ForwardInternals {
-    const f = this.features(tokenTensor(tokens, this.config.vocabSize, this.checkInputSize), withInternals);
+  /**
+   * z = y ⊙ gate (or y) [b, L, d], the output layer's input. S6 with its conv and gate (mamba_ssm's block) runs as
+   * the one op `mambaInner` (conv, S6 and gate, in the manner of mamba_inner_fn); every other block composes
+   * {@link features}.
+   */
+  private gated(tok: Tensor): Tensor {
+    const c = this.config;
+    if (c.mixer === 's6' && c.conv && c.gate) {
+      const p = (n: string) => this.params[`mixer.${n}`];
+      return mambaInner({
+        x: this.embed(tok),
+        convWeight: p('conv1d.weight'),
+        convBias: p('conv1d.bias'),
+        convActivation: c.conv.activation,
+        xProjWeight: p('x_proj.weight'),
+        dtProjWeight: p('dt_proj.weight'),
+        dtProjBias: p('dt_proj.bias'),
+        ALog: p('A_log'),
+        D: c.skip ? p('D') : undefined,
+        bDiscretization: c.discretization,
+        impl: c.impl,
+        gateWeight: p('gate.weight'),
+        gateBias: p('gate.bias'),
+        gateActivation: c.gate.activation,
+      });
+    }
+    const f = this.features(tok, false);
+    return f.gate ? f.y.mul(f.gate) : f.y;
+  }
+
+  private runWithInternals(tokens: TokenInput): ForwardInternals {
+    const f = this.features(tokenTensor(tokens, this.config.vocabSize, this.checkInputSize), true);
     const logits = linear(f.gate ? f.y.mul(f.gate) : f.y, this.params['lm_head.weight'], this.params['lm_head.bias']);
     return { ...f, logits };
   }
