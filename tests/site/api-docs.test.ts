@@ -33,6 +33,7 @@ const INTERNALS = [
 ];
 
 beforeAll(() => {
+  mkdirSync(join(ROOT, 'node_modules', '.cache'), { recursive: true }); // absent in a fresh clone
   out = mkdtempSync(join(ROOT, 'node_modules', '.cache', 'api-docs-test-'));
   expect(main({ out, force: true })).toBe(0);
   pages = Object.fromEntries(
@@ -200,6 +201,7 @@ describe('the API reference', () => {
   });
 
   it("the modules' examples type-check strictly against the built package", () => {
+    mkdirSync(join(ROOT, 'node_modules', '.cache'), { recursive: true });
     const dir = mkdtempSync(join(ROOT, 'node_modules', '.cache', 'api-examples-'));
     try {
       mkdirSync(dir, { recursive: true });
