@@ -13,7 +13,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   findPython,
@@ -27,7 +28,6 @@ import {
   type Notebook,
 } from '../../scripts/jupyter.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHAPTER = '01-selectivity-primer.ipynb';
 /** Under the repo, so the kernel resolves ssm-core and ssm-plot from its node_modules; never notebooks/ itself. */
 const WORK = join(ROOT, 'build', 'jupyter-e2e');
@@ -67,8 +67,6 @@ async function waitForServer(deadline: number): Promise<void> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
   const found = findPython(['notebook', 'nbconvert']);
   if (!found)
     throw new Error(
@@ -110,18 +108,7 @@ beforeAll(async () => {
   const log = (b: Buffer) => (serverLog = (serverLog + b.toString()).slice(-20_000));
   server.stdout!.on('data', log);
   server.stderr!.on('data', log);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   await waitForServer(Date.now() + 30_000);
 });
 

@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node
 import type { Server } from 'node:http';
 import { join, relative, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { CHROMIUM, launchChromium } from '../chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { builtBaseUrl, serveStatic } from '../../scripts/site/static-server.js';
 
@@ -17,7 +18,6 @@ const ROOT = resolve(import.meta.dirname, '..', '..');
 // SITE_DIR tests another build, e.g. one made with BASE_URL=/selectivity-lab/ (served under that path)
 const SITE = resolve(ROOT, process.env.SITE_DIR ?? join('build', 'site'));
 const SHOTS = join(ROOT, 'build', 'site-screenshots');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** Every HTML page of the build as a URL path (404.html excluded). */
 function pages(dir = SITE): string[] {
@@ -46,25 +46,12 @@ let browser: Browser;
 
 beforeAll(async () => {
   if (!existsSync(join(SITE, 'index.html'))) throw new Error('build/site/ is missing: run `npm run build:site` first');
-  if (!existsSync(CHROMIUM))
-    throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
   mkdirSync(SHOTS, { recursive: true });
   basePath = builtBaseUrl(SITE);
   const served = await serveStatic(SITE, 0, '127.0.0.1', basePath);
   server = served.server;
   base = served.url + basePath.replace(/\/$/, '');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
