@@ -156,11 +156,17 @@ export interface S6InnerArgs {
  * gateBias [d]:   out = S6(σ_c(conv(x))) ⊙ σ_g(x W_gᵀ + b_g)   [b, L, d]
  */
 export interface MambaInnerArgs extends S6InnerArgs {
+  /** conv1d.weight [d, k]: the depthwise causal conv (14b), tap k − 1 on the current step. */
   convWeight: Tensor;
+  /** conv1d.bias [d]. */
   convBias?: Tensor;
+  /** σ_c after the conv: x̂ = σ_c(conv(x)) (mamba_ssm: silu). */
   convActivation: Activation;
+  /** gate.weight [d, d] (out, in): the gate's linear map of the block input x. */
   gateWeight: Tensor;
+  /** gate.bias [d]. */
   gateBias?: Tensor;
+  /** σ_g of the gate: out = y ⊙ σ_g(x W_gᵀ + b_g) (mamba_ssm: silu). */
   gateActivation: Activation;
 }
 
@@ -170,10 +176,15 @@ export interface MambaInnerArgs extends S6InnerArgs {
  *   x [b, L, d] (x̂)   ALog [d, N]   B [N] (shared by every channel)   C [d, N]   D [d]
  */
 export interface S4DInnerArgs {
+  /** x̂ [b, L, d]: the mixer's input after its conv. */
   x: Tensor;
+  /** A_log [d, N]: A = −exp(A_log). */
   ALog: Tensor;
+  /** B [N], shared by every channel (Tab. 2's B^{S4D} ∈ R^N). */
   B: Tensor;
+  /** C [d, N], per channel. */
   C: Tensor;
+  /** Skip connection D [d]. */
   D?: Tensor;
   /** Discretisation of B (default 'euler'). */
   bDiscretization?: BDiscretization;
