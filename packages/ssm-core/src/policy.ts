@@ -99,7 +99,7 @@ export interface Flags {
    * the backward; results are bit-identical to one thread. Workers exist only in Node, through the main entry
    * (`ssm-core`; not `ssm-core/browser`), and start at the first threaded call. 'auto' (default) takes one thread
    * below SCAN_THREADS_MIN_WORK state updates b·d·n·L, else as many as the machine's available parallelism (at
-   * most 4).
+   * most 4); on a worker thread (a lane of a pool that already fills the cores) 'auto' takes one.
    */
   SCAN_THREADS: 'auto' | number;
   /** The host linear scatters W's nonzeros column by column when at most this share of W is nonzero. */

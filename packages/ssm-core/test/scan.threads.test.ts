@@ -5,6 +5,7 @@
  * on a worker is a ThreadError on the caller, and the pool keeps working after it.
  */
 import { execFileSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -253,6 +254,29 @@ describe('the WebAssembly scan on worker threads', () => {
       setScanThreadHost(real);
     }
   });
+
+  it("'auto' spreads a large scan over the cores on the main thread and keeps it on one thread inside a worker", () => {
+    // a worker thread is one lane of a pool that already fills the cores (the 10⁴-sequence constructions run on 2);
+    // the built package (npm test builds first): a worker evaluates plain JavaScript
+    const count =
+      "const [m, w] = await Promise.all([import('./dist/index.js'), import('./dist/ops/kernels/cpu/wasmScan.js')]); " +
+      'const s = { batch: 16, dInner: 64, dState: 16, L: 1024 }; ' +
+      'const n = [w.scanThreadCount(s, false), w.scanThreadCount(s, true)];';
+    const script =
+      `(async () => { ${count} const { Worker } = await import('node:worker_threads'); ` +
+      `const inWorker = await new Promise((res, rej) => { const k = new Worker(${JSON.stringify(
+        `(async () => { ${count} (await import('node:worker_threads')).parentPort.postMessage(n); })()`,
+      )}, { eval: true }); k.once('message', res); k.once('error', rej); }); ` +
+      'console.log(JSON.stringify({ main: n, worker: inWorker })); })()';
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      encoding: 'utf8',
+      timeout: 60_000,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const cores = Math.min(4, availableParallelism());
+    expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual({ main: [cores, cores], worker: [1, 1] });
+  }, 70_000);
 
   it('a process that ran threaded scans exits by itself; shutdownScanThreads stops the workers', () => {
     const script =

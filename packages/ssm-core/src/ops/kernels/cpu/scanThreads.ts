@@ -14,7 +14,7 @@
  * stops them.
  */
 import { availableParallelism } from 'node:os';
-import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { isMainThread, MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { threadError } from '../../../errors.js';
 import { SCAN_WASM_SHARED_BASE64 } from './scanWasmShared.generated.js';
 import { decodeBase64, type ScanExports, setScanThreadHost, WASM_SCAN_MAX_BYTES } from './wasmScan.js';
@@ -320,6 +320,15 @@ export async function shutdownScanThreads(): Promise<void> {
   );
 }
 
+/**
+ * The cores 'auto' may spread one scan over: the machine's available parallelism on the main thread, 1 on a worker
+ * thread — a worker is one lane of a pool that already fills the cores (e.g. evaluating 10⁴ sequences on 2 workers),
+ * and scan threads of its own would put twice as many threads as cores to work.
+ */
+export function autoParallelism(mainThread: boolean, cores: number): number {
+  return mainThread ? Math.max(cores, 1) : 1;
+}
+
 /** The scan's worker threads: whether they can run here (and why not), and how many are running. */
 export function scanThreadsStatus(): { available: boolean; reason: string; workers: number } {
   return { available: unavailable === '', reason: unavailable, workers: pool?.workers.length ?? 0 };
@@ -328,7 +337,7 @@ export function scanThreadsStatus(): { available: boolean; reason: string; worke
 unavailable = checkRuntime();
 setScanThreadHost({
   maxThreads: () => (unavailable ? 1 : MAX_THREADS),
-  parallelism: () => Math.max(availableParallelism(), 1),
+  parallelism: () => autoParallelism(isMainThread, availableParallelism()),
   kernel: () => getPool().kernel,
   run,
 });
