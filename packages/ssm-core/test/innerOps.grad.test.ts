@@ -28,7 +28,7 @@ import {
   type S4DInnerArgs,
   type S6InnerArgs,
 } from '../src/index.js';
-import { hostScanRuns } from '../src/ops/kernels/cpu/wasmScan.js';
+import { hostScanRuns, threadedScanRuns } from '../src/ops/kernels/cpu/wasmScan.js';
 import { causalConv1dRef64 } from '../src/ops/causalConv1d.js';
 import { mambaInnerRef64 } from '../src/ops/mambaInner.js';
 import { s4dInnerRef64 } from '../src/ops/s4dInner.js';
@@ -274,6 +274,43 @@ describe('s6Inner: one differentiable host op', () => {
     const generic = run();
     host.forEach((g, i) => expectClose(g, generic[i], `∂${p.names[i]} host vs generic`, 1e-4, 1e-4));
     tf.dispose(vars);
+  });
+
+  it("two ops under one tape (the second forward replaces the first one's inputs in the module) match the generic composition, threaded too", () => {
+    const p1 = s6Problem(new Rng(27), true);
+    const p2 = s6Problem(new Rng(28), false);
+    const vars = [...p1.data, ...p2.data].map((v, i) =>
+      tf.variable(tf.tensor(Float32Array.from(v), [...p1.shapes, ...p2.shapes][i])),
+    );
+    const n1 = p1.data.length;
+    const G = [tf.tensor(Float32Array.from(p1.G), [b, L, d]), tf.tensor(Float32Array.from(p2.G), [b, L, d])];
+    const run = () => {
+      const before = tf.memory().numTensors;
+      const { value, grads } = tf.variableGrads(() => {
+        const y1 = s6Op('zoh')(vars.slice(0, n1));
+        const y2 = s6Op('euler')(vars.slice(n1));
+        return y1.mul(G[0]).sum().add(y2.mul(G[1]).sum());
+      }, vars);
+      const out = vars.map((v) => read(grads[v.name]));
+      tf.dispose([value, ...Object.values(grads)]);
+      expect(tf.memory().numTensors, 'tensors left by value and gradients').toBe(before);
+      return out;
+    };
+    const runs = { ...hostScanRuns.wasm };
+    const host = run();
+    expect(hostScanRuns.wasm.backward - runs.backward, 'WebAssembly backward passes').toBe(2);
+    setFlag('SCAN_THREADS', 2);
+    const threadedRuns = { ...threadedScanRuns };
+    const threaded = run();
+    expect(threadedScanRuns.forward - threadedRuns.forward, 'threaded forward passes').toBe(2);
+    expect(threadedScanRuns.backward - threadedRuns.backward, 'threaded backward passes').toBe(2);
+    setFlag('SCAN_THREADS', 1);
+    setFlag('HOST_KERNELS', false);
+    const generic = run();
+    const names = [...p1.names.map((n) => `${n}₁`), ...p2.names.map((n) => `${n}₂`)];
+    host.forEach((g, i) => expectClose(g, generic[i], `∂${names[i]} host vs generic`, 1e-4, 1e-4));
+    threaded.forEach((g, i) => expectClose(g, generic[i], `∂${names[i]} threaded host vs generic`, 1e-4, 1e-4));
+    tf.dispose([...vars, ...G]);
   });
 
   it('without a tape: dense weights take the WebAssembly scan, sparse or decay-free ones the time-major pass', () => {

@@ -18,7 +18,7 @@ import type { S6InnerArgs, ScanArrays, ScanDims } from '../../core/types.js';
 import { assertFinite } from '../../core/validate.js';
 import { hostScanBackward, hostScanForward } from './fusedScan.js';
 import { weightPlan } from './sparseLinear.js';
-import { hostScanPath } from './wasmScan.js';
+import { hostScanPath, type TimeMajorS6, wasmS6Backward, wasmS6Forward } from './wasmScan.js';
 
 /** [b, L, X] → [b, X, L] (the model's layout → the scan's). */
 export function channelsFirst(src: Float32Array, b: number, L: number, X: number): Float32Array {
@@ -239,11 +239,36 @@ export function s6Core(
   const WdtT = new Float32Array(R * d); // W_dtᵀ [R, d]
   for (let c = 0; c < d; c++) for (let r = 0; r < R; r++) WdtT[r * d + c] = Wdt[c * R + r];
   const dtm = dtProjForward(xdbl, WdtT, m, W, R, d); // [m, d]: W_dt Δ_low before its bias
-  const deltaRaw = channelsFirst(dtm, b, L, d);
   const A = Float32Array.from(ALog, (v) => -Math.exp(v));
+  /** ∂x_dbl [m, W] with ∂Δ_low from ∂Δ_raw [m, d] (∂B_t, ∂C_t filled in); returns the products' gradients. */
+  const products = (gxdbl: Float32Array, gdm: Float32Array, gu: Float32Array, gA: Float32Array) => {
+    const gWdt = dtProjBackward(gdm, xdbl, WdtT, m, W, R, d, gxdbl); // fills ∂Δ_low
+    const viaProj = product(gxdbl, [m, W], Wx, [W, d]); // ∂x_dbl W_x
+    addInto(gu, viaProj);
+    const grads: Tensor[] = [
+      tf.matMul(tf.tensor2d(transpose(gxdbl, m, W), [W, m]), tf.tensor2d(u, [m, d])), // ∂W_x = ∂x_dblᵀ u
+      tf.tensor2d(gWdt, [d, R]),
+    ];
+    for (let k = 0; k < gA.length; k++) gA[k] *= A[k];
+    return grads;
+  };
+  if (hostScanPath(s, recording) === 'wasm-simd') {
+    // The model's layout throughout: the module transposes, and the backward reuses the forward's set-up.
+    const x: TimeMajorS6 = { u, deltaRaw: dtm, xdbl, W, bOff: R, cOff: R + N, A, D, deltaBias: bias };
+    const f = wasmS6Forward(s, x);
+    const backward = (gy: Float32Array) => {
+      const gxdbl = new Float32Array(m * W);
+      const g = wasmS6Backward(s, x, f.kept, gy, gxdbl);
+      const grads = products(gxdbl, g.delta, g.u, g.A);
+      grads.push(tf.tensor1d(g.deltaBias), tf.tensor2d(g.A, [d, N]));
+      if (D) grads.push(tf.tensor1d(g.D!));
+      return { gu: g.u, grads };
+    };
+    return { y: f.out, backward };
+  }
   const x: ScanArrays = {
     u: channelsFirst(u, b, L, d),
-    delta: deltaRaw,
+    delta: channelsFirst(dtm, b, L, d),
     A,
     B: columnsToScan(xdbl, b, L, W, R, N),
     C: columnsToScan(xdbl, b, L, W, R + N, N),
@@ -254,22 +279,12 @@ export function s6Core(
   const backward = (gy: Float32Array) => {
     const g = hostScanBackward(s, x, h, channelsFirst(gy, b, L, d));
     const gxdbl = new Float32Array(m * W); // ∂x_dbl [m, W]
-    const gWdt = dtProjBackward(timeFirst(g.delta, b, L, d), xdbl, WdtT, m, W, R, d, gxdbl); // fills ∂Δ_low
     fillColumns(gxdbl, g.B, b, L, W, R, N);
     fillColumns(gxdbl, g.C, b, L, W, R + N, N);
-    const gxdblT = transpose(gxdbl, m, W); // [W, m]
     const gu = timeFirst(g.u, b, L, d);
-    const viaProj = product(gxdbl, [m, W], Wx, [W, d]); // ∂x_dbl W_x
-    addInto(gu, viaProj);
-    const grads: Tensor[] = [
-      tf.matMul(tf.tensor2d(gxdblT, [W, m]), tf.tensor2d(u, [m, d])), // ∂W_x = ∂x_dblᵀ u
-      tf.tensor2d(gWdt, [d, R]),
-      tf.tensor1d(g.deltaBias!),
-      tf.tensor2d(
-        Float32Array.from(g.A, (v, k) => v * A[k]),
-        [d, N],
-      ),
-    ];
+    const gA = Float32Array.from(g.A);
+    const grads = products(gxdbl, timeFirst(g.delta, b, L, d), gu, gA);
+    grads.push(tf.tensor1d(g.deltaBias!), tf.tensor2d(gA, [d, N]));
     if (D) grads.push(tf.tensor1d(g.D!));
     return { gu, grads };
   };

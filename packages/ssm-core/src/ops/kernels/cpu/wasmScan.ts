@@ -11,6 +11,7 @@
  * host is installed (./scanThreads.ts, by the Node entry) and {@link scanThreadCount} is above 1, the same kernel runs
  * on a shared memory over several threads, with results bit-identical to this module's own one-thread instance.
  */
+import { ConfigError } from '../../../errors.js';
 import { getFlag, SCAN_THREADS_MIN_WORK } from '../../../policy.js';
 import type { ScanArrays, ScanDims } from '../../core/types.js';
 import { deltaSize, DISC } from './layout.js';
@@ -49,6 +50,9 @@ export interface ScanExports {
 export const WASM_SCAN_MAX_BYTES = 2 ** 31;
 /** Arrays start above the module's own static data (it has none; the first 64 KiB are left to it). */
 const BASE = 65536;
+
+/** Calls that have written a scan's inputs into an instance's memory (each invalidates what an earlier one left). */
+let inputsWritten = 0;
 
 let kernel: ScanExports | null | undefined; // undefined: not loaded yet; null: unavailable
 let unavailableReason = '';
@@ -106,6 +110,7 @@ export function wasmVectorMath(f: 'exp' | 'log' | 'softplus' | 'sigmoid', x: Flo
   const k = load();
   if (!k) throw new Error(`WebAssembly SIMD scan unavailable: ${unavailableReason}`);
   const mem = memoryFor(k, BASE + 8 * x.length);
+  inputsWritten++;
   mem.set(x, BASE / 4);
   k.vectorMath(['exp', 'log', 'softplus', 'sigmoid'].indexOf(f), BASE, BASE + 4 * x.length, x.length);
   return new Float32Array(k.memory.buffer).slice(BASE / 4 + x.length, BASE / 4 + 2 * x.length);
@@ -180,7 +185,7 @@ const pad4 = (n: number) => Math.ceil(n / 4) * 4;
  * Float counts of the arrays one call places in the module's memory, in allocation order; the scratch last, one
  * of `scratchStride` bytes per thread.
  */
-function plan(s: ScanDims, backward: boolean, threads = 1) {
+function plan(s: ScanDims, backward: boolean, threads = 1, stage = false) {
   const { batch: b, dInner: D, dState: N, L } = s;
   const Np = pad4(N);
   const rows = b * D;
@@ -232,6 +237,7 @@ function plan(s: ScanDims, backward: boolean, threads = 1) {
     sizes.stageC = s.cFixed ? 0 : D * L * Np;
     sizes.stageD = s.deltaAlong === 'state' ? D * L * Np : 0;
   }
+  if (stage) sizes.stage = rows * L; // one [b, L, d] array in the model's layout, transposed in the module
   let off = BASE;
   const at: Record<string, number> = {};
   for (const [k, n] of Object.entries(sizes)) {
@@ -269,6 +275,7 @@ function memoryFor(k: ScanExports, end: number): Float32Array {
  */
 function setUp(k: ScanExports, s: ScanDims, x: ScanArrays, at: Record<string, number>, Np: number, X: number) {
   const { batch: b, dInner: D, dState: N, L } = s;
+  inputsWritten++;
   const mem = memoryFor(k, 0);
   const put = (key: string, v: ArrayLike<number> | undefined) => {
     if (v && at[key]) mem.set(v, at[key] / 4);
@@ -295,8 +302,14 @@ function setUp(k: ScanExports, s: ScanDims, x: ScanArrays, at: Record<string, nu
     if (fixed) k.padRows(raw, dst, D, N, Np);
     else k.toTimeMajor(raw, dst, b, N, L, Np);
   }
+  return describe(k, s, at, Np);
+}
+
+/** Describes the problem of dims `s` with arrays at `at` to the module; returns setProblem's arguments. */
+function describe(k: ScanExports, s: ScanDims, at: Record<string, number>, Np: number): number[] {
   const along = s.deltaAlong === 'channel' ? 0 : s.deltaAlong === 'state' ? 1 : 2;
-  const problem = [b, D, Np, L, along, DISC[s.disc], at.u, at.dt, at.A, at.B, +s.bFixed, at.C, +s.cFixed, at.D, at.z];
+  const problem = [s.batch, s.dInner, Np, s.L, along, DISC[s.disc], at.u, at.dt, at.A, at.B, +s.bFixed];
+  problem.push(at.C, +s.cFixed, at.D, at.z);
   k.setProblem(...problem);
   return problem;
 }
@@ -305,10 +318,10 @@ function setUp(k: ScanExports, s: ScanDims, x: ScanArrays, at: Record<string, nu
  * The instance, thread count and memory plan of one call: the shared-memory instance of the thread host when
  * {@link scanThreadCount} is above 1 and the shared memory grows to the plan, else this module's own instance.
  */
-function pick(s: ScanDims, backward: boolean) {
+function pick(s: ScanDims, backward: boolean, stage = false) {
   const threads = scanThreadCount(s, backward);
   if (threads > 1) {
-    const p = plan(s, backward, threads);
+    const p = plan(s, backward, threads, stage);
     try {
       if (p.end <= WASM_SCAN_MAX_BYTES) {
         const k = threadHost!.kernel();
@@ -320,7 +333,7 @@ function pick(s: ScanDims, backward: boolean) {
     }
   }
   const k = load()!;
-  const p = plan(s, backward);
+  const p = plan(s, backward, 1, stage);
   if (p.end > WASM_SCAN_MAX_BYTES) throw new RangeError(`the scan needs ${p.end} bytes of memory`);
   memoryFor(k, p.end);
   return { k, threads: 1, ...p };
@@ -406,4 +419,141 @@ function sizeOf(at: Record<string, number>, key: string, end: number): number {
     .filter((p) => p > at[key])
     .reduce((m, p) => Math.min(m, p), end);
   return next - at[key];
+}
+
+/**
+ * The S6 scan's inputs in the model's time-major layout: u and Δ_raw [b, L, d] and the rows of x_dbl [b·L, W] whose
+ * columns bOff … bOff + n and cOff … cOff + n are B_t and C_t; A [d, n], D [d], Δ's bias [d].
+ */
+export interface TimeMajorS6 {
+  u: Float32Array;
+  deltaRaw: Float32Array;
+  xdbl: Float32Array;
+  W: number;
+  bOff: number;
+  cOff: number;
+  A: Float32Array;
+  D?: Float32Array;
+  deltaBias: Float32Array;
+}
+
+/** What a forward leaves for its backward: the instance whose memory holds the set-up inputs, and when it wrote them. */
+export interface WasmS6Kept {
+  k: ScanExports;
+  written: number;
+}
+
+/** The checks of the S6 entry points: Δ per channel with its bias, input-dependent B and C, no z. */
+function assertS6Dims(s: ScanDims): void {
+  if (s.deltaAlong !== 'channel' || s.bFixed || s.cFixed || s.hasZ || !s.hasBias) {
+    const expected = 'Δ per channel with a bias, input-dependent B and C, no z';
+    const actual = `deltaAlong '${s.deltaAlong}', bFixed ${s.bFixed}, cFixed ${s.cFixed}, hasZ ${s.hasZ}, hasBias ${s.hasBias}`;
+    throw new ConfigError(`dims: expected ${expected}, got ${actual}`, 'dims', expected, actual);
+  }
+}
+
+/**
+ * Set-up of {@link TimeMajorS6} inputs: u and Δ_raw copied into the staging array and transposed to [b, d, L] by the
+ * module, B_t and C_t copied from x_dbl's rows into the padded time-major [b, L, Np] the kernel reads.
+ */
+function setUpS6(k: ScanExports, s: ScanDims, x: TimeMajorS6, at: Record<string, number>, Np: number): number[] {
+  const { batch: b, dInner: D, dState: N, L } = s;
+  inputsWritten++;
+  let mem = memoryFor(k, 0);
+  mem.set(x.u, at.stage / 4);
+  k.fromTimeMajor(at.stage, at.u, b, D, L, D);
+  mem.set(x.deltaRaw, at.stage / 4);
+  k.fromTimeMajor(at.stage, at.deltaRaw, b, D, L, D);
+  mem = new Float32Array(k.memory.buffer);
+  mem.set(x.deltaBias, at.bias / 4);
+  mem.set(x.A, at.Araw / 4);
+  if (x.D && at.D) mem.set(x.D, at.D / 4);
+  k.deltaPrep(at.deltaRaw, at.bias, at.dt, b * D, L, D, s.softplus ? 1 : 0);
+  k.padRows(at.Araw, at.A, D, N, Np);
+  const rows = b * L;
+  const { xdbl, W } = x;
+  for (const [dst, off] of [
+    [at.B / 4, x.bOff],
+    [at.C / 4, x.cOff],
+  ]) {
+    for (let i = 0, di = dst, si = off; i < rows; i++, di += Np, si += W) {
+      let n = 0;
+      for (; n < N; n++) mem[di + n] = xdbl[si + n];
+      for (; n < Np; n++) mem[di + n] = 0;
+    }
+  }
+  return describe(k, s, at, Np);
+}
+
+/**
+ * Forward of the S6 scan (dims `s`: Δ per channel with bias, input-dependent B, C) on inputs in the model's layout:
+ * out [b, L, d], transposed in the module, and what {@link wasmS6Backward} reuses. Call only where
+ * {@link hostScanPath} is 'wasm-simd'.
+ */
+export function wasmS6Forward(s: ScanDims, x: TimeMajorS6): { out: Float32Array; kept: WasmS6Kept } {
+  assertS6Dims(s);
+  const { batch: b, dInner: D, L } = s;
+  const { k, threads, at, Np, scratchStride } = pick(s, false, true);
+  const problem = setUpS6(k, s, x, at, Np);
+  if (threads > 1) {
+    threadHost!.run(threads, [1, threads, ...problem, b * D, at.out, at.last, at.scratch, scratchStride]);
+    threadedScanRuns.forward++;
+  } else k.scanForward(at.out, at.last, at.scratch);
+  k.toTimeMajor(at.out, at.stage, b, D, L, D);
+  hostScanRuns.wasm.forward++;
+  const out = new Float32Array(k.memory.buffer).slice(at.stage / 4, at.stage / 4 + b * D * L);
+  return { out, kept: { k, written: inputsWritten } };
+}
+
+/**
+ * Backward of {@link wasmS6Forward} from ∂out `gOut` [b, L, d]: ∂u and ∂Δ_raw [b, L, d], ∂A [d, n], ∂D, ∂bias [d];
+ * ∂B_t and ∂C_t go into columns bOff … and cOff … of `gxdbl` [b·L, W]. The inputs the forward set up are reused where
+ * no call has replaced them since (`kept`), else set up again.
+ */
+export function wasmS6Backward(
+  s: ScanDims,
+  x: TimeMajorS6,
+  kept: WasmS6Kept,
+  gOut: Float32Array,
+  gxdbl: Float32Array,
+): { u: Float32Array; delta: Float32Array; A: Float32Array; D?: Float32Array; deltaBias: Float32Array } {
+  assertS6Dims(s);
+  const { batch: b, dInner: D, dState: N, L } = s;
+  const { k, threads, at, end, Np, scratchStride } = pick(s, true, true);
+  memoryFor(k, end);
+  k.zero(at.gu, at.scratch - at.gu); // every gradient array (they lie between ∂u and the scratch)
+  const problem = kept.k === k && kept.written === inputsWritten ? describe(k, s, at, Np) : setUpS6(k, s, x, at, Np);
+  let mem = new Float32Array(k.memory.buffer);
+  mem.set(gOut, at.stage / 4);
+  k.fromTimeMajor(at.stage, at.gOut, b, D, L, D);
+  const grads = [at.gOut, 0, at.gu, at.gdt, at.gA, at.gB, at.gC, at.gD, 0];
+  if (threads > 1) {
+    const order = stagedSums(s, threads) ? 2 : 1;
+    const stages = [at.stageB ?? 0, at.stageC ?? 0, at.stageD ?? 0, L * Np];
+    threadHost!.run(threads, [2, threads, ...problem, b, D, order, ...grads, at.scratch, scratchStride, ...stages]);
+    threadedScanRuns.backward++;
+  } else k.scanBackward(...grads, at.scratch);
+  k.deltaGrad(at.deltaRaw, at.bias, at.gdt, at.gbias, b * D, L, D, s.softplus ? 1 : 0);
+  k.unpadRows(at.gA, at.gAraw, D, N, Np);
+  k.toTimeMajor(at.gu, at.stage, b, D, L, D);
+  k.toTimeMajor(at.gdt, at.gu, b, D, L, D); // ∂u is read from the staging array; its own array takes ∂Δ_raw
+  mem = new Float32Array(k.memory.buffer);
+  const rows = b * L;
+  const { W } = x;
+  for (const [src, off] of [
+    [at.gB / 4, x.bOff],
+    [at.gC / 4, x.cOff],
+  ]) {
+    for (let i = 0, si = src, di = off; i < rows; i++, si += Np, di += W)
+      for (let n = 0; n < N; n++) gxdbl[di + n] = mem[si + n];
+  }
+  const take = (p: number, n: number) => mem.slice(p / 4, p / 4 + n);
+  hostScanRuns.wasm.backward++;
+  return {
+    u: take(at.stage, b * D * L),
+    delta: take(at.gu, b * D * L),
+    A: take(at.gAraw, D * N),
+    D: x.D ? take(at.gD, D) : undefined,
+    deltaBias: take(at.gbias, D),
+  };
 }
