@@ -2,14 +2,16 @@
  * S6 inner op (Eq. 14c–14g) on the host as ONE differentiable tfjs op, in the manner of mamba_ssm's
  * `mamba_inner_fn`: the forward runs over typed arrays — x_proj and dt_proj products, B_t and C_t read straight out
  * of x_proj's rows, the scan (with dt_proj's bias, softplus and the D skip) by the WebAssembly SIMD kernel where it
- * applies (fusedScan.ts's hostScanForward) — and the backward is analytic: the scan's backward from the same kernel,
- * then the products' gradients
+ * applies, else by the JS kernel (fusedScan.ts's hostScanForward) — and the backward is analytic: the scan's backward
+ * from the same kernel, then the products' gradients
  *
  *   ∂x_dbl = [∂Δ_low | ∂B | ∂C],  ∂Δ_low = ∂Δ_raw W_dt,  ∂W_dt = ∂Δ_rawᵀ Δ_low,  ∂b_dt = Σ ∂Δ_raw
  *   ∂x = ∂u + ∂x_dbl W_x,  ∂W_x = ∂x_dblᵀ x,  ∂A_log = ∂A ⊙ A  (A = −exp(A_log)).
  *
- * Shapes (m = b·L rows in the model's time-major layout): x [m, d], x_dbl [m, R + 2N]; the scan runs in the
- * reference layout u, Δ_raw [b, d, L], B, C [b, N, L].
+ * Shapes (m = b·L rows in the model's time-major layout): x [m, d], x_dbl [m, R + 2N]. The WebAssembly scan takes
+ * u, Δ_raw [b, L, d] and x_dbl's rows as they are (wasmScan.ts's wasmScanForwardTimeMajor: the module transposes u,
+ * Δ_raw, y and the gradients, and the backward reuses the forward's set-up); the JS scan takes the reference layout
+ * u, Δ_raw [b, d, L], B, C [b, N, L].
  */
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../../../backend.js';
@@ -18,7 +20,7 @@ import type { S6InnerArgs, ScanArrays, ScanDims } from '../../core/types.js';
 import { assertFinite } from '../../core/validate.js';
 import { hostScanBackward, hostScanForward } from './fusedScan.js';
 import { weightPlan } from './sparseLinear.js';
-import { hostScanPath, type TimeMajorS6, wasmS6Backward, wasmS6Forward } from './wasmScan.js';
+import { hostScanPath, type TimeMajorScan, wasmScanBackwardTimeMajor, wasmScanForwardTimeMajor } from './wasmScan.js';
 
 /** [b, L, X] → [b, X, L] (the model's layout → the scan's). */
 export function channelsFirst(src: Float32Array, b: number, L: number, X: number): Float32Array {
@@ -254,13 +256,13 @@ export function s6Core(
   };
   if (hostScanPath(s, recording) === 'wasm-simd') {
     // The model's layout throughout: the module transposes, and the backward reuses the forward's set-up.
-    const x: TimeMajorS6 = { u, deltaRaw: dtm, xdbl, W, bOff: R, cOff: R + N, A, D, deltaBias: bias };
-    const f = wasmS6Forward(s, x);
+    const x: TimeMajorScan = { u, deltaRaw: dtm, xdbl, W, bOff: R, cOff: R + N, A, D, deltaBias: bias };
+    const f = wasmScanForwardTimeMajor(s, x);
     const backward = (gy: Float32Array) => {
       const gxdbl = new Float32Array(m * W);
-      const g = wasmS6Backward(s, x, f.kept, gy, gxdbl);
+      const g = wasmScanBackwardTimeMajor(s, x, f.kept, gy, gxdbl);
       const grads = products(gxdbl, g.delta, g.u, g.A);
-      grads.push(tf.tensor1d(g.deltaBias), tf.tensor2d(g.A, [d, N]));
+      grads.push(tf.tensor1d(g.deltaBias!), tf.tensor2d(g.A, [d, N]));
       if (D) grads.push(tf.tensor1d(g.D!));
       return { gu: g.u, grads };
     };

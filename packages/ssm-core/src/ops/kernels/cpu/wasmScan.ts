@@ -422,41 +422,53 @@ function sizeOf(at: Record<string, number>, key: string, end: number): number {
 }
 
 /**
- * The S6 scan's inputs in the model's time-major layout: u and Δ_raw [b, L, d] and the rows of x_dbl [b·L, W] whose
- * columns bOff … bOff + n and cOff … cOff + n are B_t and C_t; A [d, n], D [d], Δ's bias [d].
+ * A scan's inputs in the model's time-major layout (Δ per channel, no z): u and Δ_raw [b, L, d]; B and C either fixed
+ * ([d, n], as `B`, `C`) or input-dependent, read from the rows of `xdbl` [b·L, W] at columns bOff … bOff + n and
+ * cOff … cOff + n (as S6's x_dbl = [Δ_low | B_t | C_t]); A [d, n], D [d], Δ's bias [d].
  */
-export interface TimeMajorS6 {
+export interface TimeMajorScan {
   u: Float32Array;
   deltaRaw: Float32Array;
-  xdbl: Float32Array;
-  W: number;
-  bOff: number;
-  cOff: number;
   A: Float32Array;
+  B?: Float32Array;
+  C?: Float32Array;
+  xdbl?: Float32Array;
+  W?: number;
+  bOff?: number;
+  cOff?: number;
   D?: Float32Array;
-  deltaBias: Float32Array;
+  deltaBias?: Float32Array;
 }
 
 /** What a forward leaves for its backward: the instance whose memory holds the set-up inputs, and when it wrote them. */
-export interface WasmS6Kept {
+export interface WasmScanKept {
   k: ScanExports;
   written: number;
 }
 
-/** The checks of the S6 entry points: Δ per channel with its bias, input-dependent B and C, no z. */
-function assertS6Dims(s: ScanDims): void {
-  if (s.deltaAlong !== 'channel' || s.bFixed || s.cFixed || s.hasZ || !s.hasBias) {
-    const expected = 'Δ per channel with a bias, input-dependent B and C, no z';
-    const actual = `deltaAlong '${s.deltaAlong}', bFixed ${s.bFixed}, cFixed ${s.cFixed}, hasZ ${s.hasZ}, hasBias ${s.hasBias}`;
+/** The checks of the time-major entry points: Δ per channel, no z, B and C given as the dims say. */
+function assertTimeMajorDims(s: ScanDims, x: TimeMajorScan): void {
+  const ok =
+    s.deltaAlong === 'channel' &&
+    !s.hasZ &&
+    s.hasBias === (x.deltaBias !== undefined) &&
+    s.bFixed === (x.B !== undefined) &&
+    s.cFixed === (x.C !== undefined) &&
+    ((s.bFixed && s.cFixed) || x.xdbl !== undefined);
+  if (!ok) {
+    const expected =
+      'Δ per channel, no z, the bias and fixed B, C given as the dims say, x_dbl for input-dependent ones';
+    const actual = `deltaAlong '${s.deltaAlong}', hasZ ${s.hasZ}, hasBias ${s.hasBias}, bFixed ${s.bFixed}, cFixed ${s.cFixed}`;
     throw new ConfigError(`dims: expected ${expected}, got ${actual}`, 'dims', expected, actual);
   }
 }
 
 /**
- * Set-up of {@link TimeMajorS6} inputs: u and Δ_raw copied into the staging array and transposed to [b, d, L] by the
- * module, B_t and C_t copied from x_dbl's rows into the padded time-major [b, L, Np] the kernel reads.
+ * Set-up of {@link TimeMajorScan} inputs: u and Δ_raw copied into the staging array and transposed to [b, d, L] by
+ * the module; input-dependent B_t and C_t copied from x_dbl's rows into the padded time-major [b, L, Np] the kernel
+ * reads.
  */
-function setUpS6(k: ScanExports, s: ScanDims, x: TimeMajorS6, at: Record<string, number>, Np: number): number[] {
+function setUpTimeMajor(k: ScanExports, s: ScanDims, x: TimeMajorScan, at: Record<string, number>, Np: number) {
   const { batch: b, dInner: D, dState: N, L } = s;
   inputsWritten++;
   let mem = memoryFor(k, 0);
@@ -465,18 +477,24 @@ function setUpS6(k: ScanExports, s: ScanDims, x: TimeMajorS6, at: Record<string,
   mem.set(x.deltaRaw, at.stage / 4);
   k.fromTimeMajor(at.stage, at.deltaRaw, b, D, L, D);
   mem = new Float32Array(k.memory.buffer);
-  mem.set(x.deltaBias, at.bias / 4);
+  if (x.deltaBias) mem.set(x.deltaBias, at.bias / 4);
   mem.set(x.A, at.Araw / 4);
   if (x.D && at.D) mem.set(x.D, at.D / 4);
   k.deltaPrep(at.deltaRaw, at.bias, at.dt, b * D, L, D, s.softplus ? 1 : 0);
   k.padRows(at.Araw, at.A, D, N, Np);
   const rows = b * L;
-  const { xdbl, W } = x;
-  for (const [dst, off] of [
-    [at.B / 4, x.bOff],
-    [at.C / 4, x.cOff],
-  ]) {
-    for (let i = 0, di = dst, si = off; i < rows; i++, di += Np, si += W) {
+  for (const [fixed, raw, dst, off] of [
+    [x.B, at.Braw, at.B, x.bOff ?? 0],
+    [x.C, at.Craw, at.C, x.cOff ?? 0],
+  ] as const) {
+    if (fixed) {
+      mem.set(fixed, raw / 4);
+      k.padRows(raw, dst, D, N, Np);
+      continue;
+    }
+    const xdbl = x.xdbl!;
+    const W = x.W!;
+    for (let i = 0, di = dst / 4, si = off; i < rows; i++, di += Np, si += W) {
       let n = 0;
       for (; n < N; n++) mem[di + n] = xdbl[si + n];
       for (; n < Np; n++) mem[di + n] = 0;
@@ -486,15 +504,14 @@ function setUpS6(k: ScanExports, s: ScanDims, x: TimeMajorS6, at: Record<string,
 }
 
 /**
- * Forward of the S6 scan (dims `s`: Δ per channel with bias, input-dependent B, C) on inputs in the model's layout:
- * out [b, L, d], transposed in the module, and what {@link wasmS6Backward} reuses. Call only where
- * {@link hostScanPath} is 'wasm-simd'.
+ * Forward of the scan of dims `s` on {@link TimeMajorScan} inputs: out [b, L, d], transposed in the module, and what
+ * {@link wasmScanBackwardTimeMajor} reuses. Call only where {@link hostScanPath} is 'wasm-simd'.
  */
-export function wasmS6Forward(s: ScanDims, x: TimeMajorS6): { out: Float32Array; kept: WasmS6Kept } {
-  assertS6Dims(s);
+export function wasmScanForwardTimeMajor(s: ScanDims, x: TimeMajorScan): { out: Float32Array; kept: WasmScanKept } {
+  assertTimeMajorDims(s, x);
   const { batch: b, dInner: D, L } = s;
   const { k, threads, at, Np, scratchStride } = pick(s, false, true);
-  const problem = setUpS6(k, s, x, at, Np);
+  const problem = setUpTimeMajor(k, s, x, at, Np);
   if (threads > 1) {
     threadHost!.run(threads, [1, threads, ...problem, b * D, at.out, at.last, at.scratch, scratchStride]);
     threadedScanRuns.forward++;
@@ -506,46 +523,51 @@ export function wasmS6Forward(s: ScanDims, x: TimeMajorS6): { out: Float32Array;
 }
 
 /**
- * Backward of {@link wasmS6Forward} from ∂out `gOut` [b, L, d]: ∂u and ∂Δ_raw [b, L, d], ∂A [d, n], ∂D, ∂bias [d];
- * ∂B_t and ∂C_t go into columns bOff … and cOff … of `gxdbl` [b·L, W]. The inputs the forward set up are reused where
- * no call has replaced them since (`kept`), else set up again.
+ * Backward of {@link wasmScanForwardTimeMajor} from ∂out `gOut` [b, L, d]: ∂u and ∂Δ_raw [b, L, d], ∂A [d, n], ∂D,
+ * ∂bias [d], fixed ∂B, ∂C [d, n]; input-dependent ∂B_t and ∂C_t go into columns bOff … and cOff … of `gxdbl`
+ * [b·L, W]. The inputs the forward set up are reused where no call has replaced them since (`kept`), else set up
+ * again.
  */
-export function wasmS6Backward(
+export function wasmScanBackwardTimeMajor(
   s: ScanDims,
-  x: TimeMajorS6,
-  kept: WasmS6Kept,
+  x: TimeMajorScan,
+  kept: WasmScanKept,
   gOut: Float32Array,
-  gxdbl: Float32Array,
-): { u: Float32Array; delta: Float32Array; A: Float32Array; D?: Float32Array; deltaBias: Float32Array } {
-  assertS6Dims(s);
+  gxdbl?: Float32Array,
+): Omit<FusedGrads, 'z'> {
+  assertTimeMajorDims(s, x);
   const { batch: b, dInner: D, dState: N, L } = s;
   const { k, threads, at, end, Np, scratchStride } = pick(s, true, true);
   memoryFor(k, end);
   k.zero(at.gu, at.scratch - at.gu); // every gradient array (they lie between ∂u and the scratch)
-  const problem = kept.k === k && kept.written === inputsWritten ? describe(k, s, at, Np) : setUpS6(k, s, x, at, Np);
+  const reuse = kept.k === k && kept.written === inputsWritten;
+  const problem = reuse ? describe(k, s, at, Np) : setUpTimeMajor(k, s, x, at, Np);
   let mem = new Float32Array(k.memory.buffer);
   mem.set(gOut, at.stage / 4);
   k.fromTimeMajor(at.stage, at.gOut, b, D, L, D);
   const grads = [at.gOut, 0, at.gu, at.gdt, at.gA, at.gB, at.gC, at.gD, 0];
   if (threads > 1) {
-    const order = stagedSums(s, threads) ? 2 : 1;
+    const order = stagedSums(s, threads) ? 2 : sumsOverChannels(s) ? 1 : 0;
     const stages = [at.stageB ?? 0, at.stageC ?? 0, at.stageD ?? 0, L * Np];
     threadHost!.run(threads, [2, threads, ...problem, b, D, order, ...grads, at.scratch, scratchStride, ...stages]);
     threadedScanRuns.backward++;
   } else k.scanBackward(...grads, at.scratch);
   k.deltaGrad(at.deltaRaw, at.bias, at.gdt, at.gbias, b * D, L, D, s.softplus ? 1 : 0);
   k.unpadRows(at.gA, at.gAraw, D, N, Np);
+  if (s.bFixed) k.unpadRows(at.gB, at.gBraw, D, N, Np);
+  if (s.cFixed) k.unpadRows(at.gC, at.gCraw, D, N, Np);
   k.toTimeMajor(at.gu, at.stage, b, D, L, D);
   k.toTimeMajor(at.gdt, at.gu, b, D, L, D); // ∂u is read from the staging array; its own array takes ∂Δ_raw
   mem = new Float32Array(k.memory.buffer);
   const rows = b * L;
-  const { W } = x;
-  for (const [src, off] of [
-    [at.gB / 4, x.bOff],
-    [at.gC / 4, x.cOff],
-  ]) {
-    for (let i = 0, si = src, di = off; i < rows; i++, si += Np, di += W)
-      for (let n = 0; n < N; n++) gxdbl[di + n] = mem[si + n];
+  for (const [fixed, src, off] of [
+    [s.bFixed, at.gB, x.bOff ?? 0],
+    [s.cFixed, at.gC, x.cOff ?? 0],
+  ] as const) {
+    if (fixed) continue;
+    const W = x.W!;
+    for (let i = 0, si = src / 4, di = off; i < rows; i++, si += Np, di += W)
+      for (let n = 0; n < N; n++) gxdbl![di + n] = mem[si + n];
   }
   const take = (p: number, n: number) => mem.slice(p / 4, p / 4 + n);
   hostScanRuns.wasm.backward++;
@@ -553,7 +575,9 @@ export function wasmS6Backward(
     u: take(at.stage, b * D * L),
     delta: take(at.gu, b * D * L),
     A: take(at.gAraw, D * N),
+    B: s.bFixed ? take(at.gBraw, D * N) : new Float32Array(0),
+    C: s.cFixed ? take(at.gCraw, D * N) : new Float32Array(0),
     D: x.D ? take(at.gD, D) : undefined,
-    deltaBias: take(at.gbias, D),
+    deltaBias: x.deltaBias ? take(at.gbias, D) : undefined,
   };
 }
