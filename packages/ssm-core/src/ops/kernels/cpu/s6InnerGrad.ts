@@ -48,55 +48,34 @@ export function timeFirst(src: Float32Array, b: number, L: number, X: number): F
   return out;
 }
 
-/** (W_dt Δ_low) [m, d] from x_dbl [m, W] (Δ_low its first R columns) and W_dtᵀ [R, d]. */
-function dtProjForward(
-  xdbl: Float32Array,
-  WdtT: Float32Array,
-  m: number,
-  W: number,
-  R: number,
-  d: number,
-): Float32Array {
-  const out = new Float32Array(m * d);
-  for (let i = 0; i < m; i++) {
-    const o = i * d;
-    for (let r = 0; r < R; r++) {
-      const xr = xdbl[i * W + r];
-      const wo = r * d;
-      for (let c = 0; c < d; c++) out[o + c] += xr * WdtT[wo + c];
-    }
-  }
+/** Δ_low [m, R]: the first R columns of x_dbl [m, W]. */
+function lowColumns(xdbl: Float32Array, m: number, W: number, R: number): Float32Array {
+  const out = new Float32Array(m * R);
+  for (let i = 0; i < m; i++) for (let r = 0; r < R; r++) out[i * R + r] = xdbl[i * W + r];
   return out;
 }
 
-/** From ∂(W_dt Δ_low) [m, d]: ∂Δ_low into columns 0 … R of gxdbl [m, W]; returns ∂W_dt [d, R]. */
+/**
+ * From ∂(W_dt Δ_low) [m, d]: ∂Δ_low = ∂Δ_raw W_dt into columns 0 … R of gxdbl [m, W], and the tensor
+ * ∂W_dt = ∂Δ_rawᵀ Δ_low [d, R], both by the backend's matMul.
+ */
 function dtProjBackward(
   gdm: Float32Array,
-  xdbl: Float32Array,
-  WdtT: Float32Array,
+  low: Float32Array,
+  Wdt: Float32Array,
   m: number,
   W: number,
   R: number,
   d: number,
   gxdbl: Float32Array,
-): Float32Array {
-  const gWdtT = new Float64Array(R * d);
-  for (let i = 0; i < m; i++) {
-    const o = i * d;
-    for (let r = 0; r < R; r++) {
-      const xr = xdbl[i * W + r];
-      const wo = r * d;
-      let acc = 0;
-      for (let c = 0; c < d; c++) {
-        const gd = gdm[o + c];
-        acc += gd * WdtT[wo + c];
-        gWdtT[wo + c] += gd * xr;
-      }
-      gxdbl[i * W + r] = acc;
-    }
-  }
-  const gWdt = new Float32Array(d * R);
-  for (let c = 0; c < d; c++) for (let r = 0; r < R; r++) gWdt[c * R + r] = gWdtT[r * d + c];
+): Tensor {
+  const [gLowT, gWdt] = tf.tidy(() => {
+    const g = tf.tensor2d(gdm, [m, d]);
+    return [tf.matMul(g, tf.tensor2d(Wdt, [d, R])), tf.matMul(g, tf.tensor2d(low, [m, R]), true, false)];
+  });
+  const gLow = gLowT.dataSync() as Float32Array;
+  gLowT.dispose();
+  for (let i = 0; i < m; i++) for (let r = 0; r < R; r++) gxdbl[i * W + r] = gLow[i * R + r];
   return gWdt;
 }
 
@@ -240,16 +219,17 @@ export function s6Core(
   if (!finite32(xdbl)) assertFinite(xdbl, 'x_proj(x)', [b, L, W]);
   const WdtT = new Float32Array(R * d); // W_dtᵀ [R, d]
   for (let c = 0; c < d; c++) for (let r = 0; r < R; r++) WdtT[r * d + c] = Wdt[c * R + r];
-  const dtm = dtProjForward(xdbl, WdtT, m, W, R, d); // [m, d]: W_dt Δ_low before its bias
+  const low = lowColumns(xdbl, m, W, R);
+  const dtm = product(low, [m, R], WdtT, [R, d]); // [m, d]: W_dt Δ_low before its bias
   const A = Float32Array.from(ALog, (v) => -Math.exp(v));
   /** ∂x_dbl [m, W] with ∂Δ_low from ∂Δ_raw [m, d] (∂B_t, ∂C_t filled in); returns the products' gradients. */
   const products = (gxdbl: Float32Array, gdm: Float32Array, gu: Float32Array, gA: Float32Array) => {
-    const gWdt = dtProjBackward(gdm, xdbl, WdtT, m, W, R, d, gxdbl); // fills ∂Δ_low
+    const gWdt = dtProjBackward(gdm, low, Wdt, m, W, R, d, gxdbl); // fills ∂Δ_low
     const viaProj = product(gxdbl, [m, W], Wx, [W, d]); // ∂x_dbl W_x
     addInto(gu, viaProj);
     const grads: Tensor[] = [
       tf.matMul(tf.tensor2d(transpose(gxdbl, m, W), [W, m]), tf.tensor2d(u, [m, d])), // ∂W_x = ∂x_dblᵀ u
-      tf.tensor2d(gWdt, [d, R]),
+      gWdt,
     ];
     for (let k = 0; k < gA.length; k++) gA[k] *= A[k];
     return grads;
