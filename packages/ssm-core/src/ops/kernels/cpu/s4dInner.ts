@@ -73,7 +73,7 @@ export function s4dInnerFused(a: S4DInnerArgs): Tensor {
       if (D) grads.push(tf.tensor1d(g.D!));
       return grads;
     };
-    if (hostScanPath(s, recording) === 'wasm-simd') {
+    if (hostScanPath(s, recording, true) === 'wasm-simd') {
       // The model's layout throughout: the module transposes, and the backward reuses the forward's set-up.
       const tm: TimeMajorScan = { u, deltaRaw: new Float32Array(b * L * d).fill(1), A, B: Bd, C, D };
       const f = wasmScanForwardTimeMajor(s, tm);

@@ -164,7 +164,7 @@ function s6Dims(a: S6InnerArgs, N: number): ScanDims {
  * (Δ constant per channel) or A_log = −∞ (Λ = 0, decay-free rows): the analytic constructions.
  */
 export function s6FusedServesInference(a: S6InnerArgs, N: number): boolean {
-  if (hostScanPath(s6Dims(a, N), false) !== 'wasm-simd') return false;
+  if (hostScanPath(s6Dims(a, N), false, true) !== 'wasm-simd') return false;
   if (weightPlan(a.xProjWeight).plan || weightPlan(a.dtProjWeight).allZero) return false;
   const ALog = a.ALog.dataSync();
   for (let i = 0; i < ALog.length; i++) if (ALog[i] === -Infinity) return false;
@@ -234,7 +234,7 @@ export function s6Core(
     for (let k = 0; k < gA.length; k++) gA[k] *= A[k];
     return grads;
   };
-  if (hostScanPath(s, recording) === 'wasm-simd') {
+  if (hostScanPath(s, recording, true) === 'wasm-simd') {
     // The model's layout throughout: the module transposes, and the backward reuses the forward's set-up.
     const x: TimeMajorScan = { u, deltaRaw: dtm, xdbl, W, bOff: R, cOff: R + N, A, D, deltaBias: bias };
     const f = wasmScanForwardTimeMajor(s, x);

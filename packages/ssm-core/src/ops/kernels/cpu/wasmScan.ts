@@ -10,6 +10,10 @@
  * the JS kernel (./scanForward.ts, ./scanBackward.ts) instead: {@link hostScanPath} says which runs. Where a thread
  * host is installed (./scanThreads.ts, by the Node entry) and {@link scanThreadCount} is above 1, the same kernel runs
  * on a shared memory over several threads, with results bit-identical to this module's own one-thread instance.
+ * The host ops of s6Inner and s4dInner call {@link wasmScanForwardTimeMajor} / {@link wasmScanBackwardTimeMajor}
+ * instead: inputs and results in the model's layout [b, L, d] (the module transposes them), input-dependent B_t, C_t
+ * read from x_dbl's rows, and a backward that reuses the inputs its forward set up in the module's memory while no
+ * other call has written over them.
  */
 import { ConfigError } from '../../../errors.js';
 import { getFlag, SCAN_THREADS_MIN_WORK } from '../../../policy.js';
@@ -249,13 +253,14 @@ function plan(s: ScanDims, backward: boolean, threads = 1, stage = false) {
 
 /**
  * Which host kernel runs the scan of dims `s` ('wasm-simd' or 'js'), with a backward pass when `backward`: the
- * WebAssembly one unless the flag, the runtime or the size rules it out, or the module's memory cannot grow to it.
+ * WebAssembly one unless the flag, the runtime or the size rules it out, or the module's memory cannot grow to it
+ * (with the staging array of {@link wasmScanForwardTimeMajor} when `timeMajorInputs`).
  */
-export function hostScanPath(s: ScanDims, backward: boolean): 'wasm-simd' | 'js' {
+export function hostScanPath(s: ScanDims, backward: boolean, timeMajorInputs = false): 'wasm-simd' | 'js' {
   const k = s.timeMajor || !getFlag('WASM_SCAN') ? null : load();
   if (!k) return 'js';
   try {
-    pick(s, backward);
+    pick(s, backward, timeMajorInputs);
   } catch {
     return 'js'; // too large, or the engine refused to grow the memory (RangeError)
   }
