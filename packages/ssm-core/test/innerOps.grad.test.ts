@@ -40,7 +40,7 @@ beforeAll(async () => {
 });
 
 beforeEach(() => {
-  setFlag('HOST_GRAD_KERNELS', true); // the host kernels under the tape on wasm too (default: cpu only)
+  setFlag('HOST_GRAD_KERNELS', true); // the host kernels under the tape (the default on cpu and wasm)
 });
 
 afterEach(() => {
@@ -48,7 +48,7 @@ afterEach(() => {
 });
 
 describe('HOST_GRAD_KERNELS', () => {
-  it('defaults to the host kernels under a tape on cpu and to the composition on wasm', async () => {
+  it('defaults to the host kernels under a tape on cpu and wasm; false gives the composition', async () => {
     const ops = ['s6Inner', 's4dInner', 'mambaInner', 'causalConv1d'];
     const underTape = () => {
       const keys: string[] = [];
@@ -59,8 +59,11 @@ describe('HOST_GRAD_KERNELS', () => {
       return keys;
     };
     resetFlags();
-    expect(underTape()).toEqual(ops.map(() => 'generic'));
+    expect(underTape()).toEqual(ops.map(() => 'wasm'));
     expect(ops.map((op) => resolveKernel(op).key)).toEqual(ops.map(() => 'wasm')); // no tape: the host kernels
+    setFlag('HOST_GRAD_KERNELS', false);
+    expect(underTape()).toEqual(ops.map(() => 'generic'));
+    expect(ops.map((op) => resolveKernel(op).key)).toEqual(ops.map(() => 'wasm')); // no tape: still the host kernels
     await tf.setBackend('cpu');
     try {
       resetFlags();
