@@ -14,8 +14,7 @@ import { tf } from '../../../backend.js';
 import { isRecording } from '../../../policy.js';
 import type { MambaInnerArgs } from '../../core/types.js';
 import { assertFinite } from '../../core/validate.js';
-import type { Activation } from '../../core/types.js';
-import { convBackward, convForward } from './causalConv1dGrad.js';
+import { activation, convBackward, convForward, times } from './causalConv1dGrad.js';
 import { s6Core } from './s6InnerGrad.js';
 
 /** A·B of host data [n, k]·[k, p] by the backend's matMul. */
@@ -24,43 +23,6 @@ function product(A: Float32Array, n: number, k: number, B: Float32Array, p: numb
   const v = t.dataSync() as Float32Array;
   t.dispose();
   return v;
-}
-
-/**
- * σ(p) and σ'(p) (as tfjs's gradients define it) for activation `act` over host data p; the logistic function of silu
- * and sigmoid by the backend's kernel (vectorised on wasm): silu(p) = p·s, silu' = s·(1 + p·(1 − s)), sigmoid' = s·(1 − s).
- */
-function activation(p: Float32Array, act: Activation): { y: Float32Array; grad: Float32Array } {
-  const n = p.length;
-  const y = new Float32Array(n);
-  const grad = new Float32Array(n);
-  if (act === 'identity') {
-    y.set(p);
-    grad.fill(1);
-  } else if (act === 'relu') {
-    for (let i = 0; i < n; i++) {
-      y[i] = p[i] < 0 ? 0 : p[i];
-      grad[i] = p[i] > 0 ? 1 : 0;
-    }
-  } else {
-    const t = tf.tidy(() => tf.sigmoid(tf.tensor1d(p)));
-    const sg = t.dataSync() as Float32Array;
-    t.dispose();
-    for (let i = 0; i < n; i++) {
-      const s = sg[i];
-      const v = p[i];
-      y[i] = act === 'silu' ? v * s : s;
-      grad[i] = act === 'silu' ? s * (1 + v * (1 - s)) : s * (1 - s);
-    }
-  }
-  return { y, grad };
-}
-
-/** a ⊙ b. */
-function times(a: Float32Array, b: Float32Array): Float32Array {
-  const out = new Float32Array(a.length);
-  for (let i = 0; i < a.length; i++) out[i] = a[i] * b[i];
-  return out;
 }
 
 /** a ⊙ b ⊙ c. */
