@@ -82,8 +82,8 @@ export interface Flags {
    * over typed arrays with an analytic backward each) run while a gradient tape records (env
    * `SSM_HOST_GRAD_KERNELS=0|1`)? Default: true on 'cpu' and 'wasm', where they make a training step cheaper than the
    * composition of the backend's ops (on wasm the WebAssembly SIMD scan on the model's layout, the products by the
-   * backend's matMul: Tab. 1 Mamba+PE at b = 16 and 32, 1.2× the composition's steps/s in CPU time, S4D not slower);
-   * false on tensorflow, where the composition of native kernels runs.
+   * backend's matMul: Tab. 1 Mamba+PE at b = 16 and 32 trains at 1.05–1.3× the composition's steps/s in CPU time, S4D
+   * not slower); false on tensorflow, where the composition of native kernels runs.
    * Without a tape they run whenever HOST_KERNELS allows; `impl: 'fused'` asks for them by name.
    */
   HOST_GRAD_KERNELS: boolean;
