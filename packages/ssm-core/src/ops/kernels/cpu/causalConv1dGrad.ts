@@ -80,8 +80,9 @@ export function convBackward(
 }
 
 /**
- * σ(p) and σ'(p) (as tfjs's gradients define it) for activation `act` over host data p; the logistic function of silu
- * and sigmoid by the backend's kernel (vectorised on wasm): silu(p) = p·s, silu' = s·(1 + p·(1 − s)), sigmoid' = s·(1 − s).
+ * σ(p) and σ'(p) (as tfjs's gradients define it) for activation `act` over host data p; the logistic function s of
+ * silu and sigmoid by the backend's kernel (vectorised on wasm): silu(p) = p·s, silu' = s·(1 + p·(1 − s)),
+ * sigmoid' = s·(1 − s).
  */
 export function activation(p: Float32Array, act: Activation): { y: Float32Array; grad: Float32Array } {
   const n = p.length;

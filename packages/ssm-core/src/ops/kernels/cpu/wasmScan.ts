@@ -445,7 +445,7 @@ export interface TimeMajorScan {
   deltaBias?: Float32Array;
 }
 
-/** What a forward leaves for its backward: the instance whose memory holds the set-up inputs, and when it wrote them. */
+/** What a forward leaves for its backward: the instance whose memory holds the inputs it set up, and when. */
 export interface WasmScanKept {
   k: ScanExports;
   written: number;
@@ -463,7 +463,8 @@ function assertTimeMajorDims(s: ScanDims, x: TimeMajorScan): void {
   if (!ok) {
     const expected =
       'Δ per channel, no z, the bias and fixed B, C given as the dims say, x_dbl for input-dependent ones';
-    const actual = `deltaAlong '${s.deltaAlong}', hasZ ${s.hasZ}, hasBias ${s.hasBias}, bFixed ${s.bFixed}, cFixed ${s.cFixed}`;
+    const { deltaAlong, hasZ, hasBias, bFixed, cFixed } = s;
+    const actual = JSON.stringify({ deltaAlong, hasZ, hasBias, bFixed, cFixed });
     throw new ConfigError(`dims: expected ${expected}, got ${actual}`, 'dims', expected, actual);
   }
 }
