@@ -80,9 +80,10 @@ export interface Flags {
   /**
    * May the differentiable host kernels of the inner ops (s6Inner, s4dInner, mambaInner, causalConv1d: one tfjs op
    * over typed arrays with an analytic backward each) run while a gradient tape records (env
-   * `SSM_HOST_GRAD_KERNELS=0|1`)? Default: true on 'cpu', where they make a training step cheaper than the
-   * composition of tfjs-cpu's ops; false on wasm and tensorflow, where the composition of the backend's SIMD kernels
-   * measured faster (Tab. 1 Mamba+PE, 200 steps at b = 16 on wasm: 0.90× the composition's steps/s in CPU time).
+   * `SSM_HOST_GRAD_KERNELS=0|1`)? Default: true on 'cpu' and 'wasm', where they make a training step cheaper than the
+   * composition of the backend's ops (on wasm the WebAssembly SIMD scan on the model's layout, the products by the
+   * backend's matMul: Tab. 1 Mamba+PE at b = 16 and 32 trains at 1.05–1.3× the composition's steps/s in CPU time, S4D
+   * not slower); false on tensorflow, where the composition of native kernels runs.
    * Without a tape they run whenever HOST_KERNELS allows; `impl: 'fused'` asks for them by name.
    */
   HOST_GRAD_KERNELS: boolean;
@@ -278,7 +279,7 @@ const DEFS: { [K in FlagName]: FlagDef<K> } = {
   HOST_GRAD_KERNELS: {
     doc: 'may the differentiable host kernels of the inner ops run under a gradient tape',
     env: 'SSM_HOST_GRAD_KERNELS',
-    value: () => tf.getBackend() === 'cpu',
+    value: () => tf.getBackend() === 'cpu' || tf.getBackend() === 'wasm',
     parse: (s) => ({ '1': true, true: true, '0': false, false: false })[s.trim().toLowerCase()] ?? s,
     check: bool,
   },

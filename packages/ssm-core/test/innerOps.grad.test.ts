@@ -28,7 +28,17 @@ import {
   type S4DInnerArgs,
   type S6InnerArgs,
 } from '../src/index.js';
-import { hostScanRuns } from '../src/ops/kernels/cpu/wasmScan.js';
+import type { ScanDims } from '../src/ops/core/types.js';
+import {
+  hostScanRuns,
+  threadedScanRuns,
+  type TimeMajorScan,
+  wasmScanBackward,
+  wasmScanBackwardTimeMajor,
+  wasmScanForward,
+  wasmScanForwardTimeMajor,
+} from '../src/ops/kernels/cpu/wasmScan.js';
+import { ConfigError } from '../src/errors.js';
 import { causalConv1dRef64 } from '../src/ops/causalConv1d.js';
 import { mambaInnerRef64 } from '../src/ops/mambaInner.js';
 import { s4dInnerRef64 } from '../src/ops/s4dInner.js';
@@ -40,7 +50,7 @@ beforeAll(async () => {
 });
 
 beforeEach(() => {
-  setFlag('HOST_GRAD_KERNELS', true); // the host kernels under the tape on wasm too (default: cpu only)
+  setFlag('HOST_GRAD_KERNELS', true); // the host kernels under the tape (the default on cpu and wasm)
 });
 
 afterEach(() => {
@@ -48,7 +58,7 @@ afterEach(() => {
 });
 
 describe('HOST_GRAD_KERNELS', () => {
-  it('defaults to the host kernels under a tape on cpu and to the composition on wasm', async () => {
+  it('defaults to the host kernels under a tape on cpu and wasm; false gives the composition', async () => {
     const ops = ['s6Inner', 's4dInner', 'mambaInner', 'causalConv1d'];
     const underTape = () => {
       const keys: string[] = [];
@@ -59,8 +69,11 @@ describe('HOST_GRAD_KERNELS', () => {
       return keys;
     };
     resetFlags();
-    expect(underTape()).toEqual(ops.map(() => 'generic'));
+    expect(underTape()).toEqual(ops.map(() => 'wasm'));
     expect(ops.map((op) => resolveKernel(op).key)).toEqual(ops.map(() => 'wasm')); // no tape: the host kernels
+    setFlag('HOST_GRAD_KERNELS', false);
+    expect(underTape()).toEqual(ops.map(() => 'generic'));
+    expect(ops.map((op) => resolveKernel(op).key)).toEqual(ops.map(() => 'wasm')); // no tape: still the host kernels
     await tf.setBackend('cpu');
     try {
       resetFlags();
@@ -215,6 +228,126 @@ const s4dOp =
 const s4dY64 = (disc: BDiscretization) => (v: Float64Array[]) =>
   s4dInnerRef64({ b, L, d, N }, { x: v[0], ALog: v[1], B: v[2], C: v[3], D: v[4] }, disc);
 
+describe('the WebAssembly scan on the model layout (the entry points of the s6Inner and s4dInner host ops)', () => {
+  /** [b, L, X] → [b, X, L]. */
+  const channelsFirst = (a: Float32Array, B: number, T: number, X: number) => {
+    const out = new Float32Array(a.length);
+    for (let i = 0; i < B; i++)
+      for (let t = 0; t < T; t++) for (let c = 0; c < X; c++) out[(i * X + c) * T + t] = a[(i * T + t) * X + c];
+    return out;
+  };
+  const f32 = (rng: Rng, n: number, scale = 1, shift = 0) => Float32Array.from(randn(rng, n, scale, shift));
+
+  it('equals the reference-layout kernel bit for bit, forward and every gradient (x_dbl rows and fixed B, C; ±D)', () => {
+    const [B, T, X, n, R0] = [3, 9, 6, 5, 2];
+    const W = R0 + 2 * n;
+    for (const fixed of [false, true]) {
+      for (const withD of [true, false]) {
+        const rng = new Rng(fixed ? 41 : 42);
+        const s: ScanDims = {
+          batch: B,
+          dInner: X,
+          dState: n,
+          L: T,
+          deltaAlong: 'channel',
+          bFixed: fixed,
+          cFixed: fixed,
+          hasD: withD,
+          hasZ: false,
+          hasBias: !fixed,
+          softplus: !fixed,
+          disc: fixed ? 'zoh' : 'euler',
+        };
+        const u = f32(rng, B * T * X);
+        const deltaRaw = fixed ? f32(rng, B * T * X, 0.2, 0.5) : f32(rng, B * T * X);
+        const xdbl = f32(rng, B * T * W);
+        const A = f32(rng, X * n, 0.5, -1);
+        const D = withD ? f32(rng, X) : undefined;
+        const bias = fixed ? undefined : f32(rng, X, 0.5);
+        const Bf = fixed ? f32(rng, X * n) : undefined;
+        const Cf = fixed ? f32(rng, X * n) : undefined;
+        const cols = (off: number) => {
+          const out = new Float32Array(B * n * T);
+          for (let i = 0; i < B; i++)
+            for (let k = 0; k < n; k++)
+              for (let t = 0; t < T; t++) out[(i * n + k) * T + t] = xdbl[(i * T + t) * W + off + k];
+          return out;
+        };
+        const tm: TimeMajorScan = fixed
+          ? { u, deltaRaw, A, B: Bf, C: Cf, D }
+          : { u, deltaRaw, A, xdbl, W, bOff: R0, cOff: R0 + n, D, deltaBias: bias };
+        const ref = {
+          u: channelsFirst(u, B, T, X),
+          delta: channelsFirst(deltaRaw, B, T, X),
+          A,
+          B: fixed ? Bf! : cols(R0),
+          C: fixed ? Cf! : cols(R0 + n),
+          D,
+          deltaBias: bias,
+        };
+        const gOut = f32(rng, B * T * X);
+        const f = wasmScanForwardTimeMajor(s, tm);
+        const want = wasmScanForward(s, ref); // writes over the inputs f set up: the backward sets them up again
+        const label = `B, C ${fixed ? 'fixed' : 'from x_dbl'}, D=${withD}`;
+        expect(channelsFirst(f.out, B, T, X), `${label}: out`).toEqual(want.out);
+        const gxdbl = new Float32Array(B * T * W);
+        const g = wasmScanBackwardTimeMajor(s, tm, f.kept, gOut, fixed ? undefined : gxdbl);
+        const wantG = wasmScanBackward(s, ref, channelsFirst(gOut, B, T, X));
+        const f2 = wasmScanForwardTimeMajor(s, tm);
+        const g2 = wasmScanBackwardTimeMajor(s, tm, f2.kept, gOut, fixed ? undefined : new Float32Array(B * T * W));
+        expect(g2, `${label}: the backward on the forward's set-up`).toEqual(g);
+        expect(channelsFirst(g.u, B, T, X), `${label}: ∂u`).toEqual(wantG.u);
+        expect(channelsFirst(g.delta, B, T, X), `${label}: ∂Δ_raw`).toEqual(wantG.delta);
+        expect([g.A, g.D, g.deltaBias], `${label}: ∂A, ∂D, ∂bias`).toEqual([wantG.A, wantG.D, wantG.deltaBias]);
+        if (fixed) expect([g.B, g.C], `${label}: ∂B, ∂C`).toEqual([wantG.B, wantG.C]);
+        else {
+          const gB = new Float32Array(B * n * T);
+          const gC = new Float32Array(B * n * T);
+          for (let i = 0; i < B; i++)
+            for (let k = 0; k < n; k++)
+              for (let t = 0; t < T; t++) {
+                gB[(i * n + k) * T + t] = gxdbl[(i * T + t) * W + R0 + k];
+                gC[(i * n + k) * T + t] = gxdbl[(i * T + t) * W + R0 + n + k];
+              }
+          expect([gB, gC], `${label}: ∂B_t, ∂C_t in x_dbl's columns`).toEqual([wantG.B, wantG.C]);
+          for (let i = 0; i < B * T; i++)
+            for (let r = 0; r < R0; r++) expect(gxdbl[i * W + r], 'columns 0 … R untouched').toBe(0);
+        }
+      }
+    }
+  });
+
+  it('refuses dims it does not serve (Δ per state, z, B given against the dims) with a ConfigError', () => {
+    const base: ScanDims = {
+      batch: 1,
+      dInner: 2,
+      dState: 2,
+      L: 3,
+      deltaAlong: 'channel',
+      bFixed: true,
+      cFixed: true,
+      hasD: false,
+      hasZ: false,
+      hasBias: false,
+      softplus: false,
+      disc: 'euler',
+    };
+    const x: TimeMajorScan = {
+      u: new Float32Array(6),
+      deltaRaw: new Float32Array(6),
+      A: new Float32Array(4),
+      B: new Float32Array(4),
+      C: new Float32Array(4),
+    };
+    for (const s of [
+      { ...base, deltaAlong: 'state' as const },
+      { ...base, hasZ: true },
+      { ...base, bFixed: false },
+    ])
+      expect(() => wasmScanForwardTimeMajor(s, x)).toThrow(ConfigError);
+  });
+});
+
 describe('s6Inner: one differentiable host op', () => {
   it('value and every gradient match the generic composition and float64 finite differences (every discretisation, ±D)', () => {
     const rng = new Rng(21);
@@ -274,6 +407,43 @@ describe('s6Inner: one differentiable host op', () => {
     const generic = run();
     host.forEach((g, i) => expectClose(g, generic[i], `∂${p.names[i]} host vs generic`, 1e-4, 1e-4));
     tf.dispose(vars);
+  });
+
+  it("two ops under one tape (the second forward replaces the first one's inputs in the module) match the generic composition, threaded too", () => {
+    const p1 = s6Problem(new Rng(27), true);
+    const p2 = s6Problem(new Rng(28), false);
+    const vars = [...p1.data, ...p2.data].map((v, i) =>
+      tf.variable(tf.tensor(Float32Array.from(v), [...p1.shapes, ...p2.shapes][i])),
+    );
+    const n1 = p1.data.length;
+    const G = [tf.tensor(Float32Array.from(p1.G), [b, L, d]), tf.tensor(Float32Array.from(p2.G), [b, L, d])];
+    const run = () => {
+      const before = tf.memory().numTensors;
+      const { value, grads } = tf.variableGrads(() => {
+        const y1 = s6Op('zoh')(vars.slice(0, n1));
+        const y2 = s6Op('euler')(vars.slice(n1));
+        return y1.mul(G[0]).sum().add(y2.mul(G[1]).sum());
+      }, vars);
+      const out = vars.map((v) => read(grads[v.name]));
+      tf.dispose([value, ...Object.values(grads)]);
+      expect(tf.memory().numTensors, 'tensors left by value and gradients').toBe(before);
+      return out;
+    };
+    const runs = { ...hostScanRuns.wasm };
+    const host = run();
+    expect(hostScanRuns.wasm.backward - runs.backward, 'WebAssembly backward passes').toBe(2);
+    setFlag('SCAN_THREADS', 2);
+    const threadedRuns = { ...threadedScanRuns };
+    const threaded = run();
+    expect(threadedScanRuns.forward - threadedRuns.forward, 'threaded forward passes').toBe(2);
+    expect(threadedScanRuns.backward - threadedRuns.backward, 'threaded backward passes').toBe(2);
+    setFlag('SCAN_THREADS', 1);
+    setFlag('HOST_KERNELS', false);
+    const generic = run();
+    const names = [...p1.names.map((n) => `${n}₁`), ...p2.names.map((n) => `${n}₂`)];
+    host.forEach((g, i) => expectClose(g, generic[i], `∂${names[i]} host vs generic`, 1e-4, 1e-4));
+    threaded.forEach((g, i) => expectClose(g, generic[i], `∂${names[i]} threaded host vs generic`, 1e-4, 1e-4));
+    tf.dispose([...vars, ...G]);
   });
 
   it('without a tape: dense weights take the WebAssembly scan, sparse or decay-free ones the time-major pass', () => {

@@ -100,6 +100,7 @@ describe('kernel registry', () => {
 
   it('inference-only kernels step aside while a gradient tape records; differentiable ones stay', () => {
     const keys: Record<string, string> = {};
+    setFlag('HOST_GRAD_KERNELS', false);
     tf.grad((x: tf.Tensor) => {
       for (const op of OPS) keys[op] = resolveKernel(op).key;
       return x.sum();
@@ -108,7 +109,7 @@ describe('kernel registry', () => {
       selectiveScan: 'wasm',
       gatherRows: 'wasm',
       linear: 'generic',
-      causalConv1d: 'generic', // differentiable, but on wasm under a tape only with HOST_GRAD_KERNELS
+      causalConv1d: 'generic', // differentiable, but under a tape only with HOST_GRAD_KERNELS
       s6Inner: 'generic',
       s4dInner: 'generic',
       mambaInner: 'generic',
@@ -121,6 +122,13 @@ describe('kernel registry', () => {
     })(tf.scalar(1)).dispose();
     for (const op of ['causalConv1d', 's6Inner', 's4dInner', 'mambaInner']) expect(keys[op], op).toBe('wasm');
     expect([keys.linear, keys.mamba2Inner]).toEqual(['generic', 'generic']);
+    resetFlags(); // the default on wasm: as with HOST_GRAD_KERNELS on
+    tf.grad((x: tf.Tensor) => {
+      for (const op of OPS) keys[op] = resolveKernel(op).key;
+      return x.sum();
+    })(tf.scalar(1)).dispose();
+    for (const op of ['causalConv1d', 's6Inner', 's4dInner', 'mambaInner'])
+      expect(keys[op], `${op} by default`).toBe('wasm');
   });
 
   it('runs the registered kernel: a wrapper registered for wasm sees the call, the generic one does not', () => {

@@ -22,7 +22,7 @@
  *                                       generic: linear + logSoftmax cross-entropy
  *
  * The differentiable host kernels of causalConv1d, s6Inner, s4dInner and mambaInner run under a gradient tape where
- * the flag HOST_GRAD_KERNELS allows (default: the cpu backend).
+ * the flag HOST_GRAD_KERNELS allows (default: the cpu and wasm backends).
  *
  * On tfjs-backend-webgpu, selectiveScan and mamba2Inner run fused WGSL kernels with a chunked-recompute backward
  * (kernels/webgpu, registered by kernels/webgpu/register.ts).

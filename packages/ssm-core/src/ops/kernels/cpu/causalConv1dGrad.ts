@@ -1,6 +1,7 @@
 /**
  * The causal depthwise conv of ../../causalConv1d.ts (Eq. 14b) on the host as ONE differentiable tfjs op: the
- * forward sums the k taps over typed arrays and keeps the pre-activation p; the backward is analytic,
+ * forward sums the k taps over typed arrays and keeps the pre-activation p and σ'(p) (the logistic function of silu and
+ * sigmoid by the backend's kernel, vectorised on wasm); the backward is analytic,
  *
  *   ∂p = ∂y ⊙ σ'(p),  ∂W[c, j] = Σ_{b,t} ∂p[b, t, c] x[b, t − (k−1) + j, c],  ∂bias = Σ_{b,t} ∂p,
  *   ∂x[b, s, c] = Σ_j ∂p[b, s + (k−1) − j, c] W[c, j]   (terms past L dropped).
@@ -78,6 +79,44 @@ export function convBackward(
   return { gx, gW: Float32Array.from(gW), gb: Float32Array.from(gb) };
 }
 
+/**
+ * σ(p) and σ'(p) (as tfjs's gradients define it) for activation `act` over host data p; the logistic function s of
+ * silu and sigmoid by the backend's kernel (vectorised on wasm): silu(p) = p·s, silu' = s·(1 + p·(1 − s)),
+ * sigmoid' = s·(1 − s).
+ */
+export function activation(p: Float32Array, act: Activation): { y: Float32Array; grad: Float32Array } {
+  const n = p.length;
+  const y = new Float32Array(n);
+  const grad = new Float32Array(n);
+  if (act === 'identity') {
+    y.set(p);
+    grad.fill(1);
+  } else if (act === 'relu') {
+    for (let i = 0; i < n; i++) {
+      y[i] = p[i] < 0 ? 0 : p[i];
+      grad[i] = p[i] > 0 ? 1 : 0;
+    }
+  } else {
+    const t = tf.tidy(() => tf.sigmoid(tf.tensor1d(p)));
+    const sg = t.dataSync() as Float32Array;
+    t.dispose();
+    for (let i = 0; i < n; i++) {
+      const s = sg[i];
+      const v = p[i];
+      y[i] = act === 'silu' ? v * s : s;
+      grad[i] = act === 'silu' ? s * (1 + v * (1 - s)) : s * (1 - s);
+    }
+  }
+  return { y, grad };
+}
+
+/** a ⊙ b. */
+export function times(a: Float32Array, b: Float32Array): Float32Array {
+  const out = new Float32Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i] * b[i];
+  return out;
+}
+
 /** The conv's host kernel with its analytic gradient (arguments validated by the op). */
 export function causalConv1dFused(x: Tensor, W: Tensor, bias: Tensor | undefined, act: Activation): Tensor {
   const [b, L, c] = x.shape as [number, number, number];
@@ -87,9 +126,11 @@ export function causalConv1dFused(x: Tensor, W: Tensor, bias: Tensor | undefined
     void xs;
     const xv = x.dataSync() as Float32Array;
     const w = W.dataSync() as Float32Array;
-    const { pre, y } = convForward(xv, w, bias?.dataSync() as Float32Array | undefined, dims, act);
+    const { pre } = convForward(xv, w, bias?.dataSync() as Float32Array | undefined, dims, 'identity');
+    const { y, grad } = activation(pre, act); // σ(pre) and σ'(pre)
     const gradFunc = (dy: Tensor) => {
-      const r = convBackward(dy.dataSync() as Float32Array, pre, xv, w, dims, act);
+      const gpre = times(dy.dataSync() as Float32Array, grad); // ∂pre = ∂y ⊙ σ'(pre)
+      const r = convBackward(gpre, pre, xv, w, dims, 'identity');
       const grads: Tensor[] = [tf.tensor3d(r.gx, [b, L, c]), tf.tensor2d(r.gW, [c, dims[3]])];
       if (bias) grads.push(tf.tensor1d(r.gb));
       return grads;

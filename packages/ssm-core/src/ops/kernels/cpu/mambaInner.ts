@@ -14,8 +14,7 @@ import { tf } from '../../../backend.js';
 import { isRecording } from '../../../policy.js';
 import type { MambaInnerArgs } from '../../core/types.js';
 import { assertFinite } from '../../core/validate.js';
-import { HOST_ACT } from './causalConv1d.js';
-import { convBackward, convForward, HOST_ACT_GRAD } from './causalConv1dGrad.js';
+import { activation, convBackward, convForward, times } from './causalConv1dGrad.js';
 import { s6Core } from './s6InnerGrad.js';
 
 /** A·B of host data [n, k]·[k, p] by the backend's matMul. */
@@ -24,6 +23,26 @@ function product(A: Float32Array, n: number, k: number, B: Float32Array, p: numb
   const v = t.dataSync() as Float32Array;
   t.dispose();
   return v;
+}
+
+/** a ⊙ b ⊙ c. */
+function times3(a: Float32Array, b: Float32Array, c: Float32Array): Float32Array {
+  const out = new Float32Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i] * b[i] * c[i];
+  return out;
+}
+
+/** ∂p_gᵀ [d, m] and the column sums Σ_i ∂p_g[i, ·] [d] of ∂p_g [m, d]. */
+function transposeAndSum(gpg: Float32Array, m: number, d: number): { gpgT: Float32Array; gbg: Float64Array } {
+  const gpgT = new Float32Array(d * m);
+  const gbg = new Float64Array(d);
+  for (let i = 0; i < m; i++) {
+    for (let ch = 0; ch < d; ch++) {
+      gpgT[ch * m + i] = gpg[i * d + ch];
+      gbg[ch] += gpg[i * d + ch];
+    }
+  }
+  return { gpgT, gbg };
 }
 
 /** The Mamba inner op's host kernel with its analytic gradient; `R`, `N` as validated by the op. */
@@ -58,32 +77,26 @@ export function mambaInnerFused(a: MambaInnerArgs, R: number, N: number): Tensor
     if (cb) assertFinite(cb, 'convBias', [d]);
     assertFinite(Wg, 'gateWeight', [d, d]);
     if (bg) assertFinite(bg, 'gateBias', [d]);
-    const conv = convForward(xv, cw, cb, dims, a.convActivation); // x̂ (14b)
+    const pre = convForward(xv, cw, cb, dims, 'identity').pre; // the conv before σ (14b)
+    const conv = activation(pre, a.convActivation); // x̂ = σ(pre), and σ'(pre)
     const core = s6Core(a, conv.y, 'conv(x)', R, N, recording); // y (14c–14g)
     const WgT = new Float32Array(d * d);
     for (let o = 0; o < d; o++) for (let j = 0; j < d; j++) WgT[j * d + o] = Wg[o * d + j];
     const pg = product(xv, m, d, WgT, d); // x W_gᵀ, then + b_g
     if (bg) for (let i = 0; i < m; i++) for (let c = 0; c < d; c++) pg[i * d + c] += bg[c];
-    const sg = HOST_ACT[a.gateActivation];
-    const gate = Float32Array.from(pg, sg);
-    const out = Float32Array.from(core.y, (v, i) => v * gate[i]);
+    const gate = activation(pg, a.gateActivation); // g = σ_g(p_g), and σ_g'(p_g)
+    const out = times(core.y, gate.y);
     const gradFunc = (dy: Tensor) => {
       const gOut = dy.dataSync() as Float32Array;
-      const fp = HOST_ACT_GRAD[a.gateActivation];
-      const gy = Float32Array.from(gOut, (v, i) => v * gate[i]);
-      const gpg = Float32Array.from(gOut, (v, i) => v * core.y[i] * fp(pg[i]));
+      const gy = times(gOut, gate.y);
+      const gpg = times3(gOut, core.y, gate.grad);
       const s6 = core.backward(gy);
-      const c = convBackward(s6.gu, conv.pre, xv, cw, dims, a.convActivation);
+      const gpre = times(s6.gu, conv.grad); // ∂pre = ∂x̂ ⊙ σ'(pre)
+      const c = convBackward(gpre, pre, xv, cw, dims, 'identity');
       const viaGate = product(gpg, m, d, Wg, d); // ∂p_g W_g
-      const gx = Float32Array.from(c.gx, (v, i) => v + viaGate[i]);
-      const gpgT = new Float32Array(d * m);
-      const gbg = new Float64Array(d);
-      for (let i = 0; i < m; i++) {
-        for (let ch = 0; ch < d; ch++) {
-          gpgT[ch * m + i] = gpg[i * d + ch];
-          gbg[ch] += gpg[i * d + ch];
-        }
-      }
+      const gx = c.gx;
+      for (let i = 0; i < gx.length; i++) gx[i] += viaGate[i];
+      const { gpgT, gbg } = transposeAndSum(gpg, m, d);
       return [
         tf.tensor3d(gx, [b, L, d]),
         ...s6.grads,

@@ -2,14 +2,16 @@
  * S6 inner op (Eq. 14c–14g) on the host as ONE differentiable tfjs op, in the manner of mamba_ssm's
  * `mamba_inner_fn`: the forward runs over typed arrays — x_proj and dt_proj products, B_t and C_t read straight out
  * of x_proj's rows, the scan (with dt_proj's bias, softplus and the D skip) by the WebAssembly SIMD kernel where it
- * applies (fusedScan.ts's hostScanForward) — and the backward is analytic: the scan's backward from the same kernel,
- * then the products' gradients
+ * applies, else by the JS kernel (fusedScan.ts's hostScanForward) — and the backward is analytic: the scan's backward
+ * from the same kernel, then the products' gradients
  *
  *   ∂x_dbl = [∂Δ_low | ∂B | ∂C],  ∂Δ_low = ∂Δ_raw W_dt,  ∂W_dt = ∂Δ_rawᵀ Δ_low,  ∂b_dt = Σ ∂Δ_raw
  *   ∂x = ∂u + ∂x_dbl W_x,  ∂W_x = ∂x_dblᵀ x,  ∂A_log = ∂A ⊙ A  (A = −exp(A_log)).
  *
- * Shapes (m = b·L rows in the model's time-major layout): x [m, d], x_dbl [m, R + 2N]; the scan runs in the
- * reference layout u, Δ_raw [b, d, L], B, C [b, N, L].
+ * Shapes (m = b·L rows in the model's time-major layout): x [m, d], x_dbl [m, R + 2N]. The WebAssembly scan takes
+ * u, Δ_raw [b, L, d] and x_dbl's rows as they are (wasmScan.ts's wasmScanForwardTimeMajor: the module transposes u,
+ * Δ_raw, y and the gradients, and the backward reuses the forward's set-up); the JS scan takes the reference layout
+ * u, Δ_raw [b, d, L], B, C [b, N, L].
  */
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../../../backend.js';
@@ -18,7 +20,7 @@ import type { S6InnerArgs, ScanArrays, ScanDims } from '../../core/types.js';
 import { assertFinite } from '../../core/validate.js';
 import { hostScanBackward, hostScanForward } from './fusedScan.js';
 import { weightPlan } from './sparseLinear.js';
-import { hostScanPath } from './wasmScan.js';
+import { hostScanPath, type TimeMajorScan, wasmScanBackwardTimeMajor, wasmScanForwardTimeMajor } from './wasmScan.js';
 
 /** [b, L, X] → [b, X, L] (the model's layout → the scan's). */
 export function channelsFirst(src: Float32Array, b: number, L: number, X: number): Float32Array {
@@ -46,55 +48,34 @@ export function timeFirst(src: Float32Array, b: number, L: number, X: number): F
   return out;
 }
 
-/** (W_dt Δ_low) [m, d] from x_dbl [m, W] (Δ_low its first R columns) and W_dtᵀ [R, d]. */
-function dtProjForward(
-  xdbl: Float32Array,
-  WdtT: Float32Array,
-  m: number,
-  W: number,
-  R: number,
-  d: number,
-): Float32Array {
-  const out = new Float32Array(m * d);
-  for (let i = 0; i < m; i++) {
-    const o = i * d;
-    for (let r = 0; r < R; r++) {
-      const xr = xdbl[i * W + r];
-      const wo = r * d;
-      for (let c = 0; c < d; c++) out[o + c] += xr * WdtT[wo + c];
-    }
-  }
+/** Δ_low [m, R]: the first R columns of x_dbl [m, W]. */
+function lowColumns(xdbl: Float32Array, m: number, W: number, R: number): Float32Array {
+  const out = new Float32Array(m * R);
+  for (let i = 0; i < m; i++) for (let r = 0; r < R; r++) out[i * R + r] = xdbl[i * W + r];
   return out;
 }
 
-/** From ∂(W_dt Δ_low) [m, d]: ∂Δ_low into columns 0 … R of gxdbl [m, W]; returns ∂W_dt [d, R]. */
+/**
+ * From ∂(W_dt Δ_low) [m, d]: ∂Δ_low = ∂Δ_raw W_dt into columns 0 … R of gxdbl [m, W], and the tensor
+ * ∂W_dt = ∂Δ_rawᵀ Δ_low [d, R], both by the backend's matMul.
+ */
 function dtProjBackward(
   gdm: Float32Array,
-  xdbl: Float32Array,
-  WdtT: Float32Array,
+  low: Float32Array,
+  Wdt: Float32Array,
   m: number,
   W: number,
   R: number,
   d: number,
   gxdbl: Float32Array,
-): Float32Array {
-  const gWdtT = new Float64Array(R * d);
-  for (let i = 0; i < m; i++) {
-    const o = i * d;
-    for (let r = 0; r < R; r++) {
-      const xr = xdbl[i * W + r];
-      const wo = r * d;
-      let acc = 0;
-      for (let c = 0; c < d; c++) {
-        const gd = gdm[o + c];
-        acc += gd * WdtT[wo + c];
-        gWdtT[wo + c] += gd * xr;
-      }
-      gxdbl[i * W + r] = acc;
-    }
-  }
-  const gWdt = new Float32Array(d * R);
-  for (let c = 0; c < d; c++) for (let r = 0; r < R; r++) gWdt[c * R + r] = gWdtT[r * d + c];
+): Tensor {
+  const [gLowT, gWdt] = tf.tidy(() => {
+    const g = tf.tensor2d(gdm, [m, d]);
+    return [tf.matMul(g, tf.tensor2d(Wdt, [d, R])), tf.matMul(g, tf.tensor2d(low, [m, R]), true, false)];
+  });
+  const gLow = gLowT.dataSync() as Float32Array;
+  gLowT.dispose();
+  for (let i = 0; i < m; i++) for (let r = 0; r < R; r++) gxdbl[i * W + r] = gLow[i * R + r];
   return gWdt;
 }
 
@@ -183,7 +164,7 @@ function s6Dims(a: S6InnerArgs, N: number): ScanDims {
  * (Δ constant per channel) or A_log = −∞ (Λ = 0, decay-free rows): the analytic constructions.
  */
 export function s6FusedServesInference(a: S6InnerArgs, N: number): boolean {
-  if (hostScanPath(s6Dims(a, N), false) !== 'wasm-simd') return false;
+  if (hostScanPath(s6Dims(a, N), false, true) !== 'wasm-simd') return false;
   if (weightPlan(a.xProjWeight).plan || weightPlan(a.dtProjWeight).allZero) return false;
   const ALog = a.ALog.dataSync();
   for (let i = 0; i < ALog.length; i++) if (ALog[i] === -Infinity) return false;
@@ -238,12 +219,38 @@ export function s6Core(
   if (!finite32(xdbl)) assertFinite(xdbl, 'x_proj(x)', [b, L, W]);
   const WdtT = new Float32Array(R * d); // W_dtᵀ [R, d]
   for (let c = 0; c < d; c++) for (let r = 0; r < R; r++) WdtT[r * d + c] = Wdt[c * R + r];
-  const dtm = dtProjForward(xdbl, WdtT, m, W, R, d); // [m, d]: W_dt Δ_low before its bias
-  const deltaRaw = channelsFirst(dtm, b, L, d);
+  const low = lowColumns(xdbl, m, W, R);
+  const dtm = product(low, [m, R], WdtT, [R, d]); // [m, d]: W_dt Δ_low before its bias
   const A = Float32Array.from(ALog, (v) => -Math.exp(v));
+  /** ∂x_dbl [m, W] with ∂Δ_low from ∂Δ_raw [m, d] (∂B_t, ∂C_t filled in); returns the products' gradients. */
+  const products = (gxdbl: Float32Array, gdm: Float32Array, gu: Float32Array, gA: Float32Array) => {
+    const gWdt = dtProjBackward(gdm, low, Wdt, m, W, R, d, gxdbl); // fills ∂Δ_low
+    const viaProj = product(gxdbl, [m, W], Wx, [W, d]); // ∂x_dbl W_x
+    addInto(gu, viaProj);
+    const grads: Tensor[] = [
+      tf.matMul(tf.tensor2d(transpose(gxdbl, m, W), [W, m]), tf.tensor2d(u, [m, d])), // ∂W_x = ∂x_dblᵀ u
+      gWdt,
+    ];
+    for (let k = 0; k < gA.length; k++) gA[k] *= A[k];
+    return grads;
+  };
+  if (hostScanPath(s, recording, true) === 'wasm-simd') {
+    // The model's layout throughout: the module transposes, and the backward reuses the forward's set-up.
+    const x: TimeMajorScan = { u, deltaRaw: dtm, xdbl, W, bOff: R, cOff: R + N, A, D, deltaBias: bias };
+    const f = wasmScanForwardTimeMajor(s, x);
+    const backward = (gy: Float32Array) => {
+      const gxdbl = new Float32Array(m * W);
+      const g = wasmScanBackwardTimeMajor(s, x, f.kept, gy, gxdbl);
+      const grads = products(gxdbl, g.delta, g.u, g.A);
+      grads.push(tf.tensor1d(g.deltaBias!), tf.tensor2d(g.A, [d, N]));
+      if (D) grads.push(tf.tensor1d(g.D!));
+      return { gu: g.u, grads };
+    };
+    return { y: f.out, backward };
+  }
   const x: ScanArrays = {
     u: channelsFirst(u, b, L, d),
-    delta: deltaRaw,
+    delta: channelsFirst(dtm, b, L, d),
     A,
     B: columnsToScan(xdbl, b, L, W, R, N),
     C: columnsToScan(xdbl, b, L, W, R + N, N),
@@ -254,22 +261,12 @@ export function s6Core(
   const backward = (gy: Float32Array) => {
     const g = hostScanBackward(s, x, h, channelsFirst(gy, b, L, d));
     const gxdbl = new Float32Array(m * W); // ∂x_dbl [m, W]
-    const gWdt = dtProjBackward(timeFirst(g.delta, b, L, d), xdbl, WdtT, m, W, R, d, gxdbl); // fills ∂Δ_low
     fillColumns(gxdbl, g.B, b, L, W, R, N);
     fillColumns(gxdbl, g.C, b, L, W, R + N, N);
-    const gxdblT = transpose(gxdbl, m, W); // [W, m]
     const gu = timeFirst(g.u, b, L, d);
-    const viaProj = product(gxdbl, [m, W], Wx, [W, d]); // ∂x_dbl W_x
-    addInto(gu, viaProj);
-    const grads: Tensor[] = [
-      tf.matMul(tf.tensor2d(gxdblT, [W, m]), tf.tensor2d(u, [m, d])), // ∂W_x = ∂x_dblᵀ u
-      tf.tensor2d(gWdt, [d, R]),
-      tf.tensor1d(g.deltaBias!),
-      tf.tensor2d(
-        Float32Array.from(g.A, (v, k) => v * A[k]),
-        [d, N],
-      ),
-    ];
+    const gA = Float32Array.from(g.A);
+    const grads = products(gxdbl, timeFirst(g.delta, b, L, d), gu, gA);
+    grads.push(tf.tensor1d(g.deltaBias!), tf.tensor2d(gA, [d, N]));
     if (D) grads.push(tf.tensor1d(g.D!));
     return { gu, grads };
   };

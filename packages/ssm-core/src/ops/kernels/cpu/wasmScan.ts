@@ -10,7 +10,12 @@
  * the JS kernel (./scanForward.ts, ./scanBackward.ts) instead: {@link hostScanPath} says which runs. Where a thread
  * host is installed (./scanThreads.ts, by the Node entry) and {@link scanThreadCount} is above 1, the same kernel runs
  * on a shared memory over several threads, with results bit-identical to this module's own one-thread instance.
+ * The host ops of s6Inner and s4dInner call {@link wasmScanForwardTimeMajor} / {@link wasmScanBackwardTimeMajor}
+ * instead: inputs and results in the model's layout [b, L, d] (the module transposes them), input-dependent B_t, C_t
+ * read from x_dbl's rows, and a backward that reuses the inputs its forward set up in the module's memory while no
+ * other call has written over them.
  */
+import { ConfigError } from '../../../errors.js';
 import { getFlag, SCAN_THREADS_MIN_WORK } from '../../../policy.js';
 import type { ScanArrays, ScanDims } from '../../core/types.js';
 import { deltaSize, DISC } from './layout.js';
@@ -49,6 +54,9 @@ export interface ScanExports {
 export const WASM_SCAN_MAX_BYTES = 2 ** 31;
 /** Arrays start above the module's own static data (it has none; the first 64 KiB are left to it). */
 const BASE = 65536;
+
+/** Calls that have written a scan's inputs into an instance's memory (each invalidates what an earlier one left). */
+let inputsWritten = 0;
 
 let kernel: ScanExports | null | undefined; // undefined: not loaded yet; null: unavailable
 let unavailableReason = '';
@@ -106,6 +114,7 @@ export function wasmVectorMath(f: 'exp' | 'log' | 'softplus' | 'sigmoid', x: Flo
   const k = load();
   if (!k) throw new Error(`WebAssembly SIMD scan unavailable: ${unavailableReason}`);
   const mem = memoryFor(k, BASE + 8 * x.length);
+  inputsWritten++;
   mem.set(x, BASE / 4);
   k.vectorMath(['exp', 'log', 'softplus', 'sigmoid'].indexOf(f), BASE, BASE + 4 * x.length, x.length);
   return new Float32Array(k.memory.buffer).slice(BASE / 4 + x.length, BASE / 4 + 2 * x.length);
@@ -180,7 +189,7 @@ const pad4 = (n: number) => Math.ceil(n / 4) * 4;
  * Float counts of the arrays one call places in the module's memory, in allocation order; the scratch last, one
  * of `scratchStride` bytes per thread.
  */
-function plan(s: ScanDims, backward: boolean, threads = 1) {
+function plan(s: ScanDims, backward: boolean, threads = 1, stage = false) {
   const { batch: b, dInner: D, dState: N, L } = s;
   const Np = pad4(N);
   const rows = b * D;
@@ -232,6 +241,7 @@ function plan(s: ScanDims, backward: boolean, threads = 1) {
     sizes.stageC = s.cFixed ? 0 : D * L * Np;
     sizes.stageD = s.deltaAlong === 'state' ? D * L * Np : 0;
   }
+  if (stage) sizes.stage = rows * L; // one [b, L, d] array in the model's layout, transposed in the module
   let off = BASE;
   const at: Record<string, number> = {};
   for (const [k, n] of Object.entries(sizes)) {
@@ -243,13 +253,14 @@ function plan(s: ScanDims, backward: boolean, threads = 1) {
 
 /**
  * Which host kernel runs the scan of dims `s` ('wasm-simd' or 'js'), with a backward pass when `backward`: the
- * WebAssembly one unless the flag, the runtime or the size rules it out, or the module's memory cannot grow to it.
+ * WebAssembly one unless the flag, the runtime or the size rules it out, or the module's memory cannot grow to it
+ * (with the staging array of {@link wasmScanForwardTimeMajor} when `timeMajorInputs`).
  */
-export function hostScanPath(s: ScanDims, backward: boolean): 'wasm-simd' | 'js' {
+export function hostScanPath(s: ScanDims, backward: boolean, timeMajorInputs = false): 'wasm-simd' | 'js' {
   const k = s.timeMajor || !getFlag('WASM_SCAN') ? null : load();
   if (!k) return 'js';
   try {
-    pick(s, backward);
+    pick(s, backward, timeMajorInputs);
   } catch {
     return 'js'; // too large, or the engine refused to grow the memory (RangeError)
   }
@@ -269,6 +280,7 @@ function memoryFor(k: ScanExports, end: number): Float32Array {
  */
 function setUp(k: ScanExports, s: ScanDims, x: ScanArrays, at: Record<string, number>, Np: number, X: number) {
   const { batch: b, dInner: D, dState: N, L } = s;
+  inputsWritten++;
   const mem = memoryFor(k, 0);
   const put = (key: string, v: ArrayLike<number> | undefined) => {
     if (v && at[key]) mem.set(v, at[key] / 4);
@@ -295,8 +307,14 @@ function setUp(k: ScanExports, s: ScanDims, x: ScanArrays, at: Record<string, nu
     if (fixed) k.padRows(raw, dst, D, N, Np);
     else k.toTimeMajor(raw, dst, b, N, L, Np);
   }
+  return describe(k, s, at, Np);
+}
+
+/** Describes the problem of dims `s` with arrays at `at` to the module; returns setProblem's arguments. */
+function describe(k: ScanExports, s: ScanDims, at: Record<string, number>, Np: number): number[] {
   const along = s.deltaAlong === 'channel' ? 0 : s.deltaAlong === 'state' ? 1 : 2;
-  const problem = [b, D, Np, L, along, DISC[s.disc], at.u, at.dt, at.A, at.B, +s.bFixed, at.C, +s.cFixed, at.D, at.z];
+  const problem = [s.batch, s.dInner, Np, s.L, along, DISC[s.disc], at.u, at.dt, at.A, at.B, +s.bFixed];
+  problem.push(at.C, +s.cFixed, at.D, at.z);
   k.setProblem(...problem);
   return problem;
 }
@@ -305,10 +323,10 @@ function setUp(k: ScanExports, s: ScanDims, x: ScanArrays, at: Record<string, nu
  * The instance, thread count and memory plan of one call: the shared-memory instance of the thread host when
  * {@link scanThreadCount} is above 1 and the shared memory grows to the plan, else this module's own instance.
  */
-function pick(s: ScanDims, backward: boolean) {
+function pick(s: ScanDims, backward: boolean, stage = false) {
   const threads = scanThreadCount(s, backward);
   if (threads > 1) {
-    const p = plan(s, backward, threads);
+    const p = plan(s, backward, threads, stage);
     try {
       if (p.end <= WASM_SCAN_MAX_BYTES) {
         const k = threadHost!.kernel();
@@ -320,7 +338,7 @@ function pick(s: ScanDims, backward: boolean) {
     }
   }
   const k = load()!;
-  const p = plan(s, backward);
+  const p = plan(s, backward, 1, stage);
   if (p.end > WASM_SCAN_MAX_BYTES) throw new RangeError(`the scan needs ${p.end} bytes of memory`);
   memoryFor(k, p.end);
   return { k, threads: 1, ...p };
@@ -406,4 +424,166 @@ function sizeOf(at: Record<string, number>, key: string, end: number): number {
     .filter((p) => p > at[key])
     .reduce((m, p) => Math.min(m, p), end);
   return next - at[key];
+}
+
+/**
+ * A scan's inputs in the model's time-major layout (Δ per channel, no z): u and Δ_raw [b, L, d]; B and C either fixed
+ * ([d, n], as `B`, `C`) or input-dependent, read from the rows of `xdbl` [b·L, W] at columns bOff … bOff + n and
+ * cOff … cOff + n (as S6's x_dbl = [Δ_low | B_t | C_t]); A [d, n], D [d], Δ's bias [d].
+ */
+export interface TimeMajorScan {
+  u: Float32Array;
+  deltaRaw: Float32Array;
+  A: Float32Array;
+  B?: Float32Array;
+  C?: Float32Array;
+  xdbl?: Float32Array;
+  W?: number;
+  bOff?: number;
+  cOff?: number;
+  D?: Float32Array;
+  deltaBias?: Float32Array;
+}
+
+/** What a forward leaves for its backward: the instance whose memory holds the inputs it set up, and when. */
+export interface WasmScanKept {
+  k: ScanExports;
+  written: number;
+}
+
+/** The checks of the time-major entry points: Δ per channel, no z, B and C given as the dims say. */
+function assertTimeMajorDims(s: ScanDims, x: TimeMajorScan): void {
+  const ok =
+    s.deltaAlong === 'channel' &&
+    !s.hasZ &&
+    s.hasBias === (x.deltaBias !== undefined) &&
+    s.bFixed === (x.B !== undefined) &&
+    s.cFixed === (x.C !== undefined) &&
+    ((s.bFixed && s.cFixed) || x.xdbl !== undefined);
+  if (!ok) {
+    const expected =
+      'Δ per channel, no z, the bias and fixed B, C given as the dims say, x_dbl for input-dependent ones';
+    const { deltaAlong, hasZ, hasBias, bFixed, cFixed } = s;
+    const actual = JSON.stringify({ deltaAlong, hasZ, hasBias, bFixed, cFixed });
+    throw new ConfigError(`dims: expected ${expected}, got ${actual}`, 'dims', expected, actual);
+  }
+}
+
+/**
+ * Set-up of {@link TimeMajorScan} inputs: u and Δ_raw copied into the staging array and transposed to [b, d, L] by
+ * the module; input-dependent B_t and C_t copied from x_dbl's rows into the padded time-major [b, L, Np] the kernel
+ * reads.
+ */
+function setUpTimeMajor(k: ScanExports, s: ScanDims, x: TimeMajorScan, at: Record<string, number>, Np: number) {
+  const { batch: b, dInner: D, dState: N, L } = s;
+  inputsWritten++;
+  let mem = memoryFor(k, 0);
+  mem.set(x.u, at.stage / 4);
+  k.fromTimeMajor(at.stage, at.u, b, D, L, D);
+  mem.set(x.deltaRaw, at.stage / 4);
+  k.fromTimeMajor(at.stage, at.deltaRaw, b, D, L, D);
+  mem = new Float32Array(k.memory.buffer);
+  if (x.deltaBias) mem.set(x.deltaBias, at.bias / 4);
+  mem.set(x.A, at.Araw / 4);
+  if (x.D && at.D) mem.set(x.D, at.D / 4);
+  k.deltaPrep(at.deltaRaw, at.bias, at.dt, b * D, L, D, s.softplus ? 1 : 0);
+  k.padRows(at.Araw, at.A, D, N, Np);
+  const rows = b * L;
+  for (const [fixed, raw, dst, off] of [
+    [x.B, at.Braw, at.B, x.bOff ?? 0],
+    [x.C, at.Craw, at.C, x.cOff ?? 0],
+  ] as const) {
+    if (fixed) {
+      mem.set(fixed, raw / 4);
+      k.padRows(raw, dst, D, N, Np);
+      continue;
+    }
+    const xdbl = x.xdbl!;
+    const W = x.W!;
+    for (let i = 0, di = dst / 4, si = off; i < rows; i++, di += Np, si += W) {
+      let n = 0;
+      for (; n < N; n++) mem[di + n] = xdbl[si + n];
+      for (; n < Np; n++) mem[di + n] = 0;
+    }
+  }
+  return describe(k, s, at, Np);
+}
+
+/**
+ * Forward of the scan of dims `s` on {@link TimeMajorScan} inputs: out [b, L, d], transposed in the module, and what
+ * {@link wasmScanBackwardTimeMajor} reuses. Call only where {@link hostScanPath} is 'wasm-simd'.
+ */
+export function wasmScanForwardTimeMajor(s: ScanDims, x: TimeMajorScan): { out: Float32Array; kept: WasmScanKept } {
+  assertTimeMajorDims(s, x);
+  const { batch: b, dInner: D, L } = s;
+  const { k, threads, at, Np, scratchStride } = pick(s, false, true);
+  const problem = setUpTimeMajor(k, s, x, at, Np);
+  if (threads > 1) {
+    threadHost!.run(threads, [1, threads, ...problem, b * D, at.out, at.last, at.scratch, scratchStride]);
+    threadedScanRuns.forward++;
+  } else k.scanForward(at.out, at.last, at.scratch);
+  k.toTimeMajor(at.out, at.stage, b, D, L, D);
+  hostScanRuns.wasm.forward++;
+  const out = new Float32Array(k.memory.buffer).slice(at.stage / 4, at.stage / 4 + b * D * L);
+  return { out, kept: { k, written: inputsWritten } };
+}
+
+/**
+ * Backward of {@link wasmScanForwardTimeMajor} from ∂out `gOut` [b, L, d]: ∂u and ∂Δ_raw [b, L, d], ∂A [d, n], ∂D,
+ * ∂bias [d], fixed ∂B, ∂C [d, n]; input-dependent ∂B_t and ∂C_t go into columns bOff … and cOff … of `gxdbl`
+ * [b·L, W]. The inputs the forward set up are reused where no call has replaced them since (`kept`), else set up
+ * again.
+ */
+export function wasmScanBackwardTimeMajor(
+  s: ScanDims,
+  x: TimeMajorScan,
+  kept: WasmScanKept,
+  gOut: Float32Array,
+  gxdbl?: Float32Array,
+): Omit<FusedGrads, 'z'> {
+  assertTimeMajorDims(s, x);
+  const { batch: b, dInner: D, dState: N, L } = s;
+  const { k, threads, at, end, Np, scratchStride } = pick(s, true, true);
+  memoryFor(k, end);
+  k.zero(at.gu, at.scratch - at.gu); // every gradient array (they lie between ∂u and the scratch)
+  const reuse = kept.k === k && kept.written === inputsWritten;
+  const problem = reuse ? describe(k, s, at, Np) : setUpTimeMajor(k, s, x, at, Np);
+  let mem = new Float32Array(k.memory.buffer);
+  mem.set(gOut, at.stage / 4);
+  k.fromTimeMajor(at.stage, at.gOut, b, D, L, D);
+  const grads = [at.gOut, 0, at.gu, at.gdt, at.gA, at.gB, at.gC, at.gD, 0];
+  if (threads > 1) {
+    const order = stagedSums(s, threads) ? 2 : sumsOverChannels(s) ? 1 : 0;
+    const stages = [at.stageB ?? 0, at.stageC ?? 0, at.stageD ?? 0, L * Np];
+    threadHost!.run(threads, [2, threads, ...problem, b, D, order, ...grads, at.scratch, scratchStride, ...stages]);
+    threadedScanRuns.backward++;
+  } else k.scanBackward(...grads, at.scratch);
+  k.deltaGrad(at.deltaRaw, at.bias, at.gdt, at.gbias, b * D, L, D, s.softplus ? 1 : 0);
+  k.unpadRows(at.gA, at.gAraw, D, N, Np);
+  if (s.bFixed) k.unpadRows(at.gB, at.gBraw, D, N, Np);
+  if (s.cFixed) k.unpadRows(at.gC, at.gCraw, D, N, Np);
+  k.toTimeMajor(at.gu, at.stage, b, D, L, D);
+  k.toTimeMajor(at.gdt, at.gu, b, D, L, D); // ∂u is read from the staging array; its own array takes ∂Δ_raw
+  mem = new Float32Array(k.memory.buffer);
+  const rows = b * L;
+  for (const [fixed, src, off] of [
+    [s.bFixed, at.gB, x.bOff ?? 0],
+    [s.cFixed, at.gC, x.cOff ?? 0],
+  ] as const) {
+    if (fixed) continue;
+    const W = x.W!;
+    for (let i = 0, si = src / 4, di = off; i < rows; i++, si += Np, di += W)
+      for (let n = 0; n < N; n++) gxdbl![di + n] = mem[si + n];
+  }
+  const take = (p: number, n: number) => mem.slice(p / 4, p / 4 + n);
+  hostScanRuns.wasm.backward++;
+  return {
+    u: take(at.stage, b * D * L),
+    delta: take(at.gu, b * D * L),
+    A: take(at.gAraw, D * N),
+    B: s.bFixed ? take(at.gBraw, D * N) : new Float32Array(0),
+    C: s.cFixed ? take(at.gCraw, D * N) : new Float32Array(0),
+    D: x.D ? take(at.gD, D) : undefined,
+    deltaBias: x.deltaBias ? take(at.gbias, D) : undefined,
+  };
 }
