@@ -3,9 +3,10 @@
  * Mamba+PE (d = 32, N = 8, no conv, no gate, PE 0.1·t) and Transformer (d = 16) on KEEP FIFTH (|V| = 128, T = 50)
  * through ssm-core's trainer, on the fused path — the host kernels of `linearCrossEntropy` (output layer + loss +
  * statistics), of Adam's update (one typed-array pass per parameter) and of `embedding` (rows + PE column, scatter-add
- * backward) — and on the op-by-op path, the same ops' generic kernels (linear, logSoftmax cross-entropy and
- * statistics as tf ops; ~12 tf ops per parameter for Adam; gather + concat, one-hot matMul backward), in the same
- * run. The mixers' kernels are the same in both. Runs are interleaved (each repetition runs every variant once;
+ * backward) and of the mixer (`s6Inner`: x_proj, dt_proj, scan and D as one op) — and on the op-by-op path, the
+ * same ops' generic kernels (linear, logSoftmax cross-entropy and statistics as tf ops; ~12 tf ops per parameter for
+ * Adam; gather + concat, one-hot matMul backward; the mixer as linear, slices, transposes and the fused scan op), in
+ * the same run. Runs are interleaved (each repetition runs every variant once;
  * BENCH_REPS, default 5) after one warm-up run each; the table reports the best run of each and the ratio.
  */
 import {
@@ -13,6 +14,8 @@ import {
   MambaModel,
   ready,
   registerKernel,
+  resetFlag,
+  setFlag,
   tasks,
   tf,
   train,
@@ -50,15 +53,20 @@ const data = {
   val: tasks.keepNth({ n: 5, vocabSize: V, T, numSamples: 16, seed: 2 }),
 };
 
-/** Run `f` with FUSED_OPS on their generic kernels on the live backend, then put the registered ones back. */
+/**
+ * Run `f` with FUSED_OPS on their generic kernels on the live backend and the mixers' host kernels off under the tape
+ * (flag HOST_GRAD_KERNELS), then put both back.
+ */
 async function opByOp<R>(f: () => Promise<R>): Promise<R> {
   const saved = FUSED_OPS.map((op) => getKernel(op, backend));
   if (saved.some((k) => k === undefined)) throw new Error(`no ${backend} kernel of ${FUSED_OPS.join(' / ')} to swap`);
   for (const op of FUSED_OPS) registerKernel(op, backend, getKernel(op, 'generic'), { host: false });
+  setFlag('HOST_GRAD_KERNELS', false); // the mixers' generic compositions under the tape too
   try {
     return await f();
   } finally {
     FUSED_OPS.forEach((op, i) => registerKernel(op, backend, saved[i], { host: true }));
+    resetFlag('HOST_GRAD_KERNELS');
   }
 }
 
@@ -73,7 +81,8 @@ async function seconds(make: () => SequenceModel, steps = STEPS): Promise<number
 
 console.log(
   `\nTraining steps, Tab. 1 models on KEEP FIFTH (|V| = ${V}, T = ${T}), ${STEPS} steps at batch ${B}, tfjs ${backend}; ` +
-    `fused path vs op-by-op (generic kernels of ${FUSED_OPS.join(', ')}); best of ${reps} interleaved runs`,
+    `fused path vs op-by-op (generic kernels of ${FUSED_OPS.join(', ')} and the mixer's, HOST_GRAD_KERNELS off); ` +
+    `best of ${reps} interleaved runs`,
 );
 const variants = Object.keys(MODELS).flatMap((m) => [`${m} fused`, `${m} op-by-op`]);
 const run = (v: string) => {
