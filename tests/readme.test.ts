@@ -20,13 +20,14 @@ describe('README blocks quoted from recorded runs', () => {
     it(`${file}: table lines verbatim, every other number present`, () => {
       const recorded = readFileSync(join(root, file), 'utf8');
       const lines = text.split('\n');
-      for (const line of lines.filter((l) => l.startsWith('|'))) expect(recorded, 'table line').toContain(line);
+      const table = lines.filter((l) => l.startsWith('|'));
+      for (const line of table) expect(recorded, 'table line').toContain(line);
       const prose = lines
         .filter((l) => !l.startsWith('|'))
         .join('\n')
         .replace(/[≤≥] \d+(\.\d+)?/g, ''); // goals
       const numbers = prose.match(/\d+(?:[.,]\d+)*/g) ?? [];
-      expect(numbers.length).toBeGreaterThan(10);
+      expect(table.length + numbers.length, 'a block that quotes something').toBeGreaterThan(3);
       for (const n of numbers)
         expect(recorded, `number ${n}`).toMatch(new RegExp(`(^|[^\\d.])${n.replace(/\./g, '\\.')}($|[^\\d])`));
     });
