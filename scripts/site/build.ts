@@ -67,7 +67,8 @@ if (!force && upToDate(stepName, siteHash, [join(out, 'index.html')])) {
   writeStamp(stepName, siteHash);
 }
 const total = (Date.now() - t0) / 1000;
+const built = times.some(([l]) => l === 'docusaurus build') ? 'Site built' : 'Site up to date (Docusaurus skipped)';
 console.log(
-  `\nSite built in ${total.toFixed(1)} s (${times.map(([l, s]) => `${l} ${s.toFixed(1)} s`).join(', ')}) → ${outName}`,
+  `\n${built} in ${total.toFixed(1)} s (${times.map(([l, s]) => `${l} ${s.toFixed(1)} s`).join(', ')}) → ${outName}`,
 );
 console.log('Serve it: npm run serve:site');
