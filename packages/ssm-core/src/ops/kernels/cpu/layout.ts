@@ -110,17 +110,17 @@ export function rowLayout(s: ScanDims, b: number, d: number) {
 }
 
 /**
- * Dims of a host inner op's scan (kernels/cpu/s6Inner.ts, kernels/cpu/mamba2Inner.ts): Δ per channel with a bias
- * and softplus, input-dependent B and C, no gate z, arrays in the model's time-major layout `tm`.
+ * Dims of an inner op's scan (S6 and Mamba-2, host and WebGPU kernels): Δ per channel with a bias and softplus,
+ * input-dependent B and C, no gate z; arrays in the model's time-major layout `tm` when given, else the reference's.
  */
-export function timeMajorDims(
+export function innerScanDims(
   batch: number,
   dInner: number,
   dState: number,
   L: number,
   hasD: boolean,
   disc: BDiscretization,
-  tm: TimeMajor,
+  tm?: TimeMajor,
 ): ScanDims {
   return {
     batch,
@@ -135,7 +135,7 @@ export function timeMajorDims(
     hasBias: true,
     softplus: true,
     disc,
-    timeMajor: tm,
+    ...(tm && { timeMajor: tm }),
   };
 }
 

@@ -10,7 +10,7 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../../../backend.js';
 import type { Mamba2InnerArgs } from '../../core/types.js';
 import { assertFinite } from '../../core/validate.js';
-import { timeMajorDims } from './layout.js';
+import { innerScanDims } from './layout.js';
 import { fusedForward } from './scanForward.js';
 
 export function mamba2InnerHost(a: Mamba2InnerArgs): Tensor {
@@ -28,7 +28,7 @@ export function mamba2InnerHost(a: Mamba2InnerArgs): Tensor {
   const one = (t: Tensor, n: number) => new Float32Array(n).fill(t.dataSync()[0]); // a scalar for every channel
   const A = -Math.exp(a.ALog.dataSync()[0]); // a = −exp(A_log)
   const tm = { stride: N, bOffset: 0, cOffset: 0, deltaConstant }; // B, C: their own [b, L, N]
-  const s = timeMajorDims(b, d, N, L, a.D !== undefined, a.bDiscretization ?? 'euler', tm);
+  const s = innerScanDims(b, d, N, L, a.D !== undefined, a.bDiscretization ?? 'euler', tm);
   const x = {
     u: data(a.x, 'u', [b, L, d]),
     delta,

@@ -13,7 +13,7 @@ import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../../../backend.js';
 import type { S6InnerArgs } from '../../core/types.js';
 import { assertFinite } from '../../core/validate.js';
-import { timeMajorDims } from './layout.js';
+import { innerScanDims } from './layout.js';
 import { fusedForward } from './scanForward.js';
 import { scatterLinear, sparseLinear, weightPlan } from './sparseLinear.js';
 
@@ -31,7 +31,7 @@ export function s6InnerHost(a: S6InnerArgs, R: number, N: number): Tensor {
     : dtProj(xdbl, b * L, W, a.dtProjWeight.dataSync() as Float32Array, d, R); // [d] | [b, L, d]
   const A = Float32Array.from(a.ALog.dataSync(), (v) => -Math.exp(v)); // A = −exp(A_log)
   const tm = { stride: W, bOffset: R, cOffset: R + N, deltaConstant }; // B, C read in place from xdbl
-  const s = timeMajorDims(b, d, N, L, a.D !== undefined, a.bDiscretization ?? 'euler', tm);
+  const s = innerScanDims(b, d, N, L, a.D !== undefined, a.bDiscretization ?? 'euler', tm);
   const x = {
     u,
     delta,

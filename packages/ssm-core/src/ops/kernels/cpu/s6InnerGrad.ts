@@ -19,6 +19,7 @@ import { isRecording } from '../../../policy.js';
 import type { S6InnerArgs, ScanArrays, ScanDims } from '../../core/types.js';
 import { assertFinite } from '../../core/validate.js';
 import { hostScanBackward, hostScanForward } from './fusedScan.js';
+import { innerScanDims } from './layout.js';
 import { weightPlan } from './sparseLinear.js';
 import { hostScanPath, type TimeMajorScan, wasmScanBackwardTimeMajor, wasmScanForwardTimeMajor } from './wasmScan.js';
 
@@ -139,23 +140,10 @@ function product(A: Float32Array, aShape: [number, number], B: Float32Array, bSh
   return v;
 }
 
-/** The scan dims of the S6 inner op on x [b, L, d] (reference layout, Δ per channel with bias and softplus). */
+/** The scan dims of the S6 inner op on x [b, L, d] (reference layout). */
 function s6Dims(a: S6InnerArgs, N: number): ScanDims {
   const [b, L, d] = a.x.shape as [number, number, number];
-  return {
-    batch: b,
-    dInner: d,
-    dState: N,
-    L,
-    deltaAlong: 'channel',
-    bFixed: false,
-    cFixed: false,
-    hasD: a.D !== undefined,
-    hasZ: false,
-    hasBias: true,
-    softplus: true,
-    disc: a.bDiscretization ?? 'euler',
-  };
+  return innerScanDims(b, d, N, L, a.D !== undefined, a.bDiscretization ?? 'euler');
 }
 
 /**

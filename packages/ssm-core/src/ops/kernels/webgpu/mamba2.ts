@@ -7,27 +7,15 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../../../backend.js';
 import { toChannelsFirst, toTimeFirst } from '../../core/layout.js';
-import type { Mamba2InnerArgs, ScanDims } from '../../core/types.js';
+import type { Mamba2InnerArgs } from '../../core/types.js';
+import { innerScanDims } from '../cpu/layout.js';
 import { scanTensors } from './scan.js';
 
 /** y [b, L, d] of the Mamba-2 inner op (shapes checked by the op). Differentiable in every argument. */
 export function mamba2Webgpu(a: Mamba2InnerArgs): Tensor {
   const [b, L, d] = a.x.shape as [number, number, number];
   const N = a.B.shape[2] as number;
-  const s: ScanDims = {
-    batch: b,
-    dInner: d,
-    dState: N,
-    L,
-    deltaAlong: 'channel',
-    bFixed: false,
-    cFixed: false,
-    hasD: a.D !== undefined,
-    hasZ: false,
-    hasBias: true,
-    softplus: true,
-    disc: a.bDiscretization ?? 'euler',
-  };
+  const s = innerScanDims(b, d, N, L, a.D !== undefined, a.bDiscretization ?? 'euler');
   const r = scanTensors(
     s,
     {
