@@ -181,6 +181,19 @@ const RAW_TEX = /\\[A-Za-z]+|\$|[_^]\{/;
 
 const all = pages();
 
+/** Press the playground's run button and wait until that run has finished (its status says 'done'). */
+async function runPlayground(page: Page): Promise<void> {
+  const status = page.locator('[data-testid="pg-status"]');
+  const before = Number(await status.getAttribute('data-runs'));
+  await page.getByRole('button', { name: /^run/i }).click();
+  await page.waitForFunction(
+    (n) => Number(document.querySelector('[data-testid="pg-status"]')?.getAttribute('data-runs')) > n,
+    before,
+    { timeout: 120_000 },
+  );
+  expect(await status.getAttribute('data-state')).toBe('done');
+}
+
 describe('built site', () => {
   it('has a landing page, chapters and the playground', () => {
     expect(all).toContain('/');
@@ -328,16 +341,8 @@ describe('built site', () => {
     await page.screenshot({ path: join(SHOTS, shotName('/playground')), fullPage: true });
     expect(acc).toBe(1);
     // the other constructions are exact too: Thm. 3 (Mamba-2), Thm. 4 (S4D + gate), Lem. 3 (induction heads)
-    const status = page.locator('[data-testid="pg-status"]');
     const runAndRead = async () => {
-      const before = Number(await status.getAttribute('data-runs'));
-      await page.getByRole('button', { name: /^run/i }).click();
-      await page.waitForFunction(
-        (n) => Number(document.querySelector('[data-testid="pg-status"]')?.getAttribute('data-runs')) > n,
-        before,
-        { timeout: 120_000 },
-      );
-      expect(await status.getAttribute('data-state')).toBe('done');
+      await runPlayground(page);
       return Number(await page.locator('[data-testid="pg-accuracy"]').getAttribute('data-value'));
     };
     for (const mixer of ['mamba2', 's4d']) {
@@ -352,17 +357,7 @@ describe('built site', () => {
 
   it('playground: a d-sweep belongs to its settings, typed values it cannot use are reported, tokens are labelled', async () => {
     const { page, problems } = await playgroundBackend('/playground');
-    const status = page.locator('[data-testid="pg-status"]');
-    const run = async () => {
-      const before = Number(await status.getAttribute('data-runs'));
-      await page.getByRole('button', { name: /^run/i }).click();
-      await page.waitForFunction(
-        (n) => Number(document.querySelector('[data-testid="pg-status"]')?.getAttribute('data-runs')) > n,
-        before,
-        { timeout: 120_000 },
-      );
-      expect(await status.getAttribute('data-state')).toBe('done');
-    };
+    const run = () => runPlayground(page);
     await run();
     // the token strip: MQAR's layout (κ = 4): 4 keys and 4 values in the pair region, every key queried once
     const roles = await page.$$eval('[data-testid="pg-tokens"] [data-role]', (els) =>
