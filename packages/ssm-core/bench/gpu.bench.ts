@@ -12,6 +12,9 @@
  * Traffic limit: (bytes of inputs + outputs) / BENCH_BANDWIDTH_GBS (default 4000 GB/s, an H200's HBM); the ratio
  * is time / limit (1 = at the memory-traffic limit).
  *
+ * Yardsticks, before the table (BENCH_SKIP_YARDSTICKS=1 skips them): the copy bandwidth and tf.add bandwidth this
+ * device reaches through Dawn, and the round trip of a tiny program with a read-back (see yardsticks()).
+ *
  * GPU time per program: each webgpu fused cell runs once more under tf.time (timestamp queries, one pass per
  * program), printed after the table by program name (BENCH_PROFILE=0 skips it).
  *
@@ -27,6 +30,7 @@ process.env.SSM_BACKEND ??= 'wasm';
 await import('@tensorflow/tfjs-backend-webgpu');
 const { getFlag, ready, resetFlag, selectiveScan, setFlag, Rng, tf } = await import('../src/index.js');
 type Tensor = import('@tensorflow/tfjs-core').Tensor;
+type TensorInfo = import('@tensorflow/tfjs-core').TensorInfo;
 
 type Shape = [number, number, number, number];
 const ISSUE_SHAPES: Shape[] = [
@@ -232,6 +236,137 @@ const fmt = (r: Cell, limitMs: number) =>
       ? 'skipped'
       : `error: ${r.error}`
     : `${r.ms!.toFixed(2)} ms (×${(r.ms! / limitMs).toFixed(0)} limit${Number.isFinite(r.peak) ? `, peak ${(r.peak! / MiB).toFixed(0)} MiB` : ''}${runs(r)})`;
+
+/**
+ * The device's own yardsticks, measured in this run before the table: the bandwidth of a plain copy (one float read
+ * and one written per invocation, 256 per workgroup, over a buffer as large as the largest shape's inputs +
+ * outputs), of tf.add on the same sizes, and of the same copy in the scan programs' access pattern (one
+ * invocation per row of [b·d, L], walking it in time order), both from GPU timestamps (tf.time) and from the clock as the table
+ * measures it; and the round trip of one tiny program plus a 4-byte read-back, the floor under every wall time below.
+ * They tell the scan kernels' distance from what this device and Dawn deliver apart from the distance to the nominal
+ * HBM figure (BENCH_BANDWIDTH_GBS).
+ */
+async function yardsticks(): Promise<void> {
+  await tf.setBackend('webgpu');
+  const largest = shapes.reduce((m, [b, d, n, L]) => Math.max(m, 3 * b * d * L + 2 * b * n * L + b * d * L), 0);
+  const floats = Math.max(1 << 20, Math.ceil(largest / 1024) * 1024);
+  const x = tf.fill([floats], 1.5);
+  const y = tf.fill([floats], 0.5);
+  const groups = Math.ceil(floats / 256);
+  const gx = Math.min(groups, 65535);
+  interface Backend {
+    runWebGPUProgram(p: object, inputs: Tensor[], dtype: 'float32', uniforms?: unknown[]): TensorInfo;
+  }
+  const backend = tf.backend() as unknown as Backend;
+  const copy = (): Tensor =>
+    tf.engine().makeTensorFromTensorInfo(
+      backend.runWebGPUProgram(
+        Object.setPrototypeOf(
+          {
+            outputShape: [floats],
+            shaderKey: `benchCopy_${floats}`,
+            dispatchLayout: { x: [0], y: [0] }, // not flat: main() takes no index
+            dispatch: [gx, Math.ceil(groups / gx), 1],
+            variableNames: ['x'],
+            workgroupSize: [256, 1, 1],
+            uniforms: 'cpTotal : i32,',
+            getUserCode: () => `
+fn main() {
+  let i = (i32(workgroupId.x) + i32(workgroupId.y) * i32(numWorkgroups.x)) * 256 + i32(localId.x);
+  if (i < uniforms.cpTotal) { result[i] = x[i]; }
+}
+`,
+          },
+          { constructor: { name: 'benchCopy' } },
+        ),
+        [x],
+        'float32',
+        [{ type: 'int32', data: [floats] }],
+      ),
+    ) as Tensor;
+  // the scans' access pattern: one invocation per row of the largest shape's [b·d, L], walking its row in time
+  // order (neighbouring invocations read addresses L floats apart), 64 invocations per workgroup
+  const [rb, rd, , rL] = shapes.reduce((m, s) => (s[0] * s[1] * s[3] > m[0] * m[1] * m[3] ? s : m));
+  const rows = rb * rd;
+  const rowWalk = (): Tensor =>
+    tf.engine().makeTensorFromTensorInfo(
+      backend.runWebGPUProgram(
+        Object.setPrototypeOf(
+          {
+            outputShape: [rows * rL],
+            shaderKey: `benchRowWalk_${rows}_${rL}`,
+            dispatchLayout: { x: [0], y: [0] },
+            dispatch: [Math.ceil(rows / 64), 1, 1],
+            variableNames: ['x'],
+            workgroupSize: [64, 1, 1],
+            uniforms: 'rwRows : i32, rwL : i32,',
+            getUserCode: () => `
+fn main() {
+  let r = i32(workgroupId.x) * 64 + i32(localId.x);
+  if (r >= uniforms.rwRows) { return; }
+  for (var t = 0; t < uniforms.rwL; t++) { result[r * uniforms.rwL + t] = x[r * uniforms.rwL + t]; }
+}
+`,
+          },
+          { constructor: { name: 'benchRowWalk' } },
+        ),
+        [x],
+        'float32',
+        [
+          { type: 'int32', data: [rows] },
+          { type: 'int32', data: [rL] },
+        ],
+      ),
+    ) as Tensor;
+  const bytes = 2 * 4 * floats;
+  const addBytes = 3 * 4 * floats;
+  const gpuMs = async (f: () => Tensor) => {
+    let r: Tensor | undefined;
+    const info = (await tf.time(() => {
+      r = f();
+    })) as { kernelMs: number | null | { error: string } };
+    await settle([r!]);
+    r!.dispose();
+    return typeof info.kernelMs === 'number' ? info.kernelMs : NaN;
+  };
+  const wall = (f: () => Tensor) =>
+    median(async () => {
+      const r = f();
+      await settle([r]);
+      r.dispose();
+    });
+  const gbs = (b: number, ms: number) => (Number.isFinite(ms) ? `${(b / ms / 1e6).toFixed(0)} GB/s` : '-');
+  const line = async (name: string, f: () => Tensor, b: number) => {
+    const w = await wall(f);
+    const k = await gpuMs(f);
+    console.log(
+      `${name}: ${(b / MiB).toFixed(0)} MiB moved — GPU time ${Number.isFinite(k) ? `${k.toFixed(3)} ms` : '-'} (${gbs(b, k)}), wall ${w.ms.toFixed(2)} ms (${gbs(b, w.ms)})`,
+    );
+  };
+  try {
+    // a program that failed to compile would leave its output unwritten: check the copy's last element
+    const probe = copy();
+    const last = (await probe.slice([floats - 1], [1]).data())[0];
+    probe.dispose();
+    if (last !== 1.5) throw new Error(`the copy program returned ${last} instead of 1.5 (see the device errors above)`);
+    await line('copy', copy, bytes);
+    await line('tf.add', () => x.add(y), addBytes);
+    if (rows * rL <= floats) await line(`row walk [${rows}, ${rL}]`, rowWalk, 2 * 4 * rows * rL);
+    const one = tf.fill([1], 1);
+    const trip = await median(async () => {
+      const r = one.add(1);
+      await r.data();
+      r.dispose();
+    });
+    one.dispose();
+    console.log(`round trip (one tiny program + a 4-byte read-back): ${trip.ms.toFixed(3)} ms\n`);
+  } catch (e) {
+    console.log(`yardsticks: ${String((e as Error)?.message ?? e).split('\n')[0]}\n`);
+  } finally {
+    tf.dispose([x, y]);
+  }
+}
+if (process.env.BENCH_SKIP_YARDSTICKS !== '1') await yardsticks();
 
 /** The backward program the comparison column runs: the one 'auto' does not pick for the bench's shapes. */
 const otherProgram = getFlag('WEBGPU_SCAN_BACKWARD') === 'rows' ? 'states' : 'rows';
