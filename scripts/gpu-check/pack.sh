@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Packs what the GPU checks (./run.sh) need on a machine that has a GPU but no Node.js and no network:
 # this machine's Node binary, the node_modules the WebGPU tests, `bench:gpu` and `ssm-lab` load (tfjs, npm `webgpu`
-# with only Dawn's linux-x64 binary, vitest, tsx), the built dist folders, and Debian's Vulkan and GL loaders.
+# with only Dawn's linux-x64 binary, vitest, tsx), the built dist folders, the generated sources that git ignores
+# (the tests and benches run from src/, and the device's copy of the tree leaves ignored files out), and Debian's
+# Vulkan and GL loaders.
 # Run from the repository root after `npm ci && npm run build`; writes build/gpu-check (ignored by git, ~45 MiB),
 # which travels to the GPU machine with the working tree.
 #   bash scripts/gpu-check/pack.sh
@@ -37,7 +39,8 @@ tar --exclude='node_modules/*.map' --exclude='*.min.js' --exclude='*.html' --exc
   --exclude='*.tsbuildinfo' --exclude='tf.es2017.js' --exclude='tf*.fesm.js' --exclude='miniprogram' \
   --exclude='node_modules/webgpu/dist/darwin-*' --exclude='node_modules/webgpu/dist/win32-*' \
   --exclude='node_modules/webgpu/dist/linux-arm64' \
-  -cf - $(cat "$DEST/modules.txt") node_modules/.bin/vitest node_modules/.bin/tsx packages/*/dist | xz -T0 -6 > "$DEST/modules.tar.xz"
+  -cf - $(cat "$DEST/modules.txt") node_modules/.bin/vitest node_modules/.bin/tsx packages/*/dist \
+  $(git ls-files -o -i --exclude-standard packages/*/src) | xz -T0 -6 > "$DEST/modules.tar.xz"
 xz -T0 -9 -c "$(command -v node)" > "$DEST/node.xz"
 mkdir -p /tmp/amd64/partial
 o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64'

@@ -20,10 +20,9 @@ unxz_to() {  # xz, else Python's lzma
 
 setup() {
   [ -x "$W/bin/node" ] || { unxz_to "$PACK/node.xz" "$W/bin/node" && chmod +x "$W/bin/node"; }
-  if [ ! -d node_modules/@tensorflow ]; then
-    if command -v xz >/dev/null 2>&1; then tar -xJf "$PACK/modules.tar.xz"
-    else unxz_to "$PACK/modules.tar.xz" "$W/modules.tar" && tar -xf "$W/modules.tar" && rm "$W/modules.tar"; fi
-  fi
+  # unpacked on every run (a few seconds): a warm machine keeps an earlier run's node_modules, which may be older
+  if command -v xz >/dev/null 2>&1; then tar -xJf "$PACK/modules.tar.xz"
+  else unxz_to "$PACK/modules.tar.xz" "$W/modules.tar" && tar -xf "$W/modules.tar" && rm "$W/modules.tar"; fi
   if ! ldconfig -p | grep -q 'libGLdispatch\.so\.0' || ! ldconfig -p | grep -q 'libvulkan\.so\.1'; then
     for f in "$PACK"/gl/*.deb; do dpkg -x "$f" / || echo "unpacking $f failed"; done
     ldconfig
