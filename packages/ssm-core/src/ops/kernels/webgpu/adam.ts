@@ -9,8 +9,9 @@
  * The step's constants are uniforms and the tensors are bound flat, so each program compiles to one pipeline for
  * every parameter shape and every step (two where a parameter needs the 2-D dispatch: more than 65535 workgroups).
  */
-import type { Tensor, TensorInfo, Variable } from '@tensorflow/tfjs-core';
+import type { Tensor, Variable } from '@tensorflow/tfjs-core';
 import { tf } from '../../../backend.js';
+import { grid, runProgram, type Program } from './program.js';
 
 /** One update's constants: learning rate, bias corrections 1 − βᵗ, β₁, β₂, ε. */
 export interface AdamStep {
@@ -20,29 +21,6 @@ export interface AdamStep {
   beta1: number;
   beta2: number;
   epsilon: number;
-}
-
-/** The part of tfjs-backend-webgpu's `WebGPUProgram` these programs fill in (webgpu_program.d.ts). */
-interface Program {
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  variableNames: string[];
-  workgroupSize: [number, number, number];
-  size: boolean;
-  uniforms: string;
-  getUserCode: () => string;
-}
-
-interface WebGPUBackendLike {
-  device: { limits: { maxComputeWorkgroupsPerDimension: number } };
-  runWebGPUProgram(
-    program: Program,
-    inputs: TensorInfo[],
-    outputDtype: 'float32',
-    uniforms: { type: 'float32'; data: number[] }[],
-  ): TensorInfo;
 }
 
 /** Invocations per workgroup. */
@@ -59,32 +37,17 @@ const SOURCES = {
 } as const;
 const NAMES = { adamMoment1: ['m', 'g'], adamMoment2: ['v', 'g'], adamParam: ['p', 'm', 'v'] } as const;
 
-/** One class per program name: tfjs-backend-webgpu's tf.time() reports each program by its constructor's name. */
-const classes = new Map<string, object>();
-function named<T extends object>(name: string, program: T): T {
-  let proto = classes.get(name);
-  if (proto === undefined) {
-    proto = ({ [name]: class {} } as Record<string, new () => object>)[name].prototype as object;
-    classes.set(name, proto);
-  }
-  return Object.setPrototypeOf(program, proto) as T;
-}
-
 /**
  * Run elementwise program `name` over `inputs` (all of one size) with float uniforms `c`; the result has `inputs[0]`'s
  * shape. Every tensor is bound as a flat array (a TensorInfo of the same buffer, no tf op).
  */
 function run(name: keyof typeof SOURCES, inputs: Tensor[], c: number[]): Tensor {
-  const backend = tf.backend() as unknown as WebGPUBackendLike;
   const size = inputs[0].size;
-  const groups = Math.ceil(size / WG);
-  // ≤ maxComputeWorkgroupsPerDimension workgroups per axis: larger parameters take a 2-D grid
-  const gx = Math.max(1, Math.min(groups, backend.device.limits.maxComputeWorkgroupsPerDimension));
-  const prog: Program = named(name, {
+  const program: Program = {
     outputShape: [size],
     shaderKey: name,
     dispatchLayout: { x: [0] },
-    dispatch: [gx, Math.ceil(groups / gx), 1],
+    dispatch: grid(Math.ceil(size / WG)),
     variableNames: [...NAMES[name]],
     workgroupSize: [WG, 1, 1],
     size: true,
@@ -96,11 +59,9 @@ fn main(index : i32) {
   }
 }
 `,
-  });
+  };
   const uniforms = c.map((v) => ({ type: 'float32' as const, data: [v] }));
-  const flat = inputs.map((t): TensorInfo => ({ dataId: t.dataId, shape: [size], dtype: t.dtype }));
-  const out = backend.runWebGPUProgram(prog, flat, 'float32', uniforms);
-  return tf.engine().makeTensorFromTensorInfo({ ...out, shape: inputs[0].shape });
+  return runProgram(name, program, inputs, uniforms, inputs[0].shape);
 }
 
 /** One parameter's Adam update on the webgpu backend: three programs, p, m, v assigned fresh tensors. */
