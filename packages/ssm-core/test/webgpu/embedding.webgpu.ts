@@ -1,10 +1,12 @@
 /**
  * `embedding` on WebGPU (its 'webgpu' kernel: one WGSL program forward, one backward): the rows and the position
- * column equal the float32 values of the reference twin embeddingRef; ∂W against a float64 scatter-add loop and the
- * generic tf-op kernel's on the same adapter; one program each way; no leaks.
+ * column equal the float32 values of the reference twin embeddingRef; ∂W (the per-id loop, and the one-hot product
+ * taken above EMBED_LOOP_LIMIT) against a float64 scatter-add loop and the generic tf-op kernel's on the same adapter;
+ * one program each way; no leaks.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { embedding, embeddingRef, ready, Rng, tf } from '../../src/index.js';
+import { webgpuEmbedding } from '../../src/ops/kernels/webgpu/embedding.js';
 import { getKernel, resolveKernel } from '../../src/ops/registry.js';
 import { expectClose } from '../helpers.js';
 
@@ -75,7 +77,10 @@ describe('webgpu embedding', () => {
       expectClose(got, dW, '∂W vs float64');
       const generic = grad(getKernel<EmbeddingKernel>('embedding', 'generic')!)(W);
       expectClose(got, await generic.data(), '∂W vs generic');
-      tf.dispose([x, fused, generic]);
+      // the backward for large V·b·L: the one-hot product
+      const gemm = grad((w, t, s) => webgpuEmbedding(w, t, s, 0))(W);
+      expectClose(await gemm.data(), dW, '∂W (one-hot product) vs float64');
+      tf.dispose([x, fused, generic, gemm]);
       expect(tf.memory().numTensors).toBe(before);
       tf.dispose([W, tokens, cot, ref]);
     });

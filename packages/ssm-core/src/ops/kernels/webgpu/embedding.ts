@@ -3,7 +3,8 @@
  * the generic kernel's gather + concat forward and split + one-hot + transpose + matMul backward.
  *   forward   x[i, j] = W[tokens_i, j] (j < e),  x[i, e] = f32(t_i)·f32(s) with t_i = (i mod L) + 1 (the PE column)
  *   backward  ∂W[v, j] = Σ_{i: tokens_i = v} ∂x[i, j], summed in the order of i (as the host kernel's loop),
- *             one invocation per (v, j)
+ *             one invocation per (v, j), each reading all b·L ids; above {@link EMBED_LOOP_LIMIT} = V·b·L the
+ *             one-hot product onehot(tokens)ᵀ ∂x[:, :e] instead (a GEMM, three programs)
  * Ids are read on the device and not range-checked here (models check tokens once, `tokenTensor`).
  */
 import type { Tensor } from '@tensorflow/tfjs-core';
@@ -11,6 +12,9 @@ import { tf } from '../../../backend.js';
 import { grid, runProgram, type Program } from './program.js';
 
 const WG = 64;
+
+/** Largest V·b·L for which the backward loops over every id per (v, j) (Tab. 1: 128·32·50 = 204800). */
+export const EMBED_LOOP_LIMIT = 2 ** 24;
 
 function flatProgram(name: string, size: number, names: string[], uniforms: string, body: string): Program {
   return {
@@ -49,8 +53,16 @@ const BACKWARD = `
   }
   result[index] = acc;`;
 
-/** The 'webgpu' kernel of `embedding`: W [V, e], tokens int32 [b, L] → [b, L, e] or [b, L, e + 1]. */
-export function webgpuEmbedding(W: Tensor, tokens: Tensor, positionScale: number | undefined): Tensor {
+/**
+ * The 'webgpu' kernel of `embedding`: W [V, e], tokens int32 [b, L] → [b, L, e] or [b, L, e + 1]; `loopLimit` is
+ * the V·b·L up to which the backward runs the per-(v, j) loop.
+ */
+export function webgpuEmbedding(
+  W: Tensor,
+  tokens: Tensor,
+  positionScale: number | undefined,
+  loopLimit = EMBED_LOOP_LIMIT,
+): Tensor {
   const [V, e] = W.shape as [number, number];
   const [b, L] = tokens.shape as [number, number];
   const M = b * L;
@@ -69,6 +81,10 @@ export function webgpuEmbedding(W: Tensor, tokens: Tensor, positionScale: number
     return {
       value: runProgram('ssmEmbed', forward, [w, tokens], uniforms, [b, L, width]),
       gradFunc: (dy: Tensor, [tok]: Tensor[]) => {
+        if (V * M > loopLimit) {
+          const g = dy.reshape([M, width]);
+          return tf.matMul(tf.oneHot(tok.reshape([M]), V), width === e ? g : g.slice([0, 0], [M, e]), true, false);
+        }
         const backward = flatProgram(
           'ssmEmbedGrad',
           V * e,
