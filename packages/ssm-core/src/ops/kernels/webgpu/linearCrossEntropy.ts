@@ -9,6 +9,8 @@
  *   lceGrad   ∂logits_rc = (exp(logits_rc − lse_r) − [c = y_r]) · mask_r · ∂loss / max(count, 1)
  * A row counts when y_r ≥ 0; a target ≥ C counts with loss 0, no hit and gradient 0, as in the generic kernel
  * (its one-hot row is all zeros). The targets stay on the device, so nothing here refuses them.
+ * lceRows walks a row's C logits in one invocation (three passes), sized for the paper's vocabularies (|V| = 128);
+ * a vocabulary of tens of thousands would want a workgroup per row.
  */
 import type { Scalar, Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../../../backend.js';
