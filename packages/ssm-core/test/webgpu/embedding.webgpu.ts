@@ -57,7 +57,7 @@ describe('webgpu embedding', () => {
       for (let i = 0; i < b * L; i++) for (let j = 0; j < e; j++) dW[ids[i] * e + j] += gv[i * width + j];
 
       const before = tf.memory().numTensors;
-      let x = W;
+      let x: tf.Tensor = W;
       expect(programsOf(() => (x = embedding(W, tokens, scale)))).toEqual(['ssmEmbed']);
       expect(tf.memory().numTensors).toBe(before + 1);
       expect(x.shape).toEqual([b, L, width]);
@@ -69,7 +69,7 @@ describe('webgpu embedding', () => {
       expect(await x.data()).toEqual(want);
       expectClose(await x.data(), refData, 'x vs embeddingRef', 0, 2 ** -22); // one float32 ulp
       const grad = (k: EmbeddingKernel) => tf.grad((w: tf.Tensor) => tf.tidy(() => k(w, tokens, scale).mul(cot).sum()));
-      let fused = W;
+      let fused: tf.Tensor = W;
       const k = resolveKernel<EmbeddingKernel>('embedding').impl;
       const names = programsOf(() => (fused = grad(k)(W)));
       expect(names.filter((n) => n.startsWith('ssmEmbed'))).toEqual(['ssmEmbed', 'ssmEmbedGrad']);
