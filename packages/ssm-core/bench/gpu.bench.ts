@@ -422,3 +422,110 @@ for (const shape of shapes) {
 }
 if (profiles.length) console.log(`\nGPU time per program (tf.time, timestamp queries):\n${profiles.join('\n')}`);
 else if (profile) console.log('\nGPU time per program: not available (no timestamp-query on this device)');
+
+/**
+ * Training: Tab. 1's Mamba+PE (d 32, N 8, |V| 128, T 50, PE 0.1·t, no conv, no gate; the fields of ssm-lab's
+ * 'mamba+pe') on KEEP FIFTH at batch 32, trained on webgpu and on wasm in the same run, the backends alternating
+ * round by round: steps/s of each (the best of BENCH_TRAIN_ROUNDS rounds, default 5; each round a fresh model, 2
+ * warm-up steps, then BENCH_TRAIN_STEPS timed steps, default 10, clocked between the trainer's onStep callbacks),
+ * their ratio, and on webgpu the GPU programs and data read-backs per step. BENCH_SKIP_TRAIN=1 skips it.
+ */
+async function trainingSection(): Promise<void> {
+  const { createModel, tasks, train } = await import('../src/index.js');
+  const T = 50;
+  const V = 128;
+  const WARM = 2;
+  const timed = Number(process.env.BENCH_TRAIN_STEPS ?? 10);
+  const rounds = Number(process.env.BENCH_TRAIN_ROUNDS ?? 5);
+  const data = {
+    train: tasks.keepNth({ n: 5, vocabSize: V, T, numSamples: 2000, seed: 1 }),
+    val: tasks.keepNth({ n: 5, vocabSize: V, T, numSamples: 64, seed: 2 }),
+  };
+  interface Counts {
+    programs: number;
+    reads: number;
+  }
+  /**
+   * Count the webgpu backend's programs and read-backs (reads of a tensor whose data is only on the device; a tensor
+   * still holding its host values reads them without a transfer) while `f` runs.
+   */
+  async function counting<R>(f: (c: Counts) => Promise<R>): Promise<R> {
+    const be = tf.backend() as unknown as Record<string, (...a: unknown[]) => unknown> & {
+      tensorMap?: { get(id: unknown): { values?: unknown } | undefined };
+    };
+    const c: Counts = { programs: 0, reads: 0 };
+    const wrapped = (['runWebGPUProgram', 'read', 'readSync'] as const).filter((k) => typeof be[k] === 'function');
+    const orig = Object.fromEntries(wrapped.map((k) => [k, be[k]]));
+    for (const k of wrapped)
+      be[k] = (...a: unknown[]) => {
+        if (k === 'runWebGPUProgram') c.programs++;
+        else if (be.tensorMap?.get(a[0])?.values == null) c.reads++;
+        return orig[k].apply(be, a);
+      };
+    try {
+      return await f(c);
+    } finally {
+      for (const k of wrapped) be[k] = orig[k];
+    }
+  }
+  /** One round on `backend`: steps/s over the timed steps, programs and read-backs per timed step. */
+  async function round(backend: string): Promise<{ stepsPerS: number; programs: number; reads: number }> {
+    await tf.setBackend(backend);
+    const model = createModel({
+      kind: 'mamba',
+      vocabSize: V,
+      dModel: 32,
+      dState: 8,
+      positionalEncoding: { scale: 0.1 },
+      mixer: 's6',
+      conv: false,
+      gate: false,
+      seed: 0,
+    });
+    try {
+      return await counting(async (c) => {
+        let t0 = 0;
+        let t1 = 0;
+        let at0: Counts = { programs: 0, reads: 0 };
+        let at1: Counts = at0;
+        const cfg = { epochs: 1, stepsPerEpoch: WARM + timed, batchSize: 32, lr: 0.03, lrMin: 1e-6, seed: 0 };
+        await train(model, data, cfg, {
+          progress: 'off',
+          onStep: (s) => {
+            if (s.step === WARM) [t0, at0] = [performance.now(), { ...c }];
+            if (s.step === WARM + timed) [t1, at1] = [performance.now(), { ...c }];
+          },
+        });
+        return {
+          stepsPerS: (timed * 1e3) / (t1 - t0),
+          programs: (at1.programs - at0.programs) / timed,
+          reads: (at1.reads - at0.reads) / timed,
+        };
+      });
+    } finally {
+      model.dispose();
+    }
+  }
+  console.error(`  training: ${rounds} rounds of ${WARM} + ${timed} steps on wasm and webgpu`);
+  const best: Record<string, { stepsPerS: number; programs: number; reads: number }> = {};
+  for (let r = 0; r < rounds; r++) {
+    for (const backend of ['wasm', 'webgpu']) {
+      const res = await round(backend);
+      if (!best[backend] || res.stepsPerS > best[backend].stepsPerS) best[backend] = res;
+    }
+  }
+  const { wasm, webgpu } = best;
+  console.log(
+    `\nTraining, Tab. 1 Mamba+PE (d 32, N 8, |V| 128, T 50, PE 0.1), batch 32, best of ${rounds} rounds of ${timed} steps:`,
+  );
+  console.log('| backend | steps/s | GPU programs / step | read-backs / step |');
+  console.log('|---|---|---|---|');
+  console.log(
+    `| webgpu | ${webgpu.stepsPerS.toFixed(1)} | ${webgpu.programs.toFixed(1)} | ${webgpu.reads.toFixed(1)} |`,
+  );
+  console.log(`| wasm | ${wasm.stepsPerS.toFixed(1)} | - | - |`);
+  console.log(
+    `webgpu / wasm steps/s: ${(webgpu.stepsPerS / wasm.stepsPerS).toFixed(3)}${cpuDriver ? ' (a CPU Vulkan driver: says nothing about a GPU)' : ''}`,
+  );
+}
+if (process.env.BENCH_SKIP_TRAIN !== '1') await trainingSection();

@@ -7,14 +7,15 @@
  *
  * Kernels: generic = gather + concat of a broadcast range (tf ops; the gradient a one-hot matMul, as
  * nn/layers.ts's `embeddingLookup`: tfjs-wasm has no UnsortedSegmentSum); host = one copy loop forward and one
- * scatter-add loop backward over typed arrays.
+ * scatter-add loop backward over typed arrays; webgpu = one WGSL program each way (kernels/webgpu/embedding.ts).
  */
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { configError, dtypeError, fmtShape, shapeError, valueError } from '../errors.js';
 import { assertTensor } from './core/validate.js';
 import { gatherRows } from './gatherRows.js';
-import { registerHostAndGeneric, resolveKernel } from './registry.js';
+import { webgpuEmbedding } from './kernels/webgpu/embedding.js';
+import { registerHostAndGeneric, registerKernel, resolveKernel } from './registry.js';
 
 type EmbeddingKernel = (W: Tensor, tokens: Tensor, positionScale: number | undefined) => Tensor;
 
@@ -69,6 +70,7 @@ function hostEmbedding(W: Tensor, tokens: Tensor, positionScale: number | undefi
 }
 
 registerHostAndGeneric<EmbeddingKernel>('embedding', hostEmbedding, genericEmbedding);
+registerKernel<EmbeddingKernel>('embedding', 'webgpu', webgpuEmbedding, { host: false });
 
 function checkArgs(W: Tensor, tokens: Tensor, positionScale: number | undefined, checkIds: boolean): void {
   assertTensor(W, 'W', [2]);

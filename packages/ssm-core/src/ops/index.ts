@@ -25,7 +25,8 @@
  * the flag HOST_GRAD_KERNELS allows (default: the cpu and wasm backends).
  *
  * On tfjs-backend-webgpu, selectiveScan and mamba2Inner run fused WGSL kernels with a chunked-recompute backward
- * (kernels/webgpu, registered by kernels/webgpu/register.ts).
+ * (kernels/webgpu, registered by kernels/webgpu/register.ts); linear and linearCrossEntropy register their webgpu
+ * kernels (a fused matMul; WGSL loss programs) in their own modules.
  */
 export { selectiveScan } from './selectiveScan.js';
 import './kernels/webgpu/register.js'; // the WGSL kernels for tfjs backend 'webgpu'

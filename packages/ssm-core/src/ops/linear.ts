@@ -3,7 +3,8 @@
  *   x [..., in], W [out, in], b [out] → y [..., out]
  * Kernels: generic = one untransposed matMul (differentiable, any backend); host (inference only) = the same
  * product skipping W's exact zeros when W is mostly zero (the analytic constructions; kernels/cpu/sparseLinear.ts,
- * planned once per value of W), else the generic kernel.
+ * planned once per value of W), else the generic kernel; webgpu = one fused matMul reading W transposed, with the bias
+ * (kernels/webgpu/linear.ts).
  */
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
@@ -11,7 +12,8 @@ import { fmtShape, shapeError } from '../errors.js';
 import { allFinite } from '../validate.js';
 import { assertTensor } from './core/validate.js';
 import { sparseLinear, sparsePlan } from './kernels/cpu/sparseLinear.js';
-import { registerHostAndGeneric, resolveKernel } from './registry.js';
+import { webgpuLinear } from './kernels/webgpu/linear.js';
+import { registerHostAndGeneric, registerKernel, resolveKernel } from './registry.js';
 
 type LinearKernel = (x: Tensor, W: Tensor, b?: Tensor) => Tensor;
 
@@ -55,6 +57,7 @@ function hostLinear(x: Tensor, W: Tensor, b?: Tensor): Tensor {
 }
 
 registerHostAndGeneric<LinearKernel>('linear', hostLinear, genericLinear, { inferenceOnly: true });
+registerKernel<LinearKernel>('linear', 'webgpu', webgpuLinear, { host: false });
 
 function checkLinear(x: Tensor, W: Tensor, b?: Tensor): void {
   assertTensor(x, 'x');

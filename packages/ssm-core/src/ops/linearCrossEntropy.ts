@@ -14,15 +14,18 @@
  *
  * Kernels: generic = `linear` + {@link maskedCrossEntropy} + {@link lossStatsTensor} (tf ops, any backend); host
  * (kernels/cpu/linearCrossEntropy.ts) = the two products z Wᵀ, G W and Gᵀ z as tfjs matMuls (the backend's
- * SIMD GEMM), softmax, loss, statistics and G in one pass over typed arrays that skips rows without a target.
+ * SIMD GEMM), softmax, loss, statistics and G in one pass over typed arrays that skips rows without a target;
+ * webgpu (kernels/webgpu/linearCrossEntropy.ts) = the fused matMul of `linear`'s webgpu kernel and four WGSL programs
+ * (per-row terms, statistics, loss, G).
  */
 import type { Scalar, Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { configError, dtypeError, fmtShape, shapeError, valueError } from '../errors.js';
 import { assertTensor, checkTargetIds } from './core/validate.js';
 import { hostLinearCrossEntropy } from './kernels/cpu/linearCrossEntropy.js';
+import { webgpuLinearCrossEntropy } from './kernels/webgpu/linearCrossEntropy.js';
 import { linear } from './linear.js';
-import { registerHostAndGeneric, resolveKernel } from './registry.js';
+import { registerHostAndGeneric, registerKernel, resolveKernel } from './registry.js';
 
 /** What {@link linearCrossEntropy} returns: the mean masked loss and [lossSum, correct, count]. */
 export interface LinearCrossEntropyResult {
@@ -88,6 +91,7 @@ registerHostAndGeneric<LinearCrossEntropyKernel>(
   hostLinearCrossEntropy,
   genericLinearCrossEntropy,
 );
+registerKernel<LinearCrossEntropyKernel>('linearCrossEntropy', 'webgpu', webgpuLinearCrossEntropy, { host: false });
 
 function checkArgs(z: Tensor, W: Tensor, b: Tensor | undefined, targets: Tensor): void {
   assertTensor(W, 'W', [2]);

@@ -6,23 +6,14 @@
  * bit-for-bit — tf.train.adam recomputes β^t with pow() on restore, which rounds differently
  * from its running product. Here the bias corrections come from the step count in float64.
  * The update of one parameter is a kernel of the registry (ops/registry.ts): on host backends one pass over typed
- * arrays, elsewhere ~12 tf ops.
+ * arrays, on webgpu three elementwise WGSL programs (ops/kernels/webgpu/adam.ts), elsewhere ~12 tf ops.
  */
 import type { Tensor, Variable } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
-import { registerHostAndGeneric, resolveKernel } from '../ops/registry.js';
+import { registerHostAndGeneric, registerKernel, resolveKernel } from '../ops/registry.js';
 import { numberWhere, object, positive } from '../validate.js';
 import { writableViews } from '../ops/kernels/cpu/hostMemory.js';
-
-/** One update's constants: learning rate, bias corrections 1 − βᵗ, β₁, β₂, ε. */
-interface AdamStep {
-  lr: number;
-  bc1: number;
-  bc2: number;
-  beta1: number;
-  beta2: number;
-  epsilon: number;
-}
+import { webgpuAdam, type AdamStep } from '../ops/kernels/webgpu/adam.js';
 
 /** Updates p, m and v of one parameter from its gradient g. */
 type AdamKernel = (p: Variable, g: Tensor, m: Variable, v: Variable, h: AdamStep) => void;
@@ -65,8 +56,10 @@ function hostAdam(p: Variable, g: Tensor, m: Variable, v: Variable, h: AdamStep)
   }
 }
 
-// generic: ~12 tf ops per parameter (any backend); host: one typed-array pass (cpu, wasm, tensorflow)
+// generic: ~12 tf ops per parameter (any backend); host: one typed-array pass (cpu, wasm, tensorflow); webgpu: three
+// WGSL programs (data stays on the device)
 registerHostAndGeneric<AdamKernel>('adamUpdate', hostAdam, genericAdam);
+registerKernel<AdamKernel>('adamUpdate', 'webgpu', webgpuAdam, { host: false });
 
 /** Adam's constants (torch.optim.Adam's defaults). */
 export interface AdamOptions {
