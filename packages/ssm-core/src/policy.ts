@@ -71,6 +71,14 @@ export interface Flags {
    */
   WEBGPU_SCAN_BACKWARD: 'auto' | 'rows' | 'states';
   /**
+   * The WGSL scan's forward program (env `SSM_WEBGPU_SCAN_FORWARD`): 'states' runs one invocation per (b, d, n), R
+   * rows × n states per workgroup (n ≤ 64); 'rows' one per (b, d) with the n states in a private array; 'time' a
+   * workgroup per row with its invocations along time and a scan over them per state (mamba_ssm's layout of work:
+   * neighbouring invocations read neighbouring time steps). 'auto' (default) takes 'states' where n ≤ 64, else
+   * 'rows'.
+   */
+  WEBGPU_SCAN_FORWARD: 'auto' | 'rows' | 'states' | 'time';
+  /**
    * May host kernels (typed-array loops in this process's memory) run? Default: true when the live backend
    * computes in host memory (wasm, cpu, tensorflow without CUDA), false on GPU backends, where a download per
    * call would be the wrong choice (env `SSM_HOST_KERNELS=0|1`). Inference-only host kernels (the sparse
@@ -262,6 +270,12 @@ const DEFS: { [K in FlagName]: FlagDef<K> } = {
     env: 'SSM_WEBGPU_SCAN_BACKWARD',
     value: () => 'auto',
     check: (v, name) => oneOf(v, name, ['auto', 'rows', 'states'] as const),
+  },
+  WEBGPU_SCAN_FORWARD: {
+    doc: "the WGSL scan's forward program",
+    env: 'SSM_WEBGPU_SCAN_FORWARD',
+    value: () => 'auto',
+    check: (v, name) => oneOf(v, name, ['auto', 'rows', 'states', 'time'] as const),
   },
   SCAN_IMPL: {
     doc: "what the scan's impl 'auto' resolves to",

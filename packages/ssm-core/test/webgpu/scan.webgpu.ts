@@ -303,3 +303,113 @@ describe('webgpu selectiveScan: the backward program for a device', () => {
     }
   });
 });
+
+for (const program of ['time', 'rows'] as const)
+  describe(`webgpu selectiveScan forward program '${program}' = float64 selective_scan_ref`, () => {
+    beforeAll(() => setFlag('WEBGPU_SCAN_FORWARD', program));
+    afterAll(() => resetFlag('WEBGPU_SCAN_FORWARD'));
+
+    async function checkForward(name: string, c: ScanCase, seed: number) {
+      const p = randomScan(c, seed);
+      const ref = selectiveScanRef64(validateScanArgs(p.args), p.arrays64);
+      const before = tf.memory().numTensors;
+      const r = selectiveScan({ ...p.args, returnLastState: true });
+      const out = await f32(r.out);
+      expect(out.every(Number.isFinite), name).toBe(true);
+      expectClose(out, ref.out, `${name}: out`);
+      expectClose(await f32(r.lastState!), ref.lastState, `${name}: lastState`);
+      tf.dispose([r.out, r.lastState!]);
+      expect(tf.memory().numTensors, `${name}: tensors`).toBe(before);
+      p.dispose();
+    }
+
+    it('runs the program the flag names', () => {
+      const seen: string[] = [];
+      const backend = tf.backend() as unknown as { runWebGPUProgram: (p: { shaderKey: string }) => unknown };
+      const p = randomScan({ batch: 2, dInner: 3, dState: 4, L: 9 }, 1);
+      const run = backend.runWebGPUProgram.bind(backend);
+      backend.runWebGPUProgram = (prog: { shaderKey: string }, ...rest: unknown[]) => {
+        seen.push(prog.shaderKey.split('_')[0]);
+        return (run as (...x: unknown[]) => unknown)(prog, ...rest);
+      };
+      try {
+        tf.dispose(selectiveScan(p.args).out);
+      } finally {
+        backend.runWebGPUProgram = run;
+        p.dispose();
+      }
+      expect(seen).toContain(program === 'time' ? 'ssmScanFwdTime' : 'ssmScanFwd');
+    });
+
+    // the 36 layout cases for the program no other test runs ('rows' is 'auto''s forward above n = 64, tested there)
+    if (program === 'time')
+      it('every layout × discretisation × option pattern, out and lastState, no leaks', async () => {
+        let i = 0;
+        for (const [name, c] of allCases({ batch: 2, dInner: 3, dState: 4, L: 7 }))
+          await checkForward(name, c, 100 + i++);
+      });
+
+    for (const deltaAlong of ALONG)
+      it(`extreme Δ (up to 50) and A (down to −200), Δ ${deltaAlong}: finite and exact`, async () => {
+        for (const disc of DISC)
+          await checkForward(
+            `extreme, ${disc}`,
+            {
+              batch: 2,
+              dInner: 5,
+              dState: 6,
+              L: 40,
+              D: true,
+              z: true,
+              bias: true,
+              softplus: true,
+              deltaAlong,
+              disc,
+              deltaRange: [-5, 50],
+              aRange: [-200, -0.001],
+            },
+            7,
+          );
+      });
+
+    it('long sequences: several time chunks of the workgroup, partial last chunk, larger states', async () => {
+      // 'time' tiles L = 1100 as 128 invocations × 8 steps: a chunk of 1024 steps and one of 76
+      await checkForward(
+        'L 1100',
+        { batch: 1, dInner: 2, dState: 5, L: 1100, D: true, z: true, bias: true, softplus: true },
+        3,
+      );
+      await checkForward(
+        'L 300, Δ per state',
+        { batch: 1, dInner: 3, dState: 33, L: 300, deltaAlong: 'state', bias: true, softplus: true },
+        4,
+      );
+      await checkForward('one step', { batch: 1, dInner: 1, dState: 1, L: 1, D: true, z: true }, 5);
+      await checkForward(
+        'dState 70, Δ full',
+        { batch: 2, dInner: 3, dState: 70, L: 20, deltaAlong: 'full', z: true, bias: true, softplus: true },
+        6,
+      );
+    });
+
+    it('its chunk states feed both backward programs: gradients = host analytic gradients', async () => {
+      const base = { batch: 2, dInner: 66, dState: 16, L: 35, D: true, z: true, bias: true, softplus: true };
+      for (const bwd of ['states', 'rows'] as const) {
+        setFlag('WEBGPU_SCAN_BACKWARD', bwd);
+        try {
+          for (const deltaAlong of ALONG)
+            await checkGrads(`${bwd} backward, Δ ${deltaAlong}`, { ...base, deltaAlong, disc: 'zoh' }, 9, 1e-4, 1e-3);
+          await checkGrads(`${bwd} backward, fixed B and C`, { ...base, bFixed: true, cFixed: true }, 10, 1e-4, 1e-3);
+        } finally {
+          resetFlag('WEBGPU_SCAN_BACKWARD');
+        }
+      }
+      await checkGrads(
+        'L 1100, chunks',
+        { batch: 1, dInner: 2, dState: 4, L: 1100, D: true, z: true, bias: true, softplus: true },
+        15,
+        1e-4,
+        1e-3,
+      );
+    });
+  });

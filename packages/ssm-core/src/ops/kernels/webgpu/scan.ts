@@ -23,6 +23,7 @@ import {
   statesWorkgroupFloats,
   type ScanPlan,
 } from './wgsl.js';
+import { forwardTimeSource, timeTiling } from './wgslTime.js';
 
 /** The part of tfjs-backend-webgpu's `WebGPUProgram` these kernels fill in (webgpu_program.d.ts). */
 interface Program {
@@ -188,7 +189,7 @@ function run(p: ScanPlan, prog: Program, inputs: Tensor[]): Tensor {
         'a smaller batch (or sequence length) per call',
       );
   }
-  const uniforms = [p.s.L, p.K, p.NC].map((v) => ({ type: 'int32' as const, data: [v] }));
+  const uniforms = [p.s.L, p.K, p.NC, p.s.dState].map((v) => ({ type: 'int32' as const, data: [v] }));
   return tf.engine().makeTensorFromTensorInfo(backend.runWebGPUProgram(prog, inputs, 'float32', uniforms));
 }
 
@@ -209,17 +210,34 @@ function forward(p: ScanPlan, x: ScanTensors): Tensor {
   const inputs = [flat(x.u!), flat(x.delta!), packBC(x), packParams(x), ...(x.z ? [flat(x.z)] : [])];
   const size = batch * dInner * (L + p.NC * dState);
   const R = parallelRows(dState);
-  if (R === 0) {
+  const want = getFlag('WEBGPU_SCAN_FORWARD');
+  if (want === 'states' && R === 0)
+    throw shapeError(
+      `selectiveScan forward with WEBGPU_SCAN_FORWARD = 'states' at dState = ${dState}`,
+      'dState ≤ 64 (R rows × n states per workgroup)',
+      `dState = ${dState}`,
+      "WEBGPU_SCAN_FORWARD = 'auto', 'rows' or 'time'",
+    );
+  if (want === 'rows' || (want === 'auto' && R === 0)) {
     const prog = program(p, `ssmScanFwd_${planKey(p)}`, size, names, forwardSource(p));
     prog.dispatch = [Math.ceil(dInner / p.WG), batch, 1];
     return run(p, prog, inputs);
   }
-  // state-parallel: R rows × n states per workgroup, the workgroups laid out on a 2-D grid (≤ 65535 per axis)
-  const groups = Math.ceil((batch * dInner) / R);
-  const gx = Math.min(groups, 65535);
+  // the other programs: their workgroups (R rows each, or one row) laid out on a 2-D grid (≤ 65535 per axis)
+  const grid = (groups: number): [number, number, number] => {
+    const gx = Math.min(groups, 65535);
+    return [gx, Math.ceil(groups / gx), 1];
+  };
+  if (want === 'time') {
+    const prog = program(p, `ssmScanFwdTime_${planKey(p)}`, size, names, forwardTimeSource(p));
+    prog.workgroupSize = [timeTiling(L).T, 1, 1];
+    prog.dispatch = grid(batch * dInner);
+    return run(p, prog, inputs);
+  }
+  // state-parallel: R rows × n states per workgroup
   const prog = program(p, `ssmScanFwdPar_${planKey(p)}`, size, names, forwardParallelSource(p));
   prog.workgroupSize = [R * dState, 1, 1];
-  prog.dispatch = [gx, Math.ceil(groups / gx), 1];
+  prog.dispatch = grid(Math.ceil((batch * dInner) / R));
   return run(p, prog, inputs);
 }
 

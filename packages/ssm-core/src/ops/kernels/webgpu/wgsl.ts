@@ -51,9 +51,9 @@ export interface ScanPlan {
 
 /** The shared helpers: torch softplus (threshold 20), its derivative, expm1/log1p in float32, ZOH coefficient. */
 /** The uniforms the scan programs declare (after the backend's own). */
-export const SCAN_UNIFORMS = 'ssL : i32, ssK : i32, ssNC : i32,';
+export const SCAN_UNIFORMS = 'ssL : i32, ssK : i32, ssNC : i32, ssN : i32,';
 
-const HELPERS = `
+export const HELPERS = `
 fn ss_log1p(y : f32) -> f32 {
   let w = 1.0 + y;
   if (w == 1.0) { return y; }
@@ -93,7 +93,7 @@ fn ss_zohGradA(dt : f32, a : f32) -> f32 {
 `;
 
 /** WGSL expressions for the indices of each argument, for batch `b`, channel `d`, state `n`, time `t`. */
-function indexing(p: ScanPlan) {
+export function indexing(p: ScanPlan) {
   const { s } = p;
   const { dState: N, L } = s;
   const delta = p.deltaPerTime
@@ -116,14 +116,14 @@ function indexing(p: ScanPlan) {
 }
 
 /** Δ̄ for (row, b, d, n, t): delta (+ bias), softplus'd when asked; `raw` names the pre-softplus value. */
-function deltaBar(p: ScanPlan, ix: ReturnType<typeof indexing>, n: string, name: string): string {
+export function deltaBar(p: ScanPlan, ix: ReturnType<typeof indexing>, n: string, name: string): string {
   const { s } = p;
   const raw = `dl[${ix.delta('row', 'b', n, 't')}]${s.hasBias ? ` + prm[${ix.bias('dc', n)}]` : ''}`;
   return `let ${name}Raw = ${raw};
       let ${name} = ${s.softplus ? `ss_softplus(${name}Raw)` : `${name}Raw`};`;
 }
 
-const coefExpr = (p: ScanPlan, dl: string, a: string) =>
+export const coefExpr = (p: ScanPlan, dl: string, a: string) =>
   p.s.disc === 'euler' ? dl : p.s.disc === 'zoh' ? `ss_zoh(${dl}, ${a})` : '1.0';
 
 /**
