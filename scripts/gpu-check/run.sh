@@ -63,7 +63,7 @@ for s in $STEPS; do
     info) SSM_BACKEND= step info 60 node --input-type=module \
       -e 'const m = await import("./packages/ssm-core/dist/index.js"); console.log(JSON.stringify(await m.ready(), null, 1));' ;;
     webgpu) step webgpu 120 node node_modules/vitest/vitest.mjs run -c vitest.webgpu.config.ts ;;
-    bench) step bench 240 node node_modules/tsx/dist/cli.mjs packages/ssm-core/bench/gpu.bench.ts ;;
+    bench) step bench 300 node node_modules/tsx/dist/cli.mjs packages/ssm-core/bench/gpu.bench.ts ;;
     table1) step table1 150 node packages/ssm-lab/bin/ssm-lab.js reproduce table1 --preset quick --backend webgpu --out "$OUT/table1.json" ;;
     *) echo "unknown step $s" ;;
   esac
