@@ -1,10 +1,12 @@
 /**
- * The fused selective scan on tfjs-backend-webgpu (the 'webgpu' kernel of `selectiveScan`): WGSL programs
- * (./wgsl.ts) run through the backend's `runWebGPUProgram`, so data never leaves the device. The forward keeps
- * the state h in registers and stores it only at chunk boundaries (every K steps, K·n ≤ 256 by default); the backward
- * (wired in through tf.customGrad, like the host kernel kernels/cpu/fusedScan.ts) recomputes the states inside
- * each chunk and runs the reverse recurrence. GPU memory: inputs, outputs, the [b, d, ⌈L/K⌉, n] chunk states,
- * the gradients and [b, ⌈d/WG⌉, n, L] partial sums for the gradients reduced over d.
+ * The fused selective scan on tfjs-backend-webgpu (the 'webgpu' kernel of `selectiveScan` in mamba_ssm's layout,
+ * and of the inner ops s6Inner, mambaInner and mamba2Inner in the model's time-major layout, ScanPlan.layout):
+ * WGSL programs (./wgsl.ts) run through the backend's `runWebGPUProgram`, so data never leaves the device. The
+ * forward keeps the state h in registers and stores it only at chunk boundaries (every K steps, K·n ≤ 256 by
+ * default), and only when the backward pass or the last state needs them; the backward (wired in through
+ * tf.customGrad, like the host kernel kernels/cpu/fusedScan.ts) recomputes the states inside each chunk and runs the
+ * reverse recurrence. GPU memory: inputs, outputs, the [⌈L/K⌉, b, d, n] chunk states, the gradients and
+ * b·⌈d/WG⌉·n·L partial sums for the gradients reduced over d.
  */
 import type { Tensor, TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../../../backend.js';
@@ -21,6 +23,7 @@ import {
   parallelRows,
   SCAN_UNIFORMS,
   statesWorkgroupFloats,
+  type ScanLayoutName,
   type ScanPlan,
 } from './wgsl.js';
 
@@ -64,14 +67,26 @@ export interface DeviceLimits {
 /** Below this many rows b·d, 'auto' runs the state-parallel backward (flag WEBGPU_SCAN_BACKWARD). */
 export const STATES_BELOW_ROWS = 8192;
 
+/** How a scan call reads its tensors: Mamba-2's Δ per step, the layout, whether the last state is asked. */
+export interface ScanOptions {
+  /** Δ [b, L] and deltaBias [1] ({@link ScanPlan.deltaPerTime}). */
+  deltaPerTime?: boolean;
+  /** 'reference' (default): u, delta, z [b, d, L], B, C [b, n, L]; 'timeMajor': [b, L, ·] ({@link ScanPlan.layout}). */
+  layout?: ScanLayoutName;
+  /** The final state is asked for: the forward keeps its states even without a gradient tape. */
+  lastState?: boolean;
+}
+
 /**
  * The plan of one scan call. Under a gradient tape the backward program is chosen (flag WEBGPU_SCAN_BACKWARD):
  * 'states' with R = ⌊256 / n⌋ rows per workgroup and its chunk length K cut to what its workgroup memory allows
  * ('auto': below {@link STATES_BELOW_ROWS} rows and with at least min(4, chunkLength) steps, else 'rows');
- * without a tape one chunk covers all of L.
+ * without a tape one chunk covers all of L, and the forward writes its state only when `lastState` is asked.
  */
-export function planFor(s: ScanDims, recording: boolean, limits: DeviceLimits, deltaPerTime = false): ScanPlan {
-  if (!recording) return makePlan(s, s.L, 'rows', deltaPerTime);
+export function planFor(s: ScanDims, recording: boolean, limits: DeviceLimits, o: ScanOptions = {}): ScanPlan {
+  const deltaPerTime = o.deltaPerTime ?? false;
+  const layout = o.layout ?? 'reference';
+  if (!recording) return makePlan(s, s.L, 'rows', deltaPerTime, 1, layout, o.lastState ?? false);
   const K = chunkLength(s);
   const want = getFlag('WEBGPU_SCAN_BACKWARD');
   if (want === 'states' || (want === 'auto' && s.batch * s.dInner < STATES_BELOW_ROWS)) {
@@ -82,7 +97,7 @@ export function planFor(s: ScanDims, recording: boolean, limits: DeviceLimits, d
       let Ks = K;
       while (Ks > 1 && statesWorkgroupFloats({ s, R }, Ks) > floats) Ks--;
       if (statesWorkgroupFloats({ s, R }, Ks) <= floats && (want === 'states' || Ks >= Math.min(4, K)))
-        return makePlan(s, Ks, 'states', deltaPerTime, R);
+        return makePlan(s, Ks, 'states', deltaPerTime, R, layout);
     }
     if (want === 'states')
       throw shapeError(
@@ -92,10 +107,18 @@ export function planFor(s: ScanDims, recording: boolean, limits: DeviceLimits, d
         "WEBGPU_SCAN_BACKWARD = 'auto' or 'rows'",
       );
   }
-  return makePlan(s, K, 'rows', deltaPerTime);
+  return makePlan(s, K, 'rows', deltaPerTime, 1, layout);
 }
 
-export function makePlan(s: ScanDims, K: number, bwd: ScanPlan['bwd'] = 'rows', deltaPerTime = false, R = 1): ScanPlan {
+export function makePlan(
+  s: ScanDims,
+  K: number,
+  bwd: ScanPlan['bwd'] = 'rows',
+  deltaPerTime = false,
+  R = 1,
+  layout: ScanLayoutName = 'reference',
+  states = true,
+): ScanPlan {
   const { batch, dInner: DI, dState: N, L } = s;
   const Q = (s.bFixed ? 0 : 1) + (s.cFixed ? 0 : 1) + (s.deltaAlong === 'state' ? 1 : 0);
   let WG = 64;
@@ -117,6 +140,8 @@ export function makePlan(s: ScanDims, K: number, bwd: ScanPlan['bwd'] = 'rows', 
     BIAS_OFF: D_OFF + (s.hasD ? DI : 0),
     S_OFF: batch * DI * L,
     deltaPerTime,
+    layout,
+    states,
   };
 }
 
@@ -140,6 +165,8 @@ const planKey = (p: ScanPlan) => {
     p.bwd,
     p.R,
     p.deltaPerTime ? 'dt' : '',
+    p.layout === 'timeMajor' ? 'tm' : 'ref',
+    p.states ? 'st' : '',
   ].join('_');
 };
 
@@ -194,7 +221,7 @@ function run(p: ScanPlan, prog: Program, inputs: Tensor[]): Tensor {
 
 const flat = (t: Tensor) => t.reshape([-1]);
 
-/** B then C, flat (8 storage buffers per stage on Dawn). */
+/** B then C, flat, for the backward (8 storage buffers per stage on Dawn). */
 const packBC = (x: ScanTensors) => tf.concat([flat(x.B!), flat(x.C!)]);
 /** A, then D, then deltaBias, flat. */
 function packParams(x: ScanTensors): Tensor {
@@ -202,12 +229,15 @@ function packParams(x: ScanTensors): Tensor {
   return parts.length === 1 ? parts[0] : tf.concat(parts);
 }
 
-/** The forward program's packed output: out [b, d, L] then the chunk states [b, d, NC, n]. */
+/**
+ * The forward program's output: out (in the plan's layout), followed by the chunk states [NC, b, d, n] when the
+ * plan keeps them. B and C are bound as their own buffers (u, dl, B, C, prm, z and the output: 7 of 8).
+ */
 function forward(p: ScanPlan, x: ScanTensors): Tensor {
   const { batch, dInner, dState, L } = p.s;
-  const names = ['u', 'dl', 'bc', 'prm', ...(x.z ? ['z'] : [])];
-  const inputs = [flat(x.u!), flat(x.delta!), packBC(x), packParams(x), ...(x.z ? [flat(x.z)] : [])];
-  const size = batch * dInner * (L + p.NC * dState);
+  const names = ['u', 'dl', 'bb', 'cc', 'prm', ...(x.z ? ['z'] : [])];
+  const inputs = [flat(x.u!), flat(x.delta!), flat(x.B!), flat(x.C!), packParams(x), ...(x.z ? [flat(x.z)] : [])];
+  const size = batch * dInner * (L + (p.states ? p.NC * dState : 0));
   const R = parallelRows(dState);
   if (R === 0) {
     const prog = program(p, `ssmScanFwd_${planKey(p)}`, size, names, forwardSource(p));
@@ -240,32 +270,48 @@ function backward(p: ScanPlan, x: ScanTensors, packed: Tensor, dy: Tensor): Scan
   // sums over the middle axis of [outer, G, M] regions of g (over b, over d, over the G workgroup partials)
   const sumMid = (at: number, outer: number, G: number, M: number, shape: number[]) =>
     G === 1 ? region(at, shape) : sumGroups(g, at, outer, G, M).reshape(shape);
-  const partial = (at: number) => sumMid(at, b, p.G, N * L, [b, N, L]);
+  const tm = p.layout === 'timeMajor';
+  const rowShape = tm ? [b, L, D] : [b, D, L];
+  const partial = (at: number) => sumMid(at, b, p.G, N * L, tm ? [b, L, N] : [b, N, L]);
   const delta = p.deltaPerTime
-    ? sumMid(lay.GDL, b, D, L, [b, L])
+    ? tm
+      ? region(lay.GDL, [b * L, D])
+          .sum(1)
+          .reshape([b, L]) // innermost axis: one reduction, no transpose
+      : sumMid(lay.GDL, b, D, L, [b, L])
     : s.deltaAlong === 'channel'
-      ? region(lay.GDL, [b, D, L])
+      ? region(lay.GDL, rowShape)
       : s.deltaAlong === 'full'
-        ? region(lay.GDL, [b, D, N, L])
+        ? region(lay.GDL, tm ? [b, L, D, N] : [b, D, N, L])
         : partial(lay.GDL);
   const grads: ScanTensors = {
-    u: region(lay.GU, [b, D, L]),
+    u: region(lay.GU, rowShape),
     delta,
     A: sumMid(lay.GA, 1, b, D * N, [D, N]),
     B: s.bFixed ? sumMid(lay.GB, 1, b, D * N, [D, N]) : partial(lay.GB),
     C: s.cFixed ? sumMid(lay.GC, 1, b, D * N, [D, N]) : partial(lay.GC),
   };
-  if (s.hasZ) grads.z = region(lay.GZ, [b, D, L]);
+  if (s.hasZ) grads.z = region(lay.GZ, rowShape);
   if (s.hasD) grads.D = sumMid(lay.GD, 1, b, D, [D]);
   // ∂Δ̄/∂bias = ∂Δ̄/∂delta, summed over the axes the bias is broadcast along: the innermost (time) first, so that no
   // reduction runs over b·L values in one workgroup
+  // (time-major: Σ over the leading axes b then L of [b, L, M], each pass reading consecutive addresses)
   if (s.hasBias)
     grads.deltaBias = p.deltaPerTime
       ? delta.sum(1).sum().reshape([1])
-      : s.deltaAlong === 'full'
-        ? delta.sum(3).sum(0)
-        : delta.sum(2).sum(0);
+      : tm
+        ? sumLeading(delta, b, L).reshape(s.deltaAlong === 'full' ? [D, N] : [s.deltaAlong === 'state' ? N : D])
+        : s.deltaAlong === 'full'
+          ? delta.sum(3).sum(0)
+          : delta.sum(2).sum(0);
   return grads;
+}
+
+/** Σ over the first two axes of `x` viewed as [b, L, M]: [M], two passes of {@link sumGroups}. */
+function sumLeading(x: Tensor, b: number, L: number): Tensor {
+  const M = x.size / (b * L);
+  const overB = b === 1 ? x : sumGroups(x, 0, 1, b, L * M);
+  return L === 1 ? overB.reshape([M]) : sumGroups(overB, 0, 1, L, M);
 }
 
 /**
@@ -305,44 +351,42 @@ fn main() {
 
 /** The scan of validated `args` (dimensions `s`) on the WebGPU backend, with its gradient. */
 export function webgpuScan(s: ScanDims, args: SelectiveScanArgs): SelectiveScanResult {
-  return scanTensors(s, args, Boolean(args.returnLastState));
+  return scanTensors(s, args, { lastState: Boolean(args.returnLastState) });
 }
 
 /**
- * The scan of tensors `args` with dimensions `s` (`deltaPerTime`: Δ [b, L] and deltaBias [1], see
- * {@link ScanPlan.deltaPerTime}); out [b, d, L] and, with `returnLastState`, lastState [b, d, n].
+ * The scan of tensors `args` with dimensions `s`, differentiable in every tensor (options: {@link ScanOptions});
+ * out [b, d, L] ('reference') or [b, L, d] ('timeMajor') and, with `lastState`, lastState [b, d, n]. Without a
+ * gradient tape and without `lastState` the forward writes out alone, and out is that program's output.
  */
-export function scanTensors(
-  s: ScanDims,
-  args: ScanTensors,
-  returnLastState: boolean,
-  deltaPerTime = false,
-): SelectiveScanResult {
+export function scanTensors(s: ScanDims, args: ScanTensors, o: ScanOptions = {}): SelectiveScanResult {
   const keys = SCAN_KEYS.filter((k) => args[k] !== undefined);
-  const inputs = keys.map((k) => args[k] as Tensor);
   const limits = (tf.backend() as unknown as WebGPUBackendLike).device.limits;
-  const p = planFor(s, isRecording(), limits, deltaPerTime);
+  const recording = isRecording();
+  const p = planFor(s, recording, limits, o);
   const { batch: b, dInner: D, dState: N, L } = s;
   const rows = b * D;
-  const op = tf.customGrad(((...xs: unknown[]) => {
-    const save = xs[keys.length] as (ts: Tensor[]) => void;
-    const given = Object.fromEntries(keys.map((k, i) => [k, xs[i] as Tensor])) as ScanTensors;
-    const value = forward(p, given);
-    save([...(xs.slice(0, keys.length) as Tensor[]), value]);
-    const gradFunc = (dy: Tensor, saved: Tensor[]) => {
-      const x = Object.fromEntries(keys.map((k, i) => [k, saved[i]])) as ScanTensors;
-      const grads = backward(p, x, saved[keys.length], dy);
-      return keys.map((k) => grads[k]!);
-    };
-    return { value, gradFunc };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]);
-  const packed = op(...inputs) as Tensor; // disposed by the caller's tidy; the slices carry the gradient
-  const out = packed.slice([0], [rows * L]).reshape([b, D, L]);
-  if (!returnLastState) return { out };
-  const lastState = packed
-    .slice([p.S_OFF], [rows * p.NC * N])
-    .reshape([rows, p.NC, N])
-    .slice([0, p.NC - 1, 0], [rows, 1, N])
-    .reshape([b, D, N]);
+  const outShape = p.layout === 'timeMajor' ? [b, L, D] : [b, D, L];
+  if (!p.states) return { out: forward(p, args).reshape(outShape) };
+  let packed: Tensor; // disposed by the caller's tidy; the slices carry the gradient
+  if (recording) {
+    const op = tf.customGrad(((...xs: unknown[]) => {
+      const save = xs[keys.length] as (ts: Tensor[]) => void;
+      const given = Object.fromEntries(keys.map((k, i) => [k, xs[i] as Tensor])) as ScanTensors;
+      const value = forward(p, given);
+      save([...(xs.slice(0, keys.length) as Tensor[]), value]);
+      const gradFunc = (dy: Tensor, saved: Tensor[]) => {
+        const x = Object.fromEntries(keys.map((k, i) => [k, saved[i]])) as ScanTensors;
+        const grads = backward(p, x, saved[keys.length], dy);
+        return keys.map((k) => grads[k]!);
+      };
+      return { value, gradFunc };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]);
+    packed = op(...keys.map((k) => args[k] as Tensor)) as Tensor;
+  } else packed = forward(p, args);
+  const out = packed.slice([0], [rows * L]).reshape(outShape);
+  if (!o.lastState) return { out };
+  // the last chunk's states are the final state, the last b·d·n floats
+  const lastState = packed.slice([p.S_OFF + (p.NC - 1) * rows * N], [rows * N]).reshape([b, D, N]);
   return { out, lastState };
 }
