@@ -274,11 +274,7 @@ function backward(p: ScanPlan, x: ScanTensors, packed: Tensor, dy: Tensor): Scan
   const rowShape = tm ? [b, L, D] : [b, D, L];
   const partial = (at: number) => sumMid(at, b, p.G, N * L, tm ? [b, L, N] : [b, N, L]);
   const delta = p.deltaPerTime
-    ? tm
-      ? region(lay.GDL, [b * L, D])
-          .sum(1)
-          .reshape([b, L]) // innermost axis: one reduction, no transpose
-      : sumMid(lay.GDL, b, D, L, [b, L])
+    ? sumMid(lay.GDL, tm ? b * L : b, D, tm ? 1 : L, [b, L]) // Mamba-2: ∂Δ per channel summed over d
     : s.deltaAlong === 'channel'
       ? region(lay.GDL, rowShape)
       : s.deltaAlong === 'full'
