@@ -91,7 +91,7 @@ describe('kernel registry', () => {
       expect(resolveKernel(op).key).toBe('wasm');
       expect(resolveKernel(op, 'cpu').key).toBe('cpu');
       expect(resolveKernel(op, 'webgl').key).toBe('generic');
-      const wgsl = ['selectiveScan', 'mamba2Inner'].includes(op); // the WGSL kernels of ops/kernels/webgpu
+      const wgsl = ['selectiveScan', 's6Inner', 'mambaInner', 'mamba2Inner'].includes(op); // the WGSL kernels (ops/kernels/webgpu)
       expect(resolveKernel(op, 'webgpu').key).toBe(wgsl ? 'webgpu' : 'generic');
     }
     setFlag('HOST_KERNELS', false);
