@@ -233,10 +233,10 @@ function packParams(x: ScanTensors): Tensor {
  * The forward program's output: out (in the plan's layout), followed by the chunk states [NC, b, d, n] when the
  * plan keeps them. B and C are bound as their own buffers (u, dl, B, C, prm, z and the output: 7 of 8).
  */
-function forward(p: ScanPlan, x: ScanTensors): Tensor {
+function forward(p: ScanPlan, x: ScanTensors, prm: Tensor = packParams(x)): Tensor {
   const { batch, dInner, dState, L } = p.s;
   const names = ['u', 'dl', 'bb', 'cc', 'prm', ...(x.z ? ['z'] : [])];
-  const inputs = [flat(x.u!), flat(x.delta!), flat(x.B!), flat(x.C!), packParams(x), ...(x.z ? [flat(x.z)] : [])];
+  const inputs = [flat(x.u!), flat(x.delta!), flat(x.B!), flat(x.C!), prm, ...(x.z ? [flat(x.z)] : [])];
   const size = batch * dInner * (L + (p.states ? p.NC * dState : 0));
   const R = parallelRows(dState);
   if (R === 0) {
@@ -253,13 +253,16 @@ function forward(p: ScanPlan, x: ScanTensors): Tensor {
   return run(p, prog, inputs);
 }
 
-/** Gradients of every scan tensor from the forward's packed output and its cotangent `dy` (same layout). */
-function backward(p: ScanPlan, x: ScanTensors, packed: Tensor, dy: Tensor): ScanTensors {
+/**
+ * Gradients of every scan tensor from the forward's packed output and its cotangent `dy` (same layout); `prm` is
+ * the forward's packed parameters.
+ */
+function backward(p: ScanPlan, x: ScanTensors, prm: Tensor, packed: Tensor, dy: Tensor): ScanTensors {
   const { s } = p;
   const { batch: b, dInner: D, dState: N, L } = s;
   const lay = backwardLayout(p);
   const names = ['u', 'dl', 'bc', 'prm', ...(x.z ? ['z'] : []), 'st', 'dy'];
-  const inputs = [flat(x.u!), flat(x.delta!), packBC(x), packParams(x), ...(x.z ? [flat(x.z)] : []), packed, dy];
+  const inputs = [flat(x.u!), flat(x.delta!), packBC(x), prm, ...(x.z ? [flat(x.z)] : []), packed, dy];
   let prog: Program;
   if (p.bwd === 'states') {
     prog = program(p, `ssmScanBwdStates_${planKey(p)}`, lay.size, names, backwardStatesSource(p, lay));
@@ -369,11 +372,12 @@ export function scanTensors(s: ScanDims, args: ScanTensors, o: ScanOptions = {})
     const op = tf.customGrad(((...xs: unknown[]) => {
       const save = xs[keys.length] as (ts: Tensor[]) => void;
       const given = Object.fromEntries(keys.map((k, i) => [k, xs[i] as Tensor])) as ScanTensors;
-      const value = forward(p, given);
-      save([...(xs.slice(0, keys.length) as Tensor[]), value]);
+      const prm = packParams(given); // kept for the backward
+      const value = forward(p, given, prm);
+      save([...(xs.slice(0, keys.length) as Tensor[]), value, prm]);
       const gradFunc = (dy: Tensor, saved: Tensor[]) => {
         const x = Object.fromEntries(keys.map((k, i) => [k, saved[i]])) as ScanTensors;
-        const grads = backward(p, x, saved[keys.length], dy);
+        const grads = backward(p, x, saved[keys.length + 1], saved[keys.length], dy);
         return keys.map((k) => grads[k]!);
       };
       return { value, gradFunc };
