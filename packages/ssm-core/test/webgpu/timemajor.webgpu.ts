@@ -193,6 +193,17 @@ describe('webgpu time-major scan forward = float64 selective_scan_ref', () => {
     for (const [name, c] of allCases({ batch: 2, dInner: 3, dState: 65, L: 6 })) await checkForward(name, c, 200 + i++);
   });
 
+  it("without a tape and without the last state, out is the program's whole output (no slice copy)", () => {
+    const q = timeMajorProblem({ batch: 2, dInner: 3, dState: 4, L: 9, D: true, z: true, bias: true }, 6);
+    const alone = programsOf(() => tf.dispose(run(q.s, q.tensors, false)));
+    expect(named(alone, 'ssmScanFwd'), show(alone)).toBe(1);
+    expect(named(alone, 'SliceProgram'), show(alone)).toBe(0);
+    // with the last state: the chunk states follow out, and out and the final state are two slices of it
+    const withState = programsOf(() => tf.dispose(run(q.s, q.tensors, true)));
+    expect(named(withState, 'SliceProgram'), show(withState)).toBe(2);
+    q.dispose();
+  });
+
   it('more rows than a workgroup, long sequence', async () => {
     await checkForward(
       '70 channels',
