@@ -177,7 +177,9 @@ const coefExpr = (p: ScanPlan, dl: string, a: string) =>
 
 /**
  * Forward: one invocation per (b, d) row; h_t = e^{Δ̄_t A} h_{t−1} + B̄_t u_t kept in a private array of n floats,
- * y_t = Σ_n h_t C_t + D u_t, out_t = y_t·silu(z_t) (Eq. 14f–14g); h written at every chunk boundary.
+ * y_t = Σ_n h_t C_t + D u_t, out_t = y_t·silu(z_t) (Eq. 14f–14g); h written at every chunk boundary when the plan
+ * keeps the states. In the time-major layout neighbouring invocations (d, d + 1) read u_t, Δ_t, z_t and write out_t
+ * at neighbouring addresses.
  */
 export function forwardSource(p: ScanPlan): string {
   const { s, WG, S_OFF } = p;
