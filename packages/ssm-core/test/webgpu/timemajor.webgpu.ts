@@ -371,6 +371,32 @@ describe('webgpu inner ops on the time-major scan', () => {
   }
 });
 
+describe('webgpu s6Inner: A = −exp(A_log) inside every program', () => {
+  afterAll(() => resetFlag('WEBGPU_SCAN_BACKWARD'));
+  for (const program of ['states', 'rows'] as const)
+    it(`row forward (N = 65) and backward '${program}': = s6InnerRef, gradients = the generic composition's`, async () => {
+      setFlag('WEBGPU_SCAN_BACKWARD', program);
+      const shape = [2, 12, 6, 65, 2];
+      const p = innerProblem(5, shape, true, 'zoh');
+      const args: S6InnerArgs = p.a;
+      const ref = await s6InnerRef(args).data();
+      const y = s6Inner(args);
+      expectClose(await y.data(), ref, 'y');
+      y.dispose();
+      const generic = getKernel<(a: S6InnerArgs, R: number, N: number) => tf.Tensor>('s6Inner', 'generic')!;
+      const W = rnd(p.rng, p.a.x.shape as number[]);
+      await compareGrads(
+        args,
+        S6_KEYS,
+        W,
+        (a) => s6Inner(a),
+        (a) => generic(a, 2, 65),
+      );
+      tf.dispose(W);
+      p.dispose();
+    });
+});
+
 /** The programs `f` dispatches: constructor name (tf.time()'s names) and output rank, seen at the backend's entry. */
 function programsOf(f: () => void): { name: string; rank: number }[] {
   const backend = tf.backend() as unknown as { runWebGPUProgram: (p: object, ...a: unknown[]) => unknown };

@@ -2,8 +2,8 @@
  * Mamba-2's scalar-decay scan on WebGPU (the 'webgpu' kernel of `mamba2Inner`): the fused WGSL scan of ./scan.ts
  * in the model's time-major layout (x, y [b, L, d], B, C [b, L, n] read and written as they are, no transposes),
  * with Δ_t read once per (b, t) from dt [b, L, 1] and shared by every channel and state (ScanPlan.deltaPerTime),
- * so the [b, L, d] broadcast of Δ that the generic kernel builds never exists. a = −exp(A_log) and D are broadcast
- * to [d, n] and [d] (parameter-sized).
+ * so the [b, L, d] broadcast of Δ that the generic kernel builds never exists. A_log and D are broadcast to [d, n]
+ * and [d] (parameter-sized); the programs take a = −exp(A_log) (ScanPlan.aLog).
  */
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../../../backend.js';
@@ -21,13 +21,13 @@ export function mamba2Webgpu(a: Mamba2InnerArgs): Tensor {
     {
       u: a.x,
       delta: a.dt.reshape([b, L]),
-      A: tf.broadcastTo(tf.exp(a.ALog).neg().reshape([1, 1]), [d, N]),
+      A: tf.broadcastTo(a.ALog.reshape([1, 1]), [d, N]), // a = −exp(A_log) inside the programs
       B: a.B,
       C: a.C,
       D: a.D ? tf.broadcastTo(a.D, [d]) : undefined,
       deltaBias: a.dtBias,
     },
-    { deltaPerTime: true, layout: 'timeMajor' },
+    { deltaPerTime: true, layout: 'timeMajor', aLog: true },
   );
   return r.out;
 }

@@ -4,7 +4,6 @@
  * written [b, L, d], so no layout transpose runs around the scan, forward or backward.
  */
 import type { Tensor } from '@tensorflow/tfjs-core';
-import { tf } from '../../../backend.js';
 import type { BDiscretization } from '../../core/types.js';
 import { innerScanDims } from '../cpu/layout.js';
 import { scanTensors } from './scan.js';
@@ -37,8 +36,8 @@ export function s6ScanWebgpu(a: S6ScanTensors): Tensor {
   const s = { ...innerScanDims(b, d, N, L, a.D !== undefined, a.bDiscretization ?? 'euler'), hasZ: a.z !== undefined };
   const r = scanTensors(
     s,
-    { u: a.x, delta: a.deltaRaw, A: tf.exp(a.ALog).neg(), B: a.B, C: a.C, D: a.D, z: a.z, deltaBias: a.dtProjBias },
-    { layout: 'timeMajor' },
+    { u: a.x, delta: a.deltaRaw, A: a.ALog, B: a.B, C: a.C, D: a.D, z: a.z, deltaBias: a.dtProjBias },
+    { layout: 'timeMajor', aLog: true }, // A = −exp(A_log) inside the programs
   );
   return r.out;
 }

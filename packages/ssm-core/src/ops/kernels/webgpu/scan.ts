@@ -75,6 +75,8 @@ export interface ScanOptions {
   layout?: ScanLayoutName;
   /** The final state is asked for: the forward keeps its states even without a gradient tape. */
   lastState?: boolean;
+  /** `A` holds A_log [d, n] (A = −exp(A_log)), and its gradient is ∂A_log ({@link ScanPlan.aLog}). */
+  aLog?: boolean;
 }
 
 /**
@@ -86,7 +88,8 @@ export interface ScanOptions {
 export function planFor(s: ScanDims, recording: boolean, limits: DeviceLimits, o: ScanOptions = {}): ScanPlan {
   const deltaPerTime = o.deltaPerTime ?? false;
   const layout = o.layout ?? 'reference';
-  if (!recording) return makePlan(s, s.L, 'rows', deltaPerTime, 1, layout, o.lastState ?? false);
+  const aLog = o.aLog ?? false;
+  if (!recording) return makePlan(s, s.L, 'rows', deltaPerTime, 1, layout, o.lastState ?? false, aLog);
   const K = chunkLength(s);
   const want = getFlag('WEBGPU_SCAN_BACKWARD');
   if (want === 'states' || (want === 'auto' && s.batch * s.dInner < STATES_BELOW_ROWS)) {
@@ -97,7 +100,7 @@ export function planFor(s: ScanDims, recording: boolean, limits: DeviceLimits, o
       let Ks = K;
       while (Ks > 1 && statesWorkgroupFloats({ s, R }, Ks) > floats) Ks--;
       if (statesWorkgroupFloats({ s, R }, Ks) <= floats && (want === 'states' || Ks >= Math.min(4, K)))
-        return makePlan(s, Ks, 'states', deltaPerTime, R, layout);
+        return makePlan(s, Ks, 'states', deltaPerTime, R, layout, true, aLog);
     }
     if (want === 'states')
       throw shapeError(
@@ -107,7 +110,7 @@ export function planFor(s: ScanDims, recording: boolean, limits: DeviceLimits, o
         "WEBGPU_SCAN_BACKWARD = 'auto' or 'rows'",
       );
   }
-  return makePlan(s, K, 'rows', deltaPerTime, 1, layout);
+  return makePlan(s, K, 'rows', deltaPerTime, 1, layout, true, aLog);
 }
 
 export function makePlan(
@@ -118,6 +121,7 @@ export function makePlan(
   R = 1,
   layout: ScanLayoutName = 'reference',
   states = true,
+  aLog = false,
 ): ScanPlan {
   const { batch, dInner: DI, dState: N, L } = s;
   const Q = (s.bFixed ? 0 : 1) + (s.cFixed ? 0 : 1) + (s.deltaAlong === 'state' ? 1 : 0);
@@ -142,6 +146,7 @@ export function makePlan(
     deltaPerTime,
     layout,
     states,
+    aLog,
   };
 }
 
@@ -167,6 +172,7 @@ const planKey = (p: ScanPlan) => {
     p.deltaPerTime ? 'dt' : '',
     p.layout === 'timeMajor' ? 'tm' : 'ref',
     p.states ? 'st' : '',
+    p.aLog ? 'alog' : '',
   ].join('_');
 };
 

@@ -10,7 +10,8 @@
  *   dl (delta)    [b, d, L] | [b, n, L] | [b, d, n, L]       [b, L, d] | [b, L, n] | [b, L, d, n]
  *                 (per channel | per state | full); Mamba-2's dt [b, L] in both
  *   B, C          [b, n, L] (input-dependent) or [d, n] (fixed)   [b, L, n] or [d, n]
- *   prm           A [d, n], then D [d] at D_OFF, then deltaBias at BIAS_OFF ([d] | [n] | [d, n])
+ *   prm           A [d, n] (or A_log: ScanPlan.aLog), then D [d] at D_OFF, then deltaBias at BIAS_OFF
+ *                 ([d] | [n] | [d, n])
  * In the time-major layout the invocations of the state-parallel programs that run side by side at one step t,
  * (d, n) then (d + 1, n), …, read neighbouring addresses of u, delta, B and C, so a GPU coalesces those loads into
  * few memory transactions; in the reference layout neighbouring invocations are L floats apart.
@@ -59,6 +60,11 @@ export interface ScanPlan {
   layout: ScanLayoutName;
   /** Whether the forward writes the chunk states after out (for the backward pass or the last state). */
   states: boolean;
+  /**
+   * prm holds A_log instead of A (the models' parameter, A = −exp(A_log)): the programs compute a = −exp(A_log) and
+   * write ∂A_log = ∂a · a in place of ∂A, so no tf op runs for A on either pass.
+   */
+  aLog: boolean;
 }
 
 /** 'reference': mamba_ssm's [b, ·, L]; 'timeMajor': the model's [b, L, ·]. */
@@ -172,6 +178,10 @@ function deltaBar(p: ScanPlan, ix: ReturnType<typeof scanIndex>, n: string, name
       let ${name} = ${s.softplus ? `ss_softplus(${name}Raw)` : `${name}Raw`};`;
 }
 
+/** a = A[d, n], or −exp(A_log[d, n]) when the plan takes A_log ({@link ScanPlan.aLog}). */
+const aRead = (p: ScanPlan, d: string, n: string) =>
+  p.aLog ? `-exp(prm[(${d}) * ${p.s.dState} + ${n}])` : `prm[(${d}) * ${p.s.dState} + ${n}]`;
+
 const coefExpr = (p: ScanPlan, dl: string, a: string) =>
   p.s.disc === 'euler' ? dl : p.s.disc === 'zoh' ? `ss_zoh(${dl}, ${a})` : '1.0';
 
@@ -196,7 +206,7 @@ fn main() {
   var aRow : array<f32, ${N}>;
   for (var n = 0; n < ${N}; n++) {
     h[n] = 0.0;
-    aRow[n] = prm[d * ${N} + n];
+    aRow[n] = ${aRead(p, 'd', 'n')};
   }
   let Dd = ${s.hasD ? `prm[${p.D_OFF} + d]` : '0.0'};
   for (var t = 0; t < uniforms.ssL; t++) {
@@ -321,7 +331,7 @@ fn main() {
   for (var n = 0; n < ${N}; n++) {
     gh[n] = dy[${S_OFF} + ${ix.state('b', 'dc', `${NC - 1}`, 'n')}] * mask;
     gaRow[n] = 0.0;
-    aRow[n] = prm[dc * ${N} + n];
+    aRow[n] = ${aRead(p, 'dc', 'n')};
     ${s.bFixed ? 'gbF[n] = 0.0;' : ''}
     ${s.cFixed ? 'gcF[n] = 0.0;' : ''}
   }
@@ -410,7 +420,7 @@ fn main() {
   }
   if (valid) {
     for (var n = 0; n < ${N}; n++) {
-      result[${lay.GA} + row * ${N} + n] = gaRow[n];
+      result[${lay.GA} + row * ${N} + n] = gaRow[n]${p.aLog ? ' * aRow[n]' : ''};
       ${s.bFixed ? `result[${lay.GB} + row * ${N} + n] = gbF[n];` : ''}
       ${s.cFixed ? `result[${lay.GC} + row * ${N} + n] = gcF[n];` : ''}
     }
@@ -497,7 +507,7 @@ fn main() {
   let dc = min(d, ${DI - 1});
   let row = b * ${DI} + dc;
   let mask = select(0.0, 1.0, valid);
-  let a = prm[dc * ${N} + n];
+  let a = ${aRead(p, 'dc', 'n')};
   let Dd = ${s.hasD ? `prm[${p.D_OFF} + dc]` : '0.0'};
   var gh = dy[${S_OFF} + ${ix.state('b', 'dc', `${NC - 1}`, 'n')}] * mask;
   var ga = 0.0;
@@ -576,7 +586,7 @@ fn main() {
     }
   }
   if (valid) {
-    result[${lay.GA} + row * ${N} + n] = ga;
+    result[${lay.GA} + row * ${N} + n] = ga${p.aLog ? ' * a' : ''};
     ${s.bFixed ? `result[${lay.GB} + row * ${N} + n] = gbF;` : ''}
     ${s.cFixed ? `result[${lay.GC} + row * ${N} + n] = gcF;` : ''}
   }
@@ -626,7 +636,7 @@ fn main() {
   let b = row / ${DI};
   let d = row % ${DI};
   let dc = d;
-  let a = prm[d * ${N} + n];
+  let a = ${aRead(p, 'd', 'n')};
   let Dd = ${s.hasD ? `prm[${p.D_OFF} + d]` : '0.0'};
   var h = 0.0;
   ${p.states ? 'var toChunkEnd = uniforms.ssK; // steps left in the current chunk (no integer division per step)\n  var c = 0;' : ''}
