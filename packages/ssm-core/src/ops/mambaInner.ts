@@ -34,11 +34,11 @@ function genericMambaInner(a: MambaInnerArgs, R: number, N: number): Tensor {
 
 registerHostAndGeneric<MambaKernel>('mambaInner', mambaInnerFused, genericMambaInner, { gradFlagged: true });
 
-function webgpuMambaInner(a: MambaInnerArgs, R: number, N: number): Tensor {
+function webgpuMambaInner(a: MambaInnerArgs, R: number): Tensor {
   const xhat = causalConv1d(a.x, a.convWeight, a.convBias, a.convActivation);
   const gate = linear(a.x, a.gateWeight, a.gateBias);
-  if (a.gateActivation === 'silu') return s6InnerWebgpu({ ...a, x: xhat }, R, N, gate); // y ⊙ silu(z) in the scan
-  return s6InnerWebgpu({ ...a, x: xhat }, R, N).mul(activate(gate, a.gateActivation));
+  if (a.gateActivation === 'silu') return s6InnerWebgpu({ ...a, x: xhat }, R, gate); // y ⊙ silu(z) in the scan
+  return s6InnerWebgpu({ ...a, x: xhat }, R).mul(activate(gate, a.gateActivation));
 }
 
 registerKernel<MambaKernel>('mambaInner', 'webgpu', webgpuMambaInner, { host: false });

@@ -41,19 +41,20 @@ export interface S6Parts {
   lastState?: Tensor;
 }
 
-/** x_proj and dt_proj (14c–14e): Δ before its bias [b, L, d] and B, C [b, L, N]. */
-function s6Projections(a: S6InnerArgs, R: number, N: number): { deltaRaw: Tensor; B: Tensor; C: Tensor } {
+/** x_proj and dt_proj (14c–14e): x_dbl = [Δ_low | B | C] [b, L, R + 2N] and Δ before its bias [b, L, d]. */
+function s6Projections(a: S6InnerArgs, R: number): { xdbl: Tensor; deltaRaw: Tensor } {
   const [b, L] = a.x.shape;
-  const xdbl = linear(a.x, a.xProjWeight); // [b, L, R + 2N]
+  const xdbl = linear(a.x, a.xProjWeight); // [b, L, R + 2N] = [Δ_low | B | C]
   const dtLow = xdbl.slice([0, 0, 0], [b, L, R]);
-  const B = xdbl.slice([0, 0, R], [b, L, N]);
-  const C = xdbl.slice([0, 0, R + N], [b, L, N]);
-  return { deltaRaw: linear(dtLow, a.dtProjWeight), B, C }; // the bias is added inside the scan
+  return { xdbl, deltaRaw: linear(dtLow, a.dtProjWeight) }; // the bias is added inside the scan
 }
 
 /** The generic composition (tf ops + selectiveScan), with its intermediate tensors for the mixer's internals. */
 export function s6Parts(a: S6InnerArgs, R: number, N: number, returnLastState: boolean): S6Parts {
-  const { deltaRaw, B, C } = s6Projections(a, R, N);
+  const [b, L] = a.x.shape;
+  const { xdbl, deltaRaw } = s6Projections(a, R);
+  const B = xdbl.slice([0, 0, R], [b, L, N]);
+  const C = xdbl.slice([0, 0, R + N], [b, L, N]);
   const A = tf.exp(a.ALog).neg();
   const r = selectiveScan({
     u: toChannelsFirst(a.x),
@@ -83,16 +84,16 @@ registerHostAndGeneric<S6Kernel>('s6Inner', s6InnerHostKernel, (a, R, N) => s6Pa
 });
 
 /**
- * The webgpu kernel: the projections, then the WGSL scan reading x̂, Δ, B, C in the model's layout; with `z`, the
- * output y ⊙ silu(z) (mambaInner's silu gate, fused into the scan).
+ * The webgpu kernel: the projections, then the WGSL scan reading x̂, Δ and B, C (x_dbl's columns) in the model's
+ * layout; with `z`, the output y ⊙ silu(z) (mambaInner's silu gate, fused into the scan).
  */
-export function s6InnerWebgpu(a: S6InnerArgs, R: number, N: number, z?: Tensor): Tensor {
-  const { deltaRaw, B, C } = s6Projections(a, R, N);
+export function s6InnerWebgpu(a: S6InnerArgs, R: number, z?: Tensor): Tensor {
+  const { xdbl, deltaRaw } = s6Projections(a, R);
   const { x, dtProjBias, ALog, D, bDiscretization } = a;
-  return s6ScanWebgpu({ x, deltaRaw, B, C, dtProjBias, ALog, D, z, bDiscretization });
+  return s6ScanWebgpu({ x, deltaRaw, xdbl, R, dtProjBias, ALog, D, z, bDiscretization });
 }
 
-registerKernel<S6Kernel>('s6Inner', 'webgpu', (a, R, N) => s6InnerWebgpu(a, R, N), { host: false });
+registerKernel<S6Kernel>('s6Inner', 'webgpu', (a, R) => s6InnerWebgpu(a, R), { host: false });
 
 /** Validate once; returns the Δ rank R and state size N. */
 export function checkS6(a: S6InnerArgs): { R: number; N: number } {

@@ -182,6 +182,74 @@ async function checkGrads(name: string, c: ScanCase, seed: number, atol = 1e-5, 
   q.dispose();
 }
 
+/**
+ * B and C read in place as columns of one [b, L, W] tensor (ScanPlan.bcColumns, S6's x_dbl): C in columns 1 … n,
+ * B in n + 1 … 2n, two more columns of noise; out, lastState and every gradient as {@link checkGrads}, ∂ of that
+ * tensor exactly 0 outside B's and C's columns.
+ */
+async function checkColumns(name: string, c: ScanCase, seed: number, atol = 1e-5, rtol = 1e-4) {
+  const q = timeMajorProblem(c, seed);
+  const { s } = q;
+  const { batch: b, dInner: d, dState: N, L } = s;
+  const W = 2 * N + 2;
+  const cols = { W, bOff: 1 + N, cOff: 1 };
+  const B = timeMajorOf(s, 'B', q.p.arrays64.B).data;
+  const C = timeMajorOf(s, 'C', q.p.arrays64.C).data;
+  const xd = q.p.rng.fill(b * L * W, (r) => r.normal());
+  for (let bt = 0; bt < b * L; bt++)
+    for (let n = 0; n < N; n++) {
+      xd[bt * W + cols.bOff + n] = B[bt * N + n];
+      xd[bt * W + cols.cOff + n] = C[bt * N + n];
+    }
+  const xdbl = tf.tensor3d(xd, [b, L, W]);
+  const keys = q.keys.filter((k) => k !== 'C');
+  const given = { ...q.tensors, B: xdbl, C: undefined };
+  const ref = selectiveScanRef64(s, q.p.arrays64);
+  const gOut = q.p.rng.fill(b * d * L, (r) => r.normal());
+  const gLast = q.p.rng.fill(b * d * N, (r) => r.normal());
+  const host = hostGrads(q.p.args, q.p.arrays64, gOut, gLast);
+  const before = tf.memory().numTensors;
+  const [out, last] = tf.tidy(() => {
+    const r = scanTensors(s, given, { layout: 'timeMajor', lastState: true, bcColumns: cols });
+    return [r.out, r.lastState!];
+  });
+  expectClose(await f32(out), toTimeMajor(ref.out, b, d, L), `${name}: out`);
+  expectClose(await f32(last), ref.lastState, `${name}: lastState`);
+  tf.dispose([out, last]);
+  const gO = tf.tensor3d(Float32Array.from(toTimeMajor(gOut, b, d, L)), [b, L, d]);
+  const gL = tf.tensor3d(gLast, [b, d, N]);
+  const grads = tf.grads((...xs: tf.Tensor[]) => {
+    const x: ScanTensors = Object.fromEntries(keys.map((k, i) => [k, xs[i]]));
+    const r = scanTensors(s, x, { layout: 'timeMajor', lastState: true, bcColumns: cols });
+    return r.out.mul(gO).sum().add(r.lastState!.mul(gL).sum());
+  })(keys.map((k) => given[k]!));
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
+    const g = await f32(grads[i]);
+    expect(g.every(Number.isFinite), `${name}: ∂${k} finite`).toBe(true);
+    if (k !== 'B') {
+      expectClose(g, timeMajorOf(s, k, host[k]!).data, `${name}: ∂${k}`, atol, rtol);
+      continue;
+    }
+    expect(grads[i].shape).toEqual([b, L, W]);
+    const gB = timeMajorOf(s, 'B', host.B).data;
+    const gC = timeMajorOf(s, 'C', host.C).data;
+    const want = new Float64Array(b * L * W);
+    for (let bt = 0; bt < b * L; bt++)
+      for (let n = 0; n < N; n++) {
+        want[bt * W + cols.bOff + n] = gB[bt * N + n];
+        want[bt * W + cols.cOff + n] = gC[bt * N + n];
+      }
+    expectClose(g, want, `${name}: ∂x_dbl`, atol, rtol);
+    for (let bt = 0; bt < b * L; bt++)
+      expect([g[bt * W], g[bt * W + W - 1]], `${name}: ∂ outside B, C`).toEqual([0, 0]);
+  }
+  tf.dispose([...grads, gO, gL]);
+  expect(tf.memory().numTensors, `${name}: tensors`).toBe(before);
+  tf.dispose(xdbl);
+  q.dispose();
+}
+
 describe('webgpu time-major scan forward = float64 selective_scan_ref', () => {
   it('state-parallel program (n ≤ 64): every layout × discretisation × option pattern, out and lastState', async () => {
     let i = 0;
@@ -226,6 +294,15 @@ for (const program of ['states', 'rows'] as const)
     it('every layout × discretisation × option pattern, all arguments, no leaks', async () => {
       let i = 0;
       for (const [name, c] of allCases({ batch: 2, dInner: 3, dState: 4, L: 9 })) await checkGrads(name, c, 500 + i++);
+    });
+
+    it("B and C as columns of one tensor (S6's x_dbl): every layout × discretisation, one and several workgroups", async () => {
+      let i = 0;
+      for (const [name, c] of allCases({ batch: 2, dInner: 3, dState: 4, L: 9 }))
+        if (!c.bFixed && !c.cFixed) await checkColumns(name, c, 700 + i++);
+      const base = { batch: 2, dInner: 66, dState: 16, L: 35, D: true, z: true, bias: true, softplus: true };
+      for (const deltaAlong of ALONG)
+        await checkColumns(`chunks, Δ ${deltaAlong}`, { ...base, deltaAlong, disc: 'zoh' }, 19, 1e-4, 1e-3);
     });
 
     it('several chunks, partial last chunk, several workgroups', async () => {

@@ -23,6 +23,7 @@ import {
   parallelRows,
   SCAN_UNIFORMS,
   statesWorkgroupFloats,
+  type BCColumns,
   type ScanLayoutName,
   type ScanPlan,
 } from './wgsl.js';
@@ -77,6 +78,11 @@ export interface ScanOptions {
   lastState?: boolean;
   /** `A` holds A_log [d, n] (A = −exp(A_log)), and its gradient is ∂A_log ({@link ScanPlan.aLog}). */
   aLog?: boolean;
+  /**
+   * 'timeMajor' only: `B` is one tensor [b, L, W] whose columns hold B and C, and `C` is absent; the gradient of
+   * `B` is that of the whole tensor, zero outside the two column ranges ({@link ScanPlan.bcColumns}).
+   */
+  bcColumns?: BCColumns;
 }
 
 /**
@@ -86,6 +92,22 @@ export interface ScanOptions {
  * without a tape one chunk covers all of L, and the forward writes its state only when `lastState` is asked.
  */
 export function planFor(s: ScanDims, recording: boolean, limits: DeviceLimits, o: ScanOptions = {}): ScanPlan {
+  const p = basePlan(s, recording, limits, o);
+  if (o.bcColumns) {
+    const { W, bOff, cOff } = o.bcColumns;
+    const N = s.dState;
+    if (p.layout !== 'timeMajor' || s.bFixed || s.cFixed || Math.min(bOff, cOff) < 0 || Math.max(bOff, cOff) + N > W)
+      throw shapeError(
+        'selectiveScan bcColumns',
+        `time-major, input-dependent B and C in columns of [b, L, W] (bOff, cOff ≥ 0, + n = ${N} ≤ W)`,
+        JSON.stringify({ layout: p.layout, bFixed: s.bFixed, cFixed: s.cFixed, ...o.bcColumns }),
+      );
+    p.bcColumns = o.bcColumns;
+  }
+  return p;
+}
+
+function basePlan(s: ScanDims, recording: boolean, limits: DeviceLimits, o: ScanOptions): ScanPlan {
   const deltaPerTime = o.deltaPerTime ?? false;
   const layout = o.layout ?? 'reference';
   const aLog = o.aLog ?? false;
@@ -173,6 +195,7 @@ const planKey = (p: ScanPlan) => {
     p.layout === 'timeMajor' ? 'tm' : 'ref',
     p.states ? 'st' : '',
     p.aLog ? 'alog' : '',
+    p.bcColumns ? `cols${p.bcColumns.W}x${p.bcColumns.bOff}x${p.bcColumns.cOff}` : '',
   ].join('_');
 };
 
@@ -241,8 +264,10 @@ function packParams(x: ScanTensors): Tensor {
  */
 function forward(p: ScanPlan, x: ScanTensors, prm: Tensor = packParams(x)): Tensor {
   const { batch, dInner, dState, L } = p.s;
-  const names = ['u', 'dl', 'bb', 'cc', 'prm', ...(x.z ? ['z'] : [])];
-  const inputs = [flat(x.u!), flat(x.delta!), flat(x.B!), flat(x.C!), prm, ...(x.z ? [flat(x.z)] : [])];
+  const bc = p.bcColumns ? ['bc'] : ['bb', 'cc'];
+  const bcInputs = p.bcColumns ? [flat(x.B!)] : [flat(x.B!), flat(x.C!)];
+  const names = ['u', 'dl', ...bc, 'prm', ...(x.z ? ['z'] : [])];
+  const inputs = [flat(x.u!), flat(x.delta!), ...bcInputs, prm, ...(x.z ? [flat(x.z)] : [])];
   const size = batch * dInner * (L + (p.states ? p.NC * dState : 0));
   const R = parallelRows(dState);
   if (R === 0) {
@@ -268,7 +293,8 @@ function backward(p: ScanPlan, x: ScanTensors, prm: Tensor, packed: Tensor, dy: 
   const { batch: b, dInner: D, dState: N, L } = s;
   const lay = backwardLayout(p);
   const names = ['u', 'dl', 'bc', 'prm', ...(x.z ? ['z'] : []), 'st', 'dy'];
-  const inputs = [flat(x.u!), flat(x.delta!), packBC(x), prm, ...(x.z ? [flat(x.z)] : []), packed, dy];
+  const bc = p.bcColumns ? flat(x.B!) : packBC(x);
+  const inputs = [flat(x.u!), flat(x.delta!), bc, prm, ...(x.z ? [flat(x.z)] : []), packed, dy];
   let prog: Program;
   if (p.bwd === 'states') {
     prog = program(p, `ssmScanBwdStates_${planKey(p)}`, lay.size, names, backwardStatesSource(p, lay));
@@ -293,9 +319,13 @@ function backward(p: ScanPlan, x: ScanTensors, prm: Tensor, packed: Tensor, dy: 
     u: region(lay.GU, rowShape),
     delta,
     A: sumMid(lay.GA, 1, b, D * N, [D, N]),
-    B: s.bFixed ? sumMid(lay.GB, 1, b, D * N, [D, N]) : partial(lay.GB),
-    C: s.cFixed ? sumMid(lay.GC, 1, b, D * N, [D, N]) : partial(lay.GC),
+    B: p.bcColumns
+      ? sumColumns(g, lay.GB, lay.GC, b, p.G, L, N, p.bcColumns).reshape(x.B!.shape)
+      : s.bFixed
+        ? sumMid(lay.GB, 1, b, D * N, [D, N])
+        : partial(lay.GB),
   };
+  if (!p.bcColumns) grads.C = s.cFixed ? sumMid(lay.GC, 1, b, D * N, [D, N]) : partial(lay.GC);
   if (s.hasZ) grads.z = region(lay.GZ, rowShape);
   if (s.hasD) grads.D = sumMid(lay.GD, 1, b, D, [D]);
   // ∂Δ̄/∂bias = ∂Δ̄/∂delta, summed over the axes the bias is broadcast along: the innermost (time) first, so that no
@@ -310,6 +340,45 @@ function backward(p: ScanPlan, x: ScanTensors, prm: Tensor, packed: Tensor, dy: 
           ? delta.sum(3).sum(0)
           : delta.sum(2).sum(0);
   return grads;
+}
+
+/**
+ * The gradient of the [b, L, W] tensor whose columns hold B and C ({@link ScanPlan.bcColumns}): in B's columns
+ * Σ_g of the partial sums [b, G, L, n] at `gb`, in C's those at `gc`, 0 elsewhere; one invocation per element,
+ * consecutive invocations on consecutive columns.
+ */
+function sumColumns(x: Tensor, gb: number, gc: number, b: number, G: number, L: number, N: number, c: BCColumns) {
+  const total = b * L * c.W;
+  const groups = Math.ceil(total / 256);
+  const gx = Math.min(groups, 65535);
+  const sum = (at: number, off: number) =>
+    `for (var g = 0; g < ${G}; g++) { acc += x[${at} + ((bb * ${G} + g) * ${L} + t) * ${N} + col - ${off}]; }`;
+  const prog: Program = named('ssmSumColumns', {
+    outputShape: [total],
+    shaderKey: `ssmSumColumns_${gb}_${gc}_${b}_${G}_${L}_${N}_${c.W}_${c.bOff}_${c.cOff}`,
+    dispatchLayout: { x: [0], y: [0] },
+    dispatch: [gx, Math.ceil(groups / gx), 1],
+    variableNames: ['x'],
+    workgroupSize: [256, 1, 1],
+    uniforms: 'scTotal : i32,',
+    getUserCode: () => `
+fn main() {
+  let i = (i32(workgroupId.x) + i32(workgroupId.y) * i32(numWorkgroups.x)) * 256 + i32(localId.x);
+  if (i >= uniforms.scTotal) { return; }
+  let col = i % ${c.W};
+  let bt = i / ${c.W};
+  let bb = bt / ${L};
+  let t = bt % ${L};
+  var acc = 0.0;
+  if (col >= ${c.bOff} && col < ${c.bOff + N}) { ${sum(gb, c.bOff)} }
+  if (col >= ${c.cOff} && col < ${c.cOff + N}) { ${sum(gc, c.cOff)} }
+  result[i] = acc;
+}
+`,
+  });
+  const backend = tf.backend() as unknown as WebGPUBackendLike;
+  const uniforms = [{ type: 'int32' as const, data: [total] }];
+  return tf.engine().makeTensorFromTensorInfo(backend.runWebGPUProgram(prog, [x], 'float32', uniforms));
 }
 
 /** Σ over the first two axes of `x` viewed as [b, L, M]: [M], two passes of {@link sumGroups}. */

@@ -65,6 +65,19 @@ export interface ScanPlan {
    * write ∂A_log = ∂a · a in place of ∂A, so no tf op runs for A on either pass.
    */
   aLog: boolean;
+  /**
+   * Time-major, input-dependent B and C only: B and C are the columns bOff … bOff + n and cOff … cOff + n of one
+   * [b, L, W] tensor (S6's x_proj output x_dbl = [Δ_low | B | C]), bound once as bc in both passes and read in
+   * place; the backward returns the gradient of that tensor ({@link ScanPlan} users: ./scan.ts).
+   */
+  bcColumns?: BCColumns;
+}
+
+/** Where B and C sit in the rows of one time-major tensor [b, L, W]. */
+export interface BCColumns {
+  W: number;
+  bOff: number;
+  cOff: number;
 }
 
 /** 'reference': mamba_ssm's [b, ·, L]; 'timeMajor': the model's [b, L, ·]. */
@@ -119,7 +132,7 @@ fn ss_zohGradA(dt : f32, a : f32) -> f32 {
  *   row      u, z, out, dy's out part, ∂u, ∂z, Δ and ∂Δ per channel (Mamba-2: ∂Δ before its sum over d)
  *   delta    dl, and the full ∂Δ
  *   bias     deltaBias inside prm
- *   B, C     B, C (in the packed bc buffer when `packed`, else each its own)
+ *   B, C     B, C (in the packed bc buffer when `packed`, else each its own; columns of bc: ScanPlan.bcColumns)
  *   partial  the per-workgroup partial sums g of the gradients reduced over d (input-dependent ∂B, ∂C; ∂Δ per
  *            state): [b, G, n, L] | [b, G, L, n], so that the final sum over g reads them in the layout of the
  *            gradient it produces, with consecutive invocations on consecutive addresses
@@ -149,8 +162,11 @@ export function scanIndex(p: ScanPlan, packed = true) {
       : s.deltaAlong === 'state'
         ? (_d: string, n: string) => `${p.BIAS_OFF} + ${n}`
         : (d: string, n: string) => `${p.BIAS_OFF} + (${d}) * ${N} + ${n}`;
+  const cols = p.bcColumns;
   const bcRead = (fixed: boolean, buf: string, off: number) => (b: string, d: string, n: string, t: string) =>
     `${buf}[${off ? `${off} + ` : ''}${fixed ? `(${d}) * ${N} + ${n}` : perState(b, n, t)}]`;
+  const colRead = (off: number) => (b: string, _d: string, n: string, t: string) =>
+    `bc[((${b}) * ${L} + ${t}) * ${cols!.W} + ${off} + ${n}]`;
   const partial = (b: string, g: string, n: string, t: string) =>
     tm
       ? `(((${b}) * ${G} + ${g}) * ${L} + ${t}) * ${N} + ${n}`
@@ -162,9 +178,9 @@ export function scanIndex(p: ScanPlan, packed = true) {
     delta,
     bias,
     /** The WGSL read of B_t[n] (or B[d, n] when fixed). */
-    B: bcRead(s.bFixed, packed ? 'bc' : 'bb', 0),
+    B: cols ? colRead(cols.bOff) : bcRead(s.bFixed, packed ? 'bc' : 'bb', 0),
     /** The WGSL read of C_t[n] (or C[d, n] when fixed). */
-    C: bcRead(s.cFixed, packed ? 'bc' : 'cc', packed ? p.C_OFF : 0),
+    C: cols ? colRead(cols.cOff) : bcRead(s.cFixed, packed ? 'bc' : 'cc', packed ? p.C_OFF : 0),
     partial,
     state,
   };
