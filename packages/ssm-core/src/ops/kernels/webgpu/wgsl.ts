@@ -17,7 +17,8 @@
  * few memory transactions; in the reference layout neighbouring invocations are L floats apart.
  * Dawn allows 8 storage buffers per shader stage (the output included): the forward binds u, dl, B, C, prm and z
  * (B and C as their own buffers), the backward u, dl, bc (B then C, C at offset C_OFF), prm, z, the forward's
- * output and its cotangent: 7 + 1.
+ * output and its cotangent: 7 + 1. When B and C are columns of one [b, L, W] tensor (S6's x_proj output,
+ * ScanPlan.bcColumns), both passes bind that tensor once as bc.
  *
  * Forward output, one flat buffer: out at 0 and, when the plan keeps them ({@link ScanPlan.states}), the states at
  * chunk boundaries [NC, b, d, n] at S_OFF: entry c is h at t = min((c + 1)·K, L) − 1, so the last b·d·n floats are
@@ -68,7 +69,7 @@ export interface ScanPlan {
   /**
    * Time-major, input-dependent B and C only: B and C are the columns bOff … bOff + n and cOff … cOff + n of one
    * [b, L, W] tensor (S6's x_proj output x_dbl = [Δ_low | B | C]), bound once as bc in both passes and read in
-   * place; the backward returns the gradient of that tensor ({@link ScanPlan} users: ./scan.ts).
+   * place; the gradient of that tensor is assembled from the backward's partial sums of ∂B and ∂C (./scan.ts).
    */
   bcColumns?: BCColumns;
 }
