@@ -91,7 +91,8 @@ describe('kernel registry', () => {
       expect(resolveKernel(op).key).toBe('wasm');
       expect(resolveKernel(op, 'cpu').key).toBe('cpu');
       expect(resolveKernel(op, 'webgl').key).toBe('generic');
-      const wgsl = ['selectiveScan', 'mamba2Inner', 'linear'].includes(op); // the kernels of ops/kernels/webgpu
+      // the WGSL kernels (ops/kernels/webgpu)
+      const wgsl = ['selectiveScan', 's6Inner', 'mambaInner', 'mamba2Inner', 'linear'].includes(op);
       expect(resolveKernel(op, 'webgpu').key).toBe(wgsl ? 'webgpu' : 'generic');
     }
     setFlag('HOST_KERNELS', false);

@@ -24,9 +24,10 @@
  * The differentiable host kernels of causalConv1d, s6Inner, s4dInner and mambaInner run under a gradient tape where
  * the flag HOST_GRAD_KERNELS allows (default: the cpu and wasm backends).
  *
- * On tfjs-backend-webgpu, selectiveScan and mamba2Inner run fused WGSL kernels with a chunked-recompute backward
- * (kernels/webgpu, registered by kernels/webgpu/register.ts); linear and linearCrossEntropy register their webgpu
- * kernels (a fused matMul; WGSL loss programs) in their own modules.
+ * On tfjs-backend-webgpu, selectiveScan, s6Inner, mambaInner and mamba2Inner run fused WGSL scan kernels with a
+ * chunked-recompute backward (kernels/webgpu; the inner ops in the model's time-major layout, no layout transposes;
+ * registered by kernels/webgpu/register.ts, s6Inner.ts and mambaInner.ts); linear and linearCrossEntropy register
+ * their webgpu kernels (a fused matMul; WGSL loss programs) in their own modules.
  */
 export { selectiveScan } from './selectiveScan.js';
 import './kernels/webgpu/register.js'; // the WGSL kernels for tfjs backend 'webgpu'

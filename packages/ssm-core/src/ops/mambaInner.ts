@@ -9,7 +9,8 @@
  *
  * Shapes in {@link MambaInnerArgs}. Kernels: generic = causalConv1d + s6Inner's composition + linear, activation
  * and product (differentiable, any backend); host = one differentiable op over typed arrays with an analytic
- * backward (kernels/cpu/mambaInner.ts), under a gradient tape where the flag HOST_GRAD_KERNELS allows.
+ * backward (kernels/cpu/mambaInner.ts), under a gradient tape where the flag HOST_GRAD_KERNELS allows; webgpu = conv,
+ * s6Inner's webgpu kernel (the WGSL scan in the model's layout) and the gate, a silu gate fused into the scan.
  */
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
@@ -20,8 +21,8 @@ import { assertTensor, expectShape } from './core/validate.js';
 import { HOST_ACT } from './kernels/cpu/causalConv1d.js';
 import { mambaInnerFused } from './kernels/cpu/mambaInner.js';
 import { linear } from './linear.js';
-import { registerHostAndGeneric, scanKernel } from './registry.js';
-import { checkS6, type S6InnerArrays, s6InnerRef64, s6Parts } from './s6Inner.js';
+import { registerHostAndGeneric, registerKernel, scanKernel } from './registry.js';
+import { checkS6, type S6InnerArrays, s6InnerRef64, s6InnerWebgpu, s6Parts } from './s6Inner.js';
 
 type MambaKernel = (a: MambaInnerArgs, R: number, N: number) => Tensor;
 
@@ -32,6 +33,15 @@ function genericMambaInner(a: MambaInnerArgs, R: number, N: number): Tensor {
 }
 
 registerHostAndGeneric<MambaKernel>('mambaInner', mambaInnerFused, genericMambaInner, { gradFlagged: true });
+
+function webgpuMambaInner(a: MambaInnerArgs, R: number): Tensor {
+  const xhat = causalConv1d(a.x, a.convWeight, a.convBias, a.convActivation);
+  const gate = linear(a.x, a.gateWeight, a.gateBias);
+  if (a.gateActivation === 'silu') return s6InnerWebgpu({ ...a, x: xhat }, R, gate); // y ⊙ silu(z) in the scan
+  return s6InnerWebgpu({ ...a, x: xhat }, R).mul(activate(gate, a.gateActivation));
+}
+
+registerKernel<MambaKernel>('mambaInner', 'webgpu', webgpuMambaInner, { host: false });
 
 /** Validate once; returns the Δ rank R and state size N. */
 function checkMamba(a: MambaInnerArgs): { R: number; N: number } {

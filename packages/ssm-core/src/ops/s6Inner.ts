@@ -11,7 +11,8 @@
  * Kernels: generic = linear + selectiveScan (differentiable, any backend); host = one differentiable op over typed
  * arrays with an analytic backward (kernels/cpu/s6InnerGrad.ts) for dense weights and, where the flag
  * HOST_GRAD_KERNELS allows, under a gradient tape; else one inference pass with B, C read in place and mostly-zero
- * weights skipped (kernels/cpu/s6Inner.ts).
+ * weights skipped (kernels/cpu/s6Inner.ts); webgpu = the projections + the fused WGSL scan in the model's time-major
+ * layout (kernels/webgpu/s6.ts: no layout transposes, forward or backward).
  */
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
@@ -23,8 +24,9 @@ import { assertTensor, expectShape } from './core/validate.js';
 import { s6InnerHost } from './kernels/cpu/s6Inner.js';
 import { s6FusedServesInference, s6InnerFused } from './kernels/cpu/s6InnerGrad.js';
 import { zohCoef } from './kernels/cpu/layout.js';
+import { s6ScanWebgpu } from './kernels/webgpu/s6.js';
 import { linear } from './linear.js';
-import { registerHostAndGeneric, scanKernel } from './registry.js';
+import { registerHostAndGeneric, registerKernel, scanKernel } from './registry.js';
 import { selectiveScan } from './selectiveScan.js';
 
 type S6Kernel = (a: S6InnerArgs, R: number, N: number) => Tensor;
@@ -39,14 +41,20 @@ export interface S6Parts {
   lastState?: Tensor;
 }
 
+/** x_proj and dt_proj (14c–14e): x_dbl = [Δ_low | B | C] [b, L, R + 2N] and Δ before its bias [b, L, d]. */
+function s6Projections(a: S6InnerArgs, R: number): { xdbl: Tensor; deltaRaw: Tensor } {
+  const [b, L] = a.x.shape;
+  const xdbl = linear(a.x, a.xProjWeight); // [b, L, R + 2N] = [Δ_low | B | C]
+  const dtLow = xdbl.slice([0, 0, 0], [b, L, R]);
+  return { xdbl, deltaRaw: linear(dtLow, a.dtProjWeight) }; // the bias is added inside the scan
+}
+
 /** The generic composition (tf ops + selectiveScan), with its intermediate tensors for the mixer's internals. */
 export function s6Parts(a: S6InnerArgs, R: number, N: number, returnLastState: boolean): S6Parts {
   const [b, L] = a.x.shape;
-  const xdbl = linear(a.x, a.xProjWeight); // [b, L, R + 2N]
-  const dtLow = xdbl.slice([0, 0, 0], [b, L, R]);
+  const { xdbl, deltaRaw } = s6Projections(a, R);
   const B = xdbl.slice([0, 0, R], [b, L, N]);
   const C = xdbl.slice([0, 0, R + N], [b, L, N]);
-  const deltaRaw = linear(dtLow, a.dtProjWeight); // [b, L, d], bias added inside the scan
   const A = tf.exp(a.ALog).neg();
   const r = selectiveScan({
     u: toChannelsFirst(a.x),
@@ -74,6 +82,18 @@ const s6InnerHostKernel: S6Kernel = (a, R, N) =>
 registerHostAndGeneric<S6Kernel>('s6Inner', s6InnerHostKernel, (a, R, N) => s6Parts(a, R, N, false).y, {
   gradFlagged: true,
 });
+
+/**
+ * The webgpu kernel: the projections, then the WGSL scan reading x̂, Δ and B, C (x_dbl's columns) in the model's
+ * layout; with `z`, the output y ⊙ silu(z) (mambaInner's silu gate, fused into the scan).
+ */
+export function s6InnerWebgpu(a: S6InnerArgs, R: number, z?: Tensor): Tensor {
+  const { xdbl, deltaRaw } = s6Projections(a, R);
+  const { x, dtProjBias, ALog, D, bDiscretization } = a;
+  return s6ScanWebgpu({ x, deltaRaw, xdbl, R, dtProjBias, ALog, D, z, bDiscretization });
+}
+
+registerKernel<S6Kernel>('s6Inner', 'webgpu', (a, R) => s6InnerWebgpu(a, R), { host: false });
 
 /** Validate once; returns the Δ rank R and state size N. */
 export function checkS6(a: S6InnerArgs): { R: number; N: number } {

@@ -169,9 +169,12 @@ describe('webgpu selectiveScan: limits', () => {
     const device = backend.device;
     backend.device = { limits: { maxStorageBufferBindingSize: 64 } } as unknown as GPUDevice;
     try {
-      expect(() => selectiveScan(p.args)).toThrow(ShapeError);
+      const withState = { ...p.args, returnLastState: true };
+      expect(() => selectiveScan(withState)).toThrow(ShapeError);
       // out [2, 3, 9] and the final state [2, 3, 4]: 78 floats
-      expect(() => selectiveScan(p.args)).toThrow(/at most 64 bytes.*got 312 bytes for ssmScanFwd\w* output/);
+      expect(() => selectiveScan(withState)).toThrow(/at most 64 bytes.*got 312 bytes for ssmScanFwd\w* output/);
+      // no tape, no last state: out alone, 54 floats
+      expect(() => selectiveScan(p.args)).toThrow(/at most 64 bytes.*got 216 bytes for ssmScanFwd\w* output/);
     } finally {
       backend.device = device;
     }

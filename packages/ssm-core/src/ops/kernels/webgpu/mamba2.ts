@@ -1,12 +1,12 @@
 /**
  * Mamba-2's scalar-decay scan on WebGPU (the 'webgpu' kernel of `mamba2Inner`): the fused WGSL scan of ./scan.ts
+ * in the model's time-major layout (x, y [b, L, d], B, C [b, L, n] read and written as they are, no transposes),
  * with Δ_t read once per (b, t) from dt [b, L, 1] and shared by every channel and state (ScanPlan.deltaPerTime),
- * so the [b, d, L] broadcast of Δ that the generic kernel builds never exists. a = −exp(A_log) and D are
- * broadcast to [d, n] and [d] (parameter-sized); x, B, C go to the reference layout [b, ·, L].
+ * so the [b, L, d] broadcast of Δ that the generic kernel builds never exists. A_log and D are broadcast to [d, n]
+ * and [d] (parameter-sized); the programs take a = −exp(A_log) (ScanPlan.aLog).
  */
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../../../backend.js';
-import { toChannelsFirst, toTimeFirst } from '../../core/layout.js';
 import type { Mamba2InnerArgs } from '../../core/types.js';
 import { innerScanDims } from '../cpu/layout.js';
 import { scanTensors } from './scan.js';
@@ -19,16 +19,15 @@ export function mamba2Webgpu(a: Mamba2InnerArgs): Tensor {
   const r = scanTensors(
     s,
     {
-      u: toChannelsFirst(a.x),
+      u: a.x,
       delta: a.dt.reshape([b, L]),
-      A: tf.broadcastTo(tf.exp(a.ALog).neg().reshape([1, 1]), [d, N]),
-      B: toChannelsFirst(a.B),
-      C: toChannelsFirst(a.C),
+      A: tf.broadcastTo(a.ALog.reshape([1, 1]), [d, N]), // a = −exp(A_log) inside the programs
+      B: a.B,
+      C: a.C,
       D: a.D ? tf.broadcastTo(a.D, [d]) : undefined,
       deltaBias: a.dtBias,
     },
-    false,
-    true,
+    { deltaPerTime: true, layout: 'timeMajor', aLog: true },
   );
-  return toTimeFirst(r.out);
+  return r.out;
 }

@@ -1,10 +1,12 @@
 /**
- * The fused selective scan on tfjs-backend-webgpu (the 'webgpu' kernel of `selectiveScan`): WGSL programs
- * (./wgsl.ts) run through the backend's `runWebGPUProgram`, so data never leaves the device. The forward keeps
- * the state h in registers and stores it only at chunk boundaries (every K steps, K·n ≤ 256 by default); the backward
- * (wired in through tf.customGrad, like the host kernel kernels/cpu/fusedScan.ts) recomputes the states inside
- * each chunk and runs the reverse recurrence. GPU memory: inputs, outputs, the [b, d, ⌈L/K⌉, n] chunk states,
- * the gradients and [b, ⌈d/WG⌉, n, L] partial sums for the gradients reduced over d.
+ * The fused selective scan on tfjs-backend-webgpu (the 'webgpu' kernel of `selectiveScan` in mamba_ssm's layout,
+ * and of the inner ops s6Inner, mambaInner and mamba2Inner in the model's time-major layout, ScanPlan.layout):
+ * WGSL programs (./wgsl.ts) run through the backend's `runWebGPUProgram`, so data never leaves the device. The
+ * forward keeps the state h in registers and stores it only at chunk boundaries (every K steps, K·n ≤ 256 by
+ * default), and only when the backward pass or the last state needs them; the backward (wired in through
+ * tf.customGrad, like the host kernel kernels/cpu/fusedScan.ts) recomputes the states inside each chunk and runs the
+ * reverse recurrence. GPU memory: inputs, outputs, the [⌈L/K⌉, b, d, n] chunk states, the gradients and
+ * b·⌈d/WG⌉·n·L partial sums for the gradients reduced over d.
  */
 import type { Tensor, TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../../../backend.js';
@@ -21,6 +23,8 @@ import {
   parallelRows,
   SCAN_UNIFORMS,
   statesWorkgroupFloats,
+  type BCColumns,
+  type ScanLayoutName,
   type ScanPlan,
 } from './wgsl.js';
 import { forwardTimeSource, timeTiling } from './wgslTime.js';
@@ -65,14 +69,50 @@ export interface DeviceLimits {
 /** Below this many rows b·d, 'auto' runs the state-parallel backward (flag WEBGPU_SCAN_BACKWARD). */
 export const STATES_BELOW_ROWS = 8192;
 
+/** How a scan call reads its tensors: Mamba-2's Δ per step, the layout, whether the last state is asked. */
+export interface ScanOptions {
+  /** Δ [b, L] and deltaBias [1] ({@link ScanPlan.deltaPerTime}). */
+  deltaPerTime?: boolean;
+  /** 'reference' (default): u, delta, z [b, d, L], B, C [b, n, L]; 'timeMajor': [b, L, ·] ({@link ScanPlan.layout}). */
+  layout?: ScanLayoutName;
+  /** The final state is asked for: the forward keeps its states even without a gradient tape. */
+  lastState?: boolean;
+  /** `A` holds A_log [d, n] (A = −exp(A_log)), and its gradient is ∂A_log ({@link ScanPlan.aLog}). */
+  aLog?: boolean;
+  /**
+   * 'timeMajor' only: `B` is one tensor [b, L, W] whose columns hold B and C, and `C` is absent; the gradient of
+   * `B` is that of the whole tensor, zero outside the two column ranges ({@link ScanPlan.bcColumns}).
+   */
+  bcColumns?: BCColumns;
+}
+
 /**
  * The plan of one scan call. Under a gradient tape the backward program is chosen (flag WEBGPU_SCAN_BACKWARD):
  * 'states' with R = ⌊256 / n⌋ rows per workgroup and its chunk length K cut to what its workgroup memory allows
  * ('auto': below {@link STATES_BELOW_ROWS} rows and with at least min(4, chunkLength) steps, else 'rows');
- * without a tape one chunk covers all of L.
+ * without a tape one chunk covers all of L, and the forward writes its state only when `lastState` is asked.
  */
-export function planFor(s: ScanDims, recording: boolean, limits: DeviceLimits, deltaPerTime = false): ScanPlan {
-  if (!recording) return makePlan(s, s.L, 'rows', deltaPerTime);
+export function planFor(s: ScanDims, recording: boolean, limits: DeviceLimits, o: ScanOptions = {}): ScanPlan {
+  const p = basePlan(s, recording, limits, o);
+  if (o.bcColumns) {
+    const { W, bOff, cOff } = o.bcColumns;
+    const N = s.dState;
+    if (p.layout !== 'timeMajor' || s.bFixed || s.cFixed || Math.min(bOff, cOff) < 0 || Math.max(bOff, cOff) + N > W)
+      throw shapeError(
+        'selectiveScan bcColumns',
+        `time-major, input-dependent B and C in columns of [b, L, W] (bOff, cOff ≥ 0, + n = ${N} ≤ W)`,
+        JSON.stringify({ layout: p.layout, bFixed: s.bFixed, cFixed: s.cFixed, ...o.bcColumns }),
+      );
+    p.bcColumns = o.bcColumns;
+  }
+  return p;
+}
+
+function basePlan(s: ScanDims, recording: boolean, limits: DeviceLimits, o: ScanOptions): ScanPlan {
+  const deltaPerTime = o.deltaPerTime ?? false;
+  const layout = o.layout ?? 'reference';
+  const aLog = o.aLog ?? false;
+  if (!recording) return makePlan(s, s.L, 'rows', deltaPerTime, 1, layout, o.lastState ?? false, aLog);
   const K = chunkLength(s);
   const want = getFlag('WEBGPU_SCAN_BACKWARD');
   if (want === 'states' || (want === 'auto' && s.batch * s.dInner < STATES_BELOW_ROWS)) {
@@ -83,7 +123,7 @@ export function planFor(s: ScanDims, recording: boolean, limits: DeviceLimits, d
       let Ks = K;
       while (Ks > 1 && statesWorkgroupFloats({ s, R }, Ks) > floats) Ks--;
       if (statesWorkgroupFloats({ s, R }, Ks) <= floats && (want === 'states' || Ks >= Math.min(4, K)))
-        return makePlan(s, Ks, 'states', deltaPerTime, R);
+        return makePlan(s, Ks, 'states', deltaPerTime, R, layout, true, aLog);
     }
     if (want === 'states')
       throw shapeError(
@@ -93,10 +133,19 @@ export function planFor(s: ScanDims, recording: boolean, limits: DeviceLimits, d
         "WEBGPU_SCAN_BACKWARD = 'auto' or 'rows'",
       );
   }
-  return makePlan(s, K, 'rows', deltaPerTime);
+  return makePlan(s, K, 'rows', deltaPerTime, 1, layout, true, aLog);
 }
 
-export function makePlan(s: ScanDims, K: number, bwd: ScanPlan['bwd'] = 'rows', deltaPerTime = false, R = 1): ScanPlan {
+export function makePlan(
+  s: ScanDims,
+  K: number,
+  bwd: ScanPlan['bwd'] = 'rows',
+  deltaPerTime = false,
+  R = 1,
+  layout: ScanLayoutName = 'reference',
+  states = true,
+  aLog = false,
+): ScanPlan {
   const { batch, dInner: DI, dState: N, L } = s;
   const Q = (s.bFixed ? 0 : 1) + (s.cFixed ? 0 : 1) + (s.deltaAlong === 'state' ? 1 : 0);
   let WG = 64;
@@ -118,6 +167,9 @@ export function makePlan(s: ScanDims, K: number, bwd: ScanPlan['bwd'] = 'rows', 
     BIAS_OFF: D_OFF + (s.hasD ? DI : 0),
     S_OFF: batch * DI * L,
     deltaPerTime,
+    layout,
+    states,
+    aLog,
   };
 }
 
@@ -141,6 +193,10 @@ const planKey = (p: ScanPlan) => {
     p.bwd,
     p.R,
     p.deltaPerTime ? 'dt' : '',
+    p.layout === 'timeMajor' ? 'tm' : 'ref',
+    p.states ? 'st' : '',
+    p.aLog ? 'alog' : '',
+    p.bcColumns ? `cols${p.bcColumns.W}x${p.bcColumns.bOff}x${p.bcColumns.cOff}` : '',
   ].join('_');
 };
 
@@ -195,7 +251,7 @@ function run(p: ScanPlan, prog: Program, inputs: Tensor[]): Tensor {
 
 const flat = (t: Tensor) => t.reshape([-1]);
 
-/** B then C, flat (8 storage buffers per stage on Dawn). */
+/** B then C, flat, for the backward (8 storage buffers per stage on Dawn). */
 const packBC = (x: ScanTensors) => tf.concat([flat(x.B!), flat(x.C!)]);
 /** A, then D, then deltaBias, flat. */
 function packParams(x: ScanTensors): Tensor {
@@ -203,12 +259,17 @@ function packParams(x: ScanTensors): Tensor {
   return parts.length === 1 ? parts[0] : tf.concat(parts);
 }
 
-/** The forward program's packed output: out [b, d, L] then the chunk states [b, d, NC, n]. */
-function forward(p: ScanPlan, x: ScanTensors): Tensor {
+/**
+ * The forward program's output: out (in the plan's layout), followed by the chunk states [NC, b, d, n] when the
+ * plan keeps them. B and C are bound as their own buffers (u, dl, B, C, prm, z and the output: 7 of 8).
+ */
+function forward(p: ScanPlan, x: ScanTensors, prm: Tensor = packParams(x)): Tensor {
   const { batch, dInner, dState, L } = p.s;
-  const names = ['u', 'dl', 'bc', 'prm', ...(x.z ? ['z'] : [])];
-  const inputs = [flat(x.u!), flat(x.delta!), packBC(x), packParams(x), ...(x.z ? [flat(x.z)] : [])];
-  const size = batch * dInner * (L + p.NC * dState);
+  const bc = p.bcColumns ? ['bc'] : ['bb', 'cc'];
+  const bcInputs = p.bcColumns ? [flat(x.B!)] : [flat(x.B!), flat(x.C!)];
+  const names = ['u', 'dl', ...bc, 'prm', ...(x.z ? ['z'] : [])];
+  const inputs = [flat(x.u!), flat(x.delta!), ...bcInputs, prm, ...(x.z ? [flat(x.z)] : [])];
+  const size = batch * dInner * (L + (p.states ? p.NC * dState : 0));
   const R = parallelRows(dState);
   const want = getFlag('WEBGPU_SCAN_FORWARD');
   if (want === 'states' && R === 0)
@@ -241,13 +302,17 @@ function forward(p: ScanPlan, x: ScanTensors): Tensor {
   return run(p, prog, inputs);
 }
 
-/** Gradients of every scan tensor from the forward's packed output and its cotangent `dy` (same layout). */
-function backward(p: ScanPlan, x: ScanTensors, packed: Tensor, dy: Tensor): ScanTensors {
+/**
+ * Gradients of every scan tensor from the forward's packed output and its cotangent `dy` (same layout); `prm` is
+ * the forward's packed parameters.
+ */
+function backward(p: ScanPlan, x: ScanTensors, prm: Tensor, packed: Tensor, dy: Tensor): ScanTensors {
   const { s } = p;
   const { batch: b, dInner: D, dState: N, L } = s;
   const lay = backwardLayout(p);
   const names = ['u', 'dl', 'bc', 'prm', ...(x.z ? ['z'] : []), 'st', 'dy'];
-  const inputs = [flat(x.u!), flat(x.delta!), packBC(x), packParams(x), ...(x.z ? [flat(x.z)] : []), packed, dy];
+  const bc = p.bcColumns ? flat(x.B!) : packBC(x);
+  const inputs = [flat(x.u!), flat(x.delta!), bc, prm, ...(x.z ? [flat(x.z)] : []), packed, dy];
   let prog: Program;
   if (p.bwd === 'states') {
     prog = program(p, `ssmScanBwdStates_${planKey(p)}`, lay.size, names, backwardStatesSource(p, lay));
@@ -258,32 +323,87 @@ function backward(p: ScanPlan, x: ScanTensors, packed: Tensor, dy: Tensor): Scan
   // sums over the middle axis of [outer, G, M] regions of g (over b, over d, over the G workgroup partials)
   const sumMid = (at: number, outer: number, G: number, M: number, shape: number[]) =>
     G === 1 ? region(at, shape) : sumGroups(g, at, outer, G, M).reshape(shape);
-  const partial = (at: number) => sumMid(at, b, p.G, N * L, [b, N, L]);
+  const tm = p.layout === 'timeMajor';
+  const rowShape = tm ? [b, L, D] : [b, D, L];
+  const partial = (at: number) => sumMid(at, b, p.G, N * L, tm ? [b, L, N] : [b, N, L]);
   const delta = p.deltaPerTime
-    ? sumMid(lay.GDL, b, D, L, [b, L])
+    ? sumMid(lay.GDL, tm ? b * L : b, D, tm ? 1 : L, [b, L]) // Mamba-2: ∂Δ per channel summed over d
     : s.deltaAlong === 'channel'
-      ? region(lay.GDL, [b, D, L])
+      ? region(lay.GDL, rowShape)
       : s.deltaAlong === 'full'
-        ? region(lay.GDL, [b, D, N, L])
+        ? region(lay.GDL, tm ? [b, L, D, N] : [b, D, N, L])
         : partial(lay.GDL);
   const grads: ScanTensors = {
-    u: region(lay.GU, [b, D, L]),
+    u: region(lay.GU, rowShape),
     delta,
     A: sumMid(lay.GA, 1, b, D * N, [D, N]),
-    B: s.bFixed ? sumMid(lay.GB, 1, b, D * N, [D, N]) : partial(lay.GB),
-    C: s.cFixed ? sumMid(lay.GC, 1, b, D * N, [D, N]) : partial(lay.GC),
+    B: p.bcColumns
+      ? sumColumns(g, lay.GB, lay.GC, b, p.G, L, N, p.bcColumns).reshape(x.B!.shape)
+      : s.bFixed
+        ? sumMid(lay.GB, 1, b, D * N, [D, N])
+        : partial(lay.GB),
   };
-  if (s.hasZ) grads.z = region(lay.GZ, [b, D, L]);
+  if (!p.bcColumns) grads.C = s.cFixed ? sumMid(lay.GC, 1, b, D * N, [D, N]) : partial(lay.GC);
+  if (s.hasZ) grads.z = region(lay.GZ, rowShape);
   if (s.hasD) grads.D = sumMid(lay.GD, 1, b, D, [D]);
   // ∂Δ̄/∂bias = ∂Δ̄/∂delta, summed over the axes the bias is broadcast along: the innermost (time) first, so that no
   // reduction runs over b·L values in one workgroup
+  // (time-major: Σ over the leading axes b then L of [b, L, M], each pass reading consecutive addresses)
   if (s.hasBias)
     grads.deltaBias = p.deltaPerTime
       ? delta.sum(1).sum().reshape([1])
-      : s.deltaAlong === 'full'
-        ? delta.sum(3).sum(0)
-        : delta.sum(2).sum(0);
+      : tm
+        ? sumLeading(delta, b, L).reshape(s.deltaAlong === 'full' ? [D, N] : [s.deltaAlong === 'state' ? N : D])
+        : s.deltaAlong === 'full'
+          ? delta.sum(3).sum(0)
+          : delta.sum(2).sum(0);
   return grads;
+}
+
+/**
+ * The gradient of the [b, L, W] tensor whose columns hold B and C ({@link ScanPlan.bcColumns}): in B's columns
+ * Σ_g of the partial sums [b, G, L, n] at `gb`, in C's those at `gc`, 0 elsewhere; one invocation per element,
+ * consecutive invocations on consecutive columns.
+ */
+function sumColumns(x: Tensor, gb: number, gc: number, b: number, G: number, L: number, N: number, c: BCColumns) {
+  const total = b * L * c.W;
+  const groups = Math.ceil(total / 256);
+  const gx = Math.min(groups, 65535);
+  const sum = (at: number, off: number) =>
+    `for (var g = 0; g < ${G}; g++) { acc += x[${at} + ((bb * ${G} + g) * ${L} + t) * ${N} + col - ${off}]; }`;
+  const prog: Program = named('ssmSumColumns', {
+    outputShape: [total],
+    shaderKey: `ssmSumColumns_${gb}_${gc}_${b}_${G}_${L}_${N}_${c.W}_${c.bOff}_${c.cOff}`,
+    dispatchLayout: { x: [0], y: [0] },
+    dispatch: [gx, Math.ceil(groups / gx), 1],
+    variableNames: ['x'],
+    workgroupSize: [256, 1, 1],
+    uniforms: 'scTotal : i32,',
+    getUserCode: () => `
+fn main() {
+  let i = (i32(workgroupId.x) + i32(workgroupId.y) * i32(numWorkgroups.x)) * 256 + i32(localId.x);
+  if (i >= uniforms.scTotal) { return; }
+  let col = i % ${c.W};
+  let bt = i / ${c.W};
+  let bb = bt / ${L};
+  let t = bt % ${L};
+  var acc = 0.0;
+  if (col >= ${c.bOff} && col < ${c.bOff + N}) { ${sum(gb, c.bOff)} }
+  if (col >= ${c.cOff} && col < ${c.cOff + N}) { ${sum(gc, c.cOff)} }
+  result[i] = acc;
+}
+`,
+  });
+  const backend = tf.backend() as unknown as WebGPUBackendLike;
+  const uniforms = [{ type: 'int32' as const, data: [total] }];
+  return tf.engine().makeTensorFromTensorInfo(backend.runWebGPUProgram(prog, [x], 'float32', uniforms));
+}
+
+/** Σ over the first two axes of `x` viewed as [b, L, M]: [M], two passes of {@link sumGroups}. */
+function sumLeading(x: Tensor, b: number, L: number): Tensor {
+  const M = x.size / (b * L);
+  const overB = b === 1 ? x : sumGroups(x, 0, 1, b, L * M);
+  return L === 1 ? overB.reshape([M]) : sumGroups(overB, 0, 1, L, M);
 }
 
 /**
@@ -323,44 +443,43 @@ fn main() {
 
 /** The scan of validated `args` (dimensions `s`) on the WebGPU backend, with its gradient. */
 export function webgpuScan(s: ScanDims, args: SelectiveScanArgs): SelectiveScanResult {
-  return scanTensors(s, args, Boolean(args.returnLastState));
+  return scanTensors(s, args, { lastState: Boolean(args.returnLastState) });
 }
 
 /**
- * The scan of tensors `args` with dimensions `s` (`deltaPerTime`: Δ [b, L] and deltaBias [1], see
- * {@link ScanPlan.deltaPerTime}); out [b, d, L] and, with `returnLastState`, lastState [b, d, n].
+ * The scan of tensors `args` with dimensions `s`, differentiable in every tensor (options: {@link ScanOptions});
+ * out [b, d, L] ('reference') or [b, L, d] ('timeMajor') and, with `lastState`, lastState [b, d, n]. Without a
+ * gradient tape and without `lastState` the forward writes out alone, and out is that program's output.
  */
-export function scanTensors(
-  s: ScanDims,
-  args: ScanTensors,
-  returnLastState: boolean,
-  deltaPerTime = false,
-): SelectiveScanResult {
+export function scanTensors(s: ScanDims, args: ScanTensors, o: ScanOptions = {}): SelectiveScanResult {
   const keys = SCAN_KEYS.filter((k) => args[k] !== undefined);
-  const inputs = keys.map((k) => args[k] as Tensor);
   const limits = (tf.backend() as unknown as WebGPUBackendLike).device.limits;
-  const p = planFor(s, isRecording(), limits, deltaPerTime);
+  const recording = isRecording();
+  const p = planFor(s, recording, limits, o);
   const { batch: b, dInner: D, dState: N, L } = s;
   const rows = b * D;
-  const op = tf.customGrad(((...xs: unknown[]) => {
-    const save = xs[keys.length] as (ts: Tensor[]) => void;
-    const given = Object.fromEntries(keys.map((k, i) => [k, xs[i] as Tensor])) as ScanTensors;
-    const value = forward(p, given);
-    save([...(xs.slice(0, keys.length) as Tensor[]), value]);
-    const gradFunc = (dy: Tensor, saved: Tensor[]) => {
-      const x = Object.fromEntries(keys.map((k, i) => [k, saved[i]])) as ScanTensors;
-      const grads = backward(p, x, saved[keys.length], dy);
-      return keys.map((k) => grads[k]!);
-    };
-    return { value, gradFunc };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]);
-  const packed = op(...inputs) as Tensor; // disposed by the caller's tidy; the slices carry the gradient
-  const out = packed.slice([0], [rows * L]).reshape([b, D, L]);
-  if (!returnLastState) return { out };
-  const lastState = packed
-    .slice([p.S_OFF], [rows * p.NC * N])
-    .reshape([rows, p.NC, N])
-    .slice([0, p.NC - 1, 0], [rows, 1, N])
-    .reshape([b, D, N]);
+  const outShape = p.layout === 'timeMajor' ? [b, L, D] : [b, D, L];
+  if (!p.states) return { out: forward(p, args).reshape(outShape) };
+  let packed: Tensor; // disposed by the caller's tidy; the slices carry the gradient
+  if (recording) {
+    const op = tf.customGrad(((...xs: unknown[]) => {
+      const save = xs[keys.length] as (ts: Tensor[]) => void;
+      const given = Object.fromEntries(keys.map((k, i) => [k, xs[i] as Tensor])) as ScanTensors;
+      const prm = packParams(given); // kept for the backward
+      const value = forward(p, given, prm);
+      save([...(xs.slice(0, keys.length) as Tensor[]), value, prm]);
+      const gradFunc = (dy: Tensor, saved: Tensor[]) => {
+        const x = Object.fromEntries(keys.map((k, i) => [k, saved[i]])) as ScanTensors;
+        const grads = backward(p, x, saved[keys.length + 1], saved[keys.length], dy);
+        return keys.map((k) => grads[k]!);
+      };
+      return { value, gradFunc };
+    }) as unknown as Parameters<typeof tf.customGrad>[0]);
+    packed = op(...keys.map((k) => args[k] as Tensor)) as Tensor;
+  } else packed = forward(p, args);
+  const out = packed.slice([0], [rows * L]).reshape(outShape);
+  if (!o.lastState) return { out };
+  // the last chunk's states are the final state, the last b·d·n floats
+  const lastState = packed.slice([p.S_OFF + (p.NC - 1) * rows * N], [rows * N]).reshape([b, D, N]);
   return { out, lastState };
 }

@@ -1,18 +1,28 @@
 /**
- * WGSL sources of the fused selective scan (the 'webgpu' kernel of `selectiveScan`, ./scan.ts). Every size and
- * layout choice is a compile-time constant of the shader, so one pipeline serves one (shape, options) pair; the
- * shader key names them all.
+ * WGSL sources of the fused selective scan (the 'webgpu' kernels of `selectiveScan`, ./scan.ts, and of the inner
+ * ops s6Inner, mambaInner, mamba2Inner). Every size and layout choice is a compile-time constant of the shader, so
+ * one pipeline serves one (shape, options, layout) pair; the shader key names them all.
  *
- * Buffers (all float32, flat, in the reference layout of ../../core/types.ts):
- *   u, z        [b, d, L]
- *   dl          delta: [b, d, L] (per channel) | [b, n, L] (per state) | [b, d, n, L] (full)
- *   bc          B then C, each [b, n, L] (input-dependent) or [d, n] (fixed), C at offset C_OFF
- *   prm         A [d, n], then D [d] at D_OFF, then deltaBias at BIAS_OFF ([d] | [n] | [d, n])
- * Dawn allows 8 storage buffers per shader stage (the output included), so the small parameters and B, C travel
- * packed; the backward pass binds u, dl, bc, prm, z, the forward's output and its cotangent: 7 + 1.
+ * Buffers (all float32, flat), in one of two layouts ({@link ScanPlan.layout}, every index through
+ * {@link scanIndex}):
+ *                 'reference' (../../core/types.ts)         'timeMajor' (the model's [b, L, ·])
+ *   u, z, out, dy [b, d, L]                                  [b, L, d]
+ *   dl (delta)    [b, d, L] | [b, n, L] | [b, d, n, L]       [b, L, d] | [b, L, n] | [b, L, d, n]
+ *                 (per channel | per state | full); Mamba-2's dt [b, L] in both
+ *   B, C          [b, n, L] (input-dependent) or [d, n] (fixed)   [b, L, n] or [d, n]
+ *   prm           A [d, n] (or A_log: ScanPlan.aLog), then D [d] at D_OFF, then deltaBias at BIAS_OFF
+ *                 ([d] | [n] | [d, n])
+ * In the time-major layout the invocations of the state-parallel programs that run side by side at one step t,
+ * (d, n) then (d + 1, n), …, read neighbouring addresses of u, delta, B and C, so a GPU coalesces those loads into
+ * few memory transactions; in the reference layout neighbouring invocations are L floats apart.
+ * Dawn allows 8 storage buffers per shader stage (the output included): the forward binds u, dl, B, C, prm and z
+ * (B and C as their own buffers), the backward u, dl, bc (B then C, C at offset C_OFF), prm, z, the forward's
+ * output and its cotangent: 7 + 1. When B and C are columns of one [b, L, W] tensor (S6's x_proj output,
+ * ScanPlan.bcColumns), both passes bind that tensor once as bc.
  *
- * Forward output, one flat buffer: out [b, d, L] at 0, then the states at chunk boundaries [b, d, NC, n] at S_OFF:
- * entry c is h at t = min((c + 1)·K, L) − 1, so the last one is the final state.
+ * Forward output, one flat buffer: out at 0 and, when the plan keeps them ({@link ScanPlan.states}), the states at
+ * chunk boundaries [NC, b, d, n] at S_OFF: entry c is h at t = min((c + 1)·K, L) − 1, so the last b·d·n floats are
+ * the final state.
  */
 import type { ScanDims } from '../../core/types.js';
 
@@ -47,7 +57,32 @@ export interface ScanPlan {
    * `s.deltaAlong` is then 'channel' (Δ̄ once per step) and ∂Δ is written per channel, summed over d afterwards.
    */
   deltaPerTime: boolean;
+  /** Layout of every per-step buffer (u, z, out, delta, B, C and their gradients): see the file comment. */
+  layout: ScanLayoutName;
+  /** Whether the forward writes the chunk states after out (for the backward pass or the last state). */
+  states: boolean;
+  /**
+   * prm holds A_log instead of A (the models' parameter, A = −exp(A_log)): the programs compute a = −exp(A_log) and
+   * write ∂A_log = ∂a · a in place of ∂A, so no tf op runs for A on either pass.
+   */
+  aLog: boolean;
+  /**
+   * Time-major, input-dependent B and C only: B and C are the columns bOff … bOff + n and cOff … cOff + n of one
+   * [b, L, W] tensor (S6's x_proj output x_dbl = [Δ_low | B | C]), bound once as bc in both passes and read in
+   * place; the gradient of that tensor is assembled from the backward's partial sums of ∂B and ∂C (./scan.ts).
+   */
+  bcColumns?: BCColumns;
 }
+
+/** Where B and C sit in the rows of one time-major tensor [b, L, W]. */
+export interface BCColumns {
+  W: number;
+  bOff: number;
+  cOff: number;
+}
+
+/** 'reference': mamba_ssm's [b, ·, L]; 'timeMajor': the model's [b, L, ·]. */
+export type ScanLayoutName = 'reference' | 'timeMajor';
 
 /** The shared helpers: torch softplus (threshold 20), its derivative, expm1/log1p in float32, ZOH coefficient. */
 /** The uniforms the scan programs declare (after the backend's own). */
@@ -92,17 +127,35 @@ fn ss_zohGradA(dt : f32, a : f32) -> f32 {
 }
 `;
 
-/** WGSL expressions for the indices of each argument, for batch `b`, channel `d`, state `n`, time `t`. */
-export function indexing(p: ScanPlan) {
-  const { s } = p;
-  const { dState: N, L } = s;
+/**
+ * WGSL expressions of the flat index of each argument, for batch `b`, channel `d`, state `n`, time `t` (WGSL
+ * expressions too), in the plan's layout; no program computes an index of a per-step buffer any other way.
+ *   row      u, z, out, dy's out part, ∂u, ∂z, Δ and ∂Δ per channel (Mamba-2: ∂Δ before its sum over d)
+ *   delta    dl, and the full ∂Δ
+ *   bias     deltaBias inside prm
+ *   B, C     B, C (in the packed bc buffer when `packed`, else each its own; columns of bc: ScanPlan.bcColumns)
+ *   partial  the per-workgroup partial sums g of the gradients reduced over d (input-dependent ∂B, ∂C; ∂Δ per
+ *            state): [b, G, n, L] | [b, G, L, n], so that the final sum over g reads them in the layout of the
+ *            gradient it produces, with consecutive invocations on consecutive addresses
+ *   state    the chunk states [NC, b, d, n] (both layouts)
+ */
+export function scanIndex(p: ScanPlan, packed = true) {
+  const { s, G } = p;
+  const { batch: BT, dInner: DI, dState: N, L } = s;
+  const tm = p.layout === 'timeMajor';
+  const row = (b: string, d: string, t: string) =>
+    tm ? `((${b}) * ${L} + ${t}) * ${DI} + ${d}` : `((${b}) * ${DI} + ${d}) * ${L} + ${t}`;
+  const perState = (b: string, n: string, t: string) =>
+    tm ? `((${b}) * ${L} + ${t}) * ${N} + ${n}` : `((${b}) * ${N} + ${n}) * ${L} + ${t}`;
   const delta = p.deltaPerTime
-    ? (_row: string, b: string, _n: string, t: string) => `(${b}) * ${L} + ${t}`
+    ? (b: string, _d: string, _n: string, t: string) => `(${b}) * ${L} + ${t}`
     : s.deltaAlong === 'channel'
-      ? (row: string, _b: string, _n: string, t: string) => `(${row}) * ${L} + ${t}`
+      ? (b: string, d: string, _n: string, t: string) => row(b, d, t)
       : s.deltaAlong === 'state'
-        ? (_row: string, b: string, n: string, t: string) => `((${b}) * ${N} + ${n}) * ${L} + ${t}`
-        : (row: string, _b: string, n: string, t: string) => `((${row}) * ${N} + ${n}) * ${L} + ${t}`;
+        ? (b: string, _d: string, n: string, t: string) => perState(b, n, t)
+        : tm
+          ? (b: string, d: string, n: string, t: string) => `(((${b}) * ${L} + ${t}) * ${DI} + ${d}) * ${N} + ${n}`
+          : (b: string, d: string, n: string, t: string) => `(((${b}) * ${DI} + ${d}) * ${N} + ${n}) * ${L} + ${t}`;
   const bias = p.deltaPerTime
     ? (_d: string, _n: string) => `${p.BIAS_OFF}`
     : s.deltaAlong === 'channel'
@@ -110,30 +163,55 @@ export function indexing(p: ScanPlan) {
       : s.deltaAlong === 'state'
         ? (_d: string, n: string) => `${p.BIAS_OFF} + ${n}`
         : (d: string, n: string) => `${p.BIAS_OFF} + (${d}) * ${N} + ${n}`;
-  const bcIdx = (fixed: boolean, off: number) => (b: string, d: string, n: string, t: string) =>
-    fixed ? `${off} + (${d}) * ${N} + ${n}` : `${off} + ((${b}) * ${N} + ${n}) * ${L} + ${t}`;
-  return { delta, bias, B: bcIdx(s.bFixed, 0), C: bcIdx(s.cFixed, p.C_OFF) };
+  const cols = p.bcColumns;
+  const bcRead = (fixed: boolean, buf: string, off: number) => (b: string, d: string, n: string, t: string) =>
+    `${buf}[${off ? `${off} + ` : ''}${fixed ? `(${d}) * ${N} + ${n}` : perState(b, n, t)}]`;
+  const colRead = (off: number) => (b: string, _d: string, n: string, t: string) =>
+    `bc[((${b}) * ${L} + ${t}) * ${cols!.W} + ${off} + ${n}]`;
+  const partial = (b: string, g: string, n: string, t: string) =>
+    tm
+      ? `(((${b}) * ${G} + ${g}) * ${L} + ${t}) * ${N} + ${n}`
+      : `(((${b}) * ${G} + ${g}) * ${N} + ${n}) * ${L} + ${t}`;
+  const state = (b: string, d: string, c: string, n: string) =>
+    `(((${c}) * ${BT} + ${b}) * ${DI} + ${d}) * ${N} + ${n}`;
+  return {
+    row,
+    delta,
+    bias,
+    /** The WGSL read of B_t[n] (or B[d, n] when fixed). */
+    B: cols ? colRead(cols.bOff) : bcRead(s.bFixed, packed ? 'bc' : 'bb', 0),
+    /** The WGSL read of C_t[n] (or C[d, n] when fixed). */
+    C: cols ? colRead(cols.cOff) : bcRead(s.cFixed, packed ? 'bc' : 'cc', packed ? p.C_OFF : 0),
+    partial,
+    state,
+  };
 }
 
-/** Δ̄ for (row, b, d, n, t): delta (+ bias), softplus'd when asked; `raw` names the pre-softplus value. */
-export function deltaBar(p: ScanPlan, ix: ReturnType<typeof indexing>, n: string, name: string): string {
+/** Δ̄ for (b, dc, n, t): delta (+ bias), softplus'd when asked; `raw` names the pre-softplus value. */
+export function deltaBar(p: ScanPlan, ix: ReturnType<typeof scanIndex>, n: string, name: string): string {
   const { s } = p;
-  const raw = `dl[${ix.delta('row', 'b', n, 't')}]${s.hasBias ? ` + prm[${ix.bias('dc', n)}]` : ''}`;
+  const raw = `dl[${ix.delta('b', 'dc', n, 't')}]${s.hasBias ? ` + prm[${ix.bias('dc', n)}]` : ''}`;
   return `let ${name}Raw = ${raw};
       let ${name} = ${s.softplus ? `ss_softplus(${name}Raw)` : `${name}Raw`};`;
 }
+
+/** a = A[d, n], or −exp(A_log[d, n]) when the plan takes A_log ({@link ScanPlan.aLog}). */
+export const aRead = (p: ScanPlan, d: string, n: string) =>
+  p.aLog ? `-exp(prm[(${d}) * ${p.s.dState} + ${n}])` : `prm[(${d}) * ${p.s.dState} + ${n}]`;
 
 export const coefExpr = (p: ScanPlan, dl: string, a: string) =>
   p.s.disc === 'euler' ? dl : p.s.disc === 'zoh' ? `ss_zoh(${dl}, ${a})` : '1.0';
 
 /**
  * Forward: one invocation per (b, d) row; h_t = e^{Δ̄_t A} h_{t−1} + B̄_t u_t kept in a private array of n floats,
- * y_t = Σ_n h_t C_t + D u_t, out_t = y_t·silu(z_t) (Eq. 14f–14g); h written at every chunk boundary.
+ * y_t = Σ_n h_t C_t + D u_t, out_t = y_t·silu(z_t) (Eq. 14f–14g); h written at every chunk boundary when the plan
+ * keeps the states. In the time-major layout neighbouring invocations (d, d + 1) read u_t, Δ_t, z_t and write out_t
+ * at neighbouring addresses.
  */
 export function forwardSource(p: ScanPlan): string {
-  const { s, NC, WG, S_OFF } = p;
-  const { dInner: DI, dState: N, L } = s;
-  const ix = indexing(p);
+  const { s, WG, S_OFF } = p;
+  const { dInner: DI, dState: N } = s;
+  const ix = scanIndex(p, false);
   const chan = s.deltaAlong === 'channel';
   return `${HELPERS}
 fn main() {
@@ -141,31 +219,35 @@ fn main() {
   let b = i32(workgroupId.y);
   if (d >= ${DI}) { return; }
   let dc = d;
-  let row = b * ${DI} + d;
   var h : array<f32, ${N}>;
   var aRow : array<f32, ${N}>;
   for (var n = 0; n < ${N}; n++) {
     h[n] = 0.0;
-    aRow[n] = prm[d * ${N} + n];
+    aRow[n] = ${aRead(p, 'd', 'n')};
   }
   let Dd = ${s.hasD ? `prm[${p.D_OFF} + d]` : '0.0'};
   for (var t = 0; t < uniforms.ssL; t++) {
-    let ut = u[row * ${L} + t];
+    let io = ${ix.row('b', 'd', 't')};
+    let ut = u[io];
     ${chan ? deltaBar(p, ix, '0', 'dlc') : ''}
     var y = 0.0;
     for (var n = 0; n < ${N}; n++) {
       ${chan ? 'let dlv = dlc;' : deltaBar(p, ix, 'n', 'dlv')}
       let a = aRow[n];
       let dA = exp(dlv * a);
-      h[n] = dA * h[n] + ${coefExpr(p, 'dlv', 'a')} * bc[${ix.B('b', 'd', 'n', 't')}] * ut;
-      y += h[n] * bc[${ix.C('b', 'd', 'n', 't')}];
+      h[n] = dA * h[n] + ${coefExpr(p, 'dlv', 'a')} * ${ix.B('b', 'd', 'n', 't')} * ut;
+      y += h[n] * ${ix.C('b', 'd', 'n', 't')};
     }
     y += Dd * ut;
-    ${s.hasZ ? `let zt = z[row * ${L} + t];\n    y = y * zt / (1.0 + exp(-zt));` : ''}
-    result[row * ${L} + t] = y;
-    if ((t + 1) % uniforms.ssK == 0 || t == uniforms.ssL - 1) {
+    ${s.hasZ ? `let zt = z[io];\n    y = y * zt / (1.0 + exp(-zt));` : ''}
+    result[io] = y;
+    ${
+      p.states
+        ? `if ((t + 1) % uniforms.ssK == 0 || t == uniforms.ssL - 1) {
       let c = t / uniforms.ssK;
-      for (var n = 0; n < ${N}; n++) { result[${S_OFF} + (row * ${NC} + c) * ${N} + n] = h[n]; }
+      for (var n = 0; n < ${N}; n++) { result[${S_OFF} + ${ix.state('b', 'd', 'c', 'n')}] = h[n]; }
+    }`
+        : ''
     }
   }
 }
@@ -182,7 +264,7 @@ export interface BackwardLayout {
   GB: number;
   GC: number;
   size: number;
-  /** Reduced over the workgroup's channels per (t, n): partial sums [b, G, n, L]. */
+  /** Reduced over the workgroup's channels per (t, n): partial sums (scanIndex's `partial`: [b, G, n, L] | [b, G, L, n]). */
   reduced: ('B' | 'C' | 'dl')[];
 }
 
@@ -216,13 +298,13 @@ export function backwardLayout(p: ScanPlan): BackwardLayout {
  * turns `gy` (the cotangent of out) into that of y. `hAt(k)` is the WGSL expression of h_t[k], `k` the loop index.
  */
 function gateBackward(p: ScanPlan, lay: BackwardLayout, hAt: (k: string) => string, k: string): string {
-  const { dState: N, L } = p.s;
-  const C = indexing(p).C('b', 'dc', k, 't');
-  return `let zt = z[row * ${L} + t];
+  const { dState: N } = p.s;
+  const C = scanIndex(p).C('b', 'dc', k, 't');
+  return `let zt = z[io];
       let sg = 1.0 / (1.0 + exp(-zt));
       var yPre = Dd * ut;
-      for (var ${k} = 0; ${k} < ${N}; ${k}++) { yPre += ${hAt(k)} * bc[${C}]; }
-      if (valid) { result[${lay.GZ} + row * ${L} + t] = gy * yPre * sg * (1.0 + zt * (1.0 - sg)); }
+      for (var ${k} = 0; ${k} < ${N}; ${k}++) { yPre += ${hAt(k)} * ${C}; }
+      if (valid) { result[${lay.GZ} + io] = gy * yPre * sg * (1.0 + zt * (1.0 - sg)); }
       gy = gy * zt * sg;`;
 }
 
@@ -230,13 +312,15 @@ function gateBackward(p: ScanPlan, lay: BackwardLayout, hAt: (k: string) => stri
  * Backward: the reverse-mode recurrence ḡ_t = e^{Δ̄_{t+1}A} ḡ_{t+1} + gy_t C_t (as mamba_ssm's
  * selective_scan_bwd_kernel), chunk by chunk from the end: each chunk's states are recomputed from the state
  * stored at its start (a private array of (K + 1)·n floats), then walked in reverse. Sums over t stay in the
- * invocation; sums over d of the [b, n, L] gradients (input-dependent B, C; Δ per state) go through workgroup
- * memory, one partial sum per workgroup, finished by a tf.sum over the G workgroups.
+ * invocation; sums over d of the per-state gradients (input-dependent B, C; Δ per state) go through workgroup
+ * memory, one partial sum per workgroup, finished by ./scan.ts's ssmSumGroups over the G workgroups. In the
+ * time-major layout neighbouring invocations (d, d + 1) read u_t, z_t, Δ_t, dy_t and write ∂u_t, ∂z_t, ∂Δ_t at
+ * neighbouring addresses.
  */
 export function backwardSource(p: ScanPlan, lay: BackwardLayout): string {
-  const { s, K, NC, WG, S_OFF, G } = p;
-  const { dInner: DI, dState: N, L } = s;
-  const ix = indexing(p);
+  const { s, K, NC, WG, S_OFF } = p;
+  const { dInner: DI, dState: N } = s;
+  const ix = scanIndex(p);
   const chan = s.deltaAlong === 'channel';
   const Q = lay.reduced.length;
   const slot = (q: 'B' | 'C' | 'dl') => lay.reduced.indexOf(q);
@@ -262,9 +346,9 @@ fn main() {
   ${s.bFixed ? `var gbF : array<f32, ${N}>;` : ''}
   ${s.cFixed ? `var gcF : array<f32, ${N}>;` : ''}
   for (var n = 0; n < ${N}; n++) {
-    gh[n] = dy[${S_OFF} + (row * ${NC} + ${NC - 1}) * ${N} + n] * mask;
+    gh[n] = dy[${S_OFF} + ${ix.state('b', 'dc', `${NC - 1}`, 'n')}] * mask;
     gaRow[n] = 0.0;
-    aRow[n] = prm[dc * ${N} + n];
+    aRow[n] = ${aRead(p, 'dc', 'n')};
     ${s.bFixed ? 'gbF[n] = 0.0;' : ''}
     ${s.cFixed ? 'gcF[n] = 0.0;' : ''}
   }
@@ -274,22 +358,23 @@ fn main() {
     let t0 = c * uniforms.ssK;
     let t1 = min(t0 + uniforms.ssK, uniforms.ssL);
     for (var n = 0; n < ${N}; n++) {
-      hs[n] = select(0.0, st[${S_OFF} + (row * ${NC} + max(c - 1, 0)) * ${N} + n], c > 0);
+      hs[n] = select(0.0, st[${S_OFF} + ${ix.state('b', 'dc', 'max(c - 1, 0)', 'n')}], c > 0);
     }
     for (var t = t0; t < t1; t++) {
-      let ut = u[row * ${L} + t];
+      let ut = u[${ix.row('b', 'dc', 't')}];
       let i = t - t0;
       ${chan ? deltaBar(p, ix, '0', 'dlc') : ''}
       for (var n = 0; n < ${N}; n++) {
         ${chan ? 'let dlv = dlc;' : deltaBar(p, ix, 'n', 'dlv')}
         let a = aRow[n];
-        hs[(i + 1) * ${N} + n] = exp(dlv * a) * hs[i * ${N} + n] + ${coefExpr(p, 'dlv', 'a')} * bc[${ix.B('b', 'dc', 'n', 't')}] * ut;
+        hs[(i + 1) * ${N} + n] = exp(dlv * a) * hs[i * ${N} + n] + ${coefExpr(p, 'dlv', 'a')} * ${ix.B('b', 'dc', 'n', 't')} * ut;
       }
     }
     for (var t = t1 - 1; t >= t0; t--) {
       let i = t - t0;
-      let ut = u[row * ${L} + t];
-      var gy = dy[row * ${L} + t] * mask;
+      let io = ${ix.row('b', 'dc', 't')};
+      let ut = u[io];
+      var gy = dy[io] * mask;
       ${s.hasZ ? gateBackward(p, lay, (k) => `hs[(i + 1) * ${N} + ${k}]`, 'n') : ''}
       gDacc += gy * ut;
       var gut = gy * Dd;
@@ -301,8 +386,8 @@ fn main() {
         let dA = exp(dlv * a);
         let hp = hs[i * ${N} + n];
         let hn = hs[(i + 1) * ${N} + n];
-        let Cv = bc[${ix.C('b', 'dc', 'n', 't')}];
-        let Bv = bc[${ix.B('b', 'dc', 'n', 't')}];
+        let Cv = ${ix.C('b', 'dc', 'n', 't')};
+        let Bv = ${ix.B('b', 'dc', 'n', 't')};
         ${gC('gy * hn')}
         let ghn = gh[n] + gy * Cv;
         let gdA = ghn * hp;
@@ -326,14 +411,14 @@ fn main() {
           chan
             ? 'gdlRow += gdl;'
             : s.deltaAlong === 'full'
-              ? `if (valid) { result[${lay.GDL} + ${ix.delta('row', 'b', 'n', 't')}] = gdl * ${spGrad('dlvRaw')}; }`
+              ? `if (valid) { result[${lay.GDL} + ${ix.delta('b', 'dc', 'n', 't')}] = gdl * ${spGrad('dlvRaw')}; }`
               : put('dl', `gdl * ${spGrad('dlvRaw')}`)
         }
         gaRow[n] += ga;
         gh[n] = ghn * dA;
       }
-      ${chan ? `if (valid) { result[${lay.GDL} + row * ${L} + t] = gdlRow * ${spGrad('dlcRaw')}; }` : ''}
-      if (valid) { result[${lay.GU} + row * ${L} + t] = gut; }
+      ${chan ? `if (valid) { result[${lay.GDL} + io] = gdlRow * ${spGrad('dlcRaw')}; }` : ''}
+      if (valid) { result[${lay.GU} + io] = gut; }
       ${
         Q
           ? `workgroupBarrier();
@@ -342,7 +427,7 @@ fn main() {
         for (var j = 0; j < ${WG}; j++) { acc += red[k * ${WG} + j]; }
         let q = k / ${N};
         let n = k % ${N};
-        let at = ((b * ${G} + i32(workgroupId.x)) * ${N} + n) * ${L} + t;
+        let at = ${ix.partial('b', 'i32(workgroupId.x)', 'n', 't')};
         ${lay.reduced.map((q, qi) => `if (q == ${qi}) { result[${partialOff(q)} + at] = acc; }`).join('\n        ')}
       }
       workgroupBarrier();`
@@ -352,7 +437,7 @@ fn main() {
   }
   if (valid) {
     for (var n = 0; n < ${N}; n++) {
-      result[${lay.GA} + row * ${N} + n] = gaRow[n];
+      result[${lay.GA} + row * ${N} + n] = gaRow[n]${p.aLog ? ' * aRow[n]' : ''};
       ${s.bFixed ? `result[${lay.GB} + row * ${N} + n] = gbF[n];` : ''}
       ${s.cFixed ? `result[${lay.GC} + row * ${N} + n] = gcF[n];` : ''}
     }
@@ -388,15 +473,17 @@ export function statesWorkgroupFloats(p: Pick<ScanPlan, 's' | 'R'>, K: number): 
  *     the output cotangent gy_t into gys [K, R], and Σ_t gy_t u_t for ∂D;
  *  3. walk the chunk in reverse: ḡ_t = e^{Δ̄_{t+1}A} ḡ_{t+1} + gy_t C_t (as mamba_ssm's selective_scan_bwd_kernel);
  *     each step's terms go to red[], and after a barrier the sums over n per row (∂u, ∂Δ per channel) and over the
- *     R rows per state (∂B, ∂C input-dependent, ∂Δ per state: partial sums [b, G, n, L], G = ⌈d / R⌉, finished by
- *     a tf.sum) are written by one invocation each.
- * Same output layout as {@link backwardSource}.
+ *     R rows per state (∂B, ∂C input-dependent, ∂Δ per state: partial sums, G = ⌈d / R⌉ of them, finished by
+ *     ./scan.ts's ssmSumGroups) are written by one invocation each.
+ * Same output layout as {@link backwardSource}. In the time-major layout the R·n invocations of a workgroup read
+ * u_t, Δ_t (per channel: R consecutive floats; per state and full: consecutive too), B_t and C_t (n consecutive
+ * floats) at neighbouring addresses at each step t, and write the n partial sums of step t side by side.
  */
 export function backwardStatesSource(p: ScanPlan, lay: BackwardLayout): string {
-  const { s, K, NC, R, S_OFF, G } = p;
-  const { dInner: DI, dState: N, L } = s;
+  const { s, K, NC, R, S_OFF } = p;
+  const { dInner: DI, dState: N } = s;
   const T = R * N;
-  const ix = indexing(p);
+  const ix = scanIndex(p);
   const chan = s.deltaAlong === 'channel';
   const { rowSums, stateSums } = statesSlots(p);
   const slot = (q: string) => (rowSums as string[]).concat(stateSums).indexOf(q);
@@ -419,9 +506,9 @@ export function backwardStatesSource(p: ScanPlan, lay: BackwardLayout): string {
   // the row-sum tasks (R rows × rowSums) then the state-sum tasks (n states × stateSums), one invocation each
   const rowTask = (q: 'u' | 'dl') =>
     q === 'u'
-      ? `result[${lay.GU} + rg * ${L} + t] = acc${s.hasD ? ` + gys[i * ${R} + rr] * prm[${p.D_OFF} + dd]` : ''};`
-      : `let dlcRaw = dl[${ix.delta('rg', 'b', '0', 't')}]${s.hasBias ? ` + prm[${ix.bias('dd', '0')}]` : ''};
-          result[${lay.GDL} + rg * ${L} + t] = acc * ${spGrad('dlcRaw')};`;
+      ? `result[${lay.GU} + ${ix.row('b', 'dd', 't')}] = acc${s.hasD ? ` + gys[i * ${R} + rr] * prm[${p.D_OFF} + dd]` : ''};`
+      : `let dlcRaw = dl[${ix.delta('b', 'dd', '0', 't')}]${s.hasBias ? ` + prm[${ix.bias('dd', '0')}]` : ''};
+          result[${lay.GDL} + ${ix.row('b', 'dd', 't')}] = acc * ${spGrad('dlcRaw')};`;
   return `${HELPERS}
 var<workgroup> hs : array<f32, ${K * T}>;
 var<workgroup> gys : array<f32, ${K * R}>;
@@ -437,9 +524,9 @@ fn main() {
   let dc = min(d, ${DI - 1});
   let row = b * ${DI} + dc;
   let mask = select(0.0, 1.0, valid);
-  let a = prm[dc * ${N} + n];
+  let a = ${aRead(p, 'dc', 'n')};
   let Dd = ${s.hasD ? `prm[${p.D_OFF} + dc]` : '0.0'};
-  var gh = dy[${S_OFF} + (row * ${NC} + ${NC - 1}) * ${N} + n] * mask;
+  var gh = dy[${S_OFF} + ${ix.state('b', 'dc', `${NC - 1}`, 'n')}] * mask;
   var ga = 0.0;
   var gbF = 0.0;
   var gcF = 0.0;
@@ -447,20 +534,21 @@ fn main() {
   for (var c = uniforms.ssNC - 1; c >= 0; c--) {
     let t0 = c * uniforms.ssK;
     let len = min(uniforms.ssK, uniforms.ssL - t0);
-    let hstart = select(0.0, st[${S_OFF} + (row * ${NC} + max(c - 1, 0)) * ${N} + n], c > 0);
+    let hstart = select(0.0, st[${S_OFF} + ${ix.state('b', 'dc', 'max(c - 1, 0)', 'n')}], c > 0);
     var h = hstart;
     for (var i = 0; i < len; i++) {
       let t = t0 + i;
-      let ut = u[row * ${L} + t];
+      let ut = u[${ix.row('b', 'dc', 't')}];
       ${deltaBar(p, ix, 'n', 'dlv')}
-      h = exp(dlv * a) * h + ${coefExpr(p, 'dlv', 'a')} * bc[${ix.B('b', 'dc', 'n', 't')}] * ut;
+      h = exp(dlv * a) * h + ${coefExpr(p, 'dlv', 'a')} * ${ix.B('b', 'dc', 'n', 't')} * ut;
       hs[i * ${T} + lid] = h;
     }
     workgroupBarrier();
     for (var j = n; j < len; j += ${N}) {
       let t = t0 + j;
-      let ut = u[row * ${L} + t];
-      var gy = dy[row * ${L} + t] * mask;
+      let io = ${ix.row('b', 'dc', 't')};
+      let ut = u[io];
+      var gy = dy[io] * mask;
       ${s.hasZ ? gateBackward(p, lay, (k) => `hs[j * ${T} + r * ${N} + ${k}]`, 'k') : ''}
       gys[j * ${R} + r] = gy;
       gDpart += gy * ut;
@@ -468,14 +556,14 @@ fn main() {
     workgroupBarrier();
     for (var i = len - 1; i >= 0; i--) {
       let t = t0 + i;
-      let ut = u[row * ${L} + t];
+      let ut = u[${ix.row('b', 'dc', 't')}];
       let gy = gys[i * ${R} + r];
       let hn = hs[i * ${T} + lid];
       let hp = select(hstart, hs[max(i - 1, 0) * ${T} + lid], i > 0);
       ${deltaBar(p, ix, 'n', 'dlv')}
       let dA = exp(dlv * a);
-      let Cv = bc[${ix.C('b', 'dc', 'n', 't')}];
-      let Bv = bc[${ix.B('b', 'dc', 'n', 't')}];
+      let Cv = ${ix.C('b', 'dc', 'n', 't')};
+      let Bv = ${ix.B('b', 'dc', 'n', 't')};
       let gCc = gy * hn;
       let ghn = gh + gy * Cv;
       let gdA = ghn * hp;
@@ -485,7 +573,7 @@ fn main() {
       gh = ghn * dA;
       red[${slot('u')} * ${T} + lid] = guc;
       ${chan ? `red[${slot('dl')} * ${T} + lid] = gdl;` : ''}
-      ${s.deltaAlong === 'full' ? `if (valid) { result[${lay.GDL} + ${ix.delta('row', 'b', 'n', 't')}] = gdl * ${spGrad('dlvRaw')}; }` : ''}
+      ${s.deltaAlong === 'full' ? `if (valid) { result[${lay.GDL} + ${ix.delta('b', 'dc', 'n', 't')}] = gdl * ${spGrad('dlvRaw')}; }` : ''}
       ${s.deltaAlong === 'state' ? `red[${slot('S')} * ${T} + lid] = gdl * ${spGrad('dlvRaw')};` : ''}
       ${s.bFixed ? 'gbF += gBc;' : `red[${slot('B')} * ${T} + lid] = gBc;`}
       ${s.cFixed ? 'gcF += gCc;' : `red[${slot('C')} * ${T} + lid] = gCc;`}
@@ -507,7 +595,7 @@ fn main() {
           let q = kk / ${N};
           var acc = 0.0;
           for (var m = 0; m < ${R}; m++) { acc += red[(${rowSums.length} + q) * ${T} + m * ${N} + nn]; }
-          let at = ((b * ${G} + gx) * ${N} + nn) * ${L} + t;
+          let at = ${ix.partial('b', 'gx', 'nn', 't')};
           ${stateSums.map((q, qi) => `if (q == ${qi}) { result[${stateOff(q)} + at] = acc; }`).join('\n          ')}
         }
       }
@@ -515,7 +603,7 @@ fn main() {
     }
   }
   if (valid) {
-    result[${lay.GA} + row * ${N} + n] = ga;
+    result[${lay.GA} + row * ${N} + n] = ga${p.aLog ? ' * a' : ''};
     ${s.bFixed ? `result[${lay.GB} + row * ${N} + n] = gbF;` : ''}
     ${s.cFixed ? `result[${lay.GC} + row * ${N} + n] = gcF;` : ''}
   }
@@ -541,13 +629,14 @@ export const parallelRows = (N: number) => (N <= 64 ? Math.max(1, Math.floor(64 
  * Forward, state-parallel: a workgroup of R rows × n states, one invocation per (b, d, n) holding its h in a
  * register. Every n steps the products h_t C_t of those steps go to workgroup memory; invocation (r, j) then sums
  * row r's step j over n (y_t = Σ_n h_t C_t, Eq. 14g), adds D u_t and the gate, and writes out_t. b·d·n invocations
- * instead of b·d; two barriers per n steps. Used for n ≤ 64 (workgroup memory ≤ 4096 floats).
+ * instead of b·d; two barriers per n steps. Used for n ≤ 64 (workgroup memory ≤ 4096 floats). In the time-major
+ * layout the invocations (r, n) of a workgroup read u_t, Δ_t, B_t, C_t at neighbouring addresses at each step t.
  */
 export function forwardParallelSource(p: ScanPlan): string {
-  const { s, NC, S_OFF } = p;
-  const { batch, dInner: DI, dState: N, L } = s;
+  const { s, S_OFF } = p;
+  const { batch, dInner: DI, dState: N } = s;
   const R = parallelRows(N);
-  const ix = indexing(p);
+  const ix = scanIndex(p, false);
   // rows of hc padded to n + 1 floats where that fits the 16 KiB every device grants: the sum over k then reads
   // hc[(r·n + n')·(n + 1) + k], a different bank for each invocation n'
   const P = R * N * (N + 1) * 4 <= 16384 ? N + 1 : N;
@@ -564,25 +653,28 @@ fn main() {
   let b = row / ${DI};
   let d = row % ${DI};
   let dc = d;
-  let a = prm[d * ${N} + n];
+  let a = ${aRead(p, 'd', 'n')};
   let Dd = ${s.hasD ? `prm[${p.D_OFF} + d]` : '0.0'};
   var h = 0.0;
-  var toChunkEnd = uniforms.ssK; // steps left in the current chunk (no integer division per step)
-  var c = 0;
+  ${p.states ? 'var toChunkEnd = uniforms.ssK; // steps left in the current chunk (no integer division per step)\n  var c = 0;' : ''}
   for (var t0 = 0; t0 < uniforms.ssL; t0 += ${N}) {
     for (var j = 0; j < ${N}; j++) {
       let t = t0 + j;
       var prod = 0.0;
       if (t < uniforms.ssL) {
-        let ut = u[row * ${L} + t];
+        let ut = u[${ix.row('b', 'd', 't')}];
         ${deltaBar(p, ix, 'n', 'dlv')}
-        h = exp(dlv * a) * h + ${coefExpr(p, 'dlv', 'a')} * bc[${ix.B('b', 'd', 'n', 't')}] * ut;
-        prod = h * bc[${ix.C('b', 'd', 'n', 't')}];
-        toChunkEnd--;
+        h = exp(dlv * a) * h + ${coefExpr(p, 'dlv', 'a')} * ${ix.B('b', 'd', 'n', 't')} * ut;
+        prod = h * ${ix.C('b', 'd', 'n', 't')};
+        ${
+          p.states
+            ? `toChunkEnd--;
         if (toChunkEnd == 0 || t == uniforms.ssL - 1) {
-          if (valid) { result[${S_OFF} + (row * ${NC} + c) * ${N} + n] = h; }
+          if (valid) { result[${S_OFF} + ${ix.state('b', 'd', 'c', 'n')}] = h; }
           c++;
           toChunkEnd = uniforms.ssK;
+        }`
+            : ''
         }
       }
       hc[(r * ${N} + j) * ${P} + n] = prod;
@@ -592,10 +684,11 @@ fn main() {
     if (valid && t < uniforms.ssL) {
       var y = 0.0;
       for (var k = 0; k < ${N}; k++) { y += hc[(r * ${N} + n) * ${P} + k]; }
-      let ut = u[row * ${L} + t];
+      let io = ${ix.row('b', 'd', 't')};
+      let ut = u[io];
       y += Dd * ut;
-      ${s.hasZ ? `let zt = z[row * ${L} + t];\n      y = y * zt / (1.0 + exp(-zt));` : ''}
-      result[row * ${L} + t] = y;
+      ${s.hasZ ? `let zt = z[io];\n      y = y * zt / (1.0 + exp(-zt));` : ''}
+      result[io] = y;
     }
     workgroupBarrier();
   }

@@ -6,10 +6,11 @@
  * the start of its steps, and it replays them, adding h_t·C_t to its outputs y_t (Eq. 14f–14g); the state at
  * the chunk's end carries into the next chunk. Consecutive invocations read consecutive time steps of u, Δ, B
  * and C in the reference layout [b, ·, L], where the row- and state-parallel programs (./wgsl.ts) read one step
- * of many rows L floats apart. b·d·T invocations; 2·log₂T barriers per state and chunk.
- * Same output as those programs: out [b, d, L] at 0, the states at chunk boundaries [b, d, NC, n] at S_OFF.
+ * of many rows L floats apart (in the time-major layout it reads with a stride of d or n floats, and the
+ * state-parallel program is the coalesced one there). b·d·T invocations; 2·log₂T barriers per state and chunk.
+ * Same output as those programs: out at 0 and, when the plan keeps them, the chunk states at S_OFF.
  */
-import { coefExpr, deltaBar, HELPERS, indexing, type ScanPlan } from './wgsl.js';
+import { aRead, coefExpr, deltaBar, HELPERS, scanIndex, type ScanPlan } from './wgsl.js';
 
 /** Invocations along time T and steps per invocation I of {@link forwardTimeSource} for sequence length L. */
 export function timeTiling(L: number): { T: number; I: number } {
@@ -21,10 +22,10 @@ export function timeTiling(L: number): { T: number; I: number } {
 
 /** WGSL of the time-parallel forward (dispatch: one workgroup of T invocations per row b·d, on a 2-D grid). */
 export function forwardTimeSource(p: ScanPlan): string {
-  const { s, NC, S_OFF } = p;
+  const { s, S_OFF } = p;
   const { batch, dInner: DI, dState: N, L } = s;
   const { T, I } = timeTiling(L);
-  const ix = indexing(p);
+  const ix = scanIndex(p, false);
   const chan = s.deltaAlong === 'channel';
   return `${HELPERS}
 var<workgroup> scP : array<f32, ${T}>;
@@ -48,12 +49,12 @@ fn main() {
     ${chan ? `var dv : array<f32, ${I}>;` : ''}
     for (var k = 0; k < ${I}; k++) {
       let t = min(tb + k, uniforms.ssL - 1);
-      uv[k] = u[row * ${L} + t];
+      uv[k] = u[${ix.row('b', 'd', 't')}];
       yv[k] = 0.0;
       ${chan ? `${deltaBar(p, ix, '0', 'dlc')}\n      dv[k] = dlc;` : ''}
     }
     for (var n = 0; n < uniforms.ssN; n++) {
-      let a = prm[d * ${N} + n];
+      let a = ${aRead(p, 'd', 'n')};
       var dAv : array<f32, ${I}>;
       var buv : array<f32, ${I}>;
       var P = 1.0;
@@ -65,7 +66,7 @@ fn main() {
         if (t < uniforms.ssL) {
           ${chan ? 'let dlv = dv[k];' : deltaBar(p, ix, 'n', 'dlv')}
           dA = exp(dlv * a);
-          bu = ${coefExpr(p, 'dlv', 'a')} * bc[${ix.B('b', 'd', 'n', 't')}] * uv[k];
+          bu = ${coefExpr(p, 'dlv', 'a')} * ${ix.B('b', 'd', 'n', 't')} * uv[k];
         }
         dAv[k] = dA;
         buv[k] = bu;
@@ -97,9 +98,14 @@ fn main() {
         let t = tb + k;
         if (t < uniforms.ssL) {
           h = dAv[k] * h + buv[k];
-          yv[k] += h * bc[${ix.C('b', 'd', 'n', 't')}];
-          if (valid && ((t + 1) % uniforms.ssK == 0 || t == uniforms.ssL - 1)) {
-            result[${S_OFF} + (row * ${NC} + t / uniforms.ssK) * ${N} + n] = h;
+          yv[k] += h * ${ix.C('b', 'd', 'n', 't')};
+          ${
+            p.states
+              ? `if (valid && ((t + 1) % uniforms.ssK == 0 || t == uniforms.ssL - 1)) {
+            let c = t / uniforms.ssK;
+            result[${S_OFF} + ${ix.state('b', 'd', 'c', 'n')}] = h;
+          }`
+              : ''
           }
         }
       }
@@ -110,8 +116,9 @@ fn main() {
       let t = tb + k;
       if (valid && t < uniforms.ssL) {
         var y = yv[k] + Dd * uv[k];
-        ${s.hasZ ? `let zt = z[row * ${L} + t];\n        y = y * zt / (1.0 + exp(-zt));` : ''}
-        result[row * ${L} + t] = y;
+        let io = ${ix.row('b', 'd', 't')};
+        ${s.hasZ ? 'let zt = z[io];\n        y = y * zt / (1.0 + exp(-zt));' : ''}
+        result[io] = y;
       }
     }
     workgroupBarrier(); // carry[] complete before the next chunk reads it
