@@ -316,6 +316,26 @@ for (const program of ['states', 'rows'] as const)
     });
   });
 
+describe("webgpu time-major scan with the time-parallel forward (WEBGPU_SCAN_FORWARD = 'time')", () => {
+  beforeAll(() => setFlag('WEBGPU_SCAN_FORWARD', 'time'));
+  afterAll(() => resetFlag('WEBGPU_SCAN_FORWARD'));
+  // every 5th of the 36 layout cases: each Δ layout, discretisation and fixed/varying B, C pair at least once
+  const some = (shape: Pick<ScanCase, 'batch' | 'dInner' | 'dState' | 'L'>) =>
+    allCases(shape).filter((_, i) => i % 5 === 0);
+
+  it('forward = float64 selective_scan_ref: Δ per channel, state and both, every discretisation, B and C fixed or not', async () => {
+    let i = 0;
+    for (const [name, c] of some({ batch: 2, dInner: 3, dState: 4, L: 7 })) await checkForward(name, c, 900 + i++);
+  });
+
+  it("its chunk states feed the backward: gradients = host analytic gradients, B and C as x_dbl's columns", async () => {
+    let i = 0;
+    for (const [name, c] of some({ batch: 2, dInner: 3, dState: 4, L: 9 })) await checkGrads(name, c, 950 + i++);
+    const base = { batch: 2, dInner: 66, dState: 16, L: 35, D: true, z: true, bias: true, softplus: true };
+    await checkColumns('chunks, Δ per channel', { ...base, disc: 'zoh' }, 19, 1e-4, 1e-3);
+  });
+});
+
 const rnd = (rng: Rng, shape: number[], scale = 1) =>
   tf.tensor(
     rng.fill(
