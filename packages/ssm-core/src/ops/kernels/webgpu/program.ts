@@ -1,7 +1,7 @@
 /**
  * Running a WGSL program of these kernels through tfjs-backend-webgpu's `runWebGPUProgram` (the backend's program
  * interface, webgpu_program.d.ts): a fresh float32 output, inputs bound by their buffers, uniforms after tfjs's own.
- * Used by the elementwise and row kernels of training (Adam, the output layer's loss).
+ * Used by every WGSL kernel here (the scan, Adam, the output layer's loss, the embedding).
  */
 import type { Tensor, TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../../../backend.js';
@@ -32,7 +32,7 @@ const backend = () => tf.backend() as unknown as WebGPUBackendLike;
 
 /** One class per program name: tfjs-backend-webgpu's tf.time() reports each program by its constructor's name. */
 const classes = new Map<string, object>();
-function named<T extends object>(name: string, program: T): T {
+export function named<T extends object>(name: string, program: T): T {
   let proto = classes.get(name);
   if (proto === undefined) {
     proto = ({ [name]: class {} } as Record<string, new () => object>)[name].prototype as object;

@@ -27,19 +27,8 @@ import {
   type ScanLayoutName,
   type ScanPlan,
 } from './wgsl.js';
+import { grid, named, runProgram, type Program } from './program.js';
 import { forwardTimeSource, timeTiling } from './wgslTime.js';
-
-/** The part of tfjs-backend-webgpu's `WebGPUProgram` these kernels fill in (webgpu_program.d.ts). */
-interface Program {
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout: { x: number[]; y?: number[] };
-  dispatch: [number, number, number];
-  variableNames: string[];
-  workgroupSize: [number, number, number];
-  getUserCode: () => string;
-  uniforms?: string;
-}
 
 interface WebGPUBackendLike {
   device: { limits: { maxStorageBufferBindingSize: number } & DeviceLimits };
@@ -200,17 +189,6 @@ const planKey = (p: ScanPlan) => {
   ].join('_');
 };
 
-/** One class per program name: tfjs-backend-webgpu's tf.time() reports each program by its constructor's name. */
-const programClasses = new Map<string, object>();
-function named<T extends object>(name: string, program: T): T {
-  let proto = programClasses.get(name);
-  if (proto === undefined) {
-    proto = ({ [name]: class {} } as Record<string, new () => object>)[name].prototype as object;
-    programClasses.set(name, proto);
-  }
-  return Object.setPrototypeOf(program, proto) as T;
-}
-
 function program(p: ScanPlan, key: string, outSize: number, names: string[], source: string): Program {
   return named(key.split('_')[0], {
     outputShape: [outSize],
@@ -284,11 +262,7 @@ function forward(p: ScanPlan, x: ScanTensors, prm: Tensor = packParams(x)): Tens
     prog.dispatch = [Math.ceil(dInner / p.WG), batch, 1];
     return run(p, prog, inputs);
   }
-  // the other programs: their workgroups (R rows each, or one row) laid out on a 2-D grid (≤ 65535 per axis)
-  const grid = (groups: number): [number, number, number] => {
-    const gx = Math.min(groups, 65535);
-    return [gx, Math.ceil(groups / gx), 1];
-  };
+  // the other programs: their workgroups (R rows each, or one row) laid out on a grid (2-D beyond the device's limit)
   if (want === 'time') {
     const prog = program(p, `ssmScanFwdTime_${planKey(p)}`, size, names, forwardTimeSource(p));
     prog.workgroupSize = [timeTiling(L).T, 1, 1];
@@ -368,14 +342,13 @@ function backward(p: ScanPlan, x: ScanTensors, prm: Tensor, packed: Tensor, dy: 
 function sumColumns(x: Tensor, gb: number, gc: number, b: number, G: number, L: number, N: number, c: BCColumns) {
   const total = b * L * c.W;
   const groups = Math.ceil(total / 256);
-  const gx = Math.min(groups, 65535);
   const sum = (at: number, off: number) =>
     `for (var g = 0; g < ${G}; g++) { acc += x[${at} + ((bb * ${G} + g) * ${L} + t) * ${N} + col - ${off}]; }`;
-  const prog: Program = named('ssmSumColumns', {
+  const prog: Program = {
     outputShape: [total],
     shaderKey: `ssmSumColumns_${gb}_${gc}_${b}_${G}_${L}_${N}_${c.W}_${c.bOff}_${c.cOff}`,
     dispatchLayout: { x: [0], y: [0] },
-    dispatch: [gx, Math.ceil(groups / gx), 1],
+    dispatch: grid(groups),
     variableNames: ['x'],
     workgroupSize: [256, 1, 1],
     uniforms: 'scTotal : i32,',
@@ -393,10 +366,8 @@ fn main() {
   result[i] = acc;
 }
 `,
-  });
-  const backend = tf.backend() as unknown as WebGPUBackendLike;
-  const uniforms = [{ type: 'int32' as const, data: [total] }];
-  return tf.engine().makeTensorFromTensorInfo(backend.runWebGPUProgram(prog, [x], 'float32', uniforms));
+  };
+  return runProgram('ssmSumColumns', prog, [x], [{ type: 'int32', data: [total] }]);
 }
 
 /** Σ over the first two axes of `x` viewed as [b, L, M]: [M], two passes of {@link sumGroups}. */
@@ -414,12 +385,11 @@ function sumLeading(x: Tensor, b: number, L: number): Tensor {
 function sumGroups(x: Tensor, at: number, outer: number, G: number, M: number): Tensor {
   const total = outer * M;
   const groups = Math.ceil(total / 256);
-  const gx = Math.min(groups, 65535);
-  const prog: Program = named('ssmSumGroups', {
+  const prog: Program = {
     outputShape: [total],
     shaderKey: `ssmSumGroups_${at}_${outer}_${G}_${M}`,
     dispatchLayout: { x: [0], y: [0] },
-    dispatch: [gx, Math.ceil(groups / gx), 1],
+    dispatch: grid(groups),
     variableNames: ['x'],
     workgroupSize: [256, 1, 1],
     // the bind group always carries tfjs's uniform buffer, so the shader must use it
@@ -435,10 +405,8 @@ fn main() {
   result[i] = acc;
 }
 `,
-  });
-  const backend = tf.backend() as unknown as WebGPUBackendLike;
-  const uniforms = [{ type: 'int32' as const, data: [total] }];
-  return tf.engine().makeTensorFromTensorInfo(backend.runWebGPUProgram(prog, [x], 'float32', uniforms));
+  };
+  return runProgram('ssmSumGroups', prog, [x], [{ type: 'int32', data: [total] }]);
 }
 
 /** The scan of validated `args` (dimensions `s`) on the WebGPU backend, with its gradient. */
