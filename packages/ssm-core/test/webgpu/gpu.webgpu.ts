@@ -6,6 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  Adam,
   checkGpuRequest,
   GpuError,
   gpuSync,
@@ -85,6 +86,26 @@ describe('GPU faults on webgpu are typed errors', () => {
     expect(g.message).toMatch(/^selectiveScan: expected at most 1\.0 MiB .*got a request of 1\.7 MiB/);
     expect(tf.memory().numTensors).toBe(before); // nothing was launched
     tf.dispose(Object.values(a).filter((v) => v instanceof tf.Tensor));
+  });
+
+  it('refuses a WGSL training kernel over GPU_MEMORY_BUDGET before launch, naming its program and the bytes', () => {
+    const p = tf.variable(tf.fill([64, 32], 0.5));
+    const g = tf.fill([64, 32], 0.1);
+    const adam = new Adam({ w: p });
+    setFlag('GPU_MEMORY_BUDGET', 4096); // each of Adam's programs writes 64·32·4 B = 8 KiB
+    const before = tf.memory().numTensors;
+    let err: unknown;
+    try {
+      adam.apply({ w: g }, 0.1);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(GpuError);
+    expect(err).toMatchObject({ kind: 'over-budget', op: 'adamMoment1', bytes: 64 * 32 * 4 });
+    expect(tf.memory().numTensors).toBe(before); // nothing was launched
+    resetFlag('GPU_MEMORY_BUDGET');
+    adam.dispose();
+    tf.dispose([p, g]);
   });
 
   it("refuses a tensor above the adapter's storage-buffer limit (lavapipe: 128 MiB) before launch", () => {

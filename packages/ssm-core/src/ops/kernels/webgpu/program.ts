@@ -5,6 +5,7 @@
  */
 import type { Tensor, TensorInfo } from '@tensorflow/tfjs-core';
 import { tf } from '../../../backend.js';
+import { checkGpuRequest } from '../../../gpu.js';
 
 /** The part of tfjs-backend-webgpu's `WebGPUProgram` these kernels fill in. */
 export interface Program {
@@ -51,8 +52,10 @@ export function grid(groups: number): [number, number, number] {
 }
 
 /**
- * Run `program` (named `name` in profiles) over `inputs`, each bound flat as a buffer of its own size; the result
- * is a new tensor of `shape` (default the program's output shape).
+ * Run `program` (named `name` in profiles and errors) over `inputs`, each bound flat as a buffer of its own size;
+ * the result is a new tensor of `shape` (default the program's output shape). Refused before launch, as a
+ * GpuError naming `name`, where a buffer exceeds what the device binds or the output exceeds GPU_MEMORY_BUDGET
+ * (checkGpuRequest, which also throws a fault an earlier op left behind).
  */
 export function runProgram(
   name: string,
@@ -61,6 +64,8 @@ export function runProgram(
   uniforms: Uniform[] = [],
   shape?: number[],
 ): Tensor {
+  const outBytes = 4 * program.outputShape.reduce((a, b) => a * b, 1);
+  checkGpuRequest(name, outBytes, Math.max(outBytes, ...inputs.map((t) => 4 * t.size)));
   const flat = inputs.map((t): TensorInfo => ({ dataId: t.dataId, shape: [t.size], dtype: t.dtype }));
   const out = backend().runWebGPUProgram(named(name, program), flat, 'float32', uniforms);
   return tf.engine().makeTensorFromTensorInfo({ ...out, shape: shape ?? out.shape });
