@@ -422,14 +422,18 @@ describe("webgpu selectiveScan gradients = host analytic gradients (backward pro
   beforeAll(() => setFlag('WEBGPU_SCAN_BACKWARD', 'time'));
   afterAll(() => resetFlag('WEBGPU_SCAN_BACKWARD'));
 
-  it('the flag picks the program, its chunk length is T·I and R = min(4, d) rows per workgroup', () => {
+  it('the flag picks the program, its chunk length is T·I and R = min(d, max(4, min(16, n))) rows per workgroup', () => {
     const limits = (tf.backend() as unknown as { device: { limits: DeviceLimits } }).device.limits;
-    const s = (dInner: number, L: number) =>
-      ({ batch: 2, dInner, dState: 4, L, deltaAlong: 'channel', bFixed: false, cFixed: false }) as ScanDims;
+    const s = (dInner: number, L: number, dState = 4) =>
+      ({ batch: 2, dInner, dState, L, deltaAlong: 'channel', bFixed: false, cFixed: false }) as ScanDims;
     expect(timeBackwardTiling(9)).toEqual({ T: 32, I: 1 });
     expect(timeBackwardTiling(600)).toEqual({ T: 128, I: 4 });
     expect(planFor(s(3, 9), true, limits)).toMatchObject({ bwd: 'time', K: 32, NC: 1, R: 3, G: 1 });
     expect(planFor(s(6, 600), true, limits)).toMatchObject({ bwd: 'time', K: 512, NC: 2, R: 4, G: 2 });
+    expect(planFor(s(6, 600, 5), true, limits)).toMatchObject({ R: 5, G: 2 });
+    // issue 14's shape: 16 rows per workgroup, so each partial-sum region [b, 4, n, L] is the size of u [b, d, L]
+    expect(planFor(s(64, 1024, 16), true, limits)).toMatchObject({ K: 512, NC: 2, R: 16, G: 4 });
+    expect(planFor(s(64, 1024, 70), true, limits)).toMatchObject({ R: 16, G: 4 });
   });
 
   it('refuses a problem whose workgroup memory does not fit, a ShapeError naming the flag', () => {

@@ -31,7 +31,7 @@ import { grid, named, runProgram, type Program } from './program.js';
 import {
   backwardTimeSource,
   forwardTimeSource,
-  TIME_BACKWARD_ROWS,
+  timeBackwardRows,
   timeBackwardTiling,
   timeBackwardWorkgroupFloats,
   timeTiling,
@@ -86,7 +86,7 @@ export interface ScanOptions {
  * The plan of one scan call. Under a gradient tape the backward program is chosen (flag WEBGPU_SCAN_BACKWARD):
  * 'states' with R = ⌊256 / n⌋ rows per workgroup and its chunk length K cut to what its workgroup memory allows
  * ('auto': below {@link STATES_BELOW_ROWS} rows and with at least min(4, chunkLength) steps, else 'rows'); 'time'
- * (only when the flag names it) with the chunk length K = T·I of its tiling and R = min(4, d) rows per workgroup;
+ * (only when the flag names it) with the chunk length K = T·I of its tiling and R = min(d, max(4, min(16, n))) rows per workgroup;
  * without a tape one chunk covers all of L, and the forward writes its state only when `lastState` is asked.
  */
 export function planFor(s: ScanDims, recording: boolean, limits: DeviceLimits, o: ScanOptions = {}): ScanPlan {
@@ -122,8 +122,7 @@ function basePlan(s: ScanDims, recording: boolean, limits: DeviceLimits, o: Scan
         `${bytes} bytes`,
         "WEBGPU_SCAN_BACKWARD = 'auto', 'rows' or 'states'",
       );
-    const R = Math.min(TIME_BACKWARD_ROWS, s.dInner);
-    return makePlan(s, T * I, 'time', deltaPerTime, R, layout, true, aLog);
+    return makePlan(s, T * I, 'time', deltaPerTime, timeBackwardRows(s), layout, true, aLog);
   }
   if (want === 'states' || (want === 'auto' && s.batch * s.dInner < STATES_BELOW_ROWS)) {
     const T0 = Math.min(256, limits.maxComputeInvocationsPerWorkgroup);

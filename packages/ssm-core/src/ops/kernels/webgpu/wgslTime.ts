@@ -9,7 +9,10 @@
  * of many rows L floats apart (in the time-major layout it reads with a stride of d or n floats, and the
  * state-parallel program is the coalesced one there). b·d·T invocations; 2·log₂T barriers per state and chunk.
  * Same output as those programs: out at 0 and, when the plan keeps them, the chunk states at S_OFF.
+ * Its twin for the gradients, {@link backwardTimeSource}, lays out the work the same way (flag
+ * WEBGPU_SCAN_BACKWARD = 'time').
  */
+import { shapeError } from '../../../errors.js';
 import { aRead, coefExpr, deltaBar, HELPERS, scanIndex, type BackwardLayout, type ScanPlan } from './wgsl.js';
 
 /** Invocations along time T and steps per invocation I of {@link forwardTimeSource} for sequence length L. */
@@ -135,8 +138,12 @@ export function timeBackwardTiling(L: number): { T: number; I: number } {
   return { T, I: Math.max(1, Math.min(MAX_ITEMS, Math.ceil(L / T))) };
 }
 
-/** Rows (b, d) of one batch row that one workgroup of {@link backwardTimeSource} processes one after another. */
-export const TIME_BACKWARD_ROWS = 4;
+/**
+ * Rows (b, d) of one batch row that one workgroup of {@link backwardTimeSource} runs one after another: n clamped to
+ * [4, 16], at most d. With R ≥ n (n ≤ 16) each partial-sum region [b, ⌈d / R⌉, n, L] is at most the size of u.
+ */
+export const timeBackwardRows = (s: Pick<ScanPlan['s'], 'dInner' | 'dState'>) =>
+  Math.min(s.dInner, Math.max(4, Math.min(16, s.dState)));
 
 /** Sums over t of {@link backwardTimeSource} per state: ∂A, and ∂B, ∂C when fixed ([d, n]). */
 const timeSums = (s: ScanPlan['s']) => 1 + (s.bFixed ? 1 : 0) + (s.cFixed ? 1 : 0);
@@ -167,7 +174,7 @@ export function backwardTimeSource(p: ScanPlan, lay: BackwardLayout): string {
   const { s, S_OFF, R, G } = p;
   const { batch, dInner: DI, L } = s;
   const { T, I } = timeBackwardTiling(L);
-  if (p.K !== T * I) throw new Error(`backwardTimeSource: plan chunk ${p.K} ≠ T·I = ${T * I}`);
+  if (p.K !== T * I) throw shapeError('backwardTimeSource plan.K', `T·I = ${T * I} (its tiling of L = ${L})`, `${p.K}`);
   const ix = scanIndex(p);
   const chan = s.deltaAlong === 'channel';
   const spGrad = (raw: string) => (s.softplus ? `ss_softplusGrad(${raw})` : '1.0');
@@ -196,7 +203,7 @@ export function backwardTimeSource(p: ScanPlan, lay: BackwardLayout): string {
   const scan = (j: string) => `scP[${j}] = P;
       scS[${j}] = S;
       workgroupBarrier();
-      for (var off = 1; off < ${T}; off = off << 1u) {
+      for (var off = 1; off < nT; off = off << 1u) {
         var pP = 1.0;
         var pS = 0.0;
         if (${j} >= off) {
@@ -242,7 +249,7 @@ export function backwardTimeSource(p: ScanPlan, lay: BackwardLayout): string {
         hv[k] = h;
       }
       workgroupBarrier(); // every invocation has read the scan`;
-  const treeSum = (slots: number) => `for (var off = ${T / 2}; off > 0; off = off >> 1u) {
+  const treeSum = (slots: number) => `for (var off = nT >> 1u; off > 0; off = off >> 1u) {
         if (i < off) {
           ${[...Array(slots).keys()].map((q) => `red[${q * T} + i] += red[${q * T} + i + off];`).join('\n          ')}
         }
@@ -257,6 +264,9 @@ var<workgroup> rowsW : i32;
 fn main() {
   let i = i32(localId.x);
   let j = ${T - 1} - i; // position in the reverse scan
+  // T as a uniform, the bound of the loops over the workgroup's invocations (K = T·I): a shader compiler that sees
+  // constant trip counts unrolls them, with their barriers
+  let nT = uniforms.ssK / ${I};
   let wg = i32(workgroupId.x) + i32(workgroupId.y) * i32(numWorkgroups.x);
   let valid = wg < ${batch * G}; // the grid may hold more workgroups: those run no row
   let wgc = min(wg, ${batch * G - 1});
