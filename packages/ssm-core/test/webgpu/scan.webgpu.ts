@@ -441,6 +441,9 @@ describe("webgpu selectiveScan gradients = host analytic gradients (backward pro
     const BASELINE = { maxComputeWorkgroupStorageSize: 16384, maxComputeInvocationsPerWorkgroup: 256 };
     expect(() => planFor(s as ScanDims, true, BASELINE)).toThrow(ShapeError);
     expect(() => planFor(s as ScanDims, true, BASELINE)).toThrow(/WEBGPU_SCAN_BACKWARD/);
+    // 4096 words: 32 invocations × (scan 2 + sums over t 3) + n carries + the row count
+    expect(planFor({ ...s, dState: 4096 - 5 * 32 - 1 } as ScanDims, true, BASELINE).bwd).toBe('time');
+    expect(() => planFor({ ...s, dState: 4096 - 5 * 32 } as ScanDims, true, BASELINE)).toThrow(ShapeError);
   });
 
   it('every other layout × discretisation × option pattern, all arguments, no leaks', async () => {

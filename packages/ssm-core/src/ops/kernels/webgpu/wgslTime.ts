@@ -148,9 +148,12 @@ export const timeBackwardRows = (s: Pick<ScanPlan['s'], 'dInner' | 'dState'>) =>
 /** Sums over t of {@link backwardTimeSource} per state: ∂A, and ∂B, ∂C when fixed ([d, n]). */
 const timeSums = (s: ScanPlan['s']) => 1 + (s.bFixed ? 1 : 0) + (s.cFixed ? 1 : 0);
 
-/** Workgroup floats of {@link backwardTimeSource} with T invocations: the scan (2·T), red (sums × T), the adjoint carry (n). */
+/**
+ * Workgroup words of {@link backwardTimeSource} with T invocations: the scan (2·T), red (sums × T), the adjoint carry
+ * (n) and the workgroup's row count.
+ */
 export function timeBackwardWorkgroupFloats(s: ScanPlan['s'], T: number): number {
-  return (2 + timeSums(s)) * T + s.dState;
+  return (2 + timeSums(s)) * T + s.dState + 1;
 }
 
 /**
