@@ -4,7 +4,8 @@
  * shapes [batch, dInner, dState, L], forward and forward + backward (gradients of every argument).
  *
  * Columns of the fused kernel: the programs 'auto' picks; the other backward program (flag WEBGPU_SCAN_BACKWARD);
- * the time-parallel forward (flag WEBGPU_SCAN_FORWARD = 'time', with the backward 'auto' picks).
+ * the time-parallel forward (flag WEBGPU_SCAN_FORWARD = 'time', with the backward 'auto' picks); in the fwd+bwd rows,
+ * the time-parallel forward with the time-parallel backward (WEBGPU_SCAN_BACKWARD = 'time' too).
  *
  * Clock: from the call to the moment `await data()` returns the last element of every result (the device's queue
  * runs in order, so all its work is finished), a few bytes crossing back. Median of BENCH_REPS (default 5) after one
@@ -377,9 +378,9 @@ console.log(
   `traffic limit at ${(bandwidth / 1e9).toFixed(0)} GB/s (BENCH_BANDWIDTH_GBS); median of ${reps}; peak = webgpu buffers in use\n`,
 );
 console.log(
-  `| [batch, dInner, dState, L] | pass | webgpu fused | webgpu fused, '${otherProgram}' backward | webgpu fused, 'time' forward | webgpu tensor | wasm fused | wasm / fused | in+out bytes | fused peak / in+out | error/tol fused, 'time', tensor |`,
+  `| [batch, dInner, dState, L] | pass | webgpu fused | webgpu fused, '${otherProgram}' backward | webgpu fused, 'time' forward | webgpu fused, 'time' forward + 'time' backward | webgpu tensor | wasm fused | wasm / fused | in+out bytes | fused peak / in+out | error/tol fused, 'time', 'time' + 'time', tensor |`,
 );
-console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
 const profiles: string[] = [];
 const describeTimes = (label: string, c: Cell) => {
   if (!c.programs) return;
@@ -414,19 +415,29 @@ for (const shape of shapes) {
     const forwardChosen = getFlag('WEBGPU_SCAN_FORWARD');
     setFlag('WEBGPU_SCAN_FORWARD', 'time');
     const time = await cell('webgpu', 'fused', shape, backward);
+    // both time-parallel programs (flags WEBGPU_SCAN_FORWARD and WEBGPU_SCAN_BACKWARD = 'time')
+    let timeBoth: Cell = { error: 'skipped' };
+    if (backward) {
+      const chosen = getFlag('WEBGPU_SCAN_BACKWARD');
+      setFlag('WEBGPU_SCAN_BACKWARD', 'time');
+      timeBoth = await cell('webgpu', 'fused', shape, backward);
+      if (chosen === 'auto') resetFlag('WEBGPU_SCAN_BACKWARD');
+      else setFlag('WEBGPU_SCAN_BACKWARD', chosen);
+    }
     if (forwardChosen === 'auto') resetFlag('WEBGPU_SCAN_FORWARD');
     else setFlag('WEBGPU_SCAN_FORWARD', forwardChosen);
     const label = `${shape.join(',')} ${backward ? 'fwd+bwd' : 'fwd'}`;
     describeTimes(`${label}, fused`, fused);
     if (backward) describeTimes(`${label}, fused '${otherProgram}' backward`, other);
     describeTimes(`${label}, fused 'time' forward`, time);
+    if (backward) describeTimes(`${label}, fused 'time' forward + 'time' backward`, timeBoth);
     console.error(
       `  ${shape.join(',')} ${backward ? 'fwd+bwd' : 'fwd'}: wasm ${wasm.ms?.toFixed(1)} ms, fused ${fused.ms?.toFixed(2) ?? fused.error} ms`,
     );
     const tensor: Cell =
       process.env.BENCH_SKIP_TENSOR === '1' ? { error: 'skipped' } : await cell('webgpu', 'tensor', shape, backward);
     console.log(
-      `| ${shape.join(',')} | ${backward ? 'fwd+bwd' : 'fwd'} | ${fmt(fused, limitMs)} | ${backward ? fmt(other, limitMs) : '-'} | ${fmt(time, limitMs)} | ${fmt(tensor, limitMs)} | ${wasm.error ? `error: ${wasm.error}` : `${wasm.ms!.toFixed(1)} ms${runs(wasm)}`} | ${ratio(wasm.ms, fused.ms)} | ${(bytes / MiB).toFixed(1)} MiB | ${ratio(fused.peak, bytes)} | ${agreement(fused, wasm)}, ${agreement(time, wasm)}, ${agreement(tensor, wasm)} |`,
+      `| ${shape.join(',')} | ${backward ? 'fwd+bwd' : 'fwd'} | ${fmt(fused, limitMs)} | ${backward ? fmt(other, limitMs) : '-'} | ${fmt(time, limitMs)} | ${backward ? fmt(timeBoth, limitMs) : '-'} | ${fmt(tensor, limitMs)} | ${wasm.error ? `error: ${wasm.error}` : `${wasm.ms!.toFixed(1)} ms${runs(wasm)}`} | ${ratio(wasm.ms, fused.ms)} | ${(bytes / MiB).toFixed(1)} MiB | ${ratio(fused.peak, bytes)} | ${agreement(fused, wasm)}, ${agreement(time, wasm)}, ${backward ? agreement(timeBoth, wasm) : '-'}, ${agreement(tensor, wasm)} |`,
     );
   }
 }

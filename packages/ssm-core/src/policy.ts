@@ -67,9 +67,11 @@ export interface Flags {
    * (b·d·n-way parallel; ∂B, ∂C summed over ⌈d / R⌉ workgroup partials), 'rows' one per (b, d) with the n states in
    * private arrays (b·d-way); 'auto' (default) takes 'states' below 8192 rows b·d, where 'rows' leaves most of a
    * GPU idle, if its workgroup memory fits the device, else 'rows'. Measured on an H200 (npm run bench:gpu,
-   * forward + backward): b·d = 1024: 20.8 ms 'states', 36.3 ms 'rows'; b·d = 16384: 229 ms and 211 ms.
+   * forward + backward): b·d = 1024: 20.8 ms 'states', 36.3 ms 'rows'; b·d = 16384: 229 ms and 211 ms. 'time' runs
+   * a workgroup of invocations along time per R rows, with scans over them per state (mamba_ssm's layout of work);
+   * 'auto' never picks it.
    */
-  WEBGPU_SCAN_BACKWARD: 'auto' | 'rows' | 'states';
+  WEBGPU_SCAN_BACKWARD: 'auto' | 'rows' | 'states' | 'time';
   /**
    * The WGSL scan's forward program (env `SSM_WEBGPU_SCAN_FORWARD`): 'states' runs one invocation per (b, d, n), R
    * rows × n states per workgroup (n ≤ 64); 'rows' one per (b, d) with the n states in a private array; 'time' a
@@ -269,7 +271,7 @@ const DEFS: { [K in FlagName]: FlagDef<K> } = {
     doc: "the WGSL scan's backward program",
     env: 'SSM_WEBGPU_SCAN_BACKWARD',
     value: () => 'auto',
-    check: (v, name) => oneOf(v, name, ['auto', 'rows', 'states'] as const),
+    check: (v, name) => oneOf(v, name, ['auto', 'rows', 'states', 'time'] as const),
   },
   WEBGPU_SCAN_FORWARD: {
     doc: "the WGSL scan's forward program",

@@ -4,7 +4,16 @@
  * generic composition (selectiveScan with Δ, a, D broadcast, on the WGSL scan kernel tested in scan.webgpu.ts).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mamba2Inner, mamba2InnerRef, ready, Rng, tf, type Mamba2InnerArgs } from '../../src/index.js';
+import {
+  mamba2Inner,
+  mamba2InnerRef,
+  ready,
+  resetFlag,
+  Rng,
+  setFlag,
+  tf,
+  type Mamba2InnerArgs,
+} from '../../src/index.js';
 import { mamba2Parts } from '../../src/ops/mamba2Inner.js';
 import { resolveKernel } from '../../src/ops/registry.js';
 import { expectClose } from '../helpers.js';
@@ -44,6 +53,40 @@ const CASES: [string, number[], boolean, ('euler' | 'zoh' | 'identity')?][] = [
   ['identity, D, two workgroups, several chunks', [2, 40, 66, 16], true, 'identity'],
 ];
 
+/**
+ * Gradients of the fused kernel against the generic composition's; with `program`, the fused kernel's backward is
+ * that WGSL program (flag WEBGPU_SCAN_BACKWARD) and the composition's the default one.
+ */
+async function checkGrads(shape: number[], D: boolean, disc?: 'euler' | 'zoh' | 'identity', program?: 'time') {
+  const p = problem(2, shape, D, disc);
+  const keys = (['x', 'B', 'C', 'dt', 'dtBias', 'ALog', 'D'] as const).filter((k) => p.a[k] !== undefined);
+  const W = rnd(p.rng, p.a.x.shape as number[]);
+  const loss = (run: (a: Mamba2InnerArgs) => tf.Tensor) =>
+    tf.grads((...xs: tf.Tensor[]) => {
+      const a = { ...p.a };
+      keys.forEach((k, i) => ((a as Record<string, unknown>)[k] = xs[i]));
+      return run(a).mul(W).sum();
+    })(keys.map((k) => p.a[k] as tf.Tensor));
+  const before = tf.memory().numTensors;
+  if (program) setFlag('WEBGPU_SCAN_BACKWARD', program);
+  let fused: tf.Tensor[];
+  try {
+    fused = loss((a) => mamba2Inner(a));
+  } finally {
+    resetFlag('WEBGPU_SCAN_BACKWARD');
+  }
+  const generic = loss((a) => tf.tidy(() => mamba2Parts(a, false).y));
+  for (let i = 0; i < keys.length; i++) {
+    const g = await fused[i].data();
+    expect(g.every(Number.isFinite), `∂${keys[i]} finite`).toBe(true);
+    expectClose(g, await generic[i].data(), `∂${keys[i]}`);
+  }
+  tf.dispose([...fused, ...generic]);
+  expect(tf.memory().numTensors).toBe(before);
+  tf.dispose(W);
+  p.dispose();
+}
+
 describe('webgpu mamba2Inner', () => {
   it('resolves to the WGSL kernel', () => expect(resolveKernel('mamba2Inner').key).toBe('webgpu'));
 
@@ -60,28 +103,13 @@ describe('webgpu mamba2Inner', () => {
       p.dispose();
     });
 
-    it(`gradients = the generic composition's: ${name}`, async () => {
-      const p = problem(2, shape, D, disc);
-      const keys = (['x', 'B', 'C', 'dt', 'dtBias', 'ALog', 'D'] as const).filter((k) => p.a[k] !== undefined);
-      const W = rnd(p.rng, p.a.x.shape as number[]);
-      const loss = (run: (a: Mamba2InnerArgs) => tf.Tensor) =>
-        tf.grads((...xs: tf.Tensor[]) => {
-          const a = { ...p.a };
-          keys.forEach((k, i) => ((a as Record<string, unknown>)[k] = xs[i]));
-          return run(a).mul(W).sum();
-        })(keys.map((k) => p.a[k] as tf.Tensor));
-      const before = tf.memory().numTensors;
-      const fused = loss((a) => mamba2Inner(a));
-      const generic = loss((a) => tf.tidy(() => mamba2Parts(a, false).y));
-      for (let i = 0; i < keys.length; i++) {
-        const g = await fused[i].data();
-        expect(g.every(Number.isFinite), `∂${keys[i]} finite`).toBe(true);
-        expectClose(g, await generic[i].data(), `∂${keys[i]}`);
-      }
-      tf.dispose([...fused, ...generic]);
-      expect(tf.memory().numTensors).toBe(before);
-      tf.dispose(W);
-      p.dispose();
-    });
+    it(`gradients = the generic composition's: ${name}`, () => checkGrads(shape, D, disc));
   }
+});
+
+describe("webgpu mamba2Inner with the time-parallel backward (WEBGPU_SCAN_BACKWARD = 'time')", () => {
+  for (const [name, shape, D, disc] of CASES)
+    it(`gradients = the generic composition's: ${name}`, () => checkGrads(shape, D, disc, 'time'));
+  it("gradients = the generic composition's: several chunks (L = 600) and workgroups along d", () =>
+    checkGrads([2, 600, 6, 3], true, 'zoh', 'time'));
 });

@@ -22,6 +22,7 @@ import { fusedBackward } from '../../src/ops/kernels/cpu/scanBackward.js';
 import { fusedForward } from '../../src/ops/kernels/cpu/scanForward.js';
 import type { ScanArrays, ScanDims } from '../../src/ops/core/types.js';
 import { chunkLength, planFor, type DeviceLimits } from '../../src/ops/kernels/webgpu/scan.js';
+import { timeBackwardTiling } from '../../src/ops/kernels/webgpu/wgslTime.js';
 import { expectClose, HEAVY_SCAN, randomScan, type ScanCase } from '../helpers.js';
 
 const ALONG = ['channel', 'state', 'full'] as const;
@@ -416,3 +417,71 @@ for (const program of ['time', 'rows'] as const)
       );
     });
   });
+
+describe("webgpu selectiveScan gradients = host analytic gradients (backward program 'time')", () => {
+  beforeAll(() => setFlag('WEBGPU_SCAN_BACKWARD', 'time'));
+  afterAll(() => resetFlag('WEBGPU_SCAN_BACKWARD'));
+
+  it('the flag picks the program, its chunk length is T·I and R = min(d, max(4, min(16, n))) rows per workgroup', () => {
+    const limits = (tf.backend() as unknown as { device: { limits: DeviceLimits } }).device.limits;
+    const s = (dInner: number, L: number, dState = 4) =>
+      ({ batch: 2, dInner, dState, L, deltaAlong: 'channel', bFixed: false, cFixed: false }) as ScanDims;
+    expect(timeBackwardTiling(9)).toEqual({ T: 32, I: 1 });
+    expect(timeBackwardTiling(600)).toEqual({ T: 128, I: 4 });
+    expect(planFor(s(3, 9), true, limits)).toMatchObject({ bwd: 'time', K: 32, NC: 1, R: 3, G: 1 });
+    expect(planFor(s(6, 600), true, limits)).toMatchObject({ bwd: 'time', K: 512, NC: 2, R: 4, G: 2 });
+    expect(planFor(s(6, 600, 5), true, limits)).toMatchObject({ R: 5, G: 2 });
+    // issue 14's shape: 16 rows per workgroup, so each partial-sum region [b, 4, n, L] is the size of u [b, d, L]
+    expect(planFor(s(64, 1024, 16), true, limits)).toMatchObject({ K: 512, NC: 2, R: 16, G: 4 });
+    expect(planFor(s(64, 1024, 70), true, limits)).toMatchObject({ R: 16, G: 4 });
+  });
+
+  it('refuses a problem whose workgroup memory does not fit, a ShapeError naming the flag', () => {
+    const s = { batch: 2, dInner: 3, dState: 4000, L: 9, deltaAlong: 'channel', bFixed: true, cFixed: true };
+    const BASELINE = { maxComputeWorkgroupStorageSize: 16384, maxComputeInvocationsPerWorkgroup: 256 };
+    expect(() => planFor(s as ScanDims, true, BASELINE)).toThrow(ShapeError);
+    expect(() => planFor(s as ScanDims, true, BASELINE)).toThrow(/WEBGPU_SCAN_BACKWARD/);
+    // 4096 words: 32 invocations × (scan 2 + sums over t 3) + n carries + the row count
+    expect(planFor({ ...s, dState: 4096 - 5 * 32 - 1 } as ScanDims, true, BASELINE).bwd).toBe('time');
+    expect(() => planFor({ ...s, dState: 4096 - 5 * 32 } as ScanDims, true, BASELINE)).toThrow(ShapeError);
+  });
+
+  it('every other layout × discretisation × option pattern, all arguments, no leaks', async () => {
+    let i = 0;
+    for (const [name, c] of allCases({ batch: 2, dInner: 3, dState: 4, L: 9 }).filter((_, k) => k % 2 === 0))
+      await checkGrads(name, c, 500 + i++);
+  });
+
+  it('several chunks with a partial last chunk, several workgroups along d, every Δ layout', async () => {
+    // L = 600: 128 invocations × 4 steps, chunks of 512 and 88 steps; 6 channels: workgroups of 4 and 2 rows. Sums
+    // over b·L terms in float32: the tolerance of the chunked tests above.
+    const base = { batch: 2, dInner: 6, dState: 5, L: 600, D: true, z: true, bias: true, softplus: true };
+    for (const deltaAlong of ALONG)
+      await checkGrads(`chunks, Δ ${deltaAlong}`, { ...base, deltaAlong, disc: 'zoh' }, 9, 1e-4, 1e-3);
+    await checkGrads(
+      'chunks, fixed B and C, euler',
+      { ...base, bFixed: true, cFixed: true, disc: 'euler' },
+      10,
+      1e-4,
+      1e-3,
+    );
+    await checkGrads('one step, one state', { batch: 1, dInner: 1, dState: 1, L: 1, D: true, z: true, bias: true }, 12);
+    await checkGrads('dState > 64', { batch: 2, dInner: 5, dState: 70, L: 10, deltaAlong: 'state', z: true }, 11);
+  });
+
+  it("extreme Δ (up to 50) and A (down to −200): finite, and equal at the tensor kernel's tolerance", async () => {
+    for (const deltaAlong of ALONG)
+      for (const disc of DISC)
+        await checkGrads(`heavy, Δ ${deltaAlong}, ${disc}`, { ...HEAVY_SCAN, deltaAlong, disc }, 13, 1e-4, 1e-3);
+  });
+
+  it("after the 'time' forward: its chunk states feed the 'time' backward", async () => {
+    setFlag('WEBGPU_SCAN_FORWARD', 'time');
+    try {
+      const base = { batch: 2, dInner: 6, dState: 5, L: 600, D: true, z: true, bias: true, softplus: true };
+      await checkGrads('time + time, chunks', { ...base, deltaAlong: 'state', disc: 'zoh' }, 16, 1e-4, 1e-3);
+    } finally {
+      resetFlag('WEBGPU_SCAN_FORWARD');
+    }
+  });
+});

@@ -316,6 +316,41 @@ for (const program of ['states', 'rows'] as const)
     });
   });
 
+describe("webgpu time-major scan gradients = host analytic gradients (backward program 'time')", () => {
+  beforeAll(() => setFlag('WEBGPU_SCAN_BACKWARD', 'time'));
+  afterAll(() => resetFlag('WEBGPU_SCAN_BACKWARD'));
+  // every 3rd of the 36 layout cases (the reference layout's tests in scan.webgpu.ts take the even ones)
+  const some = (shape: Pick<ScanCase, 'batch' | 'dInner' | 'dState' | 'L'>) =>
+    allCases(shape).filter((_, i) => i % 3 === 1);
+
+  it('a third of the layout × discretisation × option patterns, all arguments, no leaks', async () => {
+    let i = 0;
+    for (const [name, c] of some({ batch: 2, dInner: 3, dState: 4, L: 9 })) await checkGrads(name, c, 500 + i++);
+  });
+
+  it("B and C as columns of one tensor (S6's x_dbl): one and several workgroups, several chunks", async () => {
+    let i = 0;
+    for (const [name, c] of some({ batch: 2, dInner: 3, dState: 4, L: 9 }))
+      if (!c.bFixed && !c.cFixed) await checkColumns(name, c, 700 + i++);
+    // L = 600: chunks of 512 and 88 steps; 6 channels: workgroups of 4 and 2 rows
+    const base = { batch: 2, dInner: 6, dState: 5, L: 600, D: true, z: true, bias: true, softplus: true };
+    await checkColumns('chunks, Δ per channel', { ...base, disc: 'zoh' }, 19, 1e-4, 1e-3);
+  });
+
+  it('several chunks, partial last chunk, several workgroups', async () => {
+    // Δ per state: its partial sums [b, G, L, n] added to row after row (Δ per channel: the columns test above)
+    const base = { batch: 2, dInner: 6, dState: 5, L: 600, D: true, z: true, bias: true, softplus: true };
+    await checkGrads('chunks, Δ per state', { ...base, deltaAlong: 'state', disc: 'zoh' }, 9, 1e-4, 1e-3);
+    await checkGrads(
+      'chunks, fixed B and C',
+      { ...base, bFixed: true, cFixed: true, disc: 'identity' },
+      10,
+      1e-4,
+      1e-3,
+    );
+  });
+});
+
 describe("webgpu time-major scan with the time-parallel forward (WEBGPU_SCAN_FORWARD = 'time')", () => {
   beforeAll(() => setFlag('WEBGPU_SCAN_FORWARD', 'time'));
   afterAll(() => resetFlag('WEBGPU_SCAN_FORWARD'));
@@ -470,7 +505,7 @@ describe('webgpu inner ops on the time-major scan', () => {
 
 describe('webgpu s6Inner: A = −exp(A_log) inside every program', () => {
   afterAll(() => resetFlag('WEBGPU_SCAN_BACKWARD'));
-  for (const program of ['states', 'rows'] as const)
+  for (const program of ['states', 'rows', 'time'] as const)
     it(`row forward (N = 65) and backward '${program}': = s6InnerRef, gradients = the generic composition's`, async () => {
       setFlag('WEBGPU_SCAN_BACKWARD', program);
       const shape = [2, 12, 6, 65, 2];

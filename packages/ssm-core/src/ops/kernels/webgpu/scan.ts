@@ -28,7 +28,14 @@ import {
   type ScanPlan,
 } from './wgsl.js';
 import { grid, named, runProgram, type Program } from './program.js';
-import { forwardTimeSource, timeTiling } from './wgslTime.js';
+import {
+  backwardTimeSource,
+  forwardTimeSource,
+  timeBackwardRows,
+  timeBackwardTiling,
+  timeBackwardWorkgroupFloats,
+  timeTiling,
+} from './wgslTime.js';
 
 interface WebGPUBackendLike {
   device: { limits: { maxStorageBufferBindingSize: number } & DeviceLimits };
@@ -78,7 +85,8 @@ export interface ScanOptions {
 /**
  * The plan of one scan call. Under a gradient tape the backward program is chosen (flag WEBGPU_SCAN_BACKWARD):
  * 'states' with R = ⌊256 / n⌋ rows per workgroup and its chunk length K cut to what its workgroup memory allows
- * ('auto': below {@link STATES_BELOW_ROWS} rows and with at least min(4, chunkLength) steps, else 'rows');
+ * ('auto': below {@link STATES_BELOW_ROWS} rows and with at least min(4, chunkLength) steps, else 'rows'); 'time'
+ * (only when the flag names it) with the chunk length K = T·I of its tiling and R = min(d, max(4, min(16, n))) rows per workgroup;
  * without a tape one chunk covers all of L, and the forward writes its state only when `lastState` is asked.
  */
 export function planFor(s: ScanDims, recording: boolean, limits: DeviceLimits, o: ScanOptions = {}): ScanPlan {
@@ -104,6 +112,18 @@ function basePlan(s: ScanDims, recording: boolean, limits: DeviceLimits, o: Scan
   if (!recording) return makePlan(s, s.L, 'rows', deltaPerTime, 1, layout, o.lastState ?? false, aLog);
   const K = chunkLength(s);
   const want = getFlag('WEBGPU_SCAN_BACKWARD');
+  if (want === 'time') {
+    const { T, I } = timeBackwardTiling(s.L);
+    const bytes = 4 * timeBackwardWorkgroupFloats(s, T);
+    if (T > limits.maxComputeInvocationsPerWorkgroup || bytes > limits.maxComputeWorkgroupStorageSize)
+      throw shapeError(
+        `selectiveScan backward with WEBGPU_SCAN_BACKWARD = 'time' at [dState, L] = ${fmtShape([s.dState, s.L])}`,
+        `a workgroup of ${T} invocations and ≤ ${limits.maxComputeWorkgroupStorageSize} bytes of workgroup memory`,
+        `${bytes} bytes`,
+        "WEBGPU_SCAN_BACKWARD = 'auto', 'rows' or 'states'",
+      );
+    return makePlan(s, T * I, 'time', deltaPerTime, timeBackwardRows(s), layout, true, aLog);
+  }
   if (want === 'states' || (want === 'auto' && s.batch * s.dInner < STATES_BELOW_ROWS)) {
     const T0 = Math.min(256, limits.maxComputeInvocationsPerWorkgroup);
     const R = Math.floor(T0 / s.dState);
@@ -148,7 +168,7 @@ export function makePlan(
     K,
     NC,
     WG,
-    G: Math.ceil(DI / (bwd === 'states' ? R : WG)),
+    G: Math.ceil(DI / (bwd === 'rows' ? WG : R)),
     bwd,
     R,
     C_OFF: sizeB,
@@ -291,6 +311,10 @@ function backward(p: ScanPlan, x: ScanTensors, prm: Tensor, packed: Tensor, dy: 
   if (p.bwd === 'states') {
     prog = program(p, `ssmScanBwdStates_${planKey(p)}`, lay.size, names, backwardStatesSource(p, lay));
     prog.workgroupSize = [p.R * N, 1, 1];
+  } else if (p.bwd === 'time') {
+    prog = program(p, `ssmScanBwdTime_${planKey(p)}`, lay.size, names, backwardTimeSource(p, lay));
+    prog.workgroupSize = [timeBackwardTiling(L).T, 1, 1];
+    prog.dispatch = grid(b * p.G);
   } else prog = program(p, `ssmScanBwd_${planKey(p)}`, lay.size, names, backwardSource(p, lay));
   const g = run(p, prog, inputs);
   const region = (at: number, shape: number[]) => g.slice([at], [shape.reduce((m, v) => m * v, 1)]).reshape(shape);

@@ -38,14 +38,15 @@ export interface ScanPlan {
   NC: number;
   /** Channels per workgroup of the row-parallel programs (one invocation per channel d of one batch row b). */
   WG: number;
-  /** Workgroups along d of the backward program: ⌈d / WG⌉ (rows) or ⌈d / R⌉ (states). */
+  /** Workgroups along d of the backward program: ⌈d / WG⌉ (rows) or ⌈d / R⌉ (states, time). */
   G: number;
   /**
    * The backward program: 'rows' ({@link backwardSource}, one invocation per (b, d), n states in private arrays)
-   * or 'states' ({@link backwardStatesSource}, one invocation per (b, d, n) with R rows × n states per workgroup).
+   * or 'states' ({@link backwardStatesSource}, one invocation per (b, d, n) with R rows × n states per workgroup)
+   * or 'time' (./wgslTime.ts backwardTimeSource, a workgroup of invocations along time running R rows in turn).
    */
-  bwd: 'rows' | 'states';
-  /** Rows per workgroup of the state-parallel backward (R·n invocations). */
+  bwd: 'rows' | 'states' | 'time';
+  /** Rows per workgroup of the state-parallel backward (R·n invocations), or run in turn by the time-parallel one. */
   R: number;
   C_OFF: number;
   D_OFF: number;
