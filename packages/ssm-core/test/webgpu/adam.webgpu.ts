@@ -5,14 +5,12 @@
  * dispatch; three programs per parameter, pipelines that do not multiply with steps or shapes, fresh buffers, no
  * leaked tensors.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
-import { Adam, cosineLr, ready, Rng, tf } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { Adam, cosineLr, Rng, tf } from '../../src/index.js';
 import { resolveKernel } from '../../src/ops/registry.js';
+import { onWebgpu } from './helpers.js';
 
-beforeAll(async () => {
-  await ready();
-  if (tf.getBackend() !== 'webgpu') await tf.setBackend('webgpu');
-});
+onWebgpu();
 
 interface Backend {
   pipelineCache: Record<string, unknown>;

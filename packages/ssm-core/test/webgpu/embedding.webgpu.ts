@@ -4,35 +4,16 @@
  * taken above EMBED_LOOP_LIMIT) against a float64 scatter-add loop and the generic tf-op kernel's on the same adapter;
  * one program each way; no leaks.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
-import { embedding, embeddingRef, ready, Rng, tf } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { embedding, embeddingRef, Rng, tf } from '../../src/index.js';
 import { webgpuEmbedding } from '../../src/ops/kernels/webgpu/embedding.js';
 import { getKernel, resolveKernel } from '../../src/ops/registry.js';
 import { expectClose } from '../helpers.js';
+import { onWebgpu, programsOf } from './helpers.js';
 
-beforeAll(async () => {
-  await ready();
-  if (tf.getBackend() !== 'webgpu') await tf.setBackend('webgpu');
-});
+onWebgpu();
 
 type EmbeddingKernel = (W: tf.Tensor, tokens: tf.Tensor, positionScale: number | undefined) => tf.Tensor;
-
-/** Every program `f` runs, by the prefix of its shader key. */
-function programsOf(f: () => void): string[] {
-  const be = tf.backend() as unknown as { runWebGPUProgram: (p: { shaderKey: string }, ...r: unknown[]) => unknown };
-  const orig = be.runWebGPUProgram;
-  const names: string[] = [];
-  be.runWebGPUProgram = function (p, ...r) {
-    names.push(p.shaderKey.split('_')[0]);
-    return orig.call(this, p, ...r);
-  };
-  try {
-    f();
-  } finally {
-    be.runWebGPUProgram = orig;
-  }
-  return names;
-}
 
 describe('webgpu embedding', () => {
   it('resolves to the WGSL kernel', () => expect(resolveKernel('embedding').key).toBe('webgpu'));

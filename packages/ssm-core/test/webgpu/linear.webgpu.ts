@@ -2,24 +2,13 @@
  * `linear` on WebGPU (its 'webgpu' kernel: one fused matMul, a backward of two matMuls and a column sum): forward
  * against the float64 twin linearRef, gradients against the generic tf-op kernel on the same adapter, no leaks.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
-import { linear, linearRef, ready, Rng, tf } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { linear, linearRef, Rng, tf } from '../../src/index.js';
 import { getKernel, resolveKernel } from '../../src/ops/registry.js';
 import { expectClose } from '../helpers.js';
+import { onWebgpu, rnd } from './helpers.js';
 
-beforeAll(async () => {
-  await ready();
-  if (tf.getBackend() !== 'webgpu') await tf.setBackend('webgpu');
-});
-
-const rnd = (rng: Rng, shape: number[], scale = 1) =>
-  tf.tensor(
-    rng.fill(
-      shape.reduce((a, b) => a * b, 1),
-      (r) => scale * r.normal(),
-    ),
-    shape,
-  );
+onWebgpu();
 
 type LinearKernel = (x: tf.Tensor, W: tf.Tensor, b?: tf.Tensor) => tf.Tensor;
 

@@ -4,49 +4,20 @@
  * generic tf-op kernel on the same adapter, targets ≥ C and all-IGNORE against the generic kernel, the programs a
  * training step's loss dispatches, no leaks.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   IGNORE,
   linearCrossEntropy,
   linearCrossEntropyRef,
-  ready,
   Rng,
   tf,
   type LinearCrossEntropyResult,
 } from '../../src/index.js';
 import { getKernel, resolveKernel } from '../../src/ops/registry.js';
 import { expectClose } from '../helpers.js';
+import { onWebgpu, programsOf, rnd } from './helpers.js';
 
-beforeAll(async () => {
-  await ready();
-  if (tf.getBackend() !== 'webgpu') await tf.setBackend('webgpu');
-});
-
-const rnd = (rng: Rng, shape: number[], scale = 1) =>
-  tf.tensor(
-    rng.fill(
-      shape.reduce((a, b) => a * b, 1),
-      (r) => scale * r.normal(),
-    ),
-    shape,
-  );
-
-/** Every program `f` runs, by the prefix of its shader key. */
-function programsOf(f: () => void): string[] {
-  const be = tf.backend() as unknown as { runWebGPUProgram: (p: { shaderKey: string }, ...r: unknown[]) => unknown };
-  const orig = be.runWebGPUProgram;
-  const names: string[] = [];
-  be.runWebGPUProgram = function (p, ...r) {
-    names.push(p.shaderKey.split('_')[0]);
-    return orig.call(this, p, ...r);
-  };
-  try {
-    f();
-  } finally {
-    be.runWebGPUProgram = orig;
-  }
-  return names;
-}
+onWebgpu();
 
 type LceKernel = (z: tf.Tensor, W: tf.Tensor, b: tf.Tensor | undefined, y: tf.Tensor) => LinearCrossEntropyResult;
 

@@ -3,34 +3,14 @@
  * to [b, d, L]): forward against the float64 reference mamba2InnerRef, gradients of every argument against the
  * generic composition (selectiveScan with Δ, a, D broadcast, on the WGSL scan kernel tested in scan.webgpu.ts).
  */
-import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  mamba2Inner,
-  mamba2InnerRef,
-  ready,
-  resetFlag,
-  Rng,
-  setFlag,
-  tf,
-  type Mamba2InnerArgs,
-} from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { mamba2Inner, mamba2InnerRef, resetFlag, Rng, setFlag, tf, type Mamba2InnerArgs } from '../../src/index.js';
 import { mamba2Parts } from '../../src/ops/mamba2Inner.js';
 import { resolveKernel } from '../../src/ops/registry.js';
 import { expectClose } from '../helpers.js';
+import { onWebgpu, rnd } from './helpers.js';
 
-beforeAll(async () => {
-  await ready();
-  if (tf.getBackend() !== 'webgpu') await tf.setBackend('webgpu');
-});
-
-const rnd = (rng: Rng, shape: number[], scale = 1) =>
-  tf.tensor(
-    rng.fill(
-      shape.reduce((a, b) => a * b, 1),
-      (r) => scale * r.normal(),
-    ),
-    shape,
-  );
+onWebgpu();
 
 function problem(seed: number, [b, L, d, N]: number[], D: boolean, disc?: 'euler' | 'zoh' | 'identity') {
   const rng = new Rng(seed);

@@ -7,7 +7,6 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
-  ready,
   resetFlag,
   selectiveScan,
   setFlag,
@@ -24,48 +23,9 @@ import type { ScanArrays, ScanDims } from '../../src/ops/core/types.js';
 import { chunkLength, planFor, type DeviceLimits } from '../../src/ops/kernels/webgpu/scan.js';
 import { timeBackwardTiling } from '../../src/ops/kernels/webgpu/wgslTime.js';
 import { expectClose, HEAVY_SCAN, randomScan, type ScanCase } from '../helpers.js';
+import { ALONG, DISC, allCases, onWebgpu } from './helpers.js';
 
-const ALONG = ['channel', 'state', 'full'] as const;
-const DISC = ['euler', 'zoh', 'identity'] as const;
-
-/**
- * Every layout (Δ along channel / state / both; B and C fixed or input-dependent) × discretisation: 36 cases,
- * with the 16 on/off patterns of D, z, deltaBias and softplus cycled across them (each pattern at least twice).
- * SSM_WEBGPU_TEST_ALL=1 crosses all of them (576 cases; each new shader costs ~0.5 s to compile on lavapipe).
- */
-function allCases(shape: Pick<ScanCase, 'batch' | 'dInner' | 'dState' | 'L'>): [string, ScanCase][] {
-  const all = process.env.SSM_WEBGPU_TEST_ALL === '1';
-  const cases: [string, ScanCase][] = [];
-  let k = 0;
-  for (const deltaAlong of ALONG)
-    for (const disc of DISC)
-      for (const bFixed of [false, true])
-        for (const cFixed of [false, true])
-          for (const opt of all ? [...Array(16).keys()] : [(k++ * 7) % 16]) {
-            const c: ScanCase = {
-              ...shape,
-              deltaAlong,
-              disc,
-              bFixed,
-              cFixed,
-              D: Boolean(opt & 1),
-              z: Boolean(opt & 2),
-              bias: Boolean(opt & 4),
-              softplus: Boolean(opt & 8),
-            };
-            const flags = ['D', 'z', 'bias', 'softplus'].filter((f) => c[f as keyof ScanCase]).join('+') || 'plain';
-            cases.push([
-              `Δ ${deltaAlong}, ${disc}, B ${bFixed ? 'fixed' : 'var'}, C ${cFixed ? 'fixed' : 'var'}, ${flags}`,
-              c,
-            ]);
-          }
-  return cases;
-}
-
-beforeAll(async () => {
-  await ready();
-  if (tf.getBackend() !== 'webgpu') await tf.setBackend('webgpu');
-});
+onWebgpu();
 
 const f32 = async (t: tf.Tensor) => (await t.data()) as Float32Array;
 
@@ -76,36 +36,31 @@ describe('webgpu selectiveScan: setup', () => {
   });
 });
 
+/** The scan of case `c` on webgpu against float64 selective_scan_ref: out and lastState finite and close, no leaks. */
+async function checkForward(name: string, c: ScanCase, seed: number) {
+  const p = randomScan(c, seed);
+  const ref = selectiveScanRef64(validateScanArgs(p.args), p.arrays64);
+  const before = tf.memory().numTensors;
+  const r = selectiveScan({ ...p.args, returnLastState: true });
+  const out = await f32(r.out);
+  expect(out.every(Number.isFinite), name).toBe(true);
+  expectClose(out, ref.out, `${name}: out`);
+  expectClose(await f32(r.lastState!), ref.lastState, `${name}: lastState`);
+  tf.dispose([r.out, r.lastState!]);
+  expect(tf.memory().numTensors, `${name}: tensors`).toBe(before);
+  p.dispose();
+}
+
 describe('webgpu selectiveScan forward = float64 selective_scan_ref', () => {
   it('every layout × discretisation × option pattern, out and lastState', async () => {
     let i = 0;
-    for (const [name, c] of allCases({ batch: 2, dInner: 3, dState: 4, L: 7 })) {
-      const p = randomScan(c, 100 + i++);
-      const ref = selectiveScanRef64(validateScanArgs(p.args), p.arrays64);
-      const r = selectiveScan({ ...p.args, returnLastState: true });
-      const out = await f32(r.out);
-      expect(out.every(Number.isFinite), name).toBe(true);
-      expectClose(out, ref.out, `${name}: out`);
-      expectClose(await f32(r.lastState!), ref.lastState, `${name}: lastState`);
-      tf.dispose([r.out, r.lastState!]);
-      p.dispose();
-    }
+    for (const [name, c] of allCases({ batch: 2, dInner: 3, dState: 4, L: 7 })) await checkForward(name, c, 100 + i++);
   });
 
-  const HEAVY: ScanCase = { batch: 2, dInner: 5, dState: 6, L: 40, D: true, z: true, bias: true, softplus: true };
   for (const deltaAlong of ALONG)
     for (const disc of DISC)
       it(`extreme Δ (up to 50) and A (down to −200), Δ ${deltaAlong}, ${disc}: finite and exact`, async () => {
-        const c: ScanCase = { ...HEAVY, deltaAlong, disc, deltaRange: [-5, 50], aRange: [-200, -0.001] };
-        const p = randomScan(c, 7);
-        const ref = selectiveScanRef64(validateScanArgs(p.args), p.arrays64);
-        const r = selectiveScan({ ...p.args, returnLastState: true });
-        const out = await f32(r.out);
-        expect(out.every(Number.isFinite)).toBe(true);
-        expectClose(out, ref.out, 'out');
-        expectClose(await f32(r.lastState!), ref.lastState, 'lastState');
-        tf.dispose([r.out, r.lastState!]);
-        p.dispose();
+        await checkForward('heavy', { ...HEAVY_SCAN, dInner: 5, deltaAlong, disc }, 7);
       });
 
   it('more rows than a workgroup, long sequence, larger states', async () => {
@@ -117,15 +72,8 @@ describe('webgpu selectiveScan forward = float64 selective_scan_ref', () => {
       { batch: 2, dInner: 3, dState: 70, L: 20, deltaAlong: 'full' as const, z: true, bias: true, softplus: true },
       // dState = 64: one row per workgroup, its products unpadded (64·65 floats would exceed 16 KiB)
       { batch: 2, dInner: 2, dState: 64, L: 70, D: true, z: true, bias: true, softplus: true },
-    ]) {
-      const p = randomScan(c, 3);
-      const ref = selectiveScanRef64(validateScanArgs(p.args), p.arrays64);
-      const r = selectiveScan({ ...p.args, returnLastState: true });
-      expectClose(await f32(r.out), ref.out, 'out');
-      expectClose(await f32(r.lastState!), ref.lastState, 'lastState');
-      tf.dispose([r.out, r.lastState!]);
-      p.dispose();
-    }
+    ])
+      await checkForward(`${c.dInner} channels, ${c.dState} states, L ${c.L}`, c, 3);
   });
 
   it('leaks no tensor and reads nothing back to the host, forward or backward', async () => {
@@ -313,20 +261,6 @@ for (const program of ['time', 'rows'] as const)
     beforeAll(() => setFlag('WEBGPU_SCAN_FORWARD', program));
     afterAll(() => resetFlag('WEBGPU_SCAN_FORWARD'));
 
-    async function checkForward(name: string, c: ScanCase, seed: number) {
-      const p = randomScan(c, seed);
-      const ref = selectiveScanRef64(validateScanArgs(p.args), p.arrays64);
-      const before = tf.memory().numTensors;
-      const r = selectiveScan({ ...p.args, returnLastState: true });
-      const out = await f32(r.out);
-      expect(out.every(Number.isFinite), name).toBe(true);
-      expectClose(out, ref.out, `${name}: out`);
-      expectClose(await f32(r.lastState!), ref.lastState, `${name}: lastState`);
-      tf.dispose([r.out, r.lastState!]);
-      expect(tf.memory().numTensors, `${name}: tensors`).toBe(before);
-      p.dispose();
-    }
-
     it('runs the program the flag names', () => {
       const seen: string[] = [];
       const backend = tf.backend() as unknown as { runWebGPUProgram: (p: { shaderKey: string }) => unknown };
@@ -356,24 +290,7 @@ for (const program of ['time', 'rows'] as const)
     for (const deltaAlong of ALONG)
       it(`extreme Δ (up to 50) and A (down to −200), Δ ${deltaAlong}: finite and exact`, async () => {
         for (const disc of DISC)
-          await checkForward(
-            `extreme, ${disc}`,
-            {
-              batch: 2,
-              dInner: 5,
-              dState: 6,
-              L: 40,
-              D: true,
-              z: true,
-              bias: true,
-              softplus: true,
-              deltaAlong,
-              disc,
-              deltaRange: [-5, 50],
-              aRange: [-200, -0.001],
-            },
-            7,
-          );
+          await checkForward(`extreme, ${disc}`, { ...HEAVY_SCAN, dInner: 5, deltaAlong, disc }, 7);
       });
 
     it('long sequences: several time chunks of the workgroup, partial last chunk, larger states', async () => {

@@ -17,7 +17,6 @@ import {
   mambaInner,
   mambaInnerRef,
   mamba2Inner,
-  ready,
   resetFlag,
   Rng,
   s6Inner,
@@ -40,47 +39,14 @@ import { scanTensors, type ScanTensors } from '../../src/ops/kernels/webgpu/scan
 import { mamba2Parts } from '../../src/ops/mamba2Inner.js';
 import { getKernel, resolveKernel } from '../../src/ops/registry.js';
 import { expectClose, randomScan, type ScanCase } from '../helpers.js';
+import { ALONG, type ProgramRun, allCases, onWebgpu, programRuns, rnd } from './helpers.js';
 
-beforeAll(async () => {
-  await ready();
-  if (tf.getBackend() !== 'webgpu') await tf.setBackend('webgpu');
-});
+onWebgpu();
 
 const f32 = async (t: tf.Tensor) => (await t.data()) as Float32Array;
 
-const ALONG = ['channel', 'state', 'full'] as const;
-const DISC = ['euler', 'zoh', 'identity'] as const;
 const KEYS = ['u', 'delta', 'A', 'B', 'C', 'D', 'z', 'deltaBias'] as const;
 type Key = (typeof KEYS)[number];
-
-/** The 36 layout × discretisation × B/C cases of scan.webgpu.ts, with the 16 patterns of D, z, bias, softplus cycled. */
-function allCases(shape: Pick<ScanCase, 'batch' | 'dInner' | 'dState' | 'L'>): [string, ScanCase][] {
-  const cases: [string, ScanCase][] = [];
-  let k = 0;
-  for (const deltaAlong of ALONG)
-    for (const disc of DISC)
-      for (const bFixed of [false, true])
-        for (const cFixed of [false, true]) {
-          const opt = (k++ * 7) % 16;
-          const c: ScanCase = {
-            ...shape,
-            deltaAlong,
-            disc,
-            bFixed,
-            cFixed,
-            D: Boolean(opt & 1),
-            z: Boolean(opt & 2),
-            bias: Boolean(opt & 4),
-            softplus: Boolean(opt & 8),
-          };
-          const flags = ['D', 'z', 'bias', 'softplus'].filter((f) => c[f as keyof ScanCase]).join('+') || 'plain';
-          cases.push([
-            `Δ ${deltaAlong}, ${disc}, B ${bFixed ? 'fixed' : 'var'}, C ${cFixed ? 'fixed' : 'var'}, ${flags}`,
-            c,
-          ]);
-        }
-  return cases;
-}
 
 /** [outer, mid, L] → [outer, L, mid]: the reference layout of a per-step array to the time-major one. */
 function toTimeMajor(x: ArrayLike<number>, outer: number, mid: number, L: number): Float64Array {
@@ -263,11 +229,11 @@ describe('webgpu time-major scan forward = float64 selective_scan_ref', () => {
 
   it("without a tape and without the last state, out is the program's whole output (no slice copy)", () => {
     const q = timeMajorProblem({ batch: 2, dInner: 3, dState: 4, L: 9, D: true, z: true, bias: true }, 6);
-    const alone = programsOf(() => tf.dispose(run(q.s, q.tensors, false)));
+    const alone = programRuns(() => tf.dispose(run(q.s, q.tensors, false)));
     expect(named(alone, 'ssmScanFwd'), show(alone)).toBe(1);
     expect(named(alone, 'SliceProgram'), show(alone)).toBe(0);
     // with the last state: the chunk states follow out, and out and the final state are two slices of it
-    const withState = programsOf(() => tf.dispose(run(q.s, q.tensors, true)));
+    const withState = programRuns(() => tf.dispose(run(q.s, q.tensors, true)));
     expect(named(withState, 'SliceProgram'), show(withState)).toBe(2);
     q.dispose();
   });
@@ -370,15 +336,6 @@ describe("webgpu time-major scan with the time-parallel forward (WEBGPU_SCAN_FOR
     await checkColumns('chunks, Δ per channel', { ...base, disc: 'zoh' }, 19, 1e-4, 1e-3);
   });
 });
-
-const rnd = (rng: Rng, shape: number[], scale = 1) =>
-  tf.tensor(
-    rng.fill(
-      shape.reduce((a, b) => a * b, 1),
-      (r) => scale * r.normal(),
-    ),
-    shape,
-  );
 
 /**
  * An S6 / Mamba inner problem: x [b, L, d], x_proj [R + 2N, d], dt_proj [d, R], conv k = 4, a d × d gate; weights
@@ -529,23 +486,7 @@ describe('webgpu s6Inner: A = −exp(A_log) inside every program', () => {
     });
 });
 
-/** The programs `f` dispatches: constructor name (tf.time()'s names) and output rank, seen at the backend's entry. */
-function programsOf(f: () => void): { name: string; rank: number }[] {
-  const backend = tf.backend() as unknown as { runWebGPUProgram: (p: object, ...a: unknown[]) => unknown };
-  const orig = backend.runWebGPUProgram;
-  const seen: { name: string; rank: number }[] = [];
-  backend.runWebGPUProgram = function (this: unknown, p: object, ...a: unknown[]) {
-    seen.push({ name: p.constructor.name, rank: (p as { outputShape: number[] }).outputShape.length });
-    return orig.call(this, p, ...a);
-  };
-  try {
-    f();
-  } finally {
-    backend.runWebGPUProgram = orig;
-  }
-  return seen;
-}
-type Seen = ReturnType<typeof programsOf>;
+type Seen = ProgramRun[];
 const named = (c: Seen, prefix: string) => c.filter((p) => p.name.startsWith(prefix)).length;
 /** TransposeProgram and TransposeSharedProgram (tfjs-backend-webgpu's 2-D [1, 0] transpose). */
 const transposes = (c: Seen) => c.filter((p) => p.name === 'TransposeProgram' || p.name === 'TransposeSharedProgram');
@@ -573,11 +514,11 @@ describe('webgpu inner ops: no layout transpose around the scan', () => {
     const p = innerProblem(3, [2, 12, 8, 4, 2], true);
     const [b, L] = p.a.x.shape as number[];
     const [R, N] = [2, 4];
-    const fused = programsOf(fwdBwd<S6InnerArgs>(p.a, S6_KEYS, (a) => s6Inner(a)));
+    const fused = programRuns(fwdBwd<S6InnerArgs>(p.a, S6_KEYS, (a) => s6Inner(a)));
     expect(named(fused, 'ssmScanFwd'), show(fused)).toBe(1);
     expect(named(fused, 'ssmScanBwd'), show(fused)).toBe(1);
     // the projections alone, x_proj then dt_proj on Δ_low (their weights' transposes, forward and backward)
-    const projections = programsOf(
+    const projections = programRuns(
       fwdBwd<S6InnerArgs>(p.a, ['x', 'xProjWeight', 'dtProjWeight'], (a) => {
         const xdbl = linear(a.x, a.xProjWeight);
         return linear(xdbl.slice([0, 0, 0], [b, L, R]), a.dtProjWeight)
@@ -587,7 +528,7 @@ describe('webgpu inner ops: no layout transpose around the scan', () => {
     );
     expect(transposes(fused).length, show(fused)).toBe(transposes(projections).length);
     const generic = getKernel<(a: S6InnerArgs, R: number, N: number) => tf.Tensor>('s6Inner', 'generic')!;
-    const composed = programsOf(fwdBwd<S6InnerArgs>(p.a, S6_KEYS, (a) => tf.tidy(() => generic(a, R, N))));
+    const composed = programRuns(fwdBwd<S6InnerArgs>(p.a, S6_KEYS, (a) => tf.tidy(() => generic(a, R, N))));
     // the generic composition: u, Δ, B, C to [b, ·, L] and y back, and the same five on the way back
     expect(transposes(composed).length - transposes(projections).length, show(composed)).toBeGreaterThanOrEqual(10);
     p.dispose();
@@ -605,11 +546,11 @@ describe('webgpu inner ops: no layout transpose around the scan', () => {
       D: rnd(rng, [1]),
     };
     const keys = ['x', 'B', 'C', 'dt', 'dtBias', 'ALog', 'D'] as const;
-    const fused = programsOf(fwdBwd(a, keys, (q) => mamba2Inner(q)));
+    const fused = programRuns(fwdBwd(a, keys, (q) => mamba2Inner(q)));
     expect(named(fused, 'ssmScanFwd'), show(fused)).toBe(1);
     expect(named(fused, 'ssmScanBwd'), show(fused)).toBe(1);
     expect(transposes(fused).length, show(fused)).toBe(0);
-    const composed = programsOf(fwdBwd(a, keys, (q) => tf.tidy(() => mamba2Parts(q, false).y)));
+    const composed = programRuns(fwdBwd(a, keys, (q) => tf.tidy(() => mamba2Parts(q, false).y)));
     expect(transposes(composed).length, show(composed)).toBeGreaterThan(0);
     tf.dispose(Object.values(a));
   });

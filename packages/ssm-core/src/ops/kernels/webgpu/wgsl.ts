@@ -467,6 +467,27 @@ export function statesWorkgroupFloats(p: Pick<ScanPlan, 's' | 'R'>, K: number): 
 }
 
 /**
+ * The discretisation's part of one step's backward for one state (after mamba_ssm's selective_scan_bwd_kernel),
+ * with ghn = ∂h_t, Bv = B_t, ut = u_t, dlv = Δ̄_t, a = A, dA = e^{Δ̄_t A} in scope: adds B̄'s terms to `gdl` (∂Δ̄)
+ * and `ga` (∂A), and defines gBc (∂B_t) and guc (this state's term of ∂u_t).
+ */
+export function discBackward(p: ScanPlan): string {
+  const { disc } = p.s;
+  return disc === 'euler'
+    ? `gdl += ghn * Bv * ut;
+      let gBc = ghn * dlv * ut;
+      let guc = ghn * dlv * Bv;`
+    : disc === 'zoh'
+      ? `let phi = ss_zoh(dlv, a);
+      gdl += ghn * Bv * ut * dA;
+      ga += ghn * Bv * ut * ss_zohGradA(dlv, a);
+      let gBc = ghn * phi * ut;
+      let guc = ghn * phi * Bv;`
+      : `let gBc = ghn * ut;
+      let guc = ghn * Bv;`;
+}
+
+/**
  * Backward, state-parallel: one invocation per (b, d, n), a workgroup of R rows of one batch row b × n states, so
  * b·d·n invocations each keep their own h, adjoint ḡ and ∂A in registers. Chunk by chunk from the end:
  *  1. recompute h over the chunk from the stored state at its start, into workgroup memory hs [K, R·n];
@@ -491,19 +512,7 @@ export function backwardStatesSource(p: ScanPlan, lay: BackwardLayout): string {
   const Q = rowSums.length + stateSums.length;
   const spGrad = (raw: string) => (s.softplus ? `ss_softplusGrad(${raw})` : '1.0');
   const stateOff = (q: 'B' | 'C' | 'S') => (q === 'B' ? lay.GB : q === 'C' ? lay.GC : lay.GDL);
-  const disc =
-    s.disc === 'euler'
-      ? `gdl += ghn * Bv * ut;
-      let gBc = ghn * dlv * ut;
-      let guc = ghn * dlv * Bv;`
-      : s.disc === 'zoh'
-        ? `let phi = ss_zoh(dlv, a);
-      gdl += ghn * Bv * ut * dA;
-      ga += ghn * Bv * ut * ss_zohGradA(dlv, a);
-      let gBc = ghn * phi * ut;
-      let guc = ghn * phi * Bv;`
-        : `let gBc = ghn * ut;
-      let guc = ghn * Bv;`;
+  const disc = discBackward(p);
   // the row-sum tasks (R rows × rowSums) then the state-sum tasks (n states × stateSums), one invocation each
   const rowTask = (q: 'u' | 'dl') =>
     q === 'u'

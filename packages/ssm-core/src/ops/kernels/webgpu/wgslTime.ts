@@ -13,7 +13,16 @@
  * WEBGPU_SCAN_BACKWARD = 'time').
  */
 import { shapeError } from '../../../errors.js';
-import { aRead, coefExpr, deltaBar, HELPERS, scanIndex, type BackwardLayout, type ScanPlan } from './wgsl.js';
+import {
+  aRead,
+  coefExpr,
+  deltaBar,
+  discBackward,
+  HELPERS,
+  scanIndex,
+  type BackwardLayout,
+  type ScanPlan,
+} from './wgsl.js';
 
 /** Invocations along time T and steps per invocation I of {@link forwardTimeSource} for sequence length L. */
 export function timeTiling(L: number): { T: number; I: number } {
@@ -188,19 +197,7 @@ export function backwardTimeSource(p: ScanPlan, lay: BackwardLayout): string {
             let at = ${off} + ${ix.partial('b', 'gx', 'n', 't')};
             if (first) { result[at] = ${v}; } else { result[at] = result[at] + ${v}; }
           }`;
-  const disc =
-    s.disc === 'euler'
-      ? `gdl += ghn * Bv * ut;
-          let gBc = ghn * dlv * ut;
-          let guc = ghn * dlv * Bv;`
-      : s.disc === 'zoh'
-        ? `let phi = ss_zoh(dlv, a);
-          gdl += ghn * Bv * ut * dA;
-          ga += ghn * Bv * ut * ss_zohGradA(dlv, a);
-          let gBc = ghn * phi * ut;
-          let guc = ghn * phi * Bv;`
-        : `let gBc = ghn * ut;
-          let guc = ghn * Bv;`;
+  const disc = discBackward(p);
   // inclusive Hillis–Steele scan over the invocations at position `j` of the maps (P, S) in registers:
   // (earlier ∘ this) = (P·P', P·S' + S); ends with every invocation's inclusive map in (P, S) and in scP/scS
   const scan = (j: string) => `scP[${j}] = P;
