@@ -348,7 +348,8 @@ describe("webgpu selectiveScan gradients = host analytic gradients (backward pro
     expect(planFor(s(3, 9), true, limits)).toMatchObject({ bwd: 'time', K: 32, NC: 1, R: 3, G: 1 });
     expect(planFor(s(6, 600), true, limits)).toMatchObject({ bwd: 'time', K: 512, NC: 2, R: 4, G: 2 });
     expect(planFor(s(6, 600, 5), true, limits)).toMatchObject({ R: 5, G: 2 });
-    // issue 14's shape: 16 rows per workgroup, so each partial-sum region [b, 4, n, L] is the size of u [b, d, L]
+    // the benchmark's largest shape [256, 64, 16, 1024]: 16 rows per workgroup, so each partial-sum region
+    // [b, 4, n, L] is the size of u [b, d, L]
     expect(planFor(s(64, 1024, 16), true, limits)).toMatchObject({ K: 512, NC: 2, R: 16, G: 4 });
     expect(planFor(s(64, 1024, 70), true, limits)).toMatchObject({ R: 16, G: 4 });
   });
