@@ -11,7 +11,7 @@
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
 import { softplus } from '../math.js';
-import { toChannelsFirst, toTimeFirst } from './core/layout.js';
+import { broadcastParam, toChannelsFirst, toTimeFirst } from './core/layout.js';
 import type { Mamba2InnerArgs } from './core/types.js';
 import { assertTensor, expectShape } from './core/validate.js';
 import { zohCoef } from './kernels/cpu/layout.js';
@@ -27,13 +27,13 @@ export function mamba2Parts(a: Mamba2InnerArgs, returnLastState: boolean): { y: 
   const N = a.B.shape[2] as number;
   const r = selectiveScan({
     u: toChannelsFirst(a.x),
-    delta: toChannelsFirst(tf.broadcastTo(a.dt, [b, L, d])),
-    deltaBias: tf.broadcastTo(a.dtBias, [d]),
+    delta: toChannelsFirst(broadcastParam(a.dt, [b, L, d])),
+    deltaBias: broadcastParam(a.dtBias, [d]),
     deltaSoftplus: true,
-    A: tf.broadcastTo(tf.exp(a.ALog).neg().reshape([1, 1]), [d, N]),
+    A: broadcastParam(tf.exp(a.ALog).neg().reshape([1, 1]), [d, N]),
     B: toChannelsFirst(a.B),
     C: toChannelsFirst(a.C),
-    D: a.D ? tf.broadcastTo(a.D, [d]) : undefined,
+    D: a.D ? broadcastParam(a.D, [d]) : undefined,
     bDiscretization: a.bDiscretization,
     impl: a.impl,
     returnLastState,

@@ -13,7 +13,7 @@
  */
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../backend.js';
-import { toChannelsFirst, toTimeFirst } from './core/layout.js';
+import { broadcastParam, toChannelsFirst, toTimeFirst } from './core/layout.js';
 import type { BDiscretization, S4DInnerArgs } from './core/types.js';
 import { assertTensor, expectShape } from './core/validate.js';
 import { zohCoef } from './kernels/cpu/layout.js';
@@ -32,7 +32,7 @@ export function s4dParts(a: S4DInnerArgs, returnLastState: boolean): { y: Tensor
     u: toChannelsFirst(a.x),
     delta: tf.ones([b, d, L]),
     A,
-    B: tf.broadcastTo(a.B.reshape([1, N]), [d, N]),
+    B: broadcastParam(a.B.reshape([1, N]), [d, N]),
     C: a.C,
     D: a.D,
     bDiscretization: a.bDiscretization,

@@ -8,7 +8,7 @@ import { mamba2Inner, mamba2InnerRef, resetFlag, Rng, setFlag, tf, type Mamba2In
 import { mamba2Parts } from '../../src/ops/mamba2Inner.js';
 import { resolveKernel } from '../../src/ops/registry.js';
 import { expectClose } from '../helpers.js';
-import { onWebgpu, rnd } from './helpers.js';
+import { onWebgpu, programsOf, rnd } from './helpers.js';
 
 onWebgpu();
 
@@ -85,6 +85,35 @@ describe('webgpu mamba2Inner', () => {
 
     it(`gradients = the generic composition's: ${name}`, () => checkGrads(shape, D, disc));
   }
+});
+
+describe('webgpu mamba2Inner: programs of a forward + backward', () => {
+  // A_log [1] → [d, N] and D [d]: broadcast as parameters (one sum each in the backward); tf.broadcastTo's Tile
+  // gradient would add a slice of the cotangent per repetition, d·N + d of them
+  it('the fused kernel and the generic composition dispatch no slice per broadcast repetition', () => {
+    const [b, L, d, N] = [2, 10, 16, 8];
+    const p = problem(3, [b, L, d, N], true);
+    const keys = (['x', 'B', 'C', 'dt', 'dtBias', 'ALog', 'D'] as const).filter((k) => p.a[k] !== undefined);
+    const W = rnd(p.rng, [b, L, d]);
+    const fwdBwd = (run: (a: Mamba2InnerArgs) => tf.Tensor) => () =>
+      tf.dispose(
+        tf.grads((...xs: tf.Tensor[]) => {
+          const a = { ...p.a };
+          keys.forEach((k, i) => ((a as Record<string, unknown>)[k] = xs[i]));
+          return run(a).mul(W).sum();
+        })(keys.map((k) => p.a[k] as tf.Tensor)),
+      );
+    for (const [name, run] of [
+      ['fused', (a: Mamba2InnerArgs) => mamba2Inner(a)],
+      ['generic', (a: Mamba2InnerArgs) => tf.tidy(() => mamba2Parts(a, false).y)],
+    ] as const) {
+      const names = programsOf(fwdBwd(run));
+      const slices = names.filter((n) => n === 'SliceProgram').length;
+      expect(slices, `${name}: ${names.join(', ')}`).toBeLessThan(d);
+    }
+    tf.dispose(W);
+    p.dispose();
+  });
 });
 
 describe("webgpu mamba2Inner with the time-parallel backward (WEBGPU_SCAN_BACKWARD = 'time')", () => {

@@ -6,6 +6,7 @@
  */
 import type { Tensor } from '@tensorflow/tfjs-core';
 import { tf } from '../../../backend.js';
+import { broadcastParam } from '../../core/layout.js';
 import type { ScanDims, SelectiveScanArgs } from '../../core/types.js';
 
 /**
@@ -29,7 +30,7 @@ function zohCoefTensor(dt4: Tensor, x: Tensor, A4: Tensor): Tensor {
       .scalar(1)
       .add(x.mul(tf.scalar(1 / 2).add(x.mul(tf.scalar(1 / 6).add(x.mul(tf.scalar(1 / 24).add(x.div(120)))))))),
   );
-  const Asafe = tf.where(small, tf.onesLike(x), tf.broadcastTo(A4, x.shape));
+  const Asafe = tf.where(small, tf.onesLike(x), broadcastParam(A4, x.shape));
   return tf.where(small, series, tf.exp(x).sub(1).div(Asafe));
 }
 

@@ -3,10 +3,10 @@
  * in the model's time-major layout (x, y [b, L, d], B, C [b, L, n] read and written as they are, no transposes),
  * with Δ_t read once per (b, t) from dt [b, L, 1] and shared by every channel and state (ScanPlan.deltaPerTime),
  * so the [b, L, d] broadcast of Δ that the generic kernel builds never exists. A_log and D are broadcast to [d, n]
- * and [d] (parameter-sized); the programs take a = −exp(A_log) (ScanPlan.aLog).
+ * and [d] (parameter-sized, by broadcastParam: gradients one sum each); the programs take a = −exp(A_log) (ScanPlan.aLog).
  */
 import type { Tensor } from '@tensorflow/tfjs-core';
-import { tf } from '../../../backend.js';
+import { broadcastParam } from '../../core/layout.js';
 import type { Mamba2InnerArgs } from '../../core/types.js';
 import { innerScanDims } from '../cpu/layout.js';
 import { scanTensors } from './scan.js';
@@ -21,10 +21,10 @@ export function mamba2Webgpu(a: Mamba2InnerArgs): Tensor {
     {
       u: a.x,
       delta: a.dt.reshape([b, L]),
-      A: tf.broadcastTo(a.ALog.reshape([1, 1]), [d, N]), // a = −exp(A_log) inside the programs
+      A: broadcastParam(a.ALog.reshape([1, 1]), [d, N]), // a = −exp(A_log) inside the programs
       B: a.B,
       C: a.C,
-      D: a.D ? tf.broadcastTo(a.D, [d]) : undefined,
+      D: a.D ? broadcastParam(a.D, [d]) : undefined,
       deltaBias: a.dtBias,
     },
     { deltaPerTime: true, layout: 'timeMajor', aLog: true },
