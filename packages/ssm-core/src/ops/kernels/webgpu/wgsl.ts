@@ -488,6 +488,21 @@ export function discBackward(p: ScanPlan): string {
 }
 
 /**
+ * One step of the reverse recurrence for one state, after mamba_ssm's selective_scan_bwd_kernel: with gy the output
+ * cotangent, hn = h_t, hp = h_{t−1}, Cv = C_t and `carry` = e^{Δ̄_{t+1}A}·ḡ_{t+1} in scope, defines gCc (∂C_t),
+ * ghn = ḡ_t = carry + gy·C_t, gdA and gdl (∂Δ̄), adds ∂A's term to `ga`, then the discretisation's terms
+ * ({@link discBackward}). The caller carries ghn·dA to the step before.
+ */
+export function adjointStep(p: ScanPlan, carry: string): string {
+  return `let gCc = gy * hn;
+      let ghn = ${carry} + gy * Cv;
+      let gdA = ghn * hp;
+      var gdl = gdA * dA * a;
+      ga += gdA * dA * dlv;
+      ${discBackward(p)}`;
+}
+
+/**
  * Backward, state-parallel: one invocation per (b, d, n), a workgroup of R rows of one batch row b × n states, so
  * b·d·n invocations each keep their own h, adjoint ḡ and ∂A in registers. Chunk by chunk from the end:
  *  1. recompute h over the chunk from the stored state at its start, into workgroup memory hs [K, R·n];
@@ -512,7 +527,6 @@ export function backwardStatesSource(p: ScanPlan, lay: BackwardLayout): string {
   const Q = rowSums.length + stateSums.length;
   const spGrad = (raw: string) => (s.softplus ? `ss_softplusGrad(${raw})` : '1.0');
   const stateOff = (q: 'B' | 'C' | 'S') => (q === 'B' ? lay.GB : q === 'C' ? lay.GC : lay.GDL);
-  const disc = discBackward(p);
   // the row-sum tasks (R rows × rowSums) then the state-sum tasks (n states × stateSums), one invocation each
   const rowTask = (q: 'u' | 'dl') =>
     q === 'u'
@@ -574,12 +588,7 @@ fn main() {
       let dA = exp(dlv * a);
       let Cv = ${ix.C('b', 'dc', 'n', 't')};
       let Bv = ${ix.B('b', 'dc', 'n', 't')};
-      let gCc = gy * hn;
-      let ghn = gh + gy * Cv;
-      let gdA = ghn * hp;
-      var gdl = gdA * dA * a;
-      ga += gdA * dA * dlv;
-      ${disc}
+      ${adjointStep(p, 'gh')}
       gh = ghn * dA;
       red[${slot('u')} * ${T} + lid] = guc;
       ${chan ? `red[${slot('dl')} * ${T} + lid] = gdl;` : ''}

@@ -17,7 +17,7 @@ import {
   aRead,
   coefExpr,
   deltaBar,
-  discBackward,
+  adjointStep,
   HELPERS,
   scanIndex,
   type BackwardLayout,
@@ -25,11 +25,13 @@ import {
 } from './wgsl.js';
 
 /** Invocations along time T and steps per invocation I of {@link forwardTimeSource} for sequence length L. */
-export function timeTiling(L: number): { T: number; I: number } {
-  const MAX_ITEMS = 8;
+export const timeTiling = (L: number) => tiling(L, 8);
+
+/** T: the smallest of 32, 64, 128 with T·maxItems ≥ L (else 128); I: ⌈L / T⌉ steps per invocation, ≤ maxItems. */
+function tiling(L: number, maxItems: number): { T: number; I: number } {
   let T = 32;
-  while (T < 128 && T * MAX_ITEMS < L) T *= 2;
-  return { T, I: Math.max(1, Math.min(MAX_ITEMS, Math.ceil(L / T))) };
+  while (T < 128 && T * maxItems < L) T *= 2;
+  return { T, I: Math.max(1, Math.min(maxItems, Math.ceil(L / T))) };
 }
 
 /** WGSL of the time-parallel forward (dispatch: one workgroup of T invocations per row b·d, on a 2-D grid). */
@@ -140,12 +142,7 @@ fn main() {
 }
 
 /** Invocations along time T and steps per invocation I of {@link backwardTimeSource}; its chunk length is K = T·I. */
-export function timeBackwardTiling(L: number): { T: number; I: number } {
-  const MAX_ITEMS = 4;
-  let T = 32;
-  while (T < 128 && T * MAX_ITEMS < L) T *= 2;
-  return { T, I: Math.max(1, Math.min(MAX_ITEMS, Math.ceil(L / T))) };
-}
+export const timeBackwardTiling = (L: number) => tiling(L, 4);
 
 /**
  * Rows (b, d) of one batch row that one workgroup of {@link backwardTimeSource} runs one after another: n clamped to
@@ -197,7 +194,7 @@ export function backwardTimeSource(p: ScanPlan, lay: BackwardLayout): string {
             let at = ${off} + ${ix.partial('b', 'gx', 'n', 't')};
             if (first) { result[at] = ${v}; } else { result[at] = result[at] + ${v}; }
           }`;
-  const disc = discBackward(p);
+  const step = adjointStep(p, 'w');
   // inclusive Hillis–Steele scan over the invocations at position `j` of the maps (P, S) in registers:
   // (earlier ∘ this) = (P·P', P·S' + S); ends with every invocation's inclusive map in (P, S) and in scP/scS
   const scan = (j: string) => `scP[${j}] = P;
@@ -360,12 +357,7 @@ fn main() {
           if (k > 0) { hp = hv[max(k - 1, 0)]; }
           let Cv = cv[k];
           let Bv = ${ix.B('b', 'dc', 'n', 't')};
-          let gCc = gy * hn;
-          let ghn = w + gy * Cv;
-          let gdA = ghn * hp;
-          var gdl = gdA * dA * a;
-          ga += gdA * dA * dlv;
-          ${disc}
+          ${step}
           w = ghn * dA;
           guv[k] += guc;
           ${
