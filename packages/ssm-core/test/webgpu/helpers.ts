@@ -1,9 +1,12 @@
 /**
- * What the WebGPU test files share: the backend switch, random tensors, the programs a call dispatches, and the
- * layout × discretisation × option cases of the fused scan.
+ * What the WebGPU test files share: the backend switch, random tensors, the programs a call dispatches, the layout ×
+ * discretisation × option cases of the fused scan, and the host kernel's gradients they are checked against.
  */
 import { beforeAll } from 'vitest';
-import { ready, tf, type Rng } from '../../src/index.js';
+import { ready, tf, validateScanArgs, type Rng, type SelectiveScanArgs } from '../../src/index.js';
+import type { ScanArrays } from '../../src/ops/core/types.js';
+import { fusedBackward } from '../../src/ops/kernels/cpu/scanBackward.js';
+import { fusedForward } from '../../src/ops/kernels/cpu/scanForward.js';
 import type { ScanCase } from '../helpers.js';
 
 /** Run this file's tests on the webgpu backend (the setup file has started it; a test may have switched away). */
@@ -87,4 +90,21 @@ export function allCases(shape: Pick<ScanCase, 'batch' | 'dInner' | 'dState' | '
             ]);
           }
   return cases;
+}
+
+/**
+ * The host kernel's analytic gradients (kernels/cpu, tested against float64 finite differences in ../scan.test.ts)
+ * of Σ gOut·out + Σ gLast·lastState, from float32 inputs, in the reference layout.
+ */
+export function hostGrads(
+  args: SelectiveScanArgs,
+  x: ScanArrays<Float64Array>,
+  gOut: Float32Array,
+  gLast: Float32Array,
+) {
+  const s = validateScanArgs(args);
+  const x32 = Object.fromEntries(
+    Object.entries(x).map(([k, v]) => [k, v ? Float32Array.from(v) : undefined]),
+  ) as unknown as ScanArrays<Float32Array>;
+  return fusedBackward(s, x32, fusedForward(s, x32, true), gOut, gLast);
 }

@@ -17,13 +17,11 @@ import {
   type SelectiveScanArgs,
 } from '../../src/index.js';
 import { resolveKernel } from '../../src/ops/registry.js';
-import { fusedBackward } from '../../src/ops/kernels/cpu/scanBackward.js';
-import { fusedForward } from '../../src/ops/kernels/cpu/scanForward.js';
-import type { ScanArrays, ScanDims } from '../../src/ops/core/types.js';
+import type { ScanDims } from '../../src/ops/core/types.js';
 import { chunkLength, planFor, type DeviceLimits } from '../../src/ops/kernels/webgpu/scan.js';
 import { timeBackwardTiling } from '../../src/ops/kernels/webgpu/wgslTime.js';
 import { expectClose, HEAVY_SCAN, randomScan, type ScanCase } from '../helpers.js';
-import { ALONG, DISC, allCases, onWebgpu } from './helpers.js';
+import { allCases, ALONG, DISC, hostGrads, onWebgpu } from './helpers.js';
 
 onWebgpu();
 
@@ -130,15 +128,6 @@ describe('webgpu selectiveScan: limits', () => {
     p.dispose();
   });
 });
-
-/** Host analytic gradients (kernels/cpu) of Σ gOut·out + Σ gLast·lastState, in float32 inputs. */
-function hostGrads(args: SelectiveScanArgs, x: ScanArrays<Float64Array>, gOut: Float32Array, gLast: Float32Array) {
-  const s = validateScanArgs(args);
-  const x32 = Object.fromEntries(
-    Object.entries(x).map(([k, v]) => [k, v ? Float32Array.from(v) : undefined]),
-  ) as unknown as ScanArrays<Float32Array>;
-  return fusedBackward(s, x32, fusedForward(s, x32, true), gOut, gLast);
-}
 
 const KEYS = ['u', 'delta', 'A', 'B', 'C', 'D', 'z', 'deltaBias'] as const;
 

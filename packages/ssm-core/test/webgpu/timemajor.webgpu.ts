@@ -30,16 +30,13 @@ import {
   type MambaInnerArgs,
   type Mamba2InnerArgs,
   type S6InnerArgs,
-  type SelectiveScanArgs,
 } from '../../src/index.js';
-import { fusedBackward } from '../../src/ops/kernels/cpu/scanBackward.js';
-import { fusedForward } from '../../src/ops/kernels/cpu/scanForward.js';
-import type { ScanArrays, ScanDims } from '../../src/ops/core/types.js';
+import type { ScanDims } from '../../src/ops/core/types.js';
 import { scanTensors, type ScanTensors } from '../../src/ops/kernels/webgpu/scan.js';
 import { mamba2Parts } from '../../src/ops/mamba2Inner.js';
 import { getKernel, resolveKernel } from '../../src/ops/registry.js';
 import { expectClose, randomScan, type ScanCase } from '../helpers.js';
-import { ALONG, type ProgramRun, allCases, onWebgpu, programRuns, rnd } from './helpers.js';
+import { allCases, ALONG, hostGrads, onWebgpu, type ProgramRun, programRuns, rnd } from './helpers.js';
 
 onWebgpu();
 
@@ -111,15 +108,6 @@ async function checkForward(name: string, c: ScanCase, seed: number) {
   tf.dispose([out, last, alone]);
   expect(tf.memory().numTensors, `${name}: tensors`).toBe(before);
   q.dispose();
-}
-
-/** The host kernel's analytic gradients of Σ gOut·out + Σ gLast·lastState (reference layout, float32 inputs). */
-function hostGrads(args: SelectiveScanArgs, x: ScanArrays<Float64Array>, gOut: Float32Array, gLast: Float32Array) {
-  const s = validateScanArgs(args);
-  const x32 = Object.fromEntries(
-    Object.entries(x).map(([k, v]) => [k, v ? Float32Array.from(v) : undefined]),
-  ) as unknown as ScanArrays<Float32Array>;
-  return fusedBackward(s, x32, fusedForward(s, x32, true), gOut, gLast);
 }
 
 async function checkGrads(name: string, c: ScanCase, seed: number, atol = 1e-5, rtol = 1e-4) {
