@@ -34,7 +34,6 @@ process.env.SSM_BACKEND ??= 'wasm';
 await import('@tensorflow/tfjs-backend-webgpu');
 const { getFlag, ready, resetFlag, selectiveScan, setFlag, Rng, tf } = await import('../src/index.js');
 type Tensor = import('@tensorflow/tfjs-core').Tensor;
-type TensorInfo = import('@tensorflow/tfjs-core').TensorInfo;
 
 type Shape = [number, number, number, number];
 const ISSUE_SHAPES: Shape[] = [
@@ -256,72 +255,58 @@ async function yardsticks(): Promise<void> {
   const floats = Math.max(1 << 20, Math.ceil(largest / 1024) * 1024);
   const x = tf.fill([floats], 1.5);
   const y = tf.fill([floats], 0.5);
-  const groups = Math.ceil(floats / 256);
-  const gx = Math.min(groups, 65535);
-  interface Backend {
-    runWebGPUProgram(p: object, inputs: Tensor[], dtype: 'float32', uniforms?: unknown[]): TensorInfo;
-  }
-  const backend = tf.backend() as unknown as Backend;
+  // the programs run through ssm-core's own runner (ops/kernels/webgpu/program.ts), as its WGSL kernels do
+  const { grid, runProgram } = await import('../src/ops/kernels/webgpu/program.js');
   const copy = (): Tensor =>
-    tf.engine().makeTensorFromTensorInfo(
-      backend.runWebGPUProgram(
-        Object.setPrototypeOf(
-          {
-            outputShape: [floats],
-            shaderKey: `benchCopy_${floats}`,
-            dispatchLayout: { x: [0], y: [0] }, // not flat: main() takes no index
-            dispatch: [gx, Math.ceil(groups / gx), 1],
-            variableNames: ['x'],
-            workgroupSize: [256, 1, 1],
-            uniforms: 'cpTotal : i32,',
-            getUserCode: () => `
+    runProgram(
+      'benchCopy',
+      {
+        outputShape: [floats],
+        shaderKey: `benchCopy_${floats}`,
+        dispatchLayout: { x: [0], y: [0] }, // not flat: main() takes no index
+        dispatch: grid(Math.ceil(floats / 256)),
+        variableNames: ['x'],
+        workgroupSize: [256, 1, 1],
+        uniforms: 'cpTotal : i32,',
+        getUserCode: () => `
 fn main() {
   let i = (i32(workgroupId.x) + i32(workgroupId.y) * i32(numWorkgroups.x)) * 256 + i32(localId.x);
   if (i < uniforms.cpTotal) { result[i] = x[i]; }
 }
 `,
-          },
-          { constructor: { name: 'benchCopy' } },
-        ),
-        [x],
-        'float32',
-        [{ type: 'int32', data: [floats] }],
-      ),
-    ) as Tensor;
+      },
+      [x],
+      [{ type: 'int32', data: [floats] }],
+    );
   // the scans' access pattern: one invocation per row of the largest shape's [b·d, L], walking its row in time
   // order (neighbouring invocations read addresses L floats apart), 64 invocations per workgroup
   const [rb, rd, , rL] = shapes.reduce((m, s) => (s[0] * s[1] * s[3] > m[0] * m[1] * m[3] ? s : m));
   const rows = rb * rd;
   const rowWalk = (): Tensor =>
-    tf.engine().makeTensorFromTensorInfo(
-      backend.runWebGPUProgram(
-        Object.setPrototypeOf(
-          {
-            outputShape: [rows * rL],
-            shaderKey: `benchRowWalk_${rows}_${rL}`,
-            dispatchLayout: { x: [0], y: [0] },
-            dispatch: [Math.ceil(rows / 64), 1, 1],
-            variableNames: ['x'],
-            workgroupSize: [64, 1, 1],
-            uniforms: 'rwRows : i32, rwL : i32,',
-            getUserCode: () => `
+    runProgram(
+      'benchRowWalk',
+      {
+        outputShape: [rows * rL],
+        shaderKey: `benchRowWalk_${rows}_${rL}`,
+        dispatchLayout: { x: [0], y: [0] },
+        dispatch: grid(Math.ceil(rows / 64)),
+        variableNames: ['x'],
+        workgroupSize: [64, 1, 1],
+        uniforms: 'rwRows : i32, rwL : i32,',
+        getUserCode: () => `
 fn main() {
-  let r = i32(workgroupId.x) * 64 + i32(localId.x);
+  let r = (i32(workgroupId.x) + i32(workgroupId.y) * i32(numWorkgroups.x)) * 64 + i32(localId.x);
   if (r >= uniforms.rwRows) { return; }
   for (var t = 0; t < uniforms.rwL; t++) { result[r * uniforms.rwL + t] = x[r * uniforms.rwL + t]; }
 }
 `,
-          },
-          { constructor: { name: 'benchRowWalk' } },
-        ),
-        [x],
-        'float32',
-        [
-          { type: 'int32', data: [rows] },
-          { type: 'int32', data: [rL] },
-        ],
-      ),
-    ) as Tensor;
+      },
+      [x],
+      [
+        { type: 'int32', data: [rows] },
+        { type: 'int32', data: [rL] },
+      ],
+    );
   const bytes = 2 * 4 * floats;
   const addBytes = 3 * 4 * floats;
   const gpuMs = async (f: () => Tensor) => {
